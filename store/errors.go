@@ -1,0 +1,15 @@
+package store
+
+import "errors"
+
+// Sentinel errors. Callers test them with errors.Is; the HTTP and bot layers
+// map them to user-facing codes in one place each.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrInsufficientFunds = errors.New("insufficient funds")
+	ErrDuplicate         = errors.New("duplicate")
+	ErrUnbalanced        = errors.New("transfer does not balance")
+	ErrInvalid           = errors.New("invalid")
+	ErrConflict          = errors.New("conflict")
+	ErrUnknownAsset      = errors.New("unknown asset")
+)

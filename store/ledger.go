@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// System ledger accounts. User and merchant accounts are named by UserAccount
+// and MerchantAccount.
+const (
+	AccountHot       = "chain:hot"        // what the hot wallet holds on chain
+	AccountFees      = "fees"             // withdrawal fees earned minus network fees paid
+	AccountUnmatched = "unmatched"        // incoming transfers nobody claimed (yet)
+	AccountHold      = "hold:withdrawals" // debited withdrawals not yet paid out
+	AccountSales     = "sales"            // what users paid for credit packages
+	AccountIssued    = "issued:credits"   // counterpart of credits handed out
+	AccountCold      = "chain:cold"       // swept to cold storage
+	AccountAdjust    = "adjustments"      // admin corrections
+)
+
+// UserAccount is the ledger account of a Telegram user.
+func UserAccount(userID int64) string { return "user:" + strconv.FormatInt(userID, 10) }
+
+// MerchantAccount is the ledger account of a merchant.
+func MerchantAccount(merchantID int64) string {
+	return "merchant:" + strconv.FormatInt(merchantID, 10)
+}
+
+// nonNegative tells whether an account's balances may never go below zero.
+func nonNegative(account string) bool {
+	return strings.HasPrefix(account, "user:") || strings.HasPrefix(account, "merchant:")
+}
+
+// Asset is a currency the ledger counts: TON, a jetton, or an off-chain unit
+// such as package credits.
+type Asset struct {
+	Symbol   string
+	Decimals int
+	Master   string // jetton master address (raw); empty for TON and off-chain assets
+}
+
+// TON is the native coin.
+var TON = Asset{Symbol: "TON", Decimals: 9}
+
+// SyncAssets records the configured assets. An asset's decimals can never
+// change once recorded: every stored amount depends on them.
+func (db *DB) SyncAssets(ctx context.Context, assets []Asset) error {
+	return db.write(ctx, func(tx *Tx) error {
+		for _, a := range assets {
+			if a.Symbol == "" || a.Decimals < 0 || a.Decimals > MaxDecimals {
+				return fmt.Errorf("%w: asset %q", ErrInvalid, a.Symbol)
+			}
+			var dec int
+			var master sql.NullString
+			err := tx.QueryRowContext(ctx, `SELECT decimals, master FROM assets WHERE symbol = ?`, a.Symbol).Scan(&dec, &master)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				_, err = tx.ExecContext(ctx, `INSERT INTO assets(symbol, decimals, master) VALUES (?, ?, ?)`,
+					a.Symbol, a.Decimals, nullString(a.Master))
+				if err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			case dec != a.Decimals:
+				return fmt.Errorf("%w: asset %s has %d decimals in the database, configured %d", ErrConflict, a.Symbol, dec, a.Decimals)
+			case master.String != a.Master:
+				if _, err := tx.ExecContext(ctx, `UPDATE assets SET master = ? WHERE symbol = ?`, nullString(a.Master), a.Symbol); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Assets lists the recorded assets by symbol.
+func (db *DB) Assets(ctx context.Context) ([]Asset, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT symbol, decimals, coalesce(master, '') FROM assets ORDER BY symbol`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Asset
+	for rows.Next() {
+		var a Asset
+		if err := rows.Scan(&a.Symbol, &a.Decimals, &a.Master); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Posting is one leg of a transfer: Amount (positive credit, negative debit)
+// of Asset on Account.
+type Posting struct {
+	Account string
+	Asset   string
+	Amount  Amount
+}
+
+// Transfer is a balanced set of postings. Key makes it idempotent: a transfer
+// whose key was already posted is not posted again.
+type Transfer struct {
+	Key         string
+	Kind        string // deposit, withdrawal, fee, refund, purchase, sweep, adjustment...
+	Description string
+	Ref         string
+	Postings    []Posting
+}
+
+// Post records t atomically. A replayed key returns the first transfer's id
+// and ErrDuplicate; an overdraft of a user or merchant account returns
+// ErrInsufficientFunds and changes nothing.
+func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
+	var id int64
+	err := db.write(ctx, func(tx *Tx) error {
+		var err error
+		id, err = tx.post(ctx, t)
+		return err
+	})
+	if errors.Is(err, ErrDuplicate) {
+		return id, err
+	}
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// post writes a transfer inside tx. On a replayed key it returns the existing
+// id with ErrDuplicate, having written nothing.
+func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
+	if t.Key == "" || t.Kind == "" || len(t.Postings) < 2 {
+		return 0, fmt.Errorf("%w: a transfer needs a key, a kind and at least two postings", ErrInvalid)
+	}
+	sums := map[string]Amount{}
+	for _, p := range t.Postings {
+		if p.Amount == 0 || p.Account == "" || p.Asset == "" {
+			return 0, fmt.Errorf("%w: posting %+v", ErrInvalid, p)
+		}
+		s := sums[p.Asset] + p.Amount
+		if (p.Amount > 0 && s < sums[p.Asset]) || (p.Amount < 0 && s > sums[p.Asset]) {
+			return 0, fmt.Errorf("%w: amount overflow", ErrInvalid)
+		}
+		sums[p.Asset] = s
+	}
+	for asset, s := range sums {
+		if s != 0 {
+			return 0, fmt.Errorf("%w: %s sums to %d", ErrUnbalanced, asset, s)
+		}
+	}
+	var existing int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM transfers WHERE key = ?`, t.Key).Scan(&existing)
+	if err == nil {
+		return existing, fmt.Errorf("%w: transfer %q already posted", ErrDuplicate, t.Key)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	now := ms(tx.now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO transfers(key, kind, description, ref, created_at) VALUES (?, ?, ?, ?, ?)`,
+		t.Key, t.Kind, t.Description, t.Ref, now)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range t.Postings {
+		acc, nonneg, err := tx.account(ctx, p.Account)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entries(transfer_id, account_id, asset, amount, created_at) VALUES (?, ?, ?, ?, ?)`,
+			id, acc, p.Asset, int64(p.Amount), now); err != nil {
+			if isConstraint(err, 0) {
+				return 0, fmt.Errorf("%w: %s", ErrUnknownAsset, p.Asset)
+			}
+			return 0, err
+		}
+		// The conditional update is the overdraft check; the table's CHECK is the backstop.
+		res, err := tx.ExecContext(ctx, `INSERT INTO balances(account_id, asset, balance, nonneg) VALUES (?, ?, ?, ?)
+			ON CONFLICT(account_id, asset) DO UPDATE SET balance = balance + excluded.balance
+			WHERE balances.nonneg = 0 OR balances.balance + excluded.balance >= 0`,
+			acc, p.Asset, int64(p.Amount), nonneg)
+		if err != nil {
+			if isConstraint(err, 0) {
+				return 0, fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
+			}
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
+		}
+		if uid, ok := strings.CutPrefix(p.Account, "user:"); ok {
+			u, _ := strconv.ParseInt(uid, 10, 64)
+			tx.changed(Change{Kind: "balance", UserID: u})
+		} else if mid, ok := strings.CutPrefix(p.Account, "merchant:"); ok {
+			m, _ := strconv.ParseInt(mid, 10, 64)
+			tx.changed(Change{Kind: "balance", MerchantID: m})
+		}
+	}
+	return id, nil
+}
+
+// account returns the id of the named account, creating it on first use.
+func (tx *Tx) account(ctx context.Context, name string) (int64, int, error) {
+	nonneg := 0
+	if nonNegative(name) {
+		nonneg = 1
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO accounts(name, nonneg, created_at) VALUES (?, ?, ?) RETURNING id`,
+			name, nonneg, ms(tx.now)).Scan(&id)
+	}
+	return id, nonneg, err
+}
+
+// Balance is the cached balance of one account in one asset.
+func (db *DB) Balance(ctx context.Context, account, asset string) (Amount, error) {
+	var b int64
+	err := db.r.QueryRowContext(ctx, `SELECT b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.name = ? AND b.asset = ?`, account, asset).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return Amount(b), err
+}
+
+// Balances returns every non-zero-history balance of an account by asset.
+func (db *DB) Balances(ctx context.Context, account string) (map[string]Amount, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.name = ?`, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Amount{}
+	for rows.Next() {
+		var asset string
+		var b int64
+		if err := rows.Scan(&asset, &b); err != nil {
+			return nil, err
+		}
+		out[asset] = Amount(b)
+	}
+	return out, rows.Err()
+}
+
+// balance reads a cached balance inside a write transaction.
+func (tx *Tx) balance(ctx context.Context, account, asset string) (Amount, error) {
+	var b int64
+	err := tx.QueryRowContext(ctx, `SELECT b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.name = ? AND b.asset = ?`, account, asset).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return Amount(b), err
+}
+
+// Entry is one ledger line of an account, as history shows it.
+type Entry struct {
+	ID          int64
+	TransferID  int64
+	Account     string
+	Asset       string
+	Amount      Amount
+	Kind        string
+	Description string
+	Ref         string
+	CreatedAt   time.Time
+}
+
+// History returns an account's entries newest first, at most limit, older
+// than the entry id before (0 = from the newest). The next page starts before
+// the last returned entry's ID.
+func (db *DB) History(ctx context.Context, account string, before int64, limit int) ([]Entry, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT e.id, e.transfer_id, a.name, e.asset, e.amount, t.kind, t.description, t.ref, e.created_at
+		FROM entries e JOIN accounts a ON a.id = e.account_id JOIN transfers t ON t.id = e.transfer_id
+		WHERE a.name = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?`, account, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var amt, at int64
+		if err := rows.Scan(&e.ID, &e.TransferID, &e.Account, &e.Asset, &amt, &e.Kind, &e.Description, &e.Ref, &at); err != nil {
+			return nil, err
+		}
+		e.Amount, e.CreatedAt = Amount(amt), fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Audit checks the ledger's invariants: entries sum to zero per asset, every
+// cached balance equals the sum of its account's entries, and no user or
+// merchant balance is negative. It returns a description of each violation.
+func (db *DB) Audit(ctx context.Context) ([]string, error) {
+	var problems []string
+	check := func(q string, describe func(*sql.Rows) (string, error)) error {
+		rows, err := db.r.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := describe(rows)
+			if err != nil {
+				return err
+			}
+			problems = append(problems, p)
+		}
+		return rows.Err()
+	}
+	err := check(`SELECT asset, sum(amount) FROM entries GROUP BY asset HAVING sum(amount) <> 0`, func(r *sql.Rows) (string, error) {
+		var asset string
+		var s int64
+		err := r.Scan(&asset, &s)
+		return fmt.Sprintf("entries of %s sum to %d", asset, s), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = check(`SELECT a.name, b.asset, b.balance, coalesce((SELECT sum(e.amount) FROM entries e WHERE e.account_id = b.account_id AND e.asset = b.asset), 0) AS s
+		FROM balances b JOIN accounts a ON a.id = b.account_id WHERE b.balance <> s`, func(r *sql.Rows) (string, error) {
+		var name, asset string
+		var b, s int64
+		err := r.Scan(&name, &asset, &b, &s)
+		return fmt.Sprintf("%s %s: cached %d, entries %d", name, asset, b, s), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = check(`SELECT a.name, e.asset FROM entries e JOIN accounts a ON a.id = e.account_id
+		WHERE NOT EXISTS (SELECT 1 FROM balances b WHERE b.account_id = e.account_id AND b.asset = e.asset) GROUP BY 1, 2`, func(r *sql.Rows) (string, error) {
+		var name, asset string
+		err := r.Scan(&name, &asset)
+		return fmt.Sprintf("%s %s has entries but no balance", name, asset), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = check(`SELECT a.name, b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.nonneg = 1 AND b.balance < 0`, func(r *sql.Rows) (string, error) {
+		var name, asset string
+		var b int64
+		err := r.Scan(&name, &asset, &b)
+		return fmt.Sprintf("%s %s is negative: %d", name, asset, b), err
+	})
+	return problems, err
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
