@@ -28,7 +28,6 @@ type DB struct {
 	r   *sql.DB // readers (WAL lets them run beside the writer)
 	now func() time.Time
 
-
 	mu        sync.Mutex
 	listeners map[int]func(Change)
 	nextL     int
