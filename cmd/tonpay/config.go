@@ -1,0 +1,442 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	tonapi "github.com/xssnick/tonutils-go/ton"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// Config is every setting of the service, parsed and checked once at start.
+type Config struct {
+	BotToken       string
+	PublicURL      *url.URL // nil when unset
+	HTTPAddr       string
+	DBPath         string
+	TelegramAPIURL string
+
+	Network     string // testnet | mainnet
+	Testnet     bool
+	TONConfig   string
+	LiteServers []ton.LiteServer
+	RPS         int
+	ProofCheck  tonapi.ProofCheckPolicy
+
+	HotMnemonic     []string // from HOT_WALLET_MNEMONIC; else read from HotMnemonicFile
+	HotMnemonicFile string
+	ColdWallet      *address.Address
+	HotWalletMax    store.Amount // nano TON; 0 = no sweep
+
+	Jettons  []store.Asset
+	AdminIDs []int64
+
+	InvoiceTTL  time.Duration
+	InitDataTTL time.Duration
+
+	WithdrawFee           map[string]store.Amount
+	WithdrawMin           map[string]store.Amount
+	WithdrawApprovalAbove map[string]store.Amount
+
+	Packages   []Package
+	WebhookURL *url.URL
+
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// Package is a bundle of credits sold for a price in an asset.
+type Package struct {
+	Name    string
+	Asset   string
+	Price   store.Amount
+	Credits int64
+}
+
+// Assets are TON and the configured jettons.
+func (c *Config) Assets() []store.Asset { return append([]store.Asset{store.TON}, c.Jettons...) }
+
+// ConfigError names the variable that is wrong and what it should be.
+type ConfigError struct {
+	Var  string
+	Want string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Want }
+
+// need says which settings a subcommand uses; it is not asked for the others.
+type need int
+
+const (
+	forMigrate need = iota // the database only
+	forWallet              // + the network and the hot wallet's seed
+	forServe               // everything
+)
+
+// loadConfig reads the configuration from getenv. Values in the environment
+// win over the .env file, which fills only what the environment leaves unset.
+func loadConfig(getenv func(string) string, n need) (*Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	bad := func(k, format string, a ...any) error { return &ConfigError{Var: k, Want: fmt.Sprintf(format, a...)} }
+	c := &Config{
+		HTTPAddr:        env("HTTP_ADDR", ":8080"),
+		DBPath:          env("DB_PATH", "data/tonpay.db"),
+		TelegramAPIURL:  strings.TrimRight(env("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		Network:         env("TON_NETWORK", "testnet"),
+		TONConfig:       env("TON_CONFIG", ""),
+		HotMnemonicFile: env("HOT_WALLET_MNEMONIC_FILE", ""),
+		LogFormat:       env("LOG_FORMAT", "text"),
+	}
+
+	switch lvl := strings.ToLower(env("LOG_LEVEL", "info")); lvl {
+	case "debug", "info", "warn", "error":
+		_ = c.LogLevel.UnmarshalText([]byte(lvl))
+	default:
+		return nil, bad("LOG_LEVEL", "%q is not a level: want debug, info, warn or error", lvl)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, bad("LOG_FORMAT", "%q: want text or json", c.LogFormat)
+	}
+
+	switch c.Network {
+	case "testnet", "mainnet":
+		c.Testnet = c.Network == "testnet"
+	default:
+		return nil, bad("TON_NETWORK", "%q is not a network: want testnet or mainnet", c.Network)
+	}
+	if n >= forWallet {
+		if v := env("HOT_WALLET_MNEMONIC", ""); v != "" {
+			words, err := ton.ParseMnemonic(v)
+			if err != nil {
+				return nil, bad("HOT_WALLET_MNEMONIC", "want the 24 words of a TON seed phrase separated by spaces (%v)", err)
+			}
+			c.HotMnemonic = words
+			if c.HotMnemonicFile != "" {
+				return nil, bad("HOT_WALLET_MNEMONIC_FILE", "set either HOT_WALLET_MNEMONIC or HOT_WALLET_MNEMONIC_FILE, not both")
+			}
+		} else if c.HotMnemonicFile == "" {
+			c.HotMnemonicFile = defaultMnemonicFile(c.DBPath)
+		}
+	}
+	if n < forServe {
+		return c, nil
+	}
+
+	c.BotToken = env("BOT_TOKEN", "")
+	if c.BotToken == "" {
+		return nil, bad("BOT_TOKEN", "required: the bot token @BotFather gave you, like 123456:ABC-DEF...")
+	}
+	if i := strings.IndexByte(c.BotToken, ':'); i <= 0 || strings.ContainsAny(c.BotToken, " /\t") {
+		return nil, bad("BOT_TOKEN", "malformed: want <bot id>:<secret> as @BotFather gives it")
+	}
+	if v := env("PUBLIC_URL", ""); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLocal(u.Hostname()))) {
+			return nil, bad("PUBLIC_URL", "%q: want the https base URL this server is reachable at, like https://pay.example.com", v)
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		c.PublicURL = u
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return nil, bad("HTTP_ADDR", "%q: want host:port or :port", c.HTTPAddr)
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, bad("TELEGRAM_API_URL", "%q: want an http(s) URL", c.TelegramAPIURL)
+	}
+
+	if c.TONConfig != "" {
+		if _, err := os.Stat(c.TONConfig); err != nil {
+			return nil, bad("TON_CONFIG", "%q: want a readable global config JSON file (%v)", c.TONConfig, unwrapPath(err))
+		}
+	}
+	if v := env("TON_LITESERVERS", ""); v != "" {
+		ls, err := ton.ParseLiteServers(v)
+		if err != nil {
+			return nil, bad("TON_LITESERVERS", "%v; want host:port:base64key[,...]", err)
+		}
+		c.LiteServers = ls
+	}
+	rps, err := strconv.Atoi(env("TON_RPS", "100"))
+	if err != nil || rps < 0 {
+		return nil, bad("TON_RPS", "%q: want a whole number of queries per second, 0 for no limit", env("TON_RPS", ""))
+	}
+	c.RPS = rps
+	if c.ProofCheck, err = ton.ParseProofPolicy(env("TON_PROOF_CHECK", "fast")); err != nil {
+		return nil, bad("TON_PROOF_CHECK", "%v", err)
+	}
+
+	if v := env("JETTONS", ""); v != "" {
+		if c.Jettons, err = parseJettons(v, c.Testnet); err != nil {
+			return nil, bad("JETTONS", "%v; want SYMBOL:master_address:decimals[,...] like USDT:EQCxE6mU...:6", err)
+		}
+	}
+	assets := c.Assets()
+	decimals := func(sym string) (int, bool) {
+		for _, a := range assets {
+			if a.Symbol == sym {
+				return a.Decimals, true
+			}
+		}
+		return 0, false
+	}
+
+	if v := env("COLD_WALLET_ADDRESS", ""); v != "" {
+		if c.ColdWallet, err = ton.ParseAddress(v, c.Testnet); err != nil {
+			return nil, bad("COLD_WALLET_ADDRESS", "%v", err)
+		}
+	}
+	if v := env("HOT_WALLET_MAX", ""); v != "" {
+		v = strings.TrimPrefix(v, "TON:")
+		if c.HotWalletMax, err = store.ParseAmount(v, store.TON.Decimals); err != nil || c.HotWalletMax <= 0 {
+			return nil, bad("HOT_WALLET_MAX", "%q: want a positive TON amount like 50 or 12.5", v)
+		}
+		if c.ColdWallet == nil {
+			return nil, bad("COLD_WALLET_ADDRESS", "required when HOT_WALLET_MAX is set: where to sweep the excess")
+		}
+	}
+
+	for _, v := range []string{"ADMIN_IDS"} {
+		for _, s := range splitList(env(v, "")) {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || id <= 0 {
+				return nil, bad(v, "%q is not a Telegram user id: want numbers separated by commas", s)
+			}
+			c.AdminIDs = append(c.AdminIDs, id)
+		}
+	}
+
+	durations := []struct {
+		k   string
+		def string
+		dst *time.Duration
+		min time.Duration
+	}{
+		{"INVOICE_TTL", "20m", &c.InvoiceTTL, time.Minute},
+		{"INIT_DATA_TTL", "24h", &c.InitDataTTL, time.Minute},
+	}
+	for _, d := range durations {
+		v := env(d.k, d.def)
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < d.min {
+			return nil, bad(d.k, "%q: want a duration of at least %v, like %s", v, d.min, d.def)
+		}
+		*d.dst = dur
+	}
+
+	perAsset := []struct {
+		k   string
+		dst *map[string]store.Amount
+	}{
+		{"WITHDRAW_FEE", &c.WithdrawFee},
+		{"WITHDRAW_MIN", &c.WithdrawMin},
+		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove},
+	}
+	for _, p := range perAsset {
+		m, err := parsePerAsset(env(p.k, ""), decimals)
+		if err != nil {
+			return nil, bad(p.k, "%v; want ASSET:amount[,...] like TON:0.1,USDT:1", err)
+		}
+		*p.dst = m
+	}
+
+	for _, s := range splitList(env("PACKAGES", "")) {
+		p, err := parsePackage(s, decimals)
+		if err != nil {
+			return nil, bad("PACKAGES", "%v; want name:ASSET:price:credits[,...] like starter:TON:1.5:100", err)
+		}
+		if slices.ContainsFunc(c.Packages, func(q Package) bool { return q.Name == p.Name }) {
+			return nil, bad("PACKAGES", "package %q is listed twice", p.Name)
+		}
+		c.Packages = append(c.Packages, p)
+	}
+
+	if v := env("WEBHOOK_URL", ""); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, bad("WEBHOOK_URL", "%q: want the https URL Telegram should post updates to", v)
+		}
+		c.WebhookURL = u
+	}
+	return c, nil
+}
+
+func defaultMnemonicFile(dbPath string) string {
+	dir := "data"
+	if i := strings.LastIndexAny(dbPath, `/\`); i >= 0 {
+		dir = dbPath[:i]
+	}
+	return dir + "/hot-wallet.mnemonic"
+}
+
+func isLocal(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validSymbol(s string) bool {
+	if len(s) < 2 || len(s) > 12 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func parseJettons(v string, testnet bool) ([]store.Asset, error) {
+	var out []store.Asset
+	for _, item := range splitList(v) {
+		parts := strings.Split(item, ":")
+		// A raw master address ("0:abc...") brings its own colon.
+		if len(parts) == 4 {
+			parts = []string{parts[0], parts[1] + ":" + parts[2], parts[3]}
+		}
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("%q has %d parts", item, len(parts))
+		}
+		sym := strings.ToUpper(parts[0])
+		if !validSymbol(sym) || sym == store.TON.Symbol {
+			return nil, fmt.Errorf("%q is not a usable symbol (2-12 letters or digits, not TON)", parts[0])
+		}
+		master, err := ton.ParseAddress(parts[1], testnet)
+		if err != nil {
+			return nil, fmt.Errorf("%s master: %v", sym, err)
+		}
+		dec, err := strconv.Atoi(parts[2])
+		if err != nil || dec < 0 || dec > store.MaxDecimals {
+			return nil, fmt.Errorf("%s decimals %q: want 0..%d", sym, parts[2], store.MaxDecimals)
+		}
+		for _, a := range out {
+			if a.Symbol == sym {
+				return nil, fmt.Errorf("%s is listed twice", sym)
+			}
+		}
+		out = append(out, store.Asset{Symbol: sym, Decimals: dec, Master: master.StringRaw()})
+	}
+	return out, nil
+}
+
+func parsePerAsset(v string, decimals func(string) (int, bool)) (map[string]store.Amount, error) {
+	m := map[string]store.Amount{}
+	for _, item := range splitList(v) {
+		sym, amt, ok := strings.Cut(item, ":")
+		if !ok {
+			return nil, fmt.Errorf("%q has no asset", item)
+		}
+		sym = strings.ToUpper(strings.TrimSpace(sym))
+		dec, ok := decimals(sym)
+		if !ok {
+			return nil, fmt.Errorf("%s is not TON or a configured jetton", sym)
+		}
+		a, err := store.ParseAmount(strings.TrimSpace(amt), dec)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("%s amount %q: want a non-negative number with at most %d decimals", sym, amt, dec)
+		}
+		if _, dup := m[sym]; dup {
+			return nil, fmt.Errorf("%s is listed twice", sym)
+		}
+		m[sym] = a
+	}
+	return m, nil
+}
+
+func parsePackage(s string, decimals func(string) (int, bool)) (Package, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 4 {
+		return Package{}, fmt.Errorf("%q has %d parts", s, len(parts))
+	}
+	name := strings.TrimSpace(parts[0])
+	if name == "" || len(name) > 32 {
+		return Package{}, fmt.Errorf("%q: name must be 1-32 characters", s)
+	}
+	sym := strings.ToUpper(parts[1])
+	dec, ok := decimals(sym)
+	if !ok {
+		return Package{}, fmt.Errorf("%q: %s is not TON or a configured jetton", s, sym)
+	}
+	price, err := store.ParseAmount(parts[2], dec)
+	if err != nil || price <= 0 {
+		return Package{}, fmt.Errorf("%q: price %q must be positive with at most %d decimals", s, parts[2], dec)
+	}
+	credits, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || credits <= 0 {
+		return Package{}, fmt.Errorf("%q: credits %q must be a positive whole number", s, parts[3])
+	}
+	return Package{Name: name, Asset: sym, Price: price, Credits: credits}, nil
+}
+
+// readDotEnv parses a .env file: KEY=VALUE lines, # comments, optional
+// "export " and quotes. A missing file is not an error.
+func readDotEnv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		s = strings.TrimPrefix(s, "export ")
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, line)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,181 @@
+// Command tonpay runs the tonpay service: a Telegram bot, a Mini App and its
+// API, a deposit scanner and a withdrawal payer, over one SQLite ledger.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: tonpay [command]
+
+commands:
+  serve     run the service (the default)
+  migrate   create or upgrade the database schema and exit
+  wallet    print the hot wallet's address (creates its seed file on first use)
+  version   print the version
+
+Configuration comes from the environment and a .env file; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it with their own environment
+// and output. It returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "tonpay: %s takes no arguments\n%s", cmd, usage)
+		return 2
+	}
+	var n need
+	switch cmd {
+	case "serve":
+		n = forServe
+	case "migrate":
+		n = forMigrate
+	case "wallet":
+		n = forWallet
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "tonpay %s\n", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "tonpay: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+
+	dotenv, err := readDotEnv(".env")
+	if err != nil {
+		fmt.Fprintf(stderr, "tonpay: .env: %v\n", err)
+		return 2
+	}
+	lookup := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return dotenv[k]
+	}
+	cfg, err := loadConfig(lookup, n)
+	if err != nil {
+		fmt.Fprintf(stderr, "tonpay: config: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	switch cmd {
+	case "migrate":
+		err = migrate(ctx, cfg, stdout)
+	case "wallet":
+		err = printWallet(cfg, stdout)
+	default:
+		err = serve(ctx, cfg, log)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Error(cmd+" failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	log := slog.New(h)
+	slog.SetDefault(log)
+	return log
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}
+
+func migrate(ctx context.Context, cfg *Config, stdout io.Writer) error {
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	names, err := db.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", cfg.DBPath, names[len(names)-1], len(names))
+	return nil
+}
+
+// hotWords returns the hot wallet's seed, creating the seed file on first use.
+func hotWords(cfg *Config, log *slog.Logger) ([]string, error) {
+	if cfg.HotMnemonic != nil {
+		return cfg.HotMnemonic, nil
+	}
+	words, created, err := ton.LoadMnemonic(cfg.HotMnemonicFile, true)
+	if err != nil {
+		return nil, fmt.Errorf("hot wallet seed: %w", err)
+	}
+	if created && log != nil {
+		log.Warn("generated a new hot wallet seed: back it up", "file", cfg.HotMnemonicFile)
+	}
+	return words, nil
+}
+
+func printWallet(cfg *Config, stdout io.Writer) error {
+	words, err := hotWords(cfg, nil)
+	if err != nil {
+		return err
+	}
+	addr, err := ton.HotWalletAddress(words)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n", ton.FormatAddress(addr, cfg.Testnet))
+	fmt.Fprintf(stdout, "network: %s\nkind: Highload Wallet v3 (subwallet %#x, message TTL %ds)\n", cfg.Network, ton.HotSubwallet, ton.HotMessageTTL)
+	if cfg.HotMnemonic == nil {
+		fmt.Fprintf(stdout, "seed file: %s\n", cfg.HotMnemonicFile)
+	}
+	return nil
+}
+
+func redact(s string) string {
+	if i := strings.IndexByte(s, ':'); i > 0 {
+		return s[:i] + ":***"
+	}
+	return "***"
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// tonpay runs the command in a fresh directory with only env set.
+func tonpay(t *testing.T, dir string, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func oneLine(t *testing.T, s string) string {
+	t.Helper()
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, "\n") {
+		t.Fatalf("want exactly one line of error, got %q", s)
+	}
+	return s
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	const token = "123456:ABC"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // the variable the error must name
+	}{
+		{"no bot token", map[string]string{}, "BOT_TOKEN"},
+		{"malformed bot token", map[string]string{"BOT_TOKEN": "nocolon"}, "BOT_TOKEN"},
+		{"unknown network", map[string]string{"BOT_TOKEN": token, "TON_NETWORK": "moon"}, "TON_NETWORK"},
+		{"network before token", map[string]string{"TON_NETWORK": "moon"}, "TON_NETWORK"},
+		{"bad duration", map[string]string{"BOT_TOKEN": token, "INVOICE_TTL": "soon"}, "INVOICE_TTL"},
+		{"duration too short", map[string]string{"BOT_TOKEN": token, "INIT_DATA_TTL": "1s"}, "INIT_DATA_TTL"},
+		{"fee with too many decimals", map[string]string{"BOT_TOKEN": token, "WITHDRAW_FEE": "TON:0.0000000001"}, "WITHDRAW_FEE"},
+		{"fee of unknown asset", map[string]string{"BOT_TOKEN": token, "WITHDRAW_MIN": "USDT:1"}, "WITHDRAW_MIN"},
+		{"jetton with bad master", map[string]string{"BOT_TOKEN": token, "JETTONS": "USDT:notanaddress:6"}, "JETTONS"},
+		{"jetton with bad decimals", map[string]string{"BOT_TOKEN": token, "JETTONS": "USDT:0:" + strings.Repeat("ab", 32) + ":x"}, "JETTONS"},
+		{"jetton named TON", map[string]string{"BOT_TOKEN": token, "JETTONS": "TON:0:" + strings.Repeat("ab", 32) + ":9"}, "JETTONS"},
+		{"mainnet address on testnet is fine but testnet one on mainnet is not", map[string]string{"BOT_TOKEN": token, "TON_NETWORK": "mainnet", "COLD_WALLET_ADDRESS": "0QACcZCIgVK1TLifxOdlkqJPwcVs5V1k-7CPD1ATNGQQJXcn"}, "COLD_WALLET_ADDRESS"},
+		{"hot max without cold wallet", map[string]string{"BOT_TOKEN": token, "HOT_WALLET_MAX": "50"}, "COLD_WALLET_ADDRESS"},
+		{"bad admin id", map[string]string{"BOT_TOKEN": token, "ADMIN_IDS": "12,abc"}, "ADMIN_IDS"},
+		{"bad package price", map[string]string{"BOT_TOKEN": token, "PACKAGES": "starter:TON:1.5.0:100"}, "PACKAGES"},
+		{"package credits", map[string]string{"BOT_TOKEN": token, "PACKAGES": "starter:TON:1.5:-3"}, "PACKAGES"},
+		{"bad liteservers", map[string]string{"BOT_TOKEN": token, "TON_LITESERVERS": "127.0.0.1:99999:abc"}, "TON_LITESERVERS"},
+		{"bad proof policy", map[string]string{"BOT_TOKEN": token, "TON_PROOF_CHECK": "trusting"}, "TON_PROOF_CHECK"},
+		{"bad rps", map[string]string{"BOT_TOKEN": token, "TON_RPS": "-1"}, "TON_RPS"},
+		{"http public url", map[string]string{"BOT_TOKEN": token, "PUBLIC_URL": "http://pay.example.com"}, "PUBLIC_URL"},
+		{"bad mnemonic", map[string]string{"BOT_TOKEN": token, "HOT_WALLET_MNEMONIC": "one two three"}, "HOT_WALLET_MNEMONIC"},
+		{"missing ton config", map[string]string{"BOT_TOKEN": token, "TON_CONFIG": "/nonexistent/global.json"}, "TON_CONFIG"},
+		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, _, stderr := tonpay(t, dir, tt.env)
+			if code == 0 {
+				t.Fatalf("exit code 0, want failure")
+			}
+			line := oneLine(t, stderr)
+			if !strings.Contains(line, tt.want+":") {
+				t.Fatalf("error %q does not name %s", line, tt.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("a rejected config left files behind: %v", entries)
+			}
+		})
+	}
+}
+
+func TestConfigParsesEverything(t *testing.T) {
+	master := "0:" + strings.Repeat("ab", 32)
+	env := map[string]string{
+		"BOT_TOKEN":               "123456:ABC",
+		"PUBLIC_URL":              "https://pay.example.com/",
+		"TON_NETWORK":             "mainnet",
+		"TON_LITESERVERS":         "127.0.0.1:4924:" + strings.Repeat("A", 43) + "=",
+		"JETTONS":                 "usdt:" + master + ":6",
+		"WITHDRAW_FEE":            "TON:0.05, USDT:0.5",
+		"WITHDRAW_APPROVAL_ABOVE": "USDT:1000",
+		"PACKAGES":                "starter:TON:1.5:100,pro:USDT:5:1000",
+		"ADMIN_IDS":               "1, 2",
+		"INVOICE_TTL":             "15m",
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL.String() != "https://pay.example.com" || cfg.Testnet || len(cfg.LiteServers) != 1 {
+		t.Fatalf("url/network/liteservers: %v %v %v", cfg.PublicURL, cfg.Testnet, cfg.LiteServers)
+	}
+	if len(cfg.Jettons) != 1 || cfg.Jettons[0].Symbol != "USDT" || cfg.Jettons[0].Decimals != 6 || cfg.Jettons[0].Master != master {
+		t.Fatalf("jettons: %+v", cfg.Jettons)
+	}
+	if cfg.WithdrawFee["TON"] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
+		t.Fatalf("fees: %v %v", cfg.WithdrawFee, cfg.WithdrawApprovalAbove)
+	}
+	if len(cfg.Packages) != 2 || cfg.Packages[0].Price != 1_500_000_000 || cfg.Packages[1].Price != 5_000_000 || cfg.Packages[1].Credits != 1000 {
+		t.Fatalf("packages: %+v", cfg.Packages)
+	}
+	if len(cfg.AdminIDs) != 2 || cfg.InvoiceTTL.Minutes() != 15 || cfg.InitDataTTL.Hours() != 24 || cfg.RPS != 100 {
+		t.Fatalf("admins/ttl/rps: %v %v %v %v", cfg.AdminIDs, cfg.InvoiceTTL, cfg.InitDataTTL, cfg.RPS)
+	}
+}
+
+func TestDotEnvFillsWhatTheEnvironmentLeavesUnset(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("# comment\nexport TON_NETWORK=moon\nDB_PATH=\"from-dotenv.db\" \n"), 0o600)
+	code, _, stderr := tonpay(t, dir, map[string]string{})
+	if code == 0 || !strings.Contains(stderr, "TON_NETWORK") {
+		t.Fatalf(".env value not used: %d %q", code, stderr)
+	}
+	code, out, stderr := tonpay(t, dir, map[string]string{"TON_NETWORK": "testnet"}, "migrate")
+	if code != 0 || !strings.Contains(out, "from-dotenv.db") {
+		t.Fatalf("environment must win and .env fill the rest: %d %q %q", code, out, stderr)
+	}
+
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("NOT A LINE\n"), 0o600)
+	code, _, stderr = tonpay(t, dir, nil, "migrate")
+	if code == 0 || !strings.Contains(stderr, ".env:1") {
+		t.Fatalf("malformed .env: %d %q", code, stderr)
+	}
+}
+
+func TestMigrateTwiceChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "fresh", "tonpay.db")
+	env := map[string]string{"DB_PATH": dbPath} // no BOT_TOKEN: migrate does not need it
+	snapshot := func() string {
+		db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var b strings.Builder
+		for _, q := range []string{
+			`SELECT group_concat(name || '@' || applied_at, ',') FROM schema_migrations`,
+			`SELECT group_concat(sql, ';') FROM sqlite_master ORDER BY name`,
+		} {
+			var s string
+			if err := db.QueryRow(q).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+	if code, _, stderr := tonpay(t, dir, env, "migrate"); code != 0 {
+		t.Fatalf("first migrate: %d %s", code, stderr)
+	}
+	first := snapshot()
+	if !strings.Contains(first, "0001_init.sql@") || !strings.Contains(first, "CREATE TABLE entries") {
+		t.Fatalf("schema not created: %.200s", first)
+	}
+	if code, _, stderr := tonpay(t, dir, env, "migrate"); code != 0 {
+		t.Fatalf("second migrate: %d %s", code, stderr)
+	}
+	if again := snapshot(); again != first {
+		t.Fatalf("second migrate changed the schema or its record")
+	}
+}
+
+func TestWalletCreatesSeedOnceWithMode0600(t *testing.T) {
+	dir := t.TempDir()
+	code, out1, stderr := tonpay(t, dir, nil, "wallet")
+	if code != 0 {
+		t.Fatalf("wallet: %d %s", code, stderr)
+	}
+	info, err := os.Stat(filepath.Join(dir, "data", "hot-wallet.mnemonic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("seed file mode %v, want 0600", info.Mode().Perm())
+	}
+	_, out2, _ := tonpay(t, dir, nil, "wallet")
+	if out1 != out2 {
+		t.Fatalf("second run printed another wallet:\n%s\n%s", out1, out2)
+	}
+	addr := strings.Fields(out1)[0]
+	if !strings.HasPrefix(addr, "0Q") { // non-bounceable, testnet
+		t.Fatalf("want a testnet non-bounceable address, got %q", addr)
+	}
+	_, main, _ := tonpay(t, dir, map[string]string{"TON_NETWORK": "mainnet"}, "wallet")
+	if !strings.HasPrefix(main, "UQ") {
+		t.Fatalf("want a mainnet non-bounceable address, got %q", main)
+	}
+
+	os.Chmod(filepath.Join(dir, "data", "hot-wallet.mnemonic"), 0o644)
+	code, _, stderr = tonpay(t, dir, nil, "wallet")
+	if code == 0 || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("a world-readable seed must be refused: %d %q", code, stderr)
+	}
+}
+
+func TestWalletFromMnemonicVariable(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _ := tonpay(t, dir, nil, "wallet")
+	seed, _ := os.ReadFile(filepath.Join(dir, "data", "hot-wallet.mnemonic"))
+	other := t.TempDir()
+	code, out2, stderr := tonpay(t, other, map[string]string{"HOT_WALLET_MNEMONIC": string(seed)}, "wallet")
+	if code != 0 || strings.Fields(out2)[0] != strings.Fields(out)[0] {
+		t.Fatalf("same seed, other address: %q vs %q (%s)", out2, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "data")); err == nil {
+		t.Fatal("a seed from the environment must not write a seed file")
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, _ := tonpay(t, dir, nil, "version"); code != 0 || !strings.HasPrefix(out, "tonpay ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, stderr := tonpay(t, dir, nil, "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Fatalf("unknown command: %d %q", code, stderr)
+	}
+}

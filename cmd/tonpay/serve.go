@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// component is anything serve runs until the context ends.
+type component interface {
+	Run(ctx context.Context) error
+}
+
+type named struct {
+	name string
+	component
+}
+
+// serve wires the running parts and runs them under one errgroup: the first
+// to fail stops the others, a signal stops all, and serve returns when every
+// part has finished.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SyncAssets(ctx, cfg.Assets()); err != nil {
+		return fmt.Errorf("assets: %w", err)
+	}
+
+	words, err := hotWords(cfg, log)
+	if err != nil {
+		return err
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	chain, err := ton.Dial(dialCtx, ton.ClientConfig{
+		Testnet:     cfg.Testnet,
+		ConfigPath:  cfg.TONConfig,
+		LiteServers: cfg.LiteServers,
+		RPS:         cfg.RPS,
+		ProofCheck:  cfg.ProofCheck,
+	})
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer chain.Close()
+	hot, err := ton.HotWallet(chain.API, words, nil)
+	if err != nil {
+		return err
+	}
+	log.Info("starting",
+		"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr,
+		"bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hot.WalletAddress(), cfg.Testnet))
+
+	parts, err := components(cfg, log, db, chain, hot)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range parts {
+		g.Go(func() error {
+			err := p.Run(gctx)
+			if err != nil && gctx.Err() == nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	log.Info("stopped", "err", err)
+	return err
+}
