@@ -28,6 +28,8 @@ type DB struct {
 	r   *sql.DB // readers (WAL lets them run beside the writer)
 	now func() time.Time
 
+	failpoint func(step string) error
+
 	mu        sync.Mutex
 	listeners map[int]func(Change)
 	nextL     int
@@ -38,6 +40,18 @@ type Option func(*DB)
 
 // WithClock makes the store read time from now (tests fix the clock).
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// WithFailpoint makes the store call fn at named steps inside its
+// transactions; an error from fn aborts the transaction there. Crash tests
+// use it to stop a write at every step.
+func WithFailpoint(fn func(step string) error) Option { return func(db *DB) { db.failpoint = fn } }
+
+func (db *DB) fail(step string) error {
+	if db.failpoint == nil {
+		return nil
+	}
+	return db.failpoint(step)
+}
 
 // Open opens (creating if needed) the SQLite file at path and applies pending
 // migrations.

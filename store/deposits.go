@@ -1,0 +1,472 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Kinds of chain events. Only KindCredited moves money to a user or merchant.
+const (
+	KindCredited   = "credited"    // matched an invoice or a personal comment
+	KindUnmatched  = "unmatched"   // no or unknown comment: held on the unmatched account
+	KindDust       = "dust"        // below the minimum: held on the unmatched account
+	KindBounced    = "bounced"     // a message of ours came back
+	KindAborted    = "aborted"     // the transaction failed; nothing credited
+	KindFakeJetton = "fake_jetton" // a transfer_notification from a contract that is not our jetton wallet
+	KindJettonIn   = "jetton_in"   // jetton arrival whose notification carries the credit
+	KindExcesses   = "excesses"    // TON returned to us after a jetton transfer
+	KindOutgoing   = "outgoing"    // our own transaction (withdrawals)
+	KindOther      = "other"
+)
+
+// ChainEvent is one transaction on a watched account, as the scanner
+// classified it.
+type ChainEvent struct {
+	ID        int64
+	Account   string // watched account, raw form
+	LT        uint64
+	Hash      string // hex
+	Time      time.Time
+	Kind      string
+	Asset     string
+	Amount    Amount
+	Sender    string
+	Comment   string
+	InvoiceID string
+	UserID    int64
+	Note      string
+}
+
+// Incoming is money that arrived and may be a deposit.
+type Incoming struct {
+	Asset   string
+	Amount  Amount
+	Sender  string // the payer's address (for jettons, the owner who sent them)
+	Comment string
+	Min     Amount // below this it is dust
+}
+
+// ChainTx is everything one watched transaction changes, applied in ONE
+// SQLite transaction: recorded (unique by account and lt), classified,
+// matched, booked, and the account's cursor advanced.
+type ChainTx struct {
+	Event    ChainEvent // Kind is the scanner's classification; a deposit's is set by matching
+	Cursor   Cursor     // the account's cursor after this transaction
+	Incoming *Incoming  // money to match against invoices and comments
+	// HotDelta is TON that moved on the hot wallet besides Incoming and the
+	// fee, booked to Counterpart (e.g. excesses to fees, a bounce to unmatched).
+	HotDelta    Amount
+	Counterpart string
+	Fee         Amount // network fee the hot wallet paid in this transaction (TON)
+}
+
+// Applied is what ApplyChainTx did.
+type Applied struct {
+	Replayed   bool // the transaction was already recorded: nothing changed
+	Kind       string
+	InvoiceID  string
+	UserID     int64
+	MerchantID int64
+	TransferID int64
+}
+
+// DepositEvent is the payload of deposit.credited.
+type DepositEvent struct {
+	UserID    int64  `json:"user_id"`
+	Asset     string `json:"asset"`
+	Amount    string `json:"amount"`
+	Balance   string `json:"balance"`
+	InvoiceID string `json:"invoice_id,omitempty"`
+	Status    string `json:"status,omitempty"` // the invoice's status after this payment
+	Late      bool   `json:"late,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	TxHash    string `json:"tx_hash"`
+	EventID   int64  `json:"chain_event_id"`
+}
+
+// ApplyChainTx records one watched transaction. Replaying a transaction that
+// is already recorded changes nothing (the cursor still moves forward).
+func (db *DB) ApplyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
+	var res Applied
+	err := db.write(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.applyChainTx(ctx, c)
+		if err != nil {
+			return err
+		}
+		return db.fail("commit")
+	})
+	return res, err
+}
+
+func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
+	ev := c.Event
+	if ev.Account == "" || ev.LT == 0 || ev.Hash == "" {
+		return Applied{}, fmt.Errorf("%w: chain event needs account, lt and hash", ErrInvalid)
+	}
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chain_events WHERE account = ? AND lt = ?`, ev.Account, ev.LT).Scan(&exists); err != nil {
+		return Applied{}, err
+	}
+	if exists > 0 {
+		return Applied{Replayed: true}, tx.advanceCursor(ctx, c.Cursor)
+	}
+	if err := tx.db.fail("event"); err != nil {
+		return Applied{}, err
+	}
+
+	res := Applied{Kind: ev.Kind}
+	key := "chain:" + ev.Account + ":" + strconv.FormatUint(ev.LT, 10)
+	var postings []Posting
+	var after func(transferID int64) error
+	if in := c.Incoming; in != nil && in.Amount > 0 {
+		ev.Asset, ev.Amount, ev.Sender, ev.Comment = in.Asset, in.Amount, in.Sender, in.Comment
+		m, err := tx.match(ctx, ev, in)
+		if err != nil {
+			return Applied{}, err
+		}
+		ev.Kind, ev.InvoiceID, ev.UserID, ev.Note = m.kind, m.invoice.ID, m.userID, m.note
+		res.Kind, res.InvoiceID, res.UserID, res.MerchantID = m.kind, m.invoice.ID, m.userID, m.merchantID
+		to := AccountUnmatched
+		switch {
+		case m.userID != 0:
+			to = UserAccount(m.userID)
+		case m.merchantID != 0:
+			to = MerchantAccount(m.merchantID)
+		}
+		postings = append(postings, Posting{to, in.Asset, in.Amount})
+		postings = append(postings, Posting{AccountHot, in.Asset, -in.Amount})
+		after = func(transferID int64) error { return tx.settleMatch(ctx, ev, m, transferID) }
+	}
+	if c.HotDelta != 0 {
+		if c.Counterpart == "" {
+			return Applied{}, fmt.Errorf("%w: hot wallet movement without a counterpart", ErrInvalid)
+		}
+		postings = append(postings, Posting{c.Counterpart, TON.Symbol, c.HotDelta}, Posting{AccountHot, TON.Symbol, -c.HotDelta})
+		if ev.Asset == "" {
+			ev.Asset, ev.Amount = TON.Symbol, c.HotDelta
+		}
+	}
+	if c.Fee > 0 {
+		postings = append(postings, Posting{AccountFees, TON.Symbol, -c.Fee}, Posting{AccountHot, TON.Symbol, c.Fee})
+	}
+
+	r, err := tx.ExecContext(ctx, `INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, sender, comment,
+		invoice_id, user_id, merchant_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.Account, ev.LT, ev.Hash, ms(ev.Time), ev.Kind, nullString(ev.Asset), int64(ev.Amount), ev.Sender, ev.Comment,
+		nullString(ev.InvoiceID), nullInt(ev.UserID), nullInt(res.MerchantID), ev.Note, ms(tx.now))
+	if err != nil {
+		return Applied{}, err
+	}
+	eventID, _ := r.LastInsertId()
+	if err := tx.db.fail("recorded"); err != nil {
+		return Applied{}, err
+	}
+	if len(postings) > 0 {
+		id, err := tx.post(ctx, Transfer{Key: key, Kind: "deposit", Description: ev.Kind, Ref: ev.Hash, Postings: merge(postings)})
+		if err != nil {
+			return Applied{}, fmt.Errorf("book %s: %w", key, err)
+		}
+		res.TransferID = id
+		if _, err := tx.ExecContext(ctx, `UPDATE chain_events SET transfer_id = ? WHERE id = ?`, id, eventID); err != nil {
+			return Applied{}, err
+		}
+		if err := tx.db.fail("booked"); err != nil {
+			return Applied{}, err
+		}
+	}
+	if after != nil {
+		ev.ID = eventID
+		if err := after(res.TransferID); err != nil {
+			return Applied{}, err
+		}
+	}
+	if err := tx.db.fail("matched"); err != nil {
+		return Applied{}, err
+	}
+	return res, tx.advanceCursor(ctx, c.Cursor)
+}
+
+// merge folds postings to the same account and asset together and drops
+// zeros, so one transfer never has two entries for one balance.
+func merge(ps []Posting) []Posting {
+	type k struct{ a, s string }
+	idx := map[k]int{}
+	var out []Posting
+	for _, p := range ps {
+		if i, ok := idx[k{p.Account, p.Asset}]; ok {
+			out[i].Amount += p.Amount
+			continue
+		}
+		idx[k{p.Account, p.Asset}] = len(out)
+		out = append(out, p)
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.Amount != 0 {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+func (tx *Tx) advanceCursor(ctx context.Context, c Cursor) error {
+	if c.Account == "" {
+		return nil
+	}
+	// Never move a cursor backwards (a replay after a restart may carry an older one).
+	_, err := tx.ExecContext(ctx, `INSERT INTO chain_cursors(account, lt, hash, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(account) DO UPDATE SET lt = excluded.lt, hash = excluded.hash, updated_at = excluded.updated_at
+		WHERE excluded.lt > chain_cursors.lt`, c.Account, c.LT, c.Hash, ms(tx.now))
+	return err
+}
+
+type match struct {
+	kind       string
+	invoice    Invoice // zero when no invoice
+	userID     int64
+	merchantID int64
+	note       string
+}
+
+// match decides who an incoming payment belongs to:
+//  1. its comment names an invoice: the invoice's owner (a late or repeated
+//     payment of a user's invoice still goes to that user; of a merchant's
+//     invoice, to the payer's linked user if any, else unmatched);
+//  2. its comment is a user's personal comment: that user;
+//  3. no comment and exactly one open memo-less invoice asks for this exact
+//     amount of this asset: that invoice;
+//  4. otherwise unmatched. Below the minimum it is dust.
+func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, error) {
+	if in.Amount < in.Min {
+		return match{kind: KindDust, note: "below minimum " + in.Min.Units()}, nil
+	}
+	comment := NormalizeComment(in.Comment)
+	if comment != "" {
+		inv, err := scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE comment = ?`, comment))
+		if err == nil {
+			return tx.matchInvoice(ctx, ev, in, inv)
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return match{}, err
+		}
+		var uid int64
+		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE comment = ?`, comment).Scan(&uid)
+		if err == nil {
+			return match{kind: KindCredited, userID: uid, note: "personal comment"}, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return match{}, err
+		}
+		return match{kind: KindUnmatched, note: "unknown comment"}, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+		WHERE memo_less = 1 AND asset = ? AND amount = ? AND status IN ('created', 'pending', 'expired') AND paid_amount = 0
+		AND created_at <= ? AND expires_at >= ? LIMIT 2`,
+		in.Asset, int64(in.Amount), ms(ev.Time.Add(MemoLessTolerance)), ms(ev.Time.Add(-MemoLessTolerance)))
+	if err != nil {
+		return match{}, err
+	}
+	var cands []Invoice
+	for rows.Next() {
+		inv, err := scanInvoice(rows)
+		if err != nil {
+			rows.Close()
+			return match{}, err
+		}
+		cands = append(cands, inv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return match{}, err
+	}
+	switch len(cands) {
+	case 1:
+		return tx.matchInvoice(ctx, ev, in, cands[0])
+	case 0:
+		return match{kind: KindUnmatched, note: "no comment"}, nil
+	}
+	return match{kind: KindUnmatched, note: "ambiguous memo-less amount"}, nil
+}
+
+func (tx *Tx) matchInvoice(ctx context.Context, ev ChainEvent, in *Incoming, inv Invoice) (match, error) {
+	m := match{kind: KindCredited, invoice: inv, userID: inv.UserID, merchantID: inv.MerchantID, note: "invoice"}
+	onTime := inv.Open() && !ev.Time.After(inv.ExpiresAt)
+	if inv.MemoLess && inv.Open() {
+		onTime = !ev.Time.After(inv.ExpiresAt.Add(MemoLessTolerance))
+	}
+	if in.Asset != inv.Asset || !onTime {
+		// Not a payment of this invoice: credit whoever paid.
+		switch {
+		case in.Asset != inv.Asset:
+			m.note = "asset differs from the invoice's"
+		case inv.Status == InvoicePaid:
+			m.note = "invoice already paid"
+		default:
+			m.note = "invoice expired"
+		}
+		if inv.MerchantID != 0 {
+			m.merchantID = 0
+			uid, err := tx.walletOwner(ctx, in.Sender)
+			if err != nil {
+				return match{}, err
+			}
+			m.userID = uid
+			if uid == 0 {
+				m.kind = KindUnmatched
+				m.note += "; payer unknown"
+			}
+		}
+	}
+	return m, nil
+}
+
+// walletOwner is the one user who linked the address, or 0 when nobody or
+// more than one user did.
+func (tx *Tx) walletOwner(ctx context.Context, addr string) (int64, error) {
+	if addr == "" {
+		return 0, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM wallets WHERE address = ? LIMIT 2`, addr)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 {
+		return 0, rows.Err()
+	}
+	return ids[0], rows.Err()
+}
+
+// settleMatch updates the invoice and queues the notifications.
+func (tx *Tx) settleMatch(ctx context.Context, ev ChainEvent, m match, transferID int64) error {
+	inv := m.invoice
+	if inv.ID != "" {
+		onTime := m.note == "invoice"
+		switch {
+		case onTime:
+			inv.Paid += ev.Amount
+			inv.Status = InvoicePending
+			if inv.Paid >= inv.Amount {
+				inv.Status = InvoicePaid
+				inv.PaidAt = ev.Time
+			}
+		case inv.Asset != ev.Asset:
+			// another asset says nothing about this invoice
+		case inv.Status == InvoicePaid:
+			inv.Duplicate = true
+		default:
+			inv.Paid += ev.Amount
+			inv.Late = true
+			if inv.Open() {
+				inv.Status = InvoiceExpired
+			}
+		}
+		var paidAt sql.NullInt64
+		if !inv.PaidAt.IsZero() {
+			paidAt = sql.NullInt64{Int64: ms(inv.PaidAt), Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET paid_amount = ?, status = ?, late = ?, duplicate = ?, paid_at = ?, updated_at = ? WHERE id = ?`,
+			int64(inv.Paid), inv.Status, inv.Late, inv.Duplicate, paidAt, ms(tx.now), inv.ID); err != nil {
+			return err
+		}
+		tx.changed(Change{Kind: "invoice", UserID: inv.UserID, MerchantID: inv.MerchantID, ID: inv.ID})
+		if inv.MerchantID != 0 {
+			typ := "invoice." + inv.Status
+			if !onTime {
+				typ = "invoice.payment"
+			}
+			if err := tx.invoiceEvent(ctx, typ, inv, ev.Hash); err != nil {
+				return err
+			}
+		}
+	}
+	if m.userID != 0 && m.kind == KindCredited {
+		bal, err := tx.balance(ctx, UserAccount(m.userID), ev.Asset)
+		if err != nil {
+			return err
+		}
+		d := DepositEvent{UserID: m.userID, Asset: ev.Asset, Amount: ev.Amount.Units(), Balance: bal.Units(),
+			TxHash: ev.Hash, EventID: ev.ID}
+		if inv.ID != "" && inv.UserID == m.userID {
+			d.InvoiceID, d.Status, d.Late, d.Duplicate = inv.ID, inv.Status, inv.Late, inv.Duplicate
+		}
+		return tx.emit(ctx, TopicBot, "deposit.credited", m.userID, 0, d)
+	}
+	return nil
+}
+
+// ChainEvents lists recorded events of the given kinds (all when none),
+// newest first, before an id (0 = from the newest).
+func (db *DB) ChainEvents(ctx context.Context, before int64, limit int, kinds ...string) ([]ChainEvent, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := `SELECT id, account, lt, hash, utime, kind, coalesce(asset, ''), amount, sender, comment, coalesce(invoice_id, ''),
+		coalesce(user_id, 0), note FROM chain_events WHERE (? = 0 OR id < ?)`
+	args := []any{before, before}
+	if len(kinds) > 0 {
+		q += ` AND kind IN (?` + repeat(",?", len(kinds)-1) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChainEvent
+	for rows.Next() {
+		var e ChainEvent
+		var t int64
+		if err := rows.Scan(&e.ID, &e.Account, &e.LT, &e.Hash, &t, &e.Kind, &e.Asset, &e.Amount, &e.Sender, &e.Comment,
+			&e.InvoiceID, &e.UserID, &e.Note); err != nil {
+			return nil, err
+		}
+		e.Time = fromMS(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// CountChainEvents counts recorded events per kind.
+func (db *DB) CountChainEvents(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT kind, count(*) FROM chain_events GROUP BY kind`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for range n {
+		out += s
+	}
+	return out
+}
