@@ -186,19 +186,8 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 			}
 			return 0, err
 		}
-		// The conditional update is the overdraft check; the table's CHECK is the backstop.
-		res, err := tx.ExecContext(ctx, `INSERT INTO balances(account_id, asset, balance, nonneg) VALUES (?, ?, ?, ?)
-			ON CONFLICT(account_id, asset) DO UPDATE SET balance = balance + excluded.balance
-			WHERE balances.nonneg = 0 OR balances.balance + excluded.balance >= 0`,
-			acc, p.Asset, int64(p.Amount), nonneg)
-		if err != nil {
-			if isConstraint(err, 0) {
-				return 0, fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
-			}
+		if err := tx.addBalance(ctx, acc, nonneg, p); err != nil {
 			return 0, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return 0, fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
 		}
 		if uid, ok := strings.CutPrefix(p.Account, "user:"); ok {
 			u, _ := strconv.ParseInt(uid, 10, 64)
@@ -209,6 +198,34 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 		}
 	}
 	return id, nil
+}
+
+// addBalance moves the cached balance by p.Amount. The conditional UPDATE is
+// the overdraft check; the table's CHECK is the backstop. (An UPSERT would not
+// do: SQLite checks the CHECK on the row to insert before it sees the
+// conflict, so every debit would look like an overdraft.)
+func (tx *Tx) addBalance(ctx context.Context, acc int64, nonneg int, p Posting) error {
+	res, err := tx.ExecContext(ctx, `UPDATE balances SET balance = balance + ?1
+		WHERE account_id = ?2 AND asset = ?3 AND (nonneg = 0 OR balance + ?1 >= 0)`, int64(p.Amount), acc, p.Asset)
+	if err != nil {
+		if isConstraint(err, 0) {
+			return fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
+		}
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM balances WHERE account_id = ? AND asset = ?`, acc, p.Asset).Scan(&exists); err != nil {
+		return err
+	}
+	if exists > 0 || (nonneg == 1 && p.Amount < 0) {
+		return fmt.Errorf("%w: %s %s", ErrInsufficientFunds, p.Account, p.Asset)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO balances(account_id, asset, balance, nonneg) VALUES (?, ?, ?, ?)`,
+		acc, p.Asset, int64(p.Amount), nonneg)
+	return err
 }
 
 // account returns the id of the named account, creating it on first use.

@@ -185,8 +185,9 @@ func TestLedgerProperty(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	assets := []string{"TON", "USDT", "CREDITS"}
-	const workers, perWorker, users = 8, 1300, 12
-	var posted, overdrafts, replays atomic.Int64
+	const workers, perWorker, usersPerWorker = 8, 1300, 2
+	const users = workers * usersPerWorker
+	var posted, overdrafts, replays, debits atomic.Int64
 	var mu sync.Mutex
 	keys := map[string]bool{} // keys that posted
 	var wg sync.WaitGroup
@@ -195,17 +196,33 @@ func TestLedgerProperty(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			// A worker debits only its own users, and only it credits them
+			// directly; others' transfers can only add. So floor is a lower
+			// bound of each own balance: a debit within it MUST succeed.
+			own := func() int64 { return int64(w*usersPerWorker + rng.IntN(usersPerWorker) + 1) }
+			floor := map[string]store.Amount{}
+			owned := func(acct string) bool {
+				for i := range usersPerWorker {
+					if acct == store.UserAccount(int64(w*usersPerWorker+i+1)) {
+						return true
+					}
+				}
+				return false
+			}
 			var mine []store.Transfer
 			for i := range perWorker {
 				asset := assets[rng.IntN(len(assets))]
-				from := store.UserAccount(int64(rng.IntN(users) + 1))
+				from := store.UserAccount(own())
 				to := store.UserAccount(int64(rng.IntN(users) + 1))
 				var tr store.Transfer
+				var debit store.Amount
 				switch r := rng.IntN(10); {
 				case r < 3: // deposit from the chain
+					to = store.UserAccount(own())
 					tr = deposit(fmt.Sprintf("w%d-%d", w, i), to, asset, store.Amount(rng.Int64N(1_000_000)+1))
 				case r < 8: // user to user, sometimes more than they have
 					amt := store.Amount(rng.Int64N(400_000) + 1)
+					debit = amt
 					tr = store.Transfer{Key: fmt.Sprintf("w%d-%d", w, i), Kind: "transfer", Postings: []store.Posting{
 						{from, asset, -amt}, {to, asset, amt - amt/100}, {store.AccountFees, asset, amt / 100},
 					}}
@@ -223,6 +240,14 @@ func TestLedgerProperty(t *testing.T) {
 				case err == nil:
 					posted.Add(1)
 					mine = append(mine, tr)
+					for _, p := range tr.Postings {
+						if owned(p.Account) {
+							floor[p.Account+"/"+p.Asset] += p.Amount
+						}
+					}
+					if debit > 0 {
+						debits.Add(1)
+					}
 					mu.Lock()
 					if keys[tr.Key] {
 						t.Errorf("key %s posted twice", tr.Key)
@@ -231,6 +256,9 @@ func TestLedgerProperty(t *testing.T) {
 					mu.Unlock()
 				case errors.Is(err, store.ErrInsufficientFunds):
 					overdrafts.Add(1)
+					if debit <= floor[from+"/"+asset] {
+						t.Errorf("%s: debit of %d refused though %s holds at least %d %s", tr.Key, debit, from, floor[from+"/"+asset], asset)
+					}
 				case errors.Is(err, store.ErrDuplicate):
 					replays.Add(1)
 				default:
@@ -241,9 +269,9 @@ func TestLedgerProperty(t *testing.T) {
 	}
 	wg.Wait()
 	total := posted.Load() + overdrafts.Load() + replays.Load()
-	t.Logf("posted %d, overdrafts refused %d, replays refused %d", posted.Load(), overdrafts.Load(), replays.Load())
-	if total < 10_000 || overdrafts.Load() == 0 || replays.Load() == 0 {
-		t.Fatalf("the mix did not exercise every path: %d attempts, %d overdrafts, %d replays", total, overdrafts.Load(), replays.Load())
+	t.Logf("posted %d (%d debits), overdrafts refused %d, replays refused %d", posted.Load(), debits.Load(), overdrafts.Load(), replays.Load())
+	if total < 10_000 || overdrafts.Load() == 0 || replays.Load() == 0 || debits.Load() < 1000 {
+		t.Fatalf("the mix did not exercise every path: %d attempts, %d overdrafts, %d replays, %d debits", total, overdrafts.Load(), replays.Load(), debits.Load())
 	}
 	audit(t, db)
 	// Users can only hold what came from the chain: for each asset, the sum of

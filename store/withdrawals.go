@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Withdrawal states (ARCHITECTURE.md).
+const (
+	WithdrawalRequested        = "requested"
+	WithdrawalAwaitingApproval = "awaiting_approval"
+	WithdrawalQueued           = "queued"
+	WithdrawalSent             = "sent"
+	WithdrawalConfirmed        = "confirmed"
+	WithdrawalFailed           = "failed"
+	WithdrawalRefunded         = "refunded"
+	WithdrawalRejected         = "rejected"
+)
+
+// Withdrawal is a payout from a user's or merchant's balance to an address.
+type Withdrawal struct {
+	ID          int64
+	Account     string
+	UserID      int64
+	MerchantID  int64
+	IdemKey     string
+	Asset       string
+	Amount      Amount
+	Fee         Amount
+	FeeAsset    string
+	Destination string // user-friendly form, as it will be sent
+	Comment     string
+	Status      string
+	BatchID     int64
+	TxHash      string
+	Error       string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NewWithdrawal is a withdrawal request.
+type NewWithdrawal struct {
+	UserID        int64
+	MerchantID    int64
+	IdemKey       string
+	Asset         string
+	Amount        Amount
+	Fee           Amount
+	FeeAsset      string
+	Destination   string
+	Comment       string
+	NeedsApproval bool
+}
+
+// WithdrawalEvent is the payload of withdrawal.* outbox events.
+type WithdrawalEvent struct {
+	WithdrawalID int64  `json:"withdrawal_id"`
+	UserID       int64  `json:"user_id,omitempty"`
+	MerchantID   int64  `json:"merchant_id,omitempty"`
+	Status       string `json:"status"`
+	Asset        string `json:"asset"`
+	Amount       string `json:"amount"`
+	Fee          string `json:"fee"`
+	FeeAsset     string `json:"fee_asset"`
+	Destination  string `json:"destination"`
+	TxHash       string `json:"tx_hash,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+const withdrawalCols = `id, account, coalesce(user_id, 0), coalesce(merchant_id, 0), idem_key, asset, amount, fee, fee_asset,
+	destination, comment, status, coalesce(batch_id, 0), tx_hash, error, created_at, updated_at`
+
+func scanWithdrawal(row interface{ Scan(...any) error }) (Withdrawal, error) {
+	var w Withdrawal
+	var created, updated int64
+	err := row.Scan(&w.ID, &w.Account, &w.UserID, &w.MerchantID, &w.IdemKey, &w.Asset, &w.Amount, &w.Fee, &w.FeeAsset,
+		&w.Destination, &w.Comment, &w.Status, &w.BatchID, &w.TxHash, &w.Error, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Withdrawal{}, ErrNotFound
+	}
+	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)
+	return w, err
+}
+
+func (w Withdrawal) event() WithdrawalEvent {
+	return WithdrawalEvent{WithdrawalID: w.ID, UserID: w.UserID, MerchantID: w.MerchantID, Status: w.Status, Asset: w.Asset,
+		Amount: w.Amount.Units(), Fee: w.Fee.Units(), FeeAsset: w.FeeAsset, Destination: w.Destination, TxHash: w.TxHash, Error: w.Error}
+}
+
+// RequestWithdrawal debits amount and fee into the withdrawal hold and
+// creates the withdrawal, in one transaction. The idempotency key is unique
+// per account: a replay returns the first withdrawal with created false; a
+// replay with different terms is ErrConflict. A balance that cannot cover
+// amount and fee is ErrInsufficientFunds and changes nothing.
+func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdrawal, created bool, err error) {
+	if (n.UserID == 0) == (n.MerchantID == 0) {
+		return Withdrawal{}, false, fmt.Errorf("%w: a withdrawal belongs to a user or a merchant", ErrInvalid)
+	}
+	if n.IdemKey == "" || len(n.IdemKey) > 128 {
+		return Withdrawal{}, false, fmt.Errorf("%w: idempotency key must be 1-128 characters", ErrInvalid)
+	}
+	if n.Amount <= 0 || n.Fee < 0 || n.Destination == "" {
+		return Withdrawal{}, false, fmt.Errorf("%w: amount must be positive and a destination given", ErrInvalid)
+	}
+	if n.FeeAsset == "" {
+		n.FeeAsset = n.Asset
+	}
+	account := UserAccount(n.UserID)
+	if n.MerchantID != 0 {
+		account = MerchantAccount(n.MerchantID)
+	}
+	var id int64
+	err = db.write(ctx, func(tx *Tx) error {
+		prev, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE account = ? AND idem_key = ?`, account, n.IdemKey))
+		if err == nil {
+			if prev.Asset != n.Asset || prev.Amount != n.Amount || prev.Destination != n.Destination {
+				return fmt.Errorf("%w: idempotency key %q was used for another withdrawal", ErrConflict, n.IdemKey)
+			}
+			w = prev
+			return nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		for _, a := range []string{n.Asset, n.FeeAsset} {
+			if _, err := tx.asset(ctx, a); err != nil {
+				return err
+			}
+		}
+		status := WithdrawalQueued
+		if n.NeedsApproval {
+			status = WithdrawalAwaitingApproval
+		}
+		now := ms(tx.now)
+		err = tx.QueryRowContext(ctx, `INSERT INTO withdrawals(account, user_id, merchant_id, idem_key, asset, amount, fee, fee_asset,
+			destination, comment, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			account, nullInt(n.UserID), nullInt(n.MerchantID), n.IdemKey, n.Asset, int64(n.Amount), int64(n.Fee), n.FeeAsset,
+			n.Destination, n.Comment, status, now, now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		postings := []Posting{{account, n.Asset, -n.Amount}, {AccountHold, n.Asset, n.Amount}}
+		if n.Fee > 0 {
+			postings = append(postings, Posting{account, n.FeeAsset, -n.Fee}, Posting{AccountHold, n.FeeAsset, n.Fee})
+		}
+		if _, err := tx.post(ctx, Transfer{Key: "withdrawal:" + strconv.FormatInt(id, 10), Kind: "withdrawal",
+			Description: "withdrawal to " + n.Destination, Ref: strconv.FormatInt(id, 10), Postings: merge(postings)}); err != nil {
+			return err
+		}
+		created = true
+		w, err = scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if n.NeedsApproval {
+			// Admins are told; user_id 0 addresses them.
+			if err := tx.emit(ctx, TopicBot, "withdrawal.awaiting_approval", 0, 0, w.event()); err != nil {
+				return err
+			}
+		}
+		tx.changed(Change{Kind: "withdrawal", UserID: n.UserID, MerchantID: n.MerchantID, ID: strconv.FormatInt(id, 10)})
+		return nil
+	})
+	if err != nil {
+		return Withdrawal{}, false, err
+	}
+	return w, created, nil
+}
+
+// Withdrawal returns one withdrawal.
+func (db *DB) Withdrawal(ctx context.Context, id int64) (Withdrawal, error) {
+	return scanWithdrawal(db.r.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, id))
+}
+
+// UserWithdrawal returns a withdrawal only if it is the user's.
+func (db *DB) UserWithdrawal(ctx context.Context, userID, id int64) (Withdrawal, error) {
+	return scanWithdrawal(db.r.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ? AND user_id = ?`, id, userID))
+}
+
+// Withdrawals lists withdrawals in a status, oldest first.
+func (db *DB) Withdrawals(ctx context.Context, status string, limit int) ([]Withdrawal, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE status = ? ORDER BY id LIMIT ?`, status, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Withdrawal
+	for rows.Next() {
+		w, err := scanWithdrawal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// UserWithdrawals lists a user's withdrawals, newest first.
+func (db *DB) UserWithdrawals(ctx context.Context, userID int64, limit int) ([]Withdrawal, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Withdrawal
+	for rows.Next() {
+		w, err := scanWithdrawal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// ApproveWithdrawal queues a withdrawal that was waiting for an admin.
+// Anything but awaiting_approval is ErrConflict.
+func (db *DB) ApproveWithdrawal(ctx context.Context, id, adminID int64) (Withdrawal, error) {
+	var w Withdrawal
+	err := db.write(ctx, func(tx *Tx) error {
+		var err error
+		w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalQueued, "")
+		return err
+	})
+	return w, err
+}
+
+// RejectWithdrawal refuses a withdrawal waiting for approval and returns the
+// money (amount and fee) to its account.
+func (db *DB) RejectWithdrawal(ctx context.Context, id, adminID int64, reason string) (Withdrawal, error) {
+	var w Withdrawal
+	err := db.write(ctx, func(tx *Tx) error {
+		var err error
+		if w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalRejected, reason); err != nil {
+			return err
+		}
+		if err := tx.refundWithdrawal(ctx, w); err != nil {
+			return err
+		}
+		return tx.emit(ctx, TopicBot, "withdrawal.rejected", w.UserID, w.MerchantID, w.event())
+	})
+	return w, err
+}
+
+// moveWithdrawal changes a withdrawal's status if it is in from.
+func (tx *Tx) moveWithdrawal(ctx context.Context, id int64, from, to, reason string) (Withdrawal, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE withdrawals SET status = ?, error = CASE WHEN ? <> '' THEN ? ELSE error END, updated_at = ?
+		WHERE id = ? AND status = ?`, to, reason, reason, ms(tx.now), id, from)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, id))
+		if err != nil {
+			return Withdrawal{}, err
+		}
+		return Withdrawal{}, fmt.Errorf("%w: withdrawal %d is %s, not %s", ErrConflict, id, w.Status, from)
+	}
+	w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, id))
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	tx.changed(Change{Kind: "withdrawal", UserID: w.UserID, MerchantID: w.MerchantID, ID: strconv.FormatInt(id, 10)})
+	return w, nil
+}
+
+// refundWithdrawal reverses the hold of a withdrawal that will not be paid.
+func (tx *Tx) refundWithdrawal(ctx context.Context, w Withdrawal) error {
+	postings := []Posting{{AccountHold, w.Asset, -w.Amount}, {w.Account, w.Asset, w.Amount}}
+	if w.Fee > 0 {
+		postings = append(postings, Posting{AccountHold, w.FeeAsset, -w.Fee}, Posting{w.Account, w.FeeAsset, w.Fee})
+	}
+	_, err := tx.post(ctx, Transfer{Key: "refund:" + strconv.FormatInt(w.ID, 10), Kind: "refund",
+		Description: "withdrawal " + w.Status, Ref: strconv.FormatInt(w.ID, 10), Postings: merge(postings)})
+	return err
+}
