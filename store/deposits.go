@@ -166,8 +166,8 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
 	if err := tx.db.fail("recorded"); err != nil {
 		return Applied{}, err
 	}
-	if len(postings) > 0 {
-		id, err := tx.post(ctx, Transfer{Key: key, Kind: "deposit", Description: ev.Kind, Ref: ev.Hash, Postings: merge(postings)})
+	if postings = merge(postings); len(postings) > 0 {
+		id, err := tx.post(ctx, Transfer{Key: key, Kind: "deposit", Description: ev.Kind, Ref: ev.Hash, Postings: postings})
 		if err != nil {
 			return Applied{}, fmt.Errorf("book %s: %w", key, err)
 		}

@@ -1,6 +1,7 @@
 package ton
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ var (
 // payment as pending at once. It proves nothing: credit only from the
 // incoming internal transaction on chain.
 func NormalizedHash(boc []byte) ([]byte, error) {
-	root, err := parseBOC(boc)
+	root, err := ParseBOC(boc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
@@ -80,15 +81,60 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// parseBOC parses a single-root BOC from an untrusted source. tonutils-go
-// can panic on some malformed input; that becomes an error here.
-func parseBOC(boc []byte) (c *cell.Cell, err error) {
+// maxBOC bounds the BOCs we parse from clients: a wallet state init is
+// about 1 KB, an external message at most 64 KB on chain.
+const maxBOC = 1 << 20
+
+// ParseBOC parses a BOC from an untrusted source (a wallet, a client) and
+// returns its first root. Use it instead of cell.FromBOC there: tonutils-go
+// trusts the header's counts (a 39-byte BOC makes it allocate terabytes) and
+// can panic on some malformed cells. Here the header is checked first and a
+// panic becomes an error.
+func ParseBOC(boc []byte) (c *cell.Cell, err error) {
+	if err := checkBOCHeader(boc); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			c, err = nil, fmt.Errorf("malformed boc: %v", r)
 		}
 	}()
 	return cell.FromBOC(boc)
+}
+
+// checkBOCHeader checks the counts of a serialized_boc header against the
+// length of the data, so that nothing is allocated for cells that cannot be
+// there.
+func checkBOCHeader(boc []byte) error {
+	if len(boc) > maxBOC {
+		return fmt.Errorf("boc of %d bytes is too large", len(boc))
+	}
+	if len(boc) < 6 || !bytes.Equal(boc[:4], []byte{0xb5, 0xee, 0x9c, 0x72}) {
+		return errors.New("not a boc")
+	}
+	size, offBytes := int(boc[4]&7), int(boc[5])
+	if size < 1 || size > 4 || offBytes < 1 || offBytes > 8 {
+		return errors.New("malformed boc header")
+	}
+	rest := boc[6:]
+	if len(rest) < 3*size+offBytes {
+		return errors.New("short boc header")
+	}
+	num := func(n int) uint64 {
+		var v uint64
+		for _, b := range rest[:n] {
+			v = v<<8 | uint64(b)
+		}
+		rest = rest[n:]
+		return v
+	}
+	cells, roots, absent, total := num(size), num(size), num(size), num(offBytes)
+	n := uint64(len(boc))
+	// Every cell takes at least 2 bytes, every root index at least one.
+	if cells == 0 || cells > n/2 || roots == 0 || roots > cells || absent > cells || total > n {
+		return errors.New("boc header counts do not fit its length")
+	}
+	return nil
 }
 
 // safeLoad is tlb.LoadFromCell that turns a panic on crafted cells into an

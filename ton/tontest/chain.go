@@ -1,0 +1,487 @@
+package tontest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/liteclient"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton"
+	"github.com/xssnick/tonutils-go/ton/wallet"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// Default fees, in nanoton.
+const (
+	DefaultTxFee  = 100_000 // 0.0001 TON: every transaction (storage + compute)
+	DefaultMsgFee = 300_000 // 0.0003 TON: every message a transaction sends
+)
+
+// maxMessagesPerBlock bounds the internal messages one block delivers, so a
+// message loop cannot hang Mine; the rest is delivered by the next blocks.
+const maxMessagesPerBlock = 10_000
+
+// Options configures a Chain. The zero value is usable.
+type Options struct {
+	// TxFee is what every transaction pays for storage and compute, in
+	// nanoton. Zero means DefaultTxFee.
+	TxFee uint64
+	// MsgFee is the forwarding fee of every message a transaction sends, in
+	// nanoton. Zero means DefaultMsgFee.
+	MsgFee uint64
+	// GlobalID is the network id V5R1 wallets are built for. Zero means
+	// wallet.TestnetGlobalID.
+	GlobalID int32
+	// Key is the lite-server key; a fresh one when nil.
+	Key ed25519.PrivateKey
+}
+
+// Chain is an emulated TON chain behind a lite-server on 127.0.0.1.
+// All methods are safe for concurrent use.
+type Chain struct {
+	opts  Options
+	key   ed25519.PrivateKey
+	id    [32]byte // mixed into block hashes so two chains never agree
+	srv   *liteclient.Server
+	addr  string
+	done  chan struct{}
+	close sync.Once
+
+	connMu sync.Mutex
+	conns  map[*liteclient.ServerClient]struct{}
+	pools  []*liteclient.ConnectionPool
+
+	mu        sync.Mutex
+	offset    time.Duration // chain clock = wall clock + offset
+	seqno     uint32        // last produced masterchain block
+	blockNow  uint32        // its generation time
+	lt        uint64        // last logical time handed out
+	newBlock  chan struct{} // closed when a block is produced
+	accounts  map[string]*account
+	pending   []pendingExt           // accepted externals waiting for a block
+	queued    map[string]bool        // hashes of pending externals
+	inflight  []*tlb.InternalMessage // internal messages not yet delivered
+	jettons   map[string]*Jetton     // by master address
+	stopMine  chan struct{}
+	failLeft  int
+	failCode  int32
+	delay     time.Duration
+	dropExt   bool
+	listenErr chan error
+}
+
+type pendingExt struct {
+	msg  *tlb.ExternalMessage
+	hash []byte
+}
+
+// Start starts a chain and its lite-server on a free 127.0.0.1 port. The
+// chain holds one empty masterchain block. Close stops it.
+func Start(ctx context.Context, opts Options) (*Chain, error) {
+	silenceServerLog.Do(func() { liteclient.Logger = func(...any) {} })
+
+	if opts.TxFee == 0 {
+		opts.TxFee = DefaultTxFee
+	}
+	if opts.MsgFee == 0 {
+		opts.MsgFee = DefaultMsgFee
+	}
+	if opts.GlobalID == 0 {
+		opts.GlobalID = wallet.TestnetGlobalID
+	}
+	key := opts.Key
+	if key == nil {
+		var err error
+		if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return nil, err
+		}
+	}
+	c := &Chain{
+		opts:     opts,
+		key:      key,
+		done:     make(chan struct{}),
+		conns:    map[*liteclient.ServerClient]struct{}{},
+		newBlock: make(chan struct{}),
+		accounts: map[string]*account{},
+		queued:   map[string]bool{},
+		jettons:  map[string]*Jetton{},
+	}
+	if _, err := rand.Read(c.id[:]); err != nil {
+		return nil, err
+	}
+	c.Mine()
+
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = c.listen(ctx); err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("tontest: start lite-server: %w", err)
+}
+
+// silenceServerLog mutes tonutils-go's server logging (a package variable,
+// so it is set once for the process).
+var silenceServerLog sync.Once
+
+// listen picks a free port and serves on it. It returns once the server
+// accepted a probe connection, which also orders the server goroutine's
+// writes before Close.
+func (c *Chain) listen(ctx context.Context) error {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := probe.Addr().String()
+	_ = probe.Close()
+
+	ready := make(chan struct{})
+	var once sync.Once
+	srv := liteclient.NewServer([]ed25519.PrivateKey{c.key})
+	srv.SetConnectionHook(func(sc *liteclient.ServerClient) error {
+		once.Do(func() { close(ready) })
+		c.connMu.Lock()
+		defer c.connMu.Unlock()
+		select {
+		case <-c.done:
+			return errors.New("closed")
+		default:
+		}
+		c.conns[sc] = struct{}{}
+		return nil
+	})
+	srv.SetDisconnectHook(func(sc *liteclient.ServerClient) {
+		c.connMu.Lock()
+		delete(c.conns, sc)
+		c.connMu.Unlock()
+	})
+	srv.SetMessageHandler(c.handle)
+
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- srv.Listen(addr) }()
+
+	var d net.Dialer
+	for {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+			break
+		}
+		select {
+		case err := <-listenErr:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	select {
+	case <-ready:
+	case err := <-listenErr:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.srv, c.addr, c.listenErr = srv, addr, listenErr
+	return nil
+}
+
+// Close stops block production, the lite-server, its connections and the
+// clients made by Client.
+func (c *Chain) Close() {
+	c.close.Do(func() {
+		c.connMu.Lock()
+		close(c.done)
+		conns := c.conns
+		c.conns = nil
+		pools := c.pools
+		c.pools = nil
+		c.connMu.Unlock()
+
+		for _, p := range pools {
+			p.Stop()
+		}
+		_ = c.srv.Close()
+		<-c.listenErr
+		for sc := range conns {
+			sc.Close()
+		}
+	})
+}
+
+// LiteServers returns the lite-server as "127.0.0.1:PORT:base64key", the
+// TON_LITESERVERS format.
+func (c *Chain) LiteServers() string {
+	return c.addr + ":" + c.publicKey()
+}
+
+func (c *Chain) publicKey() string {
+	return base64.StdEncoding.EncodeToString(c.key.Public().(ed25519.PublicKey))
+}
+
+// Client returns a real tonutils-go client connected to the chain over TCP:
+// a connection pool and ton.NewAPIClient(pool, ProofCheckPolicyUnsafe)
+// .WithRetry(). Close stops it.
+func (c *Chain) Client(ctx context.Context) (ton.APIClientWrapped, error) {
+	pool := liteclient.NewConnectionPool()
+	if err := pool.AddConnection(ctx, c.addr, c.publicKey()); err != nil {
+		pool.Stop()
+		return nil, fmt.Errorf("tontest: connect: %w", err)
+	}
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	if c.conns == nil {
+		pool.Stop()
+		return nil, errors.New("tontest: chain closed")
+	}
+	c.pools = append(c.pools, pool)
+	return ton.NewAPIClient(pool, ton.ProofCheckPolicyUnsafe).WithRetry(), nil
+}
+
+// Now returns the chain clock: the wall clock plus what Advance added.
+func (c *Chain) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now()
+}
+
+func (c *Chain) now() time.Time { return time.Now().Add(c.offset) }
+
+// Advance moves the chain clock forward by d.
+func (c *Chain) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// Head returns the id of the last masterchain block (e.g. for RunGetMethod).
+func (c *Chain) Head() *ton.BlockIDExt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.masterBlock(c.seqno)
+}
+
+// Mine produces one masterchain block now: it executes the pending external
+// messages in arrival order (each checked again as the contract would) and
+// then delivers internal messages until none is left. It returns the block's
+// seqno and wakes the queries waiting for it.
+func (c *Chain) Mine() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seqno++
+	c.blockNow = uint32(c.now().Unix())
+	if start := uint64(c.seqno) * 1_000_000; c.lt < start {
+		c.lt = start
+	}
+
+	pending := c.pending
+	c.pending, c.queued = nil, map[string]bool{}
+	for _, p := range pending {
+		c.runExternal(p.msg)
+	}
+	for n := 0; len(c.inflight) > 0 && n < maxMessagesPerBlock; n++ {
+		msg := c.inflight[0]
+		c.inflight = c.inflight[1:]
+		c.runInternal(msg)
+	}
+
+	close(c.newBlock)
+	c.newBlock = make(chan struct{})
+	return c.seqno
+}
+
+// AutoMine produces a block every interval in the background until Close or
+// the next AutoMine call; AutoMine(0) stops it.
+func (c *Chain) AutoMine(every time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopMine != nil {
+		close(c.stopMine)
+		c.stopMine = nil
+	}
+	if every <= 0 {
+		return
+	}
+	stop := make(chan struct{})
+	c.stopMine = stop
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-c.done:
+				return
+			case <-t.C:
+				c.Mine()
+			}
+		}
+	}()
+}
+
+// waitSeqno blocks until block seqno exists; false when the wait timed out,
+// the query was cancelled or the chain closed.
+func (c *Chain) waitSeqno(ctx context.Context, seqno uint32, timeout time.Duration) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		head, next := c.seqno, c.newBlock
+		c.mu.Unlock()
+		if head >= seqno {
+			return true
+		}
+		select {
+		case <-next:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-c.done:
+			return false
+		}
+	}
+}
+
+// Fund credits nano to addr without a transaction, as a genesis balance. An
+// address with no code becomes an uninit account holding the balance.
+func (c *Chain) Fund(addr *address.Address, nano uint64) {
+	c.mu.Lock()
+	c.account(addr).balance += nano
+	c.mu.Unlock()
+}
+
+// Balance returns the balance of addr in nanoton.
+func (c *Chain) Balance(addr *address.Address) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if acc := c.accounts[key(addr)]; acc != nil {
+		return acc.balance
+	}
+	return 0
+}
+
+// Transactions returns the transactions of addr, oldest first, with Hash set.
+func (c *Chain) Transactions(addr *address.Address) []*tlb.Transaction {
+	c.mu.Lock()
+	acc := c.accounts[key(addr)]
+	var recs []txRecord
+	if acc != nil {
+		recs = append(recs, acc.txs...)
+	}
+	c.mu.Unlock()
+
+	txs := make([]*tlb.Transaction, 0, len(recs))
+	for _, r := range recs {
+		var tx tlb.Transaction
+		if err := tlb.LoadFromCell(&tx, r.cell.BeginParse()); err != nil {
+			panic("tontest: own transaction does not parse: " + err.Error())
+		}
+		tx.Hash = r.hash
+		txs = append(txs, &tx)
+	}
+	return txs
+}
+
+// SendExternal accepts a signed external message (a BOC, as a wallet or
+// TON Connect produces it) as the lite-server's sendMessage does: it is
+// checked against the contract now and executed by the next block. Wallets
+// V4R2, V5R1Final and Highload v3 are understood.
+func (c *Chain) SendExternal(boc []byte) error {
+	root, err := cell.FromBOC(boc)
+	if err != nil {
+		return fmt.Errorf("tontest: parse boc: %w", err)
+	}
+	var msg tlb.ExternalMessage
+	if err := tlb.LoadFromCell(&msg, root.BeginParse()); err != nil {
+		return fmt.Errorf("tontest: parse external message: %w", err)
+	}
+	return c.submit(&msg, root.Hash())
+}
+
+// submit checks an external message against the current state and queues it
+// for the next block. A copy of a queued message is accepted and ignored.
+func (c *Chain) submit(msg *tlb.ExternalMessage, hash []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, _, err := c.checkExternal(msg, uint32(c.now().Unix())); err != nil {
+		return err
+	}
+	c.enqueue(msg, hash)
+	return nil
+}
+
+// enqueue queues an external message for the next block, once.
+func (c *Chain) enqueue(msg *tlb.ExternalMessage, hash []byte) {
+	if !c.queued[string(hash)] {
+		c.queued[string(hash)] = true
+		c.pending = append(c.pending, pendingExt{msg: msg, hash: hash})
+	}
+}
+
+// PruneBefore forgets the transactions of addr with a logical time below lt:
+// getTransactions reaching them answers ton.LSError code -400, like a node
+// that dropped old history.
+func (c *Chain) PruneBefore(addr *address.Address, lt uint64) {
+	c.mu.Lock()
+	c.account(addr).prunedBelow = lt
+	c.mu.Unlock()
+}
+
+// FailNext makes the next n lite-server queries answer ton.LSError{Code: code}.
+func (c *Chain) FailNext(n int, code int32) {
+	c.mu.Lock()
+	c.failLeft, c.failCode = n, code
+	c.mu.Unlock()
+}
+
+// Delay makes the lite-server wait d before answering each query; 0 ends it.
+func (c *Chain) Delay(d time.Duration) {
+	c.mu.Lock()
+	c.delay = d
+	c.mu.Unlock()
+}
+
+// DropExternals makes the lite-server's sendMessage answer success and drop
+// the message, as a node that lost it.
+func (c *Chain) DropExternals(drop bool) {
+	c.mu.Lock()
+	c.dropExt = drop
+	c.mu.Unlock()
+}
+
+// masterBlock returns the id of masterchain block seqno.
+func (c *Chain) masterBlock(seqno uint32) *ton.BlockIDExt {
+	return c.blockID(-1, seqno)
+}
+
+// shardBlock returns the id of the basechain block that goes with masterchain
+// block seqno (the emulated basechain has one shard and one block per
+// masterchain block).
+func (c *Chain) shardBlock(seqno uint32) *ton.BlockIDExt {
+	return c.blockID(0, seqno)
+}
+
+func (c *Chain) blockID(wc int32, seqno uint32) *ton.BlockIDExt {
+	var buf [8]byte
+	binary.BigEndian.PutUint32(buf[:4], uint32(wc))
+	binary.BigEndian.PutUint32(buf[4:], seqno)
+	root := sha256.Sum256(append(c.id[:], buf[:]...))
+	file := sha256.Sum256(root[:])
+	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: seqno, RootHash: root[:], FileHash: file[:]}
+}

@@ -1,0 +1,314 @@
+package tontest
+
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton/jetton"
+	"github.com/xssnick/tonutils-go/ton/nft"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// TEP-74 operations.
+const (
+	opTransfer             = 0x0f8a7ea5
+	opInternalTransfer     = 0x178d4519
+	opTransferNotification = 0x7362d09c
+	opExcesses             = 0xd53276db
+)
+
+// Jetton exit codes of the reference jetton wallet.
+const (
+	exitNotOwner    = 705
+	exitBalance     = 706
+	exitNotWallet   = 707
+	exitNotEnoughTO = 709
+	exitUnknownOp   = 0xffff
+)
+
+// Stand-in codes of the emulated jetton contracts. They are not TVM code;
+// they make the state init (and so the addresses) deterministic.
+var (
+	codeJettonMaster = cell.BeginCell().MustStoreStringSnake("tontest: emulated TEP-74 jetton master").EndCell()
+	codeJettonWallet = cell.BeginCell().MustStoreStringSnake("tontest: emulated TEP-74 jetton wallet").EndCell()
+)
+
+// Jetton is a TEP-74 jetton: a master and one wallet per owner, whose
+// address is the hash of its state init (code, data with balance 0, owner,
+// master), as get_wallet_address returns it.
+type Jetton struct {
+	c       *Chain
+	master  *address.Address
+	content *cell.Cell
+	supply  *big.Int // guarded by c.mu
+}
+
+// NewJetton deploys a jetton master with on-chain metadata (symbol, name,
+// decimals) and no supply.
+func (c *Chain) NewJetton(symbol string, decimals int) *Jetton {
+	var content nft.ContentOnchain
+	for k, v := range map[string]string{"symbol": symbol, "name": symbol, "decimals": strconv.Itoa(decimals)} {
+		if err := content.SetAttribute(k, v); err != nil {
+			panic("tontest: jetton content: " + err.Error())
+		}
+	}
+	cc, err := content.ContentCell()
+	if err != nil {
+		panic("tontest: jetton content: " + err.Error())
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The initial data carries an index so that two masters never collide.
+	init := cell.BeginCell().MustStoreUInt(uint64(len(c.jettons)), 32).MustStoreRef(cc).EndCell()
+	j := &Jetton{c: c, content: cc, supply: new(big.Int)}
+	j.master = stateInitAddress(&tlb.StateInit{Code: codeJettonMaster, Data: init})
+	c.account(j.master).code = &jettonMaster{j: j}
+	c.jettons[key(j.master)] = j
+	return j
+}
+
+func stateInitAddress(si *tlb.StateInit) *address.Address {
+	sc, err := tlb.ToCell(si)
+	if err != nil {
+		panic("tontest: state init: " + err.Error())
+	}
+	return address.NewAddress(0, 0, sc.Hash())
+}
+
+// Master returns the jetton master address.
+func (j *Jetton) Master() *address.Address { return j.master }
+
+// WalletAddress returns the jetton wallet address of owner.
+func (j *Jetton) WalletAddress(owner *address.Address) *address.Address {
+	return stateInitAddress(j.walletStateInit(owner))
+}
+
+func (j *Jetton) walletStateInit(owner *address.Address) *tlb.StateInit {
+	return &tlb.StateInit{Code: codeJettonWallet, Data: jettonWalletData(new(big.Int), owner, j.master)}
+}
+
+// jettonWalletData is the reference layout: balance owner master ^code.
+func jettonWalletData(balance *big.Int, owner, master *address.Address) *cell.Cell {
+	return cell.BeginCell().MustStoreBigCoins(balance).MustStoreAddr(owner).MustStoreAddr(master).
+		MustStoreRef(codeJettonWallet).EndCell()
+}
+
+// Mint credits amount (raw units) to owner's jetton wallet, deploying it,
+// without transactions (as genesis).
+func (j *Jetton) Mint(owner *address.Address, amount *big.Int) {
+	j.c.mu.Lock()
+	defer j.c.mu.Unlock()
+	acc := j.c.account(j.WalletAddress(owner))
+	w, ok := acc.code.(*jettonWallet)
+	if !ok {
+		w = &jettonWallet{j: j, owner: owner, balance: new(big.Int)}
+		acc.code = w
+	}
+	w.balance.Add(w.balance, amount)
+	j.supply.Add(j.supply, amount)
+}
+
+// BalanceOf returns the jetton balance of owner (raw units).
+func (j *Jetton) BalanceOf(owner *address.Address) *big.Int {
+	j.c.mu.Lock()
+	defer j.c.mu.Unlock()
+	if acc := j.c.accounts[key(j.WalletAddress(owner))]; acc != nil {
+		if w, ok := acc.code.(*jettonWallet); ok {
+			return new(big.Int).Set(w.balance)
+		}
+	}
+	return new(big.Int)
+}
+
+// jettonMaster emulates the master's get-methods; minting by message is
+// not emulated (use Jetton.Mint).
+type jettonMaster struct{ j *Jetton }
+
+func (m *jettonMaster) code() *cell.Cell { return codeJettonMaster }
+
+func (m *jettonMaster) data() *cell.Cell {
+	return cell.BeginCell().MustStoreBigCoins(m.j.supply).MustStoreAddr(nil).
+		MustStoreRef(m.j.content).MustStoreRef(codeJettonWallet).EndCell()
+}
+
+func (m *jettonMaster) receive(*exec, *tlb.InternalMessage) int32 { return 0 }
+
+func (m *jettonMaster) get(_ *Chain, method string, args []any) ([]any, int32) {
+	switch method {
+	case "get_jetton_data":
+		return []any{new(big.Int).Set(m.j.supply), big.NewInt(-1), addrSlice(address.NewAddressNone()), m.j.content, codeJettonWallet}, 0
+	case "get_wallet_address":
+		if len(args) == 0 {
+			return nil, exitStackBad
+		}
+		s, ok := args[0].(*cell.Slice)
+		if !ok {
+			return nil, exitStackBad
+		}
+		owner, err := s.Copy().LoadAddr()
+		if err != nil {
+			return nil, 9
+		}
+		return []any{addrSlice(m.j.WalletAddress(owner))}, 0
+	}
+	return nil, exitMethodUnknown
+}
+
+// jettonWallet emulates the reference TEP-74 jetton wallet.
+type jettonWallet struct {
+	j       *Jetton
+	owner   *address.Address
+	balance *big.Int
+}
+
+func (c *Chain) loadJettonWallet(d *cell.Slice) contract {
+	balance, err1 := d.LoadBigCoins()
+	owner, err2 := d.LoadAddr()
+	master, err3 := d.LoadAddr()
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil
+	}
+	j := c.jettons[key(master)]
+	if j == nil {
+		return nil
+	}
+	return &jettonWallet{j: j, owner: owner, balance: balance}
+}
+
+func (w *jettonWallet) code() *cell.Cell { return codeJettonWallet }
+
+func (w *jettonWallet) data() *cell.Cell { return jettonWalletData(w.balance, w.owner, w.j.master) }
+
+func (w *jettonWallet) get(_ *Chain, method string, _ []any) ([]any, int32) {
+	if method == "get_wallet_data" {
+		return []any{new(big.Int).Set(w.balance), addrSlice(w.owner), addrSlice(w.j.master), codeJettonWallet}, 0
+	}
+	return nil, exitMethodUnknown
+}
+
+func (w *jettonWallet) receive(x *exec, m *tlb.InternalMessage) int32 {
+	if m.Body == nil || m.Body.BitsSize() < 32 {
+		return 0 // plain TON
+	}
+	s := m.Body.BeginParse()
+	if m.Bounced {
+		// A bounced internal_transfer gives the jettons back.
+		s.MustLoadUInt(32)
+		if op, err := s.LoadUInt(32); err == nil && op == opInternalTransfer {
+			if _, err := s.LoadUInt(64); err == nil {
+				if amount, err := s.LoadBigCoins(); err == nil {
+					w.balance.Add(w.balance, amount)
+				}
+			}
+		}
+		return 0
+	}
+	switch s.MustLoadUInt(32) {
+	case opTransfer:
+		return w.transfer(x, m)
+	case opInternalTransfer:
+		return w.internalTransfer(x, m, s)
+	}
+	return exitUnknownOp
+}
+
+// transfer handles the owner's transfer: debit, and internal_transfer to the
+// destination's jetton wallet (deploying it) with the inbound value left.
+func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
+	var p jetton.TransferPayload
+	if err := tlb.LoadFromCell(&p, m.Body.BeginParse()); err != nil || p.Destination == nil || p.Destination.IsAddrNone() {
+		return 9
+	}
+	if m.SrcAddr == nil || !m.SrcAddr.Equals(w.owner) {
+		return exitNotOwner
+	}
+	amount := p.Amount.Nano()
+	if amount.Sign() < 0 || amount.Cmp(w.balance) > 0 {
+		return exitBalance
+	}
+	fwd := p.ForwardTONAmount.Nano().Uint64()
+	msgs := uint64(2)
+	if fwd > 0 {
+		msgs++
+	}
+	if x.inValue < fwd+2*x.c.opts.TxFee+msgs*x.c.opts.MsgFee {
+		return exitNotEnoughTO
+	}
+	w.balance.Sub(w.balance, amount)
+	body := cell.BeginCell().MustStoreUInt(opInternalTransfer, 32).MustStoreUInt(p.QueryID, 64).
+		MustStoreBigCoins(amount).MustStoreAddr(w.owner).MustStoreAddr(p.ResponseDestination).
+		MustStoreBigCoins(p.ForwardTONAmount.Nano())
+	storeEither(body, p.ForwardPayload)
+	x.send(64, &tlb.InternalMessage{
+		Bounce:    true,
+		DstAddr:   w.j.WalletAddress(p.Destination),
+		Amount:    tlb.FromNanoTONU(0),
+		StateInit: w.j.walletStateInit(p.Destination),
+		Body:      body.EndCell(),
+	})
+	return 0
+}
+
+// internalTransfer credits jettons from the master or a sibling wallet, then
+// notifies the owner (only when forward_ton_amount > 0) and returns the rest
+// of the value to the response destination as excesses.
+func (w *jettonWallet) internalTransfer(x *exec, m *tlb.InternalMessage, s *cell.Slice) int32 {
+	qid, err1 := s.LoadUInt(64)
+	amount, err2 := s.LoadBigCoins()
+	from, err3 := s.LoadAddr()
+	resp, err4 := s.LoadAddr()
+	fwd, err5 := s.LoadBigCoins()
+	payload, err6 := loadEither(s)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil {
+		return 9
+	}
+	if m.SrcAddr == nil || !(m.SrcAddr.Equals(w.j.master) || m.SrcAddr.Equals(w.j.WalletAddress(from))) {
+		return exitNotWallet
+	}
+	w.balance.Add(w.balance, amount)
+
+	left := x.inValue - min(x.inValue, x.c.opts.TxFee)
+	if fwd.Sign() > 0 {
+		body := cell.BeginCell().MustStoreUInt(opTransferNotification, 32).MustStoreUInt(qid, 64).
+			MustStoreBigCoins(amount).MustStoreAddr(from)
+		storeEither(body, payload)
+		x.send(1, &tlb.InternalMessage{DstAddr: w.owner, Amount: tlb.FromNanoTON(fwd), Body: body.EndCell()})
+		left -= min(left, fwd.Uint64()+x.c.opts.MsgFee)
+	}
+	if resp != nil && !resp.IsAddrNone() && left > x.c.opts.MsgFee {
+		x.send(2, &tlb.InternalMessage{
+			DstAddr: resp, Amount: tlb.FromNanoTONU(left),
+			Body: cell.BeginCell().MustStoreUInt(opExcesses, 32).MustStoreUInt(qid, 64).EndCell(),
+		})
+	}
+	return 0
+}
+
+// storeEither stores a forward payload as (Either Cell ^Cell): inline when
+// empty, as a reference otherwise.
+func storeEither(b *cell.Builder, payload *cell.Cell) {
+	if payload == nil || (payload.BitsSize() == 0 && payload.RefsNum() == 0) {
+		b.MustStoreBoolBit(false)
+		return
+	}
+	b.MustStoreBoolBit(true).MustStoreRef(payload)
+}
+
+func loadEither(s *cell.Slice) (*cell.Cell, error) {
+	isRef, err := s.LoadBoolBit()
+	if err != nil {
+		return nil, err
+	}
+	if isRef {
+		return s.LoadRefCell()
+	}
+	c, err := s.ToCell()
+	if err != nil {
+		return nil, fmt.Errorf("forward payload: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,313 @@
+package tontest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/adnl"
+	"github.com/xssnick/tonutils-go/liteclient"
+	"github.com/xssnick/tonutils-go/tl"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// Lite-server error codes the fake answers with.
+const (
+	codeTimeout     = 652  // waitMasterchainSeqno expired
+	codeNotInDB     = -400 // pruned history
+	codeUnsupported = 621
+)
+
+// maxTxPerPage is how many transactions a real lite-server returns at most.
+const maxTxPerPage = 16
+
+// handle is the lite-server message handler. The server reads a connection's
+// messages one at a time, so every query is answered from its own goroutine:
+// a long poll must not hold up the queries behind it.
+func (c *Chain) handle(ctx context.Context, sc *liteclient.ServerClient, msg tl.Serializable) error {
+	switch m := msg.(type) {
+	case adnl.MessageQuery:
+		q, ok := m.Data.(liteclient.LiteServerQuery)
+		if !ok {
+			return fmt.Errorf("tontest: unexpected adnl query %T", m.Data)
+		}
+		go func() {
+			_ = sc.Send(adnl.MessageAnswer{ID: m.ID, Data: c.answer(ctx, q.Data)})
+		}()
+		return nil
+	case liteclient.TCPAuthenticate:
+		return sc.Send(liteclient.TCPAuthenticationNonce{Nonce: make([]byte, 32)})
+	case liteclient.TCPAuthenticationComplete:
+		return nil
+	case liteclient.TCPPing:
+		return sc.Send(liteclient.TCPPong{RandomID: m.RandomID})
+	}
+	return fmt.Errorf("tontest: unexpected message %T", msg)
+}
+
+// answer serves one lite-server query, applying the injected faults first.
+func (c *Chain) answer(ctx context.Context, data any) tl.Serializable {
+	c.mu.Lock()
+	delay := c.delay
+	fail := c.failLeft > 0
+	code := c.failCode
+	if fail {
+		c.failLeft--
+	}
+	c.mu.Unlock()
+
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		case <-c.done:
+		}
+	}
+	if fail {
+		return ton.LSError{Code: code, Text: "tontest: injected failure"}
+	}
+
+	// WaitForBlock sends [liteServer.waitMasterchainSeqno, request].
+	req := data
+	if parts, ok := data.([]tl.Serializable); ok {
+		req = nil
+		for _, p := range parts {
+			w, ok := p.(ton.WaitMasterchainSeqno)
+			if !ok {
+				req = p
+				continue
+			}
+			timeout := time.Duration(w.Timeout) * time.Millisecond
+			if !c.waitSeqno(ctx, uint32(w.Seqno), timeout) {
+				return ton.LSError{Code: codeTimeout, Text: "timeout"}
+			}
+		}
+	}
+
+	switch r := req.(type) {
+	case ton.GetMasterchainInf:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return ton.MasterchainInfo{Last: c.masterBlock(c.seqno), StateRootHash: c.masterBlock(c.seqno).FileHash, Init: c.zeroState()}
+	case ton.GetMasterchainInfoExt:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return ton.MasterchainInfoExt{
+			Last: c.masterBlock(c.seqno), LastUTime: c.blockNow, Now: uint32(c.now().Unix()),
+			StateRootHash: c.masterBlock(c.seqno).FileHash, Init: c.zeroState(),
+		}
+	case ton.GetTime:
+		return ton.CurrentTime{Now: uint32(c.Now().Unix())}
+	case ton.GetAccountState:
+		return c.accountState(r.ID, r.Account)
+	case ton.GetTransactions:
+		return c.transactions(r)
+	case ton.RunSmcMethod:
+		return c.runMethod(r)
+	case ton.SendMessage:
+		return c.sendMessage(r.Body)
+	}
+	return ton.LSError{Code: codeUnsupported, Text: fmt.Sprintf("tontest: unsupported query %T", req)}
+}
+
+func (c *Chain) zeroState() *ton.ZeroStateIDExt {
+	z := c.masterBlock(0)
+	return &ton.ZeroStateIDExt{Workchain: -1, RootHash: z.RootHash, FileHash: z.FileHash}
+}
+
+func addrOf(id ton.AccountID) *address.Address {
+	return address.NewAddress(0, byte(id.Workchain), id.ID)
+}
+
+// accountState answers getAccountState with the current state of the
+// account. With ProofCheckPolicyUnsafe the client still reads the account
+// from proof[1].ref0, a ShardStateUnsplit, and checks the state cell's hash
+// and the balance against it; the fake builds that state with just this
+// account (and a placeholder, so the dictionary is never empty).
+func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Serializable {
+	addr := addrOf(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	accounts := cell.NewDict(256)
+	placeholder := make([]byte, 32)
+	for i, b := range id.ID {
+		placeholder[i] = ^b
+	}
+	none := cell.BeginCell().MustStoreBoolBit(false).EndCell()
+	mustSet(accounts, placeholder, shardAccount(none, 0, make([]byte, 32), 0))
+
+	var state *cell.Cell
+	if acc := c.accounts[key(addr)]; acc != nil && acc.exists() {
+		state = c.accountCell(acc)
+		mustSet(accounts, id.ID, shardAccount(state, acc.balance, acc.lastHash, acc.lastLT))
+	}
+
+	shardState, err := tlb.ToCell(tlb.ShardStateUnsplit{
+		GlobalID:        c.opts.GlobalID,
+		ShardIdent:      tlb.ShardIdent{WorkchainID: id.Workchain},
+		Seqno:           block.SeqNo,
+		GenUTime:        c.blockNow,
+		GenLT:           c.lt,
+		OutMsgQueueInfo: cell.BeginCell().EndCell(),
+		Accounts: struct {
+			ShardAccounts *cell.Dictionary `tlb:"dict 256"`
+		}{ShardAccounts: accounts},
+		Stats: cell.BeginCell().EndCell(),
+	})
+	if err != nil {
+		return ton.LSError{Code: codeUnsupported, Text: "tontest: build shard state: " + err.Error()}
+	}
+	return ton.AccountState{
+		ID:    block,
+		Shard: c.shardBlock(block.SeqNo),
+		Proof: []*cell.Cell{cell.BeginCell().EndCell(), cell.BeginCell().MustStoreRef(shardState).EndCell()},
+		State: state,
+	}
+}
+
+// shardAccount is a ShardAccounts value: DepthBalanceInfo, then ShardAccount.
+func shardAccount(state *cell.Cell, balance uint64, lastHash []byte, lastLT uint64) *cell.Cell {
+	if lastHash == nil {
+		lastHash = make([]byte, 32)
+	}
+	return cell.BeginCell().
+		MustStoreUInt(0, 5).MustStoreCoins(balance).MustStoreDict(nil).
+		MustStoreRef(state).MustStoreSlice(lastHash, 256).MustStoreUInt(lastLT, 64).
+		EndCell()
+}
+
+func mustSet(d *cell.Dictionary, k []byte, v *cell.Cell) {
+	if err := d.Set(cell.BeginCell().MustStoreSlice(k, 256).EndCell(), v); err != nil {
+		panic("tontest: dict set: " + err.Error())
+	}
+}
+
+// transactions answers getTransactions: up to count (at most 16)
+// transactions ending at (lt, hash), newest first, as one multi-root BOC.
+func (c *Chain) transactions(r ton.GetTransactions) tl.Serializable {
+	if r.AccID == nil || r.Limit <= 0 {
+		return ton.LSError{Code: codeUnsupported, Text: "invalid getTransactions query"}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	acc := c.accounts[key(addrOf(*r.AccID))]
+	lt := uint64(r.LT)
+	if acc != nil && lt < acc.prunedBelow {
+		return ton.LSError{Code: codeNotInDB, Text: "cannot compute block with specified transaction: lt not in db"}
+	}
+	i := -1
+	if acc != nil {
+		i = acc.txIndex(lt)
+	}
+	if i < 0 {
+		return ton.LSError{Code: 0, Text: "cannot locate transaction in block with specified logical time"}
+	}
+	if string(acc.txs[i].hash) != string(r.TxHash) {
+		return ton.LSError{Code: 0, Text: "transaction hash mismatch"}
+	}
+
+	limit := min(int(r.Limit), maxTxPerPage)
+	var roots []*cell.Cell
+	var ids []*ton.BlockIDExt
+	for ; i >= 0 && len(roots) < limit && acc.txs[i].lt >= acc.prunedBelow; i-- {
+		roots = append(roots, acc.txs[i].cell)
+		ids = append(ids, c.shardBlock(acc.txs[i].seqno))
+	}
+	return ton.TransactionList{IDs: ids, Transactions: cell.ToBOCWithFlags(roots, false)}
+}
+
+// sendMessage answers sendMessage: like a real node it refuses an external
+// message the contract would not accept.
+func (c *Chain) sendMessage(boc []byte) tl.Serializable {
+	c.mu.Lock()
+	drop := c.dropExt
+	c.mu.Unlock()
+	if drop {
+		return ton.SendMessageStatus{Status: 1}
+	}
+	if err := c.SendExternal(boc); err != nil {
+		return ton.LSError{Code: 0, Text: "cannot apply external message to current state : " + err.Error()}
+	}
+	return ton.SendMessageStatus{Status: 1}
+}
+
+// getMethods names the get-methods the emulated contracts have, by id.
+var getMethods = func() map[uint64]string {
+	m := map[uint64]string{}
+	for _, name := range []string{
+		"seqno", "get_public_key", "get_subwallet_id", "get_timeout", "get_last_clean_time", "processed?",
+		"get_wallet_address", "get_jetton_data", "get_wallet_data",
+	} {
+		m[tlb.MethodNameHash(name)] = name
+	}
+	return m
+}()
+
+// Exit codes of get-methods.
+const (
+	exitNoState       = -256 // account has no code: what tonutils-go checks
+	exitMethodUnknown = 11
+	exitStackBad      = 7
+)
+
+// runMethod answers runSmcMethod by running the emulated contract's
+// get-method on the current state. Only the result is given (mode 4): no
+// proofs, so the client must use ProofCheckPolicyUnsafe.
+func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
+	var args []any
+	if r.Params != nil {
+		var st tlb.Stack
+		if err := st.LoadFromCell(r.Params.BeginParse()); err != nil {
+			return ton.LSError{Code: codeUnsupported, Text: "bad params stack: " + err.Error()}
+		}
+		for st.Depth() > 0 {
+			v, _ := st.Pop()
+			args = append(args, v)
+		}
+	}
+
+	c.mu.Lock()
+	exit := int32(exitNoState)
+	var result []any
+	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil && acc.code != nil {
+		if name, ok := getMethods[r.MethodID]; ok {
+			result, exit = acc.code.get(c, name, args)
+		} else {
+			exit = exitMethodUnknown
+		}
+	}
+	c.mu.Unlock()
+
+	var st tlb.Stack
+	for i := len(result) - 1; i >= 0; i-- {
+		st.Push(result[i])
+	}
+	stack, err := st.ToCell()
+	if err != nil {
+		return ton.LSError{Code: codeUnsupported, Text: "build result stack: " + err.Error()}
+	}
+	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(r.ID.SeqNo), ExitCode: exit, Result: stack}
+}
+
+// Helpers for get-method arguments and results.
+
+func intArg(args []any, i int) (*big.Int, error) {
+	if i >= len(args) {
+		return nil, errors.New("stack underflow")
+	}
+	v, ok := args[i].(*big.Int)
+	if !ok {
+		return nil, fmt.Errorf("argument %d is %T, not an integer", i, args[i])
+	}
+	return v, nil
+}
+
+func addrSlice(a *address.Address) *cell.Slice {
+	return cell.BeginCell().MustStoreAddr(a).EndCell().BeginParse()
+}
