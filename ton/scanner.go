@@ -220,7 +220,7 @@ func (s *Scanner) nextBlock(ctx context.Context, prev *tonapi.BlockIDExt) (*tona
 	}
 	for {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		m, err := s.api.WaitForBlock(prev.SeqNo+1).GetMasterchainInfo(wctx)
+		m, err := s.api.WaitForBlock(prev.SeqNo + 1).GetMasterchainInfo(wctx)
 		cancel()
 		if err == nil {
 			return m, nil

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
-	"sync"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,12 +176,12 @@ func TestScannerTONDeposits(t *testing.T) {
 	must(t, err)
 	w := r.wallet(100)
 
-	must(t, w.Send(r.hot, 1_500_000_000, inv.Comment, false))        // pays the invoice (hot wallet not deployed yet: bounce=false)
-	must(t, w.Send(r.hot, 2*tonUnit, bob.Comment, false))            // personal comment
-	must(t, w.Send(r.hot, 300_000_000, "who am I", false))           // unknown comment
-	must(t, w.Send(r.hot, 400_000_000, "", false))                   // no comment
-	must(t, w.Send(r.hot, 500_000, bob.Comment, false))              // dust
-	must(t, w.Send(r.hot, 5*tonUnit, bob.Comment, true))             // bounce=true to an undeployed account: aborted and bounced back
+	must(t, w.Send(r.hot, 1_500_000_000, inv.Comment, false)) // pays the invoice (hot wallet not deployed yet: bounce=false)
+	must(t, w.Send(r.hot, 2*tonUnit, bob.Comment, false))     // personal comment
+	must(t, w.Send(r.hot, 300_000_000, "who am I", false))    // unknown comment
+	must(t, w.Send(r.hot, 400_000_000, "", false))            // no comment
+	must(t, w.Send(r.hot, 500_000, bob.Comment, false))       // dust
+	must(t, w.Send(r.hot, 5*tonUnit, bob.Comment, true))      // bounce=true to an undeployed account: aborted and bounced back
 	r.chain.Mine()
 	s := r.scanner(db, nil)
 	r.catchUp(s)
@@ -229,7 +229,7 @@ func TestScannerJettons(t *testing.T) {
 	fake := r.chain.NewJetton("USDT", 6) // same symbol, another master: not ours
 	fake.Mint(w.Address(), big.NewInt(1_000_000_000))
 
-	must(t, w.SendJetton(r.usdt, r.hot, big.NewInt(25_500_000), 1, inv.Comment)) // with notification
+	must(t, w.SendJetton(r.usdt, r.hot, big.NewInt(25_500_000), 1, inv.Comment))  // with notification
 	must(t, w.SendJetton(r.usdt, r.hot, big.NewInt(1_250_000), 0, alice.Comment)) // forward 0: no notification
 	must(t, w.SendJetton(fake, r.hot, big.NewInt(500_000_000), 1, alice.Comment)) // a fake jetton's real notification
 	r.chain.Mine()
