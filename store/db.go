@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -29,6 +30,9 @@ type DB struct {
 	now func() time.Time
 
 	failpoint func(step string) error
+
+	stmts  sync.Map // query -> *sql.Stmt prepared on the writer
+	nstmts atomic.Int64
 
 	mu        sync.Mutex
 	listeners map[int]func(Change)
@@ -96,6 +100,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -166,6 +171,48 @@ type Tx struct {
 	db      *DB
 	now     time.Time
 	changes []Change
+	missed  []string // queries to prepare once the writer connection is free
+}
+
+// maxStmts bounds the statement cache; every query a Tx runs is a constant,
+// so the bound is never reached in practice.
+const maxStmts = 256
+
+// stmt returns q bound to the transaction from a statement prepared on the
+// writer connection, or nil when q is not prepared yet. Parsing SQL was most
+// of a deposit's cost before this cache. A statement can only be prepared
+// when the single writer connection is free, so a miss is remembered and
+// prepared after the commit (write).
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s, ok := tx.db.stmts.Load(q); ok {
+		return tx.StmtContext(ctx, s.(*sql.Stmt))
+	}
+	tx.missed = append(tx.missed, q)
+	return nil
+}
+
+// ExecContext runs q in the transaction, prepared when it can be.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryRowContext runs q in the transaction, prepared when it can be.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, q, args...)
+}
+
+// QueryContext runs q in the transaction, prepared when it can be.
+func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, q, args...)
 }
 
 // write runs fn in one write transaction and, after it commits, tells the
@@ -176,6 +223,7 @@ func (db *DB) write(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	tx := &Tx{Tx: stx, db: db, now: db.now()}
+	defer db.prepare(tx)
 	defer stx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
@@ -185,6 +233,28 @@ func (db *DB) write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	db.publish(tx.changes)
 	return nil
+}
+
+// prepare caches the statements tx could not find, now that the writer
+// connection is free again.
+func (db *DB) prepare(tx *Tx) {
+	for _, q := range tx.missed {
+		if db.nstmts.Load() >= maxStmts {
+			return
+		}
+		if _, ok := db.stmts.Load(q); ok {
+			continue
+		}
+		s, err := db.w.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it will run unprepared
+		}
+		if _, loaded := db.stmts.LoadOrStore(q, s); loaded {
+			s.Close()
+		} else {
+			db.nstmts.Add(1)
+		}
+	}
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

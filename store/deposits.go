@@ -91,16 +91,33 @@ type DepositEvent struct {
 // ApplyChainTx records one watched transaction. Replaying a transaction that
 // is already recorded changes nothing (the cursor still moves forward).
 func (db *DB) ApplyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
-	var res Applied
+	res, err := db.ApplyChainTxs(ctx, []ChainTx{c})
+	if err != nil {
+		return Applied{}, err
+	}
+	return res[0], nil
+}
+
+// ApplyChainTxs applies consecutive transactions of one account, oldest
+// first, in one SQLite transaction: all of them or none. A scanner catching
+// up uses it to pay for one commit per batch instead of one per transaction.
+func (db *DB) ApplyChainTxs(ctx context.Context, cs []ChainTx) ([]Applied, error) {
+	out := make([]Applied, 0, len(cs))
 	err := db.write(ctx, func(tx *Tx) error {
-		var err error
-		res, err = tx.applyChainTx(ctx, c)
-		if err != nil {
-			return err
+		out = out[:0]
+		for _, c := range cs {
+			res, err := tx.applyChainTx(ctx, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, res)
 		}
 		return db.fail("commit")
 	})
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx) (Applied, error) {

@@ -304,20 +304,32 @@ func (s *Scanner) follow(ctx context.Context, master *tonapi.BlockIDExt, w watch
 	if err != nil {
 		return err
 	}
-	for _, tx := range txs {
-		c := s.classify(w, tx)
-		if err := s.fail("classify"); err != nil {
-			return err
+	// Book in batches: each chain transaction's effects are atomic either
+	// way, and one commit per batch is what makes catching up fast.
+	const batch = 64
+	for len(txs) > 0 {
+		n := min(batch, len(txs))
+		cs := make([]store.ChainTx, n)
+		for i, tx := range txs[:n] {
+			cs[i] = s.classify(w, tx)
+			if err := s.fail("classify"); err != nil {
+				return err
+			}
 		}
-		res, err := s.db.ApplyChainTx(ctx, c)
+		txs = txs[n:]
+		res, err := s.db.ApplyChainTxs(ctx, cs)
 		if err != nil {
-			return fmt.Errorf("book lt %d: %w", tx.LT, err)
+			return fmt.Errorf("book lt %d..%d: %w", cs[0].Event.LT, cs[n-1].Event.LT, err)
 		}
-		if !res.Replayed {
-			s.events.WithLabelValues(res.Kind).Inc()
-			if res.Kind == store.KindCredited {
-				s.log.Info("deposit credited", "asset", c.Incoming.Asset, "amount", c.Incoming.Amount, "user", res.UserID,
-					"merchant", res.MerchantID, "invoice", res.InvoiceID, "tx", c.Event.Hash)
+		for i, r := range res {
+			if r.Replayed {
+				continue
+			}
+			s.events.WithLabelValues(r.Kind).Inc()
+			if r.Kind == store.KindCredited {
+				c := cs[i]
+				s.log.Info("deposit credited", "asset", c.Incoming.Asset, "amount", c.Incoming.Amount, "user", r.UserID,
+					"merchant", r.MerchantID, "invoice", r.InvoiceID, "tx", c.Event.Hash)
 			}
 		}
 	}
