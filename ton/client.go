@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/liteclient"
 	"github.com/xssnick/tonutils-go/tl"
 	tonapi "github.com/xssnick/tonutils-go/ton"
+	"github.com/xssnick/tonutils-go/ton/jetton"
 	"golang.org/x/time/rate"
 )
 
@@ -165,4 +167,18 @@ func (l *limited) QueryLiteserver(ctx context.Context, payload tl.Serializable, 
 		return err
 	}
 	return l.LiteClient.QueryLiteserver(ctx, payload, result)
+}
+
+// JettonWallet is owner's jetton wallet address for a jetton master, as the
+// master's get_wallet_address says at the current head.
+func (c *Client) JettonWallet(ctx context.Context, master, owner *address.Address) (*address.Address, error) {
+	head, err := c.API.GetMasterchainInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := jetton.NewJettonMasterClient(c.API, master).GetJettonWalletAtBlock(ctx, owner, head)
+	if err != nil {
+		return nil, err
+	}
+	return w.Address(), nil
 }

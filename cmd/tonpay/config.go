@@ -47,6 +47,7 @@ type Config struct {
 	InvoiceTTL  time.Duration
 	InitDataTTL time.Duration
 
+	DepositMin            map[string]store.Amount // below it an incoming transfer is dust
 	WithdrawFee           map[string]store.Amount
 	WithdrawMin           map[string]store.Amount
 	WithdrawApprovalAbove map[string]store.Amount
@@ -245,12 +246,17 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		k   string
 		dst *map[string]store.Amount
 	}{
+		{"DEPOSIT_MIN", &c.DepositMin},
 		{"WITHDRAW_FEE", &c.WithdrawFee},
 		{"WITHDRAW_MIN", &c.WithdrawMin},
 		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove},
 	}
 	for _, p := range perAsset {
-		m, err := parsePerAsset(env(p.k, ""), decimals)
+		def := ""
+		if p.k == "DEPOSIT_MIN" {
+			def = "TON:0.01"
+		}
+		m, err := parsePerAsset(env(p.k, def), decimals)
 		if err != nil {
 			return nil, bad(p.k, "%v; want ASSET:amount[,...] like TON:0.1,USDT:1", err)
 		}

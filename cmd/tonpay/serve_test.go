@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/ton/wallet"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tontest"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServeCreditsADepositAndStopsCleanly runs the whole service against
+// the offline chain: it starts, credits a deposit seen on chain, serves
+// /healthz, and returns 0 soon after its context is cancelled.
+func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
+	ctx := context.Background()
+	chain, err := tontest.Start(ctx, tontest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	chain.AutoMine(100 * time.Millisecond)
+
+	dir := t.TempDir()
+	words := wallet.NewSeed()
+	hot, err := ton.HotWalletAddress(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpAddr := freeAddr(t)
+	env := map[string]string{
+		"BOT_TOKEN":           "123456:TEST",
+		"TELEGRAM_API_URL":    "http://127.0.0.1:1", // nothing listens: the bot is not wired in this test's scope
+		"DB_PATH":             filepath.Join(dir, "tonpay.db"),
+		"HTTP_ADDR":           httpAddr,
+		"TON_LITESERVERS":     chain.LiteServers(),
+		"TON_PROOF_CHECK":     "unsafe",
+		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
+		"LOG_LEVEL":           "warn",
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr)
+	}()
+	t.Cleanup(stop)
+
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	// A user registered in the service's database pays with their comment.
+	db, err := store.Open(ctx, env["DB_PATH"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UpsertUser(ctx, store.User{ID: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := chain.NewWallet(wallet.V4R2, 10_000_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Send(hot, 2_000_000_000, u.Comment, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		b, _ := db.Balance(ctx, store.UserAccount(u.ID), "TON")
+		return b == 2_000_000_000
+	})
+
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15 s of its context ending")
+	}
+	if _, err := net.Dial("tcp", httpAddr); err == nil {
+		t.Fatal("the HTTP server still listens after shutdown")
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
