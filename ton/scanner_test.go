@@ -430,3 +430,50 @@ func (r *rig) verify(db *store.DB, wantTON, wantUSDT map[int64]store.Amount, wan
 		t.Fatalf("recorded %d events for %d transactions on watched accounts", total, hotTxs)
 	}
 }
+
+func TestScannerNeverSkipsPrunedHistory(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	db := r.open()
+	defer db.Close()
+	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
+	w := r.wallet(100)
+	must(t, w.Send(r.hot, tonUnit, u.Comment, false))
+	r.chain.Mine()
+	s := r.scanner(db, nil)
+	r.catchUp(s)
+	before, _ := db.Cursor(ctx, r.hot.StringRaw())
+
+	// 40 more deposits, then the node forgets all but the newest few.
+	for i := range 40 {
+		must(t, w.Send(r.hot, uint64(10_000_000+i), u.Comment, false))
+		r.chain.Mine()
+	}
+	txs := r.chain.Transactions(r.hot)
+	r.chain.PruneBefore(r.hot, txs[len(txs)-5].LT)
+	_, err := s.Pass(ctx, nil)
+	if !errors.Is(err, ton.ErrPrunedHistory) {
+		t.Fatalf("want ErrPrunedHistory, got %v", err)
+	}
+	after, _ := db.Cursor(ctx, r.hot.StringRaw())
+	if after != before {
+		t.Fatalf("the cursor moved past a gap: %+v -> %+v", before, after)
+	}
+	if b := balance(t, db, store.UserAccount(u.ID), "TON"); b != tonUnit {
+		t.Fatalf("credited across a gap: %d", b)
+	}
+
+	// Liteserver errors: the pass fails, nothing moves; the next one books everything.
+	r.chain.PruneBefore(r.hot, 0)
+	r.chain.FailNext(4, 651) // WithRetry makes 4 attempts: one query fails for good
+	if _, err := s.Pass(ctx, nil); err == nil {
+		t.Fatal("a pass through liteserver errors succeeded")
+	}
+	if again, _ := db.Cursor(ctx, r.hot.StringRaw()); again != before {
+		t.Fatalf("the cursor moved on an error: %+v", again)
+	}
+	r.catchUp(s)
+	if n, _ := db.CountChainEvents(ctx); n[store.KindCredited] != 41 {
+		t.Fatalf("credited %d deposits, want 41", n[store.KindCredited])
+	}
+}
