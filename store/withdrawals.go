@@ -244,9 +244,23 @@ func (db *DB) RejectWithdrawal(ctx context.Context, id, adminID int64, reason st
 		if err := tx.refundWithdrawal(ctx, w); err != nil {
 			return err
 		}
-		return tx.emit(ctx, TopicBot, "withdrawal.rejected", w.UserID, w.MerchantID, w.event())
+		return tx.WithdrawalEvent(ctx, w)
 	})
 	return w, err
+}
+
+// WithdrawalEvent announces a withdrawal's current status: to the user
+// through the bot ("withdrawal.<status>"), or to a merchant by webhook
+// ("payout.<status>"; merchants hear of confirmed, failed and rejected ones).
+func (tx *Tx) WithdrawalEvent(ctx context.Context, w Withdrawal) error {
+	if w.MerchantID != 0 {
+		switch w.Status {
+		case WithdrawalConfirmed, WithdrawalFailed, WithdrawalRejected:
+			return tx.emit(ctx, TopicWebhook, "payout."+w.Status, 0, w.MerchantID, w.event())
+		}
+		return nil
+	}
+	return tx.emit(ctx, TopicBot, "withdrawal."+w.Status, w.UserID, 0, w.event())
 }
 
 // moveWithdrawal changes a withdrawal's status if it is in from.
