@@ -1,0 +1,25 @@
+import { useState } from 'react';
+import { haptic } from '../lib/telegram';
+
+export function Copy({ text, testid }: { text: string; testid?: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      type="button"
+      className="copy"
+      data-testid={testid}
+      onClick={() => {
+        navigator.clipboard?.writeText(text).then(
+          () => {
+            haptic.select();
+            setDone(true);
+            setTimeout(() => setDone(false), 1500);
+          },
+          () => {},
+        );
+      }}
+    >
+      {done ? 'Copied' : 'Copy'}
+    </button>
+  );
+}

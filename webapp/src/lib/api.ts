@@ -1,0 +1,93 @@
+// Thin client for the Mini App API. Every call carries `Authorization: tma <initData>`;
+// errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
+import type {
+  Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, LinkedWallet, Me, Purchase,
+  TonProofAccount, TonProofBody, Withdrawal,
+} from './types';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let initData = '';
+
+/** Set once at start from Telegram.WebApp.initData. */
+export function setInitData(raw: string) {
+  initData = raw;
+}
+
+export function authHeader(): string {
+  return `tma ${initData}`;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: {
+        Authorization: authHeader(),
+        Accept: 'application/json',
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'No connection to the server. Check your internet and try again.');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      /* not JSON: handled below */
+    }
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? `http_${res.status}`,
+      err?.message ?? (res.status === 401 ? 'Your session has expired. Reopen the app from the bot.' : `Request failed (${res.status})`),
+    );
+  }
+  if (data === undefined) throw new ApiError(res.status, 'bad_response', 'Unexpected answer from the server');
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  me: () => call<Me>('GET', '/api/me'),
+  walletPayload: () => call<{ payload: string; expires_at: string | number }>('POST', '/api/wallet/payload'),
+  linkWallet: (account: TonProofAccount, proof: TonProofBody) =>
+    call<{ wallet: LinkedWallet }>('POST', '/api/wallet', { account, proof }),
+  unlinkWallet: () => call<void>('DELETE', '/api/wallet'),
+  createDeposit: (asset: string, amount: string) => call<DepositResponse>('POST', '/api/deposits', { asset, amount }),
+  reportBoc: (id: string, boc: string) => call<{ invoice: Invoice }>('POST', `/api/deposits/${enc(id)}/boc`, { boc }),
+  deposit: (id: string) => call<{ invoice: Invoice }>('GET', `/api/deposits/${enc(id)}`),
+  history: (cursor: string | null, limit = 20) =>
+    call<HistoryPage>('GET', `/api/history?${new URLSearchParams({ cursor: cursor ?? '', limit: String(limit) })}`),
+  withdraw: (asset: string, amount: string, address: string, idempotencyKey: string) =>
+    call<{ withdrawal: Withdrawal }>('POST', '/api/withdrawals', { asset, amount, address }, { 'Idempotency-Key': idempotencyKey }),
+  withdrawal: (id: string | number) => call<{ withdrawal: Withdrawal }>('GET', `/api/withdrawals/${enc(String(id))}`),
+  packages: () => call<{ packages: CreditPackage[] }>('GET', '/api/packages'),
+  purchase: (name: string) => call<{ purchase: Purchase; balances: Balance[] }>('POST', '/api/purchases', { package: name }),
+};
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error && e.message) return e.message;
+  return 'Something went wrong';
+}

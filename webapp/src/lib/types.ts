@@ -1,0 +1,134 @@
+// Shapes of the Mini App API (see shared/docs/ARCHITECTURE.md). Amounts are decimal strings of
+// smallest units; `formatted` fields are the server's human form of the same number.
+
+export interface User {
+  id: number;
+  first_name: string;
+  username?: string;
+}
+
+export interface LinkedWallet {
+  address: string;
+  friendly: string;
+}
+
+export interface Asset {
+  symbol: string;
+  decimals: number;
+}
+
+export interface Balance {
+  asset: string;
+  amount: string;
+  formatted: string;
+}
+
+export interface DepositInfo {
+  address: string;
+  comment: string;
+  link: string;
+}
+
+export interface Me {
+  user: User;
+  wallet: LinkedWallet | null;
+  network: 'testnet' | 'mainnet';
+  assets: Asset[];
+  balances: Balance[];
+  deposit: DepositInfo;
+  /** Optional: the Mini App's t.me link, where wallets opened by link return after signing. */
+  twa_return_url?: string;
+}
+
+export type InvoiceStatus = 'created' | 'pending' | 'paid' | 'expired' | 'error';
+
+export interface Invoice {
+  id: string;
+  asset: string;
+  amount: string;
+  formatted: string;
+  paid: string;
+  status: InvoiceStatus;
+  comment: string;
+  address: string;
+  expires_at: string;
+}
+
+export interface TxMessage {
+  address: string;
+  amount: string;
+  payload?: string;
+  stateInit?: string;
+}
+
+export interface TxRequest {
+  validUntil: number;
+  network?: string;
+  from?: string;
+  messages: TxMessage[];
+}
+
+export interface DepositResponse {
+  invoice: Invoice;
+  transaction: TxRequest;
+  link: string;
+}
+
+export interface HistoryItem {
+  id: string | number;
+  asset: string;
+  amount: string;
+  formatted: string;
+  kind: string;
+  description: string;
+  created_at: string;
+  link?: string | null;
+}
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  next_cursor: string | null;
+}
+
+export interface Withdrawal {
+  id: string | number;
+  asset: string;
+  amount: string;
+  fee: string;
+  formatted: string;
+  fee_formatted: string;
+  destination: string;
+  status: string;
+  tx_hash?: string | null;
+  link?: string | null;
+}
+
+export interface CreditPackage {
+  name: string;
+  asset: string;
+  price: string;
+  formatted: string;
+  credits: number | string;
+}
+
+export interface Purchase {
+  package: string;
+  asset: string;
+  price: string;
+  credits: number | string;
+}
+
+export interface TonProofAccount {
+  address: string;
+  chain: string;
+  walletStateInit: string;
+  publicKey?: string;
+}
+
+export interface TonProofBody {
+  timestamp: number;
+  domain: { lengthBytes: number; value: string };
+  payload: string;
+  signature: string;
+  state_init?: string;
+}

@@ -1,0 +1,237 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { AmountField } from '../components/AmountField';
+import { IconSpinner } from '../components/icons';
+import { toRaw } from '../lib/address';
+import { parseAmount, toUnits } from '../lib/amount';
+import { ApiError, api, errorMessage } from '../lib/api';
+import { hasMainButton, haptic, openExternal, useMainButton } from '../lib/telegram';
+import { uuid } from '../lib/uuid';
+import { balanceOf, isWithdrawalOpen, useApp } from '../state';
+
+export function Withdraw() {
+  const { me, balances, refreshMe, withdrawals, upsertWithdrawal, stream } = useApp();
+  const assets = me.assets.length ? me.assets : [{ symbol: 'TON', decimals: 9 }];
+  const [asset, setAsset] = useState(assets[0].symbol);
+  const [address, setAddress] = useState('');
+  const [amount, setAmount] = useState('');
+  const [submitted, setSubmitted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [resultId, setResultId] = useState<string | null>(null);
+  // One key per submission attempt: kept when the answer was lost (a retry of the same form is
+  // the same attempt, so the server cannot pay twice), replaced after any answer or any edit.
+  const attempt = useRef<{ key: string; form: string } | null>(null);
+
+  const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const bal = balanceOf(balances, asset);
+  const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
+  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
+  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) {
+    amountError = `More than your balance (${bal.formatted} ${asset})`;
+  }
+  const addrOk = toRaw(address) !== null;
+  const addressError =
+    (address.trim() !== '' || submitted) && !addrOk
+      ? address.trim() === ''
+        ? 'Enter the address to send to'
+        : 'This does not look like a TON address (EQ…, UQ… or 0:…)'
+      : null;
+
+  const submit = async () => {
+    if (busy) return;
+    setSubmitted(true);
+    setError(null);
+    if (!parsed.ok || amountError || !addrOk) {
+      haptic.error();
+      return;
+    }
+    const form = `${asset}|${parsed.units}|${address.trim()}`;
+    if (!attempt.current || attempt.current.form !== form) attempt.current = { key: uuid(), form };
+    setBusy(true);
+    try {
+      const r = await api.withdraw(asset, parsed.text, address.trim(), attempt.current.key);
+      attempt.current = null;
+      upsertWithdrawal(r.withdrawal);
+      setResultId(String(r.withdrawal.id));
+      haptic.success();
+      refreshMe().catch(() => {});
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 0)) attempt.current = null;
+      haptic.error();
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const result = resultId ? withdrawals[resultId] : undefined;
+  useMainButton(
+    result
+      ? null
+      : { text: parsed.ok ? `Withdraw ${parsed.text} ${asset}` : 'Withdraw', onClick: () => void submit(), progress: busy },
+  );
+
+  // Fallback only: poll while the event stream is down and the withdrawal is not final.
+  const open = isWithdrawalOpen(result);
+  useEffect(() => {
+    if (stream !== 'down' || !open || !resultId) return;
+    const t = setInterval(() => {
+      api.withdrawal(resultId).then((r) => upsertWithdrawal(r.withdrawal), () => {});
+    }, 5000);
+    return () => clearInterval(t);
+  }, [stream, open, resultId, upsertWithdrawal]);
+
+  if (result) {
+    return (
+      <>
+        <div className="card" data-testid="withdrawal" data-withdrawal-id={String(result.id)}>
+          <div className="center" style={{ marginBottom: 10 }}>
+            <span className="status" data-testid="withdrawal-status" data-status={result.status}>
+              {result.status.replace(/_/g, ' ')}
+            </span>
+          </div>
+          <dl className="rows">
+            <div className="row">
+              <dt>Amount</dt>
+              <dd>
+                {result.formatted} {result.asset}
+              </dd>
+            </div>
+            <div className="row">
+              <dt>Fee</dt>
+              <dd>
+                {result.fee_formatted} {result.asset}
+              </dd>
+            </div>
+            <div className="row">
+              <dt>To</dt>
+              <dd className="address">{result.destination}</dd>
+            </div>
+            {result.link && (
+              <div className="row">
+                <dt>Transaction</dt>
+                <dd>
+                  <a
+                    href={result.link}
+                    data-testid="withdrawal-link"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      openExternal(result.link!);
+                    }}
+                  >
+                    View in explorer ↗
+                  </a>
+                </dd>
+              </div>
+            )}
+          </dl>
+        </div>
+        <p className="muted small center">
+          {open ? 'We will update this page when the transfer is confirmed.' : ''}
+        </p>
+        <button
+          className="btn secondary"
+          data-testid="withdraw-again"
+          onClick={() => {
+            setResultId(null);
+            setAmount('');
+            setSubmitted(false);
+          }}
+        >
+          New withdrawal
+        </button>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <div className="card">
+        <div className="field">
+          <label className="label" htmlFor="withdraw-asset">
+            Asset
+          </label>
+          <select
+            id="withdraw-asset"
+            className="select"
+            data-testid="withdraw-asset"
+            value={asset}
+            onChange={(e) => {
+              haptic.select();
+              setAsset(e.target.value);
+            }}
+          >
+            {assets.map((a) => (
+              <option key={a.symbol} value={a.symbol}>
+                {a.symbol}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="label" htmlFor="withdraw-address">
+            To address
+          </label>
+          <input
+            id="withdraw-address"
+            className={`input${addressError ? ' invalid' : ''}`}
+            data-testid="withdraw-address"
+            autoComplete="off"
+            autoCapitalize="off"
+            spellCheck={false}
+            placeholder="UQ…"
+            value={address}
+            style={{ fontFamily: 'var(--mono)', fontSize: 14 }}
+            onChange={(e) => setAddress(e.target.value.trim())}
+          />
+          {addressError && (
+            <div className="field-error" data-testid="address-error" role="alert">
+              {addressError}
+            </div>
+          )}
+          {me.wallet && address !== (me.wallet.friendly || me.wallet.address) && (
+            <button
+              type="button"
+              className="chip"
+              style={{ marginTop: 8 }}
+              data-testid="withdraw-use-wallet"
+              onClick={() => setAddress(me.wallet!.friendly || me.wallet!.address)}
+            >
+              Use my wallet
+            </button>
+          )}
+        </div>
+        <AmountField
+          id="withdraw-amount"
+          label="Amount"
+          value={amount}
+          onChange={(v) => {
+            setAmount(v);
+            setError(null);
+          }}
+          symbol={asset}
+          error={amountError}
+          testid="withdraw-amount"
+          errorTestid="withdraw-amount-error"
+          hint={
+            <>
+              Available: {bal.formatted} {asset}. A network fee may apply.
+            </>
+          }
+          onMax={toUnits(bal.amount) > 0n ? () => setAmount(bal.formatted) : undefined}
+        />
+      </div>
+      {error && (
+        <div className="notice" data-testid="error" role="alert">
+          {error}
+        </div>
+      )}
+      {!hasMainButton && (
+        <button className="btn" data-testid="withdraw-submit" disabled={busy} onClick={() => void submit()}>
+          {busy && <IconSpinner />}
+          {parsed.ok ? `Withdraw ${parsed.text} ${asset}` : 'Withdraw'}
+        </button>
+      )}
+    </>
+  );
+}
