@@ -2,53 +2,281 @@ package miniapp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
 )
 
-// Config is what the HTTP face needs from the service configuration.
-type Config struct {
-	Addr   string
-	Static fs.FS // the built web app; nil serves none
+// Chain is what the API needs from the TON network: the address of an
+// owner's jetton wallet (the jetton master's get_wallet_address).
+type Chain interface {
+	JettonWallet(ctx context.Context, master, owner *address.Address) (*address.Address, error)
 }
 
-// Server is the HTTP server: Mini App API, merchant API and the web app.
+// Health reports the deposit scanner's state for /healthz (ton.Scanner).
+type Health interface {
+	Status() ton.ScanStatus
+}
+
+// Config is what the HTTP face needs from the service configuration. Zero
+// values take the defaults named.
+type Config struct {
+	Addr string
+	// PublicURL is the public base URL: the TON Connect manifest's url and
+	// the only domain (host[:port]) accepted in ton_proof. Nil derives the
+	// manifest from the request and accepts no wallet proofs.
+	PublicURL *url.URL
+	Name      string // app name in wallets (manifest); "tonpay"
+
+	BotToken    string        // validates initData
+	InitDataTTL time.Duration // max initData age; 24h
+
+	Testnet bool
+	Hot     *address.Address // the deposit address (hot wallet); nil disables deposits
+	Assets  []store.Asset    // TON and the jettons (Master raw); [TON]
+
+	InvoiceTTL   time.Duration           // 20m
+	DepositMin   map[string]store.Amount // per asset, smallest units
+	DepositMax   map[string]store.Amount // per asset; a million whole units
+	JettonAttach store.Amount            // TON attached to a jetton transfer; 0.05 TON
+
+	// WithdrawFee is the fee per withdrawn asset, ALWAYS in nanoton: a jetton
+	// withdrawal's fee is charged from the TON balance (JettonAttach when
+	// the jetton has no entry). WithdrawMin and WithdrawApprovalAbove are in
+	// the withdrawn asset's units.
+	WithdrawFee           map[string]store.Amount
+	WithdrawMin           map[string]store.Amount
+	WithdrawApprovalAbove map[string]store.Amount
+
+	Packages []Package
+
+	ProofSecret []byte        // HMAC key of ton_proof payloads (>= 16 bytes); random when empty
+	ProofTTL    time.Duration // payload lifetime; ton.DefaultProofTTL
+	Keys        ton.PublicKeyFetcher
+
+	Chain      Chain
+	Health     Health
+	MaxScanLag time.Duration // /healthz fails beyond it; 2m
+
+	Registry *prometheus.Registry // /metrics; a new one when nil
+	Static   fs.FS                // the built web app; nil serves none
+
+	TWAReturnURL string // the Mini App's t.me link, for wallets to return to
+
+	Limits         Limits
+	TrustProxy     bool          // take the client IP from X-Forwarded-For set by a proxy on a private address
+	RequestTimeout time.Duration // per request except event streams; 15s
+	BodyLimit      int64         // bytes; 64 KiB
+	PingInterval   time.Duration // event stream pings; 15s
+}
+
+func (c *Config) defaults() {
+	if c.Name == "" {
+		c.Name = "tonpay"
+	}
+	if c.InitDataTTL <= 0 {
+		c.InitDataTTL = 24 * time.Hour
+	}
+	if len(c.Assets) == 0 {
+		c.Assets = []store.Asset{store.TON}
+	}
+	if c.InvoiceTTL <= 0 {
+		c.InvoiceTTL = 20 * time.Minute
+	}
+	if c.JettonAttach <= 0 {
+		c.JettonAttach = 50_000_000
+	}
+	if c.ProofTTL <= 0 {
+		c.ProofTTL = ton.DefaultProofTTL
+	}
+	if c.MaxScanLag <= 0 {
+		c.MaxScanLag = 2 * time.Minute
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 15 * time.Second
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = 64 << 10
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 15 * time.Second
+	}
+	c.Limits = c.Limits.withDefaults()
+}
+
+// Routes whose handling differs from the rest.
+const (
+	routeEvents = "/api/events"
+)
+
+// Server is the HTTP server: Mini App API, manifest, health, metrics and
+// the web app.
 type Server struct {
 	cfg  Config
 	db   *store.DB
 	log  *slog.Logger
 	echo *echo.Echo
+
+	auth      *authCache
+	ipLimit   *limiter[string]
+	userLimit *limiter[int64]
+	metrics   *metrics
+	registry  *prometheus.Registry
+	hub       *hub
+	proof     *ton.ProofIssuer
+
+	proofDomains []string
+	assetList    []assetJSON
+	decimals     sync.Map // symbol -> int
+	jwallets     sync.Map // jwKey -> *address.Address
+	mounted      sync.Map // route path -> true
+
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the server and its routes.
 func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{cfg: cfg, db: db, log: log, echo: e}
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	secret := cfg.ProofSecret
+	if len(secret) == 0 {
+		// Payloads then do not outlive the process: a page that asked before
+		// a restart asks again.
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Server{
+		cfg:       cfg,
+		db:        db,
+		log:       log,
+		echo:      e,
+		auth:      newAuthCache(100_000),
+		ipLimit:   newLimiter[string](cfg.Limits.IPPerSecond, cfg.Limits.IPBurst),
+		userLimit: newLimiter[int64](cfg.Limits.UserPerSecond, cfg.Limits.UserBurst),
+		metrics:   newMetrics(reg),
+		registry:  reg,
+		hub:       newHub(),
+		proof:     ton.NewProofIssuer(secret, cfg.ProofTTL),
+		closing:   make(chan struct{}),
+	}
+	if cfg.PublicURL != nil && cfg.PublicURL.Host != "" {
+		s.proofDomains = []string{cfg.PublicURL.Host}
+	}
+	for _, a := range cfg.Assets {
+		s.assetList = append(s.assetList, assetJSON{Symbol: a.Symbol, Decimals: a.Decimals})
+		s.decimals.Store(a.Symbol, a.Decimals)
+	}
+	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
+	db.Subscribe(s.hub.publish)
+
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "method", c.Request().Method, "path", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(s.secure)
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Timeout: cfg.RequestTimeout,
+		Skipper: func(c echo.Context) bool { return c.Path() == routeEvents || s.isMounted(c.Path()) },
+	}))
+
 	e.GET("/healthz", s.health)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	e.GET("/tonconnect-manifest.json", s.manifest)
+	e.GET("/icon.png", s.icon)
+
+	api := e.Group("/api", s.limitIP, s.limitBody, s.authenticate, s.limitUser, noStore)
+	api.GET("/me", s.me)
+	api.POST("/wallet/payload", s.walletPayload)
+	api.POST("/wallet", s.linkWallet)
+	api.DELETE("/wallet", s.unlinkWallet)
+	api.POST("/deposits", s.createDeposit)
+	api.POST("/deposits/:id/boc", s.depositBOC)
+	api.GET("/deposits/:id", s.getDeposit)
+	api.GET("/events", s.events)
+	api.GET("/history", s.history)
+	api.POST("/withdrawals", s.withdraw)
+	api.GET("/withdrawals/:id", s.getWithdrawal)
+	api.GET("/packages", s.packages)
+	api.POST("/purchases", s.purchase)
+	api.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
+
 	if cfg.Static != nil {
-		e.GET("/*", echo.WrapHandler(http.FileServerFS(cfg.Static)))
+		sf := &staticFiles{fsys: cfg.Static}
+		e.Any("/*", sf.serve)
+	} else {
+		e.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
 	}
 	return s
+}
+
+// Mount serves h at path (exactly, or everything under it when path ends
+// in "/"), outside the /api authentication, limits and timeouts: for the
+// bot's webhook handler.
+func (s *Server) Mount(path string, h http.Handler) {
+	if strings.HasSuffix(path, "/") {
+		path += "*"
+	}
+	s.mounted.Store(path, true)
+	s.echo.Any(path, echo.WrapHandler(h))
+}
+
+// Group is a route group on the server itself, outside the Mini App's
+// authentication and limits but inside the common middleware (metrics,
+// recover, security headers, timeout): for the merchant API at /api/v1.
+func (s *Server) Group(prefix string) *echo.Group { return s.echo.Group(prefix) }
+
+func (s *Server) isMounted(route string) bool {
+	_, ok := s.mounted.Load(route)
+	return ok
 }
 
 // Handler is the server's http.Handler (tests use it with httptest).
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// Run serves until ctx ends, then shuts down gracefully: event streams are
+// ended first, since they never go idle on their own.
 func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Addr:              s.cfg.Addr,
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -57,6 +285,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.Close()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
@@ -68,9 +297,64 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) health(c echo.Context) error {
-	if _, err := s.db.CountUsers(c.Request().Context()); err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"ok": false})
+// Close ends the open event streams (Run calls it on shutdown; tests that
+// serve Handler themselves may call it).
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closing) }) }
+
+// limitBody refuses bodies over BodyLimit: at once when the length is
+// declared, when reading otherwise.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.BodyLimit {
+			return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.BodyLimit)
+		return next(c)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"ok": true})
+}
+
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+type healthJSON struct {
+	OK      bool         `json:"ok"`
+	DB      string       `json:"db"`
+	Scanner *scannerJSON `json:"scanner,omitempty"`
+}
+
+type scannerJSON struct {
+	Block      uint32  `json:"block"`
+	LagSeconds float64 `json:"lag_seconds"`
+	Synced     bool    `json:"synced"`
+	Stalled    string  `json:"stalled,omitempty"`
+}
+
+// health is GET /healthz: 200 when the database answers and the scanner is
+// neither stalled nor lagging beyond MaxScanLag, 503 otherwise.
+func (s *Server) health(c echo.Context) error {
+	out := healthJSON{OK: true, DB: "ok"}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if _, err := s.db.CountUsers(ctx); err != nil {
+		s.log.Warn("health: database", "err", err)
+		out.OK, out.DB = false, "unavailable"
+	}
+	if s.cfg.Health != nil {
+		st := s.cfg.Health.Status()
+		out.Scanner = &scannerJSON{Block: st.Block, LagSeconds: st.Lag.Seconds(), Synced: st.Synced, Stalled: st.Stalled}
+		if st.Stalled != "" || st.Lag > s.cfg.MaxScanLag {
+			out.OK = false
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	status := http.StatusOK
+	if !out.OK {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, out)
 }

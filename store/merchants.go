@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -39,8 +42,11 @@ func (db *DB) CreateMerchant(ctx context.Context, name, webhookURL string) (Merc
 	if name == "" {
 		return Merchant{}, "", fmt.Errorf("%w: merchant name is empty", ErrInvalid)
 	}
-	token := "tp_" + randomHex(24)
-	m := Merchant{Name: name, WebhookURL: webhookURL, WebhookSecret: "whsec_" + randomHex(24)}
+	if !validWebhookURL(webhookURL) {
+		return Merchant{}, "", fmt.Errorf("%w: webhook url must be an absolute http(s) URL without credentials", ErrInvalid)
+	}
+	token := newMerchantToken()
+	m := Merchant{Name: name, WebhookURL: webhookURL, WebhookSecret: newWebhookSecret()}
 	err := db.write(ctx, func(tx *Tx) error {
 		m.CreatedAt = tx.now
 		return tx.QueryRowContext(ctx, `INSERT INTO merchants(name, token_hash, webhook_url, webhook_secret, created_at)
@@ -54,7 +60,7 @@ func (db *DB) CreateMerchant(ctx context.Context, name, webhookURL string) (Merc
 
 const merchantCols = `id, name, webhook_url, webhook_secret, webhook_disabled, created_at`
 
-func scanMerchant(row *sql.Row) (Merchant, error) {
+func scanMerchant(row interface{ Scan(...any) error }) (Merchant, error) {
 	var m Merchant
 	var created int64
 	err := row.Scan(&m.ID, &m.Name, &m.WebhookURL, &m.WebhookSecret, &m.WebhookDisabled, &created)
@@ -70,7 +76,222 @@ func (db *DB) Merchant(ctx context.Context, id int64) (Merchant, error) {
 	return scanMerchant(db.r.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = ?`, id))
 }
 
-// MerchantByToken finds the merchant an API token belongs to.
+// MerchantByToken finds the merchant an API token belongs to. The lookup is
+// by the token's SHA-256, so its timing says nothing about the token.
 func (db *DB) MerchantByToken(ctx context.Context, token string) (Merchant, error) {
+	if !strings.HasPrefix(token, merchantTokenPrefix) || len(token) > 128 {
+		return Merchant{}, ErrNotFound
+	}
 	return scanMerchant(db.r.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE token_hash = ?`, TokenHash(token)))
+}
+
+// merchantTokenPrefix starts every API token, so a leaked one is easy to
+// recognise (secret scanners) and garbage is refused before a lookup.
+const merchantTokenPrefix = "tp_"
+
+func newMerchantToken() string { return merchantTokenPrefix + randomHex(24) }
+func newWebhookSecret() string { return "whsec_" + randomHex(24) }
+func validWebhookURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+}
+
+// ListMerchants returns every merchant by id.
+func (db *DB) ListMerchants(ctx context.Context) ([]Merchant, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+merchantCols+` FROM merchants ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Merchant
+	for rows.Next() {
+		var m Merchant
+		var created int64
+		if err := rows.Scan(&m.ID, &m.Name, &m.WebhookURL, &m.WebhookSecret, &m.WebhookDisabled, &created); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = fromMS(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// RotateToken gives a merchant a new API token and returns it (shown once);
+// the old token stops working at once.
+func (db *DB) RotateToken(ctx context.Context, merchantID int64) (string, error) {
+	token := newMerchantToken()
+	err := db.write(ctx, func(tx *Tx) error {
+		return tx.execOne(ctx, `UPDATE merchants SET token_hash = ? WHERE id = ?`, TokenHash(token), merchantID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// SetWebhook points a merchant's webhooks at url (http or https; "" stops
+// them), with a new signing secret that it returns. It also re-enables a
+// webhook that was disabled. Events queued before keep their ids and are
+// signed with the new secret when delivered.
+func (db *DB) SetWebhook(ctx context.Context, merchantID int64, webhookURL string) (string, error) {
+	if !validWebhookURL(webhookURL) {
+		return "", fmt.Errorf("%w: webhook url must be an absolute http(s) URL without credentials", ErrInvalid)
+	}
+	secret := newWebhookSecret()
+	err := db.write(ctx, func(tx *Tx) error {
+		return tx.execOne(ctx, `UPDATE merchants SET webhook_url = ?, webhook_secret = ?, webhook_disabled = 0 WHERE id = ?`,
+			webhookURL, secret, merchantID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// DisableWebhook stops deliveries to a merchant's webhook; its URL and
+// secret are kept for EnableWebhook.
+func (db *DB) DisableWebhook(ctx context.Context, merchantID int64) error {
+	return db.write(ctx, func(tx *Tx) error {
+		return tx.execOne(ctx, `UPDATE merchants SET webhook_disabled = 1 WHERE id = ?`, merchantID)
+	})
+}
+
+// EnableWebhook resumes deliveries to a merchant's webhook with its current
+// URL and secret. Events given up while it was disabled stay given up.
+func (db *DB) EnableWebhook(ctx context.Context, merchantID int64) error {
+	return db.write(ctx, func(tx *Tx) error {
+		return tx.execOne(ctx, `UPDATE merchants SET webhook_disabled = 0 WHERE id = ?`, merchantID)
+	})
+}
+
+// MerchantBalances is what a merchant holds, by asset, in the ledger.
+func (db *DB) MerchantBalances(ctx context.Context, merchantID int64) (map[string]Amount, error) {
+	return db.Balances(ctx, MerchantAccount(merchantID))
+}
+
+// MerchantInvoiceByExternalID finds a merchant's invoice by the merchant's
+// own id for it.
+func (db *DB) MerchantInvoiceByExternalID(ctx context.Context, merchantID int64, externalID string) (Invoice, error) {
+	return scanInvoice(db.r.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE merchant_id = ? AND external_id = ?`,
+		merchantID, externalID))
+}
+
+// InvoiceCursor is a position in a merchant's invoice list (newest first):
+// the last invoice of the previous page. The zero value starts at the newest.
+type InvoiceCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// MerchantInvoicesPage lists a merchant's invoices, newest first, after the
+// cursor, optionally in one status. The next page starts after the last
+// returned invoice (InvoiceCursor{inv.CreatedAt, inv.ID}).
+func (db *DB) MerchantInvoicesPage(ctx context.Context, merchantID int64, status string, after InvoiceCursor, limit int) ([]Invoice, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	createdMS, id := int64(1<<63-1), ""
+	if after.ID != "" {
+		createdMS, id = ms(after.CreatedAt), after.ID
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+		WHERE merchant_id = ? AND (? = '' OR status = ?) AND (created_at < ? OR (created_at = ? AND id < ?) OR ? = '')
+		ORDER BY created_at DESC, id DESC LIMIT ?`,
+		merchantID, status, status, createdMS, createdMS, id, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Invoice
+	for rows.Next() {
+		inv, err := scanInvoice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// MerchantWithdrawal returns a payout only if it is the merchant's.
+func (db *DB) MerchantWithdrawal(ctx context.Context, merchantID, id int64) (Withdrawal, error) {
+	return scanWithdrawal(db.r.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ? AND merchant_id = ?`, id, merchantID))
+}
+
+// webhookPending selects undelivered, not given up webhook events.
+const webhookPending = `topic = 'webhook' AND done_at IS NULL AND failed_at IS NULL`
+
+// DueWebhookEvents returns up to limit webhook events that are due, oldest
+// first, keeping each merchant's events in order: an event is held back
+// while an earlier undelivered event of the same merchant waits for its
+// retry. (A dead endpoint then costs one request per backoff step, not one
+// per queued event, and a merchant never sees event n+1 before event n.)
+func (db *DB) DueWebhookEvents(ctx context.Context, limit int) ([]Event, error) {
+	now := ms(db.now())
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at
+		FROM outbox o WHERE `+webhookPending+` AND next_attempt_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
+			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?)
+		ORDER BY id LIMIT ?`, now, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var payload string
+		var next, created int64
+		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created); err != nil {
+			return nil, err
+		}
+		e.Payload, e.NextAttemptAt, e.CreatedAt = json.RawMessage(payload), fromMS(next), fromMS(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// NextWebhookAt is when the next webhook event that DueWebhookEvents would
+// return falls due (zero time when none waits): the earliest retry among
+// the first undelivered event of each merchant.
+func (db *DB) NextWebhookAt(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox o WHERE `+webhookPending+`
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
+			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id)`).Scan(&next)
+	return fromNullMS(next), err
+}
+
+// WebhookDisabled is the payload of the webhook.disabled admin notice.
+type WebhookDisabled struct {
+	MerchantID int64  `json:"merchant_id"`
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	EventID    int64  `json:"event_id"`
+	Reason     string `json:"reason"`
+}
+
+// GiveUpWebhook is the end of retrying a webhook event: in one transaction
+// it gives the event up, disables the merchant's webhook and tells admins
+// (a webhook.disabled event to the bot, user 0) unless it was disabled
+// already.
+func (db *DB) GiveUpWebhook(ctx context.Context, eventID, merchantID int64, reason string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		if err := tx.execOne(ctx, `UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL AND failed_at IS NULL`,
+			ms(tx.now), reason, eventID); err != nil {
+			return err
+		}
+		m, err := scanMerchant(tx.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = ?`, merchantID))
+		if err != nil || m.WebhookDisabled {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_disabled = 1 WHERE id = ?`, merchantID); err != nil {
+			return err
+		}
+		return tx.emit(ctx, TopicBot, "webhook.disabled", 0, 0, WebhookDisabled{
+			MerchantID: m.ID, Name: m.Name, URL: m.WebhookURL, EventID: eventID, Reason: reason})
+	})
 }

@@ -182,3 +182,25 @@ func (c *Client) JettonWallet(ctx context.Context, master, owner *address.Addres
 	}
 	return w.Address(), nil
 }
+
+// GetPublicKey runs the wallet's get_public_key get-method at the current
+// head: how VerifyProof learns the key of a deployed wallet whose state init
+// the TON Connect account did not carry.
+func (c *Client) GetPublicKey(ctx context.Context, addr *address.Address) (ed25519.PublicKey, error) {
+	head, err := c.API.GetMasterchainInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.API.RunGetMethod(ctx, head, addr, "get_public_key")
+	if err != nil {
+		return nil, fmt.Errorf("get_public_key: %w", err)
+	}
+	n, err := res.Int(0)
+	if err != nil {
+		return nil, fmt.Errorf("get_public_key: %w", err)
+	}
+	if n.Sign() < 0 || n.BitLen() > 256 {
+		return nil, fmt.Errorf("get_public_key: not a 256-bit key")
+	}
+	return ed25519.PublicKey(n.FillBytes(make([]byte, ed25519.PublicKeySize))), nil
+}

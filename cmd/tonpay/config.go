@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,15 @@ type Config struct {
 
 	Packages   []Package
 	WebhookURL *url.URL
+
+	// MiniAppLink is the Mini App's t.me link (https://t.me/<bot>/<app>):
+	// merchants' pay_url and where wallets return to. Nil when unset.
+	MiniAppLink *url.URL
+	BotUsername string // from MiniAppLink
+	AppName     string // from MiniAppLink; empty for a bot link
+	// WebhooksAllowPrivate lets merchant webhooks reach loopback and
+	// private addresses (development and tests only).
+	WebhooksAllowPrivate bool
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -242,21 +252,29 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		*d.dst = dur
 	}
 
+	// A withdrawal's fee is charged in TON whatever is withdrawn (the hot
+	// wallet pays a jetton transfer's gas in TON): WITHDRAW_FEE=USDT:0.05
+	// means a USDT withdrawal costs 0.05 TON.
+	inTON := func(sym string) (int, bool) {
+		_, ok := decimals(sym)
+		return store.TON.Decimals, ok
+	}
 	perAsset := []struct {
-		k   string
-		dst *map[string]store.Amount
+		k        string
+		dst      *map[string]store.Amount
+		decimals func(string) (int, bool)
 	}{
-		{"DEPOSIT_MIN", &c.DepositMin},
-		{"WITHDRAW_FEE", &c.WithdrawFee},
-		{"WITHDRAW_MIN", &c.WithdrawMin},
-		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove},
+		{"DEPOSIT_MIN", &c.DepositMin, decimals},
+		{"WITHDRAW_FEE", &c.WithdrawFee, inTON},
+		{"WITHDRAW_MIN", &c.WithdrawMin, decimals},
+		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove, decimals},
 	}
 	for _, p := range perAsset {
 		def := ""
 		if p.k == "DEPOSIT_MIN" {
 			def = "TON:0.01"
 		}
-		m, err := parsePerAsset(env(p.k, def), decimals)
+		m, err := parsePerAsset(env(p.k, def), p.decimals)
 		if err != nil {
 			return nil, bad(p.k, "%v; want ASSET:amount[,...] like TON:0.1,USDT:1", err)
 		}
@@ -281,8 +299,35 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		}
 		c.WebhookURL = u
 	}
+	if v := env("MINI_APP_LINK", ""); v != "" {
+		u, err := url.Parse(v)
+		parts := []string{}
+		if err == nil {
+			parts = strings.Split(strings.Trim(u.Path, "/"), "/")
+		}
+		if err != nil || u.Scheme != "https" || u.Host != "t.me" || len(parts) > 2 || !botName.MatchString(parts[0]) ||
+			(len(parts) == 2 && !appName.MatchString(parts[1])) {
+			return nil, bad("MINI_APP_LINK", "%q: want the Mini App's link from @BotFather, like https://t.me/my_pay_bot/pay", v)
+		}
+		c.MiniAppLink, c.BotUsername = u, parts[0]
+		if len(parts) == 2 {
+			c.AppName = parts[1]
+		}
+	}
+	switch v := strings.ToLower(env("WEBHOOKS_ALLOW_PRIVATE", "false")); v {
+	case "true", "1", "yes":
+		c.WebhooksAllowPrivate = true
+	case "false", "0", "no":
+	default:
+		return nil, bad("WEBHOOKS_ALLOW_PRIVATE", "%q: want true or false", v)
+	}
 	return c, nil
 }
+
+var (
+	botName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{3,31}$`)
+	appName = regexp.MustCompile(`^[A-Za-z0-9_]{3,30}$`)
+)
 
 func defaultMnemonicFile(dbPath string) string {
 	dir := "data"

@@ -57,6 +57,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad proof policy", map[string]string{"BOT_TOKEN": token, "TON_PROOF_CHECK": "trusting"}, "TON_PROOF_CHECK"},
 		{"bad rps", map[string]string{"BOT_TOKEN": token, "TON_RPS": "-1"}, "TON_RPS"},
 		{"http public url", map[string]string{"BOT_TOKEN": token, "PUBLIC_URL": "http://pay.example.com"}, "PUBLIC_URL"},
+		{"mini app link elsewhere", map[string]string{"BOT_TOKEN": token, "MINI_APP_LINK": "https://example.com/bot/app"}, "MINI_APP_LINK"},
+		{"mini app link too deep", map[string]string{"BOT_TOKEN": token, "MINI_APP_LINK": "https://t.me/pay_bot/app/x"}, "MINI_APP_LINK"},
+		{"webhooks allow private not a bool", map[string]string{"BOT_TOKEN": token, "WEBHOOKS_ALLOW_PRIVATE": "maybe"}, "WEBHOOKS_ALLOW_PRIVATE"},
 		{"bad mnemonic", map[string]string{"BOT_TOKEN": token, "HOT_WALLET_MNEMONIC": "one two three"}, "HOT_WALLET_MNEMONIC"},
 		{"missing ton config", map[string]string{"BOT_TOKEN": token, "TON_CONFIG": "/nonexistent/global.json"}, "TON_CONFIG"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
@@ -92,6 +95,7 @@ func TestConfigParsesEverything(t *testing.T) {
 		"PACKAGES":                "starter:TON:1.5:100,pro:USDT:5:1000",
 		"ADMIN_IDS":               "1, 2",
 		"INVOICE_TTL":             "15m",
+		"MINI_APP_LINK":           "https://t.me/tonpay_bot/pay",
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
 	if err != nil {
@@ -103,8 +107,11 @@ func TestConfigParsesEverything(t *testing.T) {
 	if len(cfg.Jettons) != 1 || cfg.Jettons[0].Symbol != "USDT" || cfg.Jettons[0].Decimals != 6 || cfg.Jettons[0].Master != master {
 		t.Fatalf("jettons: %+v", cfg.Jettons)
 	}
-	if cfg.WithdrawFee["TON"] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
+	if cfg.WithdrawFee["TON"] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
 		t.Fatalf("fees: %v %v", cfg.WithdrawFee, cfg.WithdrawApprovalAbove)
+	}
+	if cfg.BotUsername != "tonpay_bot" || cfg.AppName != "pay" || cfg.WebhooksAllowPrivate {
+		t.Fatalf("mini app link: %q %q %v", cfg.BotUsername, cfg.AppName, cfg.WebhooksAllowPrivate)
 	}
 	if len(cfg.Packages) != 2 || cfg.Packages[0].Price != 1_500_000_000 || cfg.Packages[1].Price != 5_000_000 || cfg.Packages[1].Credits != 1000 {
 		t.Fatalf("packages: %+v", cfg.Packages)

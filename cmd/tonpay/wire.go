@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,12 +12,14 @@ import (
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/webapp"
 )
 
 // components builds the long-running parts of the service.
 func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, hot *wallet.Wallet) ([]named, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	assets := cfg.Assets()
 
 	scanner := ton.NewScanner(chain.API, db, ton.ScannerConfig{
 		Hot:     hot.WalletAddress(),
@@ -25,9 +29,63 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	})
 	reg.MustRegister(scanner.Collectors()...)
 
-	web := miniapp.New(miniapp.Config{Addr: cfg.HTTPAddr}, db, log.With("component", "http"))
+	packages := make([]miniapp.Package, len(cfg.Packages))
+	for i, p := range cfg.Packages {
+		packages[i] = miniapp.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits}
+	}
+	twa := ""
+	if cfg.MiniAppLink != nil {
+		twa = cfg.MiniAppLink.String()
+	}
+	web := miniapp.New(miniapp.Config{
+		Addr:                  cfg.HTTPAddr,
+		PublicURL:             cfg.PublicURL,
+		BotToken:              cfg.BotToken,
+		InitDataTTL:           cfg.InitDataTTL,
+		Testnet:               cfg.Testnet,
+		Hot:                   hot.WalletAddress(),
+		Assets:                assets,
+		InvoiceTTL:            cfg.InvoiceTTL,
+		DepositMin:            cfg.DepositMin,
+		WithdrawFee:           cfg.WithdrawFee,
+		WithdrawMin:           cfg.WithdrawMin,
+		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
+		Packages:              packages,
+		ProofSecret:           derive(cfg.BotToken, "ton_proof payload"),
+		Keys:                  chain,
+		Chain:                 chain,
+		Health:                scanner,
+		Registry:              reg,
+		Static:                webapp.FS(),
+		TWAReturnURL:          twa,
+	}, db, log.With("component", "http"))
+
+	merchant := miniapp.MerchantConfig{
+		Testnet:               cfg.Testnet,
+		DepositAddress:        hot.WalletAddress(),
+		Assets:                assets,
+		InvoiceTTL:            cfg.InvoiceTTL,
+		WithdrawFee:           cfg.WithdrawFee,
+		WithdrawMin:           cfg.WithdrawMin,
+		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
+		BotUsername:           cfg.BotUsername,
+		AppName:               cfg.AppName,
+	}
+	miniapp.NewMerchantAPI(merchant, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
+	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchant, AllowPrivate: cfg.WebhooksAllowPrivate},
+		db, log.With("component", "webhooks"))
+
 	return []named{
 		{"scanner", scanner},
 		{"http", web},
+		{"webhooks", hooks},
 	}, nil
+}
+
+// derive makes a stable secret for one purpose from the bot token, so
+// that what it signs survives a restart without one more setting.
+func derive(token, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("tonpay " + purpose))
+	return m.Sum(nil)
 }

@@ -1,0 +1,824 @@
+package miniapp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// JSON shapes of the API. Amounts are decimal strings of smallest units,
+// with "formatted" the same number in whole units.
+
+type userJSON struct {
+	ID        int64  `json:"id"`
+	FirstName string `json:"first_name"`
+	Username  string `json:"username"`
+}
+
+type walletJSON struct {
+	Address  string `json:"address"`  // raw 0:hex
+	Friendly string `json:"friendly"` // user-friendly, non-bounceable
+}
+
+type assetJSON struct {
+	Symbol   string `json:"symbol"`
+	Decimals int    `json:"decimals"`
+}
+
+type balanceJSON struct {
+	Asset     string `json:"asset"`
+	Amount    string `json:"amount"`
+	Formatted string `json:"formatted"`
+}
+
+type depositInfoJSON struct {
+	Address string `json:"address"`
+	Comment string `json:"comment"`
+	Link    string `json:"link"`
+}
+
+type meJSON struct {
+	User         userJSON        `json:"user"`
+	Wallet       *walletJSON     `json:"wallet"`
+	Network      string          `json:"network"`
+	Assets       []assetJSON     `json:"assets"`
+	Balances     []balanceJSON   `json:"balances"`
+	Deposit      depositInfoJSON `json:"deposit"`
+	TWAReturnURL string          `json:"twa_return_url,omitempty"`
+}
+
+type invoiceJSON struct {
+	ID        string `json:"id"`
+	Asset     string `json:"asset"`
+	Amount    string `json:"amount"`
+	Formatted string `json:"formatted"`
+	Paid      string `json:"paid"`
+	Status    string `json:"status"`
+	Comment   string `json:"comment"`
+	Address   string `json:"address"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+type withdrawalJSON struct {
+	ID           int64  `json:"id"`
+	Asset        string `json:"asset"`
+	Amount       string `json:"amount"`
+	Fee          string `json:"fee"`
+	FeeAsset     string `json:"fee_asset"`
+	Formatted    string `json:"formatted"`
+	FeeFormatted string `json:"fee_formatted"`
+	Destination  string `json:"destination"`
+	Status       string `json:"status"`
+	TxHash       string `json:"tx_hash,omitempty"`
+	Link         string `json:"link,omitempty"`
+	CreatedAt    string `json:"created_at"`
+}
+
+type historyItemJSON struct {
+	ID          int64  `json:"id"`
+	Asset       string `json:"asset"`
+	Amount      string `json:"amount"`
+	Formatted   string `json:"formatted"`
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+	CreatedAt   string `json:"created_at"`
+	Link        string `json:"link,omitempty"`
+}
+
+type packageJSON struct {
+	Name      string `json:"name"`
+	Asset     string `json:"asset"`
+	Price     string `json:"price"`
+	Formatted string `json:"formatted"`
+	Credits   int64  `json:"credits"`
+}
+
+type purchaseJSON struct {
+	Package   string `json:"package"`
+	Asset     string `json:"asset"`
+	Price     string `json:"price"`
+	Formatted string `json:"formatted"`
+	Credits   int64  `json:"credits"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func badRequest(code, msg string) *apiError { return apiErr(http.StatusBadRequest, code, msg) }
+
+// bind decodes a JSON body. The body size is already limited.
+func bind(c echo.Context, v any) error {
+	err := json.NewDecoder(c.Request().Body).Decode(v)
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, io.EOF):
+		return badRequest(codeBadRequest, "request body is empty; send JSON")
+	}
+	return badRequest(codeBadRequest, "request body is not valid JSON")
+}
+
+// decimalsOf is how many decimals an asset has (configured, credits, or
+// recorded in the store).
+func (s *Server) decimalsOf(ctx context.Context, symbol string) (int, bool) {
+	if d, ok := s.decimals.Load(symbol); ok {
+		return d.(int), true
+	}
+	assets, err := s.db.Assets(ctx)
+	if err != nil {
+		return 0, false
+	}
+	for _, a := range assets {
+		s.decimals.Store(a.Symbol, a.Decimals)
+	}
+	d, ok := s.decimals.Load(symbol)
+	if !ok {
+		return 0, false
+	}
+	return d.(int), true
+}
+
+// chainAsset is a configured asset users can deposit and withdraw.
+func (s *Server) chainAsset(symbol string) (store.Asset, bool) {
+	for _, a := range s.cfg.Assets {
+		if a.Symbol == symbol {
+			return a, true
+		}
+	}
+	return store.Asset{}, false
+}
+
+func (s *Server) unknownAsset(symbol string) *apiError {
+	names := make([]string, len(s.cfg.Assets))
+	for i, a := range s.cfg.Assets {
+		names[i] = a.Symbol
+	}
+	return badRequest(codeUnknownAsset, fmt.Sprintf("unknown asset %q: use one of %s", symbol, strings.Join(names, ", ")))
+}
+
+func (s *Server) format(ctx context.Context, asset string, a store.Amount) string {
+	d, _ := s.decimalsOf(ctx, asset)
+	return a.Format(d)
+}
+
+// balances are the user's balances: every configured asset (zero included)
+// in configuration order, then any other asset held (credits).
+func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, error) {
+	m, err := s.db.Balances(ctx, store.UserAccount(userID))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]balanceJSON, 0, len(s.cfg.Assets)+len(m))
+	for _, a := range s.cfg.Assets {
+		v := m[a.Symbol]
+		out = append(out, balanceJSON{Asset: a.Symbol, Amount: v.Units(), Formatted: v.Format(a.Decimals)})
+		delete(m, a.Symbol)
+	}
+	rest := make([]string, 0, len(m))
+	for k := range m {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, balanceJSON{Asset: k, Amount: m[k].Units(), Formatted: s.format(ctx, k, m[k])})
+	}
+	return out, nil
+}
+
+func (s *Server) walletJSON(raw string) *walletJSON {
+	a, err := ton.ParseAddress(raw, true)
+	if err != nil {
+		return &walletJSON{Address: raw, Friendly: raw}
+	}
+	return &walletJSON{Address: a.StringRaw(), Friendly: ton.FormatAddress(a, s.cfg.Testnet)}
+}
+
+func (s *Server) depositAddress() string { return ton.FormatAddress(s.cfg.Hot, s.cfg.Testnet) }
+
+func (s *Server) invoiceJSON(inv store.Invoice) invoiceJSON {
+	d, _ := s.decimalsOf(context.Background(), inv.Asset)
+	return invoiceJSON{
+		ID:        inv.ID,
+		Asset:     inv.Asset,
+		Amount:    inv.Amount.Units(),
+		Formatted: inv.Amount.Format(d),
+		Paid:      inv.Paid.Units(),
+		Status:    inv.Status,
+		Comment:   inv.Comment,
+		Address:   s.depositAddress(),
+		ExpiresAt: rfc3339(inv.ExpiresAt),
+	}
+}
+
+func (s *Server) withdrawalJSON(w store.Withdrawal) withdrawalJSON {
+	ctx := context.Background()
+	out := withdrawalJSON{
+		ID:           w.ID,
+		Asset:        w.Asset,
+		Amount:       w.Amount.Units(),
+		Fee:          w.Fee.Units(),
+		FeeAsset:     w.FeeAsset,
+		Formatted:    s.format(ctx, w.Asset, w.Amount),
+		FeeFormatted: s.format(ctx, w.FeeAsset, w.Fee),
+		Destination:  w.Destination,
+		Status:       w.Status,
+		TxHash:       w.TxHash,
+		CreatedAt:    rfc3339(w.CreatedAt),
+	}
+	if isHex64(w.TxHash) {
+		out.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)
+	}
+	return out
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// me is GET /api/me: the user, their wallet, balances and deposit details.
+// Two indexed reads; everything else is in memory.
+func (s *Server) me(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := user(c)
+	out := meJSON{
+		User:         userJSON{ID: u.ID, FirstName: u.FirstName, Username: u.Username},
+		Network:      s.network(),
+		Assets:       s.assetList,
+		TWAReturnURL: s.cfg.TWAReturnURL,
+		Deposit: depositInfoJSON{
+			Address: s.depositAddress(),
+			Comment: u.Comment,
+		},
+	}
+	if s.cfg.Hot != nil {
+		out.Deposit.Link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, 0, u.Comment)
+	}
+	w, err := s.db.WalletOf(ctx, u.ID)
+	switch {
+	case err == nil:
+		out.Wallet = s.walletJSON(w.Address)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if out.Balances, err = s.balances(ctx, u.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) network() string {
+	if s.cfg.Testnet {
+		return "testnet"
+	}
+	return "mainnet"
+}
+
+// walletPayload is POST /api/wallet/payload: a fresh ton_proof payload.
+func (s *Server) walletPayload(c echo.Context) error {
+	now := time.Now()
+	p, err := s.proof.Payload(now)
+	if err != nil {
+		return err
+	}
+	exp := now.Add(s.cfg.ProofTTL)
+	if _, e, err := s.proof.Check(p, now); err == nil {
+		exp = e
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"payload": p, "expires_at": rfc3339(exp)})
+}
+
+type linkWalletRequest struct {
+	Account ton.ConnectAccount `json:"account"`
+	Proof   ton.Proof          `json:"proof"`
+}
+
+// linkWallet is POST /api/wallet: verify the TON Connect account and its
+// ton_proof, then link the wallet, consuming the payload's nonce in the same
+// transaction so that a proof works once.
+func (s *Server) linkWallet(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req linkWalletRequest
+	if err := bind(c, &req); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Code == codeBadRequest && strings.Contains(ae.Message, "JSON") {
+			return badRequest(codeInvalidProof, "the wallet's proof is malformed")
+		}
+		return err
+	}
+	if req.Account.Address == "" || req.Proof.Signature == "" {
+		return badRequest(codeInvalidProof, "account and proof are required")
+	}
+	now := time.Now()
+	addr, nonce, err := s.proof.VerifyProof(ctx, req.Account, req.Proof, ton.ProofPolicy{
+		Domains: s.proofDomains,
+		Now:     now,
+		Testnet: s.cfg.Testnet,
+		Keys:    s.cfg.Keys,
+	})
+	switch {
+	case errors.Is(err, ton.ErrProof):
+		return badRequest(codeInvalidProof, "could not verify the wallet: "+err.Error())
+	case err != nil:
+		s.log.Warn("ton_proof: key lookup failed", "err", err)
+		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network to check the wallet; try again")
+	}
+	_, expires, err := s.proof.Check(req.Proof.Payload, now)
+	if err != nil {
+		return badRequest(codeInvalidProof, "could not verify the wallet: "+err.Error())
+	}
+	pub := strings.ToLower(req.Account.PublicKey)
+	if len(pub) != 64 || !isHex64(pub) {
+		pub = ""
+	}
+	u := user(c)
+	err = s.db.LinkWallet(ctx, store.Wallet{UserID: u.ID, Address: addr.StringRaw(), PublicKey: pub}, nonce, expires)
+	if errors.Is(err, store.ErrDuplicate) {
+		return apiErr(http.StatusConflict, codeProofUsed, "this wallet proof was already used; connect the wallet again")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"wallet": s.walletJSON(addr.StringRaw())})
+}
+
+// unlinkWallet is DELETE /api/wallet (204 whether or not one was linked).
+func (s *Server) unlinkWallet(c echo.Context) error {
+	err := s.db.UnlinkWallet(c.Request().Context(), user(c).ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type depositRequest struct {
+	Asset  string `json:"asset"`
+	Amount string `json:"amount"`
+}
+
+// parseAmount parses a human amount of a configured asset exactly.
+func parseAmount(s string, a store.Asset) (store.Amount, error) {
+	v, err := store.ParseAmount(strings.TrimSpace(s), a.Decimals)
+	if err != nil {
+		msg := fmt.Sprintf("%q is not an amount of %s: write it like 1.5", s, a.Symbol)
+		switch _, frac, _ := strings.Cut(strings.TrimSpace(s), "."); {
+		case len(frac) > a.Decimals && strings.Trim(frac, "0123456789") == "":
+			msg = fmt.Sprintf("%s has at most %d decimal places", a.Symbol, a.Decimals)
+		case strings.Contains(err.Error(), "too large"):
+			msg = "the amount is too large"
+		}
+		return 0, badRequest(codeInvalidAmount, msg)
+	}
+	if v <= 0 {
+		return 0, badRequest(codeInvalidAmount, "the amount must be more than zero")
+	}
+	return v, nil
+}
+
+// maxDeposit is DepositMax for the asset, or a million whole units.
+func (s *Server) maxDeposit(a store.Asset) store.Amount {
+	if m := s.cfg.DepositMax[a.Symbol]; m > 0 {
+		return m
+	}
+	unit := math.Pow10(a.Decimals)
+	if 1e6*unit >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return store.Amount(1e6 * unit)
+}
+
+// createDeposit is POST /api/deposits: an invoice and the TON Connect
+// request that pays it.
+func (s *Server) createDeposit(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req depositRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	a, ok := s.chainAsset(req.Asset)
+	if !ok {
+		return s.unknownAsset(req.Asset)
+	}
+	amount, err := parseAmount(req.Amount, a)
+	if err != nil {
+		return err
+	}
+	if min := s.cfg.DepositMin[a.Symbol]; amount < min {
+		return badRequest(codeBelowMinimum, fmt.Sprintf("the smallest deposit is %s %s", min.Format(a.Decimals), a.Symbol))
+	}
+	if max := s.maxDeposit(a); amount > max {
+		return badRequest(codeInvalidAmount, fmt.Sprintf("the largest deposit is %s %s", max.Format(a.Decimals), a.Symbol))
+	}
+	if s.cfg.Hot == nil {
+		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "deposits are not available right now")
+	}
+	u := user(c)
+
+	// A jetton is sent from the user's own jetton wallet: find it before
+	// creating the invoice, so a failure leaves nothing behind.
+	var owner, master, jettonWallet *address.Address
+	if a.Master != "" {
+		w, err := s.db.WalletOf(ctx, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return apiErr(http.StatusConflict, codeWalletRequired, "connect your wallet to top up with "+a.Symbol)
+		}
+		if err != nil {
+			return err
+		}
+		if owner, err = ton.ParseAddress(w.Address, true); err != nil {
+			return fmt.Errorf("linked wallet %q: %w", w.Address, err)
+		}
+		if master, err = ton.ParseAddress(a.Master, true); err != nil {
+			return fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
+		}
+		if jettonWallet, err = s.jettonWallet(ctx, master, owner); err != nil {
+			s.log.Warn("jetton wallet lookup failed", "asset", a.Symbol, "owner", owner.StringRaw(), "err", err)
+			return apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network; try again")
+		}
+	}
+
+	inv, err := s.db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: a.Symbol, Amount: amount, TTL: s.cfg.InvoiceTTL,
+		Description: "top-up"})
+	if err != nil {
+		return err
+	}
+	var msg ton.Message
+	var link string
+	if a.Master == "" {
+		msg = ton.TONMessage(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
+		link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
+	} else {
+		body := ton.JettonTransferBody(queryID(inv.ID), inv.Amount, s.cfg.Hot, owner, 1, inv.Comment)
+		msg = ton.JettonMessage(jettonWallet, s.cfg.Testnet, s.cfg.JettonAttach, body)
+		link = ton.JettonTransferLink(s.cfg.Hot, master, s.cfg.Testnet, inv.Amount, inv.Comment)
+	}
+	tx := ton.NewSendTransaction(inv.ExpiresAt, s.cfg.Testnet, msg)
+	if err := tx.Validate(time.Now()); err != nil {
+		return fmt.Errorf("deposit transaction: %w", err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"invoice": s.invoiceJSON(inv), "transaction": tx, "link": link})
+}
+
+// queryID is a jetton transfer's query id derived from the invoice, so the
+// same invoice always yields the same message.
+func queryID(invoiceID string) uint64 {
+	h := sha256.Sum256([]byte(invoiceID))
+	return binary.BigEndian.Uint64(h[:8]) >> 1
+}
+
+type jwKey struct{ master, owner string }
+
+// jettonWallet asks Chain for the owner's jetton wallet, once per pair:
+// the address is a pure function of master and owner.
+func (s *Server) jettonWallet(ctx context.Context, master, owner *address.Address) (*address.Address, error) {
+	k := jwKey{master.StringRaw(), owner.StringRaw()}
+	if v, ok := s.jwallets.Load(k); ok {
+		return v.(*address.Address), nil
+	}
+	if s.cfg.Chain == nil {
+		return nil, errors.New("no chain configured")
+	}
+	a, err := s.cfg.Chain.JettonWallet(ctx, master, owner)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, errors.New("no jetton wallet address")
+	}
+	s.jwallets.Store(k, a)
+	return a, nil
+}
+
+// depositBOC is POST /api/deposits/{id}/boc: the wallet's signed message,
+// whose TEP-467 normalized hash marks the invoice pending. It never credits.
+func (s *Server) depositBOC(c echo.Context) error {
+	var req struct {
+		BOC string `json:"boc"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.BOC == "" {
+		return badRequest(codeInvalidBOC, "boc is required")
+	}
+	h, err := ton.NormalizedHashBase64(req.BOC)
+	if err != nil {
+		return badRequest(codeInvalidBOC, "boc is not an external message the wallet signed")
+	}
+	inv, err := s.db.MarkInvoicePending(c.Request().Context(), user(c).ID, c.Param("id"), hex.EncodeToString(h))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoice": s.invoiceJSON(inv)})
+}
+
+// getDeposit is GET /api/deposits/{id}.
+func (s *Server) getDeposit(c echo.Context) error {
+	inv, err := s.db.UserInvoice(c.Request().Context(), user(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoice": s.invoiceJSON(inv)})
+}
+
+// history is GET /api/history?cursor=&limit=: the user's ledger entries,
+// newest first.
+func (s *Server) history(c echo.Context) error {
+	ctx := c.Request().Context()
+	var before int64
+	if v := c.QueryParam("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return badRequest(codeBadRequest, "bad cursor")
+		}
+		before = n
+	}
+	limit := 20
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return badRequest(codeBadRequest, "limit must be 1 to 100")
+		}
+		limit = n
+	}
+	u := user(c)
+	entries, err := s.db.History(ctx, store.UserAccount(u.ID), before, limit)
+	if err != nil {
+		return err
+	}
+	items := make([]historyItemJSON, 0, len(entries))
+	for _, e := range entries {
+		it := historyItemJSON{
+			ID:          e.ID,
+			Asset:       e.Asset,
+			Amount:      e.Amount.Units(),
+			Formatted:   s.format(ctx, e.Asset, e.Amount),
+			Kind:        e.Kind,
+			Description: e.Description,
+			CreatedAt:   rfc3339(e.CreatedAt),
+		}
+		switch e.Kind {
+		case "deposit":
+			if isHex64(e.Ref) {
+				it.Link = ton.TxLink(s.cfg.Testnet, e.Ref)
+			}
+		case "withdrawal", "refund":
+			if id, err := strconv.ParseInt(e.Ref, 10, 64); err == nil {
+				if w, err := s.db.UserWithdrawal(ctx, u.ID, id); err == nil && isHex64(w.TxHash) {
+					it.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)
+				}
+			}
+		}
+		items = append(items, it)
+	}
+	var next *string
+	if len(entries) == limit {
+		v := strconv.FormatInt(entries[len(entries)-1].ID, 10)
+		next = &v
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+}
+
+type withdrawRequest struct {
+	Asset   string `json:"asset"`
+	Amount  string `json:"amount"`
+	Address string `json:"address"`
+}
+
+// withdraw is POST /api/withdrawals: debit amount and fee into the hold and
+// queue the payout (or hold it for an admin above the approval threshold).
+// The Idempotency-Key header makes a retry return the first withdrawal.
+func (s *Server) withdraw(c echo.Context) error {
+	ctx := c.Request().Context()
+	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
+	if key == "" || len(key) > 128 {
+		return badRequest(codeIdemKeyRequired, "the Idempotency-Key header (1 to 128 characters) is required")
+	}
+	var req withdrawRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	a, ok := s.chainAsset(req.Asset)
+	if !ok {
+		return s.unknownAsset(req.Asset)
+	}
+	amount, err := parseAmount(req.Amount, a)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	dest, err := s.destination(ctx, u.ID, req.Address)
+	if err != nil {
+		return err
+	}
+	if min := s.cfg.WithdrawMin[a.Symbol]; amount < min {
+		return badRequest(codeBelowMinimum, fmt.Sprintf("the smallest withdrawal is %s %s", min.Format(a.Decimals), a.Symbol))
+	}
+	fee := s.withdrawFee(a)
+	above := s.cfg.WithdrawApprovalAbove[a.Symbol]
+	w, created, err := s.db.RequestWithdrawal(ctx, store.NewWithdrawal{
+		UserID:        u.ID,
+		IdemKey:       key,
+		Asset:         a.Symbol,
+		Amount:        amount,
+		Fee:           fee,
+		FeeAsset:      store.TON.Symbol,
+		Destination:   ton.FormatAddress(dest, s.cfg.Testnet),
+		NeedsApproval: above > 0 && amount > above,
+	})
+	switch {
+	case errors.Is(err, store.ErrInsufficientFunds):
+		return s.insufficientForWithdrawal(ctx, u.ID, a, amount, fee)
+	case errors.Is(err, store.ErrConflict):
+		return apiErr(http.StatusConflict, codeIdemConflict, "this Idempotency-Key was used for a different withdrawal")
+	case err != nil:
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, map[string]any{"withdrawal": s.withdrawalJSON(w)})
+}
+
+// withdrawFee is the fee of a withdrawal of a, always in TON: a jetton
+// transfer costs the hot wallet TON, so its fee is charged in TON too
+// (JettonAttach when none is configured for the jetton).
+func (s *Server) withdrawFee(a store.Asset) store.Amount {
+	if f, ok := s.cfg.WithdrawFee[a.Symbol]; ok {
+		return f
+	}
+	if a.Master != "" {
+		return s.cfg.JettonAttach
+	}
+	return 0
+}
+
+// destination is the address to pay: the one given, or the linked wallet.
+func (s *Server) destination(ctx context.Context, userID int64, given string) (*address.Address, error) {
+	if strings.TrimSpace(given) == "" {
+		w, err := s.db.WalletOf(ctx, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, badRequest(codeAddressRequired, "enter an address or connect your wallet")
+		}
+		if err != nil {
+			return nil, err
+		}
+		given = w.Address
+	}
+	a, err := ton.ParseAddress(given, s.cfg.Testnet)
+	switch {
+	case errors.Is(err, ton.ErrWrongNetwork):
+		return nil, badRequest(codeWrongNetwork, "this is a testnet address and this service runs on mainnet: money sent there would be lost")
+	case errors.Is(err, ton.ErrBadChecksum):
+		return nil, badRequest(codeInvalidAddress, "the address checksum does not match: check it for typos")
+	case err != nil:
+		return nil, badRequest(codeInvalidAddress, "not a TON address: paste it as UQ…/EQ… (48 characters) or 0:<64 hex digits>")
+	}
+	if s.cfg.Hot != nil && a.Equals(s.cfg.Hot) {
+		return nil, badRequest(codeInvalidAddress, "that is this service's own deposit address")
+	}
+	return a, nil
+}
+
+// insufficientForWithdrawal explains which balance falls short.
+func (s *Server) insufficientForWithdrawal(ctx context.Context, userID int64, a store.Asset, amount, fee store.Amount) error {
+	bals, err := s.db.Balances(ctx, store.UserAccount(userID))
+	if err != nil {
+		return err
+	}
+	tonDec := store.TON.Decimals
+	var msg string
+	switch {
+	case a.Master == "" && bals[a.Symbol] < amount+fee:
+		msg = fmt.Sprintf("Not enough TON: this withdrawal needs %s TON (%s plus a %s TON fee) and your balance is %s TON.",
+			(amount + fee).Format(tonDec), amount.Format(tonDec), fee.Format(tonDec), bals[a.Symbol].Format(tonDec))
+	case a.Master != "" && bals[a.Symbol] < amount:
+		msg = fmt.Sprintf("Not enough %s: you asked for %s and your balance is %s %s.",
+			a.Symbol, amount.Format(a.Decimals), bals[a.Symbol].Format(a.Decimals), a.Symbol)
+	case a.Master != "":
+		msg = fmt.Sprintf("The %s TON withdrawal fee is charged in TON and your TON balance is %s TON: top up TON first.",
+			fee.Format(tonDec), bals[store.TON.Symbol].Format(tonDec))
+	default:
+		msg = "Not enough balance for this withdrawal and its fee."
+	}
+	return apiErr(http.StatusConflict, codeInsufficientFunds, msg)
+}
+
+// getWithdrawal is GET /api/withdrawals/{id}.
+func (s *Server) getWithdrawal(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
+	}
+	w, err := s.db.UserWithdrawal(c.Request().Context(), user(c).ID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"withdrawal": s.withdrawalJSON(w)})
+}
+
+// Package is a bundle of credits sold for a price in an asset (PACKAGES).
+type Package struct {
+	Name    string
+	Asset   string
+	Price   store.Amount // in the asset's smallest units
+	Credits int64
+}
+
+// packages is GET /api/packages.
+func (s *Server) packages(c echo.Context) error {
+	ctx := c.Request().Context()
+	out := make([]packageJSON, 0, len(s.cfg.Packages))
+	for _, p := range s.cfg.Packages {
+		out = append(out, packageJSON{Name: p.Name, Asset: p.Asset, Price: p.Price.Units(),
+			Formatted: s.format(ctx, p.Asset, p.Price), Credits: p.Credits})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"packages": out})
+}
+
+// purchase is POST /api/purchases: buy a package from the balance in one
+// ledger transaction. An optional Idempotency-Key makes a retry safe.
+func (s *Server) purchase(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req struct {
+		Package string `json:"package"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var pkg *Package
+	for i := range s.cfg.Packages {
+		if s.cfg.Packages[i].Name == req.Package {
+			pkg = &s.cfg.Packages[i]
+		}
+	}
+	if pkg == nil {
+		return apiErr(http.StatusNotFound, codeNotFound, fmt.Sprintf("there is no package %q", req.Package))
+	}
+	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
+	if len(key) > 128 {
+		return badRequest(codeBadRequest, "Idempotency-Key is longer than 128 characters")
+	}
+	if key == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		key = "auto:" + hex.EncodeToString(b)
+	}
+	u := user(c)
+	res, err := s.db.BuyPackage(ctx, store.Purchase{UserID: u.ID, Key: key, Package: pkg.Name, Asset: pkg.Asset,
+		Price: pkg.Price, Credits: store.Amount(pkg.Credits)})
+	switch {
+	case errors.Is(err, store.ErrInsufficientFunds):
+		bal, berr := s.db.Balance(ctx, store.UserAccount(u.ID), pkg.Asset)
+		if berr != nil {
+			return berr
+		}
+		missing := pkg.Price - bal
+		return apiErr(http.StatusConflict, codeInsufficientFunds, fmt.Sprintf(
+			"Not enough %s for %s: it costs %s %s and your balance is %s %s. Top up %s %s to buy it.",
+			pkg.Asset, pkg.Name, s.format(ctx, pkg.Asset, pkg.Price), pkg.Asset, s.format(ctx, pkg.Asset, bal), pkg.Asset,
+			s.format(ctx, pkg.Asset, missing), pkg.Asset))
+	case errors.Is(err, store.ErrConflict):
+		return apiErr(http.StatusConflict, codeIdemConflict, "this Idempotency-Key was used for a different purchase")
+	case err != nil:
+		return err
+	}
+	bals, err := s.balances(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, map[string]any{
+		"purchase": purchaseJSON{Package: pkg.Name, Asset: pkg.Asset, Price: pkg.Price.Units(),
+			Formatted: s.format(ctx, pkg.Asset, pkg.Price), Credits: pkg.Credits},
+		"balances": bals,
+	})
+}

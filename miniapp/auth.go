@@ -1,0 +1,145 @@
+package miniapp
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	initdata "github.com/telegram-mini-apps/init-data-golang"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// userKey is where the auth middleware leaves the authenticated user.
+const userKey = "tonpay.user"
+
+// maxInitData bounds the header we parse: real initData is under 1 KB.
+const maxInitData = 8 << 10
+
+// authCache remembers initData strings that validated, with the user they
+// named, until they expire. Validation is cheap, but the user upsert is a
+// write: a page sends the same initData on every call, so only its first call
+// writes. The key is the exact raw string, so only data that was validated
+// under our token is ever found.
+type authCache struct {
+	mu      sync.RWMutex
+	entries map[string]authEntry
+	max     int
+}
+
+type authEntry struct {
+	user    store.User
+	expires time.Time
+}
+
+func newAuthCache(max int) *authCache {
+	return &authCache{entries: make(map[string]authEntry), max: max}
+}
+
+func (a *authCache) get(raw string, now time.Time) (store.User, bool) {
+	a.mu.RLock()
+	e, ok := a.entries[raw]
+	a.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		return store.User{}, false
+	}
+	return e.user, true
+}
+
+func (a *authCache) put(raw string, u store.User, expires time.Time, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.entries) >= a.max {
+		for k, e := range a.entries {
+			if !now.Before(e.expires) {
+				delete(a.entries, k)
+			}
+		}
+		// Still full: forget an arbitrary half (map order is random); those
+		// users are validated again on their next call.
+		for k := range a.entries {
+			if len(a.entries) < a.max/2 {
+				break
+			}
+			delete(a.entries, k)
+		}
+	}
+	a.entries[raw] = authEntry{user: u, expires: expires}
+}
+
+// forgetUser drops a user's cached entries (their stored profile changed).
+func (a *authCache) update(userID int64, fn func(*store.User)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, e := range a.entries {
+		if e.user.ID == userID {
+			fn(&e.user)
+			a.entries[k] = e
+		}
+	}
+}
+
+func unauthorized(msg string) *apiError {
+	return apiErr(http.StatusUnauthorized, codeUnauthorized, msg)
+}
+
+// authenticate is the middleware of every /api/* route: the Authorization
+// header must be "tma <raw initData>" signed with our bot token and not older
+// than InitDataTTL. The user it names is created or refreshed. Nothing is
+// written for a request that fails.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		scheme, raw, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "tma") || raw == "" {
+			return unauthorized("missing Telegram authorization: open the app from the bot")
+		}
+		raw = strings.TrimSpace(raw)
+		if len(raw) > maxInitData {
+			return unauthorized("invalid Telegram authorization")
+		}
+		now := time.Now()
+		if u, ok := s.auth.get(raw, now); ok {
+			c.Set(userKey, u)
+			return next(c)
+		}
+		if err := initdata.Validate(raw, s.cfg.BotToken, s.cfg.InitDataTTL); err != nil {
+			if errors.Is(err, initdata.ErrExpired) {
+				return unauthorized("your session has expired: reopen the app from the bot")
+			}
+			return unauthorized("invalid Telegram authorization: reopen the app from the bot")
+		}
+		data, err := initdata.Parse(raw)
+		if err != nil || data.User.ID <= 0 {
+			return unauthorized("invalid Telegram authorization: no user")
+		}
+		// Validate checked the age against time.Now; the cache keeps the
+		// entry no longer than the data stays valid.
+		expires := data.AuthDate().Add(s.cfg.InitDataTTL)
+		if f := now.Add(s.cfg.InitDataTTL); expires.After(f) {
+			expires = f // an auth_date in the future is not trusted beyond one TTL
+		}
+		u, err := s.db.UpsertUser(c.Request().Context(), store.User{
+			ID:           data.User.ID,
+			Username:     data.User.Username,
+			FirstName:    data.User.FirstName,
+			LanguageCode: data.User.LanguageCode,
+		})
+		if err != nil {
+			return err
+		}
+		s.auth.put(raw, u, expires, now)
+		c.Set(userKey, u)
+		return next(c)
+	}
+}
+
+// user is the authenticated user of the request.
+func user(c echo.Context) store.User {
+	u, _ := c.Get(userKey).(store.User)
+	return u
+}

@@ -1,0 +1,213 @@
+package miniapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// streamBuffer is how many changes a stream may fall behind before it is
+// dropped; the client then reconnects and reloads what it shows.
+const streamBuffer = 64
+
+// hub fans the store's committed changes out to the event streams of their
+// users. Its listener runs on the committing goroutine, so it never blocks:
+// a stream whose buffer is full is marked lost instead.
+type hub struct {
+	mu   sync.RWMutex
+	subs map[int64]map[*stream]struct{}
+}
+
+type stream struct {
+	userID  int64
+	changes chan store.Change
+	lost    chan struct{} // closed when a change could not be queued
+	once    sync.Once
+}
+
+func newHub() *hub { return &hub{subs: map[int64]map[*stream]struct{}{}} }
+
+// publish is the store listener.
+func (h *hub) publish(c store.Change) {
+	if c.UserID == 0 {
+		return // merchant changes have no stream here
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for st := range h.subs[c.UserID] {
+		select {
+		case st.changes <- c:
+		default:
+			st.once.Do(func() { close(st.lost) })
+		}
+	}
+}
+
+func (h *hub) subscribe(userID int64) *stream {
+	st := &stream{userID: userID, changes: make(chan store.Change, streamBuffer), lost: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.subs[userID]
+	if m == nil {
+		m = map[*stream]struct{}{}
+		h.subs[userID] = m
+	}
+	m[st] = struct{}{}
+	return st
+}
+
+func (h *hub) unsubscribe(st *stream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m := h.subs[st.userID]; m != nil {
+		delete(m, st)
+		if len(m) == 0 {
+			delete(h.subs, st.userID)
+		}
+	}
+}
+
+// events is GET /api/events: a Server-Sent Events stream of the user's
+// invoice, balance and withdrawal changes as they commit, with a ":" ping
+// every PingInterval. It ends when the client goes away, the server shuts
+// down, or the stream falls behind (then with "event: resync"; the page
+// reconnects and reloads once).
+func (s *Server) events(c echo.Context) error {
+	u := user(c)
+	st := s.hub.subscribe(u.ID)
+	defer s.hub.unsubscribe(st)
+	s.metrics.sseClients.Inc()
+	defer s.metrics.sseClients.Dec()
+
+	w := c.Response()
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+
+	ctx := c.Request().Context()
+	var buf bytes.Buffer
+	send := func() error {
+		// A stalled client must not hold the handler forever.
+		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		buf.Reset()
+		return rc.Flush()
+	}
+	buf.WriteString("retry: 2000\n\n")
+	// The current balances first: whatever happened while the page was
+	// not listening is reflected at once.
+	if err := s.writeEvent(ctx, &buf, u.ID, store.Change{Kind: "balance", UserID: u.ID}); err != nil {
+		return nil // the stream is open: errors end it rather than answer
+	}
+	if err := send(); err != nil {
+		return nil
+	}
+
+	ping := time.NewTicker(s.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.closing:
+			return nil
+		case <-st.lost:
+			s.metrics.sseResyncs.Inc()
+			buf.WriteString("event: resync\ndata: {}\n\n")
+			_ = send()
+			return nil
+		case <-ping.C:
+			buf.WriteString(":\n\n")
+			if err := send(); err != nil {
+				return nil
+			}
+		case first := <-st.changes:
+			// Take whatever else is queued and send each thing once.
+			batch := []store.Change{first}
+		drain:
+			for {
+				select {
+				case ch := <-st.changes:
+					batch = append(batch, ch)
+				default:
+					break drain
+				}
+			}
+			seen := map[store.Change]bool{}
+			for _, ch := range batch {
+				ch.MerchantID = 0
+				if seen[ch] {
+					continue
+				}
+				seen[ch] = true
+				if err := s.writeEvent(ctx, &buf, u.ID, ch); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					s.log.Warn("event stream: read change", "kind", ch.Kind, "id", ch.ID, "err", err)
+				}
+			}
+			if buf.Len() > 0 {
+				if err := send(); err != nil {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// writeEvent appends the SSE frame for a change, read fresh from the store
+// (changes carry ids only).
+func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64, ch store.Change) error {
+	var data any
+	switch ch.Kind {
+	case "invoice":
+		inv, err := s.db.UserInvoice(ctx, userID, ch.ID)
+		if err != nil {
+			return err
+		}
+		data = map[string]any{"invoice": s.invoiceJSON(inv)}
+	case "balance":
+		bals, err := s.balances(ctx, userID)
+		if err != nil {
+			return err
+		}
+		data = map[string]any{"balances": bals}
+	case "withdrawal":
+		id, err := strconv.ParseInt(ch.ID, 10, 64)
+		if err != nil {
+			return err
+		}
+		wd, err := s.db.UserWithdrawal(ctx, userID, id)
+		if err != nil {
+			return err
+		}
+		data = map[string]any{"withdrawal": s.withdrawalJSON(wd)}
+	default:
+		return errors.New("unknown change kind " + ch.Kind)
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	buf.WriteString("event: ")
+	buf.WriteString(ch.Kind)
+	buf.WriteString("\ndata: ")
+	buf.Write(b) // JSON has no raw newlines
+	buf.WriteString("\n\n")
+	return nil
+}

@@ -1,0 +1,683 @@
+package miniapp
+
+import (
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xssnick/tonutils-go/address"
+	"golang.org/x/time/rate"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+//go:embed openapi.json
+var merchantOpenAPI []byte
+
+// Limits of the merchant API's request fields.
+const (
+	merchantMaxPayload     = 4 << 10 // invoice payload, bytes
+	merchantMaxDescription = 1024    // invoice description, bytes
+	merchantMaxKey         = 128     // external_id and spend_id, bytes
+	merchantMaxComment     = 120     // payout comment, bytes
+	merchantMinTTL         = time.Minute
+)
+
+// MerchantConfig is what the merchant API (and the webhooks' event data)
+// needs from the service configuration.
+type MerchantConfig struct {
+	Testnet        bool
+	DepositAddress *address.Address // the hot wallet: where invoices are paid
+	Assets         []store.Asset    // TON and the configured jettons
+	InvoiceTTL     time.Duration    // lifetime of an invoice without expires_in; 0 = 20 minutes
+	MaxTTL         time.Duration    // longest expires_in; 0 = 24 hours
+
+	// WithdrawFee is the fee per payout of each asset, ALWAYS in nanoton
+	// and charged from the merchant's TON balance (a jetton transfer costs
+	// the hot wallet TON); a jetton without an entry costs JettonAttach.
+	WithdrawFee           map[string]store.Amount
+	JettonAttach          store.Amount // 0.05 TON when zero
+	WithdrawMin           map[string]store.Amount
+	WithdrawApprovalAbove map[string]store.Amount // larger payouts wait for an admin
+
+	// BotUsername and AppName make an invoice's pay_url:
+	// https://t.me/<bot>/<app>?startapp=<invoice id>, or
+	// https://t.me/<bot>?start=<invoice id> without an app name. Invoice ids
+	// already read "inv_<hex>". No bot username: no pay_url.
+	BotUsername string
+	AppName     string
+
+	RateLimit float64 // requests per second per token; 0 = 10
+	RateBurst int     // 0 = twice RateLimit (at least 1)
+	BodyLimit int64   // request body bytes; 0 = 16 KiB
+}
+
+// MerchantAPI is the merchant API under /api/v1: invoices, balance and
+// payouts for a merchant authenticated by its Bearer token.
+type MerchantAPI struct {
+	cfg  MerchantConfig
+	db   *store.DB
+	log  *slog.Logger
+	view *merchantView
+
+	mu       sync.Mutex
+	limiters map[int64]*rate.Limiter // by merchant: one token per merchant
+}
+
+// NewMerchantAPI builds the merchant API; Register mounts it.
+func NewMerchantAPI(cfg MerchantConfig, db *store.DB, log *slog.Logger) *MerchantAPI {
+	if cfg.InvoiceTTL <= 0 {
+		cfg.InvoiceTTL = 20 * time.Minute
+	}
+	if cfg.MaxTTL <= 0 {
+		cfg.MaxTTL = 24 * time.Hour
+	}
+	cfg.MaxTTL = max(cfg.MaxTTL, cfg.InvoiceTTL)
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = 10
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(math.Ceil(2*cfg.RateLimit)))
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 16 << 10
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &MerchantAPI{cfg: cfg, db: db, log: log, view: newMerchantView(cfg, db), limiters: map[int64]*rate.Limiter{}}
+}
+
+// Register mounts the API on g, which the caller creates at /api/v1 on the
+// echo instance itself (not under a group with Mini App auth):
+//
+//	api.Register(e.Group("/api/v1"))
+//
+// Every route answers errors itself as {"error":{"code","message"}}.
+func (a *MerchantAPI) Register(g *echo.Group) {
+	g.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, merchantOpenAPI)
+	})
+	g.POST("/invoices", a.handle(a.createInvoice))
+	g.GET("/invoices", a.handle(a.listInvoices))
+	g.GET("/invoices/:id", a.handle(a.getInvoice))
+	g.GET("/balance", a.handle(a.balance))
+	g.POST("/payouts", a.handle(a.createPayout))
+	g.GET("/payouts/:id", a.handle(a.getPayout))
+	g.RouteNotFound("/*", func(c echo.Context) error {
+		return a.fail(c, merchantErr(http.StatusNotFound, "not_found", "no such endpoint; see /api/v1/openapi.json"))
+	})
+}
+
+// merchantError is an error the API answers as it is.
+type merchantError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *merchantError) Error() string { return e.code + ": " + e.message }
+
+func merchantErr(status int, code, format string, args ...any) error {
+	return &merchantError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func merchantBadRequest(code, format string, args ...any) error {
+	return merchantErr(http.StatusBadRequest, code, format, args...)
+}
+
+// fail answers err in the API's error shape: known errors with their code,
+// anything else as a 500 whose detail stays in the log.
+func (a *MerchantAPI) fail(c echo.Context, err error) error {
+	var me *merchantError
+	switch {
+	case errors.As(err, &me):
+	case errors.Is(err, store.ErrNotFound):
+		me = &merchantError{http.StatusNotFound, "not_found", "not found"}
+	case errors.Is(err, store.ErrInsufficientFunds):
+		me = &merchantError{http.StatusConflict, "insufficient_funds", "the balance does not cover the amount and the fee"}
+	case errors.Is(err, store.ErrUnknownAsset):
+		me = &merchantError{http.StatusBadRequest, "unknown_asset", "unknown asset"}
+	case errors.Is(err, store.ErrBadAmount):
+		me = &merchantError{http.StatusBadRequest, "invalid_amount", "invalid amount"}
+	case errors.Is(err, store.ErrInvalid):
+		me = &merchantError{http.StatusBadRequest, "invalid_request", "invalid request"}
+	case errors.Is(err, store.ErrConflict):
+		me = &merchantError{http.StatusConflict, "conflict", "the request conflicts with the current state"}
+	default:
+		a.log.Error("merchant api", "method", c.Request().Method, "path", c.Path(), "err", err)
+		me = &merchantError{http.StatusInternalServerError, "internal_error", "internal error"}
+	}
+	return c.JSON(me.status, map[string]any{"error": map[string]string{"code": me.code, "message": me.message}})
+}
+
+type merchantHandler func(c echo.Context, m store.Merchant) error
+
+// handle authenticates the merchant, applies its rate limit and the body
+// limit, then runs h; errors are answered by fail.
+func (a *MerchantAPI) handle(h merchantHandler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m, err := a.authenticate(c)
+		if err == nil {
+			err = a.limit(c, m)
+		}
+		if err == nil {
+			req := c.Request()
+			if req.ContentLength > a.cfg.BodyLimit {
+				err = merchantErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over %d bytes", a.cfg.BodyLimit)
+			} else {
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, a.cfg.BodyLimit)
+				err = h(c, m)
+			}
+		}
+		if err != nil {
+			return a.fail(c, err)
+		}
+		return nil
+	}
+}
+
+func (a *MerchantAPI) authenticate(c echo.Context) (store.Merchant, error) {
+	unauthorized := merchantErr(http.StatusUnauthorized, "unauthorized", "missing or invalid API token: send Authorization: Bearer <token>")
+	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tonpay"`)
+		return store.Merchant{}, unauthorized
+	}
+	// The store looks the token up by its SHA-256: no comparison of secret
+	// bytes happens here whose timing could leak them.
+	m, err := a.db.MerchantByToken(c.Request().Context(), token)
+	if errors.Is(err, store.ErrNotFound) {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tonpay", error="invalid_token"`)
+		return store.Merchant{}, unauthorized
+	}
+	return m, err
+}
+
+func (a *MerchantAPI) limit(c echo.Context, m store.Merchant) error {
+	a.mu.Lock()
+	lim, ok := a.limiters[m.ID]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(a.cfg.RateLimit), a.cfg.RateBurst)
+		a.limiters[m.ID] = lim
+	}
+	a.mu.Unlock()
+	r := lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(d.Seconds()))))
+		return merchantErr(http.StatusTooManyRequests, "rate_limited", "too many requests; retry after %d s", int(math.Ceil(d.Seconds())))
+	}
+	return nil
+}
+
+// decodeMerchantJSON reads one JSON object into v, refusing unknown fields
+// (a misspelt field would otherwise be silently ignored).
+func decodeMerchantJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		return nil
+	}
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return merchantErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over %d bytes", tooLarge.Limit)
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return merchantBadRequest("invalid_request", "%s must be a %s", typeErr.Field, merchantJSONKind(typeErr.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return merchantBadRequest("invalid_request", "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return merchantBadRequest("invalid_request", "the body must be one JSON object")
+}
+
+func merchantJSONKind(kind string) string {
+	switch {
+	case kind == "string":
+		return "string"
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "whole number"
+	}
+	return kind
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func merchantPrintable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// assetAmount resolves an asset symbol (any case) and parses a decimal amount
+// of it exactly ("1.5"): more decimals than the asset has is an error.
+func (a *MerchantAPI) assetAmount(symbol, amount string) (store.Asset, store.Amount, error) {
+	asset, ok := a.view.asset(strings.ToUpper(strings.TrimSpace(symbol)))
+	if !ok {
+		return store.Asset{}, 0, merchantBadRequest("unknown_asset", "asset %q is not accepted here; use one of %s", symbol, strings.Join(a.view.symbols(), ", "))
+	}
+	v, err := store.ParseAmount(amount, asset.Decimals)
+	if err != nil || v <= 0 {
+		return store.Asset{}, 0, merchantBadRequest("invalid_amount",
+			"amount must be a positive decimal string with at most %d decimals, like \"1.5\"", asset.Decimals)
+	}
+	return asset, v, nil
+}
+
+type merchantInvoiceRequest struct {
+	Asset       string `json:"asset"`
+	Amount      string `json:"amount"`
+	Description string `json:"description"`
+	Payload     string `json:"payload"`
+	ExpiresIn   *int64 `json:"expires_in"`
+	ExternalID  string `json:"external_id"`
+}
+
+func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
+	var req merchantInvoiceRequest
+	if err := decodeMerchantJSON(c, &req); err != nil {
+		return err
+	}
+	asset, amount, err := a.assetAmount(req.Asset, req.Amount)
+	if err != nil {
+		return err
+	}
+	if len(req.Description) > merchantMaxDescription || !utf8.ValidString(req.Description) {
+		return merchantBadRequest("invalid_request", "description must be UTF-8 text of at most %d bytes", merchantMaxDescription)
+	}
+	if len(req.Payload) > merchantMaxPayload || !utf8.ValidString(req.Payload) {
+		return merchantBadRequest("invalid_request", "payload must be UTF-8 text of at most %d bytes", merchantMaxPayload)
+	}
+	if len(req.ExternalID) > merchantMaxKey || !merchantPrintable(req.ExternalID) {
+		return merchantBadRequest("invalid_request", "external_id must be printable text of at most %d bytes", merchantMaxKey)
+	}
+	ttl := a.cfg.InvoiceTTL
+	if req.ExpiresIn != nil {
+		lo, hi := int64(merchantMinTTL/time.Second), int64(a.cfg.MaxTTL/time.Second)
+		if *req.ExpiresIn < lo || *req.ExpiresIn > hi {
+			return merchantBadRequest("invalid_request", "expires_in must be between %d and %d seconds", lo, hi)
+		}
+		ttl = time.Duration(*req.ExpiresIn) * time.Second
+	}
+	ctx := c.Request().Context()
+	same := func() (bool, error) {
+		inv, err := a.db.MerchantInvoiceByExternalID(ctx, m.ID, req.ExternalID)
+		if err != nil {
+			return false, err
+		}
+		if inv.Asset != asset.Symbol || inv.Amount != amount {
+			return false, merchantErr(http.StatusConflict, "external_id_conflict",
+				"external_id %q already names an invoice of %s %s", req.ExternalID, inv.Amount.Format(asset.Decimals), inv.Asset)
+		}
+		return true, c.JSON(http.StatusOK, a.view.invoice(inv))
+	}
+	if req.ExternalID != "" {
+		if found, err := same(); found || !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	inv, err := a.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: asset.Symbol, Amount: amount, TTL: ttl,
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID})
+	if errors.Is(err, store.ErrDuplicate) && req.ExternalID != "" {
+		_, err = same() // a concurrent request with the same external_id won
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, a.view.invoice(inv))
+}
+
+func (a *MerchantAPI) getInvoice(c echo.Context, m store.Merchant) error {
+	inv, err := a.db.MerchantInvoice(c.Request().Context(), m.ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.view.invoice(inv))
+}
+
+// Invoice list cursors are opaque to merchants: base64url("<created ms>.<id>").
+func encodeMerchantCursor(inv store.Invoice) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(inv.CreatedAt.UnixMilli(), 10) + "." + inv.ID))
+}
+
+func decodeMerchantCursor(s string) (store.InvoiceCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return store.InvoiceCursor{}, err
+	}
+	msStr, id, ok := strings.Cut(string(raw), ".")
+	created, err := strconv.ParseInt(msStr, 10, 64)
+	if !ok || err != nil || id == "" {
+		return store.InvoiceCursor{}, errors.New("bad cursor")
+	}
+	return store.InvoiceCursor{CreatedAt: time.UnixMilli(created), ID: id}, nil
+}
+
+func (a *MerchantAPI) listInvoices(c echo.Context, m store.Merchant) error {
+	status := c.QueryParam("status")
+	switch status {
+	case "", store.InvoiceCreated, store.InvoicePending, store.InvoicePaid, store.InvoiceExpired, store.InvoiceError:
+	default:
+		return merchantBadRequest("invalid_request", "status must be one of created, pending, paid, expired, error")
+	}
+	limit := 20
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return merchantBadRequest("invalid_request", "limit must be a whole number from 1 to 100")
+		}
+		limit = n
+	}
+	var cur store.InvoiceCursor
+	if v := c.QueryParam("cursor"); v != "" {
+		var err error
+		if cur, err = decodeMerchantCursor(v); err != nil {
+			return merchantBadRequest("invalid_cursor", "cursor must be a next_cursor this API returned")
+		}
+	}
+	invs, err := a.db.MerchantInvoicesPage(c.Request().Context(), m.ID, status, cur, limit+1)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(invs) > limit {
+		invs = invs[:limit]
+		s := encodeMerchantCursor(invs[limit-1])
+		next = &s
+	}
+	items := make([]merchantInvoice, 0, len(invs))
+	for _, inv := range invs {
+		items = append(items, a.view.invoice(inv))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+}
+
+type merchantBalance struct {
+	Asset       string `json:"asset"`
+	Decimals    int    `json:"decimals"`
+	Amount      string `json:"amount"`
+	AmountUnits string `json:"amount_units"`
+}
+
+func (a *MerchantAPI) balance(c echo.Context, m store.Merchant) error {
+	bal, err := a.db.MerchantBalances(c.Request().Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	out := []merchantBalance{}
+	for _, sym := range a.view.symbols() {
+		asset, _ := a.view.asset(sym)
+		v := bal[sym]
+		out = append(out, merchantBalance{Asset: sym, Decimals: asset.Decimals, Amount: v.Format(asset.Decimals), AmountUnits: v.Units()})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"balances": out})
+}
+
+type merchantPayoutRequest struct {
+	Asset   string `json:"asset"`
+	Amount  string `json:"amount"`
+	Address string `json:"address"`
+	SpendID string `json:"spend_id"`
+	Comment string `json:"comment"`
+}
+
+func (a *MerchantAPI) createPayout(c echo.Context, m store.Merchant) error {
+	var req merchantPayoutRequest
+	if err := decodeMerchantJSON(c, &req); err != nil {
+		return err
+	}
+	if req.SpendID == "" || len(req.SpendID) > merchantMaxKey || !merchantPrintable(req.SpendID) {
+		return merchantBadRequest("invalid_request", "spend_id is required: printable text of at most %d bytes, unique per payout", merchantMaxKey)
+	}
+	asset, amount, err := a.assetAmount(req.Asset, req.Amount)
+	if err != nil {
+		return err
+	}
+	if lo := a.cfg.WithdrawMin[asset.Symbol]; amount < lo {
+		return merchantBadRequest("amount_too_small", "the smallest payout is %s %s", lo.Format(asset.Decimals), asset.Symbol)
+	}
+	to, err := ton.ParseAddress(req.Address, a.cfg.Testnet)
+	if err != nil {
+		return merchantBadRequest("invalid_address", "%v", err)
+	}
+	if a.cfg.DepositAddress != nil && to.Equals(a.cfg.DepositAddress) {
+		return merchantBadRequest("invalid_address", "the address is this service's own deposit address")
+	}
+	if len(req.Comment) > merchantMaxComment || !merchantPrintable(req.Comment) {
+		return merchantBadRequest("invalid_request", "comment must be printable text of at most %d bytes", merchantMaxComment)
+	}
+	above, hasLimit := a.cfg.WithdrawApprovalAbove[asset.Symbol]
+	w, created, err := a.db.RequestWithdrawal(c.Request().Context(), store.NewWithdrawal{
+		MerchantID: m.ID, IdemKey: req.SpendID, Asset: asset.Symbol, Amount: amount,
+		Fee: a.fee(asset), FeeAsset: store.TON.Symbol,
+		Destination: ton.FormatAddress(to, a.cfg.Testnet), Comment: req.Comment,
+		NeedsApproval: hasLimit && above > 0 && amount > above,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return merchantErr(http.StatusConflict, "spend_id_conflict", "spend_id %q was already used for a payout with other terms", req.SpendID)
+	}
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, a.view.payout(w))
+}
+
+// fee is the TON fee of a payout of asset (see MerchantConfig.WithdrawFee).
+func (a *MerchantAPI) fee(asset store.Asset) store.Amount {
+	if f, ok := a.cfg.WithdrawFee[asset.Symbol]; ok {
+		return f
+	}
+	if asset.Master != "" {
+		if a.cfg.JettonAttach > 0 {
+			return a.cfg.JettonAttach
+		}
+		return 50_000_000
+	}
+	return 0
+}
+
+func (a *MerchantAPI) getPayout(c echo.Context, m store.Merchant) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return store.ErrNotFound
+	}
+	w, err := a.db.MerchantWithdrawal(c.Request().Context(), m.ID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.view.payout(w))
+}
+
+// merchantView renders invoices and payouts as merchants see them, in API
+// answers and in webhook data alike.
+type merchantView struct {
+	testnet bool
+	deposit *address.Address
+	bot     string
+	app     string
+	db      *store.DB
+
+	mu      sync.Mutex
+	order   []string
+	assets  map[string]store.Asset
+	masters map[string]*address.Address
+}
+
+func newMerchantView(cfg MerchantConfig, db *store.DB) *merchantView {
+	v := &merchantView{testnet: cfg.Testnet, deposit: cfg.DepositAddress, bot: strings.TrimPrefix(cfg.BotUsername, "@"), app: cfg.AppName,
+		db: db, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
+	for _, a := range cfg.Assets {
+		v.add(a)
+	}
+	return v
+}
+
+func (v *merchantView) add(a store.Asset) {
+	if _, ok := v.assets[a.Symbol]; ok {
+		return
+	}
+	v.order = append(v.order, a.Symbol)
+	v.assets[a.Symbol] = a
+	if a.Master != "" {
+		if m, err := ton.ParseAddress(a.Master, v.testnet); err == nil {
+			v.masters[a.Symbol] = m
+		}
+	}
+}
+
+// asset returns a configured asset.
+func (v *merchantView) asset(symbol string) (store.Asset, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a, ok := v.assets[symbol]
+	return a, ok
+}
+
+func (v *merchantView) symbols() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.order...)
+}
+
+// decimals of an asset, asking the store for one no longer configured (an
+// old invoice's).
+func (v *merchantView) decimals(symbol string) int {
+	if a, ok := v.asset(symbol); ok {
+		return a.Decimals
+	}
+	all, err := v.db.Assets(context.Background())
+	if err != nil {
+		return 0
+	}
+	for _, a := range all {
+		if a.Symbol == symbol {
+			return a.Decimals
+		}
+	}
+	return 0
+}
+
+type merchantInvoice struct {
+	ID           string     `json:"id"`
+	Status       string     `json:"status"`
+	Asset        string     `json:"asset"`
+	Decimals     int        `json:"decimals"`
+	Amount       string     `json:"amount"`
+	AmountUnits  string     `json:"amount_units"`
+	Paid         string     `json:"paid"`
+	PaidUnits    string     `json:"paid_units"`
+	Late         bool       `json:"late"`
+	Duplicate    bool       `json:"duplicate"`
+	Description  string     `json:"description"`
+	Payload      string     `json:"payload"`
+	ExternalID   *string    `json:"external_id"`
+	PayURL       string     `json:"pay_url,omitempty"`
+	Address      string     `json:"address"`
+	Comment      string     `json:"comment"`
+	Link         string     `json:"link"`
+	JettonMaster string     `json:"jetton_master,omitempty"`
+	TxHash       string     `json:"tx_hash,omitempty"` // webhooks: the transaction that caused the event
+	CreatedAt    time.Time  `json:"created_at"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	PaidAt       *time.Time `json:"paid_at"`
+}
+
+func (v *merchantView) invoice(inv store.Invoice) merchantInvoice {
+	dec := v.decimals(inv.Asset)
+	out := merchantInvoice{ID: inv.ID, Status: inv.Status, Asset: inv.Asset, Decimals: dec,
+		Amount: inv.Amount.Format(dec), AmountUnits: inv.Amount.Units(), Paid: inv.Paid.Format(dec), PaidUnits: inv.Paid.Units(),
+		Late: inv.Late, Duplicate: inv.Duplicate, Description: inv.Description, Payload: inv.Payload,
+		Address: ton.FormatAddress(v.deposit, v.testnet), Comment: inv.Comment,
+		CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
+	if inv.ExternalID != "" {
+		out.ExternalID = &inv.ExternalID
+	}
+	if !inv.PaidAt.IsZero() {
+		t := inv.PaidAt.UTC()
+		out.PaidAt = &t
+	}
+	if v.bot != "" {
+		if v.app != "" {
+			out.PayURL = "https://t.me/" + v.bot + "/" + v.app + "?startapp=" + inv.ID
+		} else {
+			out.PayURL = "https://t.me/" + v.bot + "?start=" + inv.ID
+		}
+	}
+	if v.deposit != nil {
+		v.mu.Lock()
+		master := v.masters[inv.Asset]
+		v.mu.Unlock()
+		if master != nil {
+			out.JettonMaster = ton.FormatBounceable(master, v.testnet)
+			out.Link = ton.JettonTransferLink(v.deposit, master, v.testnet, inv.Amount, inv.Comment)
+		} else {
+			out.Link = ton.TransferLink(v.deposit, v.testnet, inv.Amount, inv.Comment)
+		}
+	}
+	return out
+}
+
+type merchantPayout struct {
+	ID            int64     `json:"id"`
+	SpendID       string    `json:"spend_id"`
+	Status        string    `json:"status"`
+	Asset         string    `json:"asset"`
+	Decimals      int       `json:"decimals"`
+	Amount        string    `json:"amount"`
+	AmountUnits   string    `json:"amount_units"`
+	Fee           string    `json:"fee"`
+	FeeUnits      string    `json:"fee_units"`
+	FeeAsset      string    `json:"fee_asset"`
+	Address       string    `json:"address"`
+	Comment       string    `json:"comment,omitempty"`
+	TxHash        string    `json:"tx_hash,omitempty"`
+	ExplorerURL   string    `json:"explorer_url,omitempty"`
+	FailureReason string    `json:"failure_reason,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func (v *merchantView) payout(w store.Withdrawal) merchantPayout {
+	dec, feeDec := v.decimals(w.Asset), v.decimals(w.FeeAsset)
+	out := merchantPayout{ID: w.ID, SpendID: w.IdemKey, Status: w.Status, Asset: w.Asset, Decimals: dec,
+		Amount: w.Amount.Format(dec), AmountUnits: w.Amount.Units(), Fee: w.Fee.Format(feeDec), FeeUnits: w.Fee.Units(),
+		FeeAsset: w.FeeAsset, Address: w.Destination, Comment: w.Comment, TxHash: w.TxHash, CreatedAt: w.CreatedAt.UTC()}
+	if w.TxHash != "" {
+		out.ExplorerURL = ton.TxLink(v.testnet, w.TxHash)
+	}
+	switch w.Status {
+	case store.WithdrawalFailed, store.WithdrawalRefunded, store.WithdrawalRejected:
+		out.FailureReason = w.Error
+	}
+	return out
+}

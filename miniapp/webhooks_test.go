@@ -1,0 +1,598 @@
+package miniapp_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/store"
+)
+
+// merchantQuietLog keeps the expected delivery failures out of the test output.
+var merchantQuietLog = slog.New(slog.DiscardHandler)
+
+// whClock is a settable clock for the store (and so the dispatcher).
+type whClock struct{ ms atomic.Int64 }
+
+func newWHClock() *whClock {
+	c := &whClock{}
+	c.ms.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
+	return c
+}
+func (c *whClock) Now() time.Time          { return time.UnixMilli(c.ms.Load()).UTC() }
+func (c *whClock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+
+// whDelivery is one request the receiver got.
+type whDelivery struct {
+	header http.Header
+	body   []byte
+	at     time.Time
+}
+
+// whReceiver is a merchant's webhook endpoint: it answers with the next
+// status of its script (the last one repeats) and records every request.
+type whReceiver struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	script   []int
+	got      []whDelivery
+	inFlight int
+	maxIn    int
+	delay    time.Duration
+}
+
+func newWHReceiver(t testing.TB, script ...int) *whReceiver {
+	r := &whReceiver{script: script}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.inFlight++
+		r.maxIn = max(r.maxIn, r.inFlight)
+		status := 200
+		if len(r.script) > 0 {
+			status = r.script[0]
+			if len(r.script) > 1 {
+				r.script = r.script[1:]
+			}
+		}
+		r.got = append(r.got, whDelivery{header: req.Header.Clone(), body: body, at: time.Now()})
+		delay := r.delay
+		r.mu.Unlock()
+		time.Sleep(delay)
+		r.mu.Lock()
+		r.inFlight--
+		r.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *whReceiver) deliveries() []whDelivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]whDelivery(nil), r.got...)
+}
+
+// whBody is a webhook body as a merchant parses it.
+type whBody struct {
+	ID        int64           `json:"id"`
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// whVerify checks Tonpay-Signature the way a merchant would, with
+// nothing but crypto/hmac: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.
+func whVerify(t testing.TB, d whDelivery, secret string) whBody {
+	t.Helper()
+	var ts, v1 string
+	for _, part := range strings.Split(d.header.Get("Tonpay-Signature"), ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			v1 = v
+		}
+	}
+	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || v1 == "" {
+		t.Fatalf("Tonpay-Signature %q", d.header.Get("Tonpay-Signature"))
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + string(d.body)))
+	got, err := hex.DecodeString(v1)
+	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+		t.Fatalf("signature does not verify: %q over %s", d.header.Get("Tonpay-Signature"), d.body)
+	}
+	if ct := d.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	if ua := d.header.Get("User-Agent"); !strings.HasPrefix(ua, "tonpay") {
+		t.Fatalf("User-Agent %q", ua)
+	}
+	var b whBody
+	if err := json.Unmarshal(d.body, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type whRig struct {
+	t     *testing.T
+	clock *whClock
+	db    *store.DB
+	path  string
+}
+
+func newWHRig(t *testing.T) *whRig {
+	clock := newWHClock()
+	path := filepath.Join(t.TempDir(), "tonpay.db")
+	db, err := store.Open(context.Background(), path, store.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.SyncAssets(context.Background(), merchantAssets); err != nil {
+		t.Fatal(err)
+	}
+	return &whRig{t: t, clock: clock, db: db, path: path}
+}
+
+func (r *whRig) webhooks(edit func(*miniapp.WebhookConfig)) *miniapp.Webhooks {
+	cfg := miniapp.WebhookConfig{Merchant: merchantConfig(r.t), AllowPrivate: true, Timeout: 5 * time.Second,
+		BackoffBase: time.Minute, BackoffMax: time.Hour, Poll: 20 * time.Millisecond}
+	if edit != nil {
+		edit(&cfg)
+	}
+	return miniapp.NewWebhooks(cfg, r.db, merchantQuietLog)
+}
+
+func (r *whRig) merchant(url string) store.Merchant {
+	r.t.Helper()
+	m, _, err := r.db.CreateMerchant(context.Background(), "shop", url)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return m
+}
+
+// expire creates a merchant invoice and lets it expire: the store queues an
+// invoice.expired event. It returns the invoice id.
+func (r *whRig) expire(m store.Merchant, externalID string) string {
+	r.t.Helper()
+	ctx := context.Background()
+	inv, err := r.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: time.Minute,
+		ExternalID: externalID, Payload: "order-" + externalID})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.clock.Advance(time.Minute)
+	if _, err := r.db.ExpireInvoices(ctx); err != nil {
+		r.t.Fatal(err)
+	}
+	return inv.ID
+}
+
+func (r *whRig) deliver(w *miniapp.Webhooks) int {
+	r.t.Helper()
+	n, err := w.DeliverDue(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+// event reads an outbox row's delivery state straight from SQLite.
+func (r *whRig) event(id int64) (attempts int, done, failed bool, lastErr string) {
+	r.t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+r.path+"?mode=ro")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer raw.Close()
+	var d, f sql.NullInt64
+	if err := raw.QueryRow(`SELECT attempts, done_at, failed_at, last_error FROM outbox WHERE id = ?`, id).Scan(&attempts, &d, &f, &lastErr); err != nil {
+		r.t.Fatal(err)
+	}
+	return attempts, d.Valid, f.Valid, lastErr
+}
+
+func (r *whRig) webhookEvents() []store.Event {
+	r.t.Helper()
+	r.clock.Advance(0)
+	raw, _ := sql.Open("sqlite", "file:"+r.path+"?mode=ro")
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT id, type FROM outbox WHERE topic = 'webhook' ORDER BY id`)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		var e store.Event
+		rows.Scan(&e.ID, &e.Type)
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestWebhookSignedDelivery(t *testing.T) {
+	r := newWHRig(t)
+	recv := newWHReceiver(t)
+	m := r.merchant(recv.srv.URL + "/hooks/tonpay")
+	invID := r.expire(m, "42")
+	w := r.webhooks(nil)
+	if n := r.deliver(w); n != 1 {
+		t.Fatalf("delivered %d events, want 1", n)
+	}
+	got := recv.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+	b := whVerify(t, got[0], m.WebhookSecret)
+	evs := r.webhookEvents()
+	if len(evs) != 1 || b.ID != evs[0].ID || b.Type != "invoice.expired" || b.CreatedAt.IsZero() {
+		t.Fatalf("body %+v, events %+v", b, evs)
+	}
+	var inv map[string]any
+	json.Unmarshal(b.Data, &inv)
+	if inv["id"] != invID || inv["status"] != "expired" || inv["external_id"] != "42" || inv["payload"] != "order-42" ||
+		inv["amount"] != "2" || inv["amount_units"] != "2000000000" || inv["paid"] != "0" {
+		t.Fatalf("data %s", b.Data)
+	}
+	if _, done, _, _ := r.event(b.ID); !done {
+		t.Fatal("delivered event not marked done")
+	}
+	// Delivered once: later rounds send nothing.
+	r.clock.Advance(time.Hour)
+	r.deliver(w)
+	if n := len(recv.deliveries()); n != 1 {
+		t.Fatalf("receiver got %d requests, want exactly 1", n)
+	}
+}
+
+func TestWebhookPayoutEvent(t *testing.T) {
+	r := newWHRig(t)
+	recv := newWHReceiver(t)
+	m := r.merchant(recv.srv.URL)
+	ctx := context.Background()
+	r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: "TON", Amount: 5_000_000_000}}})
+	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: "TON", Amount: 3_000_000_000,
+		Fee: 100_000_000, Destination: "UQdest", NeedsApproval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.db.RejectWithdrawal(ctx, wd.ID, 1, "not today"); err != nil {
+		t.Fatal(err)
+	}
+	r.deliver(r.webhooks(nil))
+	got := recv.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	b := whVerify(t, got[0], m.WebhookSecret)
+	var p map[string]any
+	json.Unmarshal(b.Data, &p)
+	if b.Type != "payout.rejected" || p["spend_id"] != "spend-7" || p["status"] != "rejected" || p["amount"] != "3" ||
+		p["failure_reason"] != "not today" || p["id"] != float64(wd.ID) {
+		t.Fatalf("payout webhook %s", got[0].body)
+	}
+}
+
+func TestWebhookRetriesUntilDelivered(t *testing.T) {
+	r := newWHRig(t)
+	recv := newWHReceiver(t, 500, 503, 200)
+	m := r.merchant(recv.srv.URL)
+	r.expire(m, "1")
+	ev := r.webhookEvents()[0]
+	w := r.webhooks(nil)
+
+	r.deliver(w)
+	if attempts, done, _, lastErr := r.event(ev.ID); attempts != 1 || done || lastErr != "HTTP 500" {
+		t.Fatalf("after a 500: attempts %d done %v error %q", attempts, done, lastErr)
+	}
+	r.deliver(w) // not due yet
+	if n := len(recv.deliveries()); n != 1 {
+		t.Fatalf("retried before the backoff: %d requests", n)
+	}
+	r.clock.Advance(time.Minute) // BackoffBase
+	r.deliver(w)
+	r.clock.Advance(time.Minute) // the second retry waits twice as long
+	r.deliver(w)
+	if n := len(recv.deliveries()); n != 2 {
+		t.Fatalf("backoff did not double: %d requests", n)
+	}
+	r.clock.Advance(time.Minute)
+	r.deliver(w)
+	got := recv.deliveries()
+	if len(got) != 3 {
+		t.Fatalf("%d requests, want 3", len(got))
+	}
+	if attempts, done, _, _ := r.event(ev.ID); attempts != 3 || !done {
+		t.Fatalf("attempts %d done %v", attempts, done)
+	}
+	// Every attempt carries the same body (same id: merchants dedupe by it),
+	// each signed.
+	for _, d := range got {
+		whVerify(t, d, m.WebhookSecret)
+		if string(d.body) != string(got[0].body) {
+			t.Fatalf("bodies differ between retries:\n%s\n%s", got[0].body, d.body)
+		}
+	}
+	r.clock.Advance(24 * time.Hour)
+	r.deliver(w)
+	if n := len(recv.deliveries()); n != 3 {
+		t.Fatalf("delivered again after a 200: %d", n)
+	}
+}
+
+// Run, on the real clock, retries a failing endpoint until it answers 200,
+// then delivers each event exactly once.
+func TestWebhookRunRetriesUntil200(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SyncAssets(ctx, merchantAssets)
+	recv := newWHReceiver(t, 500, 500, 200)
+	m, _, _ := db.CreateMerchant(ctx, "shop", recv.srv.URL)
+	w := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchantConfig(t), AllowPrivate: true,
+		BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	for i := range 3 {
+		if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: store.Amount(i + 1), TTL: time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	db.ExpireInvoices(ctx) // three invoice.expired events; Run wakes on the change
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ids := map[int64]int{}
+		for _, d := range recv.deliveries() {
+			ids[whVerify(t, d, m.WebhookSecret).ID]++
+		}
+		if len(ids) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all delivered: %v", ids)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // several more Polls: nothing is sent again
+	got := recv.deliveries()
+	if len(got) != 5 { // the first event: 500, 500, 200; then one each
+		t.Fatalf("%d requests, want 5", len(got))
+	}
+	var order []int64
+	for _, d := range got {
+		order = append(order, whVerify(t, d, m.WebhookSecret).ID)
+	}
+	if !(order[0] == order[1] && order[1] == order[2] && order[2] < order[3] && order[3] < order[4]) {
+		t.Fatalf("delivery order %v: a merchant's events must go in order, retries first", order)
+	}
+}
+
+func TestWebhookGivesUpAfterMaxAge(t *testing.T) {
+	r := newWHRig(t)
+	recv := newWHReceiver(t, 500)
+	m := r.merchant(recv.srv.URL)
+	r.expire(m, "1")
+	ev := r.webhookEvents()[0]
+	w := r.webhooks(nil)
+	start := r.clock.Now()
+	for r.clock.Now().Sub(start) < 30*time.Hour {
+		r.deliver(w)
+		r.clock.Advance(10 * time.Minute)
+	}
+	got := recv.deliveries()
+	// Backoff 1, 2, 4, ..., 32 minutes, then hourly: about 28 tries in 24 h.
+	if len(got) < 20 || len(got) > 35 {
+		t.Fatalf("%d attempts in 24 h", len(got))
+	}
+	last := got[len(got)-1]
+	b := whVerify(t, last, m.WebhookSecret)
+	if b.ID != ev.ID {
+		t.Fatal("wrong event")
+	}
+	_, done, failed, lastErr := r.event(ev.ID)
+	if done || !failed || lastErr != "HTTP 500" {
+		t.Fatalf("after 24 h: done %v failed %v error %q", done, failed, lastErr)
+	}
+	mm, _ := r.db.Merchant(context.Background(), m.ID)
+	if !mm.WebhookDisabled {
+		t.Fatal("webhook not disabled")
+	}
+	bot, _ := r.db.DueEvents(context.Background(), store.TopicBot, 100)
+	var notices int
+	for _, e := range bot {
+		if e.Type == "webhook.disabled" {
+			notices++
+			var n store.WebhookDisabled
+			json.Unmarshal(e.Payload, &n)
+			if e.UserID != 0 || n.MerchantID != m.ID || n.EventID != ev.ID || n.URL != recv.srv.URL {
+				t.Fatalf("admin notice %+v to user %d", n, e.UserID)
+			}
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("%d admin notices, want 1", notices)
+	}
+	// The last try was at the 24 h mark, not later.
+	if a, _, _, _ := r.event(ev.ID); a != len(got) {
+		t.Fatalf("attempts %d, requests %d", a, len(got))
+	}
+
+	// While disabled nothing is sent: new events are given up at once.
+	before := len(recv.deliveries())
+	r.expire(m, "2")
+	r.deliver(w)
+	if len(recv.deliveries()) != before {
+		t.Fatal("delivered to a disabled webhook")
+	}
+	evs := r.webhookEvents()
+	if _, _, failed, reason := r.event(evs[len(evs)-1].ID); !failed || reason != "webhook disabled" {
+		t.Fatalf("event for a disabled webhook: failed %v %q", failed, reason)
+	}
+	// Re-enabled, new events flow again (with the same secret).
+	r.db.EnableWebhook(context.Background(), m.ID)
+	recv.mu.Lock()
+	recv.script = []int{200}
+	recv.mu.Unlock()
+	r.expire(m, "3")
+	r.deliver(w)
+	if len(recv.deliveries()) != before+1 {
+		t.Fatal("re-enabled webhook not delivered")
+	}
+	whVerify(t, recv.deliveries()[before], m.WebhookSecret)
+}
+
+func TestWebhookSSRFGuard(t *testing.T) {
+	r := newWHRig(t)
+	recv := newWHReceiver(t)
+	port := recv.srv.URL[strings.LastIndex(recv.srv.URL, ":")+1:]
+	tests := []struct{ url, reason string }{
+		{recv.srv.URL, "loopback"},
+		{"http://localhost:" + port + "/hook", "loopback"}, // resolved, then refused
+		{"http://[::1]:" + port, "loopback"},
+		{"http://[::ffff:127.0.0.1]:" + port, "loopback"},
+		{"http://10.1.2.3/hook", "private"},
+		{"http://192.168.1.1/hook", "private"},
+		{"http://169.254.169.254/latest/meta-data", "link-local"},
+		{"http://0.0.0.0:" + port, "unspecified"},
+		{"http://100.64.0.1/", "reserved"},
+		{"http://[fd00::1]/", "private"},
+		{"http://[64:ff9b::7f00:1]/", "reserved"},
+	}
+	w := r.webhooks(func(c *miniapp.WebhookConfig) { c.AllowPrivate = false })
+	for i, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			m, _, err := r.db.CreateMerchant(context.Background(), "m"+strconv.Itoa(i), tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.expire(m, "x")
+			r.deliver(w)
+			evs := r.webhookEvents()
+			attempts, done, _, lastErr := r.event(evs[len(evs)-1].ID)
+			if attempts != 1 || done || !strings.Contains(lastErr, "refused") || !strings.Contains(lastErr, tt.reason) {
+				t.Fatalf("attempts %d done %v error %q, want refused (%s)", attempts, done, lastErr, tt.reason)
+			}
+		})
+	}
+	if n := len(recv.deliveries()); n != 0 {
+		t.Fatalf("the guard let %d requests through to 127.0.0.1", n)
+	}
+	// AllowPrivate (development, tests) lets the same events through to the
+	// receiver (the other targets are switched off: they lead nowhere here).
+	ms, _ := r.db.ListMerchants(context.Background())
+	for i, m := range ms {
+		if i != 0 && i != 1 && i != 3 {
+			r.db.DisableWebhook(context.Background(), m.ID)
+		}
+	}
+	r.clock.Advance(2 * time.Hour)
+	r.deliver(r.webhooks(nil))
+	if n := len(recv.deliveries()); n != 3 {
+		t.Fatalf("with AllowPrivate %d requests, want 3", n)
+	}
+}
+
+func TestWebhookRedirectIsNotFollowed(t *testing.T) {
+	r := newWHRig(t)
+	target := newWHReceiver(t)
+	redirect := httptest.NewServer(http.RedirectHandler(target.srv.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	m := r.merchant(redirect.URL)
+	r.expire(m, "1")
+	r.deliver(r.webhooks(nil))
+	if n := len(target.deliveries()); n != 0 {
+		t.Fatalf("redirect followed: %d requests", n)
+	}
+	ev := r.webhookEvents()[0]
+	if attempts, done, _, lastErr := r.event(ev.ID); attempts != 1 || done || lastErr != "HTTP 307" {
+		t.Fatalf("attempts %d done %v error %q", attempts, done, lastErr)
+	}
+}
+
+func TestWebhookWithoutURLIsDone(t *testing.T) {
+	r := newWHRig(t)
+	m := r.merchant("")
+	r.expire(m, "1")
+	r.deliver(r.webhooks(nil))
+	ev := r.webhookEvents()[0]
+	if _, done, failed, _ := r.event(ev.ID); !done || failed {
+		t.Fatalf("event of a merchant without webhook: done %v failed %v", done, failed)
+	}
+}
+
+// Merchants are served in parallel, each one's events one at a time in
+// order; a failing merchant holds back only its own later events.
+func TestWebhookOrderPerMerchant(t *testing.T) {
+	r := newWHRig(t)
+	slow := newWHReceiver(t)
+	slow.delay = 30 * time.Millisecond
+	flaky := newWHReceiver(t, 500, 200)
+	a := r.merchant(slow.srv.URL)
+	b := r.merchant(flaky.srv.URL)
+	for i := range 4 {
+		r.expire(a, fmt.Sprint("a", i))
+		r.expire(b, fmt.Sprint("b", i))
+	}
+	w := r.webhooks(func(c *miniapp.WebhookConfig) { c.Workers = 2 })
+	start := time.Now()
+	r.deliver(w)
+	if len(slow.deliveries()) != 4 || len(flaky.deliveries()) != 1 {
+		t.Fatalf("a got %d, b got %d; want 4 and 1 (b's first failed, its others wait)", len(slow.deliveries()), len(flaky.deliveries()))
+	}
+	if slow.maxIn != 1 {
+		t.Fatalf("%d deliveries to one merchant at once", slow.maxIn)
+	}
+	_ = start
+	r.clock.Advance(time.Minute)
+	r.deliver(w)
+	for _, recv := range []*whReceiver{slow, flaky} {
+		var ids []int64
+		for _, d := range recv.deliveries() {
+			ids = append(ids, whVerify(t, d, map[*whReceiver]string{slow: a.WebhookSecret, flaky: b.WebhookSecret}[recv]).ID)
+		}
+		for i := 1; i < len(ids); i++ {
+			if ids[i] < ids[i-1] {
+				t.Fatalf("out of order: %v", ids)
+			}
+		}
+	}
+	if n := len(flaky.deliveries()); n != 5 {
+		t.Fatalf("b got %d requests, want 5 (one retry, then 4)", n)
+	}
+}

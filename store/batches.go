@@ -1,0 +1,678 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Batch statuses. A batch is one signed Highload Wallet v3 external message
+// paying up to 253 withdrawals (or sweeping to cold storage).
+const (
+	BatchBuilding  = "building"  // signed and stored; not yet known to have been sent
+	BatchSent      = "sent"      // sent at least once; re-sent until seen on chain or expired
+	BatchConfirmed = "confirmed" // executed on chain; per-withdrawal outcomes in batch items
+	BatchExpired   = "expired"   // expired unprocessed: its withdrawals were queued again
+	BatchFailed    = "failed"    // executed, but none of its messages went out
+)
+
+// Highload Wallet v3 query ids are shift<<10 | bit below 2^23; the contract
+// never accepts bit number 1023.
+const (
+	MaxQueryID  = 1 << 23
+	badQueryBit = 1023
+)
+
+// Batch is one external message of the hot wallet.
+type Batch struct {
+	ID          int64
+	QueryID     uint32
+	CreatedAt   int64 // created_at signed into the message (chain time, unix seconds)
+	ExpiresAt   int64 // from then on the contract refuses the message
+	BOC         []byte
+	MsgHash     string // hex normalized hash of the external message
+	Status      string
+	SendCount   int
+	TxHash      string // hex hash of the transaction that executed the external ("" until seen)
+	Value       Amount // nanoton the batch sends out of the hot wallet
+	Sweep       Amount // nanoton of Value going to cold storage
+	Note        string
+	Withdrawals []int64
+}
+
+// Messages is how many outgoing messages the batch carries.
+func (b Batch) Messages() int {
+	n := len(b.Withdrawals)
+	if b.Sweep > 0 {
+		n++
+	}
+	return n
+}
+
+// NewBatch is a batch to reserve.
+type NewBatch struct {
+	Withdrawals []int64 // queued withdrawals to carry, in order
+	Value       Amount  // nanoton leaving the hot wallet
+	Sweep       Amount  // nanoton of Value to cold storage
+	CreatedAt   int64   // created_at to sign (chain time, unix seconds)
+	TTL         int64   // the wallet's message timeout, seconds
+	// Build signs the external message for the reserved query id and
+	// returns its BOC and normalized hash. It runs inside the transaction:
+	// nothing is stored unless it succeeds.
+	Build func(queryID uint32, createdAt int64) (boc []byte, msgHash string, err error)
+}
+
+const batchCols = `id, query_id, created_at_chain, expires_at, coalesce(boc, x''), msg_hash, status, send_count, tx_hash, value, sweep, note`
+
+func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
+	var b Batch
+	var qid int64
+	err := row.Scan(&b.ID, &qid, &b.CreatedAt, &b.ExpiresAt, &b.BOC, &b.MsgHash, &b.Status, &b.SendCount, &b.TxHash, &b.Value, &b.Sweep, &b.Note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Batch{}, ErrNotFound
+	}
+	b.QueryID = uint32(qid)
+	return b, err
+}
+
+// ReserveBatch persists a batch before anything is sent, in ONE transaction:
+// it allocates the next query id, has n.Build sign the message with it,
+// stores the BOC and its hash, and moves the withdrawals from queued to sent
+// in this batch (announcing withdrawal.sent the first time one is sent).
+// A withdrawal that is no longer queued aborts the whole reservation with
+// ErrConflict.
+//
+// Query ids come from a persisted sequence: the one after the last batch's,
+// wrapping below 2^23, never with bit number 1023, and never one a batch
+// used within two message timeouts (the contract remembers processed ids
+// for up to twice its timeout).
+func (db *DB) ReserveBatch(ctx context.Context, n NewBatch) (Batch, error) {
+	if len(n.Withdrawals) == 0 && n.Sweep <= 0 {
+		return Batch{}, fmt.Errorf("%w: a batch carries withdrawals or a sweep", ErrInvalid)
+	}
+	if n.Build == nil || n.TTL <= 0 || n.CreatedAt <= 0 || n.Value < n.Sweep || n.Sweep < 0 {
+		return Batch{}, fmt.Errorf("%w: batch needs a builder, a ttl, created_at and value >= sweep >= 0", ErrInvalid)
+	}
+	var b Batch
+	err := db.write(ctx, func(tx *Tx) error {
+		qid, err := tx.nextQueryID(ctx, n.CreatedAt-2*n.TTL-60)
+		if err != nil {
+			return err
+		}
+		boc, hash, err := n.Build(qid, n.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("build batch: %w", err)
+		}
+		now := ms(tx.now)
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO batches(query_id, created_at_chain, expires_at, boc, msg_hash, status, value, sweep, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			int64(qid), n.CreatedAt, n.CreatedAt+n.TTL, boc, hash, BatchBuilding, int64(n.Value), int64(n.Sweep), now, now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		for _, wid := range n.Withdrawals {
+			var earlier int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM batch_items WHERE withdrawal_id = ?`, wid).Scan(&earlier); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO batch_items(batch_id, withdrawal_id) VALUES (?, ?)`, id, wid); err != nil {
+				return err
+			}
+			w, err := tx.moveWithdrawal(ctx, wid, WithdrawalQueued, WithdrawalSent, "")
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET batch_id = ? WHERE id = ?`, id, wid); err != nil {
+				return err
+			}
+			if earlier == 0 {
+				w.BatchID = id
+				if err := tx.WithdrawalEvent(ctx, w); err != nil {
+					return err
+				}
+			}
+		}
+		b, err = tx.batch(ctx, id)
+		return err
+	})
+	return b, err
+}
+
+// nextQueryID allocates the query id after the last batch's. Ids used by a
+// batch created after usedAfter are skipped: the contract may still hold them.
+func (tx *Tx) nextQueryID(ctx context.Context, usedAfter int64) (uint32, error) {
+	var last int64 = -1
+	err := tx.QueryRowContext(ctx, `SELECT query_id FROM batches ORDER BY id DESC LIMIT 1`).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	q := last
+	for range 4096 {
+		q = (q + 1) % MaxQueryID
+		if q&1023 == badQueryBit {
+			continue
+		}
+		var used int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM batches WHERE query_id = ? AND created_at_chain > ?`, q, usedAfter).Scan(&used); err != nil {
+			return 0, err
+		}
+		if used == 0 {
+			return uint32(q), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no free query id", ErrConflict)
+}
+
+func (tx *Tx) batch(ctx context.Context, id int64) (Batch, error) {
+	b, err := scanBatch(tx.QueryRowContext(ctx, `SELECT `+batchCols+` FROM batches WHERE id = ?`, id))
+	if err != nil {
+		return Batch{}, err
+	}
+	b.Withdrawals, err = batchWithdrawals(ctx, tx, id)
+	return b, err
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func batchWithdrawals(ctx context.Context, q querier, id int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT withdrawal_id FROM batch_items WHERE batch_id = ? ORDER BY withdrawal_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var w int64
+		if err := rows.Scan(&w); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Batch returns one batch with its withdrawals.
+func (db *DB) Batch(ctx context.Context, id int64) (Batch, error) {
+	b, err := scanBatch(db.r.QueryRowContext(ctx, `SELECT `+batchCols+` FROM batches WHERE id = ?`, id))
+	if err != nil {
+		return Batch{}, err
+	}
+	b.Withdrawals, err = batchWithdrawals(ctx, db.r, id)
+	return b, err
+}
+
+// Batches lists batches in the given statuses (all when none), oldest
+// first, with their withdrawals.
+func (db *DB) Batches(ctx context.Context, statuses ...string) ([]Batch, error) {
+	q := `SELECT ` + batchCols + ` FROM batches`
+	args := make([]any, len(statuses))
+	if len(statuses) > 0 {
+		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
+		for i, s := range statuses {
+			args[i] = s
+		}
+	}
+	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Batch
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Withdrawals, err = batchWithdrawals(ctx, db.r, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// BatchWithdrawals returns the withdrawals a batch carries (in whatever
+// status they are now), by id.
+func (db *DB) BatchWithdrawals(ctx context.Context, batchID int64) ([]Withdrawal, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals
+		WHERE id IN (SELECT withdrawal_id FROM batch_items WHERE batch_id = ?) ORDER BY id`, batchID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Withdrawal
+	for rows.Next() {
+		w, err := scanWithdrawal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// OpenBatches lists the batches not settled yet (building or sent), oldest first.
+func (db *DB) OpenBatches(ctx context.Context) ([]Batch, error) {
+	return db.Batches(ctx, BatchBuilding, BatchSent)
+}
+
+// MarkBatchSent records one more send of a batch's BOC.
+func (db *DB) MarkBatchSent(ctx context.Context, id int64) error {
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET send_count = send_count + 1, updated_at = ?,
+			status = CASE status WHEN 'building' THEN 'sent' ELSE status END WHERE id = ?`, ms(tx.now), id)
+		return err
+	})
+}
+
+// NoteBatch records a remark on a batch (why it is stuck, for admins).
+func (db *DB) NoteBatch(ctx context.Context, id int64, note string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET note = ?, updated_at = ? WHERE id = ?`, note, ms(tx.now), id)
+		return err
+	})
+}
+
+// ExpireBatch settles a batch that expired without being executed: it is
+// marked expired and its withdrawals are queued again, to be re-issued under
+// a new query id. Only an open batch that was not seen on chain can expire.
+func (db *DB) ExpireBatch(ctx context.Context, id int64, reason string) (requeued []int64, err error) {
+	err = db.write(ctx, func(tx *Tx) error {
+		requeued = requeued[:0]
+		res, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, note = ?, updated_at = ? WHERE id = ? AND status IN ('building', 'sent') AND tx_hash = ''`,
+			BatchExpired, reason, ms(tx.now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: batch %d is not open or was executed", ErrConflict, id)
+		}
+		ids, err := batchWithdrawals(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for _, wid := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'expired' WHERE batch_id = ? AND withdrawal_id = ?`, id, wid); err != nil {
+				return err
+			}
+			ok, err := tx.requeue(ctx, wid, id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				requeued = append(requeued, wid)
+			}
+		}
+		return nil
+	})
+	return requeued, err
+}
+
+// requeue puts a withdrawal sent in batch back in the queue. The user is not
+// told: to them it is still on its way.
+func (tx *Tx) requeue(ctx context.Context, wid, batch int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE withdrawals SET status = ?, batch_id = NULL, updated_at = ? WHERE id = ? AND status = ? AND batch_id = ?`,
+		WithdrawalQueued, ms(tx.now), wid, WithdrawalSent, batch)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// FailWithdrawal gives up on a queued withdrawal the payer cannot send (a
+// destination that does not parse, say): it is marked failed, its hold is
+// returned (refunded), and both steps are announced (withdrawal.failed, then
+// withdrawal.refunded), in one transaction.
+func (db *DB) FailWithdrawal(ctx context.Context, id int64, reason string) (Withdrawal, error) {
+	var w Withdrawal
+	err := db.write(ctx, func(tx *Tx) error {
+		var err error
+		w, err = tx.failAndRefund(ctx, id, WithdrawalQueued, reason)
+		return err
+	})
+	return w, err
+}
+
+// failAndRefund moves a withdrawal from `from` to failed, announces it,
+// reverses its hold and moves it on to refunded, announcing that too.
+func (tx *Tx) failAndRefund(ctx context.Context, id int64, from, reason string) (Withdrawal, error) {
+	w, err := tx.moveWithdrawal(ctx, id, from, WithdrawalFailed, reason)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if err := tx.WithdrawalEvent(ctx, w); err != nil {
+		return Withdrawal{}, err
+	}
+	if err := tx.refundWithdrawal(ctx, w); err != nil {
+		return Withdrawal{}, err
+	}
+	if w, err = tx.moveWithdrawal(ctx, id, WithdrawalFailed, WithdrawalRefunded, ""); err != nil {
+		return Withdrawal{}, err
+	}
+	return w, tx.WithdrawalEvent(ctx, w)
+}
+
+// InFlight is what the payer has committed but the hot wallet still holds.
+type InFlight struct {
+	TON     Amount            // nanoton of batches not settled yet
+	Jettons map[string]Amount // jettons of withdrawals sent but not yet out of our jetton wallets
+}
+
+// InFlight sums the hot wallet's commitments, for the payer's balance check.
+// A batch counts with its whole value until it is settled: one whose
+// internal_transfer is on its way is counted twice for a moment (the value
+// already left the balance), which errs on the safe side.
+func (db *DB) InFlight(ctx context.Context) (InFlight, error) {
+	f := InFlight{Jettons: map[string]Amount{}}
+	var ton int64
+	if err := db.r.QueryRowContext(ctx, `SELECT coalesce(sum(value), 0) FROM batches WHERE status IN ('building', 'sent')`).Scan(&ton); err != nil {
+		return f, err
+	}
+	f.TON = Amount(ton)
+	rows, err := db.r.QueryContext(ctx, `SELECT asset, sum(amount) FROM withdrawals WHERE status = ? AND asset <> ? GROUP BY asset`, WithdrawalSent, TON.Symbol)
+	if err != nil {
+		return f, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var asset string
+		var sum int64
+		if err := rows.Scan(&asset, &sum); err != nil {
+			return f, err
+		}
+		f.Jettons[asset] = Amount(sum)
+	}
+	return f, rows.Err()
+}
+
+// PayoutTx is what one transaction on the hot wallet or on one of its jetton
+// wallets means to the payer. ApplyPayouts applies it together with the
+// payer's cursor of that account.
+type PayoutTx struct {
+	Cursor Cursor
+	Batch  *BatchOutcome  // the transaction ran one of our batches
+	Jetton *JettonOutcome // our jetton wallet processed one of our transfers
+}
+
+// BatchOutcome is a batch seen on chain.
+type BatchOutcome struct {
+	BatchID int64
+	TxHash  string // hex
+	// Pending: the external ran and handed its messages to an
+	// internal_transfer; they go out in the wallet's next transaction, which
+	// settles the batch.
+	Pending bool
+	Sent    []SentMessage // withdrawals whose message this transaction sent
+	Swept   Amount        // nanoton this transaction sent to cold storage
+}
+
+// SentMessage is a withdrawal's message that left the hot wallet.
+type SentMessage struct {
+	WithdrawalID int64
+	Value        Amount // nanoton the message carried
+}
+
+// JettonOutcome is our jetton wallet's transaction of a jetton withdrawal's
+// transfer.
+type JettonOutcome struct {
+	WithdrawalID int64
+	Asset        string
+	Amount       Amount // jettons the transfer asked for
+	TxHash       string // hex
+	OK           bool   // the jettons left; false: the transfer failed (and bounced)
+	Attached     Amount // nanoton the transfer carried
+	Reason       string
+}
+
+// PayoutResult counts what ApplyPayouts did.
+type PayoutResult struct {
+	Confirmed int     // withdrawals paid
+	Requeued  []int64 // skipped by the chain: queued again
+	Failed    []int64 // given up and refunded
+	Replayed  int     // transactions already applied
+}
+
+// ApplyPayouts applies consecutive transactions of one account, oldest
+// first, in ONE SQLite transaction with the payer's cursor: all or nothing,
+// and a replay changes nothing. The ledger sees only the values that left
+// (the scanner books every transaction's network fee):
+//
+//   - TON withdrawal sent: hold -amount, chain:hot +amount; its fee
+//     hold -fee, fees +fee. Status confirmed, withdrawal.confirmed.
+//   - jetton withdrawal's transfer sent: fees -attached, chain:hot +attached
+//     (TON); it stays sent until our jetton wallet's transaction says the
+//     jettons left: hold -amount, chain:hot +amount (jetton), the fee as
+//     above, confirmed. A transfer our jetton wallet refused is failed and
+//     refunded.
+//   - a withdrawal whose message the chain skipped is queued again, or after
+//     maxSkips skips failed and refunded.
+//   - a sweep: chain:hot +swept, chain:cold -swept.
+func (db *DB) ApplyPayouts(ctx context.Context, txs []PayoutTx, maxSkips int) (PayoutResult, error) {
+	var res PayoutResult
+	err := db.write(ctx, func(tx *Tx) error {
+		res = PayoutResult{}
+		for _, p := range txs {
+			if p.Cursor.Account != "" {
+				var at int64
+				err := tx.QueryRowContext(ctx, `SELECT lt FROM chain_cursors WHERE account = ?`, p.Cursor.Account).Scan(&at)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if err == nil && uint64(at) >= p.Cursor.LT {
+					res.Replayed++
+					continue
+				}
+			}
+			if p.Batch != nil {
+				if err := tx.settleBatch(ctx, *p.Batch, maxSkips, &res); err != nil {
+					return fmt.Errorf("batch %d: %w", p.Batch.BatchID, err)
+				}
+			}
+			if p.Jetton != nil {
+				if err := tx.settleJetton(ctx, *p.Jetton, &res); err != nil {
+					return fmt.Errorf("jetton withdrawal %d: %w", p.Jetton.WithdrawalID, err)
+				}
+			}
+			if err := tx.advanceCursor(ctx, p.Cursor); err != nil {
+				return err
+			}
+		}
+		return db.fail("payout")
+	})
+	return res, err
+}
+
+func (tx *Tx) settleBatch(ctx context.Context, o BatchOutcome, maxSkips int, res *PayoutResult) error {
+	b, err := tx.batch(ctx, o.BatchID)
+	if err != nil {
+		return err
+	}
+	if b.Status != BatchBuilding && b.Status != BatchSent {
+		return fmt.Errorf("%w: batch is %s, seen on chain in %s", ErrConflict, b.Status, o.TxHash)
+	}
+	now := ms(tx.now)
+	if o.Pending {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, tx_hash = ?, updated_at = ? WHERE id = ?`, BatchSent, o.TxHash, now, b.ID)
+		return err
+	}
+	sent := make(map[int64]Amount, len(o.Sent))
+	for _, m := range o.Sent {
+		sent[m.WithdrawalID] = m.Value
+	}
+	for _, wid := range b.Withdrawals {
+		w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, wid))
+		if err != nil {
+			return err
+		}
+		value, ok := sent[wid]
+		if !ok {
+			if w.Status != WithdrawalSent || w.BatchID != b.ID {
+				return fmt.Errorf("%w: withdrawal %d is %s in batch %d, yet its message was not sent", ErrConflict, wid, w.Status, w.BatchID)
+			}
+			if err := tx.skipped(ctx, w, b.ID, maxSkips, res); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'sent' WHERE batch_id = ? AND withdrawal_id = ?`, b.ID, wid); err != nil {
+			return err
+		}
+		if w.Asset != TON.Symbol {
+			// The transfer to our jetton wallet left: its TON is spent. The
+			// jettons leave in our jetton wallet's transaction, which may
+			// already have been applied (then the withdrawal is settled).
+			if err := tx.bookAttached(ctx, wid, value); err != nil {
+				return err
+			}
+			if w.Status == WithdrawalSent {
+				if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET tx_hash = ?, updated_at = ? WHERE id = ?`, o.TxHash, now, wid); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if w.Status != WithdrawalSent || w.BatchID != b.ID {
+			return fmt.Errorf("%w: withdrawal %d is %s in batch %d", ErrConflict, wid, w.Status, w.BatchID)
+		}
+		if err := tx.bookPayout(ctx, w); err != nil {
+			return err
+		}
+		w.TxHash = o.TxHash
+		if err := tx.confirm(ctx, w); err != nil {
+			return err
+		}
+		res.Confirmed++
+	}
+	if o.Swept > 0 {
+		if _, err := tx.post(ctx, Transfer{Key: "sweep:" + strconv.FormatInt(b.ID, 10), Kind: "sweep",
+			Description: "sweep to cold storage", Ref: o.TxHash, Postings: []Posting{
+				{AccountHot, TON.Symbol, o.Swept}, {AccountCold, TON.Symbol, -o.Swept}}}); err != nil {
+			return err
+		}
+	}
+	status := BatchConfirmed
+	if len(o.Sent) == 0 && o.Swept == 0 {
+		status = BatchFailed
+	}
+	txHash := b.TxHash
+	if txHash == "" {
+		txHash = o.TxHash
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE batches SET status = ?, tx_hash = ?, updated_at = ? WHERE id = ?`, status, txHash, now, b.ID)
+	return err
+}
+
+// skipped handles a withdrawal whose message the chain did not send.
+func (tx *Tx) skipped(ctx context.Context, w Withdrawal, batch int64, maxSkips int, res *PayoutResult) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'skipped' WHERE batch_id = ? AND withdrawal_id = ?`, batch, w.ID); err != nil {
+		return err
+	}
+	var skips int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM batch_items WHERE withdrawal_id = ? AND outcome = 'skipped'`, w.ID).Scan(&skips); err != nil {
+		return err
+	}
+	if maxSkips > 0 && skips >= maxSkips {
+		if _, err := tx.failAndRefund(ctx, w.ID, WithdrawalSent, fmt.Sprintf("the network refused the transfer %d times", skips)); err != nil {
+			return err
+		}
+		res.Failed = append(res.Failed, w.ID)
+		return nil
+	}
+	if _, err := tx.requeue(ctx, w.ID, batch); err != nil {
+		return err
+	}
+	res.Requeued = append(res.Requeued, w.ID)
+	return nil
+}
+
+// bookPayout moves a paid withdrawal's amount from the hold to the hot
+// wallet's account and its fee to the fees account.
+func (tx *Tx) bookPayout(ctx context.Context, w Withdrawal) error {
+	postings := []Posting{{AccountHold, w.Asset, -w.Amount}, {AccountHot, w.Asset, w.Amount}}
+	if w.Fee > 0 {
+		postings = append(postings, Posting{AccountHold, w.FeeAsset, -w.Fee}, Posting{AccountFees, w.FeeAsset, w.Fee})
+	}
+	_, err := tx.post(ctx, Transfer{Key: "payout:" + strconv.FormatInt(w.ID, 10), Kind: "payout",
+		Description: "withdrawal to " + w.Destination, Ref: strconv.FormatInt(w.ID, 10), Postings: merge(postings)})
+	return err
+}
+
+// bookAttached books the TON a jetton transfer carried out of the hot wallet
+// as a cost (what comes back as excesses the scanner books to fees). Booked
+// once, whichever of the hot wallet's and the jetton wallet's transactions
+// is applied first.
+func (tx *Tx) bookAttached(ctx context.Context, wid int64, value Amount) error {
+	if value <= 0 {
+		return nil
+	}
+	_, err := tx.post(ctx, Transfer{Key: "payout-ton:" + strconv.FormatInt(wid, 10), Kind: "payout",
+		Description: "TON attached to a jetton transfer", Ref: strconv.FormatInt(wid, 10), Postings: []Posting{
+			{AccountFees, TON.Symbol, -value}, {AccountHot, TON.Symbol, value}}})
+	if errors.Is(err, ErrDuplicate) {
+		return nil
+	}
+	return err
+}
+
+// confirm marks a sent withdrawal confirmed and announces it.
+func (tx *Tx) confirm(ctx context.Context, w Withdrawal) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET tx_hash = ? WHERE id = ?`, w.TxHash, w.ID); err != nil {
+		return err
+	}
+	w, err := tx.moveWithdrawal(ctx, w.ID, WithdrawalSent, WithdrawalConfirmed, "")
+	if err != nil {
+		return err
+	}
+	return tx.WithdrawalEvent(ctx, w)
+}
+
+func (tx *Tx) settleJetton(ctx context.Context, o JettonOutcome, res *PayoutResult) error {
+	w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, o.WithdrawalID))
+	if errors.Is(err, ErrNotFound) {
+		return nil // a transfer of ours that is not a withdrawal
+	}
+	if err != nil {
+		return err
+	}
+	if w.Asset != o.Asset || w.Amount != o.Amount || w.Status != WithdrawalSent {
+		return nil // not this withdrawal's transfer, or already settled
+	}
+	if err := tx.bookAttached(ctx, w.ID, o.Attached); err != nil {
+		return err
+	}
+	if !o.OK {
+		reason := "the jetton transfer failed"
+		if o.Reason != "" {
+			reason += ": " + o.Reason
+		}
+		if _, err := tx.failAndRefund(ctx, w.ID, WithdrawalSent, reason); err != nil {
+			return err
+		}
+		res.Failed = append(res.Failed, w.ID)
+		return nil
+	}
+	if err := tx.bookPayout(ctx, w); err != nil {
+		return err
+	}
+	if w.TxHash == "" {
+		w.TxHash = o.TxHash
+	}
+	if err := tx.confirm(ctx, w); err != nil {
+		return err
+	}
+	res.Confirmed++
+	return nil
+}

@@ -1,0 +1,361 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+const ttl = 300
+
+// queue creates n queued TON withdrawals of 1 TON + 0.01 TON fee by user 1.
+func queue(t *testing.T, db *store.DB, n int) []store.Withdrawal {
+	t.Helper()
+	ctx := context.Background()
+	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
+	if _, err := db.Post(ctx, deposit(fmt.Sprint("fund", n), store.UserAccount(u.ID), "TON", store.Amount(n)*1_010_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Withdrawal
+	for i := range n {
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("w", n, "-", i), Asset: "TON",
+			Amount: 1_000_000_000, Fee: 10_000_000, Destination: fmt.Sprint("UQdest", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func ids(ws []store.Withdrawal) []int64 {
+	out := make([]int64, len(ws))
+	for i, w := range ws {
+		out[i] = w.ID
+	}
+	return out
+}
+
+func reserve(t *testing.T, db *store.DB, ws []int64, createdAt int64) store.Batch {
+	t.Helper()
+	b, err := db.ReserveBatch(context.Background(), store.NewBatch{Withdrawals: ws, Value: store.Amount(len(ws)) * 1_000_000_000,
+		CreatedAt: createdAt, TTL: ttl, Build: func(q uint32, at int64) ([]byte, string, error) {
+			return []byte(fmt.Sprint("boc", q, at)), fmt.Sprint("hash", q), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func statusOf(t *testing.T, db *store.DB, id int64) store.Withdrawal {
+	t.Helper()
+	w, err := db.Withdrawal(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func eventTypes(t *testing.T, db *store.DB, wid int64) []string {
+	t.Helper()
+	evs, err := db.DueEvents(context.Background(), store.TopicBot, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		var p store.WithdrawalEvent
+		if json.Unmarshal(e.Payload, &p) == nil && p.WithdrawalID == wid {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+func TestQueryIDsNeverBit1023NorReusedInWindow(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	seen := map[uint32]bool{}
+	var last uint32
+	for i := range 1030 {
+		b, err := db.ReserveBatch(ctx, store.NewBatch{Sweep: 1, Value: 1, CreatedAt: 1_000_000, TTL: ttl,
+			Build: func(uint32, int64) ([]byte, string, error) { return []byte{1}, "h", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.QueryID&1023 == 1023 || b.QueryID >= store.MaxQueryID {
+			t.Fatalf("query id %d", b.QueryID)
+		}
+		if seen[b.QueryID] {
+			t.Fatalf("query id %d reused", b.QueryID)
+		}
+		if i > 0 && b.QueryID <= last {
+			t.Fatalf("query ids not increasing: %d after %d", b.QueryID, last)
+		}
+		seen[b.QueryID], last = true, b.QueryID
+		if b.ExpiresAt != 1_000_000+ttl || b.Status != store.BatchBuilding {
+			t.Fatalf("batch %+v", b)
+		}
+	}
+	if !seen[1022] || seen[1023] || !seen[1024] {
+		t.Fatal("1023 must be skipped, its neighbours used")
+	}
+}
+
+func TestReserveBatchIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	ws := queue(t, db, 3)
+
+	_, err := db.ReserveBatch(ctx, store.NewBatch{Withdrawals: ids(ws), Value: 1, CreatedAt: 1000, TTL: ttl,
+		Build: func(uint32, int64) ([]byte, string, error) { return nil, "", errors.New("signer down") }})
+	if err == nil {
+		t.Fatal("a failing builder must fail the reservation")
+	}
+	if bs, _ := db.Batches(ctx); len(bs) != 0 {
+		t.Fatalf("batches stored: %v", bs)
+	}
+	for _, w := range ws {
+		if statusOf(t, db, w.ID).Status != store.WithdrawalQueued {
+			t.Fatal("withdrawal moved by a failed reservation")
+		}
+	}
+
+	b := reserve(t, db, ids(ws[:1]), 1000)
+	// The first is no longer queued: a batch with it conflicts, atomically.
+	_, err = db.ReserveBatch(ctx, store.NewBatch{Withdrawals: ids(ws), Value: 1, CreatedAt: 1000, TTL: ttl,
+		Build: func(uint32, int64) ([]byte, string, error) { return []byte{1}, "h", nil }})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want conflict", err)
+	}
+	if statusOf(t, db, ws[1].ID).Status != store.WithdrawalQueued {
+		t.Fatal("partial reservation")
+	}
+	got, err := db.Batch(ctx, b.ID)
+	if err != nil || string(got.BOC) != fmt.Sprint("boc", b.QueryID, 1000) || got.MsgHash == "" || len(got.Withdrawals) != 1 {
+		t.Fatalf("stored batch %+v %v", got, err)
+	}
+	w := statusOf(t, db, ws[0].ID)
+	if w.Status != store.WithdrawalSent || w.BatchID != b.ID {
+		t.Fatalf("withdrawal %+v", w)
+	}
+	if ev := eventTypes(t, db, w.ID); fmt.Sprint(ev) != "[withdrawal.sent]" {
+		t.Fatalf("events %v", ev)
+	}
+	if err := db.MarkBatchSent(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Batch(ctx, b.ID); got.Status != store.BatchSent || got.SendCount != 1 {
+		t.Fatalf("after send: %+v", got)
+	}
+	f, err := db.InFlight(ctx)
+	if err != nil || f.TON != 1_000_000_000 {
+		t.Fatalf("in flight %+v %v", f, err)
+	}
+	audit(t, db)
+}
+
+func TestApplyPayoutsBooksOnceAndRequeuesSkipped(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	ws := queue(t, db, 3)
+	b := reserve(t, db, ids(ws), 1000)
+	cur := func(lt uint64) store.Cursor { return store.Cursor{Account: "payer:hot", LT: lt, Hash: fmt.Sprint("h", lt)} }
+
+	// The external, then its internal_transfer: two messages out, one skipped.
+	txs := []store.PayoutTx{
+		{Cursor: cur(10), Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "ext", Pending: true}},
+		{Cursor: cur(11)},
+		{Cursor: cur(12), Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "fan", Sent: []store.SentMessage{
+			{WithdrawalID: ws[0].ID, Value: 1_000_000_000}, {WithdrawalID: ws[2].ID, Value: 1_000_000_000}}}},
+	}
+	res, err := db.ApplyPayouts(ctx, txs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Confirmed != 2 || fmt.Sprint(res.Requeued) != fmt.Sprint([]int64{ws[1].ID}) {
+		t.Fatalf("result %+v", res)
+	}
+	again, err := db.ApplyPayouts(ctx, txs, 2)
+	if err != nil || again.Replayed != 3 || again.Confirmed != 0 {
+		t.Fatalf("replay: %+v %v", again, err)
+	}
+	got, _ := db.Batch(ctx, b.ID)
+	if got.Status != store.BatchConfirmed || got.TxHash != "ext" {
+		t.Fatalf("batch %+v", got)
+	}
+	if w := statusOf(t, db, ws[0].ID); w.Status != store.WithdrawalConfirmed || w.TxHash != "fan" {
+		t.Fatalf("paid withdrawal %+v", w)
+	}
+	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalQueued || w.BatchID != 0 {
+		t.Fatalf("skipped withdrawal %+v", w)
+	}
+	if ev := eventTypes(t, db, ws[0].ID); fmt.Sprint(ev) != "[withdrawal.sent withdrawal.confirmed]" {
+		t.Fatalf("events %v", ev)
+	}
+	if h := bal(t, db, store.AccountHold, "TON"); h != 1_010_000_000 {
+		t.Fatalf("hold %d: only the skipped one stays held", h)
+	}
+	if f := bal(t, db, store.AccountFees, "TON"); f != 20_000_000 {
+		t.Fatalf("fees %d", f)
+	}
+	if hot := bal(t, db, store.AccountHot, "TON"); hot != -3*1_010_000_000+2_000_000_000 {
+		t.Fatalf("hot %d", hot)
+	}
+
+	// Re-issued and skipped again: with maxSkips 2 it fails and is refunded.
+	b2 := reserve(t, db, ids(ws[1:2]), 1010)
+	if ev := eventTypes(t, db, ws[1].ID); fmt.Sprint(ev) != "[withdrawal.sent]" {
+		t.Fatalf("a re-issue announces nothing new: %v", ev)
+	}
+	res, err = db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: cur(20), Batch: &store.BatchOutcome{BatchID: b2.ID, TxHash: "ext2"}}}, 2)
+	if err != nil || fmt.Sprint(res.Failed) != fmt.Sprint([]int64{ws[1].ID}) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got, _ := db.Batch(ctx, b2.ID); got.Status != store.BatchFailed {
+		t.Fatalf("batch with nothing sent: %s", got.Status)
+	}
+	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalRefunded || w.Error == "" {
+		t.Fatalf("%+v", w)
+	}
+	if ev := eventTypes(t, db, ws[1].ID); fmt.Sprint(ev) != "[withdrawal.sent withdrawal.failed withdrawal.refunded]" {
+		t.Fatalf("events %v", ev)
+	}
+	if b := bal(t, db, store.UserAccount(1), "TON"); b != 1_010_000_000 {
+		t.Fatalf("refunded balance %d", b)
+	}
+	if h := bal(t, db, store.AccountHold, "TON"); h != 0 {
+		t.Fatalf("hold %d", h)
+	}
+	audit(t, db)
+}
+
+func TestExpireBatchRequeues(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	ws := queue(t, db, 2)
+	b := reserve(t, db, ids(ws), 1000)
+	req, err := db.ExpireBatch(ctx, b.ID, "expired unprocessed")
+	if err != nil || len(req) != 2 {
+		t.Fatalf("%v %v", req, err)
+	}
+	if _, err := db.ExpireBatch(ctx, b.ID, "again"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second expiry: %v", err)
+	}
+	for _, w := range ws {
+		if got := statusOf(t, db, w.ID); got.Status != store.WithdrawalQueued {
+			t.Fatalf("%+v", got)
+		}
+	}
+	b2 := reserve(t, db, ids(ws), 1400)
+	if b2.QueryID == b.QueryID {
+		t.Fatal("a re-issue takes a new query id")
+	}
+	// An executed batch cannot expire.
+	if _, err := db.ApplyPayouts(ctx, []store.PayoutTx{{Batch: &store.BatchOutcome{BatchID: b2.ID, TxHash: "x", Pending: true}}}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExpireBatch(ctx, b2.ID, "no"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("executed batch expired: %v", err)
+	}
+	open, _ := db.OpenBatches(ctx)
+	if len(open) != 1 || open[0].ID != b2.ID {
+		t.Fatalf("open %+v", open)
+	}
+	audit(t, db)
+}
+
+func TestJettonPayoutAndRefund(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	u, _ := db.UpsertUser(ctx, store.User{ID: 7})
+	db.Post(ctx, deposit("t", store.UserAccount(u.ID), "TON", 1_000_000_000))
+	db.Post(ctx, deposit("j", store.UserAccount(u.ID), "USDT", 50_000_000))
+	var ws []store.Withdrawal
+	for i := range 2 {
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("j", i), Asset: "USDT",
+			Amount: 20_000_000, Fee: 100_000_000, FeeAsset: "TON", Destination: "UQjetton"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	b := reserve(t, db, ids(ws), 1000)
+	f, _ := db.InFlight(ctx)
+	if f.Jettons["USDT"] != 40_000_000 {
+		t.Fatalf("in flight %+v", f)
+	}
+	// Our jetton wallet's transaction of the first transfer is applied
+	// before the hot wallet's (another account, another cursor).
+	_, err := db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: store.Cursor{Account: "payer:jw", LT: 5, Hash: "a"},
+		Jetton: &store.JettonOutcome{WithdrawalID: ws[0].ID, Asset: "USDT", Amount: 20_000_000, TxHash: "jw1", OK: true, Attached: 50_000_000}}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: store.Cursor{Account: "payer:hot", LT: 5, Hash: "a"},
+		Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "fan", Sent: []store.SentMessage{
+			{WithdrawalID: ws[0].ID, Value: 50_000_000}, {WithdrawalID: ws[1].ID, Value: 50_000_000}}}}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalSent || w.TxHash != "fan" {
+		t.Fatalf("jetton withdrawal waits for its jetton wallet: %+v", w)
+	}
+	// A transfer that is not ours (wrong amount) changes nothing; the real
+	// one bounced: refunded.
+	_, err = db.ApplyPayouts(ctx, []store.PayoutTx{
+		{Cursor: store.Cursor{Account: "payer:jw", LT: 6, Hash: "b"}, Jetton: &store.JettonOutcome{WithdrawalID: ws[1].ID, Asset: "USDT", Amount: 1, OK: true}},
+		{Cursor: store.Cursor{Account: "payer:jw", LT: 7, Hash: "c"}, Jetton: &store.JettonOutcome{WithdrawalID: ws[1].ID, Asset: "USDT",
+			Amount: 20_000_000, TxHash: "jw2", Attached: 50_000_000, Reason: "exit code 706"}}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := statusOf(t, db, ws[0].ID); w.Status != store.WithdrawalConfirmed || w.TxHash != "jw1" {
+		t.Fatalf("%+v", w)
+	}
+	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalRefunded {
+		t.Fatalf("%+v", w)
+	}
+	if got := bal(t, db, store.UserAccount(u.ID), "USDT"); got != 30_000_000 {
+		t.Fatalf("user USDT %d", got)
+	}
+	if got := bal(t, db, store.UserAccount(u.ID), "TON"); got != 900_000_000 {
+		t.Fatalf("user TON %d (one fee kept)", got)
+	}
+	if got := bal(t, db, store.AccountHot, "USDT"); got != -30_000_000 {
+		t.Fatalf("hot USDT %d", got)
+	}
+	// Both transfers carried 0.05 TON out of the hot wallet: booked once each.
+	if got := bal(t, db, store.AccountFees, "TON"); got != 100_000_000-2*50_000_000 {
+		t.Fatalf("fees %d", got)
+	}
+	if got := bal(t, db, store.AccountHot, "TON"); got != -1_000_000_000+2*50_000_000 {
+		t.Fatalf("hot TON %d", got)
+	}
+	audit(t, db)
+}
+
+func TestFailWithdrawalRefunds(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	ws := queue(t, db, 1)
+	w, err := db.FailWithdrawal(ctx, ws[0].ID, "bad destination")
+	if err != nil || w.Status != store.WithdrawalRefunded || w.Error != "bad destination" {
+		t.Fatalf("%+v %v", w, err)
+	}
+	if ev := eventTypes(t, db, w.ID); fmt.Sprint(ev) != "[withdrawal.failed withdrawal.refunded]" {
+		t.Fatalf("events %v", ev)
+	}
+	if _, err := db.FailWithdrawal(ctx, ws[0].ID, "again"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second failure: %v", err)
+	}
+	if b := bal(t, db, store.UserAccount(1), "TON"); b != 1_010_000_000 {
+		t.Fatalf("balance %d", b)
+	}
+	audit(t, db)
+}
