@@ -33,6 +33,7 @@ type DB struct {
 
 	stmts  sync.Map // query -> *sql.Stmt prepared on the writer
 	nstmts atomic.Int64
+	reads  sync.Map // query -> *sql.Stmt on the read pool (hot reads)
 
 	mu        sync.Mutex
 	listeners map[int]func(Change)
@@ -85,8 +86,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	// database/sql hands a freed connection to a RANDOM waiter, so a pool
+	// smaller than the concurrency gives some requests long waits; readers
+	// are cheap (WAL), so allow as many as a busy API has requests.
+	r.SetMaxOpenConns(64)
+	r.SetMaxIdleConns(64)
 	db := &DB{w: w, r: r, now: time.Now, listeners: map[int]func(Change){}}
 	for _, o := range opts {
 		o(db)
@@ -101,6 +105,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
+	db.reads.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -213,6 +218,25 @@ func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 		return s.QueryContext(ctx, args...)
 	}
 	return tx.Tx.QueryContext(ctx, q, args...)
+}
+
+// read is the read pool's prepared statement for q, one of a fixed set of
+// hot queries (the API reads them on every call; parsing SQL each time
+// cost more than running it). database/sql prepares it on each pool
+// connection as needed.
+func (db *DB) read(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := db.reads.Load(q); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := db.reads.LoadOrStore(q, s); loaded {
+		s.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return s, nil
 }
 
 // write runs fn in one write transaction and, after it commits, tells the

@@ -256,8 +256,12 @@ func (db *DB) Balance(ctx context.Context, account, asset string) (Amount, error
 
 // Balances returns every non-zero-history balance of an account by asset.
 func (db *DB) Balances(ctx context.Context, account string) (map[string]Amount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
-		WHERE a.name = ?`, account)
+	st, err := db.read(ctx, `SELECT b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.name = ?`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, account)
 	if err != nil {
 		return nil, err
 	}

@@ -187,8 +187,11 @@ func (db *DB) UnlinkWallet(ctx context.Context, userID int64) error {
 func (db *DB) WalletOf(ctx context.Context, userID int64) (Wallet, error) {
 	var w Wallet
 	var at int64
-	err := db.r.QueryRowContext(ctx, `SELECT user_id, address, public_key, linked_at FROM wallets WHERE user_id = ?`, userID).
-		Scan(&w.UserID, &w.Address, &w.PublicKey, &at)
+	st, err := db.read(ctx, `SELECT user_id, address, public_key, linked_at FROM wallets WHERE user_id = ?`)
+	if err != nil {
+		return Wallet{}, err
+	}
+	err = st.QueryRowContext(ctx, userID).Scan(&w.UserID, &w.Address, &w.PublicKey, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Wallet{}, ErrNotFound
 	}

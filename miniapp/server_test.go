@@ -1,0 +1,346 @@
+package miniapp_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.Limits = miniapp.Limits{IPPerSecond: -1, UserPerSecond: 0.5, UserBurst: 3} })
+	auth := e.auth(501)
+	for i := range 3 {
+		if r := e.do("GET", "/api/me", auth, nil); r.status != 200 {
+			t.Fatalf("call %d within the burst: %d %s", i, r.status, r.body)
+		}
+	}
+	r := e.do("GET", "/api/me", auth, nil)
+	if r.status != http.StatusTooManyRequests || r.errCode() != "rate_limited" {
+		t.Fatalf("over the user limit: %d %s", r.status, r.body)
+	}
+	if ra := r.header.Get("Retry-After"); ra != "1" && ra != "2" {
+		t.Fatalf("Retry-After %q, want the seconds until a token (1-2)", ra)
+	}
+	// Another user is not held back by the first one's limit.
+	if r := e.do("GET", "/api/me", e.auth(502), nil); r.status != 200 {
+		t.Fatalf("other user: %d", r.status)
+	}
+
+	// Per IP: unauthenticated floods are cut before any validation.
+	e2 := newEnv(t, func(c *miniapp.Config) { c.Limits = miniapp.Limits{IPPerSecond: 0.5, IPBurst: 2, UserPerSecond: -1} })
+	codes := []int{}
+	for range 4 {
+		codes = append(codes, e2.do("GET", "/api/me", "tma nonsense", nil).status)
+	}
+	if !slices.Equal(codes, []int{401, 401, 429, 429}) {
+		t.Fatalf("per-IP limit: %v", codes)
+	}
+	if n, _ := e2.db.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("%d users written by refused calls", n)
+	}
+}
+
+func TestSecurityHeadersAndStaticCaching(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/", "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), "<title>tonpay</title>") {
+		t.Fatalf("index: %d %s", r.status, r.body)
+	}
+	h := r.header
+	if h.Get("Cache-Control") != "no-cache" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		h.Get("Strict-Transport-Security") == "" || h.Get("X-Frame-Options") != "" {
+		t.Fatalf("index headers: %v", h)
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'self' https://web.telegram.org"} {
+		if !strings.Contains(csp, want) {
+			t.Fatalf("CSP %q lacks %q", csp, want)
+		}
+	}
+	// The page's own routes load index.html; a missing asset does not.
+	if r := e.do("GET", "/history", "", nil); r.status != 200 || !strings.Contains(string(r.body), "<title>") {
+		t.Fatalf("page route: %d", r.status)
+	}
+	if r := e.do("GET", "/assets/gone-1234.js", "", nil); r.status != 404 {
+		t.Fatalf("missing asset: %d", r.status)
+	}
+	r = e.do("GET", "/assets/index-Ab12Cd34.js", "", nil)
+	if r.status != 200 || !strings.Contains(r.header.Get("Cache-Control"), "immutable") || r.header.Get("ETag") == "" {
+		t.Fatalf("asset: %d %v", r.status, r.header)
+	}
+	if r2 := e.do("GET", "/assets/index-Ab12Cd34.js", "", nil, "If-None-Match", r.header.Get("ETag")); r2.status != http.StatusNotModified {
+		t.Fatalf("revalidation: %d", r2.status)
+	}
+	// API answers are never cached, and unknown API routes are JSON 404s.
+	r = e.do("GET", "/api/me", e.auth(7), nil)
+	if r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("api cache-control %q", r.header.Get("Cache-Control"))
+	}
+	if r := e.do("GET", "/api/nope", e.auth(7), nil); r.status != 404 || r.errCode() == "" {
+		t.Fatalf("unknown api route: %d %s", r.status, r.body)
+	}
+}
+
+func TestManifestAndIcon(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/tonconnect-manifest.json", "", nil)
+	m := r.json(t)
+	if r.status != 200 || m["url"] != "https://pay.example.com" || m["iconUrl"] != "https://pay.example.com/icon.png" || m["name"] != "tonpay" {
+		t.Fatalf("manifest: %d %s", r.status, r.body)
+	}
+	if r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatal("wallets fetch the manifest cross-origin")
+	}
+	r = e.do("GET", "/icon.png", "", nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "image/png" || !strings.HasPrefix(string(r.body), "\x89PNG") {
+		t.Fatalf("icon: %d %v", r.status, r.header)
+	}
+}
+
+func TestBodyLimitRefusesAndWritesNothing(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.BodyLimit = 1024 })
+	auth := e.auth(601)
+	e.fund(601, "TON", 5_000_000_000)
+	big := `{"asset":"TON","amount":"1","pad":"` + strings.Repeat("x", 4096) + `"}`
+	r := e.do("POST", "/api/deposits", auth, big)
+	if r.status != http.StatusRequestEntityTooLarge || r.errCode() == "" {
+		t.Fatalf("oversized body: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/history", auth, nil); len(r.json(t)["items"].([]any)) != 1 {
+		t.Fatalf("history after refused call: %s", r.body)
+	}
+}
+
+func TestHealthzReportsScannerLag(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.MaxScanLag = 30 * time.Second })
+	r := e.do("GET", "/healthz", "", nil)
+	m := r.json(t)
+	sc, _ := m["scanner"].(map[string]any)
+	if r.status != 200 || m["ok"] != true || sc["block"] != float64(1234) || sc["lag_seconds"] != 0.3 {
+		t.Fatalf("healthy: %d %s", r.status, r.body)
+	}
+	e.health.set(ton.ScanStatus{Block: 1234, Lag: 45 * time.Second})
+	if r := e.do("GET", "/healthz", "", nil); r.status != 503 || r.json(t)["scanner"].(map[string]any)["lag_seconds"] != 45.0 {
+		t.Fatalf("lagging: %d %s", r.status, r.body)
+	}
+	e.health.set(ton.ScanStatus{Block: 1234, Lag: time.Second, Stalled: "history pruned"})
+	if r := e.do("GET", "/healthz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "history pruned") {
+		t.Fatalf("stalled: %d %s", r.status, r.body)
+	}
+}
+
+func TestMetricsCountRequests(t *testing.T) {
+	e := newEnv(t)
+	e.do("GET", "/api/me", e.auth(9), nil)
+	e.do("GET", "/api/me", "", nil)
+	r := e.do("GET", "/metrics", "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), "tonpay_http_requests_total") {
+		t.Fatalf("metrics: %d %.400s", r.status, r.body)
+	}
+}
+
+// sseEvent is one event read off the stream.
+type sseEvent struct{ name, data string }
+
+// openEvents opens GET /api/events and returns its events as they come.
+func openEvents(t *testing.T, e *env, auth string) (<-chan sseEvent, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/events", nil)
+	req.Header.Set("Authorization", auth)
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events: %d %v", res.StatusCode, res.Header)
+	}
+	out := make(chan sseEvent, 64)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(res.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event:"):
+				ev.name = strings.TrimSpace(line[6:])
+			case strings.HasPrefix(line, "data:"):
+				ev.data += strings.TrimSpace(line[5:])
+			case line == "" && ev.name != "":
+				out <- ev
+				ev = sseEvent{}
+			}
+		}
+	}()
+	return out, func() { cancel(); res.Body.Close() }
+}
+
+func nextEvent(t *testing.T, ch <-chan sseEvent, name string) sseEvent {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("stream ended before %q", name)
+			}
+			if ev.name == name {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no %q event within 5s", name)
+		}
+	}
+}
+
+func TestEventStreamPushesCommittedChanges(t *testing.T) {
+	e := newEnv(t)
+	auth := e.auth(701)
+	if r := e.do("GET", "/api/me", auth, nil); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	events, stop := openEvents(t, e, auth)
+	defer stop()
+	// The current balances come first, so nothing missed while away.
+	if ev := nextEvent(t, events, "balance"); !strings.Contains(ev.data, `"balances"`) {
+		t.Fatalf("first event %+v", ev)
+	}
+	// Another user's money is not this user's news.
+	e.fund(702, "TON", 1_000_000_000)
+	e.fund(701, "TON", 2_500_000_000)
+	ev := nextEvent(t, events, "balance")
+	if !strings.Contains(ev.data, `"2.5"`) && !strings.Contains(ev.data, "2500000000") {
+		t.Fatalf("balance event lacks the new balance: %s", ev.data)
+	}
+	if strings.Contains(ev.data, "1000000000") {
+		t.Fatalf("another user's balance leaked: %s", ev.data)
+	}
+	// An invoice the user creates shows up on the stream too.
+	r := e.do("POST", "/api/deposits", auth, map[string]any{"asset": "TON", "amount": "1.5"})
+	if r.status != 201 && r.status != 200 {
+		t.Fatalf("deposit: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["invoice"].(map[string]any)["id"].(string)
+	r = e.do("POST", "/api/deposits/"+id+"/boc", auth, map[string]any{"boc": externalBOC(t)})
+	if r.status != 200 {
+		t.Fatalf("boc: %d %s", r.status, r.body)
+	}
+	// "created" comes first, then "pending" once the BOC is reported.
+	for _, want := range []string{`"status":"created"`, `"status":"pending"`} {
+		if ev := nextEvent(t, events, "invoice"); !strings.Contains(ev.data, id) || !strings.Contains(ev.data, want) {
+			t.Fatalf("invoice event %s, want %s", ev.data, want)
+		}
+	}
+}
+
+func TestEventStreamNeedsAuth(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("GET", "/api/events", "", nil); r.status != 401 {
+		t.Fatalf("events without auth: %d", r.status)
+	}
+}
+
+// BenchmarkAPIMe measures authenticated GET /api/me (initData validated once
+// per distinct string, then cached; balances read from SQLite on every call)
+// at 64 concurrent keep-alive connections over loopback, beside an
+// unauthenticated route of the same server in the same run.
+func BenchmarkAPIMe(b *testing.B) {
+	e := newEnv(b)
+	const conns = 64
+	const users = 256
+	auths := make([]string, users)
+	for i := range auths {
+		id := int64(10_000 + i)
+		auths[i] = e.auth(id)
+		e.fund(id, "TON", store.Amount(1_000_000_000+i))
+		if r := e.do("GET", "/api/me", auths[i], nil); r.status != 200 {
+			b.Fatalf("warm-up: %d %s", r.status, r.body)
+		}
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+		DialContext: (&net.Dialer{KeepAlive: time.Minute}).DialContext}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	run := func(path string, withAuth bool, n int) (rps float64, p99 time.Duration) {
+		var next atomic.Int64
+		lat := make([][]time.Duration, conns)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for w := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1)
+					if i > int64(n) {
+						return
+					}
+					req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+					if withAuth {
+						req.Header.Set("Authorization", auths[int(i)%users])
+					}
+					t0 := time.Now()
+					res, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						b.Errorf("%s: %d", path, res.StatusCode)
+						return
+					}
+					lat[w] = append(lat[w], time.Since(t0))
+				}
+			}()
+		}
+		wg.Wait()
+		el := time.Since(start)
+		all := slices.Concat(lat...)
+		slices.Sort(all)
+		if len(all) == 0 {
+			b.Fatal("no requests completed")
+		}
+		return float64(len(all)) / el.Seconds(), all[len(all)*99/100]
+	}
+	n := max(b.N, 20_000)
+	b.ResetTimer()
+	rps, p99 := run("/api/me", true, n)
+	hello, _ := run("/tonconnect-manifest.json", false, n)
+	b.StopTimer()
+	b.ReportMetric(rps, "req/s")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(hello, "hello-req/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// externalBOC is a wallet's signed-looking external message, as TON Connect
+// returns it after sendTransaction.
+func externalBOC(t *testing.T) string {
+	t.Helper()
+	ext := &tlb.ExternalMessage{DstAddr: appAddr(t, hotRaw), Body: cell.BeginCell().MustStoreUInt(0xdeadbeef, 32).MustStoreUInt(uint64(time.Now().UnixNano()), 64).EndCell()}
+	c, err := tlb.ToCell(ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(c.ToBOC())
+}
