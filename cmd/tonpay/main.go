@@ -27,6 +27,7 @@ commands:
   serve     run the service (the default)
   migrate   create or upgrade the database schema and exit
   wallet    print the hot wallet's address (creates its seed file on first use)
+  merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
   version   print the version
 
 Configuration comes from the environment and a .env file; see README.md.
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	if len(args) > 1 {
+	if len(args) > 1 && cmd != "merchant" {
 		fmt.Fprintf(stderr, "tonpay: %s takes no arguments\n%s", cmd, usage)
 		return 2
 	}
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		n = forServe
-	case "migrate":
+	case "migrate", "merchant":
 		n = forMigrate
 	case "wallet":
 		n = forWallet
@@ -92,6 +93,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrate(ctx, cfg, stdout)
 	case "wallet":
 		err = printWallet(cfg, stdout)
+	case "merchant":
+		err = merchantCmd(ctx, cfg, args[1:], stdout)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "tonpay merchant: %s", ue)
+			return 2
+		}
 	default:
 		err = serve(ctx, cfg, log)
 	}

@@ -6,10 +6,14 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/tonpay/tonpay/store"
 )
 
 // tonpay runs the command in a fresh directory with only env set.
@@ -232,5 +236,68 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, _, stderr := tonpay(t, dir, nil, "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
 		t.Fatalf("unknown command: %d %q", code, stderr)
+	}
+}
+
+func TestMerchantCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := map[string]string{"DB_PATH": filepath.Join(dir, "tonpay.db")}
+	merchant := func(args ...string) (int, string, string) {
+		return tonpay(t, dir, env, append([]string{"merchant"}, args...)...)
+	}
+	code, out, _ := merchant("add", "Coffee Shop", "https://shop.example.com/hooks/tonpay")
+	token := regexp.MustCompile(`api token: (\S+)`).FindStringSubmatch(out)
+	secret := regexp.MustCompile(`webhook secret: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || token == nil || secret == nil {
+		t.Fatalf("add: %d %q", code, out)
+	}
+	db, err := store.Open(ctx, env["DB_PATH"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, err := db.MerchantByToken(ctx, token[1])
+	if err != nil || m.Name != "Coffee Shop" || m.WebhookSecret != secret[1] {
+		t.Fatalf("stored merchant %+v %v", m, err)
+	}
+
+	code, out, _ = merchant("list")
+	if code != 0 || !strings.Contains(out, "Coffee Shop") || !strings.Contains(out, "https://shop.example.com/hooks/tonpay") {
+		t.Fatalf("list: %d %q", code, out)
+	}
+
+	code, out, _ = merchant("rotate-token", strconv.FormatInt(m.ID, 10))
+	fresh := regexp.MustCompile(`new api token: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || fresh == nil || fresh[1] == token[1] {
+		t.Fatalf("rotate: %d %q", code, out)
+	}
+	if _, err := db.MerchantByToken(ctx, token[1]); err == nil {
+		t.Fatal("the old token still works after rotation")
+	}
+	if got, err := db.MerchantByToken(ctx, fresh[1]); err != nil || got.ID != m.ID {
+		t.Fatalf("new token: %+v %v", got, err)
+	}
+
+	code, out, _ = merchant("set-webhook", strconv.FormatInt(m.ID, 10), "https://shop.example.com/v2/hook")
+	if got, _ := db.Merchant(ctx, m.ID); code != 0 || got.WebhookURL != "https://shop.example.com/v2/hook" || !strings.Contains(out, got.WebhookSecret) {
+		t.Fatalf("set-webhook: %d %q %+v", code, out, got)
+	}
+
+	// Wrong command lines change nothing and exit 2 with the usage.
+	for _, args := range [][]string{
+		{}, {"frobnicate"}, {"rotate-token", "abc"},
+		{"set-webhook", strconv.FormatInt(m.ID, 10), "ftp://nope"}, {"rotate-token", "999"},
+	} {
+		code, _, errOut := merchant(args...)
+		if code == 0 || errOut == "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	if got, _ := db.Merchant(ctx, m.ID); got.WebhookURL != "https://shop.example.com/v2/hook" {
+		t.Fatalf("a refused command changed the merchant: %+v", got)
+	}
+	if ms, _ := db.ListMerchants(ctx); len(ms) != 1 {
+		t.Fatalf("%d merchants", len(ms))
 	}
 }
