@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr,
 		"bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hot.WalletAddress(), cfg.Testnet))
 
-	parts, err := components(cfg, log, db, chain, hot)
+	parts, err := components(cfg, log, db, chain, hot, words)
 	if err != nil {
 		return err
 	}

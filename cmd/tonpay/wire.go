@@ -16,7 +16,7 @@ import (
 )
 
 // components builds the long-running parts of the service.
-func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, hot *wallet.Wallet) ([]named, error) {
+func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, hot *wallet.Wallet, words []string) ([]named, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	assets := cfg.Assets()
@@ -28,6 +28,18 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Log:     log.With("component", "scanner"),
 	})
 	reg.MustRegister(scanner.Collectors()...)
+
+	payer, err := ton.NewPayer(chain.API, db, words, ton.PayerConfig{
+		Testnet:      cfg.Testnet,
+		Jettons:      cfg.Jettons,
+		HotWalletMax: cfg.HotWalletMax,
+		Cold:         cfg.ColdWallet,
+		Log:          log.With("component", "payer"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg.MustRegister(payer.Collectors()...)
 
 	packages := make([]miniapp.Package, len(cfg.Packages))
 	for i, p := range cfg.Packages {
@@ -77,6 +89,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 
 	return []named{
 		{"scanner", scanner},
+		{"payer", payer},
 		{"http", web},
 		{"webhooks", hooks},
 	}, nil
