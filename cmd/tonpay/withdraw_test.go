@@ -73,7 +73,9 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan int, 1)
 	var stderr strings.Builder
-	go func() { done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr) }()
+	go func() {
+		done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr)
+	}()
 	defer func() {
 		stop()
 		<-done
