@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,10 +34,36 @@ import (
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-// fakeBotAPI answers the Bot API calls the service makes at start and
-// while idle, so the whole binary can run offline.
-func fakeBotAPI(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// botAPI is a fake Telegram Bot API that answers the calls the service
+// makes at start and while idle, and records the messages it is asked to
+// send, so the whole binary can run offline.
+type botAPI struct {
+	*httptest.Server
+	mu   sync.Mutex
+	sent []sentMessage
+}
+
+type sentMessage struct {
+	ChatID string
+	Text   string
+}
+
+// messages are the messages sent so far to chat.
+func (b *botAPI) messages(chat string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.sent {
+		if m.ChatID == chat {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+func fakeBotAPI(t *testing.T) *botAPI {
+	b := &botAPI{}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		var result any = true
 		switch method {
@@ -50,12 +77,16 @@ func fakeBotAPI(t *testing.T) *httptest.Server {
 			}
 			result = []any{}
 		case "sendMessage", "sendPhoto", "editMessageText":
+			_ = r.ParseMultipartForm(1 << 20)
+			b.mu.Lock()
+			b.sent = append(b.sent, sentMessage{ChatID: r.FormValue("chat_id"), Text: r.FormValue("text") + r.FormValue("caption")})
+			b.mu.Unlock()
 			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
 		}
 		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
 	}))
-	t.Cleanup(srv.Close)
-	return srv
+	t.Cleanup(b.Close)
+	return b
 }
 
 // signer plays the user's wallet app for the page: it proves ownership with

@@ -45,9 +45,10 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	httpAddr := freeAddr(t)
+	tgAPI := fakeBotAPI(t)
 	env := map[string]string{
 		"BOT_TOKEN":           "123456:TEST",
-		"TELEGRAM_API_URL":    "http://127.0.0.1:1", // nothing listens: the bot is not wired in this test's scope
+		"TELEGRAM_API_URL":    tgAPI.URL,
 		"DB_PATH":             filepath.Join(dir, "tonpay.db"),
 		"HTTP_ADDR":           httpAddr,
 		"TON_LITESERVERS":     chain.LiteServers(),
@@ -92,6 +93,15 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool {
 		b, _ := db.Balance(ctx, store.UserAccount(u.ID), "TON")
 		return b == 2_000_000_000
+	})
+	// ...and is told so in Telegram, once the Bot API accepted the notice.
+	waitFor(t, 10*time.Second, func() bool {
+		for _, m := range tgAPI.messages("42") {
+			if strings.Contains(m, "+2 TON") {
+				return true
+			}
+		}
+		return false
 	})
 
 	stop()

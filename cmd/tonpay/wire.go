@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/bot"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -87,12 +91,59 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchant, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
 
+	tgBot, err := bot.New(bot.Config{
+		Token:                 cfg.BotToken,
+		APIURL:                cfg.TelegramAPIURL,
+		PublicURL:             cfg.PublicURL,
+		AdminIDs:              cfg.AdminIDs,
+		Testnet:               cfg.Testnet,
+		DepositAddress:        hot.WalletAddress(),
+		Assets:                assets,
+		WithdrawFee:           cfg.WithdrawFee,
+		WithdrawMin:           cfg.WithdrawMin,
+		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
+		InvoiceTTL:            cfg.InvoiceTTL,
+		WebhookURL:            cfg.WebhookURL,
+		Log:                   log.With("component", "bot"),
+	}, db, &botStatus{scanner: scanner, chain: chain, hot: hot.WalletAddress()})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.WebhookURL != nil {
+		web.Mount(cfg.WebhookURL.Path, tgBot.WebhookHandler())
+	}
+
 	return []named{
 		{"scanner", scanner},
+		{"bot", tgBot},
 		{"payer", payer},
 		{"http", web},
 		{"webhooks", hooks},
 	}, nil
+}
+
+// botStatus answers the bot's /stats from the running parts.
+type botStatus struct {
+	scanner *ton.Scanner
+	chain   *ton.Client
+	hot     *address.Address
+}
+
+func (s *botStatus) ScannerLag() time.Duration { return s.scanner.Lag() }
+
+func (s *botStatus) HotWalletBalance(ctx context.Context) (store.Amount, error) {
+	head, err := s.chain.API.GetMasterchainInfo(ctx)
+	if err != nil {
+		return 0, err
+	}
+	acc, err := s.chain.API.GetAccount(ctx, head, s.hot)
+	if err != nil {
+		return 0, err
+	}
+	if acc.State == nil {
+		return 0, nil
+	}
+	return store.Amount(acc.State.Balance.Nano().Int64()), nil
 }
 
 // derive makes a stable secret for one purpose from the bot token, so

@@ -1,0 +1,281 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// cmdStats shows users, today's deposits, the hot wallet (as booked and, when
+// the service can tell, on chain), the scanner's lag and the withdrawals
+// waiting.
+func (b *Bot) cmdStats(ctx context.Context, r request) {
+	text, err := b.stats(ctx, r.l)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "stats", err)
+		return
+	}
+	b.reply(ctx, r.p, text, nil)
+}
+
+func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
+	users, err := b.db.CountUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := b.db.Now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	deps, err := b.db.DepositsSince(ctx, today)
+	if err != nil {
+		return "", err
+	}
+	hot, err := b.db.Balances(ctx, store.AccountHot)
+	if err != nil {
+		return "", err
+	}
+	counts, err := b.db.CountWithdrawals(ctx)
+	if err != nil {
+		return "", err
+	}
+
+	n := 0
+	var sums []string
+	for _, s := range b.symbols {
+		if d, ok := deps[s]; ok {
+			n += d.Count
+			sums = append(sums, b.amount(d.Sum, s))
+		}
+	}
+	depLine := ""
+	if len(sums) > 0 {
+		depLine = ": " + strings.Join(sums, ", ")
+	}
+	var hots []string
+	for _, s := range b.symbols {
+		if onChain(b.assets[s]) {
+			hots = append(hots, b.amount(hot[s], s))
+		}
+	}
+	chain, lag := l.t("unknown"), l.t("unknown")
+	if b.status != nil {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if v, err := b.status.HotWalletBalance(sctx); err == nil {
+			chain = b.amount(v, store.TON.Symbol)
+		} else {
+			b.log.Warn("stats: hot wallet balance", "err", err)
+		}
+		cancel()
+		lag = b.status.ScannerLag().Round(time.Second).String()
+	}
+	lines := []string{
+		l.t("stats_title"),
+		l.t("stats_users", users),
+		l.t("stats_deposits", n, esc(depLine)),
+		l.t("stats_hot_ledger", esc(strings.Join(hots, ", "))),
+		l.t("stats_hot_chain", esc(chain)),
+		l.t("stats_lag", esc(lag)),
+		l.t("stats_awaiting", counts[store.WithdrawalAwaitingApproval]),
+		l.t("stats_queued", counts[store.WithdrawalQueued], counts[store.WithdrawalSent]),
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// pendingShown bounds the withdrawals /pending lists in one message.
+const pendingShown = 10
+
+// cmdPending lists the withdrawals waiting for approval in one message with
+// Approve and Reject buttons for each.
+func (b *Bot) cmdPending(ctx context.Context, r request) {
+	text, kb, err := b.pending(ctx, r.l)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "pending withdrawals", err)
+		return
+	}
+	b.reply(ctx, r.p, text, kb)
+}
+
+func (b *Bot) pending(ctx context.Context, l lang) (string, models.ReplyMarkup, error) {
+	ws, err := b.db.Withdrawals(ctx, store.WithdrawalAwaitingApproval, pendingShown)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(ws) == 0 {
+		return l.t("pending_none"), nil, nil
+	}
+	var parts []string
+	var kb [][]button
+	for _, w := range ws {
+		parts = append(parts, b.withdrawalItem(ctx, l, w))
+		id := strconv.FormatInt(w.ID, 10)
+		kb = append(kb, []button{
+			cbButton(l.t("btn_approve")+" #"+id, "wa:"+id+":l"),
+			cbButton(l.t("btn_reject")+" #"+id, "wr:"+id+":l"),
+		})
+	}
+	return strings.Join(parts, "\n\n"), rows(kb...), nil
+}
+
+// withdrawalItem describes a withdrawal for an admin.
+func (b *Bot) withdrawalItem(ctx context.Context, l lang, w store.Withdrawal) string {
+	return l.t("pending_item", w.ID, esc(b.amount(w.Amount, w.Asset)), esc(b.amount(w.Fee, w.FeeAsset)),
+		esc(b.userLabel(ctx, w.UserID)), esc(w.Destination), stamp(w.CreatedAt))
+}
+
+// userLabel names a user for admins: @username (id), or name (id).
+func (b *Bot) userLabel(ctx context.Context, id int64) string {
+	s := strconv.FormatInt(id, 10)
+	u, err := b.db.User(ctx, id)
+	switch {
+	case err != nil:
+		return s
+	case u.Username != "":
+		return "@" + u.Username + " (" + s + ")"
+	case u.FirstName != "":
+		return u.FirstName + " (" + s + ")"
+	}
+	return s
+}
+
+// adminKeyboard has the Approve and Reject buttons of one withdrawal.
+func adminKeyboard(l lang, id int64) models.ReplyMarkup {
+	s := strconv.FormatInt(id, 10)
+	return rows([]button{cbButton(l.t("btn_approve"), "wa:"+s), cbButton(l.t("btn_reject"), "wr:"+s)})
+}
+
+// decide approves or rejects a withdrawal from an admin's button. A reject
+// returns amount and fee to the user (the store does both in one
+// transaction and queues the user's notice).
+func (b *Bot) decide(ctx context.Context, q *models.CallbackQuery, cm callbackMessage, approve bool, arg string, ans func(string, bool)) {
+	l := langOf(q.From.LanguageCode)
+	if !b.isAdmin(q.From.ID) {
+		ans(l.t("cb_not_allowed"), true)
+		return
+	}
+	idStr, list := strings.CutSuffix(arg, ":l")
+	id, ok := parseID(idStr)
+	if !ok {
+		ans(l.t("cb_unknown"), false)
+		return
+	}
+	admin := q.From.FirstName
+	if q.From.Username != "" {
+		admin = "@" + q.From.Username
+	}
+	var w store.Withdrawal
+	var err error
+	if approve {
+		w, err = b.db.ApproveWithdrawal(ctx, id, q.From.ID)
+	} else {
+		w, err = b.db.RejectWithdrawal(ctx, id, q.From.ID, "rejected by an administrator")
+	}
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		cur, cerr := b.db.Withdrawal(ctx, id)
+		if cerr != nil {
+			ans(l.t("error"), true)
+			return
+		}
+		ans(l.t("already", l.status(cur.Status)), true)
+		w = cur
+	case errors.Is(err, store.ErrNotFound):
+		ans(l.t("cb_unknown"), true)
+		return
+	case err != nil:
+		b.log.Error("withdrawal decision", "withdrawal", id, "approve", approve, "err", err)
+		ans(l.t("error"), true)
+		return
+	default:
+		b.log.Info("withdrawal decision", "withdrawal", id, "status", w.Status, "admin", q.From.ID)
+		if approve {
+			ans(l.t("approved_by", admin), false)
+			// The store's approval announces nothing; the user hears of it
+			// through the outbox like of every other step.
+			ev := store.WithdrawalEvent{WithdrawalID: w.ID, UserID: w.UserID, Status: w.Status, Asset: w.Asset,
+				Amount: w.Amount.Units(), Fee: w.Fee.Units(), FeeAsset: w.FeeAsset, Destination: w.Destination}
+			if w.UserID != 0 {
+				if err := b.db.Emit(ctx, store.TopicBot, "withdrawal."+w.Status, w.UserID, 0, ev); err != nil {
+					b.log.Warn("queue approval notice", "withdrawal", id, "err", err)
+				}
+			}
+		} else {
+			ans(l.t("rejected_by", admin), false)
+		}
+	}
+	if !cm.ok {
+		return
+	}
+	if list {
+		text, kb, err := b.pending(ctx, l)
+		if err == nil {
+			err = b.edit(ctx, cm.chatID, cm.msgID, text, kb)
+		}
+		if err != nil {
+			b.log.Warn("refresh pending list", "err", err)
+		}
+		return
+	}
+	text := b.withdrawalItem(ctx, l, w) + "\n\n" + esc(l.status(w.Status))
+	switch {
+	case err != nil:
+	case approve:
+		text += "\n" + l.t("approved_by", esc(admin))
+	default:
+		text += "\n" + l.t("rejected_by", esc(admin))
+	}
+	if err := b.edit(ctx, cm.chatID, cm.msgID, text, nil); err != nil {
+		b.log.Warn("edit withdrawal notice", "err", err)
+	}
+}
+
+const unmatchedPage = 10
+
+// cmdUnmatched lists incoming transfers nobody claimed, newest first.
+func (b *Bot) cmdUnmatched(ctx context.Context, r request) {
+	text, kb, err := b.unmatched(ctx, r.l, 0)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "unmatched", err)
+		return
+	}
+	b.reply(ctx, r.p, text, kb)
+}
+
+func (b *Bot) unmatched(ctx context.Context, l lang, before int64) (string, models.ReplyMarkup, error) {
+	evs, err := b.db.ChainEvents(ctx, before, unmatchedPage+1, store.KindUnmatched, store.KindDust)
+	if err != nil {
+		return "", nil, err
+	}
+	more := len(evs) > unmatchedPage
+	if more {
+		evs = evs[:unmatchedPage]
+	}
+	parts := []string{l.t("unmatched_title")}
+	if len(evs) == 0 {
+		parts = append(parts, l.t("unmatched_none"))
+	}
+	for _, e := range evs {
+		note := e.Kind
+		if e.Note != "" {
+			note += ": " + e.Note
+		}
+		item := l.t("unmatched_item", e.ID, stamp(e.Time), esc(b.amount(e.Amount, e.Asset)), esc(note),
+			esc(b.friendly(e.Sender)), esc(e.Comment))
+		if link := b.txLink(e.Hash); link != "" {
+			item += "\n" + `<a href="` + esc(link) + `">` + l.t("history_link") + `</a>`
+		}
+		parts = append(parts, item)
+	}
+	var nav []button
+	if before > 0 {
+		nav = append(nav, cbButton(l.t("btn_newest"), "u:0"))
+	}
+	if more {
+		nav = append(nav, cbButton(l.t("btn_older"), "u:"+strconv.FormatInt(evs[len(evs)-1].ID, 10)))
+	}
+	return strings.Join(parts, "\n\n"), rows(nav), nil
+}
