@@ -1,0 +1,260 @@
+package ton_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// payout is one queued withdrawal and where it must arrive.
+type payout struct {
+	id     int64
+	dest   *address.Address
+	amount store.Amount
+}
+
+// queuePayouts credits users (as deposits would: the ledger's hot account
+// and the chain's hot wallet grow together) and queues n withdrawals to n
+// distinct fresh addresses. The hot wallet also gets spare TON for fees.
+func (r *rig) queuePayouts(db *store.DB, n int) []payout {
+	r.t.Helper()
+	ctx := context.Background()
+	const users = 10
+	per := make([]store.Amount, users)
+	var total store.Amount
+	out := make([]payout, n)
+	for i := range out {
+		h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte(r.dbPath), uint64(i)))
+		out[i] = payout{dest: address.NewAddress(0, 0, h[:]), amount: store.Amount(10_000_000 + i)}
+		per[i%users] += out[i].amount
+		total += out[i].amount
+	}
+	for u := range users {
+		id := int64(1000 + u)
+		_, err := db.UpsertUser(ctx, store.User{ID: id})
+		must(r.t, err)
+		if per[u] == 0 {
+			continue
+		}
+		_, err = db.Post(ctx, store.Transfer{Key: fmt.Sprintf("fund-%d", id), Kind: "deposit", Ref: fmt.Sprintf("%064x", id),
+			Postings: []store.Posting{{Account: store.AccountHot, Asset: "TON", Amount: -per[u]}, {Account: store.UserAccount(id), Asset: "TON", Amount: per[u]}}})
+		must(r.t, err)
+	}
+	r.chain.Fund(r.hot, uint64(total)+20*tonUnit)
+	for i := range out {
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: int64(1000 + i%users), IdemKey: fmt.Sprint("w", i), Asset: "TON",
+			Amount: out[i].amount, FeeAsset: "TON", Destination: ton.FormatAddress(out[i].dest, true)})
+		must(r.t, err)
+		out[i].id = w.ID
+	}
+	return out
+}
+
+func (r *rig) payer(db *store.DB, fp func(string) error) *ton.Payer {
+	r.t.Helper()
+	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{
+		Testnet: true, Tick: 300 * time.Millisecond, ResendEvery: 300 * time.Millisecond, ExpiryGrace: 500 * time.Millisecond,
+		Failpoint: fp, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	must(r.t, err)
+	return p
+}
+
+// runPayer runs a payer until every payout is settled or Run returns.
+func (r *rig) runPayer(db *store.DB, p *ton.Payer, want []payout, limit time.Duration) error {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if r.settled(db, want) {
+				cancel()
+				return <-done
+			}
+		case <-ctx.Done():
+			<-done
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *rig) settled(db *store.DB, want []payout) bool {
+	ctx := context.Background()
+	for _, w := range want {
+		got, err := db.Withdrawal(ctx, w.id)
+		must(r.t, err)
+		if got.Status != store.WithdrawalConfirmed && got.Status != store.WithdrawalFailed && got.Status != store.WithdrawalRefunded {
+			return false
+		}
+	}
+	return true
+}
+
+// received sums what reached addr from the hot wallet on chain, and counts
+// the transfers.
+func (r *rig) received(addr *address.Address) (sum store.Amount, n int) {
+	for _, tx := range r.chain.Transactions(addr) {
+		in := tx.IO.In
+		if in == nil || in.MsgType != tlb.MsgTypeInternal {
+			continue
+		}
+		m := in.AsInternal()
+		if m.SrcAddr.Equals(r.hot) {
+			sum += store.Amount(m.Amount.Nano().Int64())
+			n++
+		}
+	}
+	return sum, n
+}
+
+// externals counts the external messages the hot wallet executed.
+func (r *rig) externals() int {
+	n := 0
+	for _, tx := range r.chain.Transactions(r.hot) {
+		if tx.IO.In != nil && tx.IO.In.MsgType == tlb.MsgTypeExternalIn {
+			n++
+		}
+	}
+	return n
+}
+
+// checkPaidOnce asserts each payout arrived exactly once with its amount,
+// is confirmed, and the ledger holds nothing back.
+func (r *rig) checkPaidOnce(db *store.DB, want []payout) {
+	r.t.Helper()
+	ctx := context.Background()
+	for _, w := range want {
+		sum, n := r.received(w.dest)
+		if n != 1 || sum != w.amount {
+			r.t.Fatalf("withdrawal %d: %d transfers totalling %d, want one of %d", w.id, n, sum, w.amount)
+		}
+		got, err := db.Withdrawal(ctx, w.id)
+		must(r.t, err)
+		if got.Status != store.WithdrawalConfirmed {
+			r.t.Fatalf("withdrawal %d is %s", w.id, got.Status)
+		}
+	}
+	if h := balance(r.t, db, store.AccountHold, "TON"); h != 0 {
+		r.t.Fatalf("hold account %d after every payout settled", h)
+	}
+	problems, err := db.Audit(ctx)
+	must(r.t, err)
+	if len(problems) > 0 {
+		r.t.Fatalf("audit: %v", problems)
+	}
+}
+
+func TestPayerPaysAThousandInFewExternals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 payouts")
+	}
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	want := r.queuePayouts(db, 1000)
+	if err := r.runPayer(db, r.payer(db, nil), want, 120*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	r.checkPaidOnce(db, want)
+	if n := r.externals(); n > 4 {
+		t.Fatalf("%d external messages for 1,000 withdrawals, want at most 4", n)
+	}
+}
+
+func TestPayerCrashAtEachStepPaysOnce(t *testing.T) {
+	for _, step := range []string{ton.StepPersisted, ton.StepSent, ton.StepConfirm} {
+		t.Run(step, func(t *testing.T) {
+			r := newRig(t)
+			r.chain.AutoMine(200 * time.Millisecond)
+			db := r.open()
+			defer db.Close()
+			want := r.queuePayouts(db, 30)
+			crash := errors.New("crash at " + step)
+			var hits atomic.Int32
+			fp := func(s string) error {
+				if s == step && hits.Add(1) == 1 {
+					return crash
+				}
+				return nil
+			}
+			if err := r.runPayer(db, r.payer(db, fp), want, 60*time.Second); !errors.Is(err, crash) {
+				t.Fatalf("first run ended with %v, want the crash", err)
+			}
+			// Restart on the same database: nothing is paid twice.
+			if err := r.runPayer(db, r.payer(db, nil), want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			r.checkPaidOnce(db, want)
+		})
+	}
+}
+
+func TestPayerResendsDroppedExternal(t *testing.T) {
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	want := r.queuePayouts(db, 5)
+	r.chain.DropExternals(true)
+	p := r.payer(db, nil)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		r.chain.DropExternals(false)
+	}()
+	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	r.checkPaidOnce(db, want)
+	st := p.Stats()
+	if st.Batches != 1 || st.Sends < 2 {
+		t.Fatalf("stats %+v: want one batch sent more than once", st)
+	}
+}
+
+func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	want := r.queuePayouts(db, 5)
+	r.chain.DropExternals(true)
+	p := r.payer(db, nil)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		// The message's lifetime passes while the chain ignores it.
+		r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
+		time.Sleep(500 * time.Millisecond)
+		r.chain.DropExternals(false)
+	}()
+	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	r.checkPaidOnce(db, want)
+	if st := p.Stats(); st.Batches < 2 {
+		t.Fatalf("stats %+v: want the batch re-issued under a new query id", st)
+	}
+	if n := r.externals(); n != 1 {
+		t.Fatalf("%d externals executed, want only the re-issued one", n)
+	}
+}
