@@ -370,7 +370,7 @@ func (p *Payer) nextBlock(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi
 		return p.api.GetMasterchainInfo(ctx)
 	}
 	wctx, cancel := context.WithTimeout(ctx, p.cfg.Tick)
-	m, err := p.api.WaitForBlock(prev.SeqNo+1).GetMasterchainInfo(wctx)
+	m, err := p.api.WaitForBlock(prev.SeqNo + 1).GetMasterchainInfo(wctx)
 	cancel()
 	if err == nil {
 		return m, nil
