@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -256,5 +257,83 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 	}
 	if n := r.externals(); n != 1 {
 		t.Fatalf("%d externals executed, want only the re-issued one", n)
+	}
+}
+
+func TestPayerJettonWithdrawal(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	usdt := store.Asset{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}
+	// The hot wallet holds 100 USDT and some TON; the user has 40 USDT and
+	// 1 TON for fees in the ledger.
+	r.chain.Fund(r.hot, 5*tonUnit)
+	r.usdt.Mint(r.hot, big.NewInt(100_000_000))
+	_, err := db.UpsertUser(ctx, store.User{ID: 7})
+	must(t, err)
+	_, err = db.Post(ctx, store.Transfer{Key: "fund-7", Kind: "deposit", Ref: fmt.Sprintf("%064x", 7), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "USDT", Amount: -40_000_000}, {Account: store.UserAccount(7), Asset: "USDT", Amount: 40_000_000},
+		{Account: store.AccountHot, Asset: "TON", Amount: -tonUnit}, {Account: store.UserAccount(7), Asset: "TON", Amount: tonUnit}}})
+	must(t, err)
+	dest := r.wallet(1)
+	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j1", Asset: "USDT", Amount: 12_345_678,
+		Fee: 50_000_000, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+	must(t, err)
+	if b := balance(t, db, store.UserAccount(7), "TON"); b != tonUnit-50_000_000 {
+		t.Fatalf("the TON fee was not taken from the TON balance: %d", b)
+	}
+	// A jetton withdrawal whose TON fee the balance cannot cover is refused
+	// and changes nothing.
+	_, _, err = db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j2", Asset: "USDT", Amount: 1_000_000,
+		Fee: 2 * tonUnit, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+	if !errors.Is(err, store.ErrInsufficientFunds) {
+		t.Fatalf("uncovered TON fee: %v", err)
+	}
+	if b := balance(t, db, store.UserAccount(7), "USDT"); b != 40_000_000-12_345_678 {
+		t.Fatalf("USDT balance %d after the refused request", b)
+	}
+
+	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Jettons: []store.Asset{usdt},
+		Tick: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	must(t, err)
+	want := []payout{{id: w.ID, dest: dest.Address(), amount: 12_345_678}}
+	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	got, err := db.Withdrawal(ctx, w.ID)
+	must(t, err)
+	if got.Status != store.WithdrawalConfirmed {
+		t.Fatalf("jetton withdrawal %s (%s)", got.Status, got.Error)
+	}
+	if b := r.usdt.BalanceOf(dest.Address()); b.Int64() != 12_345_678 {
+		t.Fatalf("destination holds %v USDT units, want 12345678", b)
+	}
+	// The owner got the transfer_notification (forward_ton_amount 1 nanoton).
+	notified := false
+	for _, tx := range r.chain.Transactions(dest.Address()) {
+		if in := tx.IO.In; in != nil && in.MsgType == tlb.MsgTypeInternal {
+			m := in.AsInternal()
+			if m.SrcAddr.Equals(r.usdt.WalletAddress(dest.Address())) && m.Body != nil {
+				if op, err := m.Body.BeginParse().LoadUInt(32); err == nil && op == 0x7362d09c {
+					notified = true
+					if m.Amount.Nano().Int64() != 1 {
+						t.Fatalf("notification carried %v nanoton, want 1", m.Amount.Nano())
+					}
+				}
+			}
+		}
+	}
+	if !notified {
+		t.Fatal("no transfer_notification reached the destination")
+	}
+	if h := balance(t, db, store.AccountHold, "USDT"); h != 0 {
+		t.Fatalf("USDT hold %d", h)
+	}
+	problems, err := db.Audit(ctx)
+	must(t, err)
+	if len(problems) > 0 {
+		t.Fatalf("audit: %v", problems)
 	}
 }
