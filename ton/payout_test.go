@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"log/slog"
+	"math/big"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -335,5 +335,104 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 	must(t, err)
 	if len(problems) > 0 {
 		t.Fatalf("audit: %v", problems)
+	}
+}
+
+func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	_, err := db.UpsertUser(ctx, store.User{ID: 8})
+	must(t, err)
+	_, err = db.Post(ctx, store.Transfer{Key: "fund-8", Kind: "deposit", Ref: fmt.Sprintf("%064x", 8), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -10 * tonUnit}, {Account: store.UserAccount(8), Asset: "TON", Amount: 10 * tonUnit}}})
+	must(t, err)
+	dest := address.NewAddress(0, 0, make([]byte, 32))
+	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 8, IdemKey: "p1", Asset: "TON", Amount: 5 * tonUnit,
+		FeeAsset: "TON", Destination: ton.FormatAddress(dest, true)})
+	must(t, err)
+	r.chain.Fund(r.hot, 2*tonUnit) // less than the queue needs
+
+	p := r.payer(db, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("not within 20s: %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitUntil("paused", func() bool { return p.Stats().Paused != "" })
+	if n := r.externals(); n != 0 {
+		t.Fatalf("%d externals sent while the wallet cannot cover the queue", n)
+	}
+	evs, err := db.DueEvents(ctx, store.TopicBot, 100)
+	must(t, err)
+	notices := 0
+	for _, e := range evs {
+		if e.Type == "payer.paused" && e.UserID == 0 {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("%d admin notices of the pause, want 1", notices)
+	}
+	// Funds arrive: the payout goes out once and the pause ends.
+	r.chain.Fund(r.hot, 10*tonUnit)
+	waitUntil("paid", func() bool {
+		got, err := db.Withdrawal(ctx, w.ID)
+		must(t, err)
+		return got.Status == store.WithdrawalConfirmed
+	})
+	if sum, n := r.received(dest); n != 1 || sum != 5*tonUnit {
+		t.Fatalf("destination got %d in %d transfers", sum, n)
+	}
+	if p.Stats().Paused != "" {
+		t.Fatalf("still paused: %s", p.Stats().Paused)
+	}
+}
+
+func TestPayerSweepsExcessToCold(t *testing.T) {
+	r := newRig(t)
+	r.chain.AutoMine(200 * time.Millisecond)
+	db := r.open()
+	defer db.Close()
+	cold := address.NewAddress(0, 0, append(make([]byte, 31), 7))
+	r.chain.Fund(r.hot, 30*tonUnit)
+	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Tick: 300 * time.Millisecond,
+		HotWalletMax: 10 * tonUnit, Cold: cold, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if sum, _ := r.received(cold); sum > 0 {
+			// What was above the maximum went, give or take the fees.
+			if sum < 19*tonUnit || sum > 20*tonUnit {
+				t.Fatalf("swept %d nanoton from 30 TON with a 10 TON maximum", sum)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing swept to cold storage within 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // a later pass must not sweep again
+	if _, n := r.received(cold); n != 1 {
+		t.Fatalf("%d sweeps, want 1", n)
+	}
+	if b := store.Amount(r.chain.Balance(r.hot)); b < 9*tonUnit || b > 10*tonUnit+tonUnit/10 {
+		t.Fatalf("hot wallet left with %d", b)
 	}
 }
