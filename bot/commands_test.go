@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// chatter posts updates to a running bot's webhook handler, as Telegram
+// would, and waits for what the bot sends back.
+type chatter struct {
+	t   *testing.T
+	r   *rig
+	srv *httptest.Server
+	seq atomic.Int64
+}
+
+func newChatter(t *testing.T, mods ...func(*Config)) *chatter {
+	hook, _ := url.Parse("https://pay.example.com/telegram/hook")
+	r := newRig(t, append([]func(*Config){func(c *Config) { c.WebhookURL = hook; c.WebhookSecret = "s" }}, mods...)...)
+	b, _ := r.start()
+	c := &chatter{t: t, r: r, srv: httptest.NewServer(b.WebhookHandler())}
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *chatter) post(update map[string]any) {
+	c.t.Helper()
+	update["update_id"] = c.seq.Add(1)
+	body, _ := json.Marshal(update)
+	req, _ := http.NewRequest("POST", c.srv.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		c.t.Fatalf("webhook answered %d", res.StatusCode)
+	}
+}
+
+func from(id int64, lang string) map[string]any {
+	return map[string]any{"id": id, "first_name": fmt.Sprint("U", id), "language_code": lang}
+}
+
+// say sends text from user id and returns the next call of method to that
+// chat.
+func (c *chatter) say(id int64, lang, text, method string) call {
+	c.t.Helper()
+	before := len(c.r.api.sent(method, id))
+	c.post(map[string]any{"message": map[string]any{"message_id": c.seq.Load(), "date": time.Now().Unix(),
+		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, lang), "text": text}})
+	return c.next(method, id, before)
+}
+
+// press presses a callback button with data on message msgID and returns
+// the answerCallbackQuery call.
+func (c *chatter) press(id int64, lang, data string, msgID int) call {
+	c.t.Helper()
+	before := len(c.r.api.sent("answerCallbackQuery", 0))
+	qid := fmt.Sprint("q", c.seq.Load())
+	c.post(map[string]any{"callback_query": map[string]any{"id": qid, "from": from(id, lang), "chat_instance": "1", "data": data,
+		"message": map[string]any{"message_id": msgID, "date": time.Now().Unix(), "chat": map[string]any{"id": id, "type": "private"}, "text": "x"}}})
+	a := c.next("answerCallbackQuery", 0, before)
+	if a.Form.Get("callback_query_id") != qid {
+		c.t.Fatalf("answered %q, pressed %q", a.Form.Get("callback_query_id"), qid)
+	}
+	return a
+}
+
+func (c *chatter) next(method string, chat int64, before int) call {
+	c.t.Helper()
+	waitUntil(c.t, 5*time.Second, method+" to "+strconv.FormatInt(chat, 10), func() bool { return len(c.r.api.sent(method, chat)) > before })
+	return c.r.api.sent(method, chat)[before]
+}
+
+func TestCommandsRepliesAndKeyboards(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	const ann = 701
+
+	start := c.say(ann, "en", "/start", "sendMessage")
+	if txt := start.Form.Get("text"); !strings.Contains(txt, "Hi, U701") || !strings.Contains(txt, "0 TON") {
+		t.Fatalf("/start: %q", txt)
+	}
+	kb := start.Form.Get("reply_markup")
+	for _, want := range []string{`"web_app":{"url":"https://pay.example.com`, `"callback_data":"m:withdraw"`, `"callback_data":"m:history"`, `"callback_data":"m:wallet"`} {
+		if !strings.Contains(kb, want) {
+			t.Fatalf("/start keyboard lacks %s: %s", want, kb)
+		}
+	}
+	u, err := c.r.db.User(ctx, ann)
+	if err != nil {
+		t.Fatalf("/start did not register the user: %v", err)
+	}
+
+	// Money arrives; /balance shows it exactly.
+	_, err = c.r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -1_500_000_001}, {Account: store.UserAccount(ann), Asset: "TON", Amount: 1_500_000_001}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := c.say(ann, "en", "/balance", "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.500000001 TON") {
+		t.Fatalf("/balance: %q", txt)
+	}
+
+	// /topup: manual instructions with the personal comment, a ton:// link
+	// and a QR code image.
+	photo := c.say(ann, "en", "/topup", "sendPhoto")
+	if photo.Form.Get("photo") != "<file>" || !strings.Contains(photo.Form.Get("caption"), u.Comment) ||
+		!strings.Contains(photo.Form.Get("caption"), "ton://transfer/") {
+		t.Fatalf("/topup photo: %v", photo.Form)
+	}
+
+	if txt := c.say(ann, "en", "/history", "sendMessage").Form.Get("text"); !strings.Contains(txt, "+1.500000001 TON") {
+		t.Fatalf("/history: %q", txt)
+	}
+	if txt := c.say(ann, "en", "/wallet", "sendMessage").Form.Get("text"); txt == "" {
+		t.Fatal("/wallet: empty")
+	}
+	if txt := c.say(ann, "en", "/help", "sendMessage").Form.Get("text"); !strings.Contains(txt, "/topup") {
+		t.Fatalf("/help: %q", txt)
+	}
+	// The same in Russian for a ru client.
+	if txt := c.say(702, "ru", "/help", "sendMessage").Form.Get("text"); !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
+		t.Fatalf("ru /help: %q", txt)
+	}
+
+	// Menu buttons run their command and every press is answered, unknown
+	// ones included.
+	before := len(c.r.api.sent("sendMessage", ann))
+	c.press(ann, "en", "m:history", 5)
+	if txt := c.next("sendMessage", ann, before).Form.Get("text"); !strings.Contains(txt, "+1.500000001 TON") {
+		t.Fatalf("history button: %q", txt)
+	}
+	c.press(ann, "en", "h:0", 5)
+	c.press(ann, "en", "nonsense", 5)
+	if a := c.press(ann, "en", "wa:1", 5); a.Form.Get("show_alert") != "true" {
+		t.Fatalf("a non-admin's approve press: %v", a.Form)
+	}
+}
+
+func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	db := c.r.db
+	_, err := db.UpsertUser(ctx, store.User{ID: 801})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -10_000_000_000}, {Account: store.UserAccount(801), Asset: "TON", Amount: 10_000_000_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(key string) store.Withdrawal {
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 801, IdemKey: key, Asset: "TON", Amount: 3_000_000_000,
+			Fee: 100_000_000, FeeAsset: "TON", Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	w1, w2 := req("a"), req("b")
+
+	// Someone else: refused, nothing changes.
+	if txt := c.say(802, "en", "/pending", "sendMessage").Form.Get("text"); !strings.Contains(txt, "administrators only") {
+		t.Fatalf("non-admin /pending: %q", txt)
+	}
+	if txt := c.say(802, "en", "/unmatched", "sendMessage").Form.Get("text"); !strings.Contains(txt, "administrators only") {
+		t.Fatalf("non-admin /unmatched: %q", txt)
+	}
+	pending := c.say(testAdmin, "en", "/pending", "sendMessage")
+	if kb := pending.Form.Get("reply_markup"); !strings.Contains(kb, fmt.Sprintf("wa:%d", w1.ID)) || !strings.Contains(kb, fmt.Sprintf("wr:%d", w2.ID)) {
+		t.Fatalf("/pending keyboard: %s", kb)
+	}
+	if txt := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text"); !strings.Contains(txt, "12.5 TON") {
+		t.Fatalf("/stats: %q", txt)
+	}
+	c.say(testAdmin, "en", "/unmatched", "sendMessage")
+
+	c.press(testAdmin, "en", fmt.Sprintf("wa:%d", w1.ID), 9)
+	c.press(testAdmin, "en", fmt.Sprintf("wr:%d", w2.ID), 9)
+	waitUntil(t, 5*time.Second, "decisions stored", func() bool {
+		a, _ := db.Withdrawal(ctx, w1.ID)
+		b, _ := db.Withdrawal(ctx, w2.ID)
+		return a.Status == store.WithdrawalQueued && (b.Status == store.WithdrawalRejected || b.Status == store.WithdrawalRefunded)
+	})
+	// The rejected one came back with its fee.
+	if bal, _ := db.Balance(ctx, store.UserAccount(801), "TON"); bal != 10_000_000_000-3_100_000_000 {
+		t.Fatalf("balance after one approval and one rejection: %d", bal)
+	}
+}
