@@ -204,3 +204,89 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 		t.Fatalf("balance after one approval and one rejection: %d", bal)
 	}
 }
+
+func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
+	c := newChatter(t, func(cfg *Config) {
+		cfg.WithdrawFee = map[string]store.Amount{"TON": 50_000_000}
+		cfg.WithdrawMin = map[string]store.Amount{"TON": 100_000_000}
+	})
+	ctx := context.Background()
+	db := c.r.db
+	const id = 901
+	c.say(id, "en", "/start", "sendMessage")
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -2_000_000_000}, {Account: store.UserAccount(id), Asset: "TON", Amount: 2_000_000_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := "0QACcZCIgVK1TLifxOdlkqJPwcVs5V1k-7CPD1ATNGQQJXcn"
+
+	// Bad input: a clear reply and nothing changes.
+	for _, bad := range []string{"/withdraw 1.0000000001 TON " + dest, "/withdraw 0.01 TON " + dest, "/withdraw 1 TON not-an-address", "/withdraw 1"} {
+		if txt := c.say(id, "en", bad, "sendMessage").Form.Get("text"); txt == "" {
+			t.Fatalf("%s: no reply", bad)
+		}
+	}
+	if ws, _ := db.UserWithdrawals(ctx, id, 10); len(ws) != 0 {
+		t.Fatalf("refused commands created %d withdrawals", len(ws))
+	}
+	if b, _ := db.Balance(ctx, store.UserAccount(id), "TON"); b != 2_000_000_000 {
+		t.Fatalf("balance moved to %d", b)
+	}
+
+	// Too much: the shortfall with a top-up button.
+	msg := c.say(id, "en", "/withdraw 5 TON "+dest, "sendMessage")
+	if txt := msg.Form.Get("text"); !strings.Contains(txt, "3.05 TON") {
+		t.Fatalf("insufficient funds reply without the 3.05 TON shortfall: %q", txt)
+	}
+	if kb := msg.Form.Get("reply_markup"); !strings.Contains(kb, "web_app") {
+		t.Fatalf("insufficient funds reply without a top-up button: %s", kb)
+	}
+
+	// A good one: amount plus fee held, withdrawal queued.
+	if txt := c.say(id, "en", "/withdraw 1.5 TON "+dest, "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.5 TON") {
+		t.Fatalf("/withdraw reply %q", txt)
+	}
+	ws, err := db.UserWithdrawals(ctx, id, 10)
+	if err != nil || len(ws) != 1 || ws[0].Amount != 1_500_000_000 || ws[0].Fee != 50_000_000 || ws[0].Status != store.WithdrawalQueued {
+		t.Fatalf("withdrawals %+v %v", ws, err)
+	}
+	if b, _ := db.Balance(ctx, store.UserAccount(id), "TON"); b != 450_000_000 {
+		t.Fatalf("balance after the withdrawal %d", b)
+	}
+
+	// The function the rest of the service calls.
+	b, err := New(c.r.cfg, db, fixedStatus{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(c.r.api.sent("sendMessage", id))
+	if err := b.InsufficientFunds(ctx, id, "TON", 250_000_000); err != nil {
+		t.Fatal(err)
+	}
+	m := c.next("sendMessage", id, before)
+	if !strings.Contains(m.Form.Get("text"), "0.25 TON") || !strings.Contains(m.Form.Get("reply_markup"), "web_app") {
+		t.Fatalf("insufficient funds notice: %v", m.Form)
+	}
+	if err := b.InsufficientFunds(ctx, id, "DOGE", 1); err == nil {
+		t.Fatal("an unknown asset was accepted")
+	}
+}
+
+func TestStartupRegistersCommandsAndMenuButton(t *testing.T) {
+	c := newChatter(t)
+	waitUntil(t, 5*time.Second, "setup calls", func() bool { return len(c.r.api.sent("setChatMenuButton", 0)) == 1 })
+	langs := map[string]bool{}
+	for _, call := range c.r.api.sent("setMyCommands", 0) {
+		langs[call.Form.Get("language_code")] = true
+		if !strings.Contains(call.Form.Get("commands"), `"command":"topup"`) {
+			t.Fatalf("commands %s", call.Form.Get("commands"))
+		}
+	}
+	if !langs[""] || !langs["ru"] {
+		t.Fatalf("setMyCommands languages %v, want default and ru", langs)
+	}
+	if mb := c.r.api.sent("setChatMenuButton", 0)[0].Form.Get("menu_button"); !strings.Contains(mb, `"url":"https://pay.example.com`) {
+		t.Fatalf("menu button %s", mb)
+	}
+}
