@@ -175,6 +175,8 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 		return w
 	}
 	w1, w2 := req("a"), req("b")
+	// The notifier tells the admin about both first (with their buttons).
+	waitUntil(t, 5*time.Second, "approval notices", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 2 && c.r.pending() == 0 })
 
 	// Someone else: refused, nothing changes.
 	if txt := c.say(802, "en", "/pending", "sendMessage").Form.Get("text"); !strings.Contains(txt, "administrators only") {
