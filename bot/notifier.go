@@ -27,7 +27,7 @@ type notifier struct {
 	busy map[int64]bool // chats with a notice in flight
 }
 
-// notifyBatch is how many due events one look at the outbox reads.
+// notifyBatch is how many chats' due events one look at the outbox reads.
 const notifyBatch = 256
 
 func newNotifier(b *Bot) *notifier {
@@ -75,7 +75,9 @@ func (n *notifier) run(ctx context.Context) error {
 // and says how long to wait before the next look.
 func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}, crash context.CancelCauseFunc) (time.Duration, error) {
 	wait := n.b.cfg.PollInterval
-	evs, err := n.b.db.DueEvents(ctx, store.TopicBot, notifyBatch)
+	// The oldest due event of each user only: a chat with a long queue
+	// (paced to one a second) must not fill the window and hold up the rest.
+	evs, err := n.b.db.DueEventsPerUser(ctx, store.TopicBot, notifyBatch)
 	if err != nil {
 		return wait, err
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -48,6 +49,35 @@ func (db *DB) CountWithdrawals(ctx context.Context) (map[string]int, error) {
 			return nil, err
 		}
 		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// DueEventsPerUser returns, of a topic's due events, only the oldest of each
+// user (events without a user form one group), oldest first, up to limit. A
+// consumer that paces each chat (Telegram: one message a second) thus sees
+// every chat's next event however long one chat's queue is, instead of a
+// window filled by that one chat.
+func (db *DB) DueEventsPerUser(ctx context.Context, topic string, limit int) ([]Event, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at
+		FROM (SELECT *, coalesce(user_id, 0) AS uid,
+				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY next_attempt_at, id) AS nth
+			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?)
+		WHERE nth = 1 ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var payload string
+		var next, created int64
+		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created); err != nil {
+			return nil, err
+		}
+		e.Payload, e.NextAttemptAt, e.CreatedAt = json.RawMessage(payload), fromMS(next), fromMS(created)
+		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -1,0 +1,322 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// updateQueue scripts getUpdates: it answers with the queued updates at or
+// after the offset the library asks for, as Telegram does.
+type updateQueue struct {
+	mu      sync.Mutex
+	updates []map[string]any
+}
+
+func (q *updateQueue) push(u map[string]any) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	u["update_id"] = len(q.updates) + 1
+	q.updates = append(q.updates, u)
+}
+
+func (q *updateQueue) reply(c call) map[string]any {
+	if c.Method != "getUpdates" {
+		return nil
+	}
+	offset, _ := strconv.Atoi(c.Form.Get("offset"))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := []any{}
+	for _, u := range q.updates {
+		if u["update_id"].(int) >= offset {
+			out = append(out, u)
+		}
+	}
+	return map[string]any{"ok": true, "result": out}
+}
+
+func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
+	r := newRig(t) // no WebhookURL: long polling
+	q := &updateQueue{}
+	r.api.reply = q.reply
+	r.start()
+	waitUntil(t, 5*time.Second, "deleteWebhook before polling", func() bool { return len(r.api.sent("deleteWebhook", 0)) == 1 })
+
+	const id = 1001
+	q.push(map[string]any{"message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
+		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, "ru"), "text": "/balance"}})
+	waitUntil(t, 5*time.Second, "/balance answered", func() bool { return len(r.api.sent("sendMessage", id)) == 1 })
+	if txt := r.api.sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 TON") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
+		t.Fatalf("ru /balance over long polling: %q", txt)
+	}
+	if _, err := r.db.User(context.Background(), id); err != nil {
+		t.Fatalf("user not registered from a polled update: %v", err)
+	}
+
+	// A button press arrives the same way and is answered once.
+	q.push(map[string]any{"callback_query": map[string]any{"id": "poll-q", "from": from(id, "ru"), "chat_instance": "1", "data": "m:balance",
+		"message": map[string]any{"message_id": 2, "date": time.Now().Unix(), "chat": map[string]any{"id": id, "type": "private"}, "text": "x"}}})
+	waitUntil(t, 5*time.Second, "callback answered", func() bool { return len(r.api.sent("answerCallbackQuery", 0)) == 1 })
+	if a := r.api.sent("answerCallbackQuery", 0)[0]; a.Form.Get("callback_query_id") != "poll-q" {
+		t.Fatalf("answered %v", a.Form)
+	}
+	waitUntil(t, 5*time.Second, "balance from the button", func() bool { return len(r.api.sent("sendMessage", id)) == 2 })
+	// Each update is handled once even though getUpdates is asked again and
+	// again (the library moves the offset on).
+	time.Sleep(500 * time.Millisecond)
+	if n := len(r.api.sent("sendMessage", id)); n != 2 {
+		t.Fatalf("%d replies to 2 updates", n)
+	}
+}
+
+func TestHistoryPagesThroughButtons(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	const id = 1101
+	c.say(id, "en", "/start", "sendMessage")
+	for i := 1; i <= historyPage+2; i++ {
+		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: "deposit", Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
+			{Account: store.AccountHot, Asset: "TON", Amount: -store.Amount(i) * 1_000_000_000},
+			{Account: store.UserAccount(id), Asset: "TON", Amount: store.Amount(i) * 1_000_000_000}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// First page: the ten newest (12 … 3 TON) and an "Older" button.
+	first := c.say(id, "en", "/history", "sendMessage")
+	txt, kb := first.Form.Get("text"), first.Form.Get("reply_markup")
+	for i := 3; i <= historyPage+2; i++ {
+		if !strings.Contains(txt, fmt.Sprintf("+%d TON", i)) {
+			t.Fatalf("first page lacks +%d TON: %q", i, txt)
+		}
+	}
+	if strings.Contains(txt, "+2 TON") || strings.Contains(txt, "+1 TON") {
+		t.Fatalf("first page shows older entries: %q", txt)
+	}
+	if !strings.Contains(txt, ton.TxLink(true, fmt.Sprintf("%064x", 12))) {
+		t.Fatalf("history without the deposit's explorer link: %q", txt)
+	}
+	if !strings.Contains(kb, `"callback_data":"h:`) || strings.Contains(kb, `"h:0"`) {
+		t.Fatalf("first page keyboard: %s", kb)
+	}
+	older := kb[strings.Index(kb, `"h:`)+1:]
+	older = older[:strings.Index(older, `"`)]
+	msgID := 4242
+
+	// Older: the message is edited in place to the two oldest, with a way back.
+	before := len(c.r.api.sent("editMessageText", id))
+	c.press(id, "en", older, msgID)
+	page2 := c.next("editMessageText", id, before)
+	if page2.Form.Get("message_id") != strconv.Itoa(msgID) {
+		t.Fatalf("edited message %s, pressed under %d", page2.Form.Get("message_id"), msgID)
+	}
+	txt, kb = page2.Form.Get("text"), page2.Form.Get("reply_markup")
+	if !strings.Contains(txt, "+2 TON") || !strings.Contains(txt, "+1 TON") || strings.Contains(txt, "+3 TON") {
+		t.Fatalf("second page: %q", txt)
+	}
+	if !strings.Contains(kb, `"callback_data":"h:0"`) || strings.Count(kb, `"callback_data"`) != 1 {
+		t.Fatalf("second page keyboard (want only Newest): %s", kb)
+	}
+
+	// Newest again.
+	before = len(c.r.api.sent("editMessageText", id))
+	c.press(id, "en", "h:0", msgID)
+	if txt := c.next("editMessageText", id, before).Form.Get("text"); !strings.Contains(txt, "+12 TON") || strings.Contains(txt, "+2 TON") {
+		t.Fatalf("back to the newest: %q", txt)
+	}
+}
+
+func TestNonAdminButtonsChangeNothing(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	db := c.r.db
+	const owner, stranger = 1201, 1202
+	c.r.user(owner, "en")
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: "TON", Amount: -10_000_000_000}, {Account: store.UserAccount(owner), Asset: "TON", Amount: 10_000_000_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: owner, IdemKey: "k", Asset: "TON", Amount: 4_000_000_000,
+		Fee: 0, FeeAsset: "TON", Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 5*time.Second, "approval notice", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 1 })
+
+	for _, data := range []string{fmt.Sprintf("wa:%d", w.ID), fmt.Sprintf("wr:%d", w.ID), fmt.Sprintf("wa:%d:l", w.ID), "u:0"} {
+		for _, who := range []int64{stranger, owner} {
+			a := c.press(who, "en", data, 7)
+			if a.Form.Get("show_alert") != "true" || !strings.Contains(a.Form.Get("text"), "Only administrators") {
+				t.Fatalf("%d pressed %s: answer %v", who, data, a.Form)
+			}
+		}
+	}
+	for _, cmd := range []string{"/stats", "/pending", "/unmatched"} {
+		if txt := c.say(stranger, "en", cmd, "sendMessage").Form.Get("text"); !strings.Contains(txt, "administrators only") {
+			t.Fatalf("non-admin %s: %q", cmd, txt)
+		}
+	}
+	got, err := db.Withdrawal(ctx, w.ID)
+	if err != nil || got.Status != store.WithdrawalAwaitingApproval {
+		t.Fatalf("withdrawal after refused presses: %+v %v", got, err)
+	}
+	if bal, _ := db.Balance(ctx, store.UserAccount(owner), "TON"); bal != 6_000_000_000 {
+		t.Fatalf("owner balance %d, want the 6 TON left after the hold", bal)
+	}
+	if n := len(c.r.api.sent("editMessageText", 0)); n != 0 {
+		t.Fatalf("%d messages edited for refused presses", n)
+	}
+	if n := len(c.r.api.sent("sendMessage", owner)); n != 0 {
+		t.Fatalf("the owner was told %d things though nothing was decided", n)
+	}
+}
+
+func TestUnmatchedListedForAdmin(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	hot := "0:" + strings.Repeat("11", 32)
+	hash := strings.Repeat("7e", 32)
+	res, err := c.r.db.ApplyChainTx(ctx, store.ChainTx{
+		Event:    store.ChainEvent{Account: hot, LT: 10, Hash: hash, Time: time.Now(), Kind: store.KindCredited},
+		Cursor:   store.Cursor{Account: hot, LT: 10, Hash: hash},
+		Incoming: &store.Incoming{Asset: "TON", Amount: 3_250_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: "NOBODY42", Min: 1000},
+	})
+	if err != nil || res.Kind != store.KindUnmatched {
+		t.Fatalf("apply: %+v %v", res, err)
+	}
+	txt := c.say(testAdmin, "en", "/unmatched", "sendMessage").Form.Get("text")
+	for _, want := range []string{"3.25 TON", "NOBODY42", ton.TxLink(true, hash)} {
+		if !strings.Contains(txt, want) {
+			t.Fatalf("/unmatched lacks %q: %q", want, txt)
+		}
+	}
+}
+
+func TestNotifierRetriesTransientErrorsWithBackoff(t *testing.T) {
+	r := newRig(t)
+	r.user(1301, "en")
+	fails := 2
+	var mu sync.Mutex
+	r.api.reply = func(c call) map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Method == "sendMessage" && fails > 0 {
+			fails--
+			return map[string]any{"ok": false, "error_code": 500, "description": "Internal Server Error"}
+		}
+		return nil
+	}
+	r.deposit(1301, 1_000_000_000)
+	evs, err := r.db.DueEvents(context.Background(), store.TopicBot, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	r.start()
+	waitUntil(t, 10*time.Second, "delivered on the third try", func() bool { return len(r.api.sent("sendMessage", 1301)) == 3 })
+	waitUntil(t, 5*time.Second, "event done", func() bool { _, done, _ := r.db.Event(context.Background(), evs[0].ID); return done })
+	msgs := r.api.sent("sendMessage", 1301)
+	// Backoff doubles from RetryBase.
+	if g := msgs[1].At.Sub(msgs[0].At); g < r.cfg.RetryBase {
+		t.Fatalf("first retry after %v, RetryBase %v", g, r.cfg.RetryBase)
+	}
+	if g := msgs[2].At.Sub(msgs[1].At); g < 2*r.cfg.RetryBase {
+		t.Fatalf("second retry after %v, want ≥ %v", g, 2*r.cfg.RetryBase)
+	}
+	ev, _, _ := r.db.Event(context.Background(), evs[0].ID)
+	if ev.Attempts != 3 {
+		t.Fatalf("attempts %d, want 3", ev.Attempts)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(r.api.sent("sendMessage", 1301)); n != 3 {
+		t.Fatalf("%d sends after delivery", n)
+	}
+}
+
+func TestNotifierGivesUpOnBadRequest(t *testing.T) {
+	r := newRig(t)
+	r.api.reply = func(c call) map[string]any {
+		if c.Method == "sendMessage" && c.Form.Get("chat_id") == "1401" {
+			return map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}
+		}
+		return nil
+	}
+	r.deposit(1401, 1_000_000_000)
+	r.deposit(1402, 1_000_000_000)
+	r.start()
+	waitUntil(t, 5*time.Second, "both handled", func() bool { return r.pending() == 0 && len(r.api.sent("sendMessage", 1402)) == 1 })
+	time.Sleep(3 * r.cfg.PollInterval)
+	if n := len(r.api.sent("sendMessage", 1401)); n != 1 {
+		t.Fatalf("%d sends to a chat Telegram does not know, want 1", n)
+	}
+}
+
+func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	u := r.user(1501, "ru")
+	r.start()
+
+	// A real deposit by the user's comment: the scanner's transaction emits
+	// deposit.credited, and the user hears amount, balance and the link.
+	hot := "0:" + strings.Repeat("11", 32)
+	hash := strings.Repeat("5d", 32)
+	res, err := r.db.ApplyChainTx(ctx, store.ChainTx{
+		Event:    store.ChainEvent{Account: hot, LT: 20, Hash: hash, Time: time.Now(), Kind: store.KindCredited},
+		Cursor:   store.Cursor{Account: hot, LT: 20, Hash: hash},
+		Incoming: &store.Incoming{Asset: "TON", Amount: 2_500_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: u.Comment, Min: 1000},
+	})
+	if err != nil || res.UserID != u.ID {
+		t.Fatalf("apply: %+v %v", res, err)
+	}
+	waitUntil(t, 5*time.Second, "deposit notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 1 })
+	txt := r.api.sent("sendMessage", u.ID)[0].Form.Get("text")
+	for _, want := range []string{"Пополнение получено", "+2.5 TON", "Баланс: <b>2.5 TON</b>", ton.TxLink(true, hash)} {
+		if !strings.Contains(txt, want) {
+			t.Fatalf("deposit notice lacks %q: %q", want, txt)
+		}
+	}
+
+	// A withdrawal that reached its destination.
+	whash := strings.Repeat("6e", 32)
+	err = r.db.Emit(ctx, store.TopicBot, "withdrawal."+store.WithdrawalConfirmed, u.ID, 0, store.WithdrawalEvent{WithdrawalID: 7, UserID: u.ID,
+		Status: store.WithdrawalConfirmed, Asset: "TON", Amount: "1000000000", Fee: "0", FeeAsset: "TON",
+		Destination: "0:" + strings.Repeat("22", 32), TxHash: whash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 5*time.Second, "withdrawal notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 2 })
+	txt = r.api.sent("sendMessage", u.ID)[1].Form.Get("text")
+	for _, want := range []string{"дошёл", "1 TON", ton.TxLink(true, whash)} {
+		if !strings.Contains(txt, want) {
+			t.Fatalf("withdrawal notice lacks %q: %q", want, txt)
+		}
+	}
+	waitUntil(t, 5*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
+}
+
+// One chat with a long queue (more than one look at the outbox reads) must
+// not hold up the other chats' notices behind its one-a-second pace.
+func TestNotifierLongQueueOfOneChatDoesNotBlockOthers(t *testing.T) {
+	r := newRig(t)
+	const busy, other = 1601, 1602
+	r.user(busy, "en")
+	r.user(other, "en")
+	for i := range notifyBatch + 50 {
+		r.deposit(busy, store.Amount(1_000_000_000+i))
+	}
+	r.deposit(other, 7_000_000_000)
+	r.start()
+	waitUntil(t, 3*time.Second, "the other chat's notice", func() bool { return len(r.api.sent("sendMessage", other)) == 1 })
+	if n := len(r.api.sent("sendMessage", busy)); n > 3*int(time.Second/r.cfg.ChatInterval)+1 {
+		t.Fatalf("busy chat got %d notices in about 3 s (interval %v)", n, r.cfg.ChatInterval)
+	}
+}
