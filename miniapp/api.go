@@ -440,25 +440,9 @@ func (s *Server) createDeposit(c echo.Context) error {
 
 	// A jetton is sent from the user's own jetton wallet: find it before
 	// creating the invoice, so a failure leaves nothing behind.
-	var owner, master, jettonWallet *address.Address
-	if a.Master != "" {
-		w, err := s.db.WalletOf(ctx, u.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return apiErr(http.StatusConflict, codeWalletRequired, "connect your wallet to top up with "+a.Symbol)
-		}
-		if err != nil {
-			return err
-		}
-		if owner, err = ton.ParseAddress(w.Address, true); err != nil {
-			return fmt.Errorf("linked wallet %q: %w", w.Address, err)
-		}
-		if master, err = ton.ParseAddress(a.Master, true); err != nil {
-			return fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
-		}
-		if jettonWallet, err = s.jettonWallet(ctx, master, owner); err != nil {
-			s.log.Warn("jetton wallet lookup failed", "asset", a.Symbol, "owner", owner.StringRaw(), "err", err)
-			return apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network; try again")
-		}
+	p, err := s.payerOf(ctx, u.ID, a, "top up with "+a.Symbol)
+	if err != nil {
+		return err
 	}
 
 	inv, err := s.db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: a.Symbol, Amount: amount, TTL: s.cfg.InvoiceTTL,
@@ -466,19 +450,9 @@ func (s *Server) createDeposit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var msg ton.Message
-	var link string
-	if a.Master == "" {
-		msg = ton.TONMessage(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
-		link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
-	} else {
-		body := ton.JettonTransferBody(queryID(inv.ID), inv.Amount, s.cfg.Hot, owner, 1, inv.Comment)
-		msg = ton.JettonMessage(jettonWallet, s.cfg.Testnet, s.cfg.JettonAttach, body)
-		link = ton.JettonTransferLink(s.cfg.Hot, master, s.cfg.Testnet, inv.Amount, inv.Comment)
-	}
-	tx := ton.NewSendTransaction(inv.ExpiresAt, s.cfg.Testnet, msg)
-	if err := tx.Validate(time.Now()); err != nil {
-		return fmt.Errorf("deposit transaction: %w", err)
+	tx, link, err := s.payRequest(inv, a, p, inv.ExpiresAt)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"invoice": s.invoiceJSON(inv), "transaction": tx, "link": link})
 }

@@ -176,11 +176,16 @@ func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64
 	var data any
 	switch ch.Kind {
 	case "invoice":
-		inv, err := s.db.UserInvoice(ctx, userID, ch.ID)
+		// The user's top-up, or a merchant invoice they reported paying.
+		inv, err := s.db.InvoiceForUser(ctx, userID, ch.ID)
 		if err != nil {
 			return err
 		}
-		data = map[string]any{"invoice": s.invoiceJSON(inv)}
+		out, err := s.payInvoiceJSON(ctx, inv)
+		if err != nil {
+			return err
+		}
+		data = map[string]any{"invoice": out}
 	case "balance":
 		bals, err := s.balances(ctx, userID)
 		if err != nil {

@@ -226,6 +226,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	api.POST("/deposits", s.createDeposit)
 	api.POST("/deposits/:id/boc", s.depositBOC)
 	api.GET("/deposits/:id", s.getDeposit)
+	api.GET("/invoices/:id", s.getInvoice)
+	api.POST("/invoices/:id/boc", s.invoiceBOC)
 	api.GET("/events", s.events)
 	api.GET("/history", s.history)
 	api.POST("/withdrawals", s.withdraw)

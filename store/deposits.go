@@ -399,7 +399,7 @@ func (tx *Tx) settleMatch(ctx context.Context, ev ChainEvent, m match, transferI
 			int64(inv.Paid), inv.Status, inv.Late, inv.Duplicate, paidAt, ms(tx.now), inv.ID); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "invoice", UserID: inv.UserID, MerchantID: inv.MerchantID, ID: inv.ID})
+		tx.changed(inv.change())
 		if inv.MerchantID != 0 {
 			typ := "invoice." + inv.Status
 			if !onTime {

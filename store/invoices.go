@@ -45,6 +45,7 @@ type Invoice struct {
 	Payload     string
 	ExternalID  string
 	ExtMsgHash  string
+	PayerID     int64 // merchant invoices: the Mini App user who reported paying it; 0 when none
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 	PaidAt      time.Time
@@ -53,6 +54,16 @@ type Invoice struct {
 
 // Open reports whether the invoice can still be paid on time.
 func (inv Invoice) Open() bool { return inv.Status == InvoiceCreated || inv.Status == InvoicePending }
+
+// change is the Change that announces the invoice: to its user, or for a
+// merchant invoice to the merchant and to the user who reported paying it.
+func (inv Invoice) change() Change {
+	uid := inv.UserID
+	if uid == 0 {
+		uid = inv.PayerID
+	}
+	return Change{Kind: "invoice", UserID: uid, MerchantID: inv.MerchantID, ID: inv.ID}
+}
 
 // NewInvoice is what CreateInvoice needs.
 type NewInvoice struct {
@@ -69,7 +80,7 @@ type NewInvoice struct {
 
 const invoiceCols = `id, coalesce(user_id, 0), coalesce(merchant_id, 0), asset, amount, paid_amount, coalesce(comment, ''),
 	memo_less, status, late, duplicate, description, payload, coalesce(external_id, ''), ext_msg_hash,
-	created_at, expires_at, paid_at, updated_at`
+	coalesce(payer_user_id, 0), created_at, expires_at, paid_at, updated_at`
 
 func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 	var inv Invoice
@@ -77,7 +88,7 @@ func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 	var paidAt sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.MerchantID, &inv.Asset, &inv.Amount, &inv.Paid, &inv.Comment,
 		&inv.MemoLess, &inv.Status, &inv.Late, &inv.Duplicate, &inv.Description, &inv.Payload, &inv.ExternalID,
-		&inv.ExtMsgHash, &created, &expires, &paidAt, &updated)
+		&inv.ExtMsgHash, &inv.PayerID, &created, &expires, &paidAt, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound
 	}
@@ -232,7 +243,48 @@ func (db *DB) MarkInvoicePending(ctx context.Context, userID int64, id, extMsgHa
 			status, extMsgHash, ms(tx.now), id); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "invoice", UserID: inv.UserID, MerchantID: inv.MerchantID, ID: id})
+		tx.changed(inv.change())
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return db.Invoice(ctx, id)
+}
+
+// InvoiceForUser returns an invoice a Mini App user may see: their own
+// top-up or any merchant invoice (whose 80-bit random id is the secret the
+// pay link carries). Another user's top-up is ErrNotFound.
+func (db *DB) InvoiceForUser(ctx context.Context, userID int64, id string) (Invoice, error) {
+	return scanInvoice(db.r.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+		WHERE id = ? AND (user_id = ? OR merchant_id IS NOT NULL)`, id, userID))
+}
+
+// MarkMerchantInvoicePending records that the user's wallet sent a payment
+// for a merchant invoice: the normalized hash of the external message, and
+// the user as its payer, whose event stream then hears the invoice's
+// changes. Only an invoice still open and not past its expiry changes; any
+// other is returned as it stands. Top-ups are ErrNotFound here (their
+// owner uses MarkInvoicePending). Crediting never depends on the payer.
+func (db *DB) MarkMerchantInvoicePending(ctx context.Context, userID int64, id, extMsgHash string) (Invoice, error) {
+	if userID == 0 {
+		return Invoice{}, fmt.Errorf("%w: no user", ErrInvalid)
+	}
+	err := db.write(ctx, func(tx *Tx) error {
+		inv, err := scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+			WHERE id = ? AND merchant_id IS NOT NULL`, id))
+		if err != nil {
+			return err
+		}
+		if !inv.Open() || !tx.now.Before(inv.ExpiresAt) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = 'pending', ext_msg_hash = ?, payer_user_id = ?, updated_at = ?
+			WHERE id = ?`, extMsgHash, userID, ms(tx.now), id); err != nil {
+			return err
+		}
+		inv.PayerID = userID
+		tx.changed(inv.change())
 		return nil
 	})
 	if err != nil {
@@ -272,7 +324,7 @@ func (db *DB) ExpireInvoices(ctx context.Context) (int, error) {
 			if err := tx.invoiceEvent(ctx, "invoice.expired", inv); err != nil {
 				return err
 			}
-			tx.changed(Change{Kind: "invoice", UserID: inv.UserID, MerchantID: inv.MerchantID, ID: inv.ID})
+			tx.changed(inv.change())
 		}
 		n = len(due)
 		return nil

@@ -165,6 +165,36 @@ try {
   await mock('/mock/events', { on: true });
   check(`stream down: invoice followed by polling (${pollsWhenDown} polls)`);
 
+  step = 'merchant invoice from a pay link';
+  // Telegram passes startapp=inv_<id> as start_param inside initData.
+  const opened = async (id) => {
+    const p = await tg.context.newPage();
+    tg.watch(p, 'light');
+    await p.goto(launchUrl(BASE_URL, `${env.INIT_DATA}&start_param=${id}`, 'light', 'unknown'));
+    return p;
+  };
+  const created = await (await mock('/mock/merchant-invoice', { asset: 'TON', amount: '0.25', merchant: 'Coffee shop', description: 'Two flat whites' })).json();
+  const shop = await opened(created.id);
+  await shop.getByTestId('invoice').waitFor();
+  assert.equal(await textOf(shop, 'invoice-merchant'), 'Coffee shop');
+  assert.equal(await textOf(shop, 'invoice-description'), 'Two flat whites');
+  assert.equal(await textOf(shop, 'invoice-amount'), '0.25 TON');
+  assert.equal(await textOf(shop, 'pay-button'), 'Pay 0.25 TON');
+  await shop.getByTestId('pay-button').click();
+  await shop.locator('[data-testid="invoice-status"][data-status="paid"]').waitFor({ timeout: 20_000 });
+  await shoot(shop, ARTIFACTS, 'invoice-paid-light', screenshots);
+  const bocs = tg.stats.requests.filter((r) => r.method === 'POST' && r.path === `/api/invoices/${created.id}/boc`);
+  assert.equal(bocs.length, 1);
+  await shop.close();
+  check('merchant invoice opened from start_param, paid with TON Connect, paid pushed over the stream');
+
+  const lapsed = await (await mock('/mock/merchant-invoice', { asset: 'TON', amount: '1', merchant: 'Coffee shop', expires_in: -1 })).json();
+  const old = await opened(lapsed.id);
+  await old.locator('[data-testid="invoice-status"][data-status="expired"]').waitFor();
+  assert.equal(await old.getByTestId('pay-button').count(), 0);
+  await old.close();
+  check('an expired merchant invoice shows expired and offers no payment');
+
   await finish(null, { polls_while_down: pollsWhenDown });
 } catch (e) {
   await finish(e);

@@ -110,6 +110,9 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
     { name: 'pro', asset: 'TON', price: '5000000000', credits: 400 },
   ];
   let seq = 1;
+  // Merchant invoices (created through /mock/merchant-invoice, as the merchant API would): any
+  // user may open one from its pay link; the user who reports the BOC hears its changes.
+  const merchantInvoices = new Map();
 
   function userFor(initData) {
     const p = new URLSearchParams(initData);
@@ -327,6 +330,34 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
       if (!inv) throw fail(404, 'not_found', 'Invoice not found');
       return { invoice: invoiceJSON(inv) };
     }
+    if ((mm = /^\/api\/invoices\/([^/]+)$/.exec(p)) && m === 'GET') {
+      const id = decodeURIComponent(mm[1]);
+      const inv = merchantInvoices.get(id) ?? st.invoices.get(id);
+      if (!inv) throw fail(404, 'not_found', 'not found');
+      if (inv.status !== 'created' && inv.status !== 'pending') return { invoice: invoiceJSON(inv) };
+      if (Date.parse(inv.expires_at) <= Date.now()) return { invoice: { ...invoiceJSON(inv), status: 'expired' } };
+      const tx = {
+        validUntil: Math.floor(Date.now() / 1000) + 300,
+        messages: [{ address: depositAddress, amount: inv.amount, payload: commentPayload(inv.comment) }],
+      };
+      return { invoice: invoiceJSON(inv), transaction: tx, link: `ton://transfer/${depositAddress}?amount=${inv.amount}&text=${inv.comment}` };
+    }
+    if ((mm = /^\/api\/invoices\/([^/]+)\/boc$/.exec(p)) && m === 'POST') {
+      const id = decodeURIComponent(mm[1]);
+      const inv = merchantInvoices.get(id);
+      if (!inv) throw fail(404, 'not_found', 'not found');
+      if (typeof body?.boc !== 'string' || !body.boc.startsWith('te6cc')) throw fail(400, 'invalid_boc', 'boc must be a base64 BOC');
+      if (inv.status === 'created' && Date.parse(inv.expires_at) > Date.now()) {
+        inv.status = 'pending';
+        push(st, 'invoice', { invoice: invoiceJSON(inv) });
+        setTimeout(() => {
+          inv.status = 'paid'; // the merchant is credited, not the payer
+          inv.paid = inv.amount;
+          push(st, 'invoice', { invoice: invoiceJSON(inv) });
+        }, payDelayMs);
+      }
+      return { invoice: invoiceJSON(inv) };
+    }
     if (m === 'GET' && p === '/api/history') {
       const limit = Math.min(Math.max(Number(url.searchParams.get('limit')) || 20, 1), 100);
       const start = Number(url.searchParams.get('cursor') || 0);
@@ -434,6 +465,25 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
         if (!st) throw fail(404, 'not_found', 'unknown user');
         for (let i = 0; i < n; i++) post(st, 'USDT', 1000n + BigInt(i), 'deposit', `Seeded ${i + 1}`);
         return send(res, 200, { ledger: st.ledger.length });
+      }
+      if (url.pathname === '/mock/merchant-invoice' && req.method === 'POST') {
+        const { asset = 'TON', amount, merchant = 'Shop', description = '', expires_in = 1200 } = (await readBody(req)) || {};
+        const units = parseExact(String(amount), decimalsOf(asset));
+        if (units === null) throw fail(400, 'invalid_amount', 'bad amount');
+        const id = `inv_${randomBytes(10).toString('hex')}`;
+        merchantInvoices.set(id, {
+          id,
+          asset,
+          amount: units.toString(),
+          paid: '0',
+          status: 'created',
+          comment: `tp${randomBytes(4).toString('hex')}`,
+          address: depositAddress,
+          expires_at: new Date(Date.now() + expires_in * 1000).toISOString(),
+          merchant,
+          description,
+        });
+        return send(res, 200, { id, pay_url: `https://t.me/tonpay_bot/pay?startapp=${id}` });
       }
       if (url.pathname === '/signer/connect' && req.method === 'POST') return send(res, 200, signerConnect(await readBody(req)));
       if (url.pathname === '/signer/send' && req.method === 'POST') return send(res, 200, signerSend(await readBody(req)));

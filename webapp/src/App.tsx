@@ -6,6 +6,7 @@ import { WebApp, inTelegram, useBackButton, useColorScheme } from './lib/telegra
 import type { Me } from './lib/types';
 import { History } from './screens/History';
 import { Home } from './screens/Home';
+import { PayInvoice } from './screens/PayInvoice';
 import { TopUp } from './screens/TopUp';
 import { Withdraw } from './screens/Withdraw';
 import { AppProvider, useApp } from './state';
@@ -85,7 +86,7 @@ export function App() {
   );
 }
 
-const TITLES: Record<string, string> = { topup: 'Top up', history: 'History', withdraw: 'Withdraw' };
+const TITLES: Record<string, string> = { topup: 'Top up', history: 'History', withdraw: 'Withdraw', invoice: 'Payment' };
 
 function Screens() {
   const { screen, back, stream } = useApp();
@@ -112,6 +113,7 @@ function Screens() {
       {screen.name === 'topup' && <TopUp key={`${screen.asset}-${screen.amount}`} initialAsset={screen.asset} initialAmount={screen.amount} />}
       {screen.name === 'history' && <History />}
       {screen.name === 'withdraw' && <Withdraw />}
+      {screen.name === 'invoice' && <PayInvoice key={screen.id} id={screen.id} />}
     </main>
   );
 }

@@ -3,13 +3,15 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, authHeader, errorMessage } from './lib/api';
 import { EventStream, type StreamState } from './lib/events';
+import { startInvoiceId } from './lib/telegram';
 import type { Balance, Invoice, LinkedWallet, Me, Withdrawal } from './lib/types';
 
 export type Screen =
   | { name: 'home' }
   | { name: 'topup'; asset?: string; amount?: string }
   | { name: 'history' }
-  | { name: 'withdraw' };
+  | { name: 'withdraw' }
+  | { name: 'invoice'; id: string };
 
 interface AppState {
   me: Me;
@@ -53,7 +55,11 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
   const [stream, setStream] = useState<StreamState>('connecting');
   const [invoices, setInvoices] = useState<Record<string, Invoice>>({});
   const [withdrawals, setWithdrawals] = useState<Record<string, Withdrawal>>({});
-  const [stack, setStack] = useState<Screen[]>([{ name: 'home' }]);
+  // Opened from a merchant's pay link (start_param inv_<id>): the invoice first, home behind it.
+  const [stack, setStack] = useState<Screen[]>(() => {
+    const id = startInvoiceId();
+    return id ? [{ name: 'home' }, { name: 'invoice', id }] : [{ name: 'home' }];
+  });
 
   const upsertInvoice = useCallback((inv: Invoice) => {
     setInvoices((all) => {
@@ -103,7 +109,10 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
           // Events may have been missed while the stream was down: catch up once, no polling.
           refreshMe().catch(() => {});
           for (const inv of Object.values(openRef.current.invoices)) {
-            if (isInvoiceOpen(inv)) api.deposit(inv.id).then((r) => upsertInvoice(r.invoice), () => {});
+            if (!isInvoiceOpen(inv)) continue;
+            // Merchant invoices are read through /api/invoices; top-ups through /api/deposits.
+            const read = inv.merchant ? api.invoice(inv.id) : api.deposit(inv.id);
+            read.then((r) => upsertInvoice(r.invoice), () => {});
           }
           for (const w of Object.values(openRef.current.withdrawals)) {
             if (isWithdrawalOpen(w)) api.withdrawal(w.id).then((r) => upsertWithdrawal(r.withdrawal), () => {});

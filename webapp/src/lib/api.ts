@@ -1,7 +1,7 @@
 // Thin client for the Mini App API. Every call carries `Authorization: tma <initData>`;
 // errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
 import type {
-  Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, LinkedWallet, Me, Purchase,
+  Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, InvoicePayResponse, LinkedWallet, Me, Purchase,
   TonProofAccount, TonProofBody, Withdrawal,
 } from './types';
 
@@ -77,6 +77,9 @@ export const api = {
   createDeposit: (asset: string, amount: string) => call<DepositResponse>('POST', '/api/deposits', { asset, amount }),
   reportBoc: (id: string, boc: string) => call<{ invoice: Invoice }>('POST', `/api/deposits/${enc(id)}/boc`, { boc }),
   deposit: (id: string) => call<{ invoice: Invoice }>('GET', `/api/deposits/${enc(id)}`),
+  /** A merchant invoice opened from its pay link (start_param inv_<id>), or the user's own top-up. */
+  invoice: (id: string) => call<InvoicePayResponse>('GET', `/api/invoices/${enc(id)}`),
+  reportInvoiceBoc: (id: string, boc: string) => call<{ invoice: Invoice }>('POST', `/api/invoices/${enc(id)}/boc`, { boc }),
   history: (cursor: string | null, limit = 20) =>
     call<HistoryPage>('GET', `/api/history?${new URLSearchParams({ cursor: cursor ?? '', limit: String(limit) })}`),
   withdraw: (asset: string, amount: string, address: string, idempotencyKey: string) =>

@@ -32,6 +32,24 @@ export function initTelegram() {
   if (atLeast('7.10')) WebApp.setBottomBarColor('secondary_bg_color');
 }
 
+/**
+ * The invoice a merchant's pay link opened: Telegram passes `startapp=inv_<id>` as start_param in
+ * initData (and as tgWebAppStartParam in the URL). Null when the app was opened otherwise.
+ */
+export function startInvoiceId(): string | null {
+  let param = '';
+  try {
+    param = WebApp.initDataUnsafe?.start_param ?? '';
+  } catch {
+    /* no initData */
+  }
+  if (!param) {
+    const q = new URLSearchParams(location.search);
+    param = q.get('tgWebAppStartParam') ?? q.get('startapp') ?? '';
+  }
+  return /^inv_[0-9a-f]{1,64}$/i.test(param) ? param : null;
+}
+
 export const haptic = {
   tap() {
     if (atLeast('6.1')) WebApp.HapticFeedback.impactOccurred('light');

@@ -52,6 +52,9 @@ export interface Invoice {
   comment: string;
   address: string;
   expires_at: string;
+  /** Merchant invoices (opened from a pay link): the merchant's name and what is paid for. */
+  merchant?: string;
+  description?: string;
 }
 
 export interface TxMessage {
@@ -72,6 +75,13 @@ export interface DepositResponse {
   invoice: Invoice;
   transaction: TxRequest;
   link: string;
+}
+
+/** GET /api/invoices/{id}: the transaction and link only while it can still be paid. */
+export interface InvoicePayResponse {
+  invoice: Invoice;
+  transaction?: TxRequest;
+  link?: string;
 }
 
 export interface HistoryItem {

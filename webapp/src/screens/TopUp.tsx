@@ -16,7 +16,7 @@ const PRESETS: Record<string, string[]> = { TON: ['1', '5', '10', '50'] };
 const presetsFor = (symbol: string, decimals: number) => PRESETS[symbol] ?? (decimals <= 6 ? ['5', '10', '25', '100'] : ['1', '5', '10', '50']);
 
 /** Only the keys @tonconnect/sdk accepts (it rejects extra ones), validUntil as a number. */
-function cleanTx(tx: TxRequest): TxRequest {
+export function cleanTx(tx: TxRequest): TxRequest {
   return {
     validUntil: Number(tx.validUntil),
     ...(tx.network ? { network: String(tx.network) } : {}),
@@ -304,29 +304,10 @@ function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: strin
     return () => clearInterval(t);
   }, [stream, open, invoice.id, upsertInvoice, refreshMe]);
 
-  const mark =
-    status === 'paid' ? (
-      <div className="status-mark paid">
-        <IconCheck />
-      </div>
-    ) : status === 'pending' ? (
-      <div className="status-mark">
-        <IconSpinner />
-      </div>
-    ) : status === 'created' ? (
-      <div className="status-mark">
-        <IconClock />
-      </div>
-    ) : (
-      <div className="status-mark bad">
-        <IconX />
-      </div>
-    );
-
   return (
     <>
       <div className="card invoice" data-testid="invoice" data-invoice-id={invoice.id}>
-        {mark}
+        <StatusMark status={status} />
         <div className="invoice-amount">
           {invoice.formatted} {invoice.asset}
         </div>
@@ -369,7 +350,26 @@ function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: strin
   );
 }
 
-function Expiry({ at }: { at: string }) {
+/** The big icon of an invoice's state: clock, spinner, check or cross. */
+export function StatusMark({ status }: { status: string }) {
+  if (status === 'paid') {
+    return (
+      <div className="status-mark paid">
+        <IconCheck />
+      </div>
+    );
+  }
+  if (status === 'pending' || status === 'created') {
+    return <div className="status-mark">{status === 'pending' ? <IconSpinner /> : <IconClock />}</div>;
+  }
+  return (
+    <div className="status-mark bad">
+      <IconX />
+    </div>
+  );
+}
+
+export function Expiry({ at }: { at: string }) {
   const end = useMemo(() => Date.parse(at), [at]);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {

@@ -1,0 +1,203 @@
+package miniapp
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// Paying an invoice from its pay link: a merchant's pay_url opens the Mini
+// App with start_param "inv_<id>"; the page shows the invoice and pays it
+// with the same TON Connect request a top-up uses.
+
+// payInvoiceJSON is an invoice as the paying user sees it: a top-up, or a
+// merchant invoice with the merchant's name and its description.
+type payInvoiceJSON struct {
+	invoiceJSON
+	Merchant    string `json:"merchant,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// payInvoiceJSON reads the merchant's name for a merchant invoice.
+func (s *Server) payInvoiceJSON(ctx context.Context, inv store.Invoice) (payInvoiceJSON, error) {
+	out := payInvoiceJSON{invoiceJSON: s.invoiceJSON(inv)}
+	if inv.MerchantID == 0 {
+		return out, nil
+	}
+	m, err := s.db.Merchant(ctx, inv.MerchantID)
+	if err != nil {
+		return payInvoiceJSON{}, fmt.Errorf("merchant of invoice %s: %w", inv.ID, err)
+	}
+	out.Merchant, out.Description = m.Name, inv.Description
+	return out, nil
+}
+
+// validInvoiceID is the shape of ids the store issues ("inv_" + 20 hex);
+// anything else is not looked up.
+func validInvoiceID(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, "inv_")
+	if !ok || len(hexPart) == 0 || len(hexPart) > 64 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
+}
+
+// payer is where a jetton payment comes from: the user's own jetton wallet
+// of the asset's master. Zero for TON.
+type payer struct {
+	owner, master, jettonWallet *address.Address
+}
+
+// payerOf finds the user's jetton wallet for a jetton asset (409
+// wallet_required without a linked wallet; purpose completes "connect your
+// wallet to ..."). TON needs nothing.
+func (s *Server) payerOf(ctx context.Context, userID int64, a store.Asset, purpose string) (payer, error) {
+	if a.Master == "" {
+		return payer{}, nil
+	}
+	var p payer
+	w, err := s.db.WalletOf(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return payer{}, apiErr(http.StatusConflict, codeWalletRequired, "connect your wallet to "+purpose)
+	}
+	if err != nil {
+		return payer{}, err
+	}
+	if p.owner, err = ton.ParseAddress(w.Address, true); err != nil {
+		return payer{}, fmt.Errorf("linked wallet %q: %w", w.Address, err)
+	}
+	if p.master, err = ton.ParseAddress(a.Master, true); err != nil {
+		return payer{}, fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
+	}
+	if p.jettonWallet, err = s.jettonWallet(ctx, p.master, p.owner); err != nil {
+		s.log.Warn("jetton wallet lookup failed", "asset", a.Symbol, "owner", p.owner.StringRaw(), "err", err)
+		return payer{}, apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network; try again")
+	}
+	return p, nil
+}
+
+// payRequest is the TON Connect sendTransaction request that pays inv and
+// the ton:// link for paying by hand: TON with the comment as payload to
+// the deposit address; a jetton as a transfer body to the payer's own jetton
+// wallet, with the comment as forward payload and 1 nanoton forwarded.
+func (s *Server) payRequest(inv store.Invoice, a store.Asset, p payer, validUntil time.Time) (ton.SendTransaction, string, error) {
+	var msg ton.Message
+	var link string
+	if a.Master == "" {
+		msg = ton.TONMessage(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
+		link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
+	} else {
+		body := ton.JettonTransferBody(queryID(inv.ID), inv.Amount, s.cfg.Hot, p.owner, 1, inv.Comment)
+		msg = ton.JettonMessage(p.jettonWallet, s.cfg.Testnet, s.cfg.JettonAttach, body)
+		link = ton.JettonTransferLink(s.cfg.Hot, p.master, s.cfg.Testnet, inv.Amount, inv.Comment)
+	}
+	tx := ton.NewSendTransaction(validUntil, s.cfg.Testnet, msg)
+	if err := tx.Validate(time.Now()); err != nil {
+		return ton.SendTransaction{}, "", fmt.Errorf("invoice %s transaction: %w", inv.ID, err)
+	}
+	return tx, link, nil
+}
+
+// getInvoice is GET /api/invoices/{id}: a merchant invoice (or the user's
+// own top-up) with, while it can still be paid on time, the TON Connect
+// request that pays it and a ton:// link. An invoice past its expiry reads
+// "expired" even before the expirer marks it. Another user's top-up is 404.
+func (s *Server) getInvoice(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if !validInvoiceID(id) {
+		return store.ErrNotFound
+	}
+	u := user(c)
+	inv, err := s.db.InvoiceForUser(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	out, err := s.payInvoiceJSON(ctx, inv)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if inv.Open() && !now.Before(inv.ExpiresAt) {
+		out.Status = store.InvoiceExpired
+	}
+	if out.Status != store.InvoiceCreated && out.Status != store.InvoicePending {
+		return c.JSON(http.StatusOK, map[string]any{"invoice": out})
+	}
+	a, ok := s.chainAsset(inv.Asset)
+	if !ok || s.cfg.Hot == nil {
+		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "payments in "+inv.Asset+" are not available right now")
+	}
+	p, err := s.payerOf(ctx, u.ID, a, "pay in "+a.Symbol)
+	if err != nil {
+		return err
+	}
+	validUntil := inv.ExpiresAt
+	if limit := now.Add(s.cfg.InvoiceTTL); validUntil.After(limit) {
+		// Wallets refuse requests valid for too long; the page asks again.
+		validUntil = limit
+	}
+	tx, link, err := s.payRequest(inv, a, p, validUntil)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoice": out, "transaction": tx, "link": link})
+}
+
+// invoiceBOC is POST /api/invoices/{id}/boc: the wallet's signed message
+// for a merchant invoice (or the user's own top-up). Its normalized hash
+// marks an open invoice pending and makes the user its payer, whose event
+// stream then hears the invoice's changes. It never credits; an invoice no
+// longer open is answered as it stands.
+func (s *Server) invoiceBOC(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req struct {
+		BOC string `json:"boc"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if !validInvoiceID(id) {
+		return store.ErrNotFound
+	}
+	if req.BOC == "" {
+		return badRequest(codeInvalidBOC, "boc is required")
+	}
+	h, err := ton.NormalizedHashBase64(req.BOC)
+	if err != nil {
+		return badRequest(codeInvalidBOC, "boc is not an external message the wallet signed")
+	}
+	u := user(c)
+	inv, err := s.db.InvoiceForUser(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	if inv.MerchantID == 0 {
+		inv, err = s.db.MarkInvoicePending(ctx, u.ID, id, hex.EncodeToString(h))
+	} else {
+		inv, err = s.db.MarkMerchantInvoicePending(ctx, u.ID, id, hex.EncodeToString(h))
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.payInvoiceJSON(ctx, inv)
+	if err != nil {
+		return err
+	}
+	if inv.Open() && !time.Now().Before(inv.ExpiresAt) {
+		out.Status = store.InvoiceExpired
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoice": out})
+}

@@ -1,0 +1,277 @@
+// A merchant's invoice, opened from its pay link (https://t.me/<bot>/<app>?startapp=inv_<id>):
+// who asks, for what and how much; Pay sends the same TON Connect request as a top-up, reports
+// the BOC (pending at once) and hears `paid` over the event stream (polling only while it is down).
+import { UserRejectsError, useTonConnectUI } from '@tonconnect/ui-react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Copy } from '../components/Copy';
+import { IconSpinner } from '../components/icons';
+import { Qr } from '../components/Qr';
+import { ApiError, api, errorMessage } from '../lib/api';
+import { hasMainButton, haptic, useMainButton } from '../lib/telegram';
+import type { InvoicePayResponse } from '../lib/types';
+import { isInvoiceOpen, useApp } from '../state';
+import { useWallet } from '../wallet';
+import { Expiry, StatusMark, cleanTx } from './TopUp';
+
+const STATUS_TEXT: Record<string, string> = {
+  created: 'Waiting for your payment',
+  pending: 'Payment sent. Waiting for the network to confirm…',
+  paid: 'Paid. Thank you!',
+  expired: 'This invoice expired before it was paid. Ask the merchant for a new one.',
+  error: 'Something went wrong with this payment.',
+};
+
+type Load =
+  | { state: 'loading' }
+  | { state: 'ready'; data: InvoicePayResponse }
+  | { state: 'wallet'; message: string } // a jetton invoice needs a linked wallet first
+  | { state: 'failed'; message: string; notFound: boolean };
+
+export function PayInvoice({ id }: { id: string }) {
+  const { me, invoices, upsertInvoice, stream, go } = useApp();
+  const wallet = useWallet();
+  const [tonConnectUI] = useTonConnectUI();
+  const [load, setLoad] = useState<Load>({ state: 'loading' });
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+
+  const fetchInvoice = useCallback(async (): Promise<InvoicePayResponse | null> => {
+    try {
+      const data = await api.invoice(id);
+      upsertInvoice({ ...data.invoice, id: String(data.invoice.id) });
+      setLoad({ state: 'ready', data });
+      return data;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'wallet_required') setLoad({ state: 'wallet', message: e.message });
+      else if (e instanceof ApiError && e.status === 404)
+        setLoad({ state: 'failed', message: 'This invoice was not found. Check the link or ask the merchant for a new one.', notFound: true });
+      else setLoad((l) => (l.state === 'ready' ? l : { state: 'failed', message: errorMessage(e), notFound: false }));
+      return null;
+    }
+  }, [id, upsertInvoice]);
+
+  // Load once, and again when a wallet gets linked (a jetton request is built for it).
+  const linked = me.wallet?.address ?? '';
+  useEffect(() => {
+    void fetchInvoice();
+  }, [fetchInvoice, linked]);
+
+  const data = load.state === 'ready' ? load.data : null;
+  // The stream keeps the shared copy current (its statuses only move forward).
+  const shared = invoices[id];
+  const invoice = data ? { ...data.invoice, ...(shared ?? {}) } : undefined;
+  const status = invoice?.status;
+  const open = isInvoiceOpen(invoice);
+  const payable = status === 'created' && !sent;
+
+  // Paid: a success haptic, once.
+  const was = useRef(status);
+  useEffect(() => {
+    if (status === was.current) return;
+    was.current = status;
+    if (status === 'paid') haptic.success();
+    else if (status === 'expired' || status === 'error') haptic.warning();
+  }, [status]);
+
+  // Fallback only: poll while the event stream is down and the invoice is still open.
+  useEffect(() => {
+    if (stream !== 'down' || !open) return;
+    const t = setInterval(() => {
+      api.invoice(id).then((r) => upsertInvoice({ ...r.invoice, id: String(r.invoice.id) }), () => {});
+    }, 3000);
+    return () => clearInterval(t);
+  }, [stream, open, id, upsertInvoice]);
+
+  // The countdown reaching zero: ask the server, which answers "expired" with nothing to pay.
+  const expiresAt = invoice?.expires_at;
+  useEffect(() => {
+    if (status !== 'created' || !expiresAt) return;
+    const left = Date.parse(expiresAt) - Date.now();
+    if (Number.isNaN(left)) return;
+    const t = setTimeout(() => void fetchInvoice(), Math.max(0, left) + 1500);
+    return () => clearTimeout(t);
+  }, [status, expiresAt, fetchInvoice]);
+
+  const pay = async () => {
+    if (busy) return;
+    setError(null);
+    if (!wallet.connected) {
+      await wallet.connect();
+      return;
+    }
+    setBusy(true);
+    try {
+      let d = load.state === 'ready' ? load.data : null;
+      // A request about to lapse (or none yet) is asked for again.
+      if (!d?.transaction || Number(d.transaction.validUntil) < Date.now() / 1000 + 60) d = await fetchInvoice();
+      if (!d) return;
+      if (!d.transaction) {
+        setError(STATUS_TEXT[d.invoice.status] ?? 'This invoice cannot be paid now.');
+        return;
+      }
+      const res = await tonConnectUI.sendTransaction(cleanTx(d.transaction), {
+        modals: ['before'],
+        notifications: ['error'],
+      });
+      haptic.tap();
+      setSent(true);
+      setNote(null);
+      try {
+        const r = await api.reportInvoiceBoc(id, res.boc);
+        upsertInvoice({ ...r.invoice, id: String(r.invoice.id) });
+      } catch (e) {
+        setNote(`${errorMessage(e)} Your payment will still be found on the chain.`);
+      }
+    } catch (e) {
+      haptic.error();
+      if (e instanceof UserRejectsError) setError('Payment cancelled in the wallet. Nothing was sent.');
+      else setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const payLabel = !wallet.connected ? 'Connect wallet to pay' : invoice ? `Pay ${invoice.formatted} ${invoice.asset}` : 'Pay';
+  const needsWallet = load.state === 'wallet';
+  useMainButton(
+    status === 'paid'
+      ? { text: 'Done', onClick: () => go({ name: 'home' }) }
+      : (payable || needsWallet) && !wallet.modalOpen && !wallet.linking
+        ? { text: needsWallet ? 'Connect wallet to pay' : payLabel, onClick: () => void (needsWallet ? wallet.connect() : pay()), progress: busy }
+        : null,
+  );
+
+  if (load.state === 'loading') {
+    return (
+      <div className="loading" data-testid="invoice-loading">
+        <IconSpinner />
+      </div>
+    );
+  }
+  if (load.state === 'failed') {
+    return (
+      <div className="stack">
+        <div className="notice" role="alert" data-testid="error">
+          {load.message}
+        </div>
+        {!load.notFound && (
+          <button className="btn secondary" onClick={() => void fetchInvoice()}>
+            Try again
+          </button>
+        )}
+        <button className="btn secondary" data-testid="invoice-home" onClick={() => go({ name: 'home' })}>
+          Go to my balance
+        </button>
+      </div>
+    );
+  }
+  if (load.state === 'wallet') {
+    return (
+      <div className="stack">
+        <div className="notice info" role="alert" data-testid="wallet-required">
+          {load.message}
+        </div>
+        {(wallet.error || error) && (
+          <div className="notice" data-testid="error" role="alert">
+            {wallet.error ?? error}
+          </div>
+        )}
+        {!hasMainButton && (
+          <button className="btn" data-testid="pay-button" disabled={wallet.linking} onClick={() => void wallet.connect()}>
+            {wallet.linking && <IconSpinner />}
+            Connect wallet to pay
+          </button>
+        )}
+      </div>
+    );
+  }
+
+  const inv = invoice!;
+  return (
+    <>
+      <div className="card invoice" data-testid="invoice" data-invoice-id={inv.id}>
+        <StatusMark status={inv.status} />
+        {inv.merchant && (
+          <div className="muted small" data-testid="invoice-merchant">
+            {inv.merchant}
+          </div>
+        )}
+        <div className="invoice-amount" data-testid="invoice-amount">
+          {inv.formatted} {inv.asset}
+        </div>
+        {inv.description && (
+          <div className="invoice-text" data-testid="invoice-description">
+            {inv.description}
+          </div>
+        )}
+        <div className="invoice-text">{STATUS_TEXT[inv.status] ?? inv.status}</div>
+        <span className="status" data-testid="invoice-status" data-status={inv.status}>
+          {inv.status}
+        </span>
+        {inv.status === 'created' && <Expiry at={inv.expires_at} />}
+      </div>
+
+      {note && <div className="notice info">{note}</div>}
+      {(error || wallet.error) && (
+        <div className="notice" data-testid="error" role="alert">
+          {error ?? wallet.error}
+        </div>
+      )}
+      {stream === 'down' && open && (
+        <div className="notice info" data-testid="stream-down">
+          Live updates are reconnecting; checking the payment every few seconds.
+        </div>
+      )}
+
+      <div className="stack">
+        {payable && !hasMainButton && (
+          <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking} onClick={() => void pay()}>
+            {busy && <IconSpinner />}
+            {payLabel}
+          </button>
+        )}
+        {inv.status === 'paid' && !hasMainButton && (
+          <button className="btn" data-testid="done-button" onClick={() => go({ name: 'home' })}>
+            Done
+          </button>
+        )}
+      </div>
+
+      {payable && data?.link && <ManualPay address={inv.address} comment={inv.comment} link={data.link} />}
+    </>
+  );
+}
+
+/** Pay from another wallet by hand: the deposit address, the invoice's comment and a ton:// link. */
+function ManualPay({ address, comment, link }: { address: string; comment: string; link: string }) {
+  return (
+    <details className="card" style={{ marginTop: 14 }} data-testid="manual-pay">
+      <summary>Pay from another wallet</summary>
+      <Qr text={link} label="Payment QR code" />
+      <dl className="rows">
+        <div className="row">
+          <dt>Address</dt>
+          <dd>
+            <span className="address">{address}</span>
+            <Copy text={address} />
+          </dd>
+        </div>
+        {comment && (
+          <div className="row">
+            <dt>Comment</dt>
+            <dd>
+              <span className="address">{comment}</span>
+              <Copy text={comment} />
+            </dd>
+          </div>
+        )}
+      </dl>
+      {comment && <p className="muted small">Always include the comment, or the payment cannot be matched to this invoice.</p>}
+      <a className="btn secondary" href={link}>
+        Open in wallet app
+      </a>
+    </details>
+  );
+}
