@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -236,22 +235,7 @@ func (db *DB) DueWebhookEvents(ctx context.Context, limit int) ([]Event, error) 
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
 			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?)
 		ORDER BY id LIMIT ?`, now, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var payload string
-		var next, created int64
-		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created); err != nil {
-			return nil, err
-		}
-		e.Payload, e.NextAttemptAt, e.CreatedAt = json.RawMessage(payload), fromMS(next), fromMS(created)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows, err)
 }
 
 // NextWebhookAt is when the next webhook event that DueWebhookEvents would

@@ -52,6 +52,12 @@ func (db *DB) DueEvents(ctx context.Context, topic string, limit int) ([]Event, 
 	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at
 		FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
+	return scanEvents(rows, err)
+}
+
+// scanEvents reads outbox rows selected as id, topic, type, payload,
+// user id, merchant id, attempts, next_attempt_at, created_at.
+func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
