@@ -260,24 +260,7 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
 		"LOG_LEVEL":           "warn",
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr strings.Builder
-	go func() {
-		done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr)
-	}()
-	defer func() {
-		stop()
-		<-done
-	}()
-	waitFor(t, 15*time.Second, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	svc := startService(t, env)
 
 	authDate := time.Now()
 	qs := url.Values{
@@ -308,7 +291,7 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		Step    string `json:"step"`
 	}
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
-		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, stderr.String())
+		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
 	}
 	if res.Polls != 0 || res.Balance != "1.5" {
 		t.Fatalf("polls %d (want 0: the stream must carry the status), balance %q", res.Polls, res.Balance)

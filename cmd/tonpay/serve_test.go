@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,22 +58,7 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
 		"LOG_LEVEL":           "warn",
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr strings.Builder
-	go func() {
-		done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr)
-	}()
-	t.Cleanup(stop)
-
-	waitFor(t, 10*time.Second, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	svc := startService(t, env)
 
 	// A user registered in the service's database pays with their comment.
 	db, err := store.Open(ctx, env["DB_PATH"])
@@ -104,17 +91,72 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 		return false
 	})
 
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop within 15 s of its context ending")
+	if code := svc.stop(); code != 0 {
+		t.Fatalf("serve exited %d: %s", code, svc.log())
 	}
 	if _, err := net.Dial("tcp", httpAddr); err == nil {
 		t.Fatal("the HTTP server still listens after shutdown")
+	}
+}
+
+// service is the whole binary running in this process on a test's
+// environment.
+type service struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan int
+	mu     sync.Mutex
+	stderr strings.Builder
+	code   *int
+}
+
+// startService runs tonpay serve with env until the test ends and waits
+// until its /healthz answers 200.
+func startService(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &service{t: t, cancel: cancel, done: make(chan int, 1)}
+	go func() { s.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, s) }()
+	t.Cleanup(func() { s.stop() })
+	waitFor(t, 15*time.Second, func() bool {
+		resp, err := http.Get("http://" + env["HTTP_ADDR"] + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// Write collects the service's log (its stderr).
+func (s *service) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.Write(p)
+}
+
+func (s *service) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// stop cancels the service and returns its exit code; it fails the test if
+// the service takes more than 15 s to stop.
+func (s *service) stop() int {
+	s.t.Helper()
+	if s.code != nil {
+		return *s.code
+	}
+	s.cancel()
+	select {
+	case code := <-s.done:
+		s.code = &code
+		return code
+	case <-time.After(15 * time.Second):
+		s.t.Fatal("serve did not stop within 15 s of its context ending")
+		return -1
 	}
 }
 

@@ -70,24 +70,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 		"WITHDRAW_FEE":        "TON:0.05",
 		"LOG_LEVEL":           "warn",
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr strings.Builder
-	go func() {
-		done <- run(runCtx, nil, func(k string) string { return env[k] }, new(strings.Builder), &stderr)
-	}()
-	defer func() {
-		stop()
-		<-done
-	}()
-	waitFor(t, 15*time.Second, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	startService(t, env)
 
 	call := func(method, path, auth string, body any, hdr ...string) (int, map[string]any) {
 		t.Helper()
