@@ -87,8 +87,10 @@ func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 //
 // Query ids come from a persisted sequence: the one after the last batch's,
 // wrapping below 2^23, never with bit number 1023, and never one a batch
-// used within two message timeouts (the contract remembers processed ids
-// for up to twice its timeout).
+// signed within the last four message timeouts. The contract forgets
+// processed ids lazily, when an external rotates its two dictionaries: an id
+// processed at T (at most one timeout after its created_at) can still be
+// refused up to three timeouts later.
 func (db *DB) ReserveBatch(ctx context.Context, n NewBatch) (Batch, error) {
 	if len(n.Withdrawals) == 0 && n.Sweep <= 0 {
 		return Batch{}, fmt.Errorf("%w: a batch carries withdrawals or a sweep", ErrInvalid)
@@ -98,7 +100,7 @@ func (db *DB) ReserveBatch(ctx context.Context, n NewBatch) (Batch, error) {
 	}
 	var b Batch
 	err := db.write(ctx, func(tx *Tx) error {
-		qid, err := tx.nextQueryID(ctx, n.CreatedAt-2*n.TTL-60)
+		qid, err := tx.nextQueryID(ctx, n.CreatedAt-4*n.TTL-60)
 		if err != nil {
 			return err
 		}

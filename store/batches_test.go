@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
@@ -107,6 +108,60 @@ func TestQueryIDsNeverBit1023NorReusedInWindow(t *testing.T) {
 	}
 }
 
+// TestQueryIDWrapSkipsRememberedIDs: after 2^23 ids the sequence wraps to 0.
+// The contract may refuse an id for up to three timeouts after it was
+// processed (it forgets lazily, a dictionary rotation per external), and
+// processing may come a timeout after created_at: an id signed within four
+// timeouts is skipped, an older one is free again.
+func TestQueryIDWrapSkipsRememberedIDs(t *testing.T) {
+	const at = 1_000_000
+	for _, tt := range []struct {
+		name      string
+		createdAt int64
+		want      uint32
+	}{
+		{"three timeouts later", at + 3*ttl, 1},
+		{"four timeouts later", at + 4*ttl, 1},
+		{"after the window", at + 4*ttl + 61, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "tonpay.db")
+			db, err := store.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			raw, err := rawOpen(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Id 0 was used at `at`; the last batch took the top id, so the
+			// next one wraps (8388607 has bit number 1023).
+			for _, q := range []int64{0, store.MaxQueryID - 2} {
+				if _, err := raw.Exec(`INSERT INTO batches(query_id, created_at_chain, expires_at, status, created_at, updated_at)
+					VALUES (?, ?, ?, 'confirmed', 0, 0)`, q, at, at+ttl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			raw.Close()
+			db, err = store.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			b, err := db.ReserveBatch(ctx, store.NewBatch{Sweep: 1, Value: 1, CreatedAt: tt.createdAt, TTL: ttl,
+				Build: func(uint32, int64) ([]byte, string, error) { return []byte{1}, "h", nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.QueryID != tt.want {
+				t.Fatalf("query id %d, want %d", b.QueryID, tt.want)
+			}
+		})
+	}
+}
+
 func TestReserveBatchIsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
@@ -165,7 +220,9 @@ func TestApplyPayoutsBooksOnceAndRequeuesSkipped(t *testing.T) {
 	db := open(t)
 	ws := queue(t, db, 3)
 	b := reserve(t, db, ids(ws), 1000)
-	cur := func(lt uint64) store.Cursor { return store.Cursor{Account: "payer:hot", LT: lt, Hash: fmt.Sprint("h", lt)} }
+	cur := func(lt uint64) store.Cursor {
+		return store.Cursor{Account: "payer:hot", LT: lt, Hash: fmt.Sprint("h", lt)}
+	}
 
 	// The external, then its internal_transfer: two messages out, one skipped.
 	txs := []store.PayoutTx{

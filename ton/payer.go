@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/jetton"
@@ -265,8 +266,9 @@ func timed[T any](p *Payer, f func() (T, error)) (T, error) {
 //     payer's own cursors, and settle each batch, withdrawal by withdrawal,
 //     from what the chain did (see store.ApplyPayouts);
 //  2. re-send the stored BOC of every batch not seen on chain yet, until it
-//     expires; after expiry (plus a grace), having followed the history past
-//     it, ask processed?(query_id): not processed → the batch's withdrawals
+//     expires; after expiry (plus a grace) by the liteserver's clock and by
+//     its head block's date, having followed the history to that head, ask
+//     processed?(query_id): not processed → the batch's withdrawals
 //     are queued again (re-issued under a new query id); processed but not in
 //     our history → alarm, nothing is re-issued;
 //  3. take queued withdrawals oldest first while the hot wallet covers them
@@ -932,9 +934,16 @@ func (p *Payer) send(ctx context.Context, b store.Batch) error {
 // seen was not executed by its message, and processed? must agree before
 // its withdrawals are re-issued.
 func (p *Payer) resolveExpired(ctx context.Context, b store.Batch) (bool, error) {
-	head, err := p.api.GetMasterchainInfo(ctx)
+	// The liteserver's clock said the batch expired; its head must say so
+	// too. A node that lags behind the network would otherwise show a
+	// history and a processed? from before the batch could have run.
+	head, headTime, err := p.headWithTime(ctx)
 	if err != nil {
 		return false, err
+	}
+	if headTime < b.ExpiresAt+int64(p.cfg.ExpiryGrace/time.Second) {
+		p.log.Debug("expired batch waits for a head dated past its expiry", "batch", b.ID, "head_time", headTime, "expires_at", b.ExpiresAt)
+		return false, nil
 	}
 	if _, err := p.follow(ctx, head); err != nil {
 		return false, err
@@ -977,6 +986,25 @@ func (p *Payer) resolveExpired(ctx context.Context, b store.Batch) (bool, error)
 	p.log.Warn("batch expired unprocessed; re-issuing its withdrawals under a new query id", "batch", b.ID,
 		"query_id", b.QueryID, "withdrawals", len(requeued))
 	return true, nil
+}
+
+// headWithTime returns the liteserver's last masterchain block and its
+// generation time (liteServer.getMasterchainInfoExt).
+func (p *Payer) headWithTime(ctx context.Context) (*tonapi.BlockIDExt, int64, error) {
+	var resp tl.Serializable
+	if err := p.api.Client().QueryLiteserver(ctx, tonapi.GetMasterchainInfoExt{}, &resp); err != nil {
+		return nil, 0, fmt.Errorf("masterchain info: %w", err)
+	}
+	switch v := resp.(type) {
+	case tonapi.MasterchainInfoExt:
+		if v.Last == nil {
+			return nil, 0, errors.New("masterchain info: no last block")
+		}
+		return v.Last, int64(v.LastUTime), nil
+	case tonapi.LSError:
+		return nil, 0, fmt.Errorf("masterchain info: %w", v)
+	}
+	return nil, 0, fmt.Errorf("masterchain info: unexpected answer %T", resp)
 }
 
 // processed asks the hot wallet's processed?(query_id, 0).
