@@ -340,6 +340,11 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	// The ledger's hot wallet equals the chain's, exactly (TON and USDT):
 	// every nanoton the payer sent and every network fee is booked.
 	r.checkHot(db)
+	// Only the operator's float is unmatched: the payer's own messages to
+	// itself (internal_transfer) are not deposits.
+	if u := balance(t, db, store.AccountUnmatched, "TON"); u != 3*tonUnit {
+		t.Fatalf("unmatched TON %d, want the 3 TON float only", u)
+	}
 	charged := store.Amount(len(want))*fee + jettonFee
 	fees := balance(t, db, store.AccountFees, "TON")
 	if fees >= charged || fees < charged-100_000_000 {
