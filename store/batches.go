@@ -250,19 +250,7 @@ func (db *DB) Batches(ctx context.Context, statuses ...string) ([]Batch, error) 
 func (db *DB) BatchWithdrawals(ctx context.Context, batchID int64) ([]Withdrawal, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals
 		WHERE id IN (SELECT withdrawal_id FROM batch_items WHERE batch_id = ?) ORDER BY id`, batchID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Withdrawal
-	for rows.Next() {
-		w, err := scanWithdrawal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanWithdrawal)
 }
 
 // OpenBatches lists the batches not settled yet (building or sent), oldest first.

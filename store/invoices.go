@@ -211,19 +211,7 @@ func (db *DB) MerchantInvoices(ctx context.Context, merchantID int64, status str
 	rows, err := db.r.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices
 		WHERE merchant_id = ? AND (? = '' OR status = ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
 		merchantID, status, status, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Invoice
-	for rows.Next() {
-		inv, err := scanInvoice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanInvoice)
 }
 
 // MarkInvoicePending records that the user's wallet sent a payment for the

@@ -200,19 +200,7 @@ func (db *DB) MerchantInvoicesPage(ctx context.Context, merchantID int64, status
 		WHERE merchant_id = ? AND (? = '' OR status = ?) AND (created_at < ? OR (created_at = ? AND id < ?) OR ? = '')
 		ORDER BY created_at DESC, id DESC LIMIT ?`,
 		merchantID, status, status, createdMS, createdMS, id, id, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Invoice
-	for rows.Next() {
-		inv, err := scanInvoice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanInvoice)
 }
 
 // MerchantWithdrawal returns a payout only if it is the merchant's.

@@ -187,37 +187,13 @@ func (db *DB) Withdrawals(ctx context.Context, status string, limit int) ([]With
 		limit = 100
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE status = ? ORDER BY id LIMIT ?`, status, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Withdrawal
-	for rows.Next() {
-		w, err := scanWithdrawal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanWithdrawal)
 }
 
 // UserWithdrawals lists a user's withdrawals, newest first.
 func (db *DB) UserWithdrawals(ctx context.Context, userID int64, limit int) ([]Withdrawal, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Withdrawal
-	for rows.Next() {
-		w, err := scanWithdrawal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanWithdrawal)
 }
 
 // ApproveWithdrawal queues a withdrawal that was waiting for an admin.

@@ -540,7 +540,7 @@ func (p *Payer) followAccount(ctx context.Context, addr *address.Address, raw st
 	if acc.LastTxLT < cur.LT {
 		return fmt.Errorf("liteserver is behind the payer's cursor (lt %d < %d)", acc.LastTxLT, cur.LT)
 	}
-	txs, err := history(ctx, p.api, addr, acc.LastTxLT, acc.LastTxHash, cur)
+	txs, err := history(ctx, p.api, addr, acc.LastTxLT, acc.LastTxHash, cur, nil)
 	if err != nil {
 		return err
 	}
@@ -598,54 +598,6 @@ func (p *Payer) report(txs []store.PayoutTx, res store.PayoutResult) {
 			}
 		}
 	}
-}
-
-// history returns the account's transactions after cur up to (lt, hash),
-// oldest first, paging back by the previous-transaction links. A page
-// shorter than asked is not the end: only reaching the cursor is.
-func history(ctx context.Context, api tonapi.APIClientWrapped, addr *address.Address, lt uint64, hash []byte, cur store.Cursor) ([]*tlb.Transaction, error) {
-	var pages [][]*tlb.Transaction
-	n := 0
-	for {
-		page, err := api.ListTransactions(ctx, addr, 16, lt, hash)
-		var ls tonapi.LSError
-		if errors.Is(err, tonapi.ErrNoTransactionsWereFound) || (errors.As(err, &ls) && ls.Code == -400) {
-			return nil, fmt.Errorf("%w: at lt %d: %v", ErrPrunedHistory, lt, err)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list transactions at lt %d: %w", lt, err)
-		}
-		i := 0
-		for i < len(page) && page[i].LT <= cur.LT {
-			i++
-		}
-		if i > 0 {
-			at := page[i-1]
-			if at.LT != cur.LT || hex.EncodeToString(at.Hash) != cur.Hash {
-				return nil, fmt.Errorf("history forks from the payer's cursor at lt %d", cur.LT)
-			}
-			pages = append(pages, page[i:])
-			break
-		}
-		pages = append(pages, page)
-		n += len(page)
-		first := page[0]
-		if first.PrevTxLT == cur.LT {
-			if cur.LT != 0 && hex.EncodeToString(first.PrevTxHash) != cur.Hash {
-				return nil, fmt.Errorf("history forks from the payer's cursor at lt %d", cur.LT)
-			}
-			break
-		}
-		if first.PrevTxLT == 0 || first.PrevTxLT < cur.LT {
-			return nil, fmt.Errorf("history at lt %d does not lead back to the payer's cursor at lt %d", first.LT, cur.LT)
-		}
-		lt, hash = first.PrevTxLT, first.PrevTxHash
-	}
-	out := make([]*tlb.Transaction, 0, n+16)
-	for i := len(pages) - 1; i >= 0; i-- {
-		out = append(out, pages[i]...)
-	}
-	return out, nil
 }
 
 // classifyHot recognises our batches in a hot wallet transaction: the

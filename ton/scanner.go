@@ -300,7 +300,7 @@ func (s *Scanner) follow(ctx context.Context, master *tonapi.BlockIDExt, w watch
 		// A liteserver behind the one we read before; try again later.
 		return fmt.Errorf("liteserver is behind our cursor (lt %d <= %d)", acc.LastTxLT, cur.LT)
 	}
-	txs, err := s.collect(ctx, w, acc.LastTxLT, acc.LastTxHash, cur)
+	txs, err := history(ctx, s.api, w.addr, acc.LastTxLT, acc.LastTxHash, cur, func() error { return s.fail("page") })
 	if err != nil {
 		return err
 	}
@@ -336,14 +336,18 @@ func (s *Scanner) follow(ctx context.Context, master *tonapi.BlockIDExt, w watch
 	return nil
 }
 
-// collect pages back from the head to the cursor and returns what is new,
-// oldest first. A page shorter than asked is not the end of history: only a
-// transaction whose predecessor is the cursor (or none) is.
-func (s *Scanner) collect(ctx context.Context, w watch, lt uint64, hash []byte, cur store.Cursor) ([]*tlb.Transaction, error) {
+// history returns the account's transactions after cur up to (lt, hash),
+// oldest first, paging back by the previous-transaction links. A page
+// shorter than asked is not the end of history: only a transaction whose
+// predecessor is the cursor (or none) is. afterPage, when set, runs after
+// each page is fetched (the scanner's crash tests stop there). Pruned
+// history is ErrPrunedHistory; the scanner and the payer both page this way.
+func history(ctx context.Context, api tonapi.APIClientWrapped, addr *address.Address, lt uint64, hash []byte, cur store.Cursor,
+	afterPage func() error) ([]*tlb.Transaction, error) {
 	var pages [][]*tlb.Transaction
 	n := 0
 	for {
-		page, err := s.api.ListTransactions(ctx, w.addr, 16, lt, hash)
+		page, err := api.ListTransactions(ctx, addr, 16, lt, hash)
 		var ls tonapi.LSError
 		if errors.Is(err, tonapi.ErrNoTransactionsWereFound) || (errors.As(err, &ls) && ls.Code == -400) {
 			return nil, fmt.Errorf("%w: at lt %d: %v", ErrPrunedHistory, lt, err)
@@ -351,18 +355,20 @@ func (s *Scanner) collect(ctx context.Context, w watch, lt uint64, hash []byte, 
 		if err != nil {
 			return nil, fmt.Errorf("list transactions at lt %d: %w", lt, err)
 		}
-		if err := s.fail("page"); err != nil {
-			return nil, err
+		if afterPage != nil {
+			if err := afterPage(); err != nil {
+				return nil, err
+			}
 		}
 		i := 0
 		for i < len(page) && page[i].LT <= cur.LT {
 			i++
 		}
 		if i > 0 {
-			// The cursor is inside this page: it must be the very transaction we stored.
+			// The cursor is inside this page: it must be the very transaction stored.
 			at := page[i-1]
 			if at.LT != cur.LT || hex.EncodeToString(at.Hash) != cur.Hash {
-				return nil, fmt.Errorf("history forks from our cursor at lt %d", cur.LT)
+				return nil, fmt.Errorf("history forks from the cursor at lt %d", cur.LT)
 			}
 			pages = append(pages, page[i:])
 			break
@@ -372,12 +378,12 @@ func (s *Scanner) collect(ctx context.Context, w watch, lt uint64, hash []byte, 
 		first := page[0]
 		if first.PrevTxLT == cur.LT {
 			if cur.LT != 0 && hex.EncodeToString(first.PrevTxHash) != cur.Hash {
-				return nil, fmt.Errorf("history forks from our cursor at lt %d", cur.LT)
+				return nil, fmt.Errorf("history forks from the cursor at lt %d", cur.LT)
 			}
 			break
 		}
 		if first.PrevTxLT == 0 || first.PrevTxLT < cur.LT {
-			return nil, fmt.Errorf("history at lt %d does not lead back to our cursor at lt %d", first.LT, cur.LT)
+			return nil, fmt.Errorf("history at lt %d does not lead back to the cursor at lt %d", first.LT, cur.LT)
 		}
 		lt, hash = first.PrevTxLT, first.PrevTxHash
 	}
