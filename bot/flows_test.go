@@ -185,11 +185,7 @@ func TestUnmatchedListedForAdmin(t *testing.T) {
 	ctx := context.Background()
 	hot := "0:" + strings.Repeat("11", 32)
 	hash := strings.Repeat("7e", 32)
-	res, err := c.r.db.ApplyChainTx(ctx, store.ChainTx{
-		Event:    store.ChainEvent{Account: hot, LT: 10, Hash: hash, Time: time.Now(), Kind: store.KindCredited},
-		Cursor:   store.Cursor{Account: hot, LT: 10, Hash: hash},
-		Incoming: &store.Incoming{Asset: "TON", Amount: 3_250_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: "NOBODY42", Min: 1000},
-	})
+	res, err := c.r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 10, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: "TON", Amount: 3_250_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: "NOBODY42", Min: 1000}, 0))
 	if err != nil || res.Kind != store.KindUnmatched {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
@@ -269,11 +265,7 @@ func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
 	// deposit.credited, and the user hears amount, balance and the link.
 	hot := "0:" + strings.Repeat("11", 32)
 	hash := strings.Repeat("5d", 32)
-	res, err := r.db.ApplyChainTx(ctx, store.ChainTx{
-		Event:    store.ChainEvent{Account: hot, LT: 20, Hash: hash, Time: time.Now(), Kind: store.KindCredited},
-		Cursor:   store.Cursor{Account: hot, LT: 20, Hash: hash},
-		Incoming: &store.Incoming{Asset: "TON", Amount: 2_500_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: u.Comment, Min: 1000},
-	})
+	res, err := r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 20, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: "TON", Amount: 2_500_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: u.Comment, Min: 1000}, 0))
 	if err != nil || res.UserID != u.ID {
 		t.Fatalf("apply: %+v %v", res, err)
 	}

@@ -71,11 +71,7 @@ func merchantInvoice(t *testing.T, e *env, bearer, asset, amount, description st
 // with comment.
 func payChainTx(e *env, lt uint64, asset string, amt store.Amount, comment string) store.ChainTx {
 	h := fmt.Sprintf("%064x", lt)
-	return store.ChainTx{
-		Event:    store.ChainEvent{Account: hotRaw, LT: lt, Hash: h, Time: time.Now(), Kind: store.KindCredited},
-		Cursor:   store.Cursor{Account: hotRaw, LT: lt, Hash: h},
-		Incoming: &store.Incoming{Asset: asset, Amount: amt, Sender: "0:" + strings.Repeat("77", 32), Comment: comment, Min: 1000},
-	}
+	return store.DepositTx(store.ChainEvent{Account: hotRaw, LT: lt, Hash: h, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: asset, Amount: amt, Sender: "0:" + strings.Repeat("77", 32), Comment: comment, Min: 1000}, 0)
 }
 
 func TestPayMerchantInvoiceTON(t *testing.T) {
@@ -220,7 +216,7 @@ func TestExpiredMerchantInvoice(t *testing.T) {
 	if b.Invoice.Status != "expired" {
 		t.Fatalf("boc after expiry: %+v", b.Invoice)
 	}
-	if n, err := e.db.ExpireInvoices(ctx); err != nil || n != 1 {
+	if n, err := e.db.ExpireInvoices(ctx, time.Now()); err != nil || n != 1 {
 		t.Fatalf("expire: %d %v", n, err)
 	}
 	a = decodePay(t, e.do("GET", "/api/invoices/"+inv.ID, auth, nil))

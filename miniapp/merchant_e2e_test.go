@@ -67,7 +67,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	defer srv.Close()
 	api := &merchantRig{t: t, db: db, echo: e, srv: srv, cfg: cfg}
 
-	scanner := ton.NewScanner(client.API, db, ton.ScannerConfig{Hot: hot, Min: map[string]store.Amount{"TON": 1_000_000}, Log: merchantQuietLog})
+	scanner := ton.NewFollower(client.API, db, ton.FollowerConfig{Hot: hot, Min: map[string]store.Amount{"TON": 1_000_000}, Testnet: true, Log: merchantQuietLog})
 	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: cfg, AllowPrivate: true, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
 	runCtx, stop := context.WithCancel(ctx)
 	errs := make(chan error, 2)

@@ -595,7 +595,7 @@ func TestMerchantListInvoices(t *testing.T) {
 		t.Fatalf("pages listed %v, created %v", seen, created)
 	}
 	// Status filter.
-	if _, err := r.db.ExpireInvoices(context.Background()); err != nil {
+	if _, err := r.db.ExpireInvoices(context.Background(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	page := r.call("GET", "/api/v1/invoices?status=paid", token, nil)

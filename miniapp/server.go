@@ -28,7 +28,7 @@ type Chain interface {
 	JettonWallet(ctx context.Context, master, owner *address.Address) (*address.Address, error)
 }
 
-// Health reports the deposit scanner's state for /healthz (ton.Scanner).
+// Health reports the chain follower's state for /healthz (ton.Follower).
 type Health interface {
 	Status() ton.ScanStatus
 }
@@ -327,6 +327,14 @@ type healthJSON struct {
 	OK      bool         `json:"ok"`
 	DB      string       `json:"db"`
 	Scanner *scannerJSON `json:"scanner,omitempty"`
+	Ledger  *ledgerJSON  `json:"ledger,omitempty"`
+}
+
+// ledgerJSON is the last reconciliation: chain minus ledger per asset, in
+// smallest units (all "0" when the books equal the chain).
+type ledgerJSON struct {
+	ReconciledBlock uint32            `json:"reconciled_block"`
+	Drift           map[string]string `json:"drift"`
 }
 
 type scannerJSON struct {
@@ -336,8 +344,9 @@ type scannerJSON struct {
 	Stalled    string  `json:"stalled,omitempty"`
 }
 
-// health is GET /healthz: 200 when the database answers and the scanner is
-// neither stalled nor lagging beyond MaxScanLag, 503 otherwise.
+// health is GET /healthz: 200 when the database answers, the chain follower
+// is neither stalled nor lagging beyond MaxScanLag and the ledger equals the
+// chain; 503 otherwise.
 func (s *Server) health(c echo.Context) error {
 	out := healthJSON{OK: true, DB: "ok"}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
@@ -351,6 +360,15 @@ func (s *Server) health(c echo.Context) error {
 		out.Scanner = &scannerJSON{Block: st.Block, LagSeconds: st.Lag.Seconds(), Synced: st.Synced, Stalled: st.Stalled}
 		if st.Stalled != "" || st.Lag > s.cfg.MaxScanLag {
 			out.OK = false
+		}
+		if st.Reconciled != 0 {
+			out.Ledger = &ledgerJSON{ReconciledBlock: st.Reconciled, Drift: map[string]string{}}
+			for asset, d := range st.Drift {
+				out.Ledger.Drift[asset] = d.Units()
+				if d != 0 {
+					out.OK = false
+				}
+			}
 		}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

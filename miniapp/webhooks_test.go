@@ -185,7 +185,7 @@ func (r *whRig) expire(m store.Merchant, externalID string) string {
 		r.t.Fatal(err)
 	}
 	r.clock.Advance(time.Minute)
-	if _, err := r.db.ExpireInvoices(ctx); err != nil {
+	if _, err := r.db.ExpireInvoices(ctx, r.clock.Now().Add(time.Second)); err != nil {
 		r.t.Fatal(err)
 	}
 	return inv.ID
@@ -374,7 +374,7 @@ func TestWebhookRunRetriesUntil200(t *testing.T) {
 		}
 	}
 	time.Sleep(5 * time.Millisecond)
-	db.ExpireInvoices(ctx) // three invoice.expired events; Run wakes on the change
+	db.ExpireInvoices(ctx, time.Now()) // three invoice.expired events; Run wakes on the change
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ids := map[int64]int{}

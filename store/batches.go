@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -372,7 +371,7 @@ func (db *DB) InFlight(ctx context.Context) (InFlight, error) {
 		return f, err
 	}
 	f.TON = Amount(ton)
-	rows, err := db.r.QueryContext(ctx, `SELECT asset, sum(amount) FROM withdrawals WHERE status = ? AND asset <> ? GROUP BY asset`, WithdrawalSent, TON.Symbol)
+	rows, err := db.r.QueryContext(ctx, `SELECT asset, sum(amount) FROM withdrawals WHERE status = ? AND asset <> ? AND left_at IS NULL GROUP BY asset`, WithdrawalSent, TON.Symbol)
 	if err != nil {
 		return f, err
 	}
@@ -388,104 +387,12 @@ func (db *DB) InFlight(ctx context.Context) (InFlight, error) {
 	return f, rows.Err()
 }
 
-// PayoutTx is what one transaction on the hot wallet or on one of its jetton
-// wallets means to the payer. ApplyPayouts applies it together with the
-// payer's cursor of that account.
-type PayoutTx struct {
-	Cursor Cursor
-	Batch  *BatchOutcome  // the transaction ran one of our batches
-	Jetton *JettonOutcome // our jetton wallet processed one of our transfers
-}
-
-// BatchOutcome is a batch seen on chain.
-type BatchOutcome struct {
-	BatchID int64
-	TxHash  string // hex
-	// Pending: the external ran and handed its messages to an
-	// internal_transfer; they go out in the wallet's next transaction, which
-	// settles the batch.
-	Pending bool
-	Sent    []SentMessage // withdrawals whose message this transaction sent
-	Swept   Amount        // nanoton this transaction sent to cold storage
-}
-
-// SentMessage is a withdrawal's message that left the hot wallet.
-type SentMessage struct {
-	WithdrawalID int64
-	Value        Amount // nanoton the message carried
-}
-
-// JettonOutcome is our jetton wallet's transaction of a jetton withdrawal's
-// transfer.
-type JettonOutcome struct {
-	WithdrawalID int64
-	Asset        string
-	Amount       Amount // jettons the transfer asked for
-	TxHash       string // hex
-	OK           bool   // the jettons left; false: the transfer failed (and bounced)
-	Attached     Amount // nanoton the transfer carried
-	Reason       string
-}
-
-// PayoutResult counts what ApplyPayouts did.
-type PayoutResult struct {
-	Confirmed int     // withdrawals paid
-	Requeued  []int64 // skipped by the chain: queued again
-	Failed    []int64 // given up and refunded
-	Replayed  int     // transactions already applied
-}
-
-// ApplyPayouts applies consecutive transactions of one account, oldest
-// first, in ONE SQLite transaction with the payer's cursor: all or nothing,
-// and a replay changes nothing. The ledger sees only the values that left
-// (the scanner books every transaction's network fee):
-//
-//   - TON withdrawal sent: hold -amount, chain:hot +amount; its fee
-//     hold -fee, fees +fee. Status confirmed, withdrawal.confirmed.
-//   - jetton withdrawal's transfer sent: fees -attached, chain:hot +attached
-//     (TON); it stays sent until our jetton wallet's transaction says the
-//     jettons left: hold -amount, chain:hot +amount (jetton), the fee as
-//     above, confirmed. A transfer our jetton wallet refused is failed and
-//     refunded.
-//   - a withdrawal whose message the chain skipped is queued again, or after
-//     maxSkips skips failed and refunded.
-//   - a sweep: chain:hot +swept, chain:cold -swept.
-func (db *DB) ApplyPayouts(ctx context.Context, txs []PayoutTx, maxSkips int) (PayoutResult, error) {
-	var res PayoutResult
-	err := db.write(ctx, func(tx *Tx) error {
-		res = PayoutResult{}
-		for _, p := range txs {
-			if p.Cursor.Account != "" {
-				var at int64
-				err := tx.QueryRowContext(ctx, `SELECT lt FROM chain_cursors WHERE account = ?`, p.Cursor.Account).Scan(&at)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return err
-				}
-				if err == nil && uint64(at) >= p.Cursor.LT {
-					res.Replayed++
-					continue
-				}
-			}
-			if p.Batch != nil {
-				if err := tx.settleBatch(ctx, *p.Batch, maxSkips, &res); err != nil {
-					return fmt.Errorf("batch %d: %w", p.Batch.BatchID, err)
-				}
-			}
-			if p.Jetton != nil {
-				if err := tx.settleJetton(ctx, *p.Jetton, &res); err != nil {
-					return fmt.Errorf("jetton withdrawal %d: %w", p.Jetton.WithdrawalID, err)
-				}
-			}
-			if err := tx.advanceCursor(ctx, p.Cursor); err != nil {
-				return err
-			}
-		}
-		return db.fail("payout")
-	})
-	return res, err
-}
-
-func (tx *Tx) settleBatch(ctx context.Context, o BatchOutcome, maxSkips int, res *PayoutResult) error {
+// settleBatch records what the chain did with a batch: the external ran and
+// handed its messages to an internal_transfer (pending), or its messages went
+// out (sent holds the withdrawals whose message this transaction sent): a
+// withdrawal left without one was skipped (queued again, or after maxSkips
+// failed and refunded).
+func (tx *Tx) settleBatch(ctx context.Context, o BatchOutcome, sent map[int64]bool, swept bool, maxSkips int, res *Applied) error {
 	b, err := tx.batch(ctx, o.BatchID)
 	if err != nil {
 		return err
@@ -498,63 +405,26 @@ func (tx *Tx) settleBatch(ctx context.Context, o BatchOutcome, maxSkips int, res
 		_, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, tx_hash = ?, updated_at = ? WHERE id = ?`, BatchSent, o.TxHash, now, b.ID)
 		return err
 	}
-	sent := make(map[int64]Amount, len(o.Sent))
-	for _, m := range o.Sent {
-		sent[m.WithdrawalID] = m.Value
-	}
 	for _, wid := range b.Withdrawals {
+		if sent[wid] {
+			if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'sent' WHERE batch_id = ? AND withdrawal_id = ?`, b.ID, wid); err != nil {
+				return err
+			}
+			continue
+		}
 		w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, wid))
 		if err != nil {
 			return err
 		}
-		value, ok := sent[wid]
-		if !ok {
-			if w.Status != WithdrawalSent || w.BatchID != b.ID {
-				return fmt.Errorf("%w: withdrawal %d is %s in batch %d, yet its message was not sent", ErrConflict, wid, w.Status, w.BatchID)
-			}
-			if err := tx.skipped(ctx, w, b.ID, maxSkips, res); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'sent' WHERE batch_id = ? AND withdrawal_id = ?`, b.ID, wid); err != nil {
-			return err
-		}
-		if w.Asset != TON.Symbol {
-			// The transfer to our jetton wallet left: its TON is spent. The
-			// jettons leave in our jetton wallet's transaction, which may
-			// already have been applied (then the withdrawal is settled).
-			if err := tx.bookAttached(ctx, wid, value); err != nil {
-				return err
-			}
-			if w.Status == WithdrawalSent {
-				if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET tx_hash = ?, updated_at = ? WHERE id = ?`, o.TxHash, now, wid); err != nil {
-					return err
-				}
-			}
-			continue
-		}
 		if w.Status != WithdrawalSent || w.BatchID != b.ID {
-			return fmt.Errorf("%w: withdrawal %d is %s in batch %d", ErrConflict, wid, w.Status, w.BatchID)
+			return fmt.Errorf("%w: withdrawal %d is %s in batch %d, yet its message was not sent", ErrConflict, wid, w.Status, w.BatchID)
 		}
-		if err := tx.bookPayout(ctx, w); err != nil {
-			return err
-		}
-		w.TxHash = o.TxHash
-		if err := tx.confirm(ctx, w); err != nil {
-			return err
-		}
-		res.Confirmed++
-	}
-	if o.Swept > 0 {
-		if _, err := tx.post(ctx, Transfer{Key: "sweep:" + strconv.FormatInt(b.ID, 10), Kind: "sweep",
-			Description: "sweep to cold storage", Ref: o.TxHash, Postings: []Posting{
-				{AccountHot, TON.Symbol, o.Swept}, {AccountCold, TON.Symbol, -o.Swept}}}); err != nil {
+		if err := tx.skipped(ctx, w, b.ID, maxSkips, res); err != nil {
 			return err
 		}
 	}
 	status := BatchConfirmed
-	if len(o.Sent) == 0 && o.Swept == 0 {
+	if len(sent) == 0 && !swept {
 		status = BatchFailed
 	}
 	txHash := b.TxHash
@@ -566,7 +436,7 @@ func (tx *Tx) settleBatch(ctx context.Context, o BatchOutcome, maxSkips int, res
 }
 
 // skipped handles a withdrawal whose message the chain did not send.
-func (tx *Tx) skipped(ctx context.Context, w Withdrawal, batch int64, maxSkips int, res *PayoutResult) error {
+func (tx *Tx) skipped(ctx context.Context, w Withdrawal, batch int64, maxSkips int, res *Applied) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET outcome = 'skipped' WHERE batch_id = ? AND withdrawal_id = ?`, batch, w.ID); err != nil {
 		return err
 	}
@@ -588,35 +458,6 @@ func (tx *Tx) skipped(ctx context.Context, w Withdrawal, batch int64, maxSkips i
 	return nil
 }
 
-// bookPayout moves a paid withdrawal's amount from the hold to the hot
-// wallet's account and its fee to the fees account.
-func (tx *Tx) bookPayout(ctx context.Context, w Withdrawal) error {
-	postings := []Posting{{AccountHold, w.Asset, -w.Amount}, {AccountHot, w.Asset, w.Amount}}
-	if w.Fee > 0 {
-		postings = append(postings, Posting{AccountHold, w.FeeAsset, -w.Fee}, Posting{AccountFees, w.FeeAsset, w.Fee})
-	}
-	_, err := tx.post(ctx, Transfer{Key: "payout:" + strconv.FormatInt(w.ID, 10), Kind: "payout",
-		Description: "withdrawal to " + w.Destination, Ref: strconv.FormatInt(w.ID, 10), Postings: merge(postings)})
-	return err
-}
-
-// bookAttached books the TON a jetton transfer carried out of the hot wallet
-// as a cost (what comes back as excesses the scanner books to fees). Booked
-// once, whichever of the hot wallet's and the jetton wallet's transactions
-// is applied first.
-func (tx *Tx) bookAttached(ctx context.Context, wid int64, value Amount) error {
-	if value <= 0 {
-		return nil
-	}
-	_, err := tx.post(ctx, Transfer{Key: "payout-ton:" + strconv.FormatInt(wid, 10), Kind: "payout",
-		Description: "TON attached to a jetton transfer", Ref: strconv.FormatInt(wid, 10), Postings: []Posting{
-			{AccountFees, TON.Symbol, -value}, {AccountHot, TON.Symbol, value}}})
-	if errors.Is(err, ErrDuplicate) {
-		return nil
-	}
-	return err
-}
-
 // confirm marks a sent withdrawal confirmed and announces it.
 func (tx *Tx) confirm(ctx context.Context, w Withdrawal) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET tx_hash = ? WHERE id = ?`, w.TxHash, w.ID); err != nil {
@@ -627,42 +468,4 @@ func (tx *Tx) confirm(ctx context.Context, w Withdrawal) error {
 		return err
 	}
 	return tx.WithdrawalEvent(ctx, w)
-}
-
-func (tx *Tx) settleJetton(ctx context.Context, o JettonOutcome, res *PayoutResult) error {
-	w, err := scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, o.WithdrawalID))
-	if errors.Is(err, ErrNotFound) {
-		return nil // a transfer of ours that is not a withdrawal
-	}
-	if err != nil {
-		return err
-	}
-	if w.Asset != o.Asset || w.Amount != o.Amount || w.Status != WithdrawalSent {
-		return nil // not this withdrawal's transfer, or already settled
-	}
-	if err := tx.bookAttached(ctx, w.ID, o.Attached); err != nil {
-		return err
-	}
-	if !o.OK {
-		reason := "the jetton transfer failed"
-		if o.Reason != "" {
-			reason += ": " + o.Reason
-		}
-		if _, err := tx.failAndRefund(ctx, w.ID, WithdrawalSent, reason); err != nil {
-			return err
-		}
-		res.Failed = append(res.Failed, w.ID)
-		return nil
-	}
-	if err := tx.bookPayout(ctx, w); err != nil {
-		return err
-	}
-	if w.TxHash == "" {
-		w.TxHash = o.TxHash
-	}
-	if err := tx.confirm(ctx, w); err != nil {
-		return err
-	}
-	res.Confirmed++
-	return nil
 }

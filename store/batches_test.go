@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tonpay/tonpay/store"
 )
@@ -215,38 +216,58 @@ func TestReserveBatchIsAllOrNothing(t *testing.T) {
 	audit(t, db)
 }
 
-func TestApplyPayoutsBooksOnceAndRequeuesSkipped(t *testing.T) {
+// ctx builds a classified transaction on a watched account whose balance
+// changed by what the moves say.
+func chainTxOf(account string, lt uint64, asset string, moves ...store.Move) store.ChainTx {
+	h := fmt.Sprintf("%064x", lt)
+	c := store.ChainTx{Event: store.ChainEvent{Account: account, LT: lt, Hash: h, Time: time.Unix(1000+int64(lt), 0), Kind: store.KindOther},
+		Cursor: store.Cursor{Account: account, LT: lt, Hash: h}, Asset: asset, Moves: moves}
+	for _, m := range moves {
+		c.Change += m.Amount
+	}
+	return c
+}
+
+func apply(t *testing.T, db *store.DB, maxSkips int, cs ...store.ChainTx) (res store.Applied) {
+	t.Helper()
+	out, err := db.ApplyChainTxs(context.Background(), cs, maxSkips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out {
+		res.Confirmed = append(res.Confirmed, r.Confirmed...)
+		res.Requeued = append(res.Requeued, r.Requeued...)
+		res.Failed = append(res.Failed, r.Failed...)
+		res.Replayed = res.Replayed || r.Replayed
+	}
+	return res
+}
+
+func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	ws := queue(t, db, 3)
 	b := reserve(t, db, ids(ws), 1000)
-	cur := func(lt uint64) store.Cursor {
-		return store.Cursor{Account: "payer:hot", LT: lt, Hash: fmt.Sprint("h", lt)}
-	}
 
-	// The external, then its internal_transfer: two messages out, one skipped.
-	txs := []store.PayoutTx{
-		{Cursor: cur(10), Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "ext", Pending: true}},
-		{Cursor: cur(11)},
-		{Cursor: cur(12), Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "fan", Sent: []store.SentMessage{
-			{WithdrawalID: ws[0].ID, Value: 1_000_000_000}, {WithdrawalID: ws[2].ID, Value: 1_000_000_000}}}},
-	}
-	res, err := db.ApplyPayouts(ctx, txs, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Confirmed != 2 || fmt.Sprint(res.Requeued) != fmt.Sprint([]int64{ws[1].ID}) {
+	// The external (its internal_transfer in transit), then the fan-out:
+	// two messages out, one skipped.
+	ext := chainTxOf("hot", 10, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100}, store.Move{Kind: store.MoveTransit, Amount: -10_000_000})
+	ext.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "ext", Pending: true}
+	fan := chainTxOf("hot", 12, "TON", store.Move{Kind: store.MoveTransit, Amount: 10_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200},
+		store.Move{Kind: store.MovePayout, Amount: -1_000_000_000, Withdrawal: ws[0].ID}, store.Move{Kind: store.MovePayout, Amount: -1_000_000_000, Withdrawal: ws[2].ID})
+	fan.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "fan"}
+	res := apply(t, db, 2, ext, chainTxOf("hot", 11, "TON"), fan)
+	if len(res.Confirmed) != 2 || fmt.Sprint(res.Requeued) != fmt.Sprint([]int64{ws[1].ID}) {
 		t.Fatalf("result %+v", res)
 	}
-	again, err := db.ApplyPayouts(ctx, txs, 2)
-	if err != nil || again.Replayed != 3 || again.Confirmed != 0 {
-		t.Fatalf("replay: %+v %v", again, err)
+	if again := apply(t, db, 2, ext, fan); !again.Replayed || len(again.Confirmed) != 0 {
+		t.Fatalf("replay: %+v", again)
 	}
 	got, _ := db.Batch(ctx, b.ID)
 	if got.Status != store.BatchConfirmed || got.TxHash != "ext" {
 		t.Fatalf("batch %+v", got)
 	}
-	if w := statusOf(t, db, ws[0].ID); w.Status != store.WithdrawalConfirmed || w.TxHash != "fan" {
+	if w := statusOf(t, db, ws[0].ID); w.Status != store.WithdrawalConfirmed || w.TxHash != fan.Event.Hash {
 		t.Fatalf("paid withdrawal %+v", w)
 	}
 	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalQueued || w.BatchID != 0 {
@@ -258,11 +279,21 @@ func TestApplyPayoutsBooksOnceAndRequeuesSkipped(t *testing.T) {
 	if h := bal(t, db, store.AccountHold, "TON"); h != 1_010_000_000 {
 		t.Fatalf("hold %d: only the skipped one stays held", h)
 	}
-	if f := bal(t, db, store.AccountFees, "TON"); f != 20_000_000 {
-		t.Fatalf("fees %d", f)
+	if f := bal(t, db, store.AccountFees, "TON"); f != 20_000_000-300 {
+		t.Fatalf("fees %d: two withdrawal fees less the network's", f)
 	}
-	if hot := bal(t, db, store.AccountHot, "TON"); hot != -3*1_010_000_000+2_000_000_000 {
+	if tr := bal(t, db, store.AccountTransit, "TON"); tr != 0 {
+		t.Fatalf("transit %d after the fan-out", tr)
+	}
+	if hot := bal(t, db, store.AccountHot, "TON"); hot != -3*1_010_000_000+2_000_000_000+300 {
 		t.Fatalf("hot %d", hot)
+	}
+
+	// A classification that does not add up to the chain's change is refused.
+	bad := chainTxOf("hot", 13, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100})
+	bad.Change = -300
+	if _, err := db.ApplyChainTxs(ctx, []store.ChainTx{bad}, 2); !errors.Is(err, store.ErrUnbalanced) {
+		t.Fatalf("unbalanced classification: %v", err)
 	}
 
 	// Re-issued and skipped again: with maxSkips 2 it fails and is refunded.
@@ -270,9 +301,10 @@ func TestApplyPayoutsBooksOnceAndRequeuesSkipped(t *testing.T) {
 	if ev := eventTypes(t, db, ws[1].ID); fmt.Sprint(ev) != "[withdrawal.sent]" {
 		t.Fatalf("a re-issue announces nothing new: %v", ev)
 	}
-	res, err = db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: cur(20), Batch: &store.BatchOutcome{BatchID: b2.ID, TxHash: "ext2"}}}, 2)
-	if err != nil || fmt.Sprint(res.Failed) != fmt.Sprint([]int64{ws[1].ID}) {
-		t.Fatalf("%+v %v", res, err)
+	skip := chainTxOf("hot", 20, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100})
+	skip.Batch = &store.BatchOutcome{BatchID: b2.ID, TxHash: "ext2"}
+	if res := apply(t, db, 2, skip); fmt.Sprint(res.Failed) != fmt.Sprint([]int64{ws[1].ID}) {
+		t.Fatalf("%+v", res)
 	}
 	if got, _ := db.Batch(ctx, b2.ID); got.Status != store.BatchFailed {
 		t.Fatalf("batch with nothing sent: %s", got.Status)
@@ -314,9 +346,9 @@ func TestExpireBatchRequeues(t *testing.T) {
 		t.Fatal("a re-issue takes a new query id")
 	}
 	// An executed batch cannot expire.
-	if _, err := db.ApplyPayouts(ctx, []store.PayoutTx{{Batch: &store.BatchOutcome{BatchID: b2.ID, TxHash: "x", Pending: true}}}, 3); err != nil {
-		t.Fatal(err)
-	}
+	ext := chainTxOf("hot", 30, "TON")
+	ext.Batch = &store.BatchOutcome{BatchID: b2.ID, TxHash: "x", Pending: true}
+	apply(t, db, 3, ext)
 	if _, err := db.ExpireBatch(ctx, b2.ID, "no"); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("executed batch expired: %v", err)
 	}
@@ -327,14 +359,14 @@ func TestExpireBatchRequeues(t *testing.T) {
 	audit(t, db)
 }
 
-func TestJettonPayoutAndRefund(t *testing.T) {
+func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 7})
 	db.Post(ctx, deposit("t", store.UserAccount(u.ID), "TON", 1_000_000_000))
-	db.Post(ctx, deposit("j", store.UserAccount(u.ID), "USDT", 50_000_000))
+	db.Post(ctx, deposit("j", store.UserAccount(u.ID), "USDT", 70_000_000))
 	var ws []store.Withdrawal
-	for i := range 2 {
+	for i := range 3 {
 		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("j", i), Asset: "USDT",
 			Amount: 20_000_000, Fee: 100_000_000, FeeAsset: "TON", Destination: "UQjetton"})
 		if err != nil {
@@ -343,57 +375,72 @@ func TestJettonPayoutAndRefund(t *testing.T) {
 		ws = append(ws, w)
 	}
 	b := reserve(t, db, ids(ws), 1000)
-	f, _ := db.InFlight(ctx)
-	if f.Jettons["USDT"] != 40_000_000 {
+	if f, _ := db.InFlight(ctx); f.Jettons["USDT"] != 60_000_000 {
 		t.Fatalf("in flight %+v", f)
 	}
-	// Our jetton wallet's transaction of the first transfer is applied
-	// before the hot wallet's (another account, another cursor).
-	_, err := db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: store.Cursor{Account: "payer:jw", LT: 5, Hash: "a"},
-		Jetton: &store.JettonOutcome{WithdrawalID: ws[0].ID, Asset: "USDT", Amount: 20_000_000, TxHash: "jw1", OK: true, Attached: 50_000_000}}}, 3)
-	if err != nil {
-		t.Fatal(err)
+	// The fan-out sends three transfers to our jetton wallet, 0.05 TON each.
+	fan := chainTxOf("hot", 5, "TON", store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[0].ID},
+		store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[1].ID},
+		store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[2].ID})
+	fan.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "fan"}
+	// Our jetton wallet: the first and third leave for the destination's
+	// wallet, the second is refused there (exit 709).
+	left0 := chainTxOf("jw", 6, "USDT", store.Move{Kind: store.MovePayout, Amount: -20_000_000, Withdrawal: ws[0].ID, Dest: "0:dest"})
+	refused := chainTxOf("jw", 7, "USDT")
+	refused.Refused, refused.Event.Note = ws[1].ID, "exit code 709"
+	left2 := chainTxOf("jw", 8, "USDT", store.Move{Kind: store.MovePayout, Amount: -20_000_000, Withdrawal: ws[2].ID, Dest: "0:dest"})
+	apply(t, db, 3, fan, left0, refused, left2)
+	if f, _ := db.InFlight(ctx); f.Jettons["USDT"] != 0 {
+		t.Fatalf("in flight after the jettons left %+v", f)
 	}
-	_, err = db.ApplyPayouts(ctx, []store.PayoutTx{{Cursor: store.Cursor{Account: "payer:hot", LT: 5, Hash: "a"},
-		Batch: &store.BatchOutcome{BatchID: b.ID, TxHash: "fan", Sent: []store.SentMessage{
-			{WithdrawalID: ws[0].ID, Value: 50_000_000}, {WithdrawalID: ws[1].ID, Value: 50_000_000}}}}}, 3)
-	if err != nil {
-		t.Fatal(err)
+	for _, w := range []int64{ws[0].ID, ws[2].ID} {
+		if got := statusOf(t, db, w); got.Status != store.WithdrawalSent || got.LeftAt == 0 {
+			t.Fatalf("left, not yet delivered: %+v", got)
+		}
 	}
-	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalSent || w.TxHash != "fan" {
-		t.Fatalf("jetton withdrawal waits for its jetton wallet: %+v", w)
+	if got := statusOf(t, db, ws[1].ID); got.Status != store.WithdrawalRefunded {
+		t.Fatalf("refused by our jetton wallet: %+v", got)
 	}
-	// A transfer that is not ours (wrong amount) changes nothing; the real
-	// one bounced: refunded.
-	_, err = db.ApplyPayouts(ctx, []store.PayoutTx{
-		{Cursor: store.Cursor{Account: "payer:jw", LT: 6, Hash: "b"}, Jetton: &store.JettonOutcome{WithdrawalID: ws[1].ID, Asset: "USDT", Amount: 1, OK: true}},
-		{Cursor: store.Cursor{Account: "payer:jw", LT: 7, Hash: "c"}, Jetton: &store.JettonOutcome{WithdrawalID: ws[1].ID, Asset: "USDT",
-			Amount: 20_000_000, TxHash: "jw2", Attached: 50_000_000, Reason: "exit code 706"}}}, 3)
-	if err != nil {
-		t.Fatal(err)
+	// Excesses from anyone but the destination's wallet prove nothing;
+	// from it, the first is delivered.
+	forged := chainTxOf("hot", 9, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 1})
+	forged.Delivered = &store.Delivery{Withdrawal: ws[0].ID, From: "0:evil"}
+	real := chainTxOf("hot", 10, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 40_000_000})
+	real.Delivered = &store.Delivery{Withdrawal: ws[0].ID, From: "0:dest"}
+	apply(t, db, 3, forged)
+	if got := statusOf(t, db, ws[0].ID); got.Status != store.WithdrawalSent {
+		t.Fatalf("forged excesses confirmed it: %+v", got)
 	}
-	if w := statusOf(t, db, ws[0].ID); w.Status != store.WithdrawalConfirmed || w.TxHash != "jw1" {
-		t.Fatalf("%+v", w)
+	apply(t, db, 3, real)
+	if got := statusOf(t, db, ws[0].ID); got.Status != store.WithdrawalConfirmed {
+		t.Fatalf("delivered: %+v", got)
 	}
-	if w := statusOf(t, db, ws[1].ID); w.Status != store.WithdrawalRefunded {
-		t.Fatalf("%+v", w)
+	// The third bounces back from the destination's wallet: returned.
+	back := chainTxOf("jw", 11, "USDT", store.Move{Kind: store.MovePayoutReturned, Amount: 20_000_000, Withdrawal: ws[2].ID})
+	back.Event.Kind = store.KindPayoutReturned
+	apply(t, db, 3, back)
+	if got := statusOf(t, db, ws[2].ID); got.Status != store.WithdrawalRefunded || got.Error == "" {
+		t.Fatalf("returned: %+v", got)
 	}
-	if got := bal(t, db, store.UserAccount(u.ID), "USDT"); got != 30_000_000 {
-		t.Fatalf("user USDT %d", got)
+	if ev := eventTypes(t, db, ws[2].ID); fmt.Sprint(ev) != "[withdrawal.sent withdrawal.failed withdrawal.refunded]" {
+		t.Fatalf("events %v", ev)
+	}
+	if got := bal(t, db, store.UserAccount(u.ID), "USDT"); got != 50_000_000 {
+		t.Fatalf("user USDT %d: one payout delivered", got)
 	}
 	if got := bal(t, db, store.UserAccount(u.ID), "TON"); got != 900_000_000 {
-		t.Fatalf("user TON %d (one fee kept)", got)
+		t.Fatalf("user TON %d: one fee kept", got)
 	}
-	if got := bal(t, db, store.AccountHot, "USDT"); got != -30_000_000 {
+	if got := bal(t, db, store.AccountHot, "USDT"); got != -50_000_000 {
 		t.Fatalf("hot USDT %d", got)
 	}
-	// Both transfers carried 0.05 TON out of the hot wallet: booked once each.
-	if got := bal(t, db, store.AccountFees, "TON"); got != 100_000_000-2*50_000_000 {
+	if got := bal(t, db, store.AccountHold, "TON"); got != 0 {
+		t.Fatalf("hold TON %d", got)
+	}
+	if got := bal(t, db, store.AccountFees, "TON"); got != 100_000_000-3*50_000_000+40_000_001 {
 		t.Fatalf("fees %d", got)
 	}
-	if got := bal(t, db, store.AccountHot, "TON"); got != -1_000_000_000+2*50_000_000 {
-		t.Fatalf("hot TON %d", got)
-	}
+	// A quiet payout (no excesses, no bounce) is confirmed after DeliveryWait.
 	audit(t, db)
 }
 

@@ -4,23 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
-)
-
-// Kinds of chain events. Only KindCredited moves money to a user or merchant.
-const (
-	KindCredited   = "credited"    // matched an invoice or a personal comment
-	KindUnmatched  = "unmatched"   // no or unknown comment: held on the unmatched account
-	KindDust       = "dust"        // below the minimum: held on the unmatched account
-	KindBounced    = "bounced"     // a message of ours came back
-	KindAborted    = "aborted"     // the transaction failed; nothing credited
-	KindFakeJetton = "fake_jetton" // a transfer_notification from a contract that is not our jetton wallet
-	KindJettonIn   = "jetton_in"   // jetton arrival whose notification carries the credit
-	KindExcesses   = "excesses"    // TON returned to us after a jetton transfer
-	KindOutgoing   = "outgoing"    // our own transaction (withdrawals)
-	KindOther      = "other"
 )
 
 // ChainEvent is one transaction on a watched account, as the scanner
@@ -41,39 +25,6 @@ type ChainEvent struct {
 	Note      string
 }
 
-// Incoming is money that arrived and may be a deposit.
-type Incoming struct {
-	Asset   string
-	Amount  Amount
-	Sender  string // the payer's address (for jettons, the owner who sent them)
-	Comment string
-	Min     Amount // below this it is dust
-}
-
-// ChainTx is everything one watched transaction changes, applied in ONE
-// SQLite transaction: recorded (unique by account and lt), classified,
-// matched, booked, and the account's cursor advanced.
-type ChainTx struct {
-	Event    ChainEvent // Kind is the scanner's classification; a deposit's is set by matching
-	Cursor   Cursor     // the account's cursor after this transaction
-	Incoming *Incoming  // money to match against invoices and comments
-	// HotDelta is TON that moved on the hot wallet besides Incoming and the
-	// fee, booked to Counterpart (e.g. excesses to fees, a bounce to unmatched).
-	HotDelta    Amount
-	Counterpart string
-	Fee         Amount // network fee the hot wallet paid in this transaction (TON)
-}
-
-// Applied is what ApplyChainTx did.
-type Applied struct {
-	Replayed   bool // the transaction was already recorded: nothing changed
-	Kind       string
-	InvoiceID  string
-	UserID     int64
-	MerchantID int64
-	TransferID int64
-}
-
 // DepositEvent is the payload of deposit.credited.
 type DepositEvent struct {
 	UserID    int64  `json:"user_id"`
@@ -86,160 +37,6 @@ type DepositEvent struct {
 	Duplicate bool   `json:"duplicate,omitempty"`
 	TxHash    string `json:"tx_hash"`
 	EventID   int64  `json:"chain_event_id"`
-}
-
-// ApplyChainTx records one watched transaction. Replaying a transaction that
-// is already recorded changes nothing (the cursor still moves forward).
-func (db *DB) ApplyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
-	res, err := db.ApplyChainTxs(ctx, []ChainTx{c})
-	if err != nil {
-		return Applied{}, err
-	}
-	return res[0], nil
-}
-
-// ApplyChainTxs applies consecutive transactions of one account, oldest
-// first, in one SQLite transaction: all of them or none. A scanner catching
-// up uses it to pay for one commit per batch instead of one per transaction.
-func (db *DB) ApplyChainTxs(ctx context.Context, cs []ChainTx) ([]Applied, error) {
-	out := make([]Applied, 0, len(cs))
-	err := db.write(ctx, func(tx *Tx) error {
-		out = out[:0]
-		for _, c := range cs {
-			res, err := tx.applyChainTx(ctx, c)
-			if err != nil {
-				return err
-			}
-			out = append(out, res)
-		}
-		return db.fail("commit")
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx) (Applied, error) {
-	ev := c.Event
-	if ev.Account == "" || ev.LT == 0 || ev.Hash == "" {
-		return Applied{}, fmt.Errorf("%w: chain event needs account, lt and hash", ErrInvalid)
-	}
-	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chain_events WHERE account = ? AND lt = ?`, ev.Account, ev.LT).Scan(&exists); err != nil {
-		return Applied{}, err
-	}
-	if exists > 0 {
-		return Applied{Replayed: true}, tx.advanceCursor(ctx, c.Cursor)
-	}
-	if err := tx.db.fail("event"); err != nil {
-		return Applied{}, err
-	}
-
-	res := Applied{Kind: ev.Kind}
-	key := "chain:" + ev.Account + ":" + strconv.FormatUint(ev.LT, 10)
-	var postings []Posting
-	var after func(transferID int64) error
-	if in := c.Incoming; in != nil && in.Amount > 0 {
-		ev.Asset, ev.Amount, ev.Sender, ev.Comment = in.Asset, in.Amount, in.Sender, in.Comment
-		m, err := tx.match(ctx, ev, in)
-		if err != nil {
-			return Applied{}, err
-		}
-		ev.Kind, ev.InvoiceID, ev.UserID, ev.Note = m.kind, m.invoice.ID, m.userID, m.note
-		res.Kind, res.InvoiceID, res.UserID, res.MerchantID = m.kind, m.invoice.ID, m.userID, m.merchantID
-		to := AccountUnmatched
-		switch {
-		case m.userID != 0:
-			to = UserAccount(m.userID)
-		case m.merchantID != 0:
-			to = MerchantAccount(m.merchantID)
-		}
-		postings = append(postings, Posting{to, in.Asset, in.Amount})
-		postings = append(postings, Posting{AccountHot, in.Asset, -in.Amount})
-		after = func(transferID int64) error { return tx.settleMatch(ctx, ev, m, transferID) }
-	}
-	if c.HotDelta != 0 {
-		if c.Counterpart == "" {
-			return Applied{}, fmt.Errorf("%w: hot wallet movement without a counterpart", ErrInvalid)
-		}
-		postings = append(postings, Posting{c.Counterpart, TON.Symbol, c.HotDelta}, Posting{AccountHot, TON.Symbol, -c.HotDelta})
-		if ev.Asset == "" {
-			ev.Asset, ev.Amount = TON.Symbol, c.HotDelta
-		}
-	}
-	if c.Fee > 0 {
-		postings = append(postings, Posting{AccountFees, TON.Symbol, -c.Fee}, Posting{AccountHot, TON.Symbol, c.Fee})
-	}
-
-	r, err := tx.ExecContext(ctx, `INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, sender, comment,
-		invoice_id, user_id, merchant_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Account, ev.LT, ev.Hash, ms(ev.Time), ev.Kind, nullString(ev.Asset), int64(ev.Amount), ev.Sender, ev.Comment,
-		nullString(ev.InvoiceID), nullInt(ev.UserID), nullInt(res.MerchantID), ev.Note, ms(tx.now))
-	if err != nil {
-		return Applied{}, err
-	}
-	eventID, _ := r.LastInsertId()
-	if err := tx.db.fail("recorded"); err != nil {
-		return Applied{}, err
-	}
-	if postings = merge(postings); len(postings) > 0 {
-		id, err := tx.post(ctx, Transfer{Key: key, Kind: "deposit", Description: ev.Kind, Ref: ev.Hash, Postings: postings})
-		if err != nil {
-			return Applied{}, fmt.Errorf("book %s: %w", key, err)
-		}
-		res.TransferID = id
-		if _, err := tx.ExecContext(ctx, `UPDATE chain_events SET transfer_id = ? WHERE id = ?`, id, eventID); err != nil {
-			return Applied{}, err
-		}
-		if err := tx.db.fail("booked"); err != nil {
-			return Applied{}, err
-		}
-	}
-	if after != nil {
-		ev.ID = eventID
-		if err := after(res.TransferID); err != nil {
-			return Applied{}, err
-		}
-	}
-	if err := tx.db.fail("matched"); err != nil {
-		return Applied{}, err
-	}
-	return res, tx.advanceCursor(ctx, c.Cursor)
-}
-
-// merge folds postings to the same account and asset together and drops
-// zeros, so one transfer never has two entries for one balance.
-func merge(ps []Posting) []Posting {
-	type k struct{ a, s string }
-	idx := map[k]int{}
-	var out []Posting
-	for _, p := range ps {
-		if i, ok := idx[k{p.Account, p.Asset}]; ok {
-			out[i].Amount += p.Amount
-			continue
-		}
-		idx[k{p.Account, p.Asset}] = len(out)
-		out = append(out, p)
-	}
-	kept := out[:0]
-	for _, p := range out {
-		if p.Amount != 0 {
-			kept = append(kept, p)
-		}
-	}
-	return kept
-}
-
-func (tx *Tx) advanceCursor(ctx context.Context, c Cursor) error {
-	if c.Account == "" {
-		return nil
-	}
-	// Never move a cursor backwards (a replay after a restart may carry an older one).
-	_, err := tx.ExecContext(ctx, `INSERT INTO chain_cursors(account, lt, hash, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT(account) DO UPDATE SET lt = excluded.lt, hash = excluded.hash, updated_at = excluded.updated_at
-		WHERE excluded.lt > chain_cursors.lt`, c.Account, c.LT, c.Hash, ms(tx.now))
-	return err
 }
 
 type match struct {
@@ -312,10 +109,13 @@ func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, er
 
 func (tx *Tx) matchInvoice(ctx context.Context, ev ChainEvent, in *Incoming, inv Invoice) (match, error) {
 	m := match{kind: KindCredited, invoice: inv, userID: inv.UserID, merchantID: inv.MerchantID, note: "invoice"}
-	onTime := inv.Open() && !ev.Time.After(inv.ExpiresAt)
-	if inv.MemoLess && inv.Open() {
-		onTime = !ev.Time.After(inv.ExpiresAt.Add(MemoLessTolerance))
+	// On time is judged by the block's time only: an invoice marked expired
+	// after the block that paid it was made is still paid on time.
+	deadline := inv.ExpiresAt
+	if inv.MemoLess {
+		deadline = deadline.Add(MemoLessTolerance)
 	}
+	onTime := (inv.Open() || inv.Status == InvoiceExpired) && !ev.Time.After(deadline)
 	if in.Asset != inv.Asset || !onTime {
 		// Not a payment of this invoice: credit whoever paid.
 		switch {
@@ -385,7 +185,8 @@ func (tx *Tx) settleMatch(ctx context.Context, ev ChainEvent, m match, transferI
 		case inv.Status == InvoicePaid:
 			inv.Duplicate = true
 		default:
-			inv.Paid += ev.Amount
+			// Late: credited to the payer, never to the invoice (a merchant
+			// that ships when paid >= amount must not ship for it).
 			inv.Late = true
 			if inv.Open() {
 				inv.Status = InvoiceExpired

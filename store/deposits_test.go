@@ -18,12 +18,7 @@ const hotAcct = "0:1111111111111111111111111111111111111111111111111111111111111
 // chainTx is a TON arrival on the hot wallet at lt, seen at time at.
 func chainTx(lt uint64, at time.Time, asset string, amt store.Amount, comment string, fee store.Amount) store.ChainTx {
 	h := fmt.Sprintf("%064x", lt)
-	return store.ChainTx{
-		Event:    store.ChainEvent{Account: hotAcct, LT: lt, Hash: h, Time: at, Kind: store.KindCredited},
-		Cursor:   store.Cursor{Account: hotAcct, LT: lt, Hash: h},
-		Incoming: &store.Incoming{Asset: asset, Amount: amt, Sender: "0:" + fmt.Sprintf("%064x", 7), Comment: comment, Min: 1000},
-		Fee:      fee,
-	}
+	return store.DepositTx(store.ChainEvent{Account: hotAcct, LT: lt, Hash: h, Time: at, Kind: store.KindCredited}, store.Incoming{Asset: asset, Amount: amt, Sender: "0:" + fmt.Sprintf("%064x", 7), Comment: comment, Min: 1000}, fee)
 }
 
 func bal(t *testing.T, db *store.DB, account, asset string) store.Amount {
@@ -188,7 +183,7 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	}
 
 	offset.Store(int64(21 * time.Minute))
-	n, err := db.ExpireInvoices(ctx)
+	n, err := db.ExpireInvoices(ctx, clock.Add(21*time.Minute))
 	if err != nil || n != 2 {
 		t.Fatalf("expire: %d %v", n, err)
 	}
@@ -197,8 +192,8 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := db.Invoice(ctx, userInv.ID)
-	if got.Status != store.InvoiceExpired || !got.Late || got.Paid != 1_000_000_000 {
-		t.Fatalf("late user invoice: %+v", got)
+	if got.Status != store.InvoiceExpired || !got.Late || got.Paid != 0 {
+		t.Fatalf("late user invoice (a late payment is the payer's, never the invoice's): %+v", got)
 	}
 	if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 1_000_000_000 {
 		t.Fatalf("a late payment must still reach the payer: %d", b)
@@ -210,6 +205,9 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	}
 	if r.Kind != store.KindUnmatched || bal(t, db, store.MerchantAccount(m.ID), "TON") != 0 {
 		t.Fatalf("late merchant payment: %+v", r)
+	}
+	if got, _ := db.Invoice(ctx, shopInv.ID); got.Paid != 0 || !got.Late || got.Status != store.InvoiceExpired {
+		t.Fatalf("a late payment raised the merchant invoice's paid amount (the merchant would ship for free): %+v", got)
 	}
 	hooks, _ := db.DueEvents(ctx, store.TopicWebhook, 10)
 	var types []string
@@ -294,10 +292,8 @@ func TestHotWalletBooking(t *testing.T) {
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// What arrives minus the fees the hot wallet paid is what the chain holds.
 	db.ApplyChainTx(ctx, chainTx(1, db.Now(), "TON", 2_000_000_000, u.Comment, 300_000))
-	excess := chainTx(2, db.Now(), "TON", 0, "", 200_000)
-	excess.Incoming = nil
+	excess := chainTxOf(hotAcct, 2, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 50_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200_000})
 	excess.Event.Kind = store.KindExcesses
-	excess.HotDelta, excess.Counterpart = 50_000_000, store.AccountFees
 	if _, err := db.ApplyChainTx(ctx, excess); err != nil {
 		t.Fatal(err)
 	}

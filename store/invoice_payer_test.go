@@ -147,7 +147,7 @@ func TestMerchantInvoicePayerHearsExpiry(t *testing.T) {
 	if got, err := db.MarkMerchantInvoicePending(ctx, 8, inv.ID, "beef"); err != nil || got.ExtMsgHash != "cafe" {
 		t.Fatalf("boc after expiry: %+v %v", got, err)
 	}
-	if n, err := db.ExpireInvoices(ctx); err != nil || n != 1 {
+	if n, err := db.ExpireInvoices(ctx, now); err != nil || n != 1 {
 		t.Fatalf("expire: %d %v", n, err)
 	}
 	cs := invoiceChanges(log.take(), inv.ID)

@@ -281,13 +281,17 @@ func (db *DB) MarkMerchantInvoicePending(ctx context.Context, userID int64, id, 
 	return db.Invoice(ctx, id)
 }
 
-// ExpireInvoices marks open invoices whose time is up as expired and queues
-// an invoice.expired event for merchants. It returns how many expired.
-func (db *DB) ExpireInvoices(ctx context.Context) (int, error) {
+// ExpireInvoices marks open invoices whose time was up before asOf as
+// expired and queues an invoice.expired event for merchants. It returns how
+// many expired. asOf is the time of the last block the follower booked: an
+// invoice is late only by the chain's clock, never by this server's, and a
+// memo-less one only after its tolerance.
+func (db *DB) ExpireInvoices(ctx context.Context, asOf time.Time) (int, error) {
 	var n int
 	err := db.write(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices
-			WHERE status IN ('created', 'pending') AND expires_at <= ? LIMIT 500`, ms(tx.now))
+			WHERE status IN ('created', 'pending') AND expires_at < ?1
+			AND (memo_less = 0 OR expires_at < ?2) LIMIT 500`, ms(asOf), ms(asOf.Add(-MemoLessTolerance)))
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,11 @@ type Withdrawal struct {
 	Error       string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// JettonDest is the destination's jetton wallet a jetton payout was sent
+	// to, and LeftAt the chain time its jettons left our jetton wallet (zero
+	// until then): delivered once that wallet's excesses arrive.
+	JettonDest string
+	LeftAt     int64
 }
 
 // NewWithdrawal is a withdrawal request.
@@ -72,13 +77,13 @@ type WithdrawalEvent struct {
 }
 
 const withdrawalCols = `id, account, coalesce(user_id, 0), coalesce(merchant_id, 0), idem_key, asset, amount, fee, fee_asset,
-	destination, comment, status, coalesce(batch_id, 0), tx_hash, error, created_at, updated_at`
+	destination, comment, status, coalesce(batch_id, 0), tx_hash, error, created_at, updated_at, jetton_dest, coalesce(left_at, 0)`
 
 func scanWithdrawal(row interface{ Scan(...any) error }) (Withdrawal, error) {
 	var w Withdrawal
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.Account, &w.UserID, &w.MerchantID, &w.IdemKey, &w.Asset, &w.Amount, &w.Fee, &w.FeeAsset,
-		&w.Destination, &w.Comment, &w.Status, &w.BatchID, &w.TxHash, &w.Error, &created, &updated)
+		&w.Destination, &w.Comment, &w.Status, &w.BatchID, &w.TxHash, &w.Error, &created, &updated, &w.JettonDest, &w.LeftAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Withdrawal{}, ErrNotFound
 	}

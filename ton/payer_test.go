@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
@@ -36,7 +35,7 @@ func (r *rig) queueTON(db *store.DB, tag string, fee store.Amount, extra int64, 
 		total += a + fee
 	}
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-" + tag, Kind: "deposit", Ref: fmt.Sprintf("%064x", h),
-		Postings: []store.Posting{{Account: store.AccountHot, Asset: "TON", Amount: -total}, {Account: store.UserAccount(uid), Asset: "TON", Amount: total}}})
+		Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: "TON", Amount: -total}, {Account: store.UserAccount(uid), Asset: "TON", Amount: total}}})
 	must(r.t, err)
 	r.chain.Fund(r.hot, uint64(int64(total)+extra))
 	out := make([]payout, len(amounts))
@@ -52,22 +51,6 @@ func (r *rig) queueTON(db *store.DB, tag string, fee store.Amount, extra int64, 
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// gauge reads one of the payer's gauges by name.
-func gauge(t *testing.T, p *ton.Payer, name string) float64 {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(p.Collectors()...)
-	mfs, err := reg.Gather()
-	must(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
-}
 
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
@@ -134,9 +117,10 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 			if len(bs) != 1 || len(bs[0].Withdrawals) != len(want) {
 				t.Fatalf("%d expired batches, want one with the %d late withdrawals", len(bs), len(want))
 			}
-			if f := balance(t, db, store.AccountFees, "TON"); f != 3*10_000_000 {
-				t.Fatalf("fees account %d, want the three fees", f)
+			if f, net := balance(t, db, store.AccountFees, "TON"), r.networkFees(); f != 3*10_000_000-net {
+				t.Fatalf("fees account %d, want the three fees less the %d the network took", f, net)
 			}
+			r.checkHot(db)
 		})
 	}
 }
@@ -159,9 +143,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 			// 1 nanoton of fee a message, but the network takes 0.1 mTON a
 			// transaction and 0.3 mTON a message (tontest's flat fees).
 			want := r.queueTON(db, "tight", fee, -2*fee+100_000, tonUnit, tonUnit+1)
-			p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Tick: 300 * time.Millisecond,
-				ResendEvery: 300 * time.Millisecond, Reserve: 1, MessageFee: 1, MaxSkips: maxSkips, Log: quiet()})
-			must(t, err)
+			p := r.service(db, nil, svcOpts{payer: ton.PayerConfig{Reserve: 1, MessageFee: 1}, maxSkips: maxSkips})
 			runCtx, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- p.Run(runCtx) }()
@@ -198,13 +180,13 @@ func TestPayerSkippedMessage(t *testing.T) {
 					t.Fatalf("user balance %d after the refund, want amount and fee back (%d)", b, skipped.amount+fee)
 				}
 				time.Sleep(time.Second)
-				if _, n := r.received(skipped.dest); n != 0 || p.Stats().Batches != 1 {
-					t.Fatalf("a failed withdrawal was sent again: %d transfers, %d batches", n, p.Stats().Batches)
+				if _, n := r.received(skipped.dest); n != 0 || p.batches() != 1 {
+					t.Fatalf("a failed withdrawal was sent again: %d transfers, %d batches", n, p.batches())
 				}
 			} else {
 				// Back in the queue, and the wallet cannot cover it: paused.
-				waitFor(t, 10*time.Second, "paused", func() bool { return p.Stats().Paused != "" })
-				if g := gauge(t, p, "tonpay_payer_paused"); g != 1 {
+				waitFor(t, 10*time.Second, "paused", func() bool { return p.Paused() != "" })
+				if g := p.metric("tonpay_payer_paused"); g != 1 {
 					t.Fatalf("paused gauge %v", g)
 				}
 				if s := status(skipped.id); s != store.WithdrawalQueued {
@@ -213,8 +195,8 @@ func TestPayerSkippedMessage(t *testing.T) {
 				r.chain.Fund(r.hot, tonUnit)
 				waitFor(t, 20*time.Second, "skipped withdrawal paid", func() bool { return status(skipped.id) == store.WithdrawalConfirmed })
 				r.checkPaidOnce(db, want)
-				waitFor(t, 5*time.Second, "resumed", func() bool { return p.Stats().Paused == "" })
-				if g := gauge(t, p, "tonpay_payer_paused"); g != 0 {
+				waitFor(t, 5*time.Second, "resumed", func() bool { return p.Paused() == "" })
+				if g := p.metric("tonpay_payer_paused"); g != 0 {
 					t.Fatalf("paused gauge %v after resuming", g)
 				}
 			}
@@ -245,7 +227,6 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
 	defer db.Close()
-	usdt := store.Asset{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}
 
 	const users = 4
 	comments := make([]string, users)
@@ -263,13 +244,13 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	}
 	must(t, sender.SendJetton(r.usdt, r.hot, big.NewInt(50_000_000), 1, comments[0]))
 
-	s := r.scanner(db, nil)
-	sctx, scancel := context.WithCancel(ctx)
-	sdone := make(chan error, 1)
-	go func() { sdone <- s.Run(sctx) }()
-	stopScanner := func() {
-		scancel()
-		if err := <-sdone; err != nil && !errors.Is(err, context.Canceled) {
+	p := r.payer(db, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Fatal(err)
 		}
 	}
@@ -277,6 +258,9 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 		return balance(t, db, store.UserAccount(int64(users)), "TON") > 0 && balance(t, db, store.UserAccount(1), "USDT") > 0
 	})
 
+	// Hold payouts (as an admin's /pause would) while the withdrawals are
+	// queued, so that one batch carries them all.
+	must(t, db.PausePayouts(ctx, "queueing"))
 	const fee = 20_000_000
 	const jettonFee = 60_000_000
 	var want []payout
@@ -299,23 +283,21 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	must(t, err)
 	spent[0] += jettonFee
 
-	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Jettons: []store.Asset{usdt},
-		Tick: 300 * time.Millisecond, ResendEvery: 300 * time.Millisecond, Log: quiet()})
-	must(t, err)
 	all := append(append([]payout(nil), want...), payout{id: jw.ID})
-	if err := r.runPayer(db, p, all, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
+	if _, was, err := db.ResumePayouts(ctx, 1); err != nil || !was {
+		t.Fatalf("resume: %v %v", was, err)
 	}
+	waitFor(t, 60*time.Second, "all paid", func() bool { return r.settled(db, all) })
 	if n := r.externals(); n != 1 {
 		t.Fatalf("%d externals, want one batch for %d withdrawals", n, len(all))
 	}
-	// Let the jetton transfer's excesses come home, then let the scanner
+	// Let the jetton transfer's excesses come home, then let the follower
 	// book everything up to the head.
 	time.Sleep(time.Second)
 	r.chain.AutoMine(0)
-	stopScanner()
+	stop()
 	r.chain.Mine()
-	r.catchUp(s)
+	r.catchUp(p.f)
 
 	r.checkPaidOnce(db, want)
 	got, err := db.Withdrawal(ctx, jw.ID)
@@ -369,7 +351,7 @@ func TestPayerWaitsForAHeadPastExpiry(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, 10*time.Second, "batch sent", func() bool { return p.Stats().Sends > 0 })
+	waitFor(t, 10*time.Second, "batch sent", func() bool { return p.sends() > 0 })
 
 	r.chain.AutoMine(0)
 	r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
@@ -379,7 +361,7 @@ func TestPayerWaitsForAHeadPastExpiry(t *testing.T) {
 	if len(bs) != 0 {
 		t.Fatalf("%d batches judged expired from a head older than their expiry", len(bs))
 	}
-	if n := p.Stats().Batches; n != 1 {
+	if n := p.batches(); n != 1 {
 		t.Fatalf("%d batches signed before the head passed the expiry", n)
 	}
 

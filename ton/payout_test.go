@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 	"sync/atomic"
 	"testing"
@@ -51,7 +49,7 @@ func (r *rig) queuePayouts(db *store.DB, n int) []payout {
 			continue
 		}
 		_, err = db.Post(ctx, store.Transfer{Key: fmt.Sprintf("fund-%d", id), Kind: "deposit", Ref: fmt.Sprintf("%064x", id),
-			Postings: []store.Posting{{Account: store.AccountHot, Asset: "TON", Amount: -per[u]}, {Account: store.UserAccount(id), Asset: "TON", Amount: per[u]}}})
+			Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: "TON", Amount: -per[u]}, {Account: store.UserAccount(id), Asset: "TON", Amount: per[u]}}})
 		must(r.t, err)
 	}
 	r.chain.Fund(r.hot, uint64(total)+20*tonUnit)
@@ -64,18 +62,8 @@ func (r *rig) queuePayouts(db *store.DB, n int) []payout {
 	return out
 }
 
-func (r *rig) payer(db *store.DB, fp func(string) error) *ton.Payer {
-	r.t.Helper()
-	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{
-		Testnet: true, Tick: 300 * time.Millisecond, ResendEvery: 300 * time.Millisecond, ExpiryGrace: 500 * time.Millisecond,
-		Failpoint: fp, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	must(r.t, err)
-	return p
-}
-
 // runPayer runs a payer until every payout is settled or Run returns.
-func (r *rig) runPayer(db *store.DB, p *ton.Payer, want []payout, limit time.Duration) error {
+func (r *rig) runPayer(db *store.DB, p *svc, want []payout, limit time.Duration) error {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -184,7 +172,7 @@ func TestPayerPaysAThousandInFewExternals(t *testing.T) {
 }
 
 func TestPayerCrashAtEachStepPaysOnce(t *testing.T) {
-	for _, step := range []string{ton.StepPersisted, ton.StepSent, ton.StepConfirm} {
+	for _, step := range []string{ton.StepPersisted, ton.StepSent, "classify"} {
 		t.Run(step, func(t *testing.T) {
 			r := newRig(t)
 			r.chain.AutoMine(200 * time.Millisecond)
@@ -227,9 +215,8 @@ func TestPayerResendsDroppedExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.checkPaidOnce(db, want)
-	st := p.Stats()
-	if st.Batches != 1 || st.Sends < 2 {
-		t.Fatalf("stats %+v: want one batch sent more than once", st)
+	if p.batches() != 1 || p.sends() < 2 {
+		t.Fatalf("%d batches, %d sends: want one batch sent more than once", p.batches(), p.sends())
 	}
 }
 
@@ -252,8 +239,8 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.checkPaidOnce(db, want)
-	if st := p.Stats(); st.Batches < 2 {
-		t.Fatalf("stats %+v: want the batch re-issued under a new query id", st)
+	if p.batches() < 2 {
+		t.Fatalf("%d batches: want the batch re-issued under a new query id", p.batches())
 	}
 	if n := r.externals(); n != 1 {
 		t.Fatalf("%d externals executed, want only the re-issued one", n)
@@ -266,7 +253,6 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
 	defer db.Close()
-	usdt := store.Asset{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}
 	// The hot wallet holds 100 USDT and some TON; the user has 40 USDT and
 	// 1 TON for fees in the ledger.
 	r.chain.Fund(r.hot, 5*tonUnit)
@@ -274,8 +260,8 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 	_, err := db.UpsertUser(ctx, store.User{ID: 7})
 	must(t, err)
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-7", Kind: "deposit", Ref: fmt.Sprintf("%064x", 7), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "USDT", Amount: -40_000_000}, {Account: store.UserAccount(7), Asset: "USDT", Amount: 40_000_000},
-		{Account: store.AccountHot, Asset: "TON", Amount: -tonUnit}, {Account: store.UserAccount(7), Asset: "TON", Amount: tonUnit}}})
+		{Account: store.AccountUnmatched, Asset: "USDT", Amount: -40_000_000}, {Account: store.UserAccount(7), Asset: "USDT", Amount: 40_000_000},
+		{Account: store.AccountUnmatched, Asset: "TON", Amount: -tonUnit}, {Account: store.UserAccount(7), Asset: "TON", Amount: tonUnit}}})
 	must(t, err)
 	dest := r.wallet(1)
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j1", Asset: "USDT", Amount: 12_345_678,
@@ -295,9 +281,7 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 		t.Fatalf("USDT balance %d after the refused request", b)
 	}
 
-	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Jettons: []store.Asset{usdt},
-		Tick: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	must(t, err)
+	p := r.payer(db, nil)
 	want := []payout{{id: w.ID, dest: dest.Address(), amount: 12_345_678}}
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
@@ -347,7 +331,7 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 	_, err := db.UpsertUser(ctx, store.User{ID: 8})
 	must(t, err)
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-8", Kind: "deposit", Ref: fmt.Sprintf("%064x", 8), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -10 * tonUnit}, {Account: store.UserAccount(8), Asset: "TON", Amount: 10 * tonUnit}}})
+		{Account: store.AccountUnmatched, Asset: "TON", Amount: -10 * tonUnit}, {Account: store.UserAccount(8), Asset: "TON", Amount: 10 * tonUnit}}})
 	must(t, err)
 	dest := address.NewAddress(0, 0, make([]byte, 32))
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 8, IdemKey: "p1", Asset: "TON", Amount: 5 * tonUnit,
@@ -370,7 +354,7 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	waitUntil("paused", func() bool { return p.Stats().Paused != "" })
+	waitUntil("paused", func() bool { return p.Paused() != "" })
 	if n := r.externals(); n != 0 {
 		t.Fatalf("%d externals sent while the wallet cannot cover the queue", n)
 	}
@@ -395,8 +379,8 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 	if sum, n := r.received(dest); n != 1 || sum != 5*tonUnit {
 		t.Fatalf("destination got %d in %d transfers", sum, n)
 	}
-	if p.Stats().Paused != "" {
-		t.Fatalf("still paused: %s", p.Stats().Paused)
+	if p.Paused() != "" {
+		t.Fatalf("still paused: %s", p.Paused())
 	}
 }
 
@@ -407,9 +391,7 @@ func TestPayerSweepsExcessToCold(t *testing.T) {
 	defer db.Close()
 	cold := address.NewAddress(0, 0, append(make([]byte, 31), 7))
 	r.chain.Fund(r.hot, 30*tonUnit)
-	p, err := ton.NewPayer(r.client.API, db, r.words, ton.PayerConfig{Testnet: true, Tick: 300 * time.Millisecond,
-		HotWalletMax: 10 * tonUnit, Cold: cold, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	must(t, err)
+	p := r.service(db, nil, svcOpts{payer: ton.PayerConfig{HotWalletMax: 10 * tonUnit, Cold: cold}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

@@ -76,12 +76,14 @@ func (r *rig) open(opts ...store.Option) *store.DB {
 	return db
 }
 
-func (r *rig) scanner(db *store.DB, fp func(string) error) *ton.Scanner {
-	return ton.NewScanner(r.client.API, db, ton.ScannerConfig{
+func (r *rig) scanner(db *store.DB, fp func(string) error) *ton.Follower {
+	return ton.NewFollower(r.client.API, db, ton.FollowerConfig{
 		Hot:       r.hot,
 		Jettons:   []store.Asset{{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}},
 		Min:       map[string]store.Amount{"TON": 1_000_000},
+		Testnet:   true,
 		Failpoint: fp,
+		Log:       quiet(),
 	})
 }
 
@@ -94,7 +96,7 @@ func (r *rig) fundHot(w *tontest.Wallet) {
 }
 
 // catchUp runs passes until one completes at the chain's head.
-func (r *rig) catchUp(s *ton.Scanner) {
+func (r *rig) catchUp(s *ton.Follower) {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -147,6 +149,14 @@ func (r *rig) checkHot(db *store.DB) {
 	must(r.t, err)
 	if len(problems) > 0 {
 		r.t.Fatalf("audit: %v", problems)
+	}
+	// What the follower proved at its last block says the same.
+	rs, err := db.Reconciliations(ctx)
+	must(r.t, err)
+	for _, rc := range rs {
+		if rc.Drift != 0 {
+			r.t.Fatalf("reconciliation at block %d: %s drift %d (chain %d, ledger %d)", rc.Block, rc.Asset, rc.Drift, rc.Chain, rc.Ledger)
+		}
 	}
 }
 

@@ -25,17 +25,18 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	assets := cfg.Assets()
 
-	scanner := ton.NewScanner(chain.API, db, ton.ScannerConfig{
+	follower := ton.NewFollower(chain.API, db, ton.FollowerConfig{
 		Hot:     hot.WalletAddress(),
 		Jettons: cfg.Jettons,
+		Cold:    cfg.ColdWallet,
 		Min:     cfg.DepositMin,
-		Log:     log.With("component", "scanner"),
+		Testnet: cfg.Testnet,
+		Log:     log.With("component", "follower"),
 	})
-	reg.MustRegister(scanner.Collectors()...)
+	reg.MustRegister(follower.Collectors()...)
 
-	payer, err := ton.NewPayer(chain.API, db, words, ton.PayerConfig{
+	payer, err := ton.NewPayer(chain.API, db, words, follower.Heads(), ton.PayerConfig{
 		Testnet:      cfg.Testnet,
-		Jettons:      cfg.Jettons,
 		HotWalletMax: cfg.HotWalletMax,
 		Cold:         cfg.ColdWallet,
 		Log:          log.With("component", "payer"),
@@ -70,7 +71,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		ProofSecret:           derive(cfg.BotToken, "ton_proof payload"),
 		Keys:                  chain,
 		Chain:                 chain,
-		Health:                scanner,
+		Health:                follower,
 		Registry:              reg,
 		Static:                webapp.FS(),
 		TWAReturnURL:          twa,
@@ -105,7 +106,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		InvoiceTTL:            cfg.InvoiceTTL,
 		WebhookURL:            cfg.WebhookURL,
 		Log:                   log.With("component", "bot"),
-	}, db, &botStatus{scanner: scanner, chain: chain, hot: hot.WalletAddress()})
+	}, db, &botStatus{follower: follower, chain: chain, hot: hot.WalletAddress()})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	}
 
 	return []named{
-		{"scanner", scanner},
+		{"follower", follower},
 		{"bot", tgBot},
 		{"payer", payer},
 		{"http", web},
@@ -124,12 +125,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 
 // botStatus answers the bot's /stats from the running parts.
 type botStatus struct {
-	scanner *ton.Scanner
-	chain   *ton.Client
-	hot     *address.Address
+	follower *ton.Follower
+	chain    *ton.Client
+	hot      *address.Address
 }
 
-func (s *botStatus) ScannerLag() time.Duration { return s.scanner.Lag() }
+func (s *botStatus) ScannerLag() time.Duration { return s.follower.Lag() }
 
 func (s *botStatus) HotWalletBalance(ctx context.Context) (store.Amount, error) {
 	head, err := s.chain.API.GetMasterchainInfo(ctx)

@@ -120,7 +120,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := chain.Balance(dest.Address())
-	const txFee = tontest.DefaultTxFee // the receiving wallet's own transaction
+	const txFee = tontest.DefaultTxFee + tontest.DefaultStorageFee // the receiving wallet's own transaction
 	req := map[string]any{"asset": "TON", "amount": "1.25", "address": ton.FormatAddress(dest.Address(), true)}
 	code, first := call("POST", "/api/withdrawals", auth, req, "Idempotency-Key", "w-1")
 	if code != http.StatusCreated {

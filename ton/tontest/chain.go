@@ -24,9 +24,17 @@ import (
 
 // Default fees, in nanoton.
 const (
-	DefaultTxFee  = 100_000 // 0.0001 TON: every transaction (storage + compute)
-	DefaultMsgFee = 300_000 // 0.0003 TON: every message a transaction sends
+	DefaultTxFee      = 100_000 // 0.0001 TON: compute of every transaction that runs code
+	DefaultMsgFee     = 400_000 // 0.0004 TON: forwarding price of a message (mainnet's lump price)
+	DefaultStorageFee = 1_000   // storage phase of every transaction
+	DefaultFirstFrac  = 21845   // share of a forwarding price the sender's transaction books, /65536
 )
+
+// FaucetAddress is where Fund's messages come from (raw form). Nothing is
+// deployed there: the value they carry is created out of nothing.
+const FaucetAddress = "0:fa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0cefa0c"
+
+var faucet = address.MustParseRawAddr(FaucetAddress)
 
 // maxMessagesPerBlock bounds the internal messages one block delivers, so a
 // message loop cannot hang Mine; the rest is delivered by the next blocks.
@@ -34,12 +42,20 @@ const maxMessagesPerBlock = 10_000
 
 // Options configures a Chain. The zero value is usable.
 type Options struct {
-	// TxFee is what every transaction pays for storage and compute, in
+	// TxFee is the compute fee of every transaction that runs code, in
 	// nanoton. Zero means DefaultTxFee.
 	TxFee uint64
-	// MsgFee is the forwarding fee of every message a transaction sends, in
-	// nanoton. Zero means DefaultMsgFee.
+	// MsgFee is the full forwarding price P of every message a transaction
+	// sends (or bounces), in nanoton. The sender pays P; its transaction
+	// books FirstFrac of it in total_fees and the rest travels in the
+	// message's fwd_fee. Zero means DefaultMsgFee.
 	MsgFee uint64
+	// FirstFrac is the part of P booked by the sender, in 1/65536. Zero
+	// means DefaultFirstFrac (about 1/3, as on mainnet).
+	FirstFrac uint16
+	// StorageFee is what every transaction pays in its storage phase (at
+	// most the balance), in nanoton. Zero means DefaultStorageFee.
+	StorageFee uint64
 	// GlobalID is the network id V5R1 wallets are built for. Zero means
 	// wallet.TestnetGlobalID.
 	GlobalID int32
@@ -63,11 +79,14 @@ type Chain struct {
 	pools  []*liteclient.ConnectionPool
 
 	mu        sync.Mutex
-	offset    time.Duration // chain clock = wall clock + offset
-	seqno     uint32        // last produced masterchain block
-	blockNow  uint32        // its generation time
-	lt        uint64        // last logical time handed out
-	newBlock  chan struct{} // closed when a block is produced
+	offset    time.Duration     // chain clock = wall clock + offset
+	lag       time.Duration     // block time = chain clock - lag
+	seqno     uint32            // last produced masterchain block
+	blockNow  uint32            // its generation time
+	blocks    []blockInfo       // by seqno, 0 being the zero state
+	touched   map[*account]bool // accounts changed by the block being made
+	lt        uint64            // last logical time handed out
+	newBlock  chan struct{}     // closed when a block is produced
 	accounts  map[string]*account
 	pending   []pendingExt           // accepted externals waiting for a block
 	queued    map[string]bool        // hashes of pending externals
@@ -79,6 +98,12 @@ type Chain struct {
 	delay     time.Duration
 	dropExt   bool
 	listenErr chan error
+}
+
+// blockInfo is what the shard state of a block tells beside the accounts.
+type blockInfo struct {
+	now uint32 // gen_utime
+	lt  uint64 // gen_lt
 }
 
 type pendingExt struct {
@@ -96,6 +121,12 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	}
 	if opts.MsgFee == 0 {
 		opts.MsgFee = DefaultMsgFee
+	}
+	if opts.FirstFrac == 0 {
+		opts.FirstFrac = DefaultFirstFrac
+	}
+	if opts.StorageFee == 0 {
+		opts.StorageFee = DefaultStorageFee
 	}
 	if opts.GlobalID == 0 {
 		opts.GlobalID = wallet.TestnetGlobalID
@@ -116,7 +147,9 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 		accounts: map[string]*account{},
 		queued:   map[string]bool{},
 		jettons:  map[string]*Jetton{},
+		touched:  map[*account]bool{},
 	}
+	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
 		return nil, err
 	}
@@ -268,6 +301,21 @@ func (c *Chain) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// SetLag dates every block made from now on d behind the chain clock, as
+// seen through a public lite-server whose shard view lags: blocks, their
+// transactions and MasterchainInfoExt.LastUTime carry the chain clock
+// minus d, while getTime and MasterchainInfoExt.Now keep the chain clock.
+// Contracts judge time by the block's. Raising the lag can date a block
+// before the previous one; set it before the blocks a test looks at.
+func (c *Chain) SetLag(d time.Duration) {
+	c.mu.Lock()
+	c.lag = d
+	c.mu.Unlock()
+}
+
+// nextBlockTime is the generation time the next block will have.
+func (c *Chain) nextBlockTime() uint32 { return uint32(c.now().Add(-c.lag).Unix()) }
+
 // Head returns the id of the last masterchain block (e.g. for RunGetMethod).
 func (c *Chain) Head() *ton.BlockIDExt {
 	c.mu.Lock()
@@ -275,29 +323,48 @@ func (c *Chain) Head() *ton.BlockIDExt {
 	return c.masterBlock(c.seqno)
 }
 
-// Mine produces one masterchain block now: it executes the pending external
-// messages in arrival order (each checked again as the contract would) and
-// then delivers internal messages until none is left. It returns the block's
-// seqno and wakes the queries waiting for it.
+// Mine produces one masterchain block now. It first delivers the internal
+// messages queued before it (Fund's and Mint's, or what the last block
+// could not deliver), as a collator imports its inbound queue first, then
+// executes the pending external messages in arrival order (each checked
+// again as the contract would) and delivers the messages they cause until
+// none is left. It returns the block's seqno and wakes the queries waiting
+// for it.
 func (c *Chain) Mine() uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seqno++
-	c.blockNow = uint32(c.now().Unix())
+	c.blockNow = c.nextBlockTime()
 	if start := uint64(c.seqno) * 1_000_000; c.lt < start {
 		c.lt = start
 	}
+
+	queued := c.inflight
+	c.inflight = nil
+	n := min(len(queued), maxMessagesPerBlock)
+	for _, msg := range queued[:n] {
+		c.runInternal(msg)
+	}
+	left := append([]*tlb.InternalMessage(nil), queued[n:]...)
 
 	pending := c.pending
 	c.pending, c.queued = nil, map[string]bool{}
 	for _, p := range pending {
 		c.runExternal(p.msg)
 	}
-	for n := 0; len(c.inflight) > 0 && n < maxMessagesPerBlock; n++ {
+	for ; len(c.inflight) > 0 && n < maxMessagesPerBlock; n++ {
 		msg := c.inflight[0]
 		c.inflight = c.inflight[1:]
 		c.runInternal(msg)
 	}
+	c.inflight = append(left, c.inflight...)
+
+	// The state at the end of the block, for queries at this block later.
+	for acc := range c.touched {
+		c.snapshot(acc)
+	}
+	c.touched = map[*account]bool{}
+	c.blocks = append(c.blocks, blockInfo{now: c.blockNow, lt: c.lt})
 
 	close(c.newBlock)
 	c.newBlock = make(chan struct{})
@@ -358,12 +425,36 @@ func (c *Chain) waitSeqno(ctx context.Context, seqno uint32, timeout time.Durati
 	}
 }
 
-// Fund credits nano to addr without a transaction, as a genesis balance. An
-// address with no code becomes an uninit account holding the balance.
+// Fund sends nano to addr from FaucetAddress in a block of its own, mined
+// before Fund returns: a non-bounceable internal message without body whose
+// value comes out of nothing. addr gets a real transaction (storage fee and,
+// with code, compute fee included), so a follower of the account sees it;
+// an address without code becomes an uninit account holding the rest.
 func (c *Chain) Fund(addr *address.Address, nano uint64) {
 	c.mu.Lock()
-	c.account(addr).balance += nano
+	c.inject(&tlb.InternalMessage{
+		SrcAddr: faucet, DstAddr: addr, Amount: tlb.FromNanoTONU(nano), Body: cell.BeginCell().EndCell(),
+	})
 	c.mu.Unlock()
+	c.Mine()
+}
+
+// inject queues an internal message no transaction sent (from the faucet or
+// a jetton master minting) for the next block, stamped as if sent now.
+func (c *Chain) inject(m *tlb.InternalMessage) {
+	c.lt++
+	m.IHRDisabled = true
+	m.IHRFee = tlb.FromNanoTONU(0)
+	m.FwdFee = tlb.FromNanoTONU(c.opts.MsgFee - c.firstPart(c.opts.MsgFee))
+	m.CreatedLT = c.lt
+	m.CreatedAt = c.nextBlockTime()
+	c.inflight = append(c.inflight, m)
+}
+
+// firstPart is the share of forwarding price p the sender books in its
+// total_fees; p minus it travels in the message's fwd_fee.
+func (c *Chain) firstPart(p uint64) uint64 {
+	return p * uint64(c.opts.FirstFrac) >> 16
 }
 
 // Balance returns the balance of addr in nanoton.
@@ -398,6 +489,29 @@ func (c *Chain) Transactions(addr *address.Address) []*tlb.Transaction {
 	return txs
 }
 
+// BalanceChange is an account's balance around one of its transactions.
+type BalanceChange struct {
+	LT            uint64 // the transaction's logical time
+	Before, After uint64 // nanoton
+}
+
+// BalanceChanges returns the balance of addr before and after each of its
+// transactions, oldest first as Transactions lists them: what booking the
+// transactions must reproduce.
+func (c *Chain) BalanceChanges(addr *address.Address) []BalanceChange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	acc := c.accounts[key(addr)]
+	if acc == nil {
+		return nil
+	}
+	res := make([]BalanceChange, len(acc.txs))
+	for i, r := range acc.txs {
+		res[i] = BalanceChange{LT: r.lt, Before: r.before, After: r.after}
+	}
+	return res
+}
+
 // SendExternal accepts a signed external message (a BOC, as a wallet or
 // TON Connect produces it) as the lite-server's sendMessage does: it is
 // checked against the contract now and executed by the next block. Wallets
@@ -419,7 +533,8 @@ func (c *Chain) SendExternal(boc []byte) error {
 func (c *Chain) submit(msg *tlb.ExternalMessage, hash []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, _, err := c.checkExternal(msg, uint32(c.now().Unix())); err != nil {
+	// Checked as the next block will run it: at that block's time.
+	if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
 		return err
 	}
 	c.enqueue(msg, hash)

@@ -20,8 +20,9 @@ type contract interface {
 	data() *cell.Cell
 	// receive executes an inbound internal message; 0 is success.
 	receive(x *exec, msg *tlb.InternalMessage) int32
-	// get runs a get-method; args[0] is the first argument.
-	get(c *Chain, method string, args []any) ([]any, int32)
+	// get runs a get-method at a block of time now; args[0] is the first
+	// argument.
+	get(now uint32, method string, args []any) ([]any, int32)
 }
 
 // externalReceiver is a contract that takes external messages (a wallet).
@@ -43,13 +44,15 @@ type account struct {
 	lastPaid    uint32     // time of the last transaction
 	txs         []txRecord // oldest first
 	prunedBelow uint64
+	history     []snapshot // by block, oldest first
 }
 
 type txRecord struct {
-	lt    uint64
-	hash  []byte
-	cell  *cell.Cell
-	seqno uint32 // block that holds it
+	lt            uint64
+	hash          []byte
+	cell          *cell.Cell
+	seqno         uint32 // block that holds it
+	before, after uint64 // balance around it
 }
 
 func key(a *address.Address) string { return fmt.Sprintf("%d:%x", a.Workchain(), a.Data()) }
@@ -112,8 +115,10 @@ type exec struct {
 	prevHash  []byte
 	orig      tlb.AccountStatus
 	oldHash   []byte
-	inValue   uint64 // value of the inbound internal message
-	fees      uint64
+	before    uint64     // balance before the transaction
+	inValue   uint64     // value of the inbound internal message
+	msgLeft   uint64     // what of inValue mode 64 and a bounce can still carry
+	fees      uint64     // total_fees
 	actions   []action   // requested by the compute phase
 	badAction bool       // the compute phase produced an action the fake does not know
 	list      *cell.Cell // the action list when the contract gave a raw one
@@ -132,13 +137,22 @@ func (x *exec) send(mode uint8, msg *tlb.InternalMessage) {
 
 func (c *Chain) begin(acc *account) *exec {
 	c.lt++
+	c.touched[acc] = true
 	return &exec{
 		c: c, acc: acc, lt: c.lt, prevLT: acc.lastLT, prevHash: acc.lastHash,
-		orig: acc.status(), oldHash: c.accountCell(acc).Hash(),
+		orig: acc.status(), oldHash: c.accountCell(acc).Hash(), before: acc.balance,
 	}
 }
 
-// chargeCompute takes the transaction fee from the balance (what there is).
+// chargeStorage takes the storage fee from the balance (what there is).
+func (x *exec) chargeStorage() uint64 {
+	fee := min(x.c.opts.StorageFee, x.acc.balance)
+	x.acc.balance -= fee
+	x.fees += fee
+	return fee
+}
+
+// chargeCompute takes the compute fee from the balance (what there is).
 func (x *exec) chargeCompute() uint64 {
 	fee := min(x.c.opts.TxFee, x.acc.balance)
 	x.acc.balance -= fee
@@ -179,7 +193,7 @@ func (c *Chain) checkExternal(msg *tlb.ExternalMessage, now uint32) (accept func
 	if !ok {
 		return nil, nil, errNoExternal
 	}
-	if bal < c.opts.TxFee {
+	if bal < c.opts.StorageFee+c.opts.TxFee {
 		return nil, nil, errNoFunds
 	}
 	accept, exit := r.external(now, msg.Body)
@@ -198,13 +212,14 @@ func (c *Chain) runExternal(msg *tlb.ExternalMessage) {
 	}
 	acc := c.account(msg.DstAddr)
 	x := c.begin(acc)
+	storage := x.chargeStorage()
 	if deploy != nil {
 		acc.code = deploy
 	}
 	fee := x.chargeCompute()
 	exit := accept(x)
 	desc := tlb.TransactionDescriptionOrdinary{
-		StoragePhase: storagePhase(),
+		StoragePhase: storagePhase(storage),
 		ComputePhase: tlb.ComputePhase{Phase: computeVM(exit, fee, deploy != nil)},
 	}
 	if exit == 0 {
@@ -215,13 +230,25 @@ func (c *Chain) runExternal(msg *tlb.ExternalMessage) {
 }
 
 // runInternal delivers an internal message in a transaction on its
-// destination: credit, compute (or skipped without code), actions, and a
-// bounce when a bounceable message failed.
+// destination: storage and credit (storage first for a bounceable message,
+// so that a bounce can return the value whole), compute (skipped without
+// code, and then free), actions, and a bounce when a bounceable message
+// failed.
 func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 	acc := c.account(msg.DstAddr)
 	x := c.begin(acc)
 	x.inValue = msg.Amount.Nano().Uint64()
+	x.msgLeft = x.inValue
+
+	var storage uint64
+	if msg.Bounce {
+		storage = x.chargeStorage()
+	}
 	acc.balance += x.inValue
+	if !msg.Bounce {
+		storage = x.chargeStorage()
+		x.msgLeft = min(x.msgLeft, acc.balance) // storage may have eaten into the value
+	}
 
 	var deployed bool
 	if acc.code == nil && msg.StateInit != nil {
@@ -229,10 +256,9 @@ func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 			acc.code, deployed = ctr, true
 		}
 	}
-	fee := x.chargeCompute()
 	desc := tlb.TransactionDescriptionOrdinary{
 		CreditFirst:  !msg.Bounce,
-		StoragePhase: storagePhase(),
+		StoragePhase: storagePhase(storage),
 		CreditPhase:  &tlb.CreditPhase{Credit: tlb.CurrencyCollection{Coins: msg.Amount}},
 	}
 	exit := int32(0)
@@ -240,6 +266,8 @@ func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 		exit = -1
 		desc.ComputePhase.Phase = tlb.ComputePhaseSkipped{Reason: tlb.ComputeSkipReason{Type: tlb.ComputeSkipReasonNoState}}
 	} else {
+		fee := x.chargeCompute()
+		x.msgLeft -= min(x.msgLeft, fee) // gas is paid out of the inbound value first
 		exit = acc.code.receive(x, msg)
 		desc.ComputePhase.Phase = computeVM(exit, fee, deployed)
 	}
@@ -250,39 +278,44 @@ func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 	}
 	desc.Aborted = exit != 0 || !desc.ActionPhase.Success
 	if exit != 0 && msg.Bounce && !msg.Bounced {
-		desc.BouncePhase = x.bounce(msg, fee)
+		desc.BouncePhase = x.bounce(msg)
 	}
 	c.finish(x, &tlb.Message{MsgType: tlb.MsgTypeInternal, Msg: msg}, desc)
 }
 
-// bounce returns what is left of a failed bounceable message to its sender:
-// value minus the compute fee and the forwarding fee, body 0xffffffff and
-// the first 256 bits of the original body.
-func (x *exec) bounce(msg *tlb.InternalMessage, computeFee uint64) *tlb.BouncePhase {
-	fwd := x.c.opts.MsgFee
+// bounce returns what is left of a failed bounceable message to its sender,
+// as mainnet does: the whole remaining value leaves the balance; the
+// forwarding price P comes out of it, its first part is booked in
+// total_fees (MsgFees) and the rest travels in the bounce's fwd_fee
+// (FwdFees). The body is 0xffffffff and the first 256 bits of the original.
+func (x *exec) bounce(msg *tlb.InternalMessage) *tlb.BouncePhase {
+	price := x.c.opts.MsgFee
+	first := x.c.firstPart(price)
 	zero := tlb.StorageUsedShort{Cells: big.NewInt(0), Bits: big.NewInt(0)}
-	if x.inValue <= computeFee+fwd {
-		return &tlb.BouncePhase{Phase: tlb.BouncePhaseNoFunds{MsgSize: zero, ReqFwdFees: tlb.FromNanoTONU(fwd)}}
+	if x.msgLeft < price {
+		return &tlb.BouncePhase{Phase: tlb.BouncePhaseNoFunds{MsgSize: zero, ReqFwdFees: tlb.FromNanoTONU(price)}}
 	}
-	value := x.inValue - computeFee - fwd
 	body := cell.BeginCell().MustStoreUInt(0xffffffff, 32)
 	if msg.Body != nil {
 		s := msg.Body.BeginParse()
 		n := min(s.BitsLeft(), 256)
 		body.MustStoreSlice(s.MustLoadSlice(n), n)
 	}
-	x.acc.balance -= value + fwd
-	x.fees += fwd
+	x.acc.balance -= x.msgLeft
+	x.fees += first
 	x.sent = append(x.sent, x.outMessage(&tlb.InternalMessage{
-		Bounced: true, DstAddr: msg.SrcAddr, Amount: tlb.FromNanoTONU(value), Body: body.EndCell(),
+		Bounced: true, DstAddr: msg.SrcAddr, Amount: tlb.FromNanoTONU(x.msgLeft - price), Body: body.EndCell(),
 	}))
-	return &tlb.BouncePhase{Phase: tlb.BouncePhaseOk{MsgSize: zero, MsgFees: tlb.FromNanoTONU(0), FwdFees: tlb.FromNanoTONU(fwd)}}
+	return &tlb.BouncePhase{Phase: tlb.BouncePhaseOk{MsgSize: zero, MsgFees: tlb.FromNanoTONU(first), FwdFees: tlb.FromNanoTONU(price - first)}}
 }
 
 // actionPhase sends the requested messages. Send modes: +1 pay the
-// forwarding fee apart from the value, +2 skip an action that fails, +64 add
-// what is left of the inbound value, +128 carry the whole balance. Without
-// +2 a failing action fails the phase (result code 37) and nothing is sent.
+// forwarding price apart from the value, +2 skip an action that fails, +64
+// add what is left of the inbound value, +128 carry the whole balance.
+// Without +2 a failing action fails the phase (result code 37) and nothing
+// is sent. Each message costs the full price P (TotalFwdFees); only its
+// first part is booked in total_fees (TotalActionFees), the rest travels in
+// the message's fwd_fee.
 func (x *exec) actionPhase() *tlb.ActionPhase {
 	fwd := x.c.opts.MsgFee
 	ap := &tlb.ActionPhase{
@@ -309,7 +342,7 @@ func (x *exec) actionPhase() *tlb.ActionPhase {
 		case a.mode&128 != 0:
 			value = balance
 		case a.mode&64 != 0:
-			value += x.inValue - min(x.inValue, x.c.opts.TxFee)
+			value += x.msgLeft
 		}
 		cost, ok := value, true
 		if a.mode&1 != 0 && a.mode&128 == 0 {
@@ -337,10 +370,11 @@ func (x *exec) actionPhase() *tlb.ActionPhase {
 	for _, m := range sent {
 		x.sent = append(x.sent, x.outMessage(m))
 	}
-	total := tlb.FromNanoTONU(fwd * uint64(len(sent)))
-	x.fees += fwd * uint64(len(sent))
+	n := uint64(len(sent))
+	total, booked := tlb.FromNanoTONU(fwd*n), tlb.FromNanoTONU(x.c.firstPart(fwd)*n)
+	x.fees += x.c.firstPart(fwd) * n
 	ap.MessagesCreated = uint16(len(sent))
-	ap.TotalFwdFees, ap.TotalActionFees = &total, &total
+	ap.TotalFwdFees, ap.TotalActionFees = &total, &booked
 	return ap
 }
 
@@ -350,7 +384,7 @@ func (x *exec) outMessage(m *tlb.InternalMessage) *tlb.InternalMessage {
 	m.IHRDisabled = true
 	m.SrcAddr = x.acc.addr
 	m.IHRFee = tlb.FromNanoTONU(0)
-	m.FwdFee = tlb.FromNanoTONU(x.c.opts.MsgFee)
+	m.FwdFee = tlb.FromNanoTONU(x.c.opts.MsgFee - x.c.firstPart(x.c.opts.MsgFee)) // what the sender paid beyond its booked part
 	m.CreatedLT = x.c.lt
 	m.CreatedAt = x.c.blockNow
 	return m
@@ -396,12 +430,12 @@ func (c *Chain) finish(x *exec, in *tlb.Message, desc tlb.TransactionDescription
 		panic("tontest: serialize transaction: " + err.Error())
 	}
 	acc.lastHash = root.Hash()
-	acc.txs = append(acc.txs, txRecord{lt: x.lt, hash: acc.lastHash, cell: root, seqno: c.seqno})
+	acc.txs = append(acc.txs, txRecord{lt: x.lt, hash: acc.lastHash, cell: root, seqno: c.seqno, before: x.before, after: acc.balance})
 	c.inflight = append(c.inflight, x.sent...)
 }
 
-func storagePhase() *tlb.StoragePhase {
-	return &tlb.StoragePhase{StorageFeesCollected: tlb.FromNanoTONU(0), StatusChange: tlb.AccStatusChange{Type: tlb.AccStatusChangeUnchanged}}
+func storagePhase(fee uint64) *tlb.StoragePhase {
+	return &tlb.StoragePhase{StorageFeesCollected: tlb.FromNanoTONU(fee), StatusChange: tlb.AccStatusChange{Type: tlb.AccStatusChangeUnchanged}}
 }
 
 func computeVM(exit int32, fee uint64, activated bool) tlb.ComputePhaseVM {
@@ -477,17 +511,24 @@ func loadRelaxed(s *cell.Slice) (*tlb.InternalMessage, error) {
 
 // fromStateInit returns the emulated contract a state init deploys at addr:
 // nil when its hash is not the address or its code is not one the fake
-// knows (V4R2, V5R1Final, Highload v3, this chain's jetton wallets).
+// deploys by message (V4R2, V5R1Final, Highload v3, this chain's jetton
+// wallets).
 func (c *Chain) fromStateInit(si *tlb.StateInit, addr *address.Address) contract {
-	if si.Code == nil || si.Data == nil {
+	if si.Code == nil || si.Data == nil || string(si.Code.Hash()) == string(codeJettonMaster.Hash()) {
 		return nil
 	}
 	sc, err := tlb.ToCell(si)
 	if err != nil || string(sc.Hash()) != string(addr.Data()) {
 		return nil
 	}
-	d := si.Data.BeginParse()
-	switch string(si.Code.Hash()) {
+	return c.loadContract(si.Code, si.Data, addr)
+}
+
+// loadContract returns the emulated contract with code and data at addr, or
+// nil when the code is not emulated. A jetton master is its live object.
+func (c *Chain) loadContract(code, data *cell.Cell, addr *address.Address) contract {
+	d := data.BeginParse()
+	switch string(code.Hash()) {
 	case string(codeV4R2.Hash()):
 		return loadUserWallet(codeV4R2, d, false)
 	case string(codeV5R1.Hash()):
@@ -496,6 +537,10 @@ func (c *Chain) fromStateInit(si *tlb.StateInit, addr *address.Address) contract
 		return loadHighload(d)
 	case string(codeJettonWallet.Hash()):
 		return c.loadJettonWallet(d)
+	case string(codeJettonMaster.Hash()):
+		if j := c.jettons[key(addr)]; j != nil {
+			return &jettonMaster{j: j}
+		}
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ const (
 	exitNotWallet   = 707
 	exitNotEnoughTO = 709
 	exitUnknownOp   = 0xffff
+	exitLocked      = 45 // a locked stablecoin (USDT) wallet
 )
 
 // Stand-in codes of the emulated jetton contracts. They are not TVM code;
@@ -43,7 +44,8 @@ type Jetton struct {
 	c       *Chain
 	master  *address.Address
 	content *cell.Cell
-	supply  *big.Int // guarded by c.mu
+	supply  *big.Int        // guarded by c.mu
+	locked  map[string]bool // owners whose wallet refuses incoming transfers; guarded by c.mu
 }
 
 // NewJetton deploys a jetton master with on-chain metadata (symbol, name,
@@ -64,10 +66,12 @@ func (c *Chain) NewJetton(symbol string, decimals int) *Jetton {
 	defer c.mu.Unlock()
 	// The initial data carries an index so that two masters never collide.
 	init := cell.BeginCell().MustStoreUInt(uint64(len(c.jettons)), 32).MustStoreRef(cc).EndCell()
-	j := &Jetton{c: c, content: cc, supply: new(big.Int)}
+	j := &Jetton{c: c, content: cc, supply: new(big.Int), locked: map[string]bool{}}
 	j.master = stateInitAddress(&tlb.StateInit{Code: codeJettonMaster, Data: init})
-	c.account(j.master).code = &jettonMaster{j: j}
+	acc := c.account(j.master)
+	acc.code = &jettonMaster{j: j}
 	c.jettons[key(j.master)] = j
+	c.snapshot(acc)
 	return j
 }
 
@@ -97,19 +101,53 @@ func jettonWalletData(balance *big.Int, owner, master *address.Address) *cell.Ce
 		MustStoreRef(codeJettonWallet).EndCell()
 }
 
-// Mint credits amount (raw units) to owner's jetton wallet, deploying it,
-// without transactions (as genesis).
+// Mint mints amount (raw units) to owner in a block of its own, mined
+// before Mint returns: the master sends owner's jetton wallet a TEP-74
+// internal_transfer (query_id 0, from the master, no response destination,
+// forward_ton_amount 0) with the wallet's state init, so it deploys, and
+// JettonTransferTON attached out of nothing (the master has no transaction).
+// The wallet gets a real transaction that a follower sees. A locked wallet
+// bounces it and the master takes the supply back.
 func (j *Jetton) Mint(owner *address.Address, amount *big.Int) {
-	j.c.mu.Lock()
-	defer j.c.mu.Unlock()
-	acc := j.c.account(j.WalletAddress(owner))
-	w, ok := acc.code.(*jettonWallet)
-	if !ok {
-		w = &jettonWallet{j: j, owner: owner, balance: new(big.Int)}
-		acc.code = w
-	}
-	w.balance.Add(w.balance, amount)
+	c := j.c
+	body := cell.BeginCell().MustStoreUInt(opInternalTransfer, 32).MustStoreUInt(0, 64).
+		MustStoreBigCoins(amount).MustStoreAddr(j.master).MustStoreAddr(nil).
+		MustStoreBigCoins(new(big.Int))
+	storeEither(body, nil)
+	c.mu.Lock()
 	j.supply.Add(j.supply, amount)
+	c.touched[c.account(j.master)] = true // its data (the supply) changed
+	c.inject(&tlb.InternalMessage{
+		Bounce:    true,
+		SrcAddr:   j.master,
+		DstAddr:   j.WalletAddress(owner),
+		Amount:    tlb.FromNanoTONU(JettonTransferTON),
+		StateInit: j.walletStateInit(owner),
+		Body:      body.EndCell(),
+	})
+	c.mu.Unlock()
+	c.Mine()
+}
+
+// Lock makes owner's jetton wallet refuse (locked) or accept again every
+// incoming internal_transfer, as the admin of a stablecoin can: a refused
+// transfer fails with exit code 45 and bounces to the sending jetton
+// wallet, which takes the amount back. Lock deploys a missing wallet with a
+// zero balance (outside any transaction, visible at the head block).
+func (j *Jetton) Lock(owner *address.Address, locked bool) {
+	c := j.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if locked {
+		j.locked[key(owner)] = true
+	} else {
+		delete(j.locked, key(owner))
+	}
+	acc := c.account(j.WalletAddress(owner))
+	if acc.code == nil {
+		acc.code = &jettonWallet{j: j, owner: owner, balance: new(big.Int)}
+		c.snapshot(acc)
+	}
 }
 
 // BalanceOf returns the jetton balance of owner (raw units).
@@ -124,8 +162,8 @@ func (j *Jetton) BalanceOf(owner *address.Address) *big.Int {
 	return new(big.Int)
 }
 
-// jettonMaster emulates the master's get-methods; minting by message is
-// not emulated (use Jetton.Mint).
+// jettonMaster emulates the master's get-methods and takes back the supply
+// of a bounced mint; minting by message is not emulated (use Jetton.Mint).
 type jettonMaster struct{ j *Jetton }
 
 func (m *jettonMaster) code() *cell.Cell { return codeJettonMaster }
@@ -135,9 +173,37 @@ func (m *jettonMaster) data() *cell.Cell {
 		MustStoreRef(m.j.content).MustStoreRef(codeJettonWallet).EndCell()
 }
 
-func (m *jettonMaster) receive(*exec, *tlb.InternalMessage) int32 { return 0 }
+func (m *jettonMaster) receive(_ *exec, msg *tlb.InternalMessage) int32 {
+	if amount := bouncedTransferAmount(msg); amount != nil {
+		m.j.supply.Sub(m.j.supply, amount)
+	}
+	return 0
+}
 
-func (m *jettonMaster) get(_ *Chain, method string, args []any) ([]any, int32) {
+// bouncedTransferAmount is the amount of a bounced internal_transfer, nil
+// for any other message.
+func bouncedTransferAmount(m *tlb.InternalMessage) *big.Int {
+	if !m.Bounced || m.Body == nil {
+		return nil
+	}
+	s := m.Body.BeginParse()
+	if tag, err := s.LoadUInt(32); err != nil || tag != 0xffffffff {
+		return nil
+	}
+	if op, err := s.LoadUInt(32); err != nil || op != opInternalTransfer {
+		return nil
+	}
+	if _, err := s.LoadUInt(64); err != nil {
+		return nil
+	}
+	amount, err := s.LoadBigCoins()
+	if err != nil {
+		return nil
+	}
+	return amount
+}
+
+func (m *jettonMaster) get(_ uint32, method string, args []any) ([]any, int32) {
 	switch method {
 	case "get_jetton_data":
 		return []any{new(big.Int).Set(m.j.supply), big.NewInt(-1), addrSlice(address.NewAddressNone()), m.j.content, codeJettonWallet}, 0
@@ -183,7 +249,7 @@ func (w *jettonWallet) code() *cell.Cell { return codeJettonWallet }
 
 func (w *jettonWallet) data() *cell.Cell { return jettonWalletData(w.balance, w.owner, w.j.master) }
 
-func (w *jettonWallet) get(_ *Chain, method string, _ []any) ([]any, int32) {
+func (w *jettonWallet) get(_ uint32, method string, _ []any) ([]any, int32) {
 	if method == "get_wallet_data" {
 		return []any{new(big.Int).Set(w.balance), addrSlice(w.owner), addrSlice(w.j.master), codeJettonWallet}, 0
 	}
@@ -196,14 +262,9 @@ func (w *jettonWallet) receive(x *exec, m *tlb.InternalMessage) int32 {
 	}
 	s := m.Body.BeginParse()
 	if m.Bounced {
-		// A bounced internal_transfer gives the jettons back.
-		s.MustLoadUInt(32)
-		if op, err := s.LoadUInt(32); err == nil && op == opInternalTransfer {
-			if _, err := s.LoadUInt(64); err == nil {
-				if amount, err := s.LoadBigCoins(); err == nil {
-					w.balance.Add(w.balance, amount)
-				}
-			}
+		// A bounced internal_transfer gives the jettons back; its TON stays.
+		if amount := bouncedTransferAmount(m); amount != nil {
+			w.balance.Add(w.balance, amount)
 		}
 		return 0
 	}
@@ -235,7 +296,7 @@ func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
 	if fwd > 0 {
 		msgs++
 	}
-	if x.inValue < fwd+2*x.c.opts.TxFee+msgs*x.c.opts.MsgFee {
+	if x.inValue < fwd+2*(x.c.opts.TxFee+x.c.opts.StorageFee)+msgs*x.c.opts.MsgFee {
 		return exitNotEnoughTO
 	}
 	w.balance.Sub(w.balance, amount)
@@ -257,6 +318,9 @@ func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
 // notifies the owner (only when forward_ton_amount > 0) and returns the rest
 // of the value to the response destination as excesses.
 func (w *jettonWallet) internalTransfer(x *exec, m *tlb.InternalMessage, s *cell.Slice) int32 {
+	if w.j.locked[key(w.owner)] {
+		return exitLocked
+	}
 	qid, err1 := s.LoadUInt(64)
 	amount, err2 := s.LoadBigCoins()
 	from, err3 := s.LoadAddr()
@@ -271,7 +335,7 @@ func (w *jettonWallet) internalTransfer(x *exec, m *tlb.InternalMessage, s *cell
 	}
 	w.balance.Add(w.balance, amount)
 
-	left := x.inValue - min(x.inValue, x.c.opts.TxFee)
+	left := x.msgLeft
 	if fwd.Sign() > 0 {
 		body := cell.BeginCell().MustStoreUInt(opTransferNotification, 32).MustStoreUInt(qid, 64).
 			MustStoreBigCoins(amount).MustStoreAddr(from)

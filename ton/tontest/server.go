@@ -124,11 +124,12 @@ func addrOf(id ton.AccountID) *address.Address {
 	return address.NewAddress(0, byte(id.Workchain), id.ID)
 }
 
-// accountState answers getAccountState with the current state of the
-// account. With ProofCheckPolicyUnsafe the client still reads the account
-// from proof[1].ref0, a ShardStateUnsplit, and checks the state cell's hash
-// and the balance against it; the fake builds that state with just this
-// account (and a placeholder, so the dictionary is never empty).
+// accountState answers getAccountState with the state of the account at
+// the end of the block asked for (the head's for a block still to come).
+// With ProofCheckPolicyUnsafe the client still reads the account from
+// proof[1].ref0, a ShardStateUnsplit, and checks the state cell's hash and
+// the balance against it; the fake builds that state with just this account
+// (and a placeholder, so the dictionary is never empty).
 func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Serializable {
 	addr := addrOf(id)
 	c.mu.Lock()
@@ -142,18 +143,21 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	none := cell.BeginCell().MustStoreBoolBit(false).EndCell()
 	mustSet(accounts, placeholder, shardAccount(none, 0, make([]byte, 32), 0))
 
+	seqno := min(block.SeqNo, c.seqno)
 	var state *cell.Cell
-	if acc := c.accounts[key(addr)]; acc != nil && acc.exists() {
-		state = c.accountCell(acc)
-		mustSet(accounts, id.ID, shardAccount(state, acc.balance, acc.lastHash, acc.lastLT))
+	if acc := c.accounts[key(addr)]; acc != nil {
+		if s := acc.at(seqno); s != nil && s.state != nil {
+			state = s.state
+			mustSet(accounts, id.ID, shardAccount(state, s.balance, s.lastHash, s.lastLT))
+		}
 	}
 
 	shardState, err := tlb.ToCell(tlb.ShardStateUnsplit{
 		GlobalID:        c.opts.GlobalID,
 		ShardIdent:      tlb.ShardIdent{WorkchainID: id.Workchain},
 		Seqno:           block.SeqNo,
-		GenUTime:        c.blockNow,
-		GenLT:           c.lt,
+		GenUTime:        c.blocks[seqno].now,
+		GenLT:           c.blocks[seqno].lt,
 		OutMsgQueueInfo: cell.BeginCell().EndCell(),
 		Accounts: struct {
 			ShardAccounts *cell.Dictionary `tlb:"dict 256"`
@@ -257,7 +261,9 @@ const (
 )
 
 // runMethod answers runSmcMethod by running the emulated contract's
-// get-method on the current state. Only the result is given (mode 4): no
+// get-method on the account's state at the block asked for (the head's for
+// a block still to come), at that block's time: the contract is re-loaded
+// from the data it had then. Only the result is given (mode 4): no
 // proofs, so the client must use ProofCheckPolicyUnsafe.
 func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	var args []any
@@ -275,11 +281,19 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	c.mu.Lock()
 	exit := int32(exitNoState)
 	var result []any
-	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil && acc.code != nil {
-		if name, ok := getMethods[r.MethodID]; ok {
-			result, exit = acc.code.get(c, name, args)
-		} else {
-			exit = exitMethodUnknown
+	seqno := min(r.ID.SeqNo, c.seqno)
+	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil {
+		if s := acc.at(seqno); s != nil && s.code != nil {
+			ctr := c.loadContract(s.code, s.data, acc.addr)
+			name, ok := getMethods[r.MethodID]
+			switch {
+			case ctr == nil:
+				exit = exitNoState // cannot happen: only emulated code is deployed
+			case !ok:
+				exit = exitMethodUnknown
+			default:
+				result, exit = ctr.get(c.blocks[seqno].now, name, args)
+			}
 		}
 	}
 	c.mu.Unlock()

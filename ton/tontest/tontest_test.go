@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/jetton"
@@ -22,11 +23,25 @@ import (
 
 const ton1 = 1_000_000_000
 
+// The default fees, as the tests expect them to be booked.
+const (
+	txFee   = tontest.DefaultTxFee
+	price   = tontest.DefaultMsgFee                                  // full forwarding price of a message
+	first   = tontest.DefaultMsgFee * tontest.DefaultFirstFrac >> 16 // booked by the sender in total_fees
+	rest    = price - first                                          // travels in the message's fwd_fee
+	storage = tontest.DefaultStorageFee
+)
+
 func start(t *testing.T) (context.Context, *tontest.Chain, ton.APIClientWrapped) {
+	t.Helper()
+	return startWith(t, tontest.Options{})
+}
+
+func startWith(t *testing.T, opts tontest.Options) (context.Context, *tontest.Chain, ton.APIClientWrapped) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	chain, err := tontest.Start(ctx, tontest.Options{})
+	chain, err := tontest.Start(ctx, opts)
 	require.NoError(t, err)
 	t.Cleanup(chain.Close)
 	api, err := chain.Client(ctx)
@@ -78,21 +93,60 @@ func outs(t *testing.T, tx *tlb.Transaction) []*tlb.InternalMessage {
 	return res
 }
 
-// assertLedger checks that the account's balance is its genesis balance plus
-// everything its transactions took in, minus what they sent and paid.
+func nano(c tlb.Coins) int64 { return c.Nano().Int64() }
+
+// assertLedger checks the booking identity on every transaction of addr:
+//
+//	balance_after - balance_before == in.value - total_fees - Σ out (value + fwd_fee)
+//
+// with total_fees the sum of what the phases collected (storage, gas, the
+// booked part of forwarding fees, the bounce's), each transaction starting
+// from the balance the previous one left (the first from genesis) and the
+// last leaving the balance the chain holds.
 func assertLedger(t *testing.T, chain *tontest.Chain, addr *address.Address, genesis uint64) {
 	t.Helper()
-	bal := new(big.Int).SetUint64(genesis)
-	for _, tx := range chain.Transactions(addr) {
+	txs := chain.Transactions(addr)
+	changes := chain.BalanceChanges(addr)
+	require.Len(t, changes, len(txs))
+	bal := int64(genesis)
+	for i, tx := range txs {
+		ch := changes[i]
+		require.Equal(t, tx.LT, ch.LT)
+		assert.Equal(t, bal, int64(ch.Before), "tx %d of %s starts from the balance the last one left", i, addr)
+		want := -nano(tx.TotalFees.Coins)
 		if tx.IO.In != nil && tx.IO.In.MsgType == tlb.MsgTypeInternal {
-			bal.Add(bal, tx.IO.In.AsInternal().Amount.Nano())
+			want += nano(tx.IO.In.AsInternal().Amount)
 		}
 		for _, m := range outs(t, tx) {
-			bal.Sub(bal, m.Amount.Nano())
+			want -= nano(m.Amount) + nano(m.FwdFee)
 		}
-		bal.Sub(bal, tx.TotalFees.Coins.Nano())
+		assert.Equal(t, want, int64(ch.After)-int64(ch.Before), "balance change of tx %d (lt %d) of %s", i, tx.LT, addr)
+		assert.Equal(t, phaseFees(t, tx), nano(tx.TotalFees.Coins), "total_fees of tx %d of %s", i, addr)
+		bal = int64(ch.After)
 	}
-	assert.Equal(t, bal.Uint64(), chain.Balance(addr), "ledger of %s", addr)
+	assert.Equal(t, bal, int64(chain.Balance(addr)), "balance of %s", addr)
+}
+
+// phaseFees is what the phases of tx say they collected.
+func phaseFees(t *testing.T, tx *tlb.Transaction) int64 {
+	t.Helper()
+	d := ordinary(t, tx)
+	var fees int64
+	if d.StoragePhase != nil {
+		fees += nano(d.StoragePhase.StorageFeesCollected)
+	}
+	if vm, ok := d.ComputePhase.Phase.(tlb.ComputePhaseVM); ok {
+		fees += nano(vm.GasFees)
+	}
+	if d.ActionPhase != nil && d.ActionPhase.TotalActionFees != nil {
+		fees += nano(*d.ActionPhase.TotalActionFees)
+	}
+	if d.BouncePhase != nil {
+		if ok, is := d.BouncePhase.Phase.(tlb.BouncePhaseOk); is {
+			fees += nano(ok.MsgFees)
+		}
+	}
+	return fees
 }
 
 func TestTransferWithComment(t *testing.T) {
@@ -106,7 +160,8 @@ func TestTransferWithComment(t *testing.T) {
 	acc := account(t, ctx, api, bob.Address())
 	require.True(t, acc.IsActive)
 	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusActive), acc.State.Status)
-	assert.Equal(t, uint64(2*ton1-tontest.DefaultTxFee), acc.State.Balance.Nano().Uint64())
+	// Credited first (not bounceable), then storage and compute.
+	assert.Equal(t, uint64(2*ton1-storage-txFee), acc.State.Balance.Nano().Uint64())
 
 	txs := chain.Transactions(bob.Address())
 	require.Len(t, txs, 1)
@@ -125,12 +180,22 @@ func TestTransferWithComment(t *testing.T) {
 	assert.True(t, vm.Success)
 	assert.False(t, d.Aborted)
 
-	// Alice's external transaction sent exactly one message, fees apart.
+	// Alice's external transaction sent exactly one message, fees apart
+	// (mode 3): she pays the full forwarding price, books only its first
+	// part in total_fees, and the rest is in the message's fwd_fee.
 	atxs := chain.Transactions(alice.Address())
 	require.Len(t, atxs, 1)
 	assert.Equal(t, tlb.MsgTypeExternalIn, atxs[0].IO.In.MsgType)
-	assert.Equal(t, uint64(tontest.DefaultTxFee+tontest.DefaultMsgFee), atxs[0].TotalFees.Coins.Nano().Uint64())
-	assert.Equal(t, uint64(10*ton1-ton1-tontest.DefaultTxFee-tontest.DefaultMsgFee), chain.Balance(alice.Address()))
+	assert.Equal(t, int64(storage+txFee+first), nano(atxs[0].TotalFees.Coins))
+	ap := ordinary(t, atxs[0]).ActionPhase
+	require.NotNil(t, ap)
+	assert.Equal(t, int64(price), nano(*ap.TotalFwdFees))
+	assert.Equal(t, int64(first), nano(*ap.TotalActionFees))
+	sent := outs(t, atxs[0])
+	require.Len(t, sent, 1)
+	assert.Equal(t, int64(ton1), nano(sent[0].Amount))
+	assert.Equal(t, int64(rest), nano(sent[0].FwdFee))
+	assert.Equal(t, uint64(10*ton1-ton1-storage-txFee-price), chain.Balance(alice.Address()))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
 	assertLedger(t, chain, bob.Address(), ton1)
 
@@ -148,18 +213,27 @@ func TestBounceAndUninit(t *testing.T) {
 	require.NoError(t, alice.Send(creditTo, ton1, "gift", false))
 	chain.Mine()
 
-	// bounce=true to an account without code: the value comes back.
+	// bounce=true to an account without code: the value comes back, less
+	// the forwarding price of the bounce (no compute fee: compute was
+	// skipped; storage was taken before the credit, from nothing).
 	btx := chain.Transactions(bounceTo)
 	require.Len(t, btx, 1)
 	d := ordinary(t, btx[0])
 	assert.True(t, d.Aborted)
+	assert.False(t, d.CreditFirst)
+	assert.Zero(t, nano(d.StoragePhase.StorageFeesCollected))
 	assert.IsType(t, tlb.ComputePhaseSkipped{}, d.ComputePhase.Phase)
 	require.NotNil(t, d.BouncePhase)
-	assert.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
+	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
+	bp := d.BouncePhase.Phase.(tlb.BouncePhaseOk)
+	assert.Equal(t, int64(first), nano(bp.MsgFees))
+	assert.Equal(t, int64(rest), nano(bp.FwdFees))
+	assert.Equal(t, int64(first), nano(btx[0].TotalFees.Coins))
 	back := outs(t, btx[0])
 	require.Len(t, back, 1)
 	assert.True(t, back[0].Bounced)
-	assert.Equal(t, uint64(ton1-tontest.DefaultTxFee-tontest.DefaultMsgFee), back[0].Amount.Nano().Uint64())
+	assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
+	assert.Equal(t, int64(rest), nano(back[0].FwdFee))
 	assert.False(t, account(t, ctx, api, bounceTo).IsActive, "nothing stays on a bounced account")
 	assert.Zero(t, chain.Balance(bounceTo))
 
@@ -168,16 +242,23 @@ func TestBounceAndUninit(t *testing.T) {
 	last := atx[2].IO.In.AsInternal()
 	assert.True(t, last.Bounced)
 	assert.True(t, last.SrcAddr.Equals(bounceTo))
+	// Two externals sending with mode 3, then the bounce credited and her
+	// code run.
+	assert.Equal(t, uint64(10*ton1-2*(storage+txFee+ton1+price)+(ton1-price)-storage-txFee), chain.Balance(alice.Address()))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
+	assertLedger(t, chain, bounceTo, 0)
+	assertLedger(t, chain, creditTo, 0)
 
 	// bounce=false: the account stays uninit, holding the value.
 	acc := account(t, ctx, api, creditTo)
 	require.True(t, acc.IsActive)
 	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusUninit), acc.State.Status)
-	assert.Equal(t, uint64(ton1-tontest.DefaultTxFee), acc.State.Balance.Nano().Uint64())
+	assert.Equal(t, uint64(ton1-storage), acc.State.Balance.Nano().Uint64())
 	ctx2 := chain.Transactions(creditTo)
 	require.Len(t, ctx2, 1)
 	assert.Nil(t, ordinary(t, ctx2[0]).BouncePhase)
+	assert.True(t, ordinary(t, ctx2[0]).CreditFirst)
+	assert.Equal(t, int64(storage), nano(ordinary(t, ctx2[0]).StoragePhase.StorageFeesCollected))
 	assert.Equal(t, "gift", ctx2[0].IO.In.AsInternal().Comment())
 
 	// Get-methods on an account without code answer exit code -256.
@@ -269,6 +350,7 @@ func TestRealWalletOverClient(t *testing.T) {
 			w, err := wallet.FromPrivateKey(api, own.PrivateKey(), cfg)
 			require.NoError(t, err)
 			require.True(t, w.WalletAddress().Equals(own.Address()))
+			freshSeqno(t, api, w)
 			to := randomAddr(t)
 
 			chain.AutoMine(50 * time.Millisecond)
@@ -277,7 +359,8 @@ func TestRealWalletOverClient(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tlb.MsgTypeExternalIn, tx.IO.In.MsgType)
 			require.Eventually(t, func() bool { return chain.Balance(to) > 0 }, 5*time.Second, 10*time.Millisecond)
-			assert.Equal(t, uint64(ton1-tontest.DefaultTxFee), chain.Balance(to))
+			assert.Equal(t, uint64(ton1-storage), chain.Balance(to))
+			assertLedger(t, chain, own.Address(), 5*ton1)
 
 			// A forged signature is refused by sendMessage.
 			msg, err := w.BuildTransfer(to, tlb.FromNanoTONU(1), false, "")
@@ -368,9 +451,15 @@ func TestJettonTransfer(t *testing.T) {
 		vm := d.ComputePhase.Phase.(tlb.ComputePhaseVM)
 		assert.Equal(t, int32(706), vm.Details.ExitCode)
 		atx := chain.Transactions(alice.Address())
-		assert.True(t, atx[len(atx)-1].IO.In.AsInternal().Bounced)
+		back := atx[len(atx)-1].IO.In.AsInternal()
+		assert.True(t, back.Bounced)
+		// What came in, less the jetton wallet's compute and the bounce's
+		// forwarding price (its storage was taken before the credit).
+		assert.Equal(t, int64(tontest.JettonTransferTON+1-txFee-price), nano(back.Amount))
+		assert.Equal(t, int64(rest), nano(back.FwdFee))
 		assert.Equal(t, int64(700_000), usdt.BalanceOf(alice.Address()).Int64())
 		assertLedger(t, chain, alice.Address(), 10*ton1)
+		assertLedger(t, chain, usdt.WalletAddress(alice.Address()), 0)
 	})
 }
 
@@ -414,25 +503,32 @@ func TestHighloadV3(t *testing.T) {
 	chain.Mine()
 
 	txs := chain.Transactions(hw.WalletAddress())
-	require.Len(t, txs, 2, "external, then the internal_transfer fan-out")
-	first := ordinary(t, txs[0])
-	assert.True(t, first.ComputePhase.Phase.(tlb.ComputePhaseVM).AccountActivated)
-	self := outs(t, txs[0])
+	require.Len(t, txs, 3, "funding, external, then the internal_transfer fan-out")
+	ext1 := ordinary(t, txs[1])
+	assert.True(t, ext1.ComputePhase.Phase.(tlb.ComputePhaseVM).AccountActivated)
+	assert.Equal(t, int64(storage+txFee+first), nano(txs[1].TotalFees.Coins))
+	self := outs(t, txs[1])
 	require.Len(t, self, 1)
 	assert.True(t, self[0].DstAddr.Equals(hw.WalletAddress()))
 	assert.Equal(t, uint64(0xae42e5a4), self[0].Body.BeginParse().MustLoadUInt(32))
-	fan := ordinary(t, txs[1])
+	fan := ordinary(t, txs[2])
 	require.NotNil(t, fan.ActionPhase)
 	assert.True(t, fan.ActionPhase.Success)
 	assert.Zero(t, fan.ActionPhase.SkippedActions)
 	assert.Equal(t, uint16(3), fan.ActionPhase.MessagesCreated)
+	assert.Equal(t, int64(3*price), nano(*fan.ActionPhase.TotalFwdFees))
+	assert.Equal(t, int64(3*first), nano(*fan.ActionPhase.TotalActionFees))
+	assert.Equal(t, int64(storage+txFee+3*first), nano(txs[2].TotalFees.Coins))
 	for i, a := range to {
-		assert.Equal(t, uint64(i+1)*ton1/10-tontest.DefaultTxFee, chain.Balance(a))
+		assert.Equal(t, uint64(i+1)*ton1/10-storage, chain.Balance(a))
 		rtx := chain.Transactions(a)
 		require.Len(t, rtx, 1)
-		assert.Equal(t, fmt.Sprint("withdrawal ", i), rtx[0].IO.In.AsInternal().Comment())
+		in := rtx[0].IO.In.AsInternal()
+		assert.Equal(t, fmt.Sprint("withdrawal ", i), in.Comment())
+		assert.Equal(t, int64(rest), nano(in.FwdFee))
+		assertLedger(t, chain, a, 0)
 	}
-	assertLedger(t, chain, hw.WalletAddress(), 10*ton1)
+	assertLedger(t, chain, hw.WalletAddress(), 0)
 
 	res, err := api.RunGetMethod(ctx, chain.Head(), hw.WalletAddress(), "processed?", big.NewInt(1<<10), big.NewInt(0))
 	require.NoError(t, err)
@@ -448,8 +544,8 @@ func TestHighloadV3(t *testing.T) {
 	require.Error(t, api.SendExternalMessage(ctx, ext))
 	require.Error(t, chain.SendExternal(boc.ToBOC()))
 	chain.Mine()
-	assert.Len(t, chain.Transactions(hw.WalletAddress()), 2)
-	assert.Equal(t, uint64(ton1/10-tontest.DefaultTxFee), chain.Balance(to[0]))
+	assert.Len(t, chain.Transactions(hw.WalletAddress()), 3)
+	assert.Equal(t, uint64(ton1/10-storage), chain.Balance(to[0]))
 
 	rejected := func(name string, id uint32, at int64) {
 		t.Run(name, func(t *testing.T) {
@@ -462,7 +558,7 @@ func TestHighloadV3(t *testing.T) {
 			err = api.SendExternalMessage(ctx, ext)
 			require.Error(t, err)
 			chain.Mine()
-			assert.Len(t, chain.Transactions(hw.WalletAddress()), 2, "no transaction")
+			assert.Len(t, chain.Transactions(hw.WalletAddress()), 3, "no transaction")
 		})
 	}
 	now := chain.Now().Unix()
@@ -483,6 +579,7 @@ func TestHighloadV3(t *testing.T) {
 	single := outs(t, tx)
 	require.Len(t, single, 1)
 	assert.True(t, single[0].DstAddr.Equals(to[1]))
+	assertLedger(t, chain, hw.WalletAddress(), 0)
 }
 
 func TestFaults(t *testing.T) {
@@ -571,4 +668,398 @@ func TestClock(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, time.Now().Add(time.Hour).Unix(), int64(now), 2)
 	assert.Contains(t, chain.LiteServers(), "127.0.0.1:")
+}
+
+// freshSeqno makes a client wallet read its seqno at the newest block: by
+// default tonutils-go reads it at api.CurrentMasterchainInfo, cached for
+// 5 s, which now answers with the state of that older block.
+func freshSeqno(t *testing.T, api ton.APIClientWrapped, w *wallet.Wallet) {
+	t.Helper()
+	fetch := func(ctx context.Context, _ uint32) (uint32, error) {
+		m, err := api.GetMasterchainInfo(ctx)
+		if err != nil {
+			return 0, err
+		}
+		res, err := api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, w.WalletAddress(), "seqno")
+		if err != nil {
+			return 0, err
+		}
+		return uint32(res.MustInt(0).Uint64()), nil
+	}
+	switch spec := w.GetSpec().(type) {
+	case *wallet.SpecV4R2:
+		spec.SetSeqnoFetcher(fetch)
+	case *wallet.SpecV5R1Final:
+		spec.SetSeqnoFetcher(fetch)
+	default:
+		t.Fatalf("no seqno fetcher for %T", spec)
+	}
+}
+
+// Forwarding fees are split as on mainnet: the sender pays the full price
+// P, books P*first_frac/65536 in total_fees and the rest travels in the
+// message's fwd_fee; what arrives is the message's value. Without send mode
+// +1 the price comes out of the value.
+func TestForwardFeeSplit(t *testing.T) {
+	opts := tontest.Options{TxFee: 70_000, MsgFee: 1_000_000, FirstFrac: 16384, StorageFee: 3_000}
+	ctx, chain, api := startWith(t, opts)
+	p, f := opts.MsgFee, opts.MsgFee*uint64(opts.FirstFrac)>>16 // 1/4 of P booked
+	require.Equal(t, uint64(250_000), f)
+
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	w, err := wallet.FromPrivateKey(api, alice.PrivateKey(), wallet.V4R2)
+	require.NoError(t, err)
+	freshSeqno(t, api, w)
+	apart, inside := randomAddr(t), randomAddr(t)
+	m1, err := w.BuildTransfer(apart, tlb.FromNanoTONU(ton1), false, "")
+	require.NoError(t, err)
+	require.Equal(t, uint8(wallet.PayGasSeparately+wallet.IgnoreErrors), m1.Mode)
+	m2, err := w.BuildTransfer(inside, tlb.FromNanoTONU(ton1), false, "")
+	require.NoError(t, err)
+	m2.Mode = wallet.IgnoreErrors
+	ext, err := w.BuildExternalMessageForMany(ctx, []*wallet.Message{m1, m2})
+	require.NoError(t, err)
+	require.NoError(t, api.SendExternalMessage(ctx, ext))
+	chain.Mine()
+
+	txs := chain.Transactions(alice.Address())
+	require.Len(t, txs, 1)
+	tx := txs[0]
+	assert.Equal(t, int64(opts.StorageFee+opts.TxFee+2*f), nano(tx.TotalFees.Coins))
+	ap := ordinary(t, tx).ActionPhase
+	require.NotNil(t, ap)
+	assert.Equal(t, int64(2*p), nano(*ap.TotalFwdFees))
+	assert.Equal(t, int64(2*f), nano(*ap.TotalActionFees))
+	sent := outs(t, tx)
+	require.Len(t, sent, 2)
+	assert.Equal(t, int64(ton1), nano(sent[0].Amount), "mode 3: price paid apart")
+	assert.Equal(t, int64(ton1-p), nano(sent[1].Amount), "mode 2: price out of the value")
+	for _, m := range sent {
+		assert.Equal(t, int64(p-f), nano(m.FwdFee))
+	}
+	assert.Equal(t, uint64(10*ton1-opts.StorageFee-opts.TxFee-2*ton1-p), chain.Balance(alice.Address()))
+
+	// Each destination gets the message's value, then pays its storage.
+	for addr, value := range map[*address.Address]uint64{apart: ton1, inside: ton1 - p} {
+		rtx := chain.Transactions(addr)
+		require.Len(t, rtx, 1)
+		assert.Equal(t, int64(value), nano(rtx[0].IO.In.AsInternal().Amount))
+		assert.Equal(t, value-opts.StorageFee, chain.Balance(addr))
+		assertLedger(t, chain, addr, 0)
+	}
+	assertLedger(t, chain, alice.Address(), 10*ton1)
+}
+
+// Every transaction pays storage: externals, messages to accounts without
+// code (compute skipped), bounces; before the credit for a bounceable
+// message, after it otherwise; never more than the balance holds.
+func TestStorageFee(t *testing.T) {
+	opts := tontest.Options{StorageFee: 5_000}
+	ctx, chain, api := startWith(t, opts)
+	s := opts.StorageFee
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+
+	// Credited first, then storage takes all 3000 there is: nothing is left.
+	dust := randomAddr(t)
+	chain.Fund(dust, 3_000)
+	dtx := chain.Transactions(dust)
+	require.Len(t, dtx, 1)
+	d := ordinary(t, dtx[0])
+	assert.True(t, d.CreditFirst)
+	assert.IsType(t, tlb.ComputePhaseSkipped{}, d.ComputePhase.Phase)
+	assert.Equal(t, int64(3_000), nano(d.StoragePhase.StorageFeesCollected))
+	assert.Equal(t, int64(3_000), nano(dtx[0].TotalFees.Coins))
+	assert.False(t, account(t, ctx, api, dust).IsActive)
+	assertLedger(t, chain, dust, 0)
+
+	// An uninit account holding TON: a bounceable message pays storage out
+	// of the old balance, then bounces whole less the forwarding price.
+	held := randomAddr(t)
+	chain.Fund(held, ton1)
+	assert.Equal(t, uint64(ton1-s), chain.Balance(held))
+	require.NoError(t, alice.Send(held, ton1, "", true))
+	chain.Mine()
+	htx := chain.Transactions(held)
+	require.Len(t, htx, 2)
+	d = ordinary(t, htx[1])
+	assert.False(t, d.CreditFirst)
+	assert.Equal(t, int64(s), nano(d.StoragePhase.StorageFeesCollected))
+	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
+	assert.Equal(t, int64(s+first), nano(htx[1].TotalFees.Coins))
+	back := outs(t, htx[1])
+	require.Len(t, back, 1)
+	assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
+	assert.Equal(t, uint64(ton1-2*s), chain.Balance(held))
+	assertLedger(t, chain, held, 0)
+
+	// Alice: her external, then the bounce credited first.
+	atx := chain.Transactions(alice.Address())
+	require.Len(t, atx, 2)
+	assert.Equal(t, int64(s), nano(ordinary(t, atx[0]).StoragePhase.StorageFeesCollected))
+	assert.Equal(t, int64(s+txFee+first), nano(atx[0].TotalFees.Coins))
+	assert.True(t, ordinary(t, atx[1]).CreditFirst)
+	assert.Equal(t, int64(s+txFee), nano(atx[1].TotalFees.Coins))
+	assert.Equal(t, uint64(10*ton1-s-txFee-ton1-price+(ton1-price)-s-txFee), chain.Balance(alice.Address()))
+	assertLedger(t, chain, alice.Address(), 10*ton1)
+}
+
+// A locked jetton wallet refuses internal_transfer with exit 45; the
+// transfer bounces to the sending jetton wallet, which takes the jettons
+// back and keeps the TON.
+func TestJettonLockedWalletBounces(t *testing.T) {
+	ctx, chain, api := start(t)
+	usdt := chain.NewJetton("USDT", 6)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	bob := newWallet(t, chain, wallet.V4R2, ton1)
+	usdt.Mint(alice.Address(), big.NewInt(1_000_000))
+	aliceJW, bobJW := usdt.WalletAddress(alice.Address()), usdt.WalletAddress(bob.Address())
+
+	usdt.Lock(bob.Address(), true)
+	acc := account(t, ctx, api, bobJW)
+	require.True(t, acc.IsActive, "Lock deploys the wallet")
+	assert.Zero(t, acc.State.Balance.Nano().Int64())
+
+	require.NoError(t, alice.SendJetton(usdt, bob.Address(), big.NewInt(400_000), 1, "to a locked wallet"))
+	chain.Mine()
+
+	// The transfer alice's jetton wallet sent, and its query id.
+	jtx := chain.Transactions(aliceJW)
+	require.Len(t, jtx, 3, "mint, transfer, bounce")
+	var tp jetton.TransferPayload
+	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.BeginParse()))
+
+	btx := chain.Transactions(bobJW)
+	require.Len(t, btx, 1)
+	d := ordinary(t, btx[0])
+	assert.Equal(t, int32(45), d.ComputePhase.Phase.(tlb.ComputePhaseVM).Details.ExitCode)
+	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
+	assert.Zero(t, chain.Balance(bobJW), "the locked wallet keeps nothing")
+	assert.Zero(t, usdt.BalanceOf(bob.Address()).Int64())
+
+	in := jtx[2].IO.In.AsInternal()
+	assert.True(t, in.Bounced)
+	assert.True(t, in.SrcAddr.Equals(bobJW))
+	body := in.Body.BeginParse()
+	assert.Equal(t, uint64(0xffffffff), body.MustLoadUInt(32))
+	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
+	assert.Equal(t, tp.QueryID, body.MustLoadUInt(64))
+	assert.Equal(t, int64(400_000), body.MustLoadBigCoins().Int64())
+
+	// Jettons back, exactly; read through the real client at the head.
+	head := chain.Head()
+	jw, err := jetton.NewJettonMasterClient(api, usdt.Master()).GetJettonWallet(ctx, alice.Address())
+	require.NoError(t, err)
+	bal, err := jw.GetBalanceAtBlock(ctx, head)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1_000_000), bal.Int64())
+
+	// No excesses: alice has only her external. The bounce's TON stays on
+	// her jetton wallet: mint (compute), transfer (storage, all the rest
+	// forwarded), bounce (what bob's wallet returned, then storage and
+	// compute).
+	assert.Len(t, chain.Transactions(alice.Address()), 1)
+	sent := uint64(tontest.JettonTransferTON + 1)
+	returned := sent - txFee - price - txFee - price
+	assert.Equal(t, int64(returned), nano(in.Amount))
+	assert.Equal(t, uint64(tontest.JettonTransferTON-txFee-storage+returned-storage-txFee), chain.Balance(aliceJW))
+	for _, a := range []*address.Address{aliceJW, bobJW} {
+		assertLedger(t, chain, a, 0)
+	}
+	assertLedger(t, chain, alice.Address(), 10*ton1)
+
+	// Unlocked, the next transfer goes through.
+	usdt.Lock(bob.Address(), false)
+	require.NoError(t, alice.SendJetton(usdt, bob.Address(), big.NewInt(100_000), 0, ""))
+	chain.Mine()
+	assert.Equal(t, int64(100_000), usdt.BalanceOf(bob.Address()).Int64())
+	assertLedger(t, chain, bobJW, 0)
+
+	// A mint to a locked wallet bounces to the master, which takes the
+	// supply back.
+	carol := randomAddr(t)
+	usdt.Lock(carol, true)
+	usdt.Mint(carol, big.NewInt(5))
+	mtx := chain.Transactions(usdt.Master())
+	require.Len(t, mtx, 1)
+	assert.True(t, mtx[0].IO.In.AsInternal().Bounced)
+	m, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	res, err := api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, usdt.Master(), "get_jetton_data")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1_000_000), res.MustInt(0).Int64())
+}
+
+// Blocks dated behind the chain clock: contracts judge time by the block's,
+// getTime keeps the chain clock.
+func TestLag(t *testing.T) {
+	ctx, chain, api := start(t)
+	var qid atomic.Uint32
+	var createdAt atomic.Int64
+	hw := highloadWallet(t, api, &qid, createdAt.Load)
+	chain.Fund(hw.WalletAddress(), 10*ton1)
+	to := randomAddr(t)
+	external := func(id uint32, at int64) *tlb.ExternalMessage {
+		qid.Store(id)
+		createdAt.Store(at)
+		m, err := hw.BuildTransfer(to, tlb.FromNanoTONU(ton1), false, "")
+		require.NoError(t, err)
+		ext, err := hw.PrepareExternalMessageForMany(ctx, true, []*wallet.Message{m})
+		require.NoError(t, err)
+		return ext
+	}
+
+	// Accepted without lag, then run by a block dated 20 s back: refused
+	// there, so it leaves no trace.
+	now, err := api.GetTime(ctx)
+	require.NoError(t, err)
+	require.NoError(t, api.SendExternalMessage(ctx, external(1<<10, int64(now)-5)))
+	chain.SetLag(20 * time.Second)
+	chain.Mine()
+	assert.Len(t, chain.Transactions(hw.WalletAddress()), 1, "only the funding")
+
+	now, err = api.GetTime(ctx)
+	require.NoError(t, err)
+	assert.InDelta(t, chain.Now().Unix(), int64(now), 1, "getTime answers the chain clock")
+	err = api.SendExternalMessage(ctx, external(2<<10, int64(now)-5))
+	require.Error(t, err, "created_at ahead of the next block's time")
+	assert.Contains(t, err.Error(), "exitcode=35")
+
+	require.NoError(t, api.SendExternalMessage(ctx, external(3<<10, int64(now)-30)))
+	chain.Mine()
+	txs := chain.Transactions(hw.WalletAddress())
+	require.Len(t, txs, 2)
+	assert.Equal(t, tlb.MsgTypeExternalIn, txs[1].IO.In.MsgType)
+	assert.InDelta(t, int64(now)-20, int64(txs[1].Now), 2, "the block's time")
+	assert.Equal(t, uint64(ton1-storage), chain.Balance(to))
+	assertLedger(t, chain, hw.WalletAddress(), 0)
+
+	var resp tl.Serializable
+	require.NoError(t, api.Client().QueryLiteserver(ctx, ton.GetMasterchainInfoExt{}, &resp))
+	info, ok := resp.(ton.MasterchainInfoExt)
+	require.True(t, ok, "%T", resp)
+	assert.Equal(t, txs[1].Now, info.LastUTime)
+	assert.InDelta(t, chain.Now().Unix(), int64(info.Now), 1)
+}
+
+// Queries at an older block answer that block's state.
+func TestHistoricalState(t *testing.T) {
+	ctx, chain, api := start(t)
+	usdt := chain.NewJetton("USDT", 6)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	bob := newWallet(t, chain, wallet.V4R2, ton1)
+	usdt.Mint(alice.Address(), big.NewInt(1_000_000))
+
+	old, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	master := jetton.NewJettonMasterClient(api, usdt.Master())
+	aliceJW, err := master.GetJettonWallet(ctx, alice.Address())
+	require.NoError(t, err)
+	bobJW, err := master.GetJettonWallet(ctx, bob.Address())
+	require.NoError(t, err)
+	type view struct {
+		ton, jettons, bobJettons int64
+		seqno                    int64
+		lastLT                   uint64
+		bobJWActive              bool
+	}
+	at := func(block *ton.BlockIDExt) view {
+		var v view
+		acc, err := api.WaitForBlock(block.SeqNo).GetAccount(ctx, block, alice.Address())
+		require.NoError(t, err)
+		v.ton, v.lastLT = nano(acc.State.Balance), acc.LastTxLT
+		bal, err := aliceJW.GetBalanceAtBlock(ctx, block)
+		require.NoError(t, err)
+		v.jettons = bal.Int64()
+		bal, err = bobJW.GetBalanceAtBlock(ctx, block)
+		require.NoError(t, err)
+		v.bobJettons = bal.Int64()
+		res, err := api.RunGetMethod(ctx, block, alice.Address(), "seqno")
+		require.NoError(t, err)
+		v.seqno = res.MustInt(0).Int64()
+		bacc, err := api.GetAccount(ctx, block, bobJW.Address())
+		require.NoError(t, err)
+		v.bobJWActive = bacc.IsActive
+		return v
+	}
+	before := at(old)
+	assert.Equal(t, view{ton: 10 * ton1, jettons: 1_000_000}, before)
+
+	require.NoError(t, alice.SendJetton(usdt, bob.Address(), big.NewInt(300_000), 1, ""))
+	chain.Mine()
+	require.NoError(t, alice.Send(bob.Address(), ton1, "", false))
+	chain.Mine()
+	head, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	require.Greater(t, head.SeqNo, old.SeqNo+1)
+
+	assert.Equal(t, before, at(old), "the old block answers as before")
+	now := at(head)
+	assert.Equal(t, int64(700_000), now.jettons)
+	assert.Equal(t, int64(300_000), now.bobJettons)
+	assert.Equal(t, int64(2), now.seqno)
+	assert.True(t, now.bobJWActive)
+	assert.Equal(t, int64(chain.Balance(alice.Address())), now.ton)
+	assert.NotEqual(t, before.ton, now.ton)
+	assert.NotEqual(t, before.lastLT, now.lastLT)
+	assertLedger(t, chain, alice.Address(), 10*ton1)
+}
+
+// Fund and Mint are real transactions a follower of the account sees.
+func TestFundAndMintAreTransactions(t *testing.T) {
+	ctx, chain, api := start(t)
+	faucet, err := address.ParseRawAddr(tontest.FaucetAddress)
+	require.NoError(t, err)
+
+	addr := randomAddr(t)
+	chain.Fund(addr, 2*ton1)
+	txs := chain.Transactions(addr)
+	require.Len(t, txs, 1)
+	in := txs[0].IO.In.AsInternal()
+	assert.True(t, in.SrcAddr.Equals(faucet))
+	assert.False(t, in.Bounce)
+	assert.Equal(t, int64(2*ton1), nano(in.Amount))
+	assert.Zero(t, in.Body.BitsSize()+uint(in.Body.RefsNum()))
+	acc := account(t, ctx, api, addr)
+	assert.Equal(t, txs[0].LT, acc.LastTxLT, "on chain when Fund returns")
+	assert.Equal(t, int64(2*ton1-storage), nano(acc.State.Balance))
+	assertLedger(t, chain, addr, 0)
+
+	// A wallet with code also pays its compute.
+	w := newWallet(t, chain, wallet.V4R2, ton1)
+	chain.Fund(w.Address(), ton1)
+	assert.Equal(t, uint64(2*ton1-storage-txFee), chain.Balance(w.Address()))
+	assertLedger(t, chain, w.Address(), ton1)
+
+	usdt := chain.NewJetton("USDT", 6)
+	usdt.Mint(w.Address(), big.NewInt(500))
+	jw := usdt.WalletAddress(w.Address())
+	jtx := chain.Transactions(jw)
+	require.Len(t, jtx, 1)
+	in = jtx[0].IO.In.AsInternal()
+	assert.True(t, in.SrcAddr.Equals(usdt.Master()))
+	assert.True(t, in.Bounce)
+	assert.NotNil(t, in.StateInit)
+	assert.Equal(t, int64(tontest.JettonTransferTON), nano(in.Amount))
+	body := in.Body.BeginParse()
+	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
+	assert.Zero(t, body.MustLoadUInt(64), "query id")
+	assert.Equal(t, int64(500), body.MustLoadBigCoins().Int64())
+	assert.True(t, body.MustLoadAddr().Equals(usdt.Master()), "from")
+	assert.True(t, body.MustLoadAddr().IsAddrNone(), "response destination")
+	assert.Zero(t, body.MustLoadBigCoins().Int64(), "forward_ton_amount")
+	d := ordinary(t, jtx[0])
+	assert.True(t, d.ComputePhase.Phase.(tlb.ComputePhaseVM).AccountActivated)
+	assert.Empty(t, outs(t, jtx[0]), "no notification, no excesses")
+	assert.Equal(t, uint64(tontest.JettonTransferTON-txFee), chain.Balance(jw))
+	assert.Equal(t, int64(500), usdt.BalanceOf(w.Address()).Int64())
+	assertLedger(t, chain, jw, 0)
+
+	m, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	jacc, err := api.WaitForBlock(m.SeqNo).GetAccount(ctx, m, jw)
+	require.NoError(t, err)
+	assert.Equal(t, jtx[0].LT, jacc.LastTxLT)
+	data, err := jetton.NewJettonMasterClient(api, usdt.Master()).GetJettonDataAtBlock(ctx, m)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), data.TotalSupply.Int64())
 }

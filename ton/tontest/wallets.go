@@ -77,7 +77,7 @@ func (w *userWallet) data() *cell.Cell {
 // receive accepts any inbound value (plugins and extensions are not emulated).
 func (w *userWallet) receive(*exec, *tlb.InternalMessage) int32 { return 0 }
 
-func (w *userWallet) get(_ *Chain, method string, _ []any) ([]any, int32) {
+func (w *userWallet) get(_ uint32, method string, _ []any) ([]any, int32) {
 	switch method {
 	case "seqno":
 		return []any{big.NewInt(int64(w.seqno))}, 0
@@ -330,7 +330,7 @@ func (h *highload) receive(x *exec, m *tlb.InternalMessage) int32 {
 	return 0
 }
 
-func (h *highload) get(c *Chain, method string, args []any) ([]any, int32) {
+func (h *highload) get(now uint32, method string, args []any) ([]any, int32) {
 	switch method {
 	case "get_public_key":
 		return []any{new(big.Int).SetBytes(h.pub)}, 0
@@ -350,7 +350,7 @@ func (h *highload) get(c *Chain, method string, args []any) ([]any, int32) {
 		shift, n := q>>10, q&1023
 		old, cur := h.old, h.cur
 		if clean.Sign() != 0 {
-			old, cur, _ = h.generations(uint64(c.now().Unix()))
+			old, cur, _ = h.generations(uint64(now))
 		}
 		done := n < highloadBitmapBits && (bit(old, shift, n) || bit(cur, shift, n))
 		if done {
@@ -453,11 +453,13 @@ type Wallet struct {
 }
 
 // JettonTransferTON is the TON a Wallet attaches to a jetton transfer on top
-// of the forward amount, for the jetton wallets' fees.
+// of the forward amount, for the jetton wallets' fees; Jetton.Mint attaches
+// it too.
 const JettonTransferTON = 50_000_000
 
 // NewWallet deploys a wallet (wallet.V4R2 or wallet.V5R1Final) with a fresh
-// key and a genesis balance of nano.
+// key and a genesis balance of nano, set without a transaction (a follower
+// of the wallet sees no history for it) and visible at the head block.
 func (c *Chain) NewWallet(version wallet.Version, nano uint64) (*Wallet, error) {
 	var cfg wallet.VersionConfig
 	switch version {
@@ -498,6 +500,7 @@ func (c *Chain) NewWallet(version wallet.Version, nano uint64) (*Wallet, error) 
 	acc := c.account(w.Address())
 	acc.code = ctr
 	acc.balance += nano
+	c.snapshot(acc)
 	c.mu.Unlock()
 	return w, nil
 }

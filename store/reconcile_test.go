@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+func TestReconcileDriftPausesOnceAndResumes(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
+	db.Post(ctx, deposit("d", store.UserAccount(u.ID), "TON", 5_000_000_000))
+	at := time.Unix(1_800_000_000, 0)
+	notices := func() int {
+		evs, _ := db.DueEvents(ctx, store.TopicBot, 1000)
+		n := 0
+		for _, e := range evs {
+			if e.Type == "ledger.drift" {
+				n++
+			}
+		}
+		return n
+	}
+
+	// Equal books: nothing paused.
+	res, err := db.Reconcile(ctx, 10, at, map[string]store.Amount{"TON": 5_000_000_000, "USDT": 0})
+	if err != nil || res.Drifting() || res.Paused {
+		t.Fatalf("equal books: %+v %v", res, err)
+	}
+	// The chain holds 1 nanoton less: drift, one notice, payouts paused.
+	res, _ = db.Reconcile(ctx, 11, at, map[string]store.Amount{"TON": 4_999_999_999})
+	if !res.NewDrift || !res.Paused || notices() != 1 {
+		t.Fatalf("drift: %+v, %d notices", res, notices())
+	}
+	if p, ok, _ := db.PayoutPause(ctx); !ok || p.Cause != "drift" {
+		t.Fatalf("pause %+v %v", p, ok)
+	}
+	// The same drift next block: no second notice. USDT keeps its figure.
+	res, _ = db.Reconcile(ctx, 12, at, map[string]store.Amount{"TON": 4_999_999_999})
+	if res.NewDrift || notices() != 1 || len(res.Assets) != 2 {
+		t.Fatalf("same drift again: %+v, %d notices", res, notices())
+	}
+	// An admin resumes: the same drift does not pause again...
+	if _, was, err := db.ResumePayouts(ctx, 99); err != nil || !was {
+		t.Fatalf("resume: %v %v", was, err)
+	}
+	res, _ = db.Reconcile(ctx, 13, at, map[string]store.Amount{"TON": 4_999_999_999})
+	if res.Paused {
+		t.Fatal("an acknowledged drift paused payouts again")
+	}
+	// ...a different one does, and is announced.
+	res, _ = db.Reconcile(ctx, 14, at, map[string]store.Amount{"TON": 4_999_999_000})
+	if !res.NewDrift || !res.Paused || notices() != 2 {
+		t.Fatalf("new drift: %+v, %d notices", res, notices())
+	}
+	// Back to zero: the drift's pause is lifted by itself.
+	res, _ = db.Reconcile(ctx, 15, at, map[string]store.Amount{"TON": 5_000_000_000})
+	if !res.Cleared || res.Paused || res.Drifting() {
+		t.Fatalf("cleared: %+v", res)
+	}
+	rs, _ := db.Reconciliations(ctx)
+	if len(rs) != 2 || rs[0].Asset != "TON" || rs[0].Block != 15 || rs[0].Drift != 0 {
+		t.Fatalf("reconciliations %+v", rs)
+	}
+	// An admin's own pause is not lifted by equal books.
+	db.PausePayouts(ctx, "maintenance")
+	if res, _ = db.Reconcile(ctx, 16, at, nil); !res.Paused {
+		t.Fatal("an admin's pause was lifted by reconciliation")
+	}
+}
+
+func TestOnTimeByBlockTime(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
+	m, _, _ := db.CreateMerchant(ctx, "shop", "")
+	inv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 1_000_000_000, TTL: time.Minute})
+	// The server's clock is past the expiry, the last booked block is not:
+	// nothing expires.
+	if n, _ := db.ExpireInvoices(ctx, inv.ExpiresAt); n != 0 {
+		t.Fatalf("expired by a block dated at its expiry: %d", n)
+	}
+	// Even marked expired (by a block after it), a payment in a block dated
+	// before the expiry is on time and the merchant's.
+	db.ExpireInvoices(ctx, inv.ExpiresAt.Add(time.Second))
+	r, err := db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: "hot", LT: 1, Hash: "aa", Time: inv.ExpiresAt.Add(-time.Second)},
+		store.Incoming{Asset: "TON", Amount: 1_000_000_000, Comment: inv.Comment}, 0))
+	if err != nil || r.MerchantID != m.ID {
+		t.Fatalf("on-time payment: %+v %v", r, err)
+	}
+	if got, _ := db.Invoice(ctx, inv.ID); got.Status != store.InvoicePaid || got.Paid != 1_000_000_000 || got.Late {
+		t.Fatalf("invoice %+v", got)
+	}
+	if b := bal(t, db, store.MerchantAccount(m.ID), "TON"); b != 1_000_000_000 {
+		t.Fatalf("merchant %d", b)
+	}
+	_ = u
+	audit(t, db)
+}

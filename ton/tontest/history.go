@@ -1,0 +1,48 @@
+package tontest
+
+import (
+	"sort"
+
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// snapshot is an account as it stood at the end of a block: what
+// getAccountState and runSmcMethod answer for that block and the ones after
+// it, until the account changes again.
+type snapshot struct {
+	seqno      uint32
+	state      *cell.Cell // the Account cell; nil for account_none
+	balance    uint64
+	lastLT     uint64
+	lastHash   []byte
+	code, data *cell.Cell // nil without code
+}
+
+// snapshot records acc as part of the head block (c.seqno). Mine calls it
+// for the accounts its transactions touched; the setup helpers that change
+// an account outside a transaction (NewWallet, NewJetton, Lock) call it so
+// that the head block shows the change at once.
+func (c *Chain) snapshot(acc *account) {
+	s := snapshot{seqno: c.seqno, balance: acc.balance, lastLT: acc.lastLT, lastHash: acc.lastHash}
+	if acc.exists() {
+		s.state = c.accountCell(acc)
+	}
+	if acc.code != nil {
+		s.code, s.data = acc.code.code(), acc.code.data()
+	}
+	if n := len(acc.history); n > 0 && acc.history[n-1].seqno == c.seqno {
+		acc.history[n-1] = s
+		return
+	}
+	acc.history = append(acc.history, s)
+}
+
+// at returns the account as of block seqno: its latest snapshot at or
+// before it; nil when it did not exist yet.
+func (a *account) at(seqno uint32) *snapshot {
+	i := sort.Search(len(a.history), func(i int) bool { return a.history[i].seqno > seqno })
+	if i == 0 {
+		return nil
+	}
+	return &a.history[i-1]
+}
