@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +15,9 @@ import (
 )
 
 // cmdStats shows users, today's deposits, the hot wallet (as booked and, when
-// the service can tell, on chain), the scanner's lag and the withdrawals
-// waiting.
+// the service can tell, on chain), the scanner's lag, the withdrawals
+// waiting, the last comparison of the ledger with the chain and whether
+// payouts are paused.
 func (b *Bot) cmdStats(ctx context.Context, r request) {
 	text, err := b.stats(ctx, r.l)
 	if err != nil {
@@ -35,11 +38,17 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hot, err := b.db.Balances(ctx, store.AccountHot)
+	// What the ledger says the hot wallet holds: chain:hot is its
+	// counterpart, negative by what it holds.
+	hot, err := b.db.Holdings(ctx)
 	if err != nil {
 		return "", err
 	}
 	counts, err := b.db.CountWithdrawals(ctx)
+	if err != nil {
+		return "", err
+	}
+	books, err := b.books(ctx, l)
 	if err != nil {
 		return "", err
 	}
@@ -83,7 +92,113 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 		l.t("stats_awaiting", counts[store.WithdrawalAwaitingApproval]),
 		l.t("stats_queued", counts[store.WithdrawalQueued], counts[store.WithdrawalSent]),
 	}
+	lines = append(lines, books...)
 	return strings.Join(lines, "\n"), nil
+}
+
+// books are the /stats lines on the ledger against the chain: the last
+// reconciliation of each asset and whether payouts are paused, and why.
+func (b *Bot) books(ctx context.Context, l lang) ([]string, error) {
+	recs, err := b.db.Reconciliations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pause, paused, err := b.db.PayoutPause(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// In the bot's display order; an asset it does not know goes last.
+	slices.SortStableFunc(recs, func(x, y store.Reconciliation) int {
+		return cmp.Compare(b.order(x.Asset), b.order(y.Asset))
+	})
+	var lines []string
+	if len(recs) == 0 {
+		lines = append(lines, l.t("stats_recon_none"))
+	} else {
+		lines = append(lines, l.t("stats_recon_title"))
+	}
+	for _, r := range recs {
+		if r.Drift == 0 {
+			lines = append(lines, l.t("stats_recon_ok", esc(r.Asset), r.Block))
+			continue
+		}
+		lines = append(lines, l.t("stats_recon_drift", esc(r.Asset), esc(b.signed(r.Drift, r.Asset)), stamp(r.Since), r.Block,
+			esc(b.amount(r.Chain, r.Asset)), esc(b.amount(r.Ledger, r.Asset))))
+	}
+	if paused {
+		lines = append(lines, l.t("stats_payouts_paused", stamp(pause.CreatedAt), esc(l.cause(pause.Cause)), esc(pause.Reason)))
+	} else {
+		lines = append(lines, l.t("stats_payouts_running"))
+	}
+	return lines, nil
+}
+
+// order is an asset's place in the display order.
+func (b *Bot) order(asset string) int {
+	if i := slices.Index(b.symbols, asset); i >= 0 {
+		return i
+	}
+	return len(b.symbols)
+}
+
+// pauseReasonMax bounds the reason an admin gives to /pause.
+const pauseReasonMax = 200
+
+// cmdPause stops new payouts until /resume: "/pause [reason]". Withdrawals
+// are still accepted and wait in the queue; batches already sent settle.
+func (b *Bot) cmdPause(ctx context.Context, r request) {
+	reason := strings.Join(r.args, " ")
+	if reason == "" {
+		reason = "no reason given"
+	}
+	if rs := []rune(reason); len(rs) > pauseReasonMax {
+		reason = string(rs[:pauseReasonMax]) + "…"
+	}
+	reason += " (" + adminLabel(r.from) + ")"
+	before, was, err := b.db.PayoutPause(ctx)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "payout pause", err)
+		return
+	}
+	if err := b.db.PausePayouts(ctx, reason); err != nil {
+		b.oops(ctx, r.p, r.l, "pause payouts", err)
+		return
+	}
+	b.log.Warn("payouts paused by an admin", "admin", r.from.ID, "reason", reason)
+	text := r.l.t("paused", esc(reason))
+	if was {
+		text += "\n" + r.l.t("paused_before", esc(r.l.cause(before.Cause)), esc(before.Reason))
+	}
+	b.reply(ctx, r.p, text, nil)
+}
+
+// cmdResume lifts the payout pause, whatever caused it. A drift that is
+// still there is thereby acknowledged: it does not pause payouts again (a
+// different one does).
+func (b *Bot) cmdResume(ctx context.Context, r request) {
+	was, paused, err := b.db.ResumePayouts(ctx, r.from.ID)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "resume payouts", err)
+		return
+	}
+	if !paused {
+		b.reply(ctx, r.p, r.l.t("resume_not_paused"), nil)
+		return
+	}
+	b.log.Warn("payouts resumed by an admin", "admin", r.from.ID, "cause", was.Cause, "reason", was.Reason)
+	text := r.l.t("resumed", esc(r.l.cause(was.Cause)), stamp(was.CreatedAt), esc(was.Reason))
+	if was.Cause == store.PauseDrift {
+		text += "\n" + r.l.t("resumed_drift")
+	}
+	b.reply(ctx, r.p, text, nil)
+}
+
+// adminLabel names an admin in a stored reason: @username, or the id.
+func adminLabel(u *models.User) string {
+	if u.Username != "" {
+		return "@" + u.Username
+	}
+	return "admin " + strconv.FormatInt(u.ID, 10)
 }
 
 // pendingShown bounds the withdrawals /pending lists in one message.

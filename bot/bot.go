@@ -310,7 +310,7 @@ func (b *Bot) setup(ctx context.Context) error {
 func commands(l lang, admin bool) []models.BotCommand {
 	names := []string{"start", "balance", "topup", "pay", "withdraw", "history", "wallet", "help"}
 	if admin {
-		names = append(names, "stats", "pending", "unmatched")
+		names = append(names, "stats", "pending", "unmatched", "pause", "resume")
 	}
 	out := make([]models.BotCommand, len(names))
 	for i, n := range names {

@@ -27,7 +27,7 @@ type request struct {
 // personal commands show a user's money: only in a private chat.
 var personal = map[string]bool{"balance": true, "topup": true, "pay": true, "withdraw": true, "history": true, "wallet": true}
 
-var adminOnly = map[string]bool{"stats": true, "pending": true, "unmatched": true}
+var adminOnly = map[string]bool{"stats": true, "pending": true, "unmatched": true, "pause": true, "resume": true}
 
 // parseCommand splits "/cmd@bot arg ..." into the command and its
 // arguments. A command addressed to another bot is not ours.
@@ -98,6 +98,10 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		b.cmdPending(ctx, r)
 	case "unmatched":
 		b.cmdUnmatched(ctx, r)
+	case "pause":
+		b.cmdPause(ctx, r)
+	case "resume":
+		b.cmdResume(ctx, r)
 	default:
 		if p.private {
 			b.reply(ctx, p, l.t("unknown_command"), nil)

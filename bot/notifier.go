@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,8 +291,36 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			return "", nil, false, err
 		}
 		return l.t("notice_payer_paused", esc(p.Asset), esc(p.Reason), esc(p.Need), esc(p.Available)), nil, true, nil
+	case "ledger.drift":
+		var d store.DriftNotice
+		if err := json.Unmarshal(ev.Payload, &d); err != nil {
+			return "", nil, false, err
+		}
+		return b.driftNotice(ctx, l, d), nil, true, nil
 	}
 	return "", nil, false, nil
+}
+
+// driftNotice tells an admin the ledger differs from the chain. Whether
+// payouts are paused is read now, not when the drift was found: the store
+// pauses them for a new drift unless an admin already acknowledged it, and
+// another admin may have resumed them since.
+func (b *Bot) driftNotice(ctx context.Context, l lang, d store.DriftNotice) string {
+	lines := make([]string, 0, len(d.Assets))
+	for _, a := range d.Assets {
+		drift := a.Drift
+		if drift != "" && drift != "0" && !strings.HasPrefix(drift, "-") {
+			drift = "+" + drift
+		}
+		lines = append(lines, l.t("notice_drift_asset", esc(a.Asset), esc(a.Chain), esc(a.Ledger), esc(drift)))
+	}
+	state := l.t("notice_drift_paused")
+	if _, paused, err := b.db.PayoutPause(ctx); err != nil {
+		b.log.Warn("drift notice: payout pause", "err", err)
+	} else if !paused {
+		state = l.t("notice_drift_running")
+	}
+	return l.t("notice_drift", d.Block, strings.Join(lines, "\n"), state)
 }
 
 func init() {
@@ -308,6 +337,10 @@ func init() {
 		"notice_withdrawal_rejected":  "❌ Your withdrawal of <b>%s</b> was declined; it and its fee (%s) are back on your balance.",
 		"notice_webhook_disabled":     "🔕 Webhooks of merchant %s (#%d) to %s are disabled: %s. Fix the endpoint and run tonpay merchant set-webhook.",
 		"notice_payer_paused":         "⏸ Payouts of %s are paused: %s (need %s, hot wallet has %s). Top up the hot wallet.",
+		"notice_drift":                "🚨 <b>Ledger drift</b> at block %d: what the ledger says our wallets hold differs from the chain.\n%s\n\n%s",
+		"notice_drift_asset":          "• %s: chain <b>%s</b>, ledger <b>%s</b>, drift <b>%s</b>",
+		"notice_drift_paused":         "⏸ Payouts are paused. Check on the server with <code>tonpay reconcile</code> (a transfer the service has not booked yet shows as a passing difference: run it twice). Once the difference is explained, send /resume.",
+		"notice_drift_running":        "▶️ Payouts were not paused: an administrator already acknowledged this drift with /resume. Check on the server with <code>tonpay reconcile</code>; /pause stops payouts.",
 	} {
 		catalog[en][k] = v
 	}
@@ -324,6 +357,10 @@ func init() {
 		"notice_withdrawal_rejected":  "❌ Вывод <b>%s</b> отклонён; сумма и комиссия (%s) снова на балансе.",
 		"notice_webhook_disabled":     "🔕 Вебхуки мерчанта %s (#%d) на %s отключены: %s. Исправьте адрес и выполните tonpay merchant set-webhook.",
 		"notice_payer_paused":         "⏸ Выплаты %s приостановлены: %s (нужно %s, на горячем кошельке %s). Пополните горячий кошелёк.",
+		"notice_drift":                "🚨 <b>Расхождение учёта</b> в блоке %d: по учёту на наших кошельках не столько, сколько в сети.\n%s\n\n%s",
+		"notice_drift_asset":          "• %s: в сети <b>%s</b>, по учёту <b>%s</b>, расхождение <b>%s</b>",
+		"notice_drift_paused":         "⏸ Выплаты приостановлены. Проверьте на сервере: <code>tonpay reconcile</code> (перевод, который сервис ещё не учёл, даёт временную разницу: запустите дважды). Когда причина ясна, отправьте /resume.",
+		"notice_drift_running":        "▶️ Выплаты не остановлены: администратор уже подтвердил это расхождение командой /resume. Проверьте на сервере: <code>tonpay reconcile</code>; /pause останавливает выплаты.",
 	} {
 		catalog[ru][k] = v
 	}

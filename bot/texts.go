@@ -89,7 +89,7 @@ var catalog = map[lang]map[string]string{
 		"wallet_linked":            "<b>Your wallet</b>\n<code>%s</code>\n<a href=\"%s\">View in the explorer</a>\n\nWithdrawals without an address go to this wallet.",
 		"wallet_none":              "No wallet is linked yet. Connect one in the app with TON Connect: withdrawals then go there by default.",
 		"help":                     "<b>tonpay</b>: a TON wallet inside Telegram.\n\n/balance: your balance\n/topup: how to top up (address, comment, QR code)\n/pay &lt;amount&gt; [asset]: pay an exact amount\n/withdraw &lt;amount&gt; [asset] [address]: withdraw to a TON wallet\n/history: your operations\n/wallet: your linked wallet\n/help: this help",
-		"help_admin":               "\n\n<b>Administrators</b>\n/stats: service statistics\n/pending: withdrawals waiting for approval\n/unmatched: incoming transfers nobody claimed",
+		"help_admin":               "\n\n<b>Administrators</b>\n/stats: service statistics\n/pending: withdrawals waiting for approval\n/unmatched: incoming transfers nobody claimed\n/pause [reason]: stop payouts\n/resume: resume payouts (after a drift, check <code>tonpay reconcile</code> first)",
 		"unknown_command":          "I don't know that command. See /help.",
 		"admin_only":               "Sorry, this command is for administrators only.",
 		"error":                    "Something went wrong. Please try again later.",
@@ -150,6 +150,21 @@ var catalog = map[lang]map[string]string{
 		"cmd_stats":                "Statistics (admins)",
 		"cmd_pending":              "Withdrawals to approve (admins)",
 		"cmd_unmatched":            "Unclaimed transfers (admins)",
+		"stats_recon_none":         "Ledger vs chain: not compared yet",
+		"stats_recon_title":        "Ledger vs chain:",
+		"stats_recon_ok":           "• %s: no drift (block %d)",
+		"stats_recon_drift":        "• ⚠️ %s: drift <b>%s</b> since %s UTC (block %d; chain %s, ledger %s)",
+		"stats_payouts_running":    "Payouts: running",
+		"stats_payouts_paused":     "Payouts: ⏸ <b>paused</b> since %s UTC (%s): %s",
+		"cause_drift":              "ledger drift",
+		"cause_admin":              "by an administrator",
+		"paused":                   "⏸ Payouts are paused: %s\nNo new payout is sent until /resume. Withdrawals are still accepted and wait in the queue.",
+		"paused_before":            "Payouts were already paused (%s): %s. Your reason now stands in its place.",
+		"resumed":                  "▶️ Payouts resumed. They were paused (%s) since %s UTC: %s",
+		"resumed_drift":            "This drift is now acknowledged: it will not pause payouts again, a different one will.",
+		"resume_not_paused":        "Payouts were not paused.",
+		"cmd_pause":                "Pause payouts (admins)",
+		"cmd_resume":               "Resume payouts (admins)",
 		"menu_button":              "Wallet",
 	},
 	ru: {
@@ -198,7 +213,7 @@ var catalog = map[lang]map[string]string{
 		"wallet_linked":            "<b>Ваш кошелёк</b>\n<code>%s</code>\n<a href=\"%s\">Открыть в обозревателе</a>\n\nВыводы без адреса уходят на этот кошелёк.",
 		"wallet_none":              "Кошелёк ещё не привязан. Подключите его в приложении через TON Connect: тогда выводы по умолчанию будут уходить на него.",
 		"help":                     "<b>tonpay</b> — TON-кошелёк в Telegram.\n\n/balance — баланс\n/topup — как пополнить (адрес, комментарий, QR-код)\n/pay &lt;сумма&gt; [актив] — оплатить точную сумму\n/withdraw &lt;сумма&gt; [актив] [адрес] — вывести на TON-кошелёк\n/history — операции\n/wallet — привязанный кошелёк\n/help — эта справка",
-		"help_admin":               "\n\n<b>Администраторам</b>\n/stats — статистика сервиса\n/pending — выводы, ждущие одобрения\n/unmatched — входящие переводы без владельца",
+		"help_admin":               "\n\n<b>Администраторам</b>\n/stats — статистика сервиса\n/pending — выводы, ждущие одобрения\n/unmatched — входящие переводы без владельца\n/pause [причина] — остановить выплаты\n/resume — возобновить выплаты (после расхождения сначала проверьте <code>tonpay reconcile</code>)",
 		"unknown_command":          "Я не знаю такой команды. Смотрите /help.",
 		"admin_only":               "Извините, эта команда только для администраторов.",
 		"error":                    "Что-то пошло не так. Попробуйте позже.",
@@ -259,6 +274,21 @@ var catalog = map[lang]map[string]string{
 		"cmd_stats":                "Статистика (админы)",
 		"cmd_pending":              "Выводы на одобрение (админы)",
 		"cmd_unmatched":            "Переводы без владельца (админы)",
+		"stats_recon_none":         "Учёт и сеть: ещё не сверялись",
+		"stats_recon_title":        "Учёт и сеть:",
+		"stats_recon_ok":           "• %s: расхождения нет (блок %d)",
+		"stats_recon_drift":        "• ⚠️ %s: расхождение <b>%s</b> с %s UTC (блок %d; в сети %s, по учёту %s)",
+		"stats_payouts_running":    "Выплаты: идут",
+		"stats_payouts_paused":     "Выплаты: ⏸ <b>приостановлены</b> с %s UTC (%s): %s",
+		"cause_drift":              "расхождение учёта с сетью",
+		"cause_admin":              "администратором",
+		"paused":                   "⏸ Выплаты приостановлены: %s\nНовые выплаты не отправляются до /resume. Заявки на вывод принимаются и ждут в очереди.",
+		"paused_before":            "Выплаты уже были приостановлены (%s): %s. Теперь вместо этого указана ваша причина.",
+		"resumed":                  "▶️ Выплаты возобновлены. Они были приостановлены (%s) с %s UTC: %s",
+		"resumed_drift":            "Это расхождение теперь подтверждено: оно больше не остановит выплаты, другое — остановит.",
+		"resume_not_paused":        "Выплаты не были приостановлены.",
+		"cmd_pause":                "Остановить выплаты (админы)",
+		"cmd_resume":               "Возобновить выплаты (админы)",
 		"menu_button":              "Кошелёк",
 	},
 }
@@ -269,6 +299,14 @@ func (l lang) status(s string) string {
 		return l.t("status_" + s)
 	}
 	return s
+}
+
+// cause is why payouts were paused (store.Pause.Cause) in l's words.
+func (l lang) cause(c string) string {
+	if _, ok := catalog[en]["cause_"+c]; ok {
+		return l.t("cause_" + c)
+	}
+	return c
 }
 
 // kind is a ledger transfer kind in l's words.

@@ -15,6 +15,12 @@ type Amount int64
 // MaxDecimals bounds an asset's decimals so that one whole unit fits in int64.
 const MaxDecimals = 18
 
+// MaxJettonDecimals bounds a jetton's decimals. The ledger counts in int64
+// smallest units: with 9 decimals (TON's own) that is 9.2 billion tokens,
+// but an 18-decimal jetton overflows at 9.22 tokens, and a transfer the
+// ledger cannot hold could never be booked. Such a jetton is refused at start.
+const MaxJettonDecimals = 9
+
 // ErrBadAmount is returned for an amount that cannot be parsed exactly.
 var ErrBadAmount = errors.New("bad amount")
 

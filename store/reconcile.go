@@ -164,10 +164,13 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 		case key != "" && key != last:
 			res.NewDrift = true
 			n := DriftNotice{Block: block}
+			var figures []string
 			for _, r := range res.Assets {
 				if r.Drift != 0 {
 					dec := tx.decimals(ctx, r.Asset)
-					n.Assets = append(n.Assets, DriftFigure{Asset: r.Asset, Chain: r.Chain.Format(dec), Ledger: r.Ledger.Format(dec), Drift: r.Drift.Format(dec)})
+					f := DriftFigure{Asset: r.Asset, Chain: r.Chain.Format(dec), Ledger: r.Ledger.Format(dec), Drift: r.Drift.Format(dec)}
+					n.Assets = append(n.Assets, f)
+					figures = append(figures, f.Asset+" "+f.Drift+" (chain "+f.Chain+", ledger "+f.Ledger+")")
 				}
 			}
 			if err := tx.emit(ctx, TopicBot, "ledger.drift", 0, 0, n); err != nil {
@@ -178,7 +181,7 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 				return err
 			}
 			if acked == 0 {
-				reason := "the ledger differs from the chain (" + key + ") at block " + strconv.FormatUint(uint64(block), 10)
+				reason := "the ledger differs from the chain at block " + strconv.FormatUint(uint64(block), 10) + ": " + strings.Join(figures, "; ")
 				if _, err := tx.ExecContext(ctx, `INSERT INTO payout_pause(id, reason, cause, episode, created_at) VALUES (1, ?, 'drift', ?, ?)
 					ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, cause = excluded.cause, episode = excluded.episode`,
 					reason, key, ms(tx.now)); err != nil {
@@ -224,10 +227,16 @@ func (db *DB) Reconciliations(ctx context.Context) ([]Reconciliation, error) {
 	})
 }
 
+// Causes of a payout pause.
+const (
+	PauseDrift = "drift" // the ledger differs from the chain; lifted when it is back to zero
+	PauseAdmin = "admin" // an admin's /pause
+)
+
 // Pause is why payouts wait for an admin.
 type Pause struct {
 	Reason    string
-	Cause     string // "drift" or "admin"
+	Cause     string // PauseDrift or PauseAdmin
 	Episode   string
 	CreatedAt time.Time
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -508,7 +509,11 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 			}
 			v, ok := jettonAmount(b)
 			if !ok && b.Sign() != 0 {
-				return fmt.Errorf("%s balance %s does not fit the ledger", a.w.asset, b)
+				// Beyond what the ledger can hold: reported as the largest
+				// figure it can (a drift), never as an error that stops
+				// following.
+				f.log.Error("jetton balance beyond what the ledger can hold", "asset", a.w.asset, "balance", b.String())
+				v = math.MaxInt64
 			}
 			bal = v
 		}

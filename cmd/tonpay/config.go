@@ -396,7 +396,12 @@ func parseJettons(v string, testnet bool) ([]store.Asset, error) {
 		}
 		dec, err := strconv.Atoi(parts[2])
 		if err != nil || dec < 0 || dec > store.MaxDecimals {
-			return nil, fmt.Errorf("%s decimals %q: want 0..%d", sym, parts[2], store.MaxDecimals)
+			return nil, fmt.Errorf("%s decimals %q: want 0..%d", sym, parts[2], store.MaxJettonDecimals)
+		}
+		if dec > store.MaxJettonDecimals {
+			return nil, fmt.Errorf("%s has %d decimals: tonpay books amounts as 64-bit integers of the smallest unit, "+
+				"so a jetton with more than %d decimals could receive a transfer the ledger cannot hold (an 18-decimal jetton above 9.22 tokens); "+
+				"it is not supported", sym, dec, store.MaxJettonDecimals)
 		}
 		for _, a := range out {
 			if a.Symbol == sym {

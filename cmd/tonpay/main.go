@@ -28,6 +28,10 @@ commands:
   migrate   create or upgrade the database schema and exit
   wallet    print the hot wallet's address (creates its seed file on first use)
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
+  reconcile compare what the hot wallet holds on chain with what the ledger says, per asset;
+            only reads (the service may run); exit 0 when equal, 1 on a drift, 2 on an error.
+            A transaction the running service has not booked yet shows as a passing
+            difference: when the figures differ, run it again
   version   print the version
 
 Configuration comes from the environment and a .env file; see README.md.
@@ -53,7 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	var n need
 	switch cmd {
-	case "serve":
+	case "serve", "reconcile":
+		// reconcile connects like serve; its settings are checked as serve's.
 		n = forServe
 	case "migrate", "merchant":
 		n = forMigrate
@@ -89,6 +94,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stderr)
 
 	switch cmd {
+	case "reconcile":
+		err = reconcileCmd(ctx, cfg, stdout)
+		switch {
+		case errors.Is(err, errDrift):
+			return 1
+		case err != nil:
+			fmt.Fprintf(stderr, "tonpay reconcile: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 2
+		}
+		return 0
 	case "migrate":
 		err = migrate(ctx, cfg, stdout)
 	case "wallet":

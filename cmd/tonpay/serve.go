@@ -39,15 +39,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	chain, err := ton.Dial(dialCtx, ton.ClientConfig{
-		Testnet:     cfg.Testnet,
-		ConfigPath:  cfg.TONConfig,
-		LiteServers: cfg.LiteServers,
-		RPS:         cfg.RPS,
-		ProofCheck:  cfg.ProofCheck,
-	})
-	cancel()
+	chain, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -77,4 +69,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
+}
+
+// dial connects to the liteservers of the configuration (TON_CONFIG,
+// TON_LITESERVERS, TON_RPS, TON_PROOF_CHECK), giving up after 30 s.
+func dial(ctx context.Context, cfg *Config) (*ton.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return ton.Dial(ctx, ton.ClientConfig{
+		Testnet:     cfg.Testnet,
+		ConfigPath:  cfg.TONConfig,
+		LiteServers: cfg.LiteServers,
+		RPS:         cfg.RPS,
+		ProofCheck:  cfg.ProofCheck,
+	})
 }

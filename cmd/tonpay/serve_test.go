@@ -114,10 +114,7 @@ type service struct {
 // until its /healthz answers 200.
 func startService(t *testing.T, env map[string]string) *service {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &service{t: t, cancel: cancel, done: make(chan int, 1)}
-	go func() { s.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, s) }()
-	t.Cleanup(func() { s.stop() })
+	s := runService(t, env)
 	waitFor(t, 15*time.Second, func() bool {
 		resp, err := http.Get("http://" + env["HTTP_ADDR"] + "/healthz")
 		if err != nil {
@@ -126,6 +123,16 @@ func startService(t *testing.T, env map[string]string) *service {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+	return s
+}
+
+// runService runs tonpay serve with env until the test ends, without
+// waiting for it to be healthy (a drift makes /healthz answer 503).
+func runService(t *testing.T, env map[string]string) *service {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &service{t: t, cancel: cancel, done: make(chan int, 1)}
+	go func() { s.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, s) }()
+	t.Cleanup(func() { s.stop() })
 	return s
 }
 
