@@ -240,6 +240,12 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 		}
 	}
 
+	for _, n := range b.notes {
+		if ev.Note != "" {
+			ev.Note += "; "
+		}
+		ev.Note += n
+	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, sender, comment,
 		invoice_id, user_id, merchant_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.Account, ev.LT, ev.Hash, ms(ev.Time), ev.Kind, nullString(ev.Asset), int64(ev.Amount), ev.Sender, ev.Comment,
@@ -310,7 +316,10 @@ type booking struct {
 	after    []func() error
 	sent     map[int64]bool // withdrawals whose message this transaction sent
 	swept    bool           // this transaction sent TON to cold storage
+	notes    []string       // what the event's note must add
 }
+
+func (b *booking) note(s string) { b.notes = append(b.notes, s) }
 
 func (b *booking) leg(account string, amount Amount) {
 	b.postings = append(b.postings, Posting{account, b.c.Asset, amount}, Posting{AccountHot, b.c.Asset, -amount})
@@ -337,11 +346,16 @@ func (b *booking) withdrawal(ctx context.Context, id int64) (Withdrawal, error) 
 // destination's wallet accepts them (its excesses), returned if it refuses.
 func (b *booking) payout(ctx context.Context, m Move) error {
 	w, err := b.withdrawal(ctx, m.Withdrawal)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if w.Asset != b.c.Asset || -m.Amount != w.Amount || w.Status != WithdrawalSent || w.LeftAt != 0 {
-		return fmt.Errorf("%w: withdrawal %d (%s %d %s) cannot leave as %d %s", ErrConflict, w.ID, w.Status, w.Amount, w.Asset, -m.Amount, b.c.Asset)
+	if err != nil || w.Asset != b.c.Asset || -m.Amount != w.Amount || w.Status != WithdrawalSent || w.LeftAt != 0 {
+		// Money left in a message that is no withdrawal of ours in this
+		// state (another signer reusing a query id, say): it still left,
+		// so it is booked, visibly, and following goes on.
+		b.leg(AccountAdjust, m.Amount)
+		b.note(fmt.Sprintf("%s left as withdrawal %d, which is not one waiting for it: booked to adjustments", (-m.Amount).Units(), m.Withdrawal))
+		return nil
 	}
 	b.leg(AccountHold, m.Amount)
 	if w.Asset == TON.Symbol {
@@ -366,12 +380,18 @@ func (b *booking) payout(ctx context.Context, m Move) error {
 // the fee; the withdrawal is failed and refunded.
 func (b *booking) returned(ctx context.Context, m Move) error {
 	w, err := b.withdrawal(ctx, m.Withdrawal)
+	if errors.Is(err, ErrNotFound) {
+		b.leg(AccountAdjust, m.Amount)
+		b.note(fmt.Sprintf("%s came back as withdrawal %d, which does not exist: booked to adjustments", m.Amount.Units(), m.Withdrawal))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	if w.Asset != b.c.Asset || m.Amount != w.Amount || w.LeftAt == 0 || (w.Status != WithdrawalSent && w.Status != WithdrawalConfirmed) {
 		// Not a payout we can give back: the jettons still count, as unknown.
 		b.leg(AccountAdjust, m.Amount)
+		b.note(fmt.Sprintf("%s came back as withdrawal %d, which is not one that left: booked to adjustments", m.Amount.Units(), m.Withdrawal))
 		return nil
 	}
 	b.leg(w.Account, m.Amount)
