@@ -143,6 +143,16 @@ func TestHealthzReportsScannerLag(t *testing.T) {
 	if r := e.do("GET", "/healthz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "history pruned") {
 		t.Fatalf("stalled: %d %s", r.status, r.body)
 	}
+	// The books: equal to the chain, then drifting by one nanoton.
+	e.health.set(ton.ScanStatus{Block: 1234, Lag: time.Second, Synced: true, Reconciled: 1234, Drift: map[string]store.Amount{"TON": 0, "USDT": 0}})
+	if r := e.do("GET", "/healthz", "", nil); r.status != 200 || r.json(t)["ledger"].(map[string]any)["reconciled_block"] != 1234.0 {
+		t.Fatalf("reconciled: %d %s", r.status, r.body)
+	}
+	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{"TON": -1, "USDT": 0}})
+	r = e.do("GET", "/healthz", "", nil)
+	if d := r.json(t)["ledger"].(map[string]any)["drift"].(map[string]any); r.status != 503 || d["TON"] != "-1" || d["USDT"] != "0" {
+		t.Fatalf("drifting: %d %s", r.status, r.body)
+	}
 }
 
 func TestMetricsCountRequests(t *testing.T) {
