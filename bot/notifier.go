@@ -291,6 +291,20 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			return "", nil, false, err
 		}
 		return l.t("notice_payer_paused", esc(p.Asset), esc(p.Reason), esc(p.Need), esc(p.Available)), nil, true, nil
+	case "ledger.foreign":
+		var f store.ForeignNotice
+		if err := json.Unmarshal(ev.Payload, &f); err != nil {
+			return "", nil, false, err
+		}
+		what := esc(f.Note)
+		if f.Amount != "" && f.Amount != "0" {
+			what = l.t("notice_foreign_amount", esc(f.Amount), esc(f.Asset)) + " " + what
+		}
+		text := l.t("notice_foreign", what)
+		if link := b.txLink(f.TxHash); link != "" {
+			text += "\n" + l.t("notice_explorer", esc(link))
+		}
+		return text, nil, true, nil
 	case "ledger.drift":
 		var d store.DriftNotice
 		if err := json.Unmarshal(ev.Payload, &d); err != nil {
@@ -337,6 +351,8 @@ func init() {
 		"notice_withdrawal_rejected":  "❌ Your withdrawal of <b>%s</b> was declined; it and its fee (%s) are back on your balance.",
 		"notice_webhook_disabled":     "🔕 Webhooks of merchant %s (#%d) to %s are disabled: %s. Fix the endpoint and run tonpay merchant set-webhook.",
 		"notice_payer_paused":         "⏸ Payouts of %s are paused: %s (need %s, hot wallet has %s). Top up the hot wallet.",
+		"notice_foreign":              "🚨 <b>The hot wallet did something tonpay did not sign.</b> %s\nSomeone else may hold its seed: move the funds to a new wallet. Payouts are paused until /resume.",
+		"notice_foreign_amount":       "%s %s left it.",
 		"notice_drift":                "🚨 <b>Ledger drift</b> at block %d: what the ledger says our wallets hold differs from the chain.\n%s\n\n%s",
 		"notice_drift_asset":          "• %s: chain <b>%s</b>, ledger <b>%s</b>, drift <b>%s</b>",
 		"notice_drift_paused":         "⏸ Payouts are paused. Check on the server with <code>tonpay reconcile</code> (a transfer the service has not booked yet shows as a passing difference: run it twice). Once the difference is explained, send /resume.",
@@ -357,6 +373,8 @@ func init() {
 		"notice_withdrawal_rejected":  "❌ Вывод <b>%s</b> отклонён; сумма и комиссия (%s) снова на балансе.",
 		"notice_webhook_disabled":     "🔕 Вебхуки мерчанта %s (#%d) на %s отключены: %s. Исправьте адрес и выполните tonpay merchant set-webhook.",
 		"notice_payer_paused":         "⏸ Выплаты %s приостановлены: %s (нужно %s, на горячем кошельке %s). Пополните горячий кошелёк.",
+		"notice_foreign":              "🚨 <b>Горячий кошелёк сделал то, чего tonpay не подписывал.</b> %s\nВозможно, его сид есть у кого-то ещё: переведите средства на новый кошелёк. Выплаты приостановлены до /resume.",
+		"notice_foreign_amount":       "С него ушло %s %s.",
 		"notice_drift":                "🚨 <b>Расхождение учёта</b> в блоке %d: по учёту на наших кошельках не столько, сколько в сети.\n%s\n\n%s",
 		"notice_drift_asset":          "• %s: в сети <b>%s</b>, по учёту <b>%s</b>, расхождение <b>%s</b>",
 		"notice_drift_paused":         "⏸ Выплаты приостановлены. Проверьте на сервере: <code>tonpay reconcile</code> (перевод, который сервис ещё не учёл, даёт временную разницу: запустите дважды). Когда причина ясна, отправьте /resume.",

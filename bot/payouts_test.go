@@ -198,3 +198,23 @@ func TestAdminCommandScopeListsPauseAndResume(t *testing.T) {
 		}
 	}
 }
+
+func TestForeignNoticeReachesAdmins(t *testing.T) {
+	r := newRig(t)
+	r.user(testAdmin, "en")
+	if err := r.db.HoldForeign(context.Background(), store.ForeignNotice{Account: "0:" + strings.Repeat("11", 32),
+		TxHash: strings.Repeat("ab", 32), Asset: "TON", Amount: "99", Note: "sent 99 TON to 0:00, not a message of ours"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := paused(t, r.db); !ok || p.Cause != store.PauseForeign {
+		t.Fatalf("pause %+v %v", p, ok)
+	}
+	r.start()
+	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.sent("sendMessage", testAdmin)) == 1 })
+	text := r.api.sent("sendMessage", testAdmin)[0].Form.Get("text")
+	for _, want := range []string{"did not sign", "99 TON left it", "not a message of ours", "/resume"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("notice lacks %q: %q", want, text)
+		}
+	}
+}

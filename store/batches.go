@@ -360,18 +360,67 @@ type InFlight struct {
 	Jettons map[string]Amount // jettons of withdrawals sent but not yet out of our jetton wallets
 }
 
+// Available is what our wallets hold by the ledger (equal to the chain at
+// the last block the follower booked, or reconciliation says otherwise) less
+// what the payer has committed and not settled: the holdings and the
+// commitments read in ONE snapshot, so a batch settled in between is never
+// missing from both or counted in both.
+func (db *DB) Available(ctx context.Context) (map[string]Amount, error) {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := map[string]Amount{}
+	rows, err := tx.QueryContext(ctx, `SELECT b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id WHERE a.name = ?`, AccountHot)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var asset string
+		var bal int64
+		if err := rows.Scan(&asset, &bal); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[asset] = -Amount(bal)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	f, err := inFlight(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	out[TON.Symbol] -= f.TON
+	for a, v := range f.Jettons {
+		out[a] -= v
+	}
+	return out, nil
+}
+
 // InFlight sums the hot wallet's commitments, for the payer's balance check.
 // A batch counts with its whole value until it is settled: one whose
 // internal_transfer is on its way is counted twice for a moment (the value
 // already left the balance), which errs on the safe side.
 func (db *DB) InFlight(ctx context.Context) (InFlight, error) {
+	return inFlight(ctx, db.r)
+}
+
+type rowQuerier interface {
+	querier
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func inFlight(ctx context.Context, q rowQuerier) (InFlight, error) {
 	f := InFlight{Jettons: map[string]Amount{}}
 	var ton int64
-	if err := db.r.QueryRowContext(ctx, `SELECT coalesce(sum(value), 0) FROM batches WHERE status IN ('building', 'sent')`).Scan(&ton); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(sum(value), 0) FROM batches WHERE status IN ('building', 'sent')`).Scan(&ton); err != nil {
 		return f, err
 	}
 	f.TON = Amount(ton)
-	rows, err := db.r.QueryContext(ctx, `SELECT asset, sum(amount) FROM withdrawals WHERE status = ? AND asset <> ? AND left_at IS NULL GROUP BY asset`, WithdrawalSent, TON.Symbol)
+	rows, err := q.QueryContext(ctx, `SELECT asset, sum(amount) FROM withdrawals WHERE status = ? AND asset <> ? AND left_at IS NULL GROUP BY asset`, WithdrawalSent, TON.Symbol)
 	if err != nil {
 		return f, err
 	}

@@ -224,6 +224,9 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 			b.swept = b.swept || m.Amount < 0
 		case MoveUnknown:
 			b.leg(AccountAdjust, m.Amount)
+			if m.Amount < 0 {
+				b.foreign -= m.Amount
+			}
 		case MovePayout:
 			if err := b.payout(ctx, m); err != nil {
 				return Applied{}, err
@@ -278,6 +281,16 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 			return Applied{}, err
 		}
 	}
+	if b.foreign != 0 || ev.Kind == KindForeign {
+		dec := tx.decimals(ctx, c.Asset)
+		n := ForeignNotice{Account: ev.Account, TxHash: ev.Hash, Asset: c.Asset, Amount: b.foreign.Format(dec), Note: ev.Note}
+		if n.Note == "" {
+			n.Note = "an external message tonpay did not sign"
+		}
+		if err := tx.holdForeign(ctx, n); err != nil {
+			return Applied{}, err
+		}
+	}
 	if c.Batch != nil {
 		if err := tx.settleBatch(ctx, *c.Batch, b.sent, b.swept, maxSkips, &res); err != nil {
 			return Applied{}, fmt.Errorf("batch %d: %w", c.Batch.BatchID, err)
@@ -317,6 +330,7 @@ type booking struct {
 	sent     map[int64]bool // withdrawals whose message this transaction sent
 	swept    bool           // this transaction sent TON to cold storage
 	notes    []string       // what the event's note must add
+	foreign  Amount         // what left in messages we did not sign
 }
 
 func (b *booking) note(s string) { b.notes = append(b.notes, s) }
@@ -354,6 +368,7 @@ func (b *booking) payout(ctx context.Context, m Move) error {
 		// state (another signer reusing a query id, say): it still left,
 		// so it is booked, visibly, and following goes on.
 		b.leg(AccountAdjust, m.Amount)
+		b.foreign -= m.Amount
 		b.note(fmt.Sprintf("%s left as withdrawal %d, which is not one waiting for it: booked to adjustments", (-m.Amount).Units(), m.Withdrawal))
 		return nil
 	}

@@ -182,8 +182,10 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 			}
 			if acked == 0 {
 				reason := "the ledger differs from the chain at block " + strconv.FormatUint(uint64(block), 10) + ": " + strings.Join(figures, "; ")
+				// An admin's pause or a foreign message's hold stays what it is.
 				if _, err := tx.ExecContext(ctx, `INSERT INTO payout_pause(id, reason, cause, episode, created_at) VALUES (1, ?, 'drift', ?, ?)
-					ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, cause = excluded.cause, episode = excluded.episode`,
+					ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, cause = excluded.cause, episode = excluded.episode
+					WHERE payout_pause.cause = 'drift'`,
 					reason, key, ms(tx.now)); err != nil {
 					return err
 				}
@@ -191,6 +193,11 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 		case key == "" && last != "":
 			res.Cleared = true
 			if _, err := tx.ExecContext(ctx, `DELETE FROM payout_pause WHERE cause = 'drift'`); err != nil {
+				return err
+			}
+			// An acknowledgement covers the drift it was given for: a later
+			// drift of the same figure is a new one.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM drift_acks`); err != nil {
 				return err
 			}
 		}
@@ -229,9 +236,38 @@ func (db *DB) Reconciliations(ctx context.Context) ([]Reconciliation, error) {
 
 // Causes of a payout pause.
 const (
-	PauseDrift = "drift" // the ledger differs from the chain; lifted when it is back to zero
-	PauseAdmin = "admin" // an admin's /pause
+	PauseDrift   = "drift"   // the ledger differs from the chain; lifted when it is back to zero
+	PauseAdmin   = "admin"   // an admin's /pause
+	PauseForeign = "foreign" // money left the hot wallet in a message we did not sign; only an admin lifts it
 )
+
+// ForeignNotice is the payload of the ledger.foreign admin notice: the hot
+// wallet did something tonpay did not sign (another holder of the seed).
+type ForeignNotice struct {
+	Account string `json:"account"`
+	TxHash  string `json:"tx_hash,omitempty"`
+	Asset   string `json:"asset,omitempty"`
+	Amount  string `json:"amount,omitempty"` // what left, in decimal units
+	Note    string `json:"note"`
+}
+
+// holdForeign pauses payouts for an admin (a drift's pause gives way; an
+// admin's own stays) and tells admins.
+func (tx *Tx) holdForeign(ctx context.Context, n ForeignNotice) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payout_pause(id, reason, cause, created_at) VALUES (1, ?, 'foreign', ?)
+		ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, cause = excluded.cause, episode = ''
+		WHERE payout_pause.cause = 'drift'`, "the hot wallet did something tonpay did not sign: "+n.Note, ms(tx.now)); err != nil {
+		return err
+	}
+	return tx.emit(ctx, TopicBot, "ledger.foreign", 0, 0, n)
+}
+
+// HoldForeign pauses payouts and tells admins that the hot wallet did
+// something tonpay did not sign (e.g. a batch's query id processed by a
+// message not in our history).
+func (db *DB) HoldForeign(ctx context.Context, n ForeignNotice) error {
+	return db.write(ctx, func(tx *Tx) error { return tx.holdForeign(ctx, n) })
+}
 
 // Pause is why payouts wait for an admin.
 type Pause struct {

@@ -100,3 +100,33 @@ func TestOnTimeByBlockTime(t *testing.T) {
 	_ = u
 	audit(t, db)
 }
+
+func TestPausesDoNotOverrideEachOther(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	db.Post(ctx, deposit("d", store.UserAccount(1), "TON", 5))
+	at := time.Unix(1_800_000_000, 0)
+	// An admin's pause survives a drift that comes and goes.
+	db.PausePayouts(ctx, "maintenance")
+	db.Reconcile(ctx, 1, at, map[string]store.Amount{"TON": 4})
+	db.Reconcile(ctx, 2, at, map[string]store.Amount{"TON": 5})
+	if p, ok, _ := db.PayoutPause(ctx); !ok || p.Cause != store.PauseAdmin {
+		t.Fatalf("an admin's pause was lifted by a drift that cleared: %+v %v", p, ok)
+	}
+	db.ResumePayouts(ctx, 1)
+	// A foreign message's hold outlives the drift too.
+	db.Reconcile(ctx, 3, at, map[string]store.Amount{"TON": 4})
+	db.HoldForeign(ctx, store.ForeignNotice{Note: "someone signed"})
+	db.Reconcile(ctx, 4, at, map[string]store.Amount{"TON": 5})
+	if p, ok, _ := db.PayoutPause(ctx); !ok || p.Cause != store.PauseForeign {
+		t.Fatalf("a foreign hold was lifted by reconciliation: %+v %v", p, ok)
+	}
+	db.ResumePayouts(ctx, 1)
+	// An acknowledged drift that cleared does not cover a later one of the same figure.
+	db.Reconcile(ctx, 5, at, map[string]store.Amount{"TON": 4})
+	db.ResumePayouts(ctx, 1)
+	db.Reconcile(ctx, 6, at, map[string]store.Amount{"TON": 5})
+	if res, _ := db.Reconcile(ctx, 7, at, map[string]store.Amount{"TON": 4}); !res.Paused {
+		t.Fatal("a new drift of an old figure was taken as acknowledged")
+	}
+}

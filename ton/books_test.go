@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/tlb"
 	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -168,6 +169,64 @@ func TestSkippedBatchIsNoDeposit(t *testing.T) {
 	kinds, _ := db.CountChainEvents(ctx)
 	if kinds[store.KindForeign] != 1 || kinds[store.KindCredited] != 0 {
 		t.Fatalf("events %v", kinds)
+	}
+	// Money left in a message tonpay did not sign: admins are told and
+	// payouts wait for one of them, whatever the books say.
+	if p, paused, _ := db.PayoutPause(ctx); !paused || p.Cause != store.PauseForeign {
+		t.Fatalf("payouts not held after a foreign transfer: %+v", p)
+	}
+	if n := adminNotices(t, db, "ledger.foreign"); n != 1 {
+		t.Fatalf("%d foreign notices, want 1", n)
+	}
+	r.checkHot(db)
+}
+
+func adminNotices(t *testing.T, db *store.DB, typ string) int {
+	t.Helper()
+	evs, err := db.DueEvents(context.Background(), store.TopicBot, 100000)
+	must(t, err)
+	n := 0
+	for _, e := range evs {
+		if e.Type == typ && e.UserID == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// A jetton transfer whose forward payload does not parse (the reference
+// jetton wallet passes it on unchecked) still moved real jettons into our
+// jetton wallet: they are booked (no comment: unmatched), never left out of
+// the books for anyone to drift them at will.
+func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	db := r.open()
+	defer db.Close()
+	w := r.wallet(10)
+	r.fundHot(w)
+	r.usdt.Mint(w.Address(), big.NewInt(10_000_000))
+	// transfer: either_forward_payload bit 1 (in a ref) but no ref.
+	body := cell.BeginCell().MustStoreUInt(0x0f8a7ea5, 32).MustStoreUInt(1, 64).MustStoreBigCoins(big.NewInt(5_000_000)).
+		MustStoreAddr(r.hot).MustStoreAddr(w.Address()).MustStoreBoolBit(false).MustStoreBigCoins(big.NewInt(1)).
+		MustStoreBoolBit(true).EndCell()
+	must(t, w.SendBody(r.usdt.WalletAddress(w.Address()), 100_000_000, body, true))
+	for range 4 {
+		r.chain.Mine()
+	}
+	if got := r.usdt.BalanceOf(r.hot).Int64(); got != 5_000_000 {
+		t.Fatalf("our jetton wallet holds %d: the transfer did not go through", got)
+	}
+	r.catchUp(r.scanner(db, nil))
+	if got := balance(t, db, store.AccountUnmatched, "USDT"); got != 5_000_000 {
+		t.Fatalf("unmatched USDT %d", got)
+	}
+	if _, paused, _ := db.PayoutPause(ctx); paused {
+		t.Fatal("payouts paused: the jettons were left out of the books")
+	}
+	kinds, _ := db.CountChainEvents(ctx)
+	if kinds[store.KindJettonNotify] != 1 {
+		t.Fatalf("the notification from our jetton wallet is not fake: %v", kinds)
 	}
 	r.checkHot(db)
 }

@@ -174,12 +174,15 @@ func (c *classifier) incoming(ct *chainTx, in *tlb.InternalMessage, value store.
 	src := rawOrEmpty(in.SrcAddr)
 	switch opcode(in.Body) {
 	case opTransferNotification:
-		var tn jetton.TransferNotification
-		err := tlb.LoadFromCell(&tn, in.Body.BeginParse())
-		if _, ours := c.jettons[src]; ours && err == nil {
-			// The credit is booked from our jetton wallet's own transaction;
-			// the TON forwarded with the notification pays our fees.
-			ct.Event.Kind, ct.Event.Sender = store.KindJettonNotify, rawOrEmpty(tn.Sender)
+		if _, ours := c.jettons[src]; ours {
+			// The credit is booked from our jetton wallet's own transaction
+			// (whatever the notification's payload looks like); the TON
+			// forwarded with it pays our fees.
+			ct.Event.Kind = store.KindJettonNotify
+			var tn jetton.TransferNotification
+			if err := tlb.LoadFromCell(&tn, in.Body.BeginParse()); err == nil {
+				ct.Event.Sender = rawOrEmpty(tn.Sender)
+			}
 			add(ct, store.MoveFeeIncome, value, 0)
 			return
 		}
@@ -377,22 +380,38 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 		ct.Event.Kind = store.KindPayout
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MovePayout, Amount: -amount, Withdrawal: int64(tp.QueryID), Dest: dest})
 	case opInternalTransfer:
-		var it internalTransfer
-		if err := tlb.LoadFromCell(&it, in.Body.BeginParse()); err != nil {
-			ct.Event.Note = "malformed internal_transfer"
-			return
-		}
 		if failed(tx) {
 			ct.Event.Kind = store.KindAborted
 			return
 		}
-		amount, ok := jettonAmount(it.Amount.Nano())
-		if !ok {
-			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "received "+it.Amount.Nano().String()+" units"
+		// Our jetton wallet accepted it: its balance grew by the amount,
+		// whatever the rest of the body holds. Read the fixed fields by
+		// hand; a forward payload that does not parse is only no comment.
+		s := in.Body.BeginParse()
+		s.MustLoadUInt(32)
+		_, err1 := s.LoadUInt(64)
+		amt, err2 := s.LoadBigCoins()
+		if err1 != nil || err2 != nil {
+			ct.Event.Note = "internal_transfer without an amount"
 			return
 		}
-		in := &store.Incoming{Asset: ct.Asset, Amount: amount, Sender: rawOrEmpty(it.From),
-			Comment: payloadComment(it.ForwardPayload), Min: c.min[ct.Asset]}
+		amount, ok := jettonAmount(amt)
+		if !ok {
+			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "received "+amt.String()+" units"
+			return
+		}
+		var from string
+		var comment string
+		if a, err := s.LoadAddr(); err == nil {
+			from = rawOrEmpty(a)
+			var it internalTransfer
+			if err := tlb.LoadFromCell(&it, in.Body.BeginParse()); err == nil {
+				comment = payloadComment(it.ForwardPayload)
+			} else {
+				ct.Event.Note = "forward payload does not parse: no comment"
+			}
+		}
+		in := &store.Incoming{Asset: ct.Asset, Amount: amount, Sender: from, Comment: comment, Min: c.min[ct.Asset]}
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MoveDeposit, Amount: amount, Incoming: in})
 	}
 }

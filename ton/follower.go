@@ -60,15 +60,16 @@ type Follower struct {
 	cfg FollowerConfig
 	log *slog.Logger
 
-	mu       sync.Mutex
-	watches  []watch
-	jclients map[string]*jetton.WalletClient
-	synced   time.Time // when a pass last reached the head
-	seqno    uint32
-	stalled  string
-	recon    store.ReconcileResult
-	jettonLT map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
-	heads    chan Head
+	mu         sync.Mutex
+	watches    []watch
+	jclients   map[string]*jetton.WalletClient
+	synced     time.Time // when a pass last reached the head
+	seqno      uint32
+	stalled    string
+	recon      store.ReconcileResult
+	jettonLT   map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
+	resolveLog time.Time
+	heads      chan Head
 
 	lag        prometheus.GaugeFunc
 	block      prometheus.Gauge
@@ -334,7 +335,18 @@ func (f *Follower) resolveJettonWallets(ctx context.Context, master *tonapi.Bloc
 		}
 		jw, err := jetton.NewJettonMasterClient(f.api, m).GetJettonWalletAtBlock(ctx, f.cfg.Hot, master)
 		if err != nil {
-			return fmt.Errorf("jetton %s: our wallet address: %w", j.Symbol, err)
+			// TON and the other jettons are followed meanwhile; this one is
+			// tried again next block (its deposits wait on chain, unread).
+			f.mu.Lock()
+			warn := time.Since(f.resolveLog) >= time.Minute
+			if warn {
+				f.resolveLog = time.Now()
+			}
+			f.mu.Unlock()
+			if warn {
+				f.log.Error("jetton not followed: its master does not answer get_wallet_address", "jetton", j.Symbol, "master", j.Master, "err", err)
+			}
+			continue
 		}
 		a := jw.Address().Bounce(true)
 		f.mu.Lock()
@@ -489,16 +501,17 @@ func (f *Follower) report(cs []store.ChainTx, res []store.Applied) {
 // wallet's get_wallet_data when that wallet changed.
 func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blockTime time.Time, accounts []fetched) error {
 	figures := map[string]store.Amount{}
+	read := map[string]uint64{} // remembered only once the comparison is recorded
 	for _, a := range accounts {
 		if a.w.asset == store.TON.Symbol {
 			figures[store.TON.Symbol] = balanceOf(a.acc)
 			continue
 		}
 		f.mu.Lock()
-		last, seen := f.jettonLT[a.w.asset]
+		last, known := f.jettonLT[a.w.asset]
 		jc := f.jclients[a.w.asset]
 		f.mu.Unlock()
-		if seen && last == a.acc.LastTxLT {
+		if known && last == a.acc.LastTxLT {
 			continue
 		}
 		var bal store.Amount
@@ -518,9 +531,7 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 			bal = v
 		}
 		figures[a.w.asset] = bal
-		f.mu.Lock()
-		f.jettonLT[a.w.asset] = a.acc.LastTxLT
-		f.mu.Unlock()
+		read[a.w.asset] = a.acc.LastTxLT
 	}
 	res, err := f.db.Reconcile(ctx, master.SeqNo, blockTime, figures)
 	if err != nil {
@@ -528,6 +539,9 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 	}
 	f.mu.Lock()
 	f.recon = res
+	for asset, lt := range read {
+		f.jettonLT[asset] = lt
+	}
 	f.mu.Unlock()
 	f.reconciled.Set(float64(master.SeqNo))
 	for _, r := range res.Assets {

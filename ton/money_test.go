@@ -165,6 +165,11 @@ func (m *money) step(b int) {
 			m.r.chain.DropExternals(false)
 		}
 	}
+	if p, paused, _ := m.db.PayoutPause(ctx); paused && p.Cause == store.PauseForeign && m.rng.IntN(5) == 0 {
+		// An admin read the notice (the drain was the test's own) and resumes.
+		_, _, err := m.db.ResumePayouts(ctx, 1)
+		must(m.t, err)
+	}
 	if m.s.Paused() != "" && m.rng.IntN(10) == 0 {
 		m.r.chain.Fund(m.r.hot, 200*tonUnit) // the operator answers the pause notice
 		m.stats["refill"]++
@@ -252,7 +257,7 @@ func (m *money) act(ctx context.Context) {
 		m.withdraw(ctx, u, "USDT", amt(1_000_000, 200_000_000), 50_000_000, to)
 	case k < 82: // the operator tops the hot wallet up (unmatched)
 		m.r.chain.Fund(m.r.hot, uint64(amt(tonUnit, 20*tonUnit)))
-	case k < 83 && m.rng.IntN(2) == 0 && m.r.externals() > 0:
+	case k < 85 && m.r.externals() > 0 && m.openBatches(ctx) > 0:
 		// Another holder of the seed empties the hot wallet: batches in
 		// flight have their messages skipped, the payer waits for funds,
 		// and the operator refills it.
@@ -331,7 +336,7 @@ func (m *money) check(ctx context.Context, b int) {
 			fail("reconciliation %+v", rc)
 		}
 	}
-	if p, paused, _ := m.db.PayoutPause(ctx); paused {
+	if p, paused, _ := m.db.PayoutPause(ctx); paused && p.Cause != store.PauseForeign {
 		fail("payouts paused: %+v", p)
 	}
 	problems, err := m.db.Audit(ctx)
@@ -388,6 +393,10 @@ func (m *money) finish() {
 	t := m.t
 	m.r.chain.DropExternals(false)
 	for i := 0; ; i++ {
+		if _, paused, _ := m.db.PayoutPause(ctx); paused {
+			_, _, err := m.db.ResumePayouts(ctx, 1)
+			must(t, err)
+		}
 		m.r.chain.Mine()
 		m.follow(ctx, -1)
 		m.check(ctx, -1)
@@ -456,4 +465,10 @@ func (m *money) finish() {
 		m.stats["batches-"+st] = len(bs)
 	}
 	t.Logf("events %v; actions %v", kinds, m.stats)
+}
+
+func (m *money) openBatches(ctx context.Context) int {
+	bs, err := m.db.OpenBatches(ctx)
+	must(m.t, err)
+	return len(bs)
 }

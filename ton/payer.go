@@ -56,7 +56,7 @@ type PayerConfig struct {
 	SweepMin store.Amount
 	// ExpiryGrace is how long after a batch's expiry (by the chain's
 	// clock) the payer waits before it believes the chain's history about
-	// it (default 15 s).
+	// it (default 1 min).
 	ExpiryGrace time.Duration
 	Log         *slog.Logger
 	// Failpoint, when set, is called at StepPersisted and StepSent; an
@@ -118,7 +118,9 @@ func NewPayer(api tonapi.APIClientWrapped, db *store.DB, words []string, heads <
 		cfg.SweepMin = 1_000_000_000
 	}
 	if cfg.ExpiryGrace <= 0 {
-		cfg.ExpiryGrace = 15 * time.Second
+		// A shard block dated before the expiry may be committed in a
+		// master block well after it (shard views lag by up to ~15 s).
+		cfg.ExpiryGrace = time.Minute
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -349,6 +351,10 @@ func (p *Payer) resolveExpired(ctx context.Context, h Head, b store.Batch) (bool
 			if err := p.db.NoteBatch(ctx, b.ID, "query id processed by a message not in our history; not re-issued"); err != nil {
 				return false, err
 			}
+			if err := p.db.HoldForeign(ctx, store.ForeignNotice{Account: p.hot.StringRaw(),
+				Note: fmt.Sprintf("batch %d's query id %d was processed by a message not in our history (another signer?); its withdrawals are not re-issued", b.ID, b.QueryID)}); err != nil {
+				return false, err
+			}
 		}
 		return false, nil
 	}
@@ -385,21 +391,18 @@ func (p *Payer) processed(ctx context.Context, head *tonapi.BlockIDExt, qid uint
 // payQueue plans the queue against what the hot wallet holds and issues
 // the batches.
 func (p *Payer) payQueue(ctx context.Context, h Head, queued []store.Withdrawal) error {
-	inflight, err := p.db.InFlight(ctx)
+	// What the wallets hold by the ledger (proved equal to the chain by
+	// reconciliation; no query needed) less what is committed, in one
+	// snapshot: the follower may settle a batch meanwhile.
+	avail, err := p.db.Available(ctx)
 	if err != nil {
 		return err
 	}
-	held, err := p.db.Holdings(ctx)
-	if err != nil {
-		return err
-	}
-	in := planInput{Queued: queued, AvailTON: balanceOf(h.Hot) - inflight.TON - p.cfg.Reserve, AvailJet: map[string]store.Amount{},
+	in := planInput{Queued: queued, AvailTON: avail[store.TON.Symbol] - p.cfg.Reserve, AvailJet: map[string]store.Amount{},
 		BatchSize: p.cfg.BatchSize, JettonTON: p.cfg.JettonTON, MsgFee: p.cfg.MessageFee, Hot: p.hot, Jettons: h.Jettons,
 		Testnet: p.cfg.Testnet}
-	// Jettons: the ledger's figure, which reconciliation proved equal to
-	// the chain at this block (no query needed).
 	for asset := range h.Jettons {
-		in.AvailJet[asset] = held[asset] - inflight.Jettons[asset]
+		in.AvailJet[asset] = avail[asset]
 	}
 	pl := makePlan(in)
 	for _, r := range pl.Refused {
@@ -452,7 +455,11 @@ func (p *Payer) sweep(ctx context.Context, h Head) error {
 	if p.cfg.Cold == nil || p.cfg.HotWalletMax <= 0 {
 		return nil
 	}
-	excess := balanceOf(h.Hot) - p.cfg.HotWalletMax
+	avail, err := p.db.Available(ctx)
+	if err != nil {
+		return err
+	}
+	excess := avail[store.TON.Symbol] - p.cfg.HotWalletMax
 	if excess < p.cfg.SweepMin {
 		return nil
 	}

@@ -1,13 +1,11 @@
 package tontest
 
 import (
-	"fmt"
 	"math/big"
 	"strconv"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
-	"github.com/xssnick/tonutils-go/ton/jetton"
 	"github.com/xssnick/tonutils-go/ton/nft"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
@@ -26,6 +24,7 @@ const (
 	exitBalance     = 706
 	exitNotWallet   = 707
 	exitNotEnoughTO = 709
+	exitBadPayload  = 708
 	exitUnknownOp   = 0xffff
 	exitLocked      = 45 // a locked stablecoin (USDT) wallet
 )
@@ -280,18 +279,34 @@ func (w *jettonWallet) receive(x *exec, m *tlb.InternalMessage) int32 {
 // transfer handles the owner's transfer: debit, and internal_transfer to the
 // destination's jetton wallet (deploying it) with the inbound value left.
 func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
-	var p jetton.TransferPayload
-	if err := tlb.LoadFromCell(&p, m.Body.BeginParse()); err != nil || p.Destination == nil || p.Destination.IsAddrNone() {
+	// Read as the reference wallet does: the fixed fields, then whatever
+	// is left is the either_forward_payload, passed on unparsed (it only
+	// has to hold at least one bit).
+	s := m.Body.BeginParse()
+	s.MustLoadUInt(32)
+	qid, err1 := s.LoadUInt(64)
+	amount, err2 := s.LoadBigCoins()
+	dest, err3 := s.LoadAddr()
+	resp, err4 := s.LoadAddr()
+	_, err5 := s.LoadMaybeRef() // custom_payload
+	fwdTON, err6 := s.LoadBigCoins()
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil || dest == nil || dest.IsAddrNone() {
+		return 9
+	}
+	if s.BitsLeft() < 1 {
+		return exitBadPayload
+	}
+	payload, err := s.ToCell()
+	if err != nil {
 		return 9
 	}
 	if m.SrcAddr == nil || !m.SrcAddr.Equals(w.owner) {
 		return exitNotOwner
 	}
-	amount := p.Amount.Nano()
 	if amount.Sign() < 0 || amount.Cmp(w.balance) > 0 {
 		return exitBalance
 	}
-	fwd := p.ForwardTONAmount.Nano().Uint64()
+	fwd := fwdTON.Uint64()
 	msgs := uint64(2)
 	if fwd > 0 {
 		msgs++
@@ -300,15 +315,14 @@ func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
 		return exitNotEnoughTO
 	}
 	w.balance.Sub(w.balance, amount)
-	body := cell.BeginCell().MustStoreUInt(opInternalTransfer, 32).MustStoreUInt(p.QueryID, 64).
-		MustStoreBigCoins(amount).MustStoreAddr(w.owner).MustStoreAddr(p.ResponseDestination).
-		MustStoreBigCoins(p.ForwardTONAmount.Nano())
-	storeEither(body, p.ForwardPayload)
+	body := cell.BeginCell().MustStoreUInt(opInternalTransfer, 32).MustStoreUInt(qid, 64).
+		MustStoreBigCoins(amount).MustStoreAddr(w.owner).MustStoreAddr(resp).
+		MustStoreBigCoins(fwdTON).MustStoreBuilder(payload.ToBuilder())
 	x.send(64, &tlb.InternalMessage{
 		Bounce:    true,
-		DstAddr:   w.j.WalletAddress(p.Destination),
+		DstAddr:   w.j.WalletAddress(dest),
 		Amount:    tlb.FromNanoTONU(0),
-		StateInit: w.j.walletStateInit(p.Destination),
+		StateInit: w.j.walletStateInit(dest),
 		Body:      body.EndCell(),
 	})
 	return 0
@@ -326,7 +340,9 @@ func (w *jettonWallet) internalTransfer(x *exec, m *tlb.InternalMessage, s *cell
 	from, err3 := s.LoadAddr()
 	resp, err4 := s.LoadAddr()
 	fwd, err5 := s.LoadBigCoins()
-	payload, err6 := loadEither(s)
+	// The forward payload goes on to the notification unparsed, as the
+	// reference wallet does.
+	payload, err6 := s.ToCell()
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil {
 		return 9
 	}
@@ -338,8 +354,7 @@ func (w *jettonWallet) internalTransfer(x *exec, m *tlb.InternalMessage, s *cell
 	left := x.msgLeft
 	if fwd.Sign() > 0 {
 		body := cell.BeginCell().MustStoreUInt(opTransferNotification, 32).MustStoreUInt(qid, 64).
-			MustStoreBigCoins(amount).MustStoreAddr(from)
-		storeEither(body, payload)
+			MustStoreBigCoins(amount).MustStoreAddr(from).MustStoreBuilder(payload.ToBuilder())
 		x.send(1, &tlb.InternalMessage{DstAddr: w.owner, Amount: tlb.FromNanoTON(fwd), Body: body.EndCell()})
 		left -= min(left, fwd.Uint64()+x.c.opts.MsgFee)
 	}
@@ -360,19 +375,4 @@ func storeEither(b *cell.Builder, payload *cell.Cell) {
 		return
 	}
 	b.MustStoreBoolBit(true).MustStoreRef(payload)
-}
-
-func loadEither(s *cell.Slice) (*cell.Cell, error) {
-	isRef, err := s.LoadBoolBit()
-	if err != nil {
-		return nil, err
-	}
-	if isRef {
-		return s.LoadRefCell()
-	}
-	c, err := s.ToCell()
-	if err != nil {
-		return nil, fmt.Errorf("forward payload: %w", err)
-	}
-	return c, nil
 }

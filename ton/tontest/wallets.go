@@ -542,6 +542,13 @@ func (w *Wallet) Send(to *address.Address, nano uint64, comment string, bounce b
 	return w.send(msg)
 }
 
+// SendBody signs an external message sending nano to `to` with any body
+// (a hand-made contract message), mode 3, as a wallet app's raw send would.
+func (w *Wallet) SendBody(to *address.Address, nano uint64, body *cell.Cell, bounce bool) error {
+	return w.send(&wallet.Message{Mode: wallet.PayGasSeparately + wallet.IgnoreErrors, InternalMessage: &tlb.InternalMessage{
+		IHRDisabled: true, Bounce: bounce, DstAddr: to, Amount: tlb.FromNanoTONU(nano), Body: body}})
+}
+
 // SendJetton sends amount of jetton j (raw units) to the owner `to`: a
 // TEP-74 transfer to the wallet's own jetton wallet carrying forwardTON
 // nanoton and a comment as forward payload ("" for none), the response
