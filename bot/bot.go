@@ -42,14 +42,9 @@ type Config struct {
 	// Assets the bot shows and accepts; read from the store when empty.
 	Assets []store.Asset
 
-	// Per-asset withdrawal rules (WITHDRAW_FEE, WITHDRAW_MIN,
-	// WITHDRAW_APPROVAL_ABOVE). A jetton withdrawal is charged the TON fee,
-	// WithdrawFee["TON"], in TON: the hot wallet pays a jetton transfer's gas
-	// in TON.
-	WithdrawFee           map[string]store.Amount
-	WithdrawMin           map[string]store.Amount
-	WithdrawApprovalAbove map[string]store.Amount
-	InvoiceTTL            time.Duration // lifetime of /pay invoices; 20m when zero
+	// Policy is the rule book (fees, minimums, approval, own addresses,
+	// invoice lifetimes): the bot asks it and renders its answer.
+	Policy *store.Policy
 
 	// WebhookURL switches from long polling to a webhook at this URL; the
 	// host mounts WebhookHandler at WebhookURL's path. WebhookSecret is the
@@ -99,6 +94,9 @@ type Bot struct {
 
 	mu   sync.RWMutex
 	name string // the bot's username, from getMe
+
+	quotesMu sync.Mutex
+	quotes   map[string]pendingQuote // quoted /withdraw commands waiting for Confirm
 }
 
 // New builds the bot. It does not talk to Telegram; Run does.
@@ -112,9 +110,6 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
-	}
-	if cfg.InvoiceTTL <= 0 {
-		cfg.InvoiceTTL = 20 * time.Minute
 	}
 	if cfg.GlobalRate <= 0 {
 		cfg.GlobalRate = 30
@@ -140,7 +135,7 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 		}
 		cfg.Assets = as
 	}
-	b := &Bot{cfg: cfg, db: db, status: status, log: cfg.Log, assets: map[string]store.Asset{}, admins: map[int64]bool{}}
+	b := &Bot{cfg: cfg, db: db, status: status, log: cfg.Log, assets: map[string]store.Asset{}, admins: map[int64]bool{}, quotes: map[string]pendingQuote{}}
 	for _, a := range cfg.Assets {
 		b.assets[a.Symbol] = a
 		b.symbols = append(b.symbols, a.Symbol)

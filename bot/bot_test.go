@@ -131,7 +131,11 @@ type rig struct {
 	cfg Config
 }
 
-func newRig(t *testing.T, mods ...func(*Config)) *rig {
+// rules tunes the rule book a test rig's bot asks.
+type rules func(*store.Rules)
+
+// newRig is a bot on a fresh database; mods are func(*Config) or rules.
+func newRig(t *testing.T, mods ...any) *rig {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
@@ -160,8 +164,23 @@ func newRig(t *testing.T, mods ...func(*Config)) *rig {
 		PollInterval:   100 * time.Millisecond,
 		RetryBase:      100 * time.Millisecond,
 	}
+	rs := store.Rules{Assets: []store.Asset{store.TON}, ParseDestination: ton.Destinations(true),
+		Own: func() []string { return []string{hot.StringRaw()} }}
 	for _, m := range mods {
-		m(&r.cfg)
+		switch m := m.(type) {
+		case func(*Config):
+			m(&r.cfg)
+		case rules:
+			m(&rs)
+		default:
+			t.Fatalf("newRig: option %T", m)
+		}
+	}
+	if r.cfg.Policy == nil {
+		if len(r.cfg.Assets) > 0 {
+			rs.Assets = r.cfg.Assets
+		}
+		r.cfg.Policy = store.NewPolicy(db, rs)
 	}
 	return r
 }
@@ -328,7 +347,7 @@ func TestNotifierStopsForBlockedUser(t *testing.T) {
 }
 
 func TestAdminNoticeWithButtonsAndDecision(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.WithdrawApprovalAbove = map[string]store.Amount{"TON": 1_000_000_000} })
+	r := newRig(t, rules(func(r *store.Rules) { r.ApprovalAbove = map[string]store.Amount{"TON": 1_000_000_000} }))
 	ctx := context.Background()
 	r.user(testAdmin, "en")
 	r.user(501, "en")

@@ -15,6 +15,7 @@ import (
 //	h:<before>                                 history page older than entry id (0 = newest)
 //	u:<before>                                 unmatched transfers page (admins)
 //	wa:<id>[:l], wr:<id>[:l]                   approve / reject a withdrawal (admins); :l from the /pending list
+//	wq:<msg>, wx:<msg>                         confirm / cancel the quote of the /withdraw command message msg
 
 // callbackMessage is the message a button was under, when Telegram still
 // tells which.
@@ -60,6 +61,18 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		}
 		ans("", false)
 		b.menuAction(ctx, q, cm, arg)
+	case "wq", "wx":
+		msg, ok := parseID(arg)
+		if !ok || !cm.ok || msg <= 0 || msg > 1<<31 {
+			ans(l.t("cb_unknown"), false)
+			return
+		}
+		if kind == "wx" {
+			ans("", false)
+			b.cancelWithdraw(ctx, q, cm, int(msg))
+			return
+		}
+		ans(b.confirmWithdraw(ctx, q, cm, int(msg)), true)
 	case "h":
 		before, ok := parseID(arg)
 		if !ok || !cm.ok {

@@ -275,31 +275,27 @@ func (b *Bot) cmdPay(ctx context.Context, r request) {
 		b.reply(ctx, r.p, r.l.t("pay_usage"), nil)
 		return
 	}
-	asset := store.TON
+	symbol := store.TON.Symbol
 	if len(r.args) == 2 {
-		a, ok := b.assetArg(r.args[1])
-		if !ok {
-			b.reply(ctx, r.p, r.l.t("unknown_asset", esc(r.args[1]), esc(strings.Join(b.chainSymbols(), ", "))), nil)
-			return
-		}
-		if !onChain(a) {
-			b.reply(ctx, r.p, r.l.t("unknown_asset", esc(r.args[1]), esc(strings.Join(b.chainSymbols(), ", "))), nil)
-			return
-		}
-		asset = a
+		symbol = r.args[1]
 	}
-	amt, err := parseAmountArg(r.args[0], asset.Decimals)
-	if err != nil || amt <= 0 {
-		b.reply(ctx, r.p, r.l.t("bad_amount", esc(r.args[0]), esc(asset.Symbol), asset.Decimals), nil)
+	n, asset, err := b.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: r.user.ID, Asset: symbol, Amount: r.args[0], Description: "Telegram /pay"})
+	if err != nil {
+		rf, ok := store.AsRefusal(err)
+		if !ok {
+			b.oops(ctx, r.p, r.l, "invoice rules", err)
+			return
+		}
+		b.reply(ctx, r.p, b.refusalText(ctx, r.l, store.WithdrawRequest{Asset: symbol, Amount: r.args[0]}, rf), nil)
 		return
 	}
+	amt := n.Amount
 	kb := rows(b.appRow(r.p, r.l.t("btn_pay_app"), "topup", topupQuery(asset, amt)))
 	if b.cfg.DepositAddress == nil {
 		b.reply(ctx, r.p, r.l.t("topup_no_address"), kb)
 		return
 	}
-	inv, err := b.db.CreateInvoice(ctx, store.NewInvoice{UserID: r.user.ID, Asset: asset.Symbol, Amount: amt, TTL: b.cfg.InvoiceTTL,
-		Description: "Telegram /pay"})
+	inv, err := b.db.CreateInvoice(ctx, n)
 	if err != nil {
 		b.oops(ctx, r.p, r.l, "create invoice", err)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,9 +27,9 @@ type chatter struct {
 	seq atomic.Int64
 }
 
-func newChatter(t *testing.T, mods ...func(*Config)) *chatter {
+func newChatter(t *testing.T, mods ...any) *chatter {
 	hook, _ := url.Parse("https://pay.example.com/telegram/hook")
-	r := newRig(t, append([]func(*Config){func(c *Config) { c.WebhookURL = hook; c.WebhookSecret = "s" }}, mods...)...)
+	r := newRig(t, append([]any{func(c *Config) { c.WebhookURL = hook; c.WebhookSecret = "s" }}, mods...)...)
 	b, _ := r.start()
 	c := &chatter{t: t, r: r, srv: httptest.NewServer(b.WebhookHandler())}
 	t.Cleanup(c.srv.Close)
@@ -208,10 +209,10 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 }
 
 func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
-	c := newChatter(t, func(cfg *Config) {
-		cfg.WithdrawFee = map[string]store.Amount{"TON": 50_000_000}
-		cfg.WithdrawMin = map[string]store.Amount{"TON": 100_000_000}
-	})
+	c := newChatter(t, rules(func(r *store.Rules) {
+		r.WithdrawFee = map[string]store.Amount{"TON": 50_000_000}
+		r.WithdrawMin = map[string]store.Amount{"TON": 100_000_000}
+	}))
 	ctx := context.Background()
 	db := c.r.db
 	const id = 901
@@ -245,10 +246,27 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 		t.Fatalf("insufficient funds reply without a top-up button: %s", kb)
 	}
 
-	// A good one: amount plus fee held, withdrawal queued.
-	if txt := c.say(id, "en", "/withdraw 1.5 TON "+dest, "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.5 TON") {
-		t.Fatalf("/withdraw reply %q", txt)
+	// A good one: first the rule book's quote, nothing held yet...
+	quote := c.say(id, "en", "/withdraw 1.5 TON "+dest, "sendMessage")
+	for _, want := range []string{"Withdraw 1.5 TON", "Fee: 0.05 TON", "Leaves your balance: 1.55 TON", "Confirm?"} {
+		if !strings.Contains(quote.Form.Get("text"), want) {
+			t.Fatalf("/withdraw quote lacks %q: %q", want, quote.Form.Get("text"))
+		}
 	}
+	if ws, _ := db.UserWithdrawals(ctx, id, 10); len(ws) != 0 {
+		t.Fatalf("a quote created %d withdrawals", len(ws))
+	}
+	confirm := regexp.MustCompile(`"callback_data":"(wq:\d+)"`).FindStringSubmatch(quote.Form.Get("reply_markup"))
+	if confirm == nil {
+		t.Fatalf("no Confirm button: %s", quote.Form.Get("reply_markup"))
+	}
+	// ...then Confirm: amount plus fee held, withdrawal queued; a second tap changes nothing.
+	edits := len(c.r.api.sent("editMessageText", id))
+	c.press(id, "en", confirm[1], 77)
+	if txt := c.next("editMessageText", id, edits).Form.Get("text"); !strings.Contains(txt, "1.5 TON") || !strings.Contains(txt, "requested") {
+		t.Fatalf("confirmed: %q", txt)
+	}
+	c.press(id, "en", confirm[1], 77)
 	ws, err := db.UserWithdrawals(ctx, id, 10)
 	if err != nil || len(ws) != 1 || ws[0].Amount != 1_500_000_000 || ws[0].Fee != 50_000_000 || ws[0].Status != store.WithdrawalQueued {
 		t.Fatalf("withdrawals %+v %v", ws, err)

@@ -6,125 +6,111 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
-	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/ton"
 )
 
-// fee is what a withdrawal of asset costs, and in which asset: a jetton
-// withdrawal pays the TON fee in TON, since the hot wallet pays a jetton
-// transfer's gas in TON.
-func (b *Bot) fee(asset string) (store.Amount, string) {
-	if asset == store.TON.Symbol {
-		return b.cfg.WithdrawFee[asset], asset
-	}
-	return b.cfg.WithdrawFee[store.TON.Symbol], store.TON.Symbol
+// A /withdraw is quoted first (the rule book's figures: amount, fee, what
+// leaves the balance, whether an admin approves), and requested only when
+// the user taps Confirm. The quote waits in memory for quoteTTL; the
+// idempotency key is the command's chat and message id, so a double tap, a
+// redelivered update or a replayed callback finds the first withdrawal.
+const quoteTTL = 10 * time.Minute
+
+// pendingQuote is a quoted /withdraw waiting for Confirm.
+type pendingQuote struct {
+	req   store.WithdrawRequest
+	quote store.Quote
+	at    time.Time
 }
 
+func quoteKey(chatID int64, msgID int) string { return fmt.Sprintf("%d:%d", chatID, msgID) }
+
 // cmdWithdraw is "/withdraw <amount> [asset] [address]". Without an
-// address the money goes to the linked wallet. The idempotency key is the
-// command's chat and message id, so a redelivered update (webhook retry,
-// polling after a crash) finds the first withdrawal instead of making a
-// second one.
+// address the money goes to the linked wallet.
 func (b *Bot) cmdWithdraw(ctx context.Context, r request) {
 	if len(r.args) == 0 || len(r.args) > 3 {
 		b.withdrawUsage(ctx, r)
 		return
 	}
 	l := r.l
-	asset, ok := b.assets[store.TON.Symbol]
-	if !ok {
-		asset = store.TON
-	}
+	asset := store.TON.Symbol
 	rest := r.args[1:]
 	if len(rest) > 0 {
 		if a, ok := b.assetArg(rest[0]); ok {
-			asset, rest = a, rest[1:]
+			asset, rest = a.Symbol, rest[1:]
 		} else if len(rest) == 2 || len(rest[0]) < 40 {
-			b.reply(ctx, r.p, l.t("unknown_asset", esc(rest[0]), esc(strings.Join(b.chainSymbols(), ", "))), nil)
-			return
+			asset, rest = rest[0], rest[1:] // the rule book names it unknown
 		}
 	}
-	if !onChain(asset) {
-		b.reply(ctx, r.p, l.t("not_withdrawable", esc(asset.Symbol)), nil)
-		return
-	}
-	amt, err := parseAmountArg(r.args[0], asset.Decimals)
-	if err != nil || amt <= 0 {
-		b.reply(ctx, r.p, l.t("bad_amount", esc(r.args[0]), esc(asset.Symbol), asset.Decimals), nil)
-		return
-	}
-	if minimum := b.cfg.WithdrawMin[asset.Symbol]; amt < minimum {
-		b.reply(ctx, r.p, l.t("below_min", esc(asset.Symbol), esc(b.amount(minimum, asset.Symbol))), nil)
-		return
-	}
-	var dest *address.Address
+	req := store.WithdrawRequest{UserID: r.user.ID, Asset: asset, Amount: r.args[0]}
 	if len(rest) == 1 {
-		if dest, err = ton.ParseAddress(rest[0], b.cfg.Testnet); err != nil {
-			b.reply(ctx, r.p, l.t("bad_address", esc(rest[0]), esc(err.Error())), nil)
-			return
-		}
-	} else {
-		w, err := b.db.WalletOf(ctx, r.user.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			b.reply(ctx, r.p, l.t("no_wallet", esc(r.args[0]), esc(asset.Symbol)),
-				rows(b.appRow(r.p, l.t("btn_connect"), "", nil)))
-			return
-		}
-		if err != nil {
-			b.oops(ctx, r.p, l, "linked wallet", err)
-			return
-		}
-		if dest, err = ton.ParseAddress(w.Address, b.cfg.Testnet); err != nil {
-			b.oops(ctx, r.p, l, "linked wallet address", err)
-			return
+		req.Destination = rest[0]
+	}
+	q, err := b.cfg.Policy.Quote(ctx, req)
+	if err != nil {
+		b.refused(ctx, r, req, err)
+		return
+	}
+	key := quoteKey(r.p.chatID, r.msgID)
+	b.quotesMu.Lock()
+	for k, pq := range b.quotes {
+		if time.Since(pq.at) > quoteTTL {
+			delete(b.quotes, k)
 		}
 	}
+	b.quotes[key] = pendingQuote{req: req, quote: q, at: time.Now()}
+	b.quotesMu.Unlock()
+	b.reply(ctx, r.p, b.quoteText(l, q), rows([]button{
+		cbButton(l.t("btn_confirm"), fmt.Sprintf("wq:%d", r.msgID)),
+		cbButton(l.t("btn_cancel"), fmt.Sprintf("wx:%d", r.msgID)),
+	}))
+}
 
-	fee, feeAsset := b.fee(asset.Symbol)
-	threshold := b.cfg.WithdrawApprovalAbove[asset.Symbol]
-	// The store checks the idempotency key before the balance, so a replay
-	// is recognized even after the first request spent the money.
-	w, created, err := b.db.RequestWithdrawal(ctx, store.NewWithdrawal{
-		UserID:        r.user.ID,
-		IdemKey:       fmt.Sprintf("tg:%d:%d", r.p.chatID, r.msgID),
-		Asset:         asset.Symbol,
-		Amount:        amt,
-		Fee:           fee,
-		FeeAsset:      feeAsset,
-		Destination:   ton.FormatAddress(dest, b.cfg.Testnet),
-		NeedsApproval: threshold > 0 && amt > threshold,
-	})
-	switch {
-	case errors.Is(err, store.ErrInsufficientFunds):
-		bals, berr := b.db.Balances(ctx, store.UserAccount(r.user.ID))
-		if berr != nil {
-			b.oops(ctx, r.p, l, "balances", berr)
-			return
-		}
-		short, missing, need, have := shortfall(bals, asset.Symbol, amt, fee, feeAsset)
-		if missing <= 0 { // the balance changed meanwhile
-			b.oops(ctx, r.p, l, "withdraw", err)
-			return
-		}
-		detail := l.t("insufficient_withdraw", esc(b.amount(need, short)), esc(b.amount(have, short)))
-		text, kb := b.insufficientMsg(r.p, l, short, missing, detail)
-		b.reply(ctx, r.p, text, kb)
-		return
-	case errors.Is(err, store.ErrConflict):
-		b.reply(ctx, r.p, l.t("withdraw_conflict"), nil)
-		return
-	case err != nil:
-		b.oops(ctx, r.p, l, "withdraw", err)
-		return
+// quoteText shows a quote: the same figures the Mini App shows.
+func (b *Bot) quoteText(l lang, q store.Quote) string {
+	total := b.amount(q.Debit[q.Asset.Symbol], q.Asset.Symbol)
+	if q.Asset.Symbol != q.FeeAsset && q.Fee > 0 {
+		total += " + " + b.amount(q.Fee, q.FeeAsset)
 	}
+	text := l.t("withdraw_quote", esc(b.amount(q.Amount, q.Asset.Symbol)), esc(b.amount(q.Fee, q.FeeAsset)), esc(total),
+		esc(q.Destination.Display))
+	if q.NeedsApproval {
+		text += "\n" + l.t("withdraw_awaiting_note")
+	}
+	return text
+}
+
+// confirmWithdraw is the Confirm button of a quote: the withdrawal is
+// requested with the command's idempotency key.
+func (b *Bot) confirmWithdraw(ctx context.Context, q *models.CallbackQuery, cm callbackMessage, cmdMsgID int) string {
+	l := langOf(q.From.LanguageCode)
+	key := quoteKey(cm.chatID, cmdMsgID)
+	b.quotesMu.Lock()
+	pq, ok := b.quotes[key]
+	b.quotesMu.Unlock()
+	if !ok || pq.req.UserID != q.From.ID {
+		return l.t("quote_expired")
+	}
+	w, created, err := b.cfg.Policy.Withdraw(ctx, pq.req, fmt.Sprintf("tg:%d:%d", cm.chatID, cmdMsgID))
+	if err != nil {
+		if r, ok := store.AsRefusal(err); ok {
+			b.editText(ctx, cm, b.refusalText(ctx, l, pq.req, r), nil)
+			return ""
+		}
+		b.log.Error("withdraw", "user", q.From.ID, "err", err)
+		return l.t("error")
+	}
+	b.quotesMu.Lock()
+	delete(b.quotes, key)
+	b.quotesMu.Unlock()
 	if !created {
-		b.reply(ctx, r.p, l.t("withdraw_replay", w.ID, esc(l.status(w.Status))), nil)
-		return
+		b.editText(ctx, cm, l.t("withdraw_replay", w.ID, esc(l.status(w.Status))), nil)
+		return ""
 	}
 	text := l.t("withdraw_created", w.ID, esc(b.amount(w.Amount, w.Asset)), esc(b.amount(w.Fee, w.FeeAsset)), esc(w.Destination), esc(l.status(w.Status)))
 	if w.Status == store.WithdrawalAwaitingApproval {
@@ -132,7 +118,70 @@ func (b *Bot) cmdWithdraw(ctx context.Context, r request) {
 	} else {
 		text += "\n\n" + l.t("withdraw_queued_note")
 	}
-	b.reply(ctx, r.p, text, rows([]button{cbButton(l.t("btn_history"), "m:history")}))
+	b.editText(ctx, cm, text, rows([]button{cbButton(l.t("btn_history"), "m:history")}))
+	return ""
+}
+
+// cancelWithdraw is the Cancel button of a quote.
+func (b *Bot) cancelWithdraw(ctx context.Context, q *models.CallbackQuery, cm callbackMessage, cmdMsgID int) {
+	b.quotesMu.Lock()
+	delete(b.quotes, quoteKey(cm.chatID, cmdMsgID))
+	b.quotesMu.Unlock()
+	b.editText(ctx, cm, langOf(q.From.LanguageCode).t("withdraw_cancelled"), nil)
+}
+
+func (b *Bot) editText(ctx context.Context, cm callbackMessage, text string, kb models.ReplyMarkup) {
+	if err := b.edit(ctx, cm.chatID, cm.msgID, text, kb); err != nil {
+		b.log.Warn("edit withdraw message", "err", err)
+	}
+}
+
+// refused answers the rule book's refusal of a /withdraw.
+func (b *Bot) refused(ctx context.Context, r request, req store.WithdrawRequest, err error) {
+	rf, ok := store.AsRefusal(err)
+	if !ok {
+		b.oops(ctx, r.p, r.l, "withdraw quote", err)
+		return
+	}
+	var kb models.ReplyMarkup
+	switch rf.Code {
+	case store.RefuseAddressRequired:
+		kb = rows(b.appRow(r.p, r.l.t("btn_connect"), "", nil))
+	case store.RefuseInsufficient, store.RefuseFeeNotCovered:
+		text, k := b.insufficientMsg(r.p, r.l, rf.Asset, rf.Need-rf.Have,
+			r.l.t("insufficient_withdraw", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset))))
+		b.reply(ctx, r.p, text, k)
+		return
+	}
+	b.reply(ctx, r.p, b.refusalText(ctx, r.l, req, rf), kb)
+}
+
+// refusalText names a refusal in the user's language.
+func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest, rf *store.Refusal) string {
+	switch rf.Code {
+	case store.RefuseUnknownAsset:
+		return l.t("unknown_asset", esc(req.Asset), esc(strings.Join(b.chainSymbols(), ", ")))
+	case store.RefuseInvalidAmount:
+		dec := 9
+		if a, err := b.cfg.Policy.Asset(req.Asset); err == nil {
+			dec = a.Decimals
+		}
+		return l.t("bad_amount", esc(req.Amount), esc(strings.ToUpper(req.Asset)), dec)
+	case store.RefuseBelowMinimum:
+		return l.t("below_min", esc(rf.Asset), esc(b.amount(rf.Limit, rf.Asset)))
+	case store.RefuseInvalidAddress, store.RefuseWrongNetwork:
+		return l.t("bad_address", esc(req.Destination), esc(rf.Message))
+	case store.RefuseOwnAddress:
+		return l.t("own_address")
+	case store.RefuseAddressRequired:
+		return l.t("no_wallet", esc(req.Amount), esc(strings.ToUpper(req.Asset)))
+	case store.RefuseInsufficient, store.RefuseFeeNotCovered:
+		return l.t("insufficient", esc(rf.Asset), esc(b.amount(rf.Need-rf.Have, rf.Asset))) + "\n" +
+			l.t("insufficient_withdraw", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)))
+	case store.RefuseIdemConflict:
+		return l.t("withdraw_conflict")
+	}
+	return esc(rf.Message)
 }
 
 // shortfall finds what is missing for a withdrawal: the asset, how much,
@@ -166,10 +215,10 @@ func (b *Bot) withdrawUsage(ctx context.Context, r request) {
 		return
 	}
 	var lines []string
-	for _, s := range b.chainSymbols() {
-		fee, feeAsset := b.fee(s)
-		lines = append(lines, r.l.t("withdraw_rule", esc(s), esc(b.amount(bals[s], s)), esc(b.amount(fee, feeAsset)),
-			esc(b.amount(b.cfg.WithdrawMin[s], s))))
+	for _, a := range b.cfg.Policy.ChainAssets() {
+		s := a.Symbol
+		lines = append(lines, r.l.t("withdraw_rule", esc(s), esc(b.amount(bals[s], s)), esc(b.amount(b.cfg.Policy.Fee(a), store.TON.Symbol)),
+			esc(b.amount(b.cfg.Policy.WithdrawMin(a), s))))
 	}
 	b.reply(ctx, r.p, r.l.t("withdraw_usage", strings.Join(lines, "\n")),
 		rows(b.appRow(r.p, r.l.t("btn_withdraw_app"), "withdraw", nil)))

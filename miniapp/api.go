@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -380,37 +379,6 @@ type depositRequest struct {
 	Amount string `json:"amount"`
 }
 
-// parseAmount parses a human amount of a configured asset exactly.
-func parseAmount(s string, a store.Asset) (store.Amount, error) {
-	v, err := store.ParseAmount(strings.TrimSpace(s), a.Decimals)
-	if err != nil {
-		msg := fmt.Sprintf("%q is not an amount of %s: write it like 1.5", s, a.Symbol)
-		switch _, frac, _ := strings.Cut(strings.TrimSpace(s), "."); {
-		case len(frac) > a.Decimals && strings.Trim(frac, "0123456789") == "":
-			msg = fmt.Sprintf("%s has at most %d decimal places", a.Symbol, a.Decimals)
-		case strings.Contains(err.Error(), "too large"):
-			msg = "the amount is too large"
-		}
-		return 0, badRequest(codeInvalidAmount, msg)
-	}
-	if v <= 0 {
-		return 0, badRequest(codeInvalidAmount, "the amount must be more than zero")
-	}
-	return v, nil
-}
-
-// maxDeposit is DepositMax for the asset, or a million whole units.
-func (s *Server) maxDeposit(a store.Asset) store.Amount {
-	if m := s.cfg.DepositMax[a.Symbol]; m > 0 {
-		return m
-	}
-	unit := math.Pow10(a.Decimals)
-	if 1e6*unit >= math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return store.Amount(1e6 * unit)
-}
-
 // createDeposit is POST /api/deposits: an invoice and the TON Connect
 // request that pays it.
 func (s *Server) createDeposit(c echo.Context) error {
@@ -419,24 +387,14 @@ func (s *Server) createDeposit(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	a, ok := s.chainAsset(req.Asset)
-	if !ok {
-		return s.unknownAsset(req.Asset)
-	}
-	amount, err := parseAmount(req.Amount, a)
+	u := user(c)
+	n, a, err := s.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: u.ID, Asset: req.Asset, Amount: req.Amount, Description: "top-up"})
 	if err != nil {
 		return err
-	}
-	if min := s.cfg.DepositMin[a.Symbol]; amount < min {
-		return badRequest(codeBelowMinimum, fmt.Sprintf("the smallest deposit is %s %s", min.Format(a.Decimals), a.Symbol))
-	}
-	if max := s.maxDeposit(a); amount > max {
-		return badRequest(codeInvalidAmount, fmt.Sprintf("the largest deposit is %s %s", max.Format(a.Decimals), a.Symbol))
 	}
 	if s.cfg.Hot == nil {
 		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "deposits are not available right now")
 	}
-	u := user(c)
 
 	// A jetton is sent from the user's own jetton wallet: find it before
 	// creating the invoice, so a failure leaves nothing behind.
@@ -445,8 +403,7 @@ func (s *Server) createDeposit(c echo.Context) error {
 		return err
 	}
 
-	inv, err := s.db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: a.Symbol, Amount: amount, TTL: s.cfg.InvoiceTTL,
-		Description: "top-up"})
+	inv, err := s.db.CreateInvoice(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -583,11 +540,52 @@ type withdrawRequest struct {
 	Address string `json:"address"`
 }
 
-// withdraw is POST /api/withdrawals: debit amount and fee into the hold and
-// queue the payout (or hold it for an admin above the approval threshold).
-// The Idempotency-Key header makes a retry return the first withdrawal.
+// quoteJSON is what a withdrawal costs, shown before the user confirms.
+type quoteJSON struct {
+	Asset          string `json:"asset"`
+	Amount         string `json:"amount"`
+	AmountUnits    string `json:"amount_units"`
+	Fee            string `json:"fee"`
+	FeeUnits       string `json:"fee_units"`
+	FeeAsset       string `json:"fee_asset"`
+	Destination    string `json:"destination"`
+	NeedsApproval  bool   `json:"needs_approval"`
+	Total          string `json:"total"` // what leaves the balance, e.g. "1.6 TON" or "5 USDT + 0.05 TON"
+	FeeDescription string `json:"fee_description"`
+}
+
+func quoteView(q store.Quote) quoteJSON {
+	fee := q.Fee.Format(store.TON.Decimals)
+	total := q.Debit[q.Asset.Symbol].Format(q.Asset.Decimals) + " " + q.Asset.Symbol
+	if q.Asset.Symbol != store.TON.Symbol && q.Fee > 0 {
+		total += " + " + fee + " TON"
+	}
+	return quoteJSON{Asset: q.Asset.Symbol, Amount: q.Amount.Format(q.Asset.Decimals), AmountUnits: q.Amount.Units(),
+		Fee: fee, FeeUnits: q.Fee.Units(), FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
+		NeedsApproval: q.NeedsApproval, Total: total,
+		FeeDescription: "the withdrawal fee, charged in TON"}
+}
+
+// quoteWithdrawal is POST /api/withdrawals/quote: what the withdrawal would
+// cost (or why it is refused), from the rule book, before the user confirms.
+func (s *Server) quoteWithdrawal(c echo.Context) error {
+	var req withdrawRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	q, err := s.cfg.Policy.Quote(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset, Amount: req.Amount,
+		Destination: req.Address})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"quote": quoteView(q)})
+}
+
+// withdraw is POST /api/withdrawals: the rule book debits amount and fee
+// into the hold and queues the payout (or holds it for an admin above the
+// approval threshold). The Idempotency-Key header makes a retry return the
+// first withdrawal.
 func (s *Server) withdraw(c echo.Context) error {
-	ctx := c.Request().Context()
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	if key == "" || len(key) > 128 {
 		return badRequest(codeIdemKeyRequired, "the Idempotency-Key header (1 to 128 characters) is required")
@@ -596,40 +594,9 @@ func (s *Server) withdraw(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	a, ok := s.chainAsset(req.Asset)
-	if !ok {
-		return s.unknownAsset(req.Asset)
-	}
-	amount, err := parseAmount(req.Amount, a)
+	w, created, err := s.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset,
+		Amount: req.Amount, Destination: req.Address}, key)
 	if err != nil {
-		return err
-	}
-	u := user(c)
-	dest, err := s.destination(ctx, u.ID, req.Address)
-	if err != nil {
-		return err
-	}
-	if min := s.cfg.WithdrawMin[a.Symbol]; amount < min {
-		return badRequest(codeBelowMinimum, fmt.Sprintf("the smallest withdrawal is %s %s", min.Format(a.Decimals), a.Symbol))
-	}
-	fee := s.withdrawFee(a)
-	above := s.cfg.WithdrawApprovalAbove[a.Symbol]
-	w, created, err := s.db.RequestWithdrawal(ctx, store.NewWithdrawal{
-		UserID:        u.ID,
-		IdemKey:       key,
-		Asset:         a.Symbol,
-		Amount:        amount,
-		Fee:           fee,
-		FeeAsset:      store.TON.Symbol,
-		Destination:   ton.FormatAddress(dest, s.cfg.Testnet),
-		NeedsApproval: above > 0 && amount > above,
-	})
-	switch {
-	case errors.Is(err, store.ErrInsufficientFunds):
-		return s.insufficientForWithdrawal(ctx, u.ID, a, amount, fee)
-	case errors.Is(err, store.ErrConflict):
-		return apiErr(http.StatusConflict, codeIdemConflict, "this Idempotency-Key was used for a different withdrawal")
-	case err != nil:
 		return err
 	}
 	status := http.StatusOK
@@ -637,70 +604,6 @@ func (s *Server) withdraw(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, map[string]any{"withdrawal": s.withdrawalJSON(w)})
-}
-
-// withdrawFee is the fee of a withdrawal of a, always in TON: a jetton
-// transfer costs the hot wallet TON, so its fee is charged in TON too
-// (JettonAttach when none is configured for the jetton).
-func (s *Server) withdrawFee(a store.Asset) store.Amount {
-	if f, ok := s.cfg.WithdrawFee[a.Symbol]; ok {
-		return f
-	}
-	if a.Master != "" {
-		return s.cfg.JettonAttach
-	}
-	return 0
-}
-
-// destination is the address to pay: the one given, or the linked wallet.
-func (s *Server) destination(ctx context.Context, userID int64, given string) (*address.Address, error) {
-	if strings.TrimSpace(given) == "" {
-		w, err := s.db.WalletOf(ctx, userID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, badRequest(codeAddressRequired, "enter an address or connect your wallet")
-		}
-		if err != nil {
-			return nil, err
-		}
-		given = w.Address
-	}
-	a, err := ton.ParseAddress(given, s.cfg.Testnet)
-	switch {
-	case errors.Is(err, ton.ErrWrongNetwork):
-		return nil, badRequest(codeWrongNetwork, "this is a testnet address and this service runs on mainnet: money sent there would be lost")
-	case errors.Is(err, ton.ErrBadChecksum):
-		return nil, badRequest(codeInvalidAddress, "the address checksum does not match: check it for typos")
-	case err != nil:
-		return nil, badRequest(codeInvalidAddress, "not a TON address: paste it as UQ…/EQ… (48 characters) or 0:<64 hex digits>")
-	}
-	if s.cfg.Hot != nil && a.Equals(s.cfg.Hot) {
-		return nil, badRequest(codeInvalidAddress, "that is this service's own deposit address")
-	}
-	return a, nil
-}
-
-// insufficientForWithdrawal explains which balance falls short.
-func (s *Server) insufficientForWithdrawal(ctx context.Context, userID int64, a store.Asset, amount, fee store.Amount) error {
-	bals, err := s.db.Balances(ctx, store.UserAccount(userID))
-	if err != nil {
-		return err
-	}
-	tonDec := store.TON.Decimals
-	var msg string
-	switch {
-	case a.Master == "" && bals[a.Symbol] < amount+fee:
-		msg = fmt.Sprintf("Not enough TON: this withdrawal needs %s TON (%s plus a %s TON fee) and your balance is %s TON.",
-			(amount + fee).Format(tonDec), amount.Format(tonDec), fee.Format(tonDec), bals[a.Symbol].Format(tonDec))
-	case a.Master != "" && bals[a.Symbol] < amount:
-		msg = fmt.Sprintf("Not enough %s: you asked for %s and your balance is %s %s.",
-			a.Symbol, amount.Format(a.Decimals), bals[a.Symbol].Format(a.Decimals), a.Symbol)
-	case a.Master != "":
-		msg = fmt.Sprintf("The %s TON withdrawal fee is charged in TON and your TON balance is %s TON: top up TON first.",
-			fee.Format(tonDec), bals[store.TON.Symbol].Format(tonDec))
-	default:
-		msg = "Not enough balance for this withdrawal and its fee."
-	}
-	return apiErr(http.StatusConflict, codeInsufficientFunds, msg)
 }
 
 // getWithdrawal is GET /api/withdrawals/{id}.

@@ -251,7 +251,7 @@ func TestDepositValidation(t *testing.T) {
 		{"TON", "0", "invalid_amount"},
 		{"TON", "", "invalid_amount"},
 		{"TON", "0.001", "below_minimum"},
-		{"TON", "2000000", "invalid_amount"},
+		{"TON", "2000000", "above_maximum"},
 		{"TON", "99999999999999999999", "invalid_amount"},
 		{"DOGE", "1", "unknown_asset"},
 		{"CREDITS", "1", "unknown_asset"},

@@ -75,6 +75,9 @@ func classify(err error) (e *apiError, internal bool) {
 	if errors.As(err, &ae) {
 		return ae, false
 	}
+	if r, ok := store.AsRefusal(err); ok {
+		return refusal(r), false
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg := http.StatusText(he.Code)
@@ -154,4 +157,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 // logAttrs is a slog group for a request, for handlers that log.
 func logAttrs(c echo.Context) slog.Attr {
 	return slog.Group("req", "method", c.Request().Method, "path", c.Path())
+}
+
+// refusal is the rule book's no as an answer: its code as is (the same in
+// every face), 409 when the request is fine but the balance or an earlier
+// request stands in the way, 400 otherwise.
+func refusal(r *store.Refusal) *apiError {
+	status := http.StatusBadRequest
+	switch r.Code {
+	case store.RefuseInsufficient, store.RefuseFeeNotCovered, store.RefuseIdemConflict:
+		status = http.StatusConflict
+	}
+	return apiErr(status, r.Code, r.Message)
 }

@@ -114,16 +114,12 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	e.health.set(ton.ScanStatus{Block: 1234, Lag: 300 * time.Millisecond, Synced: true})
 	pub, _ := url.Parse("https://pay.example.com/")
 	cfg := miniapp.Config{
-		PublicURL:             pub,
-		BotToken:              botToken,
-		InitDataTTL:           24 * time.Hour,
-		Testnet:               true,
-		Hot:                   e.hot,
-		Assets:                []store.Asset{store.TON, usdt},
-		DepositMin:            map[string]store.Amount{"TON": 10_000_000, "USDT": 100_000},
-		WithdrawFee:           map[string]store.Amount{"TON": 100_000_000, "USDT": 50_000_000},
-		WithdrawMin:           map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
-		WithdrawApprovalAbove: map[string]store.Amount{"TON": 100_000_000_000},
+		PublicURL:   pub,
+		BotToken:    botToken,
+		InitDataTTL: 24 * time.Hour,
+		Testnet:     true,
+		Hot:         e.hot,
+		Assets:      []store.Asset{store.TON, usdt},
 		Packages: []miniapp.Package{
 			{Name: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100},
 			{Name: "pro", Asset: "USDT", Price: 5_000_000, Credits: 1000},
@@ -142,6 +138,15 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	}
 	for _, m := range mods {
 		m(&cfg)
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON, usdt},
+			DepositMin:       map[string]store.Amount{"TON": 10_000_000, "USDT": 100_000},
+			WithdrawFee:      map[string]store.Amount{"TON": 100_000_000, "USDT": 50_000_000},
+			WithdrawMin:      map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
+			ApprovalAbove:    map[string]store.Amount{"TON": 100_000_000_000},
+			ParseDestination: ton.Destinations(cfg.Testnet),
+			Own:              func() []string { return []string{e.hot.Bounce(true).StringRaw()} }})
 	}
 	e.cfg = cfg
 	e.srv = miniapp.New(cfg, db, nil)

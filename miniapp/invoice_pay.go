@@ -144,9 +144,9 @@ func (s *Server) getInvoice(c echo.Context) error {
 		return err
 	}
 	validUntil := inv.ExpiresAt
-	if limit := now.Add(s.cfg.InvoiceTTL); validUntil.After(limit) {
+	if ttl, _ := s.cfg.Policy.InvoiceTTL(); validUntil.After(now.Add(ttl)) {
 		// Wallets refuse requests valid for too long; the page asks again.
-		validUntil = limit
+		validUntil = now.Add(ttl)
 	}
 	tx, link, err := s.payRequest(inv, a, p, validUntil)
 	if err != nil {

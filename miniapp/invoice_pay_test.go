@@ -41,7 +41,7 @@ func decodePay(t *testing.T, r resp) payAnswer {
 func withMerchants(t *testing.T, e *env, name string) (store.Merchant, string) {
 	t.Helper()
 	miniapp.NewMerchantAPI(miniapp.MerchantConfig{
-		Testnet: true, DepositAddress: e.hot, Assets: []store.Asset{store.TON, usdt},
+		Testnet: true, DepositAddress: e.hot, Assets: []store.Asset{store.TON, usdt}, Policy: e.cfg.Policy,
 		BotUsername: "tonpay_bot", AppName: "pay", RateLimit: 1000,
 	}, e.db, merchantQuietLog).Register(e.srv.Group("/api/v1"))
 	m, token, err := e.db.CreateMerchant(context.Background(), name, "")

@@ -44,16 +44,9 @@ type MerchantConfig struct {
 	Testnet        bool
 	DepositAddress *address.Address // the hot wallet: where invoices are paid
 	Assets         []store.Asset    // TON and the configured jettons
-	InvoiceTTL     time.Duration    // lifetime of an invoice without expires_in; 0 = 20 minutes
-	MaxTTL         time.Duration    // longest expires_in; 0 = 24 hours
-
-	// WithdrawFee is the fee per payout of each asset, ALWAYS in nanoton
-	// and charged from the merchant's TON balance (a jetton transfer costs
-	// the hot wallet TON); a jetton without an entry costs JettonAttach.
-	WithdrawFee           map[string]store.Amount
-	JettonAttach          store.Amount // 0.05 TON when zero
-	WithdrawMin           map[string]store.Amount
-	WithdrawApprovalAbove map[string]store.Amount // larger payouts wait for an admin
+	// Policy is the rule book (fees, minimums, approval, own addresses,
+	// invoice lifetimes), the same the Mini App and the bot ask.
+	Policy *store.Policy
 
 	// BotUsername and AppName make an invoice's pay_url:
 	// https://t.me/<bot>/<app>?startapp=<invoice id>, or
@@ -81,13 +74,6 @@ type MerchantAPI struct {
 
 // NewMerchantAPI builds the merchant API; Register mounts it.
 func NewMerchantAPI(cfg MerchantConfig, db *store.DB, log *slog.Logger) *MerchantAPI {
-	if cfg.InvoiceTTL <= 0 {
-		cfg.InvoiceTTL = 20 * time.Minute
-	}
-	if cfg.MaxTTL <= 0 {
-		cfg.MaxTTL = 24 * time.Hour
-	}
-	cfg.MaxTTL = max(cfg.MaxTTL, cfg.InvoiceTTL)
 	if cfg.RateLimit <= 0 {
 		cfg.RateLimit = 10
 	}
@@ -145,8 +131,12 @@ func merchantBadRequest(code, format string, args ...any) error {
 // anything else as a 500 whose detail stays in the log.
 func (a *MerchantAPI) fail(c echo.Context, err error) error {
 	var me *merchantError
+	r, refused := store.AsRefusal(err)
 	switch {
 	case errors.As(err, &me):
+	case refused:
+		e := refusal(r)
+		me = &merchantError{e.Status, e.Code, e.Message}
 	case errors.Is(err, store.ErrNotFound):
 		me = &merchantError{http.StatusNotFound, "not_found", "not found"}
 	case errors.Is(err, store.ErrInsufficientFunds):
@@ -275,21 +265,6 @@ func merchantPrintable(s string) bool {
 	return true
 }
 
-// assetAmount resolves an asset symbol (any case) and parses a decimal amount
-// of it exactly ("1.5"): more decimals than the asset has is an error.
-func (a *MerchantAPI) assetAmount(symbol, amount string) (store.Asset, store.Amount, error) {
-	asset, ok := a.view.asset(strings.ToUpper(strings.TrimSpace(symbol)))
-	if !ok {
-		return store.Asset{}, 0, merchantBadRequest("unknown_asset", "asset %q is not accepted here; use one of %s", symbol, strings.Join(a.view.symbols(), ", "))
-	}
-	v, err := store.ParseAmount(amount, asset.Decimals)
-	if err != nil || v <= 0 {
-		return store.Asset{}, 0, merchantBadRequest("invalid_amount",
-			"amount must be a positive decimal string with at most %d decimals, like \"1.5\"", asset.Decimals)
-	}
-	return asset, v, nil
-}
-
 type merchantInvoiceRequest struct {
 	Asset       string `json:"asset"`
 	Amount      string `json:"amount"`
@@ -304,10 +279,6 @@ func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
 	if err := decodeMerchantJSON(c, &req); err != nil {
 		return err
 	}
-	asset, amount, err := a.assetAmount(req.Asset, req.Amount)
-	if err != nil {
-		return err
-	}
 	if len(req.Description) > merchantMaxDescription || !utf8.ValidString(req.Description) {
 		return merchantBadRequest("invalid_request", "description must be UTF-8 text of at most %d bytes", merchantMaxDescription)
 	}
@@ -317,14 +288,20 @@ func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
 	if len(req.ExternalID) > merchantMaxKey || !merchantPrintable(req.ExternalID) {
 		return merchantBadRequest("invalid_request", "external_id must be printable text of at most %d bytes", merchantMaxKey)
 	}
-	ttl := a.cfg.InvoiceTTL
+	ttl, longest := a.cfg.Policy.InvoiceTTL()
 	if req.ExpiresIn != nil {
-		lo, hi := int64(merchantMinTTL/time.Second), int64(a.cfg.MaxTTL/time.Second)
+		lo, hi := int64(merchantMinTTL/time.Second), int64(longest/time.Second)
 		if *req.ExpiresIn < lo || *req.ExpiresIn > hi {
 			return merchantBadRequest("invalid_request", "expires_in must be between %d and %d seconds", lo, hi)
 		}
 		ttl = time.Duration(*req.ExpiresIn) * time.Second
 	}
+	n, asset, err := a.cfg.Policy.NewInvoice(store.InvoiceRequest{MerchantID: m.ID, Asset: req.Asset, Amount: req.Amount, TTL: ttl,
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID})
+	if err != nil {
+		return err
+	}
+	amount := n.Amount
 	ctx := c.Request().Context()
 	same := func() (bool, error) {
 		inv, err := a.db.MerchantInvoiceByExternalID(ctx, m.ID, req.ExternalID)
@@ -342,8 +319,7 @@ func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
 			return err
 		}
 	}
-	inv, err := a.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: asset.Symbol, Amount: amount, TTL: ttl,
-		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID})
+	inv, err := a.db.CreateInvoice(ctx, n)
 	if errors.Is(err, store.ErrDuplicate) && req.ExternalID != "" {
 		_, err = same() // a concurrent request with the same external_id won
 		return err
@@ -456,32 +432,13 @@ func (a *MerchantAPI) createPayout(c echo.Context, m store.Merchant) error {
 	if req.SpendID == "" || len(req.SpendID) > merchantMaxKey || !merchantPrintable(req.SpendID) {
 		return merchantBadRequest("invalid_request", "spend_id is required: printable text of at most %d bytes, unique per payout", merchantMaxKey)
 	}
-	asset, amount, err := a.assetAmount(req.Asset, req.Amount)
-	if err != nil {
-		return err
-	}
-	if lo := a.cfg.WithdrawMin[asset.Symbol]; amount < lo {
-		return merchantBadRequest("amount_too_small", "the smallest payout is %s %s", lo.Format(asset.Decimals), asset.Symbol)
-	}
-	to, err := ton.ParseAddress(req.Address, a.cfg.Testnet)
-	if err != nil {
-		return merchantBadRequest("invalid_address", "%v", err)
-	}
-	if a.cfg.DepositAddress != nil && to.Equals(a.cfg.DepositAddress) {
-		return merchantBadRequest("invalid_address", "the address is this service's own deposit address")
-	}
 	if len(req.Comment) > merchantMaxComment || !merchantPrintable(req.Comment) {
 		return merchantBadRequest("invalid_request", "comment must be printable text of at most %d bytes", merchantMaxComment)
 	}
-	above, hasLimit := a.cfg.WithdrawApprovalAbove[asset.Symbol]
-	w, created, err := a.db.RequestWithdrawal(c.Request().Context(), store.NewWithdrawal{
-		MerchantID: m.ID, IdemKey: req.SpendID, Asset: asset.Symbol, Amount: amount,
-		Fee: a.fee(asset), FeeAsset: store.TON.Symbol,
-		Destination: ton.FormatAddress(to, a.cfg.Testnet), Comment: req.Comment,
-		NeedsApproval: hasLimit && above > 0 && amount > above,
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return merchantErr(http.StatusConflict, "spend_id_conflict", "spend_id %q was already used for a payout with other terms", req.SpendID)
+	w, created, err := a.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{MerchantID: m.ID, Asset: req.Asset,
+		Amount: req.Amount, Destination: req.Address, Comment: req.Comment}, req.SpendID)
+	if r, ok := store.AsRefusal(err); ok && r.Code == store.RefuseIdemConflict {
+		return merchantErr(http.StatusConflict, store.RefuseIdemConflict, "spend_id %q was already used for a payout with other terms", req.SpendID)
 	}
 	if err != nil {
 		return err
@@ -491,20 +448,6 @@ func (a *MerchantAPI) createPayout(c echo.Context, m store.Merchant) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, a.view.payout(w))
-}
-
-// fee is the TON fee of a payout of asset (see MerchantConfig.WithdrawFee).
-func (a *MerchantAPI) fee(asset store.Asset) store.Amount {
-	if f, ok := a.cfg.WithdrawFee[asset.Symbol]; ok {
-		return f
-	}
-	if asset.Master != "" {
-		if a.cfg.JettonAttach > 0 {
-			return a.cfg.JettonAttach
-		}
-		return 50_000_000
-	}
-	return 0
 }
 
 func (a *MerchantAPI) getPayout(c echo.Context, m store.Merchant) error {

@@ -60,6 +60,8 @@ func TestMerchantEndToEnd(t *testing.T) {
 	}
 
 	cfg := miniapp.MerchantConfig{Testnet: true, DepositAddress: hot, Assets: []store.Asset{store.TON},
+		Policy: store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON}, ParseDestination: ton.Destinations(true),
+			Own: func() []string { return []string{hot.Bounce(true).StringRaw()} }}),
 		BotUsername: "tonpay_bot", AppName: "pay"}
 	e := echo.New()
 	miniapp.NewMerchantAPI(cfg, db, merchantQuietLog).Register(e.Group("/api/v1"))

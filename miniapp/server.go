@@ -50,18 +50,11 @@ type Config struct {
 	Hot     *address.Address // the deposit address (hot wallet); nil disables deposits
 	Assets  []store.Asset    // TON and the jettons (Master raw); [TON]
 
-	InvoiceTTL   time.Duration           // 20m
-	DepositMin   map[string]store.Amount // per asset, smallest units
-	DepositMax   map[string]store.Amount // per asset; a million whole units
-	JettonAttach store.Amount            // TON attached to a jetton transfer; 0.05 TON
+	// Policy is the rule book: fees, minimums, approval, own addresses,
+	// invoice lifetimes. The API asks it and renders its answer.
+	Policy *store.Policy
 
-	// WithdrawFee is the fee per withdrawn asset, ALWAYS in nanoton: a jetton
-	// withdrawal's fee is charged from the TON balance (JettonAttach when
-	// the jetton has no entry). WithdrawMin and WithdrawApprovalAbove are in
-	// the withdrawn asset's units.
-	WithdrawFee           map[string]store.Amount
-	WithdrawMin           map[string]store.Amount
-	WithdrawApprovalAbove map[string]store.Amount
+	JettonAttach store.Amount // TON a user's wallet attaches to a jetton transfer it sends us; 0.05 TON
 
 	Packages []Package
 
@@ -94,9 +87,6 @@ func (c *Config) defaults() {
 	}
 	if len(c.Assets) == 0 {
 		c.Assets = []store.Asset{store.TON}
-	}
-	if c.InvoiceTTL <= 0 {
-		c.InvoiceTTL = 20 * time.Minute
 	}
 	if c.JettonAttach <= 0 {
 		c.JettonAttach = 50_000_000
@@ -230,6 +220,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	api.POST("/invoices/:id/boc", s.invoiceBOC)
 	api.GET("/events", s.events)
 	api.GET("/history", s.history)
+	api.POST("/withdrawals/quote", s.quoteWithdrawal)
 	api.POST("/withdrawals", s.withdraw)
 	api.GET("/withdrawals/:id", s.getWithdrawal)
 	api.GET("/packages", s.packages)

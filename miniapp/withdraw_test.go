@@ -47,7 +47,7 @@ func TestWithdrawalValidationChangesNothing(t *testing.T) {
 		{"not an address", map[string]string{"asset": "TON", "amount": "1", "address": "hello"}, "k1", 400, "invalid_address"},
 		{"checksum", map[string]string{"asset": "TON", "amount": "1", "address": string(corrupt)}, "k2", 400, "invalid_address"},
 		{"raw with bad hex", map[string]string{"asset": "TON", "amount": "1", "address": "0:zz"}, "k3", 400, "invalid_address"},
-		{"own deposit address", map[string]string{"asset": "TON", "amount": "1", "address": ton.FormatAddress(e.hot, true)}, "k4", 400, "invalid_address"},
+		{"own deposit address", map[string]string{"asset": "TON", "amount": "1", "address": ton.FormatAddress(e.hot, true)}, "k4", 400, "own_address"},
 		{"too many decimals", map[string]string{"asset": "TON", "amount": "1.0000000001", "address": dest}, "k5", 400, "invalid_amount"},
 		{"jetton decimals", map[string]string{"asset": "USDT", "amount": "1.0000001", "address": dest}, "k6", 400, "invalid_amount"},
 		{"below minimum", map[string]string{"asset": "TON", "amount": "0.1", "address": dest}, "k7", 400, "below_minimum"},
@@ -173,7 +173,7 @@ func TestJettonWithdrawalNeedsTONForFee(t *testing.T) {
 	e.fund(25, "USDT", 10_000_000)
 	e.fund(25, "TON", 10_000_000) // 0.01 TON: less than the 0.05 TON fee
 	r := e.do("POST", "/api/withdrawals", e.auth(25), map[string]string{"asset": "USDT", "amount": "5", "address": ton.FormatAddress(newTestWallet(t, 26).addr, true)}, "Idempotency-Key", "j1")
-	if r.status != 409 || r.errCode() != "insufficient_funds" || !strings.Contains(r.errMessage(), "fee is charged in TON") {
+	if r.status != 409 || r.errCode() != "fee_not_covered" || !strings.Contains(r.errMessage(), "fee is charged in TON") {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	if e.balance(25, "USDT") != 10_000_000 || e.balance(25, "TON") != 10_000_000 {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -160,4 +161,21 @@ func TxLink(testnet bool, hashHex string) string {
 // AddressLink links an account on tonviewer.
 func AddressLink(testnet bool, a *address.Address) string {
 	return explorer(testnet) + FormatAddress(a, testnet)
+}
+
+// Destinations is the rule book's address reader (store.Rules.ParseDestination)
+// for a network: the raw form to compare, the form to show and pay.
+func Destinations(testnet bool) func(string) (store.Destination, error) {
+	return func(s string) (store.Destination, error) {
+		a, err := ParseAddress(s, testnet)
+		switch {
+		case errors.Is(err, ErrWrongNetwork):
+			return store.Destination{}, fmt.Errorf("%w: %v", store.ErrAddressWrongNetwork, err)
+		case errors.Is(err, ErrBadChecksum):
+			return store.Destination{}, fmt.Errorf("%w: %v", store.ErrAddressChecksum, err)
+		case err != nil:
+			return store.Destination{}, err
+		}
+		return store.Destination{Raw: a.Bounce(true).StringRaw(), Display: FormatAddress(a, testnet)}, nil
+	}
 }

@@ -35,6 +35,30 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	})
 	reg.MustRegister(follower.Collectors()...)
 
+	// The rule book every face asks: one policy from the configuration.
+	hotRaw := hot.WalletAddress().Bounce(true).StringRaw()
+	policy := store.NewPolicy(db, store.Rules{
+		Assets:           assets,
+		WithdrawFee:      cfg.WithdrawFee,
+		WithdrawMin:      cfg.WithdrawMin,
+		ApprovalAbove:    cfg.WithdrawApprovalAbove,
+		InvoiceTTL:       cfg.InvoiceTTL,
+		DepositMin:       cfg.DepositMin,
+		ParseDestination: ton.Destinations(cfg.Testnet),
+		Own: func() []string {
+			own := []string{hotRaw}
+			if cfg.ColdWallet != nil {
+				own = append(own, cfg.ColdWallet.Bounce(true).StringRaw())
+			}
+			for _, j := range cfg.Jettons {
+				if jw := follower.JettonWallet(j.Symbol); jw != nil {
+					own = append(own, jw.StringRaw())
+				}
+			}
+			return own
+		},
+	})
+
 	payer, err := ton.NewPayer(chain.API, db, words, follower.Heads(), ton.PayerConfig{
 		Testnet:      cfg.Testnet,
 		HotWalletMax: cfg.HotWalletMax,
@@ -55,57 +79,47 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		twa = cfg.MiniAppLink.String()
 	}
 	web := miniapp.New(miniapp.Config{
-		Addr:                  cfg.HTTPAddr,
-		PublicURL:             cfg.PublicURL,
-		BotToken:              cfg.BotToken,
-		InitDataTTL:           cfg.InitDataTTL,
-		Testnet:               cfg.Testnet,
-		Hot:                   hot.WalletAddress(),
-		Assets:                assets,
-		InvoiceTTL:            cfg.InvoiceTTL,
-		DepositMin:            cfg.DepositMin,
-		WithdrawFee:           cfg.WithdrawFee,
-		WithdrawMin:           cfg.WithdrawMin,
-		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
-		Packages:              packages,
-		ProofSecret:           derive(cfg.BotToken, "ton_proof payload"),
-		Keys:                  chain,
-		Chain:                 chain,
-		Health:                follower,
-		Registry:              reg,
-		Static:                webapp.FS(),
-		TWAReturnURL:          twa,
+		Addr:         cfg.HTTPAddr,
+		PublicURL:    cfg.PublicURL,
+		BotToken:     cfg.BotToken,
+		InitDataTTL:  cfg.InitDataTTL,
+		Testnet:      cfg.Testnet,
+		Hot:          hot.WalletAddress(),
+		Policy:       policy,
+		Assets:       assets,
+		Packages:     packages,
+		ProofSecret:  derive(cfg.BotToken, "ton_proof payload"),
+		Keys:         chain,
+		Chain:        chain,
+		Health:       follower,
+		Registry:     reg,
+		Static:       webapp.FS(),
+		TWAReturnURL: twa,
 	}, db, log.With("component", "http"))
 
 	merchant := miniapp.MerchantConfig{
-		Testnet:               cfg.Testnet,
-		DepositAddress:        hot.WalletAddress(),
-		Assets:                assets,
-		InvoiceTTL:            cfg.InvoiceTTL,
-		WithdrawFee:           cfg.WithdrawFee,
-		WithdrawMin:           cfg.WithdrawMin,
-		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
-		BotUsername:           cfg.BotUsername,
-		AppName:               cfg.AppName,
+		Testnet:        cfg.Testnet,
+		DepositAddress: hot.WalletAddress(),
+		Assets:         assets,
+		Policy:         policy,
+		BotUsername:    cfg.BotUsername,
+		AppName:        cfg.AppName,
 	}
 	miniapp.NewMerchantAPI(merchant, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
 	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchant, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
 
 	tgBot, err := bot.New(bot.Config{
-		Token:                 cfg.BotToken,
-		APIURL:                cfg.TelegramAPIURL,
-		PublicURL:             cfg.PublicURL,
-		AdminIDs:              cfg.AdminIDs,
-		Testnet:               cfg.Testnet,
-		DepositAddress:        hot.WalletAddress(),
-		Assets:                assets,
-		WithdrawFee:           cfg.WithdrawFee,
-		WithdrawMin:           cfg.WithdrawMin,
-		WithdrawApprovalAbove: cfg.WithdrawApprovalAbove,
-		InvoiceTTL:            cfg.InvoiceTTL,
-		WebhookURL:            cfg.WebhookURL,
-		Log:                   log.With("component", "bot"),
+		Token:          cfg.BotToken,
+		APIURL:         cfg.TelegramAPIURL,
+		PublicURL:      cfg.PublicURL,
+		AdminIDs:       cfg.AdminIDs,
+		Testnet:        cfg.Testnet,
+		DepositAddress: hot.WalletAddress(),
+		Assets:         assets,
+		Policy:         policy,
+		WebhookURL:     cfg.WebhookURL,
+		Log:            log.With("component", "bot"),
 	}, db, &botStatus{follower: follower, chain: chain, hot: hot.WalletAddress()})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,430 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The rule book: every money rule a face must not decide by itself (fees,
+// minimums, approval thresholds, own-address refusals, invoice lifetimes).
+// cmd/tonpay builds one Policy from the configuration and hands it to the
+// bot, the Mini App API and the merchant API; they parse input, ask, and
+// render the answer or the refusal.
+
+// Refusal codes: the same in every face (the HTTP faces answer them as the
+// error code, the bot names them in the user's language).
+const (
+	RefuseUnknownAsset    = "unknown_asset"        // not a configured asset that lives on chain
+	RefuseInvalidAmount   = "invalid_amount"       // not a decimal, too many decimals, zero, too large
+	RefuseBelowMinimum    = "below_minimum"        // under the configured minimum
+	RefuseAboveMaximum    = "above_maximum"        // over the largest invoice
+	RefuseInvalidAddress  = "invalid_address"      // not a TON address (or a bad checksum)
+	RefuseWrongNetwork    = "wrong_network"        // a testnet address on mainnet, or the other way
+	RefuseOwnAddress      = "own_address"          // one of the service's own wallets
+	RefuseAddressRequired = "address_required"     // no address given and no linked wallet
+	RefuseInsufficient    = "insufficient_funds"   // the balance does not cover the amount (with its fee in the same asset)
+	RefuseFeeNotCovered   = "fee_not_covered"      // the amount is there, the fee (in TON) is not
+	RefuseIdemConflict    = "idempotency_conflict" // the key was used for another request
+)
+
+// Refusal is the rule book's no, with what a face needs to say why.
+type Refusal struct {
+	Code    string
+	Message string // plain English, for the HTTP faces and logs
+	Asset   string // the asset concerned, when there is one
+	Need    Amount // insufficient_funds / fee_not_covered: what is needed of Asset
+	Have    Amount // and what the balance holds
+	Limit   Amount // below_minimum / above_maximum: the limit in Asset
+}
+
+func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
+
+// Is lets errors.Is match a refusal by its code: errors.Is(err, &Refusal{Code: RefuseOwnAddress}).
+func (r *Refusal) Is(target error) bool {
+	t, ok := target.(*Refusal)
+	return ok && t.Code == r.Code
+}
+
+// AsRefusal returns the refusal in err, if any.
+func AsRefusal(err error) (*Refusal, bool) {
+	var r *Refusal
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
+func refuse(code, asset, format string, args ...any) *Refusal {
+	return &Refusal{Code: code, Asset: asset, Message: fmt.Sprintf(format, args...)}
+}
+
+// Destination is a payout address as the chain layer read it.
+type Destination struct {
+	Raw     string // 0:hex, for comparing
+	Display string // the form to store and show (non-bounceable, network flag)
+}
+
+// Address errors the destination parser returns (wrapped) so the rule book
+// can name them.
+var (
+	ErrAddressWrongNetwork = errors.New("address of the other network")
+	ErrAddressChecksum     = errors.New("address checksum does not match")
+)
+
+// Rules are the money rules from the configuration.
+type Rules struct {
+	Assets []Asset // the catalogue: TON, jettons, off-chain units
+	// WithdrawFee is the fee per withdrawn asset, always in TON (a jetton
+	// transfer costs the hot wallet TON); a jetton without an entry pays
+	// JettonFee.
+	WithdrawFee   map[string]Amount
+	JettonFee     Amount // default 0.05 TON
+	WithdrawMin   map[string]Amount
+	ApprovalAbove map[string]Amount // larger withdrawals wait for an admin (0: never)
+	InvoiceTTL    time.Duration     // default 20 minutes
+	InvoiceMaxTTL time.Duration     // longest lifetime a merchant may ask for (default 24 hours)
+	DepositMin    map[string]Amount // smallest invoice (and below it a transfer is dust)
+	DepositMax    map[string]Amount // largest invoice (default a million whole units)
+	// ParseDestination reads a user's address (user-friendly or raw),
+	// wrapping ErrAddressWrongNetwork or ErrAddressChecksum where they apply.
+	ParseDestination func(s string) (Destination, error)
+	// Own lists the raw addresses of the service's own wallets (hot wallet,
+	// its jetton wallets, the cold wallet); asked on each request, since
+	// jetton wallets are learnt from the chain.
+	Own func() []string
+}
+
+// Policy answers money questions from Rules and the ledger.
+type Policy struct {
+	db     *DB
+	r      Rules
+	assets map[string]Asset
+	order  []string
+}
+
+// NewPolicy builds the rule book.
+func NewPolicy(db *DB, r Rules) *Policy {
+	if r.JettonFee <= 0 {
+		r.JettonFee = 50_000_000
+	}
+	if r.InvoiceTTL <= 0 {
+		r.InvoiceTTL = 20 * time.Minute
+	}
+	if r.InvoiceMaxTTL <= 0 {
+		r.InvoiceMaxTTL = 24 * time.Hour
+	}
+	r.InvoiceMaxTTL = max(r.InvoiceMaxTTL, r.InvoiceTTL)
+	p := &Policy{db: db, r: r, assets: map[string]Asset{}}
+	for _, a := range r.Assets {
+		p.assets[a.Symbol] = a
+		p.order = append(p.order, a.Symbol)
+	}
+	if _, ok := p.assets[TON.Symbol]; !ok {
+		p.assets[TON.Symbol] = TON
+		p.order = append([]string{TON.Symbol}, p.order...)
+	}
+	return p
+}
+
+// OnChain reports whether an asset lives on chain (TON or a jetton).
+func OnChain(a Asset) bool { return a.Symbol == TON.Symbol || a.Master != "" }
+
+// ChainAssets lists the assets that can be paid in and withdrawn, in
+// configuration order (TON first).
+func (p *Policy) ChainAssets() []Asset {
+	var out []Asset
+	for _, s := range p.order {
+		if a := p.assets[s]; OnChain(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Asset returns a configured on-chain asset by symbol (any case).
+func (p *Policy) Asset(symbol string) (Asset, error) {
+	a, ok := p.assets[strings.ToUpper(strings.TrimSpace(symbol))]
+	if !ok || !OnChain(a) {
+		names := make([]string, 0, len(p.order))
+		for _, c := range p.ChainAssets() {
+			names = append(names, c.Symbol)
+		}
+		return Asset{}, refuse(RefuseUnknownAsset, symbol, "%q is not an asset here; use one of %s", symbol, strings.Join(names, ", "))
+	}
+	return a, nil
+}
+
+// Amount parses a human amount of an asset exactly ("1.5", "1,5").
+func (p *Policy) Amount(a Asset, s string) (Amount, error) {
+	t := strings.TrimSpace(s)
+	if strings.Count(t, ",") == 1 && !strings.Contains(t, ".") {
+		t = strings.Replace(t, ",", ".", 1)
+	}
+	v, err := ParseAmount(t, a.Decimals)
+	if err != nil {
+		msg := fmt.Sprintf("%q is not an amount of %s: write it like 1.5", s, a.Symbol)
+		switch _, frac, _ := strings.Cut(t, "."); {
+		case len(frac) > a.Decimals && strings.Trim(frac, "0123456789") == "":
+			msg = fmt.Sprintf("%s has at most %d decimal places", a.Symbol, a.Decimals)
+		case strings.Contains(err.Error(), "too large"):
+			msg = "the amount is too large"
+		}
+		r := refuse(RefuseInvalidAmount, a.Symbol, "%s", msg)
+		return 0, r
+	}
+	if v <= 0 {
+		return 0, refuse(RefuseInvalidAmount, a.Symbol, "the amount must be more than zero")
+	}
+	return v, nil
+}
+
+// Fee is what a withdrawal of asset costs, in TON.
+func (p *Policy) Fee(a Asset) Amount {
+	if f, ok := p.r.WithdrawFee[a.Symbol]; ok {
+		return f
+	}
+	if a.Master != "" {
+		return p.r.JettonFee
+	}
+	return 0
+}
+
+// WithdrawMin is the smallest withdrawal of an asset.
+func (p *Policy) WithdrawMin(a Asset) Amount { return p.r.WithdrawMin[a.Symbol] }
+
+// Quote is what a withdrawal costs, before anything is debited.
+type Quote struct {
+	Asset       Asset
+	Amount      Amount
+	Fee         Amount // in FeeAsset
+	FeeAsset    string // always TON
+	Destination Destination
+	// Debit is what leaves the balance, per asset (amount and fee; one
+	// entry when both are TON).
+	Debit         map[string]Amount
+	NeedsApproval bool
+}
+
+// WithdrawRequest is a withdrawal as a face read it.
+type WithdrawRequest struct {
+	UserID      int64 // or
+	MerchantID  int64
+	Asset       string
+	Amount      string // as typed: the rule book parses it
+	Destination string // "" for a user: the linked wallet
+	Comment     string
+}
+
+// Quote checks a withdrawal against every rule (asset, amount, minimum,
+// destination, own addresses, balance for the amount and the fee) and says
+// what it would cost, or why not. Nothing changes.
+func (p *Policy) Quote(ctx context.Context, req WithdrawRequest) (Quote, error) {
+	q, err := p.terms(ctx, req)
+	if err != nil {
+		return Quote{}, err
+	}
+	bals, err := p.db.Balances(ctx, p.account(req))
+	if err != nil {
+		return Quote{}, err
+	}
+	return q, p.covered(q, bals)
+}
+
+// terms are the checks that do not depend on the balance.
+func (p *Policy) terms(ctx context.Context, req WithdrawRequest) (Quote, error) {
+	a, err := p.Asset(req.Asset)
+	if err != nil {
+		return Quote{}, err
+	}
+	amount, err := p.Amount(a, req.Amount)
+	if err != nil {
+		return Quote{}, err
+	}
+	if lo := p.r.WithdrawMin[a.Symbol]; amount < lo {
+		r := refuse(RefuseBelowMinimum, a.Symbol, "the smallest withdrawal is %s %s", lo.Format(a.Decimals), a.Symbol)
+		r.Limit = lo
+		return Quote{}, r
+	}
+	dest, err := p.destination(ctx, req)
+	if err != nil {
+		return Quote{}, err
+	}
+	q := Quote{Asset: a, Amount: amount, Fee: p.Fee(a), FeeAsset: TON.Symbol, Destination: dest, Debit: map[string]Amount{}}
+	q.Debit[a.Symbol] += amount
+	q.Debit[TON.Symbol] += q.Fee
+	if q.Debit[TON.Symbol] < 0 {
+		return Quote{}, refuse(RefuseInvalidAmount, a.Symbol, "the amount is too large")
+	}
+	if above := p.r.ApprovalAbove[a.Symbol]; above > 0 && amount > above {
+		q.NeedsApproval = true
+	}
+	return q, nil
+}
+
+func (p *Policy) account(req WithdrawRequest) string {
+	if req.MerchantID != 0 {
+		return MerchantAccount(req.MerchantID)
+	}
+	return UserAccount(req.UserID)
+}
+
+// destination reads the address to pay: the one given, or a user's linked
+// wallet; never one of the service's own.
+func (p *Policy) destination(ctx context.Context, req WithdrawRequest) (Destination, error) {
+	given := strings.TrimSpace(req.Destination)
+	if given == "" {
+		if req.MerchantID != 0 {
+			return Destination{}, refuse(RefuseAddressRequired, "", "give the address to pay")
+		}
+		w, err := p.db.WalletOf(ctx, req.UserID)
+		if errors.Is(err, ErrNotFound) {
+			return Destination{}, refuse(RefuseAddressRequired, "", "enter an address or connect your wallet")
+		}
+		if err != nil {
+			return Destination{}, err
+		}
+		given = w.Address
+	}
+	if p.r.ParseDestination == nil {
+		return Destination{}, errors.New("store: the rule book has no address parser")
+	}
+	d, err := p.r.ParseDestination(given)
+	switch {
+	case errors.Is(err, ErrAddressWrongNetwork):
+		return Destination{}, refuse(RefuseWrongNetwork, "", "this is a testnet address and this service runs on mainnet: money sent there would be lost")
+	case errors.Is(err, ErrAddressChecksum):
+		return Destination{}, refuse(RefuseInvalidAddress, "", "the address checksum does not match: check it for typos")
+	case err != nil:
+		return Destination{}, refuse(RefuseInvalidAddress, "", "not a TON address: paste it as UQ…/EQ… (48 characters) or 0:<64 hex digits>")
+	}
+	if p.r.Own != nil {
+		for _, own := range p.r.Own() {
+			if strings.EqualFold(own, d.Raw) {
+				return Destination{}, refuse(RefuseOwnAddress, "", "that is one of this service's own wallets: money sent there would be nobody's")
+			}
+		}
+	}
+	return d, nil
+}
+
+// covered says which balance falls short of a quote, if one does.
+func (p *Policy) covered(q Quote, bals map[string]Amount) error {
+	a := q.Asset
+	if have := bals[a.Symbol]; have < q.Debit[a.Symbol] {
+		need := q.Debit[a.Symbol]
+		r := refuse(RefuseInsufficient, a.Symbol, "not enough %s: this withdrawal needs %s %s and the balance is %s %s",
+			a.Symbol, need.Format(a.Decimals), a.Symbol, have.Format(a.Decimals), a.Symbol)
+		if a.Symbol == TON.Symbol && q.Fee > 0 {
+			r.Message = fmt.Sprintf("not enough TON: this withdrawal needs %s TON (%s plus a %s TON fee) and the balance is %s TON",
+				need.Format(9), q.Amount.Format(9), q.Fee.Format(9), have.Format(9))
+		}
+		r.Need, r.Have = need, have
+		return r
+	}
+	if a.Symbol != TON.Symbol {
+		if have := bals[TON.Symbol]; have < q.Fee {
+			r := refuse(RefuseFeeNotCovered, TON.Symbol, "the %s TON fee is charged in TON and the TON balance is %s TON: top up TON first",
+				q.Fee.Format(9), have.Format(9))
+			r.Need, r.Have = q.Fee, have
+			return r
+		}
+	}
+	return nil
+}
+
+// Withdraw quotes a withdrawal and requests it in one go: the amount and
+// the fee move to the hold in ONE transaction, so a balance never goes
+// negative. The idempotency key is checked before the balance: a replay
+// returns the first withdrawal (created false) even after the balance was
+// spent, and a replay with other terms is refused (idempotency_conflict).
+func (p *Policy) Withdraw(ctx context.Context, req WithdrawRequest, idemKey string) (Withdrawal, bool, error) {
+	q, err := p.terms(ctx, req)
+	if err != nil {
+		return Withdrawal{}, false, err
+	}
+	w, created, err := p.db.RequestWithdrawal(ctx, NewWithdrawal{UserID: req.UserID, MerchantID: req.MerchantID, IdemKey: idemKey,
+		Asset: q.Asset.Symbol, Amount: q.Amount, Fee: q.Fee, FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
+		Comment: req.Comment, NeedsApproval: q.NeedsApproval})
+	switch {
+	case errors.Is(err, ErrInsufficientFunds):
+		bals, berr := p.db.Balances(ctx, p.account(req))
+		if berr != nil {
+			return Withdrawal{}, false, berr
+		}
+		if r := p.covered(q, bals); r != nil {
+			return Withdrawal{}, false, r
+		}
+		return Withdrawal{}, false, err // the balance changed meanwhile
+	case errors.Is(err, ErrConflict):
+		return Withdrawal{}, false, refuse(RefuseIdemConflict, "", "this idempotency key was used for a different withdrawal")
+	}
+	return w, created, err
+}
+
+// InvoiceRequest is an invoice as a face read it.
+type InvoiceRequest struct {
+	UserID      int64
+	MerchantID  int64
+	Asset       string
+	Amount      string
+	TTL         time.Duration // 0: the configured lifetime
+	MemoLess    bool
+	Description string
+	Payload     string
+	ExternalID  string
+}
+
+// InvoiceTTL is the configured invoice lifetime, and the longest a merchant may ask.
+func (p *Policy) InvoiceTTL() (def, longest time.Duration) { return p.r.InvoiceTTL, p.r.InvoiceMaxTTL }
+
+// DepositMin is the smallest invoice of an asset.
+func (p *Policy) DepositMin(a Asset) Amount { return p.r.DepositMin[a.Symbol] }
+
+// NewInvoice checks an invoice against the rules (asset, amount, minimum,
+// maximum, lifetime) and returns what to create.
+func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
+	a, err := p.Asset(req.Asset)
+	if err != nil {
+		return NewInvoice{}, Asset{}, err
+	}
+	amount, err := p.Amount(a, req.Amount)
+	if err != nil {
+		return NewInvoice{}, a, err
+	}
+	if lo := p.r.DepositMin[a.Symbol]; amount < lo {
+		r := refuse(RefuseBelowMinimum, a.Symbol, "the smallest payment is %s %s", lo.Format(a.Decimals), a.Symbol)
+		r.Limit = lo
+		return NewInvoice{}, a, r
+	}
+	if hi := p.depositMax(a); amount > hi {
+		r := refuse(RefuseAboveMaximum, a.Symbol, "the largest payment is %s %s", hi.Format(a.Decimals), a.Symbol)
+		r.Limit = hi
+		return NewInvoice{}, a, r
+	}
+	ttl := req.TTL
+	if ttl <= 0 {
+		ttl = p.r.InvoiceTTL
+	}
+	if ttl > p.r.InvoiceMaxTTL {
+		ttl = p.r.InvoiceMaxTTL
+	}
+	return NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess,
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID}, a, nil
+}
+
+// depositMax is the largest invoice of an asset: configured, or a million
+// whole units.
+func (p *Policy) depositMax(a Asset) Amount {
+	if m := p.r.DepositMax[a.Symbol]; m > 0 {
+		return m
+	}
+	v := Amount(1_000_000)
+	for range a.Decimals {
+		if v > (1<<62)/10 {
+			return 1<<63 - 1
+		}
+		v *= 10
+	}
+	return v
+}
