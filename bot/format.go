@@ -116,7 +116,7 @@ func (b *Bot) assetArg(s string) (store.Asset, bool) {
 
 // onChain tells whether an asset lives on chain (TON or a jetton) and so
 // can be deposited by hand and withdrawn.
-func onChain(a store.Asset) bool { return a.Symbol == store.TON.Symbol || a.Master != "" }
+func onChain(a store.Asset) bool { return store.OnChain(a) }
 
 // parseAmountArg parses a typed amount exactly; a decimal comma (as many
 // people type it) is read as the point.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -105,9 +104,8 @@ func (b *Bot) confirmWithdraw(ctx context.Context, q *models.CallbackQuery, cm c
 		b.log.Error("withdraw", "user", q.From.ID, "err", err)
 		return l.t("error")
 	}
-	b.quotesMu.Lock()
-	delete(b.quotes, key)
-	b.quotesMu.Unlock()
+	// The quote stays until it expires: a second tap finds the same
+	// withdrawal by its key and says so.
 	if !created {
 		b.editText(ctx, cm, l.t("withdraw_replay", w.ID, esc(l.status(w.Status))), nil)
 		return ""
@@ -148,8 +146,12 @@ func (b *Bot) refused(ctx context.Context, r request, req store.WithdrawRequest,
 	case store.RefuseAddressRequired:
 		kb = rows(b.appRow(r.p, r.l.t("btn_connect"), "", nil))
 	case store.RefuseInsufficient, store.RefuseFeeNotCovered:
+		detail := "insufficient_withdraw"
+		if rf.Code == store.RefuseFeeNotCovered {
+			detail = "fee_not_covered"
+		}
 		text, k := b.insufficientMsg(r.p, r.l, rf.Asset, rf.Need-rf.Have,
-			r.l.t("insufficient_withdraw", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset))))
+			r.l.t(detail, esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset))))
 		b.reply(ctx, r.p, text, k)
 		return
 	}
@@ -175,35 +177,16 @@ func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest
 		return l.t("own_address")
 	case store.RefuseAddressRequired:
 		return l.t("no_wallet", esc(req.Amount), esc(strings.ToUpper(req.Asset)))
-	case store.RefuseInsufficient, store.RefuseFeeNotCovered:
+	case store.RefuseInsufficient:
 		return l.t("insufficient", esc(rf.Asset), esc(b.amount(rf.Need-rf.Have, rf.Asset))) + "\n" +
 			l.t("insufficient_withdraw", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)))
+	case store.RefuseFeeNotCovered:
+		return l.t("insufficient", esc(rf.Asset), esc(b.amount(rf.Need-rf.Have, rf.Asset))) + "\n" +
+			l.t("fee_not_covered", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)))
 	case store.RefuseIdemConflict:
 		return l.t("withdraw_conflict")
 	}
 	return esc(rf.Message)
-}
-
-// shortfall finds what is missing for a withdrawal: the asset, how much,
-// what is needed of it and what the balance holds (missing 0 when nothing).
-func shortfall(bals map[string]store.Amount, asset string, amt, fee store.Amount, feeAsset string) (string, store.Amount, store.Amount, store.Amount) {
-	if feeAsset == asset {
-		need := amt + fee
-		if need < amt {
-			need = math.MaxInt64
-		}
-		if have := bals[asset]; have < need {
-			return asset, need - have, need, have
-		}
-		return asset, 0, need, bals[asset]
-	}
-	if have := bals[asset]; have < amt {
-		return asset, amt - have, amt, have
-	}
-	if have := bals[feeAsset]; have < fee {
-		return feeAsset, fee - have, fee, have
-	}
-	return asset, 0, amt, bals[asset]
 }
 
 // withdrawUsage explains /withdraw with each asset's balance, fee and

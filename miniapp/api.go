@@ -167,13 +167,6 @@ func (s *Server) chainAsset(symbol string) (store.Asset, bool) {
 	return store.Asset{}, false
 }
 
-func (s *Server) unknownAsset(symbol string) *apiError {
-	names := make([]string, len(s.cfg.Assets))
-	for i, a := range s.cfg.Assets {
-		names[i] = a.Symbol
-	}
-	return badRequest(codeUnknownAsset, fmt.Sprintf("unknown asset %q: use one of %s", symbol, strings.Join(names, ", ")))
-}
 
 func (s *Server) format(ctx context.Context, asset string, a store.Amount) string {
 	d, _ := s.decimalsOf(ctx, asset)
