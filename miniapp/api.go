@@ -167,7 +167,6 @@ func (s *Server) chainAsset(symbol string) (store.Asset, bool) {
 	return store.Asset{}, false
 }
 
-
 func (s *Server) format(ctx context.Context, asset string, a store.Amount) string {
 	d, _ := s.decimalsOf(ctx, asset)
 	return a.Format(d)

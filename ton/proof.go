@@ -18,6 +18,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
+	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
@@ -32,6 +33,17 @@ const (
 const (
 	DefaultProofTTL  = 15 * time.Minute
 	DefaultProofSkew = time.Minute
+)
+
+// Limits of TON Connect 2.3 (those of the Ledger TON app, which shows and
+// signs the proof on the device): SDK 2.3+ refuses to ask for a longer
+// proof. Wallets signed longer payloads for older dApps (the third-party
+// fixtures hold a 291-byte one), so VerifyProof holds only the domain to
+// them; ProofIssuer.VerifyProof, which checks the payload, holds both.
+const (
+	maxProofPayload = 128 // bytes of the payload
+	maxProofDomain  = 128 // bytes of the domain
+	maxProofBoth    = 222 // bytes of payload and domain together
 )
 
 // proofError is the type of the ton_proof sentinels: each also matches
@@ -57,6 +69,7 @@ var (
 	ErrProofSignature      error = proofError("ton_proof: signature does not verify")
 	ErrProofPayload        error = proofError("ton_proof: payload was not issued by us")
 	ErrProofPayloadExpired error = proofError("ton_proof: payload expired")
+	ErrProofTooLong        error = proofError("ton_proof: payload or domain longer than TON Connect allows")
 )
 
 // ConnectAccount is the ton_addr item (the Account) as TON Connect sends it.
@@ -102,7 +115,10 @@ func (t *ProofTimestamp) UnmarshalJSON(b []byte) error {
 
 // PublicKeyFetcher reads a wallet's key from the chain (the get_public_key
 // get-method); VerifyProof uses it only when the state init does not give
-// the key.
+// the key: none was sent, or its code is no wallet we know. An error that
+// is (or wraps) tonutils-go's ContractExecError means the chain answered
+// that there is no key to give (a wallet not deployed, no such get-method);
+// any other error, that the chain could not be asked.
 type PublicKeyFetcher interface {
 	GetPublicKey(ctx context.Context, addr *address.Address) (ed25519.PublicKey, error)
 }
@@ -122,18 +138,23 @@ type ProofPolicy struct {
 
 // VerifyProof checks a TON Connect ton_proof and returns the proven wallet
 // address. In order: the wallet's chain is our network; the address parses;
-// the domain is allowed and its lengthBytes is its true length; the
-// timestamp is within TTL and Skew; the state init (walletStateInit or
-// state_init) hashes to the address, its code is a known wallet (V3R1, V3R2,
-// V4R2, W5 final, W5 also as a library cell) and its data holds a 32-byte
-// key — or, with no state init or unknown code, policy.Keys gives the key;
-// then the ed25519 signature over the TON Connect message.
+// the domain is within TON Connect's limit (128 bytes), its lengthBytes is
+// its true length and it is allowed; the timestamp is within TTL and Skew;
+// the state init (walletStateInit or state_init) hashes to the address, its
+// code is a known wallet (V3R1, V3R2, V4R1, V4R2, W5 final, W5 beta; each
+// also as a library cell) and its data holds a 32-byte key, so that a wallet
+// not yet deployed proves without asking the chain — or, with no state init
+// or an unknown code, policy.Keys gives the key; then the ed25519 signature
+// over the TON Connect message.
 //
-// It does NOT check that the payload is ours and unused: use
-// ProofIssuer.VerifyProof, or ProofIssuer.Check and store the nonce UNIQUE.
+// It does NOT check that the payload is ours and unused, nor TON Connect
+// 2.3's limits on it: use ProofIssuer.VerifyProof, or ProofIssuer.Check and
+// store the nonce UNIQUE.
 //
-// Failed checks return errors matching ErrProof; an error from policy.Keys
-// is returned wrapped as it is, so an outage does not read as a bad proof.
+// Failed checks return errors matching ErrProof, as does a chain that
+// answers it has no key for the wallet (see PublicKeyFetcher); any other
+// error from policy.Keys is returned wrapped as it is, so an outage does not
+// read as a bad proof.
 func VerifyProof(ctx context.Context, account ConnectAccount, proof Proof, policy ProofPolicy) (*address.Address, error) {
 	now := policy.Now
 	if now.IsZero() {
@@ -162,6 +183,9 @@ func VerifyProof(ctx context.Context, account ConnectAccount, proof Proof, polic
 	}
 
 	domain := proof.Domain.Value
+	if len(domain) > maxProofDomain {
+		return nil, fmt.Errorf("%w: domain of %d bytes, at most %d", ErrProofTooLong, len(domain), maxProofDomain)
+	}
 	if uint64(len(domain)) != uint64(proof.Domain.LengthBytes) {
 		return nil, fmt.Errorf("%w: lengthBytes %d but %q has %d bytes", ErrProofDomain, proof.Domain.LengthBytes, domain, len(domain))
 	}
@@ -189,6 +213,9 @@ func VerifyProof(ctx context.Context, account ConnectAccount, proof Proof, polic
 	key, err := proofKey(ctx, addr, account, proof, policy.Keys)
 	if err != nil {
 		return nil, err
+	}
+	if len(key) != ed25519.PublicKeySize { // ed25519.Verify panics on any other length
+		return nil, fmt.Errorf("%w: %d bytes", ErrProofPublicKey, len(key))
 	}
 
 	if !ed25519.Verify(key, proofDigest(addr, domain, uint64(ts), proof.Payload), sig) {
@@ -218,6 +245,21 @@ func proofDigest(addr *address.Address, domain string, ts uint64, payload string
 	return digest[:]
 }
 
+// checkProofLimits holds a proof to TON Connect 2.3's limits: payload and
+// domain at most 128 bytes each, 222 together.
+func checkProofLimits(proof Proof) error {
+	p, d := len(proof.Payload), len(proof.Domain.Value)
+	switch {
+	case d > maxProofDomain:
+		return fmt.Errorf("%w: domain of %d bytes, at most %d", ErrProofTooLong, d, maxProofDomain)
+	case p > maxProofPayload:
+		return fmt.Errorf("%w: payload of %d bytes, at most %d", ErrProofTooLong, p, maxProofPayload)
+	case p+d > maxProofBoth:
+		return fmt.Errorf("%w: payload and domain of %d bytes together, at most %d", ErrProofTooLong, p+d, maxProofBoth)
+	}
+	return nil
+}
+
 func domainAllowed(domain string, allowed []string) bool {
 	if domain == "" {
 		return false
@@ -235,7 +277,8 @@ func domainAllowed(domain string, allowed []string) bool {
 }
 
 // proofKey finds the wallet's public key: from the state init when its code
-// is a known wallet, else from keys.
+// is a known wallet (no chain query, so a wallet not yet deployed proves),
+// else from keys.
 func proofKey(ctx context.Context, addr *address.Address, account ConnectAccount, proof Proof, keys PublicKeyFetcher) (ed25519.PublicKey, error) {
 	var inits []string
 	for _, s := range []string{account.WalletStateInit, proof.StateInit} {
@@ -244,26 +287,34 @@ func proofKey(ctx context.Context, addr *address.Address, account ConnectAccount
 		}
 	}
 	var key ed25519.PublicKey
-	var keyErr error = fmt.Errorf("%w: none sent", ErrProofStateInit)
+	// Why the chain must be asked, when it must.
+	noKey, why := ErrProofStateInit, "no state init was sent"
 	for i, s := range inits {
 		// Every state init sent must be this address's; the first gives the key.
-		k, err := stateInitKey(addr, s)
-		if err != nil && !errors.Is(err, ErrProofUnknownWallet) {
+		k, unknown, err := stateInitKey(addr, s)
+		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			key, keyErr = k, err
+			key = k
+			if k == nil {
+				noKey, why = ErrProofUnknownWallet, fmt.Sprintf("the wallet's code (hash %x) is not one we know", unknown)
+			}
 		}
 	}
-	if keyErr != nil {
+	if key == nil {
 		if keys == nil {
-			return nil, keyErr
+			return nil, fmt.Errorf("%w: %s, and the chain was not asked for its key", noKey, why)
 		}
 		k, err := keys.GetPublicKey(ctx, addr)
-		if err != nil {
-			return nil, fmt.Errorf("ton_proof: get public key of %s: %w", addr.StringRaw(), err)
+		switch {
+		case err == nil:
+			key = k
+		case chainHasNoKey(err):
+			return nil, fmt.Errorf("%w: %s, and the chain could not give its key: %v", noKey, why, err)
+		default:
+			return nil, fmt.Errorf("ton_proof: %s, and the chain could not be asked for the key of %s: %w", why, addr.StringRaw(), err)
 		}
-		key = k
 	}
 	if len(key) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrProofPublicKey, len(key))
@@ -279,55 +330,71 @@ func proofKey(ctx context.Context, addr *address.Address, account ConnectAccount
 	return key, nil
 }
 
+// chainHasNoKey tells a chain that answered it has no key for the wallet
+// (the get-method failed: a wallet not deployed, a contract without
+// get_public_key, a result that is no key) from one that could not be asked.
+func chainHasNoKey(err error) bool {
+	var exec tonapi.ContractExecError
+	return errors.As(err, &exec) ||
+		errors.Is(err, tonapi.ErrIncorrectResultType) ||
+		errors.Is(err, tonapi.ErrResultIndexOutOfRange) ||
+		errors.Is(err, ErrProof)
+}
+
 // stateInitKey checks that a base64 state init BOC is addr's and reads the
-// key from its data. ErrProofUnknownWallet when the code is not a known
-// wallet (the caller may fall back to the chain).
-func stateInitKey(addr *address.Address, b64 string) (ed25519.PublicKey, error) {
+// key from its data. When its code is no wallet we know, the key is nil and
+// unknown is the code's hash (the caller may ask the chain).
+func stateInitKey(addr *address.Address, b64 string) (key ed25519.PublicKey, unknown []byte, err error) {
 	boc, err := decodeBase64(b64)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not base64", ErrProofStateInit)
+		return nil, nil, fmt.Errorf("%w: not base64", ErrProofStateInit)
 	}
 	root, err := ParseBOC(boc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
 	}
 	// An exotic root (a pruned branch carries any hash it likes) must not
 	// stand in for a real state init.
 	if root.GetType() != cell.OrdinaryCellType {
-		return nil, fmt.Errorf("%w: exotic root cell", ErrProofStateInit)
+		return nil, nil, fmt.Errorf("%w: exotic root cell", ErrProofStateInit)
 	}
 	if !bytes.Equal(root.Hash(), addr.Data()) {
-		return nil, fmt.Errorf("%w: its hash is not the address", ErrProofStateInit)
+		return nil, nil, fmt.Errorf("%w: its hash is not the address", ErrProofStateInit)
 	}
 	var si tlb.StateInit
 	if err := safeLoad(&si, root.BeginParse()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
 	}
 	if si.Code == nil || si.Data == nil {
-		return nil, fmt.Errorf("%w: no code or no data", ErrProofStateInit)
+		return nil, nil, fmt.Errorf("%w: no code or no data", ErrProofStateInit)
 	}
 	kind, ok := knownWallet(si.Code)
 	if !ok {
-		return nil, fmt.Errorf("%w: code hash %x", ErrProofUnknownWallet, codeHash(si.Code))
+		return nil, codeHash(si.Code), nil
 	}
 	if si.Data.GetType() != cell.OrdinaryCellType {
-		return nil, fmt.Errorf("%w: exotic data cell", ErrProofStateInit)
+		return nil, nil, fmt.Errorf("%w: exotic data cell", ErrProofStateInit)
 	}
 	s := si.Data.BeginParse()
 	if _, err := s.LoadSlice(kind.keyOffset); err != nil {
-		return nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
+		return nil, nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
 	}
-	key, err := s.LoadSlice(256)
-	if err != nil || len(key) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
+	k, err := s.LoadSlice(256)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
 	}
-	return ed25519.PublicKey(key), nil
+	return ed25519.PublicKey(k), nil, nil
 }
 
 type walletKind struct {
 	name      string
 	keyOffset uint // bits before the key in the data cell
 }
+
+// w5BetaCodeHash is the code of W5 beta, Tonkeeper's W5 through 2024, which
+// many users still hold. tonutils-go has no copy of its code (only a library
+// cell pointing at it, which is how wallets send it too).
+const w5BetaCodeHash = "e4cf3b2f4c6d6a61ea0f2b5447d266785b26af3637db2deee6bcd1aa826f3412"
 
 // walletKinds maps a code hash to the wallet's data layout. The code comes
 // from tonutils-go's own copy of each contract.
@@ -341,20 +408,29 @@ var walletKinds = func() map[string]walletKind {
 	}{
 		{"v3r1", wallet.V3R1, 64}, // seqno:uint32 subwallet:uint32 key
 		{"v3r2", wallet.V3R2, 64}, // seqno:uint32 subwallet:uint32 key
+		{"v4r1", wallet.V4R1, 64}, // seqno:uint32 subwallet:uint32 key plugins
 		{"v4r2", wallet.V4R2, 64}, // seqno:uint32 subwallet:uint32 key plugins
 		{"w5", wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}, 65}, // sig_allowed:1 seqno:uint32 wallet_id:uint32 key ext
 	} {
 		si, err := wallet.GetStateInit(key, w.ver, 0)
-		if err != nil {
-			panic("ton: tonutils-go lost the " + w.name + " wallet code: " + err.Error())
+		if err != nil || si.Code.GetType() != cell.OrdinaryCellType {
+			panic(fmt.Sprintf("ton: tonutils-go lost the %s wallet code: %v", w.name, err))
 		}
 		out[string(si.Code.Hash())] = walletKind{name: w.name, keyOffset: w.offset}
 	}
+	h, err := hex.DecodeString(w5BetaCodeHash)
+	if err != nil || len(h) != 32 {
+		panic("ton: bad W5 beta code hash")
+	}
+	// seqno:33 wallet_id:80 (network int32, workchain int8, version uint8,
+	// subwallet uint32) key extensions
+	out[string(h)] = walletKind{name: "w5 beta", keyOffset: 33 + 80}
 	return out
 }()
 
 // codeHash is the hash of the code a state init runs: for a library cell
-// (W5 is often deployed so) the hash of the library it points to.
+// (W5 is often deployed so) the hash of the library it points to, which is
+// the hash of that code.
 func codeHash(code *cell.Cell) []byte {
 	if code.GetType() == cell.LibraryCellType {
 		s := code.BeginParse()
@@ -368,9 +444,15 @@ func codeHash(code *cell.Cell) []byte {
 	return code.Hash()
 }
 
+// knownWallet finds the wallet a code is: ordinary code by its hash, a
+// library cell (8-bit tag, 256-bit hash, no refs) by the hash it carries.
 func knownWallet(code *cell.Cell) (walletKind, bool) {
 	switch code.GetType() {
-	case cell.OrdinaryCellType, cell.LibraryCellType:
+	case cell.OrdinaryCellType:
+	case cell.LibraryCellType:
+		if code.RefsNum() != 0 {
+			return walletKind{}, false
+		}
 	default:
 		return walletKind{}, false
 	}
@@ -429,6 +511,9 @@ func (p *ProofIssuer) Check(payload string, now time.Time) (nonce string, expire
 	if len(p.secret) < minProofSecret {
 		return "", time.Time{}, errShortSecret
 	}
+	if len(payload) > maxProofPayload {
+		return "", time.Time{}, fmt.Errorf("%w: payload of %d bytes, at most %d", ErrProofTooLong, len(payload), maxProofPayload)
+	}
 	buf, err := base64.RawURLEncoding.Strict().DecodeString(payload)
 	if err != nil || len(buf) != payloadLen {
 		return "", time.Time{}, fmt.Errorf("%w: malformed", ErrProofPayload)
@@ -455,14 +540,18 @@ func (p *ProofIssuer) mac(body []byte) []byte {
 	return m.Sum(nil)[:payloadMACLen]
 }
 
-// VerifyProof is Check of the proof's payload (at policy.Now) and then the
-// package's VerifyProof. It returns the address and the payload's nonce,
-// which the caller must store UNIQUE before trusting the login, so that a
-// proof cannot be replayed.
+// VerifyProof holds the proof to TON Connect 2.3's limits (ErrProofTooLong),
+// then is Check of the proof's payload (at policy.Now) and the package's
+// VerifyProof. It returns the address and the payload's nonce, which the
+// caller must store UNIQUE before trusting the login, so that a proof
+// cannot be replayed.
 func (p *ProofIssuer) VerifyProof(ctx context.Context, account ConnectAccount, proof Proof, policy ProofPolicy) (*address.Address, string, error) {
 	now := policy.Now
 	if now.IsZero() {
 		now = time.Now()
+	}
+	if err := checkProofLimits(proof); err != nil {
+		return nil, "", err
 	}
 	nonce, _, err := p.Check(proof.Payload, now)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
+	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
@@ -643,6 +645,8 @@ func FuzzVerifyProof(f *testing.F) {
 	si.Code = libraryCell(si.Code)
 	c, _ := tlb.ToCell(si)
 	f.Add(c.ToBOC(), make([]byte, 64), "pay.example.com", uint32(15), t0.Unix(), "")
+	w5beta, _ := base64.StdEncoding.DecodeString(w5BetaWallet(f, 0x0b, wallet.MainnetGlobalID).stateInit)
+	f.Add(w5beta, make([]byte, 64), "pay.example.com", uint32(15), t0.Unix(), "p")
 	f.Add([]byte("garbage"), []byte{}, "", uint32(0), int64(-1), "")
 	// Found by the fuzzer: a 39-byte BOC whose header made tonutils-go
 	// allocate terabytes.
@@ -671,4 +675,472 @@ func FuzzVerifyProof(f *testing.F) {
 			}
 		}
 	})
+}
+
+// w5BetaCodeHash is the code of W5 beta (Tonkeeper's W5 through 2024).
+const w5BetaCodeHash = "e4cf3b2f4c6d6a61ea0f2b5447d266785b26af3637db2deee6bcd1aa826f3412"
+
+// libraryOf is an exotic library cell (type 2) carrying a library's hash:
+// what wallets send as the code of a W5.
+func libraryOf(t testing.TB, hexHash string) *cell.Cell {
+	t.Helper()
+	h, err := hex.DecodeString(hexHash)
+	if err != nil || len(h) != 32 {
+		t.Fatalf("hash %q", hexHash)
+	}
+	return cell.FromRawUnsafe(cell.RawUnsafeCell{
+		IsSpecial: true,
+		BitsSz:    8 + 256,
+		Data:      append([]byte{byte(cell.LibraryCellType)}, h...),
+	})
+}
+
+// w5BetaData lays out a W5 beta data cell: seqno:33, wallet_id:80 (network
+// id int32, workchain int8, version uint8, subwallet uint32), key:256,
+// extensions:1 bit (an empty dict).
+func w5BetaData(pub ed25519.PublicKey, network int32, subwallet uint32) *cell.Builder {
+	return cell.BeginCell().
+		MustStoreUInt(0, 33).
+		MustStoreInt(int64(network), 32).
+		MustStoreInt(0, 8).
+		MustStoreUInt(0, 8).
+		MustStoreUInt(uint64(subwallet), 32).
+		MustStoreSlice(pub, 256).
+		MustStoreBoolBit(false)
+}
+
+// w5BetaWallet is an undeployed W5 beta wallet as Tonkeeper sends it: code
+// a library cell pointing at the W5 beta code, data holding the key.
+func w5BetaWallet(t testing.TB, seed byte, network int32) testWallet {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, 32))
+	data := w5BetaData(key.Public().(ed25519.PublicKey), network, 0).EndCell()
+	return walletWithStateInit(t, key, &tlb.StateInit{Code: libraryOf(t, w5BetaCodeHash), Data: data})
+}
+
+// noChain is a fetcher that must not be asked.
+func noChain() *fakeKeys {
+	return &fakeKeys{err: errors.New("the chain must not be asked")}
+}
+
+func TestVerifyProofW5Beta(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("same state init as tonutils-go's W5 beta", func(t *testing.T) {
+		// Our layout, built by hand, against tonutils-go's own V5R1Beta
+		// state init (a library cell too): the same address.
+		for _, net := range []int32{wallet.MainnetGlobalID, wallet.TestnetGlobalID} {
+			key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x51}, 32))
+			theirs, err := wallet.GetStateInit(key.Public().(ed25519.PublicKey), wallet.ConfigV5R1Beta{NetworkGlobalID: net}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if theirs.Code.GetType() != cell.LibraryCellType {
+				t.Fatalf("tonutils-go's W5 beta code is a %v cell", theirs.Code.GetType())
+			}
+			if got := w5BetaWallet(t, 0x51, net); !got.addr.Equals(walletWithStateInit(t, key, theirs).addr) {
+				t.Fatalf("network %d: our W5 beta state init is not tonutils-go's", net)
+			}
+		}
+	})
+
+	for _, tt := range []struct {
+		name    string
+		w       testWallet
+		testnet bool
+	}{
+		{"mainnet", w5BetaWallet(t, 0x61, wallet.MainnetGlobalID), false},
+		{"testnet", w5BetaWallet(t, 0x62, wallet.TestnetGlobalID), true},
+	} {
+		t.Run(tt.name+" links without the chain", func(t *testing.T) {
+			pol := testPolicy(tt.testnet)
+			keys := noChain()
+			pol.Keys = keys
+			addr, err := ton.VerifyProof(ctx, tt.w.account(tt.testnet), tt.w.sign("pay.example.com", t0.Unix(), "p"), pol)
+			if err != nil || !addr.Equals(tt.w.addr) {
+				t.Fatalf("addr %v, err %v", addr, err)
+			}
+			// The state init as some backends forward it, in the proof.
+			acc, proof := tt.w.account(tt.testnet), tt.w.sign("pay.example.com", t0.Unix(), "p")
+			acc.WalletStateInit, proof.StateInit = "", acc.WalletStateInit
+			if _, err := ton.VerifyProof(ctx, acc, proof, pol); err != nil {
+				t.Fatalf("state init in the proof: %v", err)
+			}
+			// As the Mini App links it: a payload we issued, its nonce back.
+			iss := ton.NewProofIssuer(bytes.Repeat([]byte("k"), 32), 5*time.Minute)
+			payload, err := iss.Payload(t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, nonce, err := iss.VerifyProof(ctx, tt.w.account(tt.testnet), tt.w.sign("pay.example.com", t0.Unix(), payload), pol)
+			if err != nil || !addr.Equals(tt.w.addr) || nonce == "" {
+				t.Fatalf("issuer: addr %v, nonce %q, err %v", addr, nonce, err)
+			}
+			if keys.n != 0 {
+				t.Fatalf("the chain was asked %d times for a wallet whose state init gives the key", keys.n)
+			}
+		})
+	}
+
+	w := w5BetaWallet(t, 0x63, wallet.MainnetGlobalID)
+	key := w.key
+	pub := key.Public().(ed25519.PublicKey)
+	other := w5BetaWallet(t, 0x64, wallet.MainnetGlobalID)
+	withData := func(b *cell.Builder) testWallet {
+		return walletWithStateInit(t, key, &tlb.StateInit{Code: libraryOf(t, w5BetaCodeHash), Data: b.EndCell()})
+	}
+	bits := func(n uint) *cell.Builder {
+		full := w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell().BeginParse()
+		return cell.BeginCell().MustStoreSlice(full.MustLoadSlice(n), n)
+	}
+	tests := []struct {
+		name string
+		w    testWallet
+		mut  func(a *ton.ConnectAccount, p *ton.Proof, pol *ton.ProofPolicy)
+		want error
+	}{
+		{"as signed", w, nil, nil},
+		{"another domain", w, func(_ *ton.ConnectAccount, p *ton.Proof, _ *ton.ProofPolicy) {
+			p.Domain = ton.ProofDomain{LengthBytes: 14, Value: "localhost:8080"} // allowed, not signed
+		}, ton.ErrProofSignature},
+		{"a domain not allowed", w, func(_ *ton.ConnectAccount, p *ton.Proof, pol *ton.ProofPolicy) {
+			pol.Domains = []string{"other.example.com"}
+		}, ton.ErrProofDomain},
+		{"another payload", w, func(_ *ton.ConnectAccount, p *ton.Proof, _ *ton.ProofPolicy) {
+			p.Payload = "q"
+		}, ton.ErrProofSignature},
+		{"another timestamp", w, func(_ *ton.ConnectAccount, p *ton.Proof, _ *ton.ProofPolicy) {
+			p.Timestamp--
+		}, ton.ErrProofSignature},
+		{"a flipped signature bit", w, func(_ *ton.ConnectAccount, p *ton.Proof, _ *ton.ProofPolicy) {
+			sig, _ := base64.StdEncoding.DecodeString(p.Signature)
+			sig[33] ^= 0x10
+			p.Signature = base64.StdEncoding.EncodeToString(sig)
+		}, ton.ErrProofSignature},
+		{"a state init whose hash is not the address", w, func(a *ton.ConnectAccount, _ *ton.Proof, _ *ton.ProofPolicy) {
+			a.WalletStateInit = other.stateInit
+		}, ton.ErrProofStateInit},
+		{"an address that is not the state init's", w, func(a *ton.ConnectAccount, _ *ton.Proof, _ *ton.ProofPolicy) {
+			a.Address = other.addr.StringRaw()
+		}, ton.ErrProofStateInit},
+		{"the key of another wallet", w, func(a *ton.ConnectAccount, _ *ton.Proof, _ *ton.ProofPolicy) {
+			a.PublicKey = hex.EncodeToString(other.key.Public().(ed25519.PublicKey))
+		}, ton.ErrProofPublicKey},
+		{"no extensions bit", withData(bits(113 + 256)), nil, nil},
+		{"data a bit too short", withData(bits(113 + 255)), nil, ton.ErrProofPublicKey},
+		{"data without the key", withData(bits(113)), nil, ton.ErrProofPublicKey},
+		{"data of the wallet_id only", withData(bits(100)), nil, ton.ErrProofPublicKey},
+		{"empty data", withData(cell.BeginCell()), nil, ton.ErrProofPublicKey},
+		{"data in the W5 final layout", withData(cell.BeginCell().
+			MustStoreBoolBit(true).MustStoreUInt(0, 32).MustStoreUInt(0, 32).
+			MustStoreSlice(pub, 256).MustStoreBoolBit(false)), nil, ton.ErrProofPublicKey}, // 322 bits
+		{"the key at W5 final's offset", withData(cell.BeginCell().
+			MustStoreBoolBit(true).MustStoreUInt(0, 32).MustStoreUInt(0, 32).
+			MustStoreSlice(pub, 256).MustStoreUInt(0, 49)), func(a *ton.ConnectAccount, _ *ton.Proof, _ *ton.ProofPolicy) {
+			a.PublicKey = "" // the key is read at bit 113, so it is another one
+		}, ton.ErrProofSignature},
+		{"the W5 beta code hash one bit off", walletWithStateInit(t, key, &tlb.StateInit{
+			Code: libraryOf(t, "e4cf3b2f4c6d6a61ea0f2b5447d266785b26af3637db2deee6bcd1aa826f3413"),
+			Data: w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell(),
+		}), nil, ton.ErrProofUnknownWallet},
+		{"a library cell with a ref", walletWithStateInit(t, key, &tlb.StateInit{
+			Code: cell.FromRawUnsafe(cell.RawUnsafeCell{
+				IsSpecial: true,
+				BitsSz:    8 + 256,
+				Data:      libraryOf(t, w5BetaCodeHash).BeginParse().MustLoadSlice(8 + 256),
+				Refs:      []*cell.Cell{cell.BeginCell().EndCell()},
+			}),
+			Data: w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell(),
+		}), nil, ton.ErrProofUnknownWallet},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acc, proof, pol := tt.w.account(false), tt.w.sign("pay.example.com", t0.Unix(), "p"), testPolicy(false)
+			if tt.mut != nil {
+				tt.mut(&acc, &proof, &pol)
+			}
+			_, err := ton.VerifyProof(ctx, acc, proof, pol)
+			if !errors.Is(err, tt.want) || (tt.want != nil) != (err != nil) || (err != nil && !errors.Is(err, ton.ErrProof)) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			// A state init of a known code never falls back to the chain,
+			// not even when its data is bad.
+			if errors.Is(tt.want, ton.ErrProofPublicKey) {
+				keys := &fakeKeys{key: pub}
+				pol.Keys = keys
+				if _, err := ton.VerifyProof(ctx, acc, proof, pol); !errors.Is(err, tt.want) || keys.n != 0 {
+					t.Fatalf("with a chain: err = %v, calls %d", err, keys.n)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyProofBuiltStateInits signs proofs with state inits laid out by
+// hand (the code is tonutils-go's: there is no other copy) and checks them
+// against tonutils-go's, in ordinary and library form.
+func TestVerifyProofBuiltStateInits(t *testing.T) {
+	ctx := context.Background()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x71}, 32))
+	pub := key.Public().(ed25519.PublicKey)
+	codeOf := func(ver wallet.VersionConfig) *cell.Cell {
+		si, err := wallet.GetStateInit(pub, ver, wallet.DefaultSubwallet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return si.Code
+	}
+	v3r2Data := cell.BeginCell().
+		MustStoreUInt(0, 32).                               // seqno
+		MustStoreUInt(uint64(wallet.DefaultSubwallet), 32). // subwallet
+		MustStoreSlice(pub, 256).
+		EndCell()
+	w5 := wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}
+	sub := uint32(wallet.DefaultSubwallet)
+	w5ID := wallet.V5R1ID{NetworkGlobalID: wallet.MainnetGlobalID, SubwalletNumber: uint16(sub)} // as tonutils-go truncates it
+	w5Data := cell.BeginCell().
+		MustStoreBoolBit(true).                       // signature allowed
+		MustStoreUInt(0, 32).                         // seqno
+		MustStoreUInt(uint64(w5ID.Serialized()), 32). // wallet_id
+		MustStoreSlice(pub, 256).
+		MustStoreBoolBit(false). // extensions: empty dict
+		EndCell()
+	w5Code := codeOf(w5)
+	w5Lib := libraryOf(t, hex.EncodeToString(w5Code.Hash()))
+
+	tests := []struct {
+		name string
+		si   *tlb.StateInit
+		same wallet.VersionConfig // tonutils-go's state init this must equal; nil when none
+	}{
+		{"v3r2", &tlb.StateInit{Code: codeOf(wallet.V3R2), Data: v3r2Data}, wallet.V3R2},
+		{"w5 final", &tlb.StateInit{Code: w5Code, Data: w5Data}, w5},
+		{"w5 final as library", &tlb.StateInit{Code: w5Lib, Data: w5Data}, nil},
+		{"w5 final as library of the known hash", &tlb.StateInit{
+			Code: libraryOf(t, "20834b7b72b112147e1b2fb457b84e74d1a30f04f737d4f62a668e9552d2b72f"), Data: w5Data,
+		}, nil},
+		{"v3r2 as library", &tlb.StateInit{Code: libraryCell(codeOf(wallet.V3R2)), Data: v3r2Data}, nil},
+		{"v4r1", &tlb.StateInit{Code: codeOf(wallet.V4R1), Data: cell.BeginCell().
+			MustStoreUInt(0, 32).MustStoreUInt(uint64(wallet.DefaultSubwallet), 32).MustStoreSlice(pub, 256).MustStoreDict(nil).EndCell(),
+		}, wallet.V4R1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := walletWithStateInit(t, key, tt.si)
+			if tt.same != nil {
+				theirs, err := wallet.GetStateInit(pub, tt.same, wallet.DefaultSubwallet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !w.addr.Equals(walletWithStateInit(t, key, theirs).addr) {
+					t.Fatal("state init built by hand is not tonutils-go's")
+				}
+			}
+			pol := testPolicy(false)
+			keys := noChain()
+			pol.Keys = keys
+			addr, err := ton.VerifyProof(ctx, w.account(false), w.sign("pay.example.com", t0.Unix(), "p"), pol)
+			if err != nil || !addr.Equals(w.addr) || keys.n != 0 {
+				t.Fatalf("addr %v, err %v, chain asked %d times", addr, err, keys.n)
+			}
+			bad := w.sign("pay.example.com", t0.Unix(), "p")
+			bad.Signature = flipB64(t, bad.Signature, 63)
+			if _, err := ton.VerifyProof(ctx, w.account(false), bad, pol); !errors.Is(err, ton.ErrProofSignature) {
+				t.Fatalf("flipped signature: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyProofUnknownCode: only a code we do not know asks the chain's
+// get_public_key; when the chain cannot give the key, the refusal says why.
+func TestVerifyProofUnknownCode(t *testing.T) {
+	ctx := context.Background()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x81}, 32))
+	pub := key.Public().(ed25519.PublicKey)
+	// Some wallet we do not know, its key where a V4 has it.
+	unknownCode := cell.BeginCell().MustStoreUInt(0xfeedface, 32).EndCell()
+	data := cell.BeginCell().MustStoreUInt(0, 64).MustStoreSlice(pub, 256).EndCell()
+	forms := []struct {
+		name string
+		code *cell.Cell
+	}{
+		{"ordinary", unknownCode},
+		{"library", libraryOf(t, hex.EncodeToString(unknownCode.Hash()))},
+	}
+	notDeployed := tonapi.ContractExecError{Code: tonapi.ErrCodeContractNotInitialized}
+	for _, form := range forms {
+		w := walletWithStateInit(t, key, &tlb.StateInit{Code: form.code, Data: data})
+		proof := w.sign("pay.example.com", t0.Unix(), "p")
+		run := func(keys ton.PublicKeyFetcher) error {
+			pol := testPolicy(false)
+			pol.Keys = keys
+			addr, err := ton.VerifyProof(ctx, w.account(false), proof, pol)
+			if err == nil && !addr.Equals(w.addr) {
+				t.Fatalf("address %s, want %s", addr, w.addr)
+			}
+			return err
+		}
+		t.Run(form.name+"/chain gives the key", func(t *testing.T) {
+			keys := &fakeKeys{key: pub}
+			if err := run(keys); err != nil || keys.n != 1 {
+				t.Fatalf("err = %v, calls %d", err, keys.n)
+			}
+		})
+		t.Run(form.name+"/chain gives another key", func(t *testing.T) {
+			acc := w.account(false)
+			acc.PublicKey = ""
+			pol := testPolicy(false)
+			pol.Keys = &fakeKeys{key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x82}, 32)).Public().(ed25519.PublicKey)}
+			if _, err := ton.VerifyProof(ctx, acc, proof, pol); !errors.Is(err, ton.ErrProofSignature) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+		for _, fail := range []struct {
+			name string
+			err  error
+		}{
+			{"wallet not deployed", notDeployed},
+			{"wallet not deployed, wrapped", fmt.Errorf("get_public_key: %w", notDeployed)},
+			{"no get_public_key", tonapi.ContractExecError{Code: 11}},
+			{"no key in the result", fmt.Errorf("get_public_key: %w", tonapi.ErrIncorrectResultType)},
+		} {
+			t.Run(form.name+"/chain has no key: "+fail.name, func(t *testing.T) {
+				keys := &fakeKeys{err: fail.err}
+				err := run(keys)
+				if !errors.Is(err, ton.ErrProofUnknownWallet) || !errors.Is(err, ton.ErrProof) || keys.n != 1 {
+					t.Fatalf("err = %v, calls %d", err, keys.n)
+				}
+				msg := err.Error()
+				for _, want := range []string{"code", "is not one we know", "the chain could not give its key", fail.err.Error()} {
+					if !strings.Contains(msg, want) {
+						t.Fatalf("%q does not say %q", msg, want)
+					}
+				}
+			})
+		}
+		t.Run(form.name+"/chain unreachable", func(t *testing.T) {
+			outage := errors.New("liteserver down")
+			err := run(&fakeKeys{err: outage})
+			// An outage is not a bad proof (the Mini App answers 503, try
+			// again), but it still says what was tried.
+			if !errors.Is(err, outage) || errors.Is(err, ton.ErrProof) {
+				t.Fatalf("err = %v", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "is not one we know") || !strings.Contains(msg, "could not be asked") {
+				t.Fatalf("%q does not say why the chain was asked", msg)
+			}
+		})
+		t.Run(form.name+"/no chain", func(t *testing.T) {
+			err := run(nil)
+			if !errors.Is(err, ton.ErrProofUnknownWallet) || !strings.Contains(err.Error(), "is not one we know") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+		t.Run(form.name+"/keys of the wrong length", func(t *testing.T) {
+			for _, k := range []ed25519.PublicKey{nil, {}, pub[:31], append(bytes.Clone(pub), 0), make(ed25519.PublicKey, 64)} {
+				acc := w.account(false)
+				acc.PublicKey = ""
+				pol := testPolicy(false)
+				pol.Keys = &fakeKeys{key: k}
+				if _, err := ton.VerifyProof(ctx, acc, proof, pol); !errors.Is(err, ton.ErrProofPublicKey) {
+					t.Fatalf("key of %d bytes: err = %v", len(k), err)
+				}
+			}
+		})
+	}
+
+	t.Run("no state init, wallet not deployed", func(t *testing.T) {
+		w := newTestWallet(t, 0x83, wallet.V4R2)
+		acc := w.account(false)
+		acc.WalletStateInit = ""
+		pol := testPolicy(false)
+		pol.Keys = &fakeKeys{err: notDeployed}
+		_, err := ton.VerifyProof(ctx, acc, w.sign("pay.example.com", t0.Unix(), "p"), pol)
+		if !errors.Is(err, ton.ErrProofStateInit) || !strings.Contains(err.Error(), "the chain could not give its key") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestVerifyProofLimits(t *testing.T) {
+	ctx := context.Background()
+	w := w5BetaWallet(t, 0x91, wallet.MainnetGlobalID)
+	host := func(n int) string { return strings.Repeat("a", n-len(".example.com")) + ".example.com" }
+	pol := testPolicy(false)
+	pol.Domains = append(pol.Domains, host(128), host(129), host(100))
+
+	t.Run("domain", func(t *testing.T) {
+		if _, err := ton.VerifyProof(ctx, w.account(false), w.sign(host(128), t0.Unix(), "p"), pol); err != nil {
+			t.Fatalf("128 bytes: %v", err)
+		}
+		_, err := ton.VerifyProof(ctx, w.account(false), w.sign(host(129), t0.Unix(), "p"), pol)
+		if !errors.Is(err, ton.ErrProofTooLong) || !errors.Is(err, ton.ErrProof) || !strings.Contains(err.Error(), "129 bytes") {
+			t.Fatalf("129 bytes: %v", err)
+		}
+	})
+
+	iss := ton.NewProofIssuer(bytes.Repeat([]byte("k"), 32), 5*time.Minute)
+	payload, err := iss.Payload(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("issued payload", func(t *testing.T) {
+		if _, _, err := iss.VerifyProof(ctx, w.account(false), w.sign(host(128), t0.Unix(), payload), pol); err != nil {
+			t.Fatalf("128-byte domain and our payload: %v", err)
+		}
+	})
+	for _, tt := range []struct {
+		name            string
+		domain, payload string
+	}{
+		{"payload of 129 bytes", "pay.example.com", strings.Repeat("p", 129)},
+		{"payload of 128 bytes and a domain of 100", host(100), payload + strings.Repeat("p", 128-len(payload))},
+		{"domain of 129 bytes", host(129), payload},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := iss.VerifyProof(ctx, w.account(false), w.sign(tt.domain, t0.Unix(), tt.payload), pol)
+			if !errors.Is(err, ton.ErrProofTooLong) || !errors.Is(err, ton.ErrProof) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	t.Run("check", func(t *testing.T) {
+		if _, _, err := iss.Check(strings.Repeat("A", 129), t0); !errors.Is(err, ton.ErrProofTooLong) {
+			t.Fatalf("err = %v", err)
+		}
+		if _, _, err := iss.Check(strings.Repeat("A", 128), t0); !errors.Is(err, ton.ErrProofPayload) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// TestVerifyProofCraftedW5Beta flips every bit of a W5 beta state init and
+// offers each as the state init of its own hash: nothing may panic, nothing
+// may verify (the proof is signed by a key no state init holds).
+func TestVerifyProofCraftedW5Beta(t *testing.T) {
+	w := w5BetaWallet(t, 0xa1, wallet.MainnetGlobalID)
+	stranger := w
+	stranger.key = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xa2}, 32))
+	proof := stranger.sign("pay.example.com", t0.Unix(), "p")
+	boc, err := base64.StdEncoding.DecodeString(w.stateInit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(boc)*8; i++ {
+		b := bytes.Clone(boc)
+		b[i/8] ^= 1 << (i % 8)
+		addr := w.addr.StringRaw()
+		if root, err := ton.ParseBOC(b); err == nil {
+			addr = "0:" + hex.EncodeToString(root.Hash())
+		}
+		for _, keys := range []ton.PublicKeyFetcher{nil, &fakeKeys{key: make([]byte, 5)}} {
+			pol := testPolicy(false)
+			pol.Keys = keys
+			acc := ton.ConnectAccount{Address: addr, Chain: ton.ChainMainnet, WalletStateInit: base64.StdEncoding.EncodeToString(b)}
+			if _, err := ton.VerifyProof(context.Background(), acc, proof, pol); err == nil {
+				t.Fatalf("bit %d: verified", i)
+			}
+		}
+	}
 }
