@@ -125,6 +125,10 @@ try {
   await page.getByTestId('withdraw-amount').fill('10');
   assert.match(await textOf(page, 'withdraw-amount-error'), /More than your balance/);
   await page.getByTestId('withdraw-amount').fill('1');
+  // The rule book's quote before confirming: the fee in TON and what leaves the balance.
+  await page.getByTestId('withdraw-quote').waitFor();
+  assert.match(await textOf(page, 'quote-fee'), /0\.01 TON/);
+  assert.match(await textOf(page, 'quote-total'), /1\.01 TON/);
   await shoot(page, ARTIFACTS, 'withdraw-form-light', screenshots);
   await page.getByTestId('withdraw-submit').click();
   await page.locator('[data-testid="withdrawal-status"][data-status="confirmed"]').waitFor({ timeout: 10_000 });
@@ -132,7 +136,7 @@ try {
   const posts = tg.stats.requests.filter((r) => r.method === 'POST' && r.path === '/api/withdrawals');
   assert.equal(posts.length, 1);
   assert.match(posts[0].headers['idempotency-key'], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.equal(tg.stats.requests.filter((r) => r.path.startsWith('/api/withdrawals/')).length, 0, 'withdrawal status polled');
+  assert.equal(tg.stats.requests.filter((r) => r.path.startsWith('/api/withdrawals/') && r.path !== '/api/withdrawals/quote').length, 0, 'withdrawal status polled');
   await shoot(page, ARTIFACTS, 'withdraw-done-light', screenshots);
   check('withdrawal with a UUID Idempotency-Key, status live over the stream');
 

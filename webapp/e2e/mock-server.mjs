@@ -159,7 +159,24 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
     });
   };
   const invoiceJSON = (inv) => ({ ...inv, formatted: fmt(inv.amount, decimalsOf(inv.asset)) });
-  const withdrawalJSON = (w) => ({ ...w, formatted: fmt(w.amount, decimalsOf(w.asset)), fee_formatted: fmt(w.fee, decimalsOf(w.asset)) });
+  // The fee is in TON whatever is withdrawn, as the server's rule book says.
+  const withdrawalJSON = (w) => ({ ...w, fee_asset: 'TON', formatted: fmt(w.amount, decimalsOf(w.asset)), fee_formatted: fmt(w.fee, 9) });
+  const withdrawFee = 10_000_000n;
+  function quoteOf(st, body) {
+    const { asset, amount, address } = body || {};
+    const d = decimalsOf(asset);
+    if (d === undefined) throw fail(400, 'unknown_asset', `Unknown asset ${asset}`);
+    const units = parseExact(amount, d);
+    if (units === null) throw fail(400, 'invalid_amount', `Invalid amount for ${asset}`);
+    if (!rawFromAny(address || '')) throw fail(400, 'invalid_address', 'Invalid TON address');
+    const fee = withdrawFee;
+    if (asset === 'TON' ? st.balances.get('TON') < units + fee : st.balances.get(asset) < units) {
+      throw fail(409, 'insufficient_funds', `Not enough ${asset}: you need ${fmt(asset === 'TON' ? units + fee : units, d)} ${asset}${asset === 'TON' ? ' including the fee' : ''}.`);
+    }
+    if (asset !== 'TON' && st.balances.get('TON') < fee) throw fail(409, 'fee_not_covered', `The ${fmt(fee, 9)} TON fee is charged in TON.`);
+    const total = asset === 'TON' ? `${fmt(units + fee, 9)} TON` : `${fmt(units, d)} ${asset} + ${fmt(fee, 9)} TON`;
+    return { asset, units, fee, address, quote: { asset, amount: fmt(units, d), fee: fmt(fee, 9), fee_asset: 'TON', destination: address, needs_approval: false, total } };
+  }
   const explorer = (hash) => `https://testnet.tonviewer.com/transaction/${hash}`;
 
   function markPaid(st, inv) {
@@ -364,23 +381,17 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
       const items = st.ledger.slice(start, start + limit);
       return { items, next_cursor: start + limit < st.ledger.length ? String(start + limit) : null };
     }
+    if (m === 'POST' && p === '/api/withdrawals/quote') {
+      return { quote: quoteOf(st, body).quote };
+    }
     if (m === 'POST' && p === '/api/withdrawals') {
       const key = req.headers['idempotency-key'];
       if (!key) throw fail(400, 'idempotency_key_required', 'Idempotency-Key header is required');
       if (st.idem.has(key)) return { withdrawal: withdrawalJSON(st.idem.get(key)) };
-      const { asset, amount, address } = body || {};
-      const d = decimalsOf(asset);
-      if (d === undefined) throw fail(400, 'unknown_asset', `Unknown asset ${asset}`);
-      const units = parseExact(amount, d);
-      if (units === null) throw fail(400, 'invalid_amount', `Invalid amount for ${asset}`);
-      if (!rawFromAny(address || '')) throw fail(400, 'invalid_address', 'Invalid TON address');
-      const fee = asset === 'TON' ? 10_000_000n : 100_000n;
-      if (st.balances.get(asset) < units + fee) {
-        throw fail(402, 'insufficient_funds', `Not enough ${asset}: you need ${fmt(units + fee, d)} ${asset} including the fee.`);
-      }
+      const { asset, units, fee, address } = quoteOf(st, body);
       const w = { id: `wd_${(seq++).toString(36)}`, asset, amount: units.toString(), fee: fee.toString(), destination: address, status: 'queued' };
       post(st, asset, -units, 'withdrawal', `Withdrawal to ${address.slice(0, 6)}…`);
-      post(st, asset, -fee, 'withdrawal_fee', 'Withdrawal fee');
+      post(st, 'TON', -fee, 'withdrawal_fee', 'Withdrawal fee');
       st.withdrawals.set(w.id, w);
       st.idem.set(key, w);
       push(st, 'balance', { balances: balancesOf(st) });

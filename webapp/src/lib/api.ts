@@ -2,7 +2,7 @@
 // errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
 import type {
   Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, InvoicePayResponse, LinkedWallet, Me, Purchase,
-  TonProofAccount, TonProofBody, Withdrawal,
+  TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
 } from './types';
 
 export class ApiError extends Error {
@@ -82,6 +82,8 @@ export const api = {
   reportInvoiceBoc: (id: string, boc: string) => call<{ invoice: Invoice }>('POST', `/api/invoices/${enc(id)}/boc`, { boc }),
   history: (cursor: string | null, limit = 20) =>
     call<HistoryPage>('GET', `/api/history?${new URLSearchParams({ cursor: cursor ?? '', limit: String(limit) })}`),
+  quoteWithdrawal: (asset: string, amount: string, address: string) =>
+    call<{ quote: WithdrawalQuote }>('POST', '/api/withdrawals/quote', { asset, amount, address }),
   withdraw: (asset: string, amount: string, address: string, idempotencyKey: string) =>
     call<{ withdrawal: Withdrawal }>('POST', '/api/withdrawals', { asset, amount, address }, { 'Idempotency-Key': idempotencyKey }),
   withdrawal: (id: string | number) => call<{ withdrawal: Withdrawal }>('GET', `/api/withdrawals/${enc(String(id))}`),

@@ -105,6 +105,8 @@ export interface Withdrawal {
   asset: string;
   amount: string;
   fee: string;
+  /** The fee is always charged in TON, whatever is withdrawn. */
+  fee_asset?: string;
   formatted: string;
   fee_formatted: string;
   destination: string;
@@ -141,4 +143,16 @@ export interface TonProofBody {
   payload: string;
   signature: string;
   state_init?: string;
+}
+
+/** What a withdrawal would cost, from the server's rule book, before the user confirms. */
+export interface WithdrawalQuote {
+  asset: string;
+  amount: string;
+  fee: string;
+  fee_asset: string;
+  destination: string;
+  needs_approval: boolean;
+  /** What leaves the balance, e.g. "1.05 TON" or "5 USDT + 0.05 TON". */
+  total: string;
 }

@@ -6,6 +6,7 @@ import { parseAmount, toUnits } from '../lib/amount';
 import { ApiError, api, errorMessage } from '../lib/api';
 import { hasMainButton, haptic, openExternal, useMainButton } from '../lib/telegram';
 import { uuid } from '../lib/uuid';
+import type { WithdrawalQuote } from '../lib/types';
 import { balanceOf, isWithdrawalOpen, useApp } from '../state';
 
 export function Withdraw() {
@@ -36,6 +37,29 @@ export function Withdraw() {
         ? 'Enter the address to send to'
         : 'This does not look like a TON address (EQ…, UQ… or 0:…)'
       : null;
+
+  // The server's rule book quotes the withdrawal before the user confirms:
+  // the same fee and total the bot shows, or why it would be refused.
+  const [quote, setQuote] = useState<WithdrawalQuote | null>(null);
+  const [quoteError, setQuoteError] = useState<string | null>(null);
+  const quotable = parsed.ok && !amountError && addrOk;
+  const quoteText = parsed.ok ? parsed.text : '';
+  useEffect(() => {
+    setQuote(null);
+    setQuoteError(null);
+    if (!quotable) return;
+    let live = true;
+    const t = setTimeout(() => {
+      api.quoteWithdrawal(asset, quoteText, address.trim()).then(
+        (r) => live && setQuote(r.quote),
+        (e) => live && setQuoteError(errorMessage(e)),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [quotable, asset, quoteText, address]);
 
   const submit = async () => {
     if (busy) return;
@@ -100,7 +124,7 @@ export function Withdraw() {
             <div className="row">
               <dt>Fee</dt>
               <dd>
-                {result.fee_formatted} {result.asset}
+                {result.fee_formatted} {result.fee_asset ?? 'TON'}
               </dd>
             </div>
             <div className="row">
@@ -215,12 +239,34 @@ export function Withdraw() {
           errorTestid="withdraw-amount-error"
           hint={
             <>
-              Available: {bal.formatted} {asset}. A network fee may apply.
+              Available: {bal.formatted} {asset}.
             </>
           }
           onMax={toUnits(bal.amount) > 0n ? () => setAmount(bal.formatted) : undefined}
         />
       </div>
+      {quote && (
+        <div className="card" data-testid="withdraw-quote">
+          <dl className="rows">
+            <div className="row">
+              <dt>Fee</dt>
+              <dd data-testid="quote-fee">
+                {quote.fee} {quote.fee_asset}
+              </dd>
+            </div>
+            <div className="row">
+              <dt>Leaves your balance</dt>
+              <dd data-testid="quote-total">{quote.total}</dd>
+            </div>
+          </dl>
+          {quote.needs_approval && <p className="muted small">An administrator approves withdrawals this large first.</p>}
+        </div>
+      )}
+      {quoteError && !error && (
+        <div className="notice" data-testid="quote-error" role="alert">
+          {quoteError}
+        </div>
+      )}
       {error && (
         <div className="notice" data-testid="error" role="alert">
           {error}
