@@ -6,10 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -120,22 +119,7 @@ type purchaseJSON struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func badRequest(code, msg string) *apiError { return apiErr(http.StatusBadRequest, code, msg) }
 
-// bind decodes a JSON body. The body size is already limited.
-func bind(c echo.Context, v any) error {
-	err := json.NewDecoder(c.Request().Body).Decode(v)
-	var mbe *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &mbe):
-		return err
-	case errors.Is(err, io.EOF):
-		return badRequest(codeBadRequest, "request body is empty; send JSON")
-	}
-	return badRequest(codeBadRequest, "request body is not valid JSON")
-}
 
 // decimalsOf is how many decimals an asset has (configured, credits, or
 // recorded in the store).
@@ -314,15 +298,15 @@ type linkWalletRequest struct {
 func (s *Server) linkWallet(c echo.Context) error {
 	ctx := c.Request().Context()
 	var req linkWalletRequest
-	if err := bind(c, &req); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Code == codeBadRequest && strings.Contains(ae.Message, "JSON") {
-			return badRequest(codeInvalidProof, "the wallet's proof is malformed")
+	if err := httpapi.Decode(c, &req, false); err != nil {
+		var ae *httpapi.Error
+		if errors.As(err, &ae) && ae.Code == httpapi.CodeBadRequest && strings.Contains(ae.Message, "JSON") {
+			return httpapi.BadRequest(httpapi.CodeInvalidProof, "the wallet's proof is malformed")
 		}
 		return err
 	}
 	if req.Account.Address == "" || req.Proof.Signature == "" {
-		return badRequest(codeInvalidProof, "account and proof are required")
+		return httpapi.BadRequest(httpapi.CodeInvalidProof, "account and proof are required")
 	}
 	now := time.Now()
 	addr, nonce, err := s.proof.VerifyProof(ctx, req.Account, req.Proof, ton.ProofPolicy{
@@ -333,14 +317,14 @@ func (s *Server) linkWallet(c echo.Context) error {
 	})
 	switch {
 	case errors.Is(err, ton.ErrProof):
-		return badRequest(codeInvalidProof, "could not verify the wallet: "+err.Error())
+		return httpapi.BadRequest(httpapi.CodeInvalidProof, "could not verify the wallet: "+err.Error())
 	case err != nil:
 		s.log.Warn("ton_proof: key lookup failed", "err", err)
-		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network to check the wallet; try again")
+		return httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "could not reach the TON network to check the wallet; try again")
 	}
 	_, expires, err := s.proof.Check(req.Proof.Payload, now)
 	if err != nil {
-		return badRequest(codeInvalidProof, "could not verify the wallet: "+err.Error())
+		return httpapi.BadRequest(httpapi.CodeInvalidProof, "could not verify the wallet: "+err.Error())
 	}
 	pub := strings.ToLower(req.Account.PublicKey)
 	if len(pub) != 64 || !isHex64(pub) {
@@ -349,7 +333,7 @@ func (s *Server) linkWallet(c echo.Context) error {
 	u := user(c)
 	err = s.db.LinkWallet(ctx, store.Wallet{UserID: u.ID, Address: addr.StringRaw(), PublicKey: pub}, nonce, expires)
 	if errors.Is(err, store.ErrDuplicate) {
-		return apiErr(http.StatusConflict, codeProofUsed, "this wallet proof was already used; connect the wallet again")
+		return httpapi.Err(http.StatusConflict, httpapi.CodeProofUsed, "this wallet proof was already used; connect the wallet again")
 	}
 	if err != nil {
 		return err
@@ -376,7 +360,7 @@ type depositRequest struct {
 func (s *Server) createDeposit(c echo.Context) error {
 	ctx := c.Request().Context()
 	var req depositRequest
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	u := user(c)
@@ -385,7 +369,7 @@ func (s *Server) createDeposit(c echo.Context) error {
 		return err
 	}
 	if s.cfg.Hot == nil {
-		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "deposits are not available right now")
+		return httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "deposits are not available right now")
 	}
 
 	// A jetton is sent from the user's own jetton wallet: find it before
@@ -442,15 +426,15 @@ func (s *Server) depositBOC(c echo.Context) error {
 	var req struct {
 		BOC string `json:"boc"`
 	}
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	if req.BOC == "" {
-		return badRequest(codeInvalidBOC, "boc is required")
+		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is required")
 	}
 	h, err := ton.NormalizedHashBase64(req.BOC)
 	if err != nil {
-		return badRequest(codeInvalidBOC, "boc is not an external message the wallet signed")
+		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not an external message the wallet signed")
 	}
 	inv, err := s.db.MarkInvoicePending(c.Request().Context(), user(c).ID, c.Param("id"), hex.EncodeToString(h))
 	if err != nil {
@@ -476,7 +460,7 @@ func (s *Server) history(c echo.Context) error {
 	if v := c.QueryParam("cursor"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return badRequest(codeBadRequest, "bad cursor")
+			return httpapi.BadRequest(httpapi.CodeBadRequest, "bad cursor")
 		}
 		before = n
 	}
@@ -484,7 +468,7 @@ func (s *Server) history(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return badRequest(codeBadRequest, "limit must be 1 to 100")
+			return httpapi.BadRequest(httpapi.CodeBadRequest, "limit must be 1 to 100")
 		}
 		limit = n
 	}
@@ -562,7 +546,7 @@ func quoteView(q store.Quote) quoteJSON {
 // cost (or why it is refused), from the rule book, before the user confirms.
 func (s *Server) quoteWithdrawal(c echo.Context) error {
 	var req withdrawRequest
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	q, err := s.cfg.Policy.Quote(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset, Amount: req.Amount,
@@ -580,10 +564,10 @@ func (s *Server) quoteWithdrawal(c echo.Context) error {
 func (s *Server) withdraw(c echo.Context) error {
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	if key == "" || len(key) > 128 {
-		return badRequest(codeIdemKeyRequired, "the Idempotency-Key header (1 to 128 characters) is required")
+		return httpapi.BadRequest(httpapi.CodeIdemKeyRequired, "the Idempotency-Key header (1 to 128 characters) is required")
 	}
 	var req withdrawRequest
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	w, created, err := s.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset,
@@ -637,7 +621,7 @@ func (s *Server) purchase(c echo.Context) error {
 	var req struct {
 		Package string `json:"package"`
 	}
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	var pkg *Package
@@ -647,11 +631,11 @@ func (s *Server) purchase(c echo.Context) error {
 		}
 	}
 	if pkg == nil {
-		return apiErr(http.StatusNotFound, codeNotFound, fmt.Sprintf("there is no package %q", req.Package))
+		return httpapi.Err(http.StatusNotFound, httpapi.CodeNotFound, fmt.Sprintf("there is no package %q", req.Package))
 	}
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	if len(key) > 128 {
-		return badRequest(codeBadRequest, "Idempotency-Key is longer than 128 characters")
+		return httpapi.BadRequest(httpapi.CodeBadRequest, "Idempotency-Key is longer than 128 characters")
 	}
 	if key == "" {
 		b := make([]byte, 16)
@@ -668,12 +652,12 @@ func (s *Server) purchase(c echo.Context) error {
 			return berr
 		}
 		missing := pkg.Price - bal
-		return apiErr(http.StatusConflict, codeInsufficientFunds, fmt.Sprintf(
+		return httpapi.Err(http.StatusConflict, httpapi.CodeInsufficientFunds, fmt.Sprintf(
 			"Not enough %s for %s: it costs %s %s and your balance is %s %s. Top up %s %s to buy it.",
 			pkg.Asset, pkg.Name, s.format(ctx, pkg.Asset, pkg.Price), pkg.Asset, s.format(ctx, pkg.Asset, bal), pkg.Asset,
 			s.format(ctx, pkg.Asset, missing), pkg.Asset))
 	case errors.Is(err, store.ErrConflict):
-		return apiErr(http.StatusConflict, codeIdemConflict, "this Idempotency-Key was used for a different purchase")
+		return httpapi.Err(http.StatusConflict, httpapi.CodeIdemConflict, "this Idempotency-Key was used for a different purchase")
 	case err != nil:
 		return err
 	}

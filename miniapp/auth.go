@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 )
 
@@ -83,8 +84,8 @@ func (a *authCache) update(userID int64, fn func(*store.User)) {
 	}
 }
 
-func unauthorized(msg string) *apiError {
-	return apiErr(http.StatusUnauthorized, codeUnauthorized, msg)
+func unauthorized(msg string) *httpapi.Error {
+	return httpapi.Err(http.StatusUnauthorized, httpapi.CodeUnauthorized, msg)
 }
 
 // authenticate is the middleware of every /api/* route: the Authorization

@@ -1,4 +1,6 @@
-// Package miniapp is tonpay's HTTP face (echo v4): the Mini App API
-// authenticated by Telegram initData, the merchant API, webhooks and the
-// embedded web app files.
+// Package miniapp is the users' HTTP face (echo v4): the Mini App API
+// authenticated by Telegram initData, its event stream, /healthz and
+// /metrics, and the embedded web app files. The merchant API and webhooks
+// are in miniapp/merchant; both answer errors, decode JSON and limit rates
+// through miniapp/httpapi.
 package miniapp

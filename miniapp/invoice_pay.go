@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -69,7 +70,7 @@ func (s *Server) payerOf(ctx context.Context, userID int64, a store.Asset, purpo
 	var p payer
 	w, err := s.db.WalletOf(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return payer{}, apiErr(http.StatusConflict, codeWalletRequired, "connect your wallet to "+purpose)
+		return payer{}, httpapi.Err(http.StatusConflict, httpapi.CodeWalletRequired, "connect your wallet to "+purpose)
 	}
 	if err != nil {
 		return payer{}, err
@@ -82,7 +83,7 @@ func (s *Server) payerOf(ctx context.Context, userID int64, a store.Asset, purpo
 	}
 	if p.jettonWallet, err = s.jettonWallet(ctx, p.master, p.owner); err != nil {
 		s.log.Warn("jetton wallet lookup failed", "asset", a.Symbol, "owner", p.owner.StringRaw(), "err", err)
-		return payer{}, apiErr(http.StatusServiceUnavailable, codeUnavailable, "could not reach the TON network; try again")
+		return payer{}, httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "could not reach the TON network; try again")
 	}
 	return p, nil
 }
@@ -137,7 +138,7 @@ func (s *Server) getInvoice(c echo.Context) error {
 	}
 	a, ok := s.chainAsset(inv.Asset)
 	if !ok || s.cfg.Hot == nil {
-		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "payments in "+inv.Asset+" are not available right now")
+		return httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "payments in "+inv.Asset+" are not available right now")
 	}
 	p, err := s.payerOf(ctx, u.ID, a, "pay in "+a.Symbol)
 	if err != nil {
@@ -165,7 +166,7 @@ func (s *Server) invoiceBOC(c echo.Context) error {
 	var req struct {
 		BOC string `json:"boc"`
 	}
-	if err := bind(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
 	id := c.Param("id")
@@ -173,11 +174,11 @@ func (s *Server) invoiceBOC(c echo.Context) error {
 		return store.ErrNotFound
 	}
 	if req.BOC == "" {
-		return badRequest(codeInvalidBOC, "boc is required")
+		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is required")
 	}
 	h, err := ton.NormalizedHashBase64(req.BOC)
 	if err != nil {
-		return badRequest(codeInvalidBOC, "boc is not an external message the wallet signed")
+		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not an external message the wallet signed")
 	}
 	u := user(c)
 	inv, err := s.db.InvoiceForUser(ctx, u.ID, id)

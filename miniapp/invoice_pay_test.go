@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -40,10 +41,10 @@ func decodePay(t *testing.T, r resp) payAnswer {
 // and registers a merchant; it returns the merchant and its Bearer header.
 func withMerchants(t *testing.T, e *env, name string) (store.Merchant, string) {
 	t.Helper()
-	miniapp.NewMerchantAPI(miniapp.MerchantConfig{
+	merchant.New(merchant.Config{
 		Testnet: true, DepositAddress: e.hot, Assets: []store.Asset{store.TON, usdt}, Policy: e.cfg.Policy,
 		BotUsername: "tonpay_bot", AppName: "pay", RateLimit: 1000,
-	}, e.db, merchantQuietLog).Register(e.srv.Group("/api/v1"))
+	}, e.db, slog.New(slog.DiscardHandler)).Register(e.srv.Group("/api/v1"))
 	m, token, err := e.db.CreateMerchant(context.Background(), name, "")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -123,8 +124,8 @@ type Server struct {
 	echo *echo.Echo
 
 	auth      *authCache
-	ipLimit   *limiter[string]
-	userLimit *limiter[int64]
+	ipLimit   *httpapi.Limiter[string]
+	userLimit *httpapi.Limiter[int64]
 	metrics   *metrics
 	registry  *prometheus.Registry
 	hub       *hub
@@ -171,8 +172,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		log:       log,
 		echo:      e,
 		auth:      newAuthCache(100_000),
-		ipLimit:   newLimiter[string](cfg.Limits.IPPerSecond, cfg.Limits.IPBurst),
-		userLimit: newLimiter[int64](cfg.Limits.UserPerSecond, cfg.Limits.UserBurst),
+		ipLimit:   httpapi.NewLimiter[string](cfg.Limits.IPPerSecond, cfg.Limits.IPBurst),
+		userLimit: httpapi.NewLimiter[int64](cfg.Limits.UserPerSecond, cfg.Limits.UserBurst),
 		metrics:   newMetrics(reg),
 		registry:  reg,
 		hub:       newHub(),
@@ -189,7 +190,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
 	db.Subscribe(s.hub.publish)
 
-	e.HTTPErrorHandler = s.handleError
+	e.HTTPErrorHandler = httpapi.Handler(log)
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -300,7 +301,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.ContentLength > s.cfg.BodyLimit {
-			return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
+			return httpapi.Err(http.StatusRequestEntityTooLarge, httpapi.CodeTooLarge, "request body too large")
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.BodyLimit)
 		return next(c)

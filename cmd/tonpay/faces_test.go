@@ -22,6 +22,7 @@ import (
 
 	"github.com/tonpay/tonpay/bot"
 	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -116,7 +117,7 @@ func newFaces(t *testing.T, hot, jettonWallet, cold *address.Address) *faces {
 	quiet := slog.New(slog.DiscardHandler)
 	web := miniapp.New(miniapp.Config{BotToken: facesToken, Hot: hot, Assets: assets, Policy: policy,
 		Limits: miniapp.Limits{IPPerSecond: -1, UserPerSecond: -1}}, db, quiet)
-	miniapp.NewMerchantAPI(miniapp.MerchantConfig{DepositAddress: hot, Assets: assets, Policy: policy, RateLimit: 1000}, db, quiet).
+	merchant.New(merchant.Config{DepositAddress: hot, Assets: assets, Policy: policy, RateLimit: 1000}, db, quiet).
 		Register(web.Group("/api/v1"))
 	f := &faces{t: t, db: db, tg: newBotTG(t)}
 	f.api = httptest.NewServer(web.Handler())

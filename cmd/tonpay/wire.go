@@ -14,6 +14,7 @@ import (
 
 	"github.com/tonpay/tonpay/bot"
 	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/webapp"
@@ -97,7 +98,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		TWAReturnURL: twa,
 	}, db, log.With("component", "http"))
 
-	merchant := miniapp.MerchantConfig{
+	shop := merchant.Config{
 		Testnet:        cfg.Testnet,
 		DepositAddress: hot.WalletAddress(),
 		Assets:         assets,
@@ -105,8 +106,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		BotUsername:    cfg.BotUsername,
 		AppName:        cfg.AppName,
 	}
-	miniapp.NewMerchantAPI(merchant, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
-	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchant, AllowPrivate: cfg.WebhooksAllowPrivate},
+	merchant.New(shop, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
+	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
 
 	tgBot, err := bot.New(bot.Config{

@@ -1,4 +1,4 @@
-package miniapp_test
+package merchant_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 )
 
@@ -156,13 +156,13 @@ func newWHRig(t *testing.T) *whRig {
 	return &whRig{t: t, clock: clock, db: db, path: path}
 }
 
-func (r *whRig) webhooks(edit func(*miniapp.WebhookConfig)) *miniapp.Webhooks {
-	cfg := miniapp.WebhookConfig{Merchant: merchantConfig(r.t), AllowPrivate: true, Timeout: 5 * time.Second,
+func (r *whRig) webhooks(edit func(*merchant.WebhookConfig)) *merchant.Webhooks {
+	cfg := merchant.WebhookConfig{Merchant: merchantConfig(r.t), AllowPrivate: true, Timeout: 5 * time.Second,
 		BackoffBase: time.Minute, BackoffMax: time.Hour, Poll: 20 * time.Millisecond}
 	if edit != nil {
 		edit(&cfg)
 	}
-	return miniapp.NewWebhooks(cfg, r.db, merchantQuietLog)
+	return merchant.NewWebhooks(cfg, r.db, merchantQuietLog)
 }
 
 func (r *whRig) merchant(url string) store.Merchant {
@@ -191,7 +191,7 @@ func (r *whRig) expire(m store.Merchant, externalID string) string {
 	return inv.ID
 }
 
-func (r *whRig) deliver(w *miniapp.Webhooks) int {
+func (r *whRig) deliver(w *merchant.Webhooks) int {
 	r.t.Helper()
 	n, err := w.DeliverDue(context.Background())
 	if err != nil {
@@ -357,7 +357,7 @@ func TestWebhookRunRetriesUntil200(t *testing.T) {
 	db.SyncAssets(ctx, merchantAssets)
 	recv := newWHReceiver(t, 500, 500, 200)
 	m, _, _ := db.CreateMerchant(ctx, "shop", recv.srv.URL)
-	w := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: merchantConfig(t), AllowPrivate: true,
+	w := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: merchantConfig(t), AllowPrivate: true,
 		BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -494,7 +494,7 @@ func TestWebhookSSRFGuard(t *testing.T) {
 		{"http://[fd00::1]/", "private"},
 		{"http://[64:ff9b::7f00:1]/", "reserved"},
 	}
-	w := r.webhooks(func(c *miniapp.WebhookConfig) { c.AllowPrivate = false })
+	w := r.webhooks(func(c *merchant.WebhookConfig) { c.AllowPrivate = false })
 	for i, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
 			m, _, err := r.db.CreateMerchant(context.Background(), "m"+strconv.Itoa(i), tt.url)
@@ -569,7 +569,7 @@ func TestWebhookOrderPerMerchant(t *testing.T) {
 		r.expire(a, fmt.Sprint("a", i))
 		r.expire(b, fmt.Sprint("b", i))
 	}
-	w := r.webhooks(func(c *miniapp.WebhookConfig) { c.Workers = 2 })
+	w := r.webhooks(func(c *merchant.WebhookConfig) { c.Workers = 2 })
 	start := time.Now()
 	r.deliver(w)
 	if len(slow.deliveries()) != 4 || len(flaky.deliveries()) != 1 {

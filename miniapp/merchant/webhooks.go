@@ -1,4 +1,4 @@
-package miniapp
+package merchant
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ import (
 // the defaults in brackets.
 type WebhookConfig struct {
 	// Merchant renders the invoice and payout objects in event data exactly
-	// as the merchant API shows them: pass the API's MerchantConfig.
-	Merchant MerchantConfig
+	// as the merchant API shows them: pass the API's Config.
+	Merchant Config
 
 	// AllowPrivate lets webhooks reach loopback, private and link-local
 	// addresses: for development and tests only. Off, the address every

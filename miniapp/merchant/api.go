@@ -1,13 +1,11 @@
-package miniapp
+package merchant
 
 import (
 	"context"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -20,8 +18,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/xssnick/tonutils-go/address"
-	"golang.org/x/time/rate"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -38,9 +36,9 @@ const (
 	merchantMinTTL         = time.Minute
 )
 
-// MerchantConfig is what the merchant API (and the webhooks' event data)
+// Config is what the merchant API (and the webhooks' event data)
 // needs from the service configuration.
-type MerchantConfig struct {
+type Config struct {
 	Testnet        bool
 	DepositAddress *address.Address // the hot wallet: where invoices are paid
 	Assets         []store.Asset    // TON and the configured jettons
@@ -60,20 +58,19 @@ type MerchantConfig struct {
 	BodyLimit int64   // request body bytes; 0 = 16 KiB
 }
 
-// MerchantAPI is the merchant API under /api/v1: invoices, balance and
+// API is the merchant API under /api/v1: invoices, balance and
 // payouts for a merchant authenticated by its Bearer token.
-type MerchantAPI struct {
-	cfg  MerchantConfig
+type API struct {
+	cfg  Config
 	db   *store.DB
 	log  *slog.Logger
 	view *merchantView
 
-	mu       sync.Mutex
-	limiters map[int64]*rate.Limiter // by merchant: one token per merchant
+	limit *httpapi.Limiter[int64] // by merchant (one token per merchant), the Mini App's limiter
 }
 
-// NewMerchantAPI builds the merchant API; Register mounts it.
-func NewMerchantAPI(cfg MerchantConfig, db *store.DB, log *slog.Logger) *MerchantAPI {
+// New builds the merchant API; Register mounts it.
+func New(cfg Config, db *store.DB, log *slog.Logger) *API {
 	if cfg.RateLimit <= 0 {
 		cfg.RateLimit = 10
 	}
@@ -86,7 +83,7 @@ func NewMerchantAPI(cfg MerchantConfig, db *store.DB, log *slog.Logger) *Merchan
 	if log == nil {
 		log = slog.Default()
 	}
-	return &MerchantAPI{cfg: cfg, db: db, log: log, view: newMerchantView(cfg, db), limiters: map[int64]*rate.Limiter{}}
+	return &API{cfg: cfg, db: db, log: log, view: newMerchantView(cfg, db), limit: httpapi.NewLimiter[int64](cfg.RateLimit, cfg.RateBurst)}
 }
 
 // Register mounts the API on g, which the caller creates at /api/v1 on the
@@ -95,7 +92,7 @@ func NewMerchantAPI(cfg MerchantConfig, db *store.DB, log *slog.Logger) *Merchan
 //	api.Register(e.Group("/api/v1"))
 //
 // Every route answers errors itself as {"error":{"code","message"}}.
-func (a *MerchantAPI) Register(g *echo.Group) {
+func (a *API) Register(g *echo.Group) {
 	g.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, merchantOpenAPI)
 	})
@@ -110,66 +107,35 @@ func (a *MerchantAPI) Register(g *echo.Group) {
 	})
 }
 
-// merchantError is an error the API answers as it is.
-type merchantError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *merchantError) Error() string { return e.code + ": " + e.message }
-
 func merchantErr(status int, code, format string, args ...any) error {
-	return &merchantError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+	return httpapi.Err(status, code, fmt.Sprintf(format, args...))
 }
 
 func merchantBadRequest(code, format string, args ...any) error {
 	return merchantErr(http.StatusBadRequest, code, format, args...)
 }
 
-// fail answers err in the API's error shape: known errors with their code,
-// anything else as a 500 whose detail stays in the log.
-func (a *MerchantAPI) fail(c echo.Context, err error) error {
-	var me *merchantError
-	r, refused := store.AsRefusal(err)
-	switch {
-	case errors.As(err, &me):
-	case refused:
-		e := refusal(r)
-		me = &merchantError{e.Status, e.Code, e.Message}
-	case errors.Is(err, store.ErrNotFound):
-		me = &merchantError{http.StatusNotFound, "not_found", "not found"}
-	case errors.Is(err, store.ErrInsufficientFunds):
-		me = &merchantError{http.StatusConflict, "insufficient_funds", "the balance does not cover the amount and the fee"}
-	case errors.Is(err, store.ErrUnknownAsset):
-		me = &merchantError{http.StatusBadRequest, "unknown_asset", "unknown asset"}
-	case errors.Is(err, store.ErrBadAmount):
-		me = &merchantError{http.StatusBadRequest, "invalid_amount", "invalid amount"}
-	case errors.Is(err, store.ErrInvalid):
-		me = &merchantError{http.StatusBadRequest, "invalid_request", "invalid request"}
-	case errors.Is(err, store.ErrConflict):
-		me = &merchantError{http.StatusConflict, "conflict", "the request conflicts with the current state"}
-	default:
-		a.log.Error("merchant api", "method", c.Request().Method, "path", c.Path(), "err", err)
-		me = &merchantError{http.StatusInternalServerError, "internal_error", "internal error"}
-	}
-	return c.JSON(me.status, map[string]any{"error": map[string]string{"code": me.code, "message": me.message}})
+// fail answers err in the shared error shape: the one mapper the Mini App
+// API uses too.
+func (a *API) fail(c echo.Context, err error) error {
+	httpapi.Write(a.log, c, err)
+	return nil
 }
 
 type merchantHandler func(c echo.Context, m store.Merchant) error
 
 // handle authenticates the merchant, applies its rate limit and the body
 // limit, then runs h; errors are answered by fail.
-func (a *MerchantAPI) handle(h merchantHandler) echo.HandlerFunc {
+func (a *API) handle(h merchantHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		m, err := a.authenticate(c)
 		if err == nil {
-			err = a.limit(c, m)
+			err = a.allow(m)
 		}
 		if err == nil {
 			req := c.Request()
 			if req.ContentLength > a.cfg.BodyLimit {
-				err = merchantErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over %d bytes", a.cfg.BodyLimit)
+				err = merchantErr(http.StatusRequestEntityTooLarge, httpapi.CodeTooLarge, "request body is over %d bytes", a.cfg.BodyLimit)
 			} else {
 				req.Body = http.MaxBytesReader(c.Response(), req.Body, a.cfg.BodyLimit)
 				err = h(c, m)
@@ -182,7 +148,7 @@ func (a *MerchantAPI) handle(h merchantHandler) echo.HandlerFunc {
 	}
 }
 
-func (a *MerchantAPI) authenticate(c echo.Context) (store.Merchant, error) {
+func (a *API) authenticate(c echo.Context) (store.Merchant, error) {
 	unauthorized := merchantErr(http.StatusUnauthorized, "unauthorized", "missing or invalid API token: send Authorization: Bearer <token>")
 	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 	token = strings.TrimSpace(token)
@@ -200,56 +166,11 @@ func (a *MerchantAPI) authenticate(c echo.Context) (store.Merchant, error) {
 	return m, err
 }
 
-func (a *MerchantAPI) limit(c echo.Context, m store.Merchant) error {
-	a.mu.Lock()
-	lim, ok := a.limiters[m.ID]
-	if !ok {
-		lim = rate.NewLimiter(rate.Limit(a.cfg.RateLimit), a.cfg.RateBurst)
-		a.limiters[m.ID] = lim
-	}
-	a.mu.Unlock()
-	r := lim.Reserve()
-	if d := r.Delay(); d > 0 {
-		r.Cancel()
-		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(d.Seconds()))))
-		return merchantErr(http.StatusTooManyRequests, "rate_limited", "too many requests; retry after %d s", int(math.Ceil(d.Seconds())))
+func (a *API) allow(m store.Merchant) error {
+	if ok, wait := a.limit.Allow(m.ID, time.Now()); !ok {
+		return httpapi.RateLimited(wait)
 	}
 	return nil
-}
-
-// decodeMerchantJSON reads one JSON object into v, refusing unknown fields
-// (a misspelt field would otherwise be silently ignored).
-func decodeMerchantJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("trailing data")
-	}
-	if err == nil {
-		return nil
-	}
-	var tooLarge *http.MaxBytesError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &tooLarge):
-		return merchantErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over %d bytes", tooLarge.Limit)
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return merchantBadRequest("invalid_request", "%s must be a %s", typeErr.Field, merchantJSONKind(typeErr.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return merchantBadRequest("invalid_request", "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return merchantBadRequest("invalid_request", "the body must be one JSON object")
-}
-
-func merchantJSONKind(kind string) string {
-	switch {
-	case kind == "string":
-		return "string"
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "whole number"
-	}
-	return kind
 }
 
 // printable reports whether s is valid UTF-8 without control characters.
@@ -274,25 +195,25 @@ type merchantInvoiceRequest struct {
 	ExternalID  string `json:"external_id"`
 }
 
-func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
+func (a *API) createInvoice(c echo.Context, m store.Merchant) error {
 	var req merchantInvoiceRequest
-	if err := decodeMerchantJSON(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
 	if len(req.Description) > merchantMaxDescription || !utf8.ValidString(req.Description) {
-		return merchantBadRequest("invalid_request", "description must be UTF-8 text of at most %d bytes", merchantMaxDescription)
+		return merchantBadRequest(httpapi.CodeBadRequest, "description must be UTF-8 text of at most %d bytes", merchantMaxDescription)
 	}
 	if len(req.Payload) > merchantMaxPayload || !utf8.ValidString(req.Payload) {
-		return merchantBadRequest("invalid_request", "payload must be UTF-8 text of at most %d bytes", merchantMaxPayload)
+		return merchantBadRequest(httpapi.CodeBadRequest, "payload must be UTF-8 text of at most %d bytes", merchantMaxPayload)
 	}
 	if len(req.ExternalID) > merchantMaxKey || !merchantPrintable(req.ExternalID) {
-		return merchantBadRequest("invalid_request", "external_id must be printable text of at most %d bytes", merchantMaxKey)
+		return merchantBadRequest(httpapi.CodeBadRequest, "external_id must be printable text of at most %d bytes", merchantMaxKey)
 	}
 	ttl, longest := a.cfg.Policy.InvoiceTTL()
 	if req.ExpiresIn != nil {
 		lo, hi := int64(merchantMinTTL/time.Second), int64(longest/time.Second)
 		if *req.ExpiresIn < lo || *req.ExpiresIn > hi {
-			return merchantBadRequest("invalid_request", "expires_in must be between %d and %d seconds", lo, hi)
+			return merchantBadRequest(httpapi.CodeBadRequest, "expires_in must be between %d and %d seconds", lo, hi)
 		}
 		ttl = time.Duration(*req.ExpiresIn) * time.Second
 	}
@@ -330,7 +251,7 @@ func (a *MerchantAPI) createInvoice(c echo.Context, m store.Merchant) error {
 	return c.JSON(http.StatusCreated, a.view.invoice(inv))
 }
 
-func (a *MerchantAPI) getInvoice(c echo.Context, m store.Merchant) error {
+func (a *API) getInvoice(c echo.Context, m store.Merchant) error {
 	inv, err := a.db.MerchantInvoice(c.Request().Context(), m.ID, c.Param("id"))
 	if err != nil {
 		return err
@@ -356,18 +277,18 @@ func decodeMerchantCursor(s string) (store.InvoiceCursor, error) {
 	return store.InvoiceCursor{CreatedAt: time.UnixMilli(created), ID: id}, nil
 }
 
-func (a *MerchantAPI) listInvoices(c echo.Context, m store.Merchant) error {
+func (a *API) listInvoices(c echo.Context, m store.Merchant) error {
 	status := c.QueryParam("status")
 	switch status {
 	case "", store.InvoiceCreated, store.InvoicePending, store.InvoicePaid, store.InvoiceExpired, store.InvoiceError:
 	default:
-		return merchantBadRequest("invalid_request", "status must be one of created, pending, paid, expired, error")
+		return merchantBadRequest(httpapi.CodeBadRequest, "status must be one of created, pending, paid, expired, error")
 	}
 	limit := 20
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return merchantBadRequest("invalid_request", "limit must be a whole number from 1 to 100")
+			return merchantBadRequest(httpapi.CodeBadRequest, "limit must be a whole number from 1 to 100")
 		}
 		limit = n
 	}
@@ -402,7 +323,7 @@ type merchantBalance struct {
 	AmountUnits string `json:"amount_units"`
 }
 
-func (a *MerchantAPI) balance(c echo.Context, m store.Merchant) error {
+func (a *API) balance(c echo.Context, m store.Merchant) error {
 	bal, err := a.db.MerchantBalances(c.Request().Context(), m.ID)
 	if err != nil {
 		return err
@@ -424,16 +345,16 @@ type merchantPayoutRequest struct {
 	Comment string `json:"comment"`
 }
 
-func (a *MerchantAPI) createPayout(c echo.Context, m store.Merchant) error {
+func (a *API) createPayout(c echo.Context, m store.Merchant) error {
 	var req merchantPayoutRequest
-	if err := decodeMerchantJSON(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
 	if req.SpendID == "" || len(req.SpendID) > merchantMaxKey || !merchantPrintable(req.SpendID) {
-		return merchantBadRequest("invalid_request", "spend_id is required: printable text of at most %d bytes, unique per payout", merchantMaxKey)
+		return merchantBadRequest(httpapi.CodeBadRequest, "spend_id is required: printable text of at most %d bytes, unique per payout", merchantMaxKey)
 	}
 	if len(req.Comment) > merchantMaxComment || !merchantPrintable(req.Comment) {
-		return merchantBadRequest("invalid_request", "comment must be printable text of at most %d bytes", merchantMaxComment)
+		return merchantBadRequest(httpapi.CodeBadRequest, "comment must be printable text of at most %d bytes", merchantMaxComment)
 	}
 	w, created, err := a.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{MerchantID: m.ID, Asset: req.Asset,
 		Amount: req.Amount, Destination: req.Address, Comment: req.Comment}, req.SpendID)
@@ -450,7 +371,7 @@ func (a *MerchantAPI) createPayout(c echo.Context, m store.Merchant) error {
 	return c.JSON(status, a.view.payout(w))
 }
 
-func (a *MerchantAPI) getPayout(c echo.Context, m store.Merchant) error {
+func (a *API) getPayout(c echo.Context, m store.Merchant) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return store.ErrNotFound
@@ -477,7 +398,7 @@ type merchantView struct {
 	masters map[string]*address.Address
 }
 
-func newMerchantView(cfg MerchantConfig, db *store.DB) *merchantView {
+func newMerchantView(cfg Config, db *store.DB) *merchantView {
 	v := &merchantView{testnet: cfg.Testnet, deposit: cfg.DepositAddress, bot: strings.TrimPrefix(cfg.BotUsername, "@"), app: cfg.AppName,
 		db: db, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
 	for _, a := range cfg.Assets {

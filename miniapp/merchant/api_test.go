@@ -1,4 +1,4 @@
-package miniapp_test
+package merchant_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xssnick/tonutils-go/address"
 
-	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -40,7 +40,7 @@ type merchantRig struct {
 	db   *store.DB
 	echo *echo.Echo
 	srv  *httptest.Server
-	cfg  miniapp.MerchantConfig
+	cfg  merchant.Config
 }
 
 func merchantAddr(t testing.TB, s string) *address.Address {
@@ -52,8 +52,8 @@ func merchantAddr(t testing.TB, s string) *address.Address {
 	return a
 }
 
-func merchantConfig(t testing.TB) miniapp.MerchantConfig {
-	return miniapp.MerchantConfig{
+func merchantConfig(t testing.TB) merchant.Config {
+	return merchant.Config{
 		Testnet:        true,
 		DepositAddress: merchantAddr(t, merchantDeposit),
 		Assets:         merchantAssets,
@@ -87,7 +87,7 @@ func merchantRules(t testing.TB) store.Rules {
 		Own:              func() []string { return []string{merchantAddr(t, merchantDeposit).Bounce(true).StringRaw()} }}
 }
 
-func newMerchantRig(t *testing.T, edit func(*miniapp.MerchantConfig), rules ...func(*store.Rules)) *merchantRig {
+func newMerchantRig(t *testing.T, edit func(*merchant.Config), rules ...func(*store.Rules)) *merchantRig {
 	t.Helper()
 	cfg := merchantConfig(t)
 	if edit != nil {
@@ -101,7 +101,7 @@ func newMerchantRig(t *testing.T, edit func(*miniapp.MerchantConfig), rules ...f
 	}
 	cfg.Policy = store.NewPolicy(db, rs)
 	e := echo.New()
-	miniapp.NewMerchantAPI(cfg, db, merchantQuietLog).Register(e.Group("/api/v1"))
+	merchant.New(cfg, db, merchantQuietLog).Register(e.Group("/api/v1"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &merchantRig{t: t, db: db, echo: e, srv: srv, cfg: cfg}
@@ -237,7 +237,7 @@ func TestMerchantAuth(t *testing.T) {
 }
 
 func TestMerchantRateLimitPerToken(t *testing.T) {
-	r := newMerchantRig(t, func(c *miniapp.MerchantConfig) { c.RateLimit, c.RateBurst = 0.5, 3 })
+	r := newMerchantRig(t, func(c *merchant.Config) { c.RateLimit, c.RateBurst = 0.5, 3 })
 	_, a := r.merchant("a")
 	_, b := r.merchant("b")
 	for i := range 3 {
@@ -307,7 +307,7 @@ func TestMerchantCreateInvoice(t *testing.T) {
 	r.expect(r.call("GET", "/api/v1/invoices/"+id, token, nil), 200, "")
 
 	// Without an app name the pay_url opens the bot.
-	r2 := newMerchantRig(t, func(c *miniapp.MerchantConfig) { c.AppName = "" })
+	r2 := newMerchantRig(t, func(c *merchant.Config) { c.AppName = "" })
 	_, token2 := r2.merchant("shop")
 	got = r2.call("POST", "/api/v1/invoices", token2, map[string]any{"asset": "TON", "amount": "1"})
 	if got.str("pay_url") != "https://t.me/tonpay_bot?start="+got.str("id") {
@@ -377,25 +377,25 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 		{"zero", map[string]any{"asset": "TON", "amount": "0"}, "invalid_amount"},
 		{"exponent", map[string]any{"asset": "TON", "amount": "1e3"}, "invalid_amount"},
 		{"overflow", map[string]any{"asset": "TON", "amount": "99999999999999999999"}, "invalid_amount"},
-		{"number amount", `{"asset":"TON","amount":1.5}`, "invalid_request"},
-		{"payload too big", map[string]any{"asset": "TON", "amount": "1", "payload": big}, "invalid_request"},
-		{"description too long", map[string]any{"asset": "TON", "amount": "1", "description": big[:1025]}, "invalid_request"},
-		{"expires too soon", map[string]any{"asset": "TON", "amount": "1", "expires_in": 10}, "invalid_request"},
-		{"expires too late", map[string]any{"asset": "TON", "amount": "1", "expires_in": 25 * 3600}, "invalid_request"},
-		{"expires not a number", `{"asset":"TON","amount":"1","expires_in":"60"}`, "invalid_request"},
-		{"external id control chars", map[string]any{"asset": "TON", "amount": "1", "external_id": "a\nb"}, "invalid_request"},
-		{"external id too long", map[string]any{"asset": "TON", "amount": "1", "external_id": big[:129]}, "invalid_request"},
-		{"unknown field", map[string]any{"asset": "TON", "amount": "1", "expire_in": 60}, "invalid_request"},
-		{"not json", "asset=TON", "invalid_request"},
-		{"two objects", `{"asset":"TON","amount":"1"}{}`, "invalid_request"},
-		{"array", `[]`, "invalid_request"},
+		{"number amount", `{"asset":"TON","amount":1.5}`, "bad_request"},
+		{"payload too big", map[string]any{"asset": "TON", "amount": "1", "payload": big}, "bad_request"},
+		{"description too long", map[string]any{"asset": "TON", "amount": "1", "description": big[:1025]}, "bad_request"},
+		{"expires too soon", map[string]any{"asset": "TON", "amount": "1", "expires_in": 10}, "bad_request"},
+		{"expires too late", map[string]any{"asset": "TON", "amount": "1", "expires_in": 25 * 3600}, "bad_request"},
+		{"expires not a number", `{"asset":"TON","amount":"1","expires_in":"60"}`, "bad_request"},
+		{"external id control chars", map[string]any{"asset": "TON", "amount": "1", "external_id": "a\nb"}, "bad_request"},
+		{"external id too long", map[string]any{"asset": "TON", "amount": "1", "external_id": big[:129]}, "bad_request"},
+		{"unknown field", map[string]any{"asset": "TON", "amount": "1", "expire_in": 60}, "bad_request"},
+		{"not json", "asset=TON", "bad_request"},
+		{"two objects", `{"asset":"TON","amount":"1"}{}`, "bad_request"},
+		{"array", `[]`, "bad_request"},
 	}
 	for _, tt := range invoices {
 		t.Run("invoice "+tt.name, func(t *testing.T) {
 			r.expect(r.call("POST", "/api/v1/invoices", token, tt.body), 400, tt.code)
 		})
 	}
-	r.expect(r.call("POST", "/api/v1/invoices", token, []byte(`{"asset":"TON","amount":"1","payload":"`+strings.Repeat("y", 20<<10)+`"}`)), 413, "body_too_large")
+	r.expect(r.call("POST", "/api/v1/invoices", token, []byte(`{"asset":"TON","amount":"1","payload":"`+strings.Repeat("y", 20<<10)+`"}`)), 413, "payload_too_large")
 
 	mainnetOnly, _ := ton.ParseAddress(merchantPayoutTo, true)
 	payouts := []struct {
@@ -404,7 +404,7 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 		code string
 		want int
 	}{
-		{"no spend id", map[string]any{"asset": "TON", "amount": "1", "address": merchantPayoutTo}, "invalid_request", 400},
+		{"no spend id", map[string]any{"asset": "TON", "amount": "1", "address": merchantPayoutTo}, "bad_request", 400},
 		{"bad address", map[string]any{"asset": "TON", "amount": "1", "address": "EQnope", "spend_id": "p"}, "invalid_address", 400},
 		{"checksum", map[string]any{"asset": "TON", "amount": "1", "address": merchantFlipLast(ton.FormatAddress(mainnetOnly, true)), "spend_id": "p"}, "invalid_address", 400},
 		{"own deposit address", map[string]any{"asset": "TON", "amount": "1", "address": merchantDeposit, "spend_id": "p"}, "own_address", 400},
@@ -413,7 +413,7 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 		{"unknown asset", map[string]any{"asset": "XYZ", "amount": "1", "address": merchantPayoutTo, "spend_id": "p"}, "unknown_asset", 400},
 		{"insufficient", map[string]any{"asset": "TON", "amount": "0.95", "address": merchantPayoutTo, "spend_id": "p"}, "insufficient_funds", 409},
 		{"no usdt", map[string]any{"asset": "USDT", "amount": "5", "address": merchantPayoutTo, "spend_id": "p"}, "insufficient_funds", 409},
-		{"long comment", map[string]any{"asset": "TON", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p", "comment": big[:121]}, "invalid_request", 400},
+		{"long comment", map[string]any{"asset": "TON", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p", "comment": big[:121]}, "bad_request", 400},
 	}
 	for _, tt := range payouts {
 		t.Run("payout "+tt.name, func(t *testing.T) {
@@ -527,7 +527,7 @@ func TestMerchantPayouts(t *testing.T) {
 }
 
 func TestMerchantPayoutNetwork(t *testing.T) {
-	r := newMerchantRig(t, func(c *miniapp.MerchantConfig) { c.Testnet = false })
+	r := newMerchantRig(t, func(c *merchant.Config) { c.Testnet = false })
 	m, token := r.merchant("shop")
 	r.fund(m, "TON", 10_000_000_000)
 	testnetForm := ton.FormatAddress(merchantAddr(t, merchantPayoutTo), true)
@@ -616,9 +616,9 @@ func TestMerchantListInvoices(t *testing.T) {
 	if items := page.body["items"].([]any); len(items) != 5 {
 		t.Fatalf("created: %d", len(items))
 	}
-	r.expect(r.call("GET", "/api/v1/invoices?status=weird", token, nil), 400, "invalid_request")
-	r.expect(r.call("GET", "/api/v1/invoices?limit=0", token, nil), 400, "invalid_request")
-	r.expect(r.call("GET", "/api/v1/invoices?limit=101", token, nil), 400, "invalid_request")
+	r.expect(r.call("GET", "/api/v1/invoices?status=weird", token, nil), 400, "bad_request")
+	r.expect(r.call("GET", "/api/v1/invoices?limit=0", token, nil), 400, "bad_request")
+	r.expect(r.call("GET", "/api/v1/invoices?limit=101", token, nil), 400, "bad_request")
 	r.expect(r.call("GET", "/api/v1/invoices?cursor=!!", token, nil), 400, "invalid_cursor")
 	_ = m
 }

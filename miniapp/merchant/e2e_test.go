@@ -1,4 +1,4 @@
-package miniapp_test
+package merchant_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
-	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
@@ -59,18 +59,18 @@ func TestMerchantEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg := miniapp.MerchantConfig{Testnet: true, DepositAddress: hot, Assets: []store.Asset{store.TON},
+	cfg := merchant.Config{Testnet: true, DepositAddress: hot, Assets: []store.Asset{store.TON},
 		Policy: store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON}, ParseDestination: ton.Destinations(true),
 			Own: func() []string { return []string{hot.Bounce(true).StringRaw()} }}),
 		BotUsername: "tonpay_bot", AppName: "pay"}
 	e := echo.New()
-	miniapp.NewMerchantAPI(cfg, db, merchantQuietLog).Register(e.Group("/api/v1"))
+	merchant.New(cfg, db, merchantQuietLog).Register(e.Group("/api/v1"))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	api := &merchantRig{t: t, db: db, echo: e, srv: srv, cfg: cfg}
 
 	scanner := ton.NewFollower(client.API, db, ton.FollowerConfig{Hot: hot, Min: map[string]store.Amount{"TON": 1_000_000}, Testnet: true, Log: merchantQuietLog})
-	hooks := miniapp.NewWebhooks(miniapp.WebhookConfig{Merchant: cfg, AllowPrivate: true, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
+	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: cfg, AllowPrivate: true, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
 	runCtx, stop := context.WithCancel(ctx)
 	errs := make(chan error, 2)
 	go func() { errs <- scanner.Run(runCtx) }()
