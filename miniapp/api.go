@@ -119,8 +119,6 @@ type purchaseJSON struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-
-
 // decimalsOf is how many decimals an asset has (configured, credits, or
 // recorded in the store).
 func (s *Server) decimalsOf(ctx context.Context, symbol string) (int, bool) {
