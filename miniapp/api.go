@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -593,19 +592,12 @@ func (s *Server) getWithdrawal(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"withdrawal": s.withdrawalJSON(w)})
 }
 
-// Package is a bundle of credits sold for a price in an asset (PACKAGES).
-type Package struct {
-	Name    string
-	Asset   string
-	Price   store.Amount // in the asset's smallest units
-	Credits int64
-}
-
 // packages is GET /api/packages.
 func (s *Server) packages(c echo.Context) error {
 	ctx := c.Request().Context()
-	out := make([]packageJSON, 0, len(s.cfg.Packages))
-	for _, p := range s.cfg.Packages {
+	pkgs := s.cfg.Policy.Packages()
+	out := make([]packageJSON, 0, len(pkgs))
+	for _, p := range pkgs {
 		out = append(out, packageJSON{Name: p.Name, Asset: p.Asset, Price: p.Price.Units(),
 			Formatted: s.format(ctx, p.Asset, p.Price), Credits: p.Credits})
 	}
@@ -622,15 +614,6 @@ func (s *Server) purchase(c echo.Context) error {
 	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
-	var pkg *Package
-	for i := range s.cfg.Packages {
-		if s.cfg.Packages[i].Name == req.Package {
-			pkg = &s.cfg.Packages[i]
-		}
-	}
-	if pkg == nil {
-		return httpapi.Err(http.StatusNotFound, httpapi.CodeNotFound, fmt.Sprintf("there is no package %q", req.Package))
-	}
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	if len(key) > 128 {
 		return httpapi.BadRequest(httpapi.CodeBadRequest, "Idempotency-Key is longer than 128 characters")
@@ -641,22 +624,8 @@ func (s *Server) purchase(c echo.Context) error {
 		key = "auto:" + hex.EncodeToString(b)
 	}
 	u := user(c)
-	res, err := s.db.BuyPackage(ctx, store.Purchase{UserID: u.ID, Key: key, Package: pkg.Name, Asset: pkg.Asset,
-		Price: pkg.Price, Credits: store.Amount(pkg.Credits)})
-	switch {
-	case errors.Is(err, store.ErrInsufficientFunds):
-		bal, berr := s.db.Balance(ctx, store.UserAccount(u.ID), pkg.Asset)
-		if berr != nil {
-			return berr
-		}
-		missing := pkg.Price - bal
-		return httpapi.Err(http.StatusConflict, httpapi.CodeInsufficientFunds, fmt.Sprintf(
-			"Not enough %s for %s: it costs %s %s and your balance is %s %s. Top up %s %s to buy it.",
-			pkg.Asset, pkg.Name, s.format(ctx, pkg.Asset, pkg.Price), pkg.Asset, s.format(ctx, pkg.Asset, bal), pkg.Asset,
-			s.format(ctx, pkg.Asset, missing), pkg.Asset))
-	case errors.Is(err, store.ErrConflict):
-		return httpapi.Err(http.StatusConflict, httpapi.CodeIdemConflict, "this Idempotency-Key was used for a different purchase")
-	case err != nil:
+	pkg, res, err := s.cfg.Policy.Buy(ctx, u.ID, req.Package, key)
+	if err != nil {
 		return err
 	}
 	bals, err := s.balances(ctx, u.ID)

@@ -237,7 +237,7 @@ func TestPackagesAndPurchases(t *testing.T) {
 	if e.balance(40, "TON") != 1_000_000_000 || e.balance(40, "CREDITS") != 0 {
 		t.Fatal("a refused purchase moved money")
 	}
-	if r := e.do("POST", "/api/purchases", auth, map[string]string{"package": "mega"}); r.status != 404 || r.errCode() != "not_found" {
+	if r := e.do("POST", "/api/purchases", auth, map[string]string{"package": "mega"}); r.status != 404 || r.errCode() != "unknown_package" {
 		t.Fatalf("unknown package: %d %s", r.status, r.body)
 	}
 

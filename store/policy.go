@@ -86,6 +86,7 @@ type Rules struct {
 	InvoiceMaxTTL time.Duration     // longest lifetime a merchant may ask for (default 24 hours)
 	DepositMin    map[string]Amount // smallest invoice (and below it a transfer is dust)
 	DepositMax    map[string]Amount // largest invoice (default a million whole units)
+	Packages      []Package         // credit packages for sale
 	// ParseDestination reads a user's address (user-friendly or raw),
 	// wrapping ErrAddressWrongNetwork or ErrAddressChecksum where they apply.
 	ParseDestination func(s string) (Destination, error)
@@ -427,4 +428,50 @@ func (p *Policy) depositMax(a Asset) Amount {
 		v *= 10
 	}
 	return v
+}
+
+// Package is a bundle of credits sold for a price in an asset (PACKAGES).
+type Package struct {
+	Name    string
+	Asset   string
+	Price   Amount // in the asset's smallest units
+	Credits int64
+}
+
+// Packages lists the credit packages for sale.
+func (p *Policy) Packages() []Package { return p.r.Packages }
+
+// RefuseUnknownPackage: no package of that name is for sale.
+const RefuseUnknownPackage = "unknown_package"
+
+// Buy sells a package from the balance in ONE ledger transaction. The key
+// makes a retry return the first purchase; a balance short of the price is
+// insufficient_funds with what is missing.
+func (p *Policy) Buy(ctx context.Context, userID int64, name, key string) (Package, PurchaseResult, error) {
+	var pkg *Package
+	for i := range p.r.Packages {
+		if p.r.Packages[i].Name == name {
+			pkg = &p.r.Packages[i]
+		}
+	}
+	if pkg == nil {
+		return Package{}, PurchaseResult{}, refuse(RefuseUnknownPackage, "", "there is no package %q", name)
+	}
+	res, err := p.db.BuyPackage(ctx, Purchase{UserID: userID, Key: key, Package: pkg.Name, Asset: pkg.Asset,
+		Price: pkg.Price, Credits: Amount(pkg.Credits)})
+	switch {
+	case errors.Is(err, ErrInsufficientFunds):
+		bal, berr := p.db.Balance(ctx, UserAccount(userID), pkg.Asset)
+		if berr != nil {
+			return *pkg, res, berr
+		}
+		dec := p.assets[pkg.Asset].Decimals
+		r := refuse(RefuseInsufficient, pkg.Asset, "Not enough %s for %s: it costs %s %s and your balance is %s %s. Top up %s %s to buy it.",
+			pkg.Asset, pkg.Name, pkg.Price.Format(dec), pkg.Asset, bal.Format(dec), pkg.Asset, (pkg.Price - bal).Format(dec), pkg.Asset)
+		r.Need, r.Have = pkg.Price, bal
+		return *pkg, res, r
+	case errors.Is(err, ErrConflict):
+		return *pkg, res, refuse(RefuseIdemConflict, "", "this idempotency key was used for a different purchase")
+	}
+	return *pkg, res, err
 }

@@ -36,6 +36,10 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	})
 	reg.MustRegister(follower.Collectors()...)
 
+	packages := make([]store.Package, len(cfg.Packages))
+	for i, p := range cfg.Packages {
+		packages[i] = store.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits}
+	}
 	// The rule book every face asks: one policy from the configuration.
 	hotRaw := hot.WalletAddress().Bounce(true).StringRaw()
 	policy := store.NewPolicy(db, store.Rules{
@@ -45,6 +49,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		ApprovalAbove:    cfg.WithdrawApprovalAbove,
 		InvoiceTTL:       cfg.InvoiceTTL,
 		DepositMin:       cfg.DepositMin,
+		Packages:         packages,
 		ParseDestination: ton.Destinations(cfg.Testnet),
 		Own: func() []string {
 			own := []string{hotRaw}
@@ -71,10 +76,6 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	}
 	reg.MustRegister(payer.Collectors()...)
 
-	packages := make([]miniapp.Package, len(cfg.Packages))
-	for i, p := range cfg.Packages {
-		packages[i] = miniapp.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits}
-	}
 	twa := ""
 	if cfg.MiniAppLink != nil {
 		twa = cfg.MiniAppLink.String()
@@ -88,7 +89,6 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Hot:          hot.WalletAddress(),
 		Policy:       policy,
 		Assets:       assets,
-		Packages:     packages,
 		ProofSecret:  derive(cfg.BotToken, "ton_proof payload"),
 		Keys:         chain,
 		Chain:        chain,

@@ -179,6 +179,8 @@ func Refusal(r *store.Refusal) *Error {
 	switch r.Code {
 	case store.RefuseInsufficient, store.RefuseFeeNotCovered, store.RefuseIdemConflict:
 		status = http.StatusConflict
+	case store.RefuseUnknownPackage:
+		status = http.StatusNotFound
 	}
 	return Err(status, r.Code, r.Message)
 }
