@@ -57,7 +57,6 @@ type Config struct {
 
 	JettonAttach store.Amount // TON a user's wallet attaches to a jetton transfer it sends us; 0.05 TON
 
-
 	ProofSecret []byte        // HMAC key of ton_proof payloads (>= 16 bytes); random when empty
 	ProofTTL    time.Duration // payload lifetime; ton.DefaultProofTTL
 	Keys        ton.PublicKeyFetcher
