@@ -713,3 +713,13 @@ func TestMerchantOpenAPIListsEveryRoute(t *testing.T) {
 	}
 	walk(all)
 }
+
+// Spaces around an amount are read as the Mini App and the bot read them
+// (the same rule book): exactly the amount.
+func TestMerchantAmountWithSpaces(t *testing.T) {
+	r := newMerchantRig(t, nil)
+	_, token := r.merchant("shop")
+	if got := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": " 1 "}); got.status != 201 || got.str("amount_units") != "1000000000" {
+		t.Fatalf("amount with spaces: %d %s", got.status, got.raw)
+	}
+}
