@@ -584,7 +584,19 @@ func (w *Wallet) SendJetton(j *Jetton, to *address.Address, amount *big.Int, for
 	})
 }
 
+// SendMessages signs an external carrying msgs, as a wallet app does for a
+// TON Connect sendTransaction, queues it for the next block and returns its
+// BOC (what the app hands back to the page).
+func (w *Wallet) SendMessages(msgs ...*wallet.Message) ([]byte, error) {
+	return w.sendBOC(msgs...)
+}
+
 func (w *Wallet) send(msgs ...*wallet.Message) error {
+	_, err := w.sendBOC(msgs...)
+	return err
+}
+
+func (w *Wallet) sendBOC(msgs ...*wallet.Message) ([]byte, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// tonutils-go sets valid_until from the wall clock: stretch the window
@@ -593,14 +605,14 @@ func (w *Wallet) send(msgs ...*wallet.Message) error {
 	w.ttl(uint32(180 + max(0, ahead/time.Second)))
 	ext, err := w.w.PrepareExternalMessageForMany(context.Background(), false, msgs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	root, err := tlb.ToCell(ext)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w.c.mu.Lock()
 	defer w.c.mu.Unlock()
 	w.c.enqueue(ext, root.Hash())
-	return nil
+	return root.ToBOC(), nil
 }
