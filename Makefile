@@ -1,4 +1,5 @@
-# tonpay. `make run` serves with SQLite in data/; `make test` runs every test
+# tonpay. `make run` starts the sandbox when no BOT_TOKEN is configured (env
+# or .env), else serves with SQLite in data/; `make test` runs every test
 # with the race detector (checkptr off: tonutils-go's curve25519 dependency
 # trips it, see TON.md).
 GO       ?= go
@@ -15,8 +16,9 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/tonpay ./cmd/tonpay
 
-# The browser test needs Node packages and Debian's chromium; e2e-deps
-# installs what is missing (CI runs it through .ci/run).
+# The browser test needs Node packages and Debian's chromium, the automatic
+# HTTPS test Debian's pebble; e2e-deps installs the Node packages and names
+# what else is missing (CI installs it all through .ci/run).
 test: e2e-deps
 	$(GO) vet $(PKGS)
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
@@ -39,6 +41,7 @@ e2e-deps:
 	@if [ -f webapp/package-lock.json ] && [ ! -d webapp/node_modules ]; then \
 		cd webapp && npm ci --no-audit --no-fund; fi
 	@command -v chromium >/dev/null 2>&1 || echo "note: chromium not installed; the browser test will be skipped (apt-get install -y chromium)"
+	@command -v pebble >/dev/null 2>&1 || echo "note: pebble not installed; the automatic HTTPS test will be skipped (apt-get install -y pebble)"
 
 tidy:
 	$(GO) mod tidy

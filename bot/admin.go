@@ -93,6 +93,7 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 		l.t("stats_queued", counts[store.WithdrawalQueued], counts[store.WithdrawalSent]),
 	}
 	lines = append(lines, books...)
+	lines = append(lines, b.starsStats(ctx, l)...)
 	return strings.Join(lines, "\n"), nil
 }
 

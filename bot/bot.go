@@ -62,6 +62,13 @@ type Config struct {
 	RetryBase    time.Duration // first retry after a failed send, doubling up to 10 min; 2s
 	Workers      int           // updates handled at once; 8
 
+	// StarsReconcileEvery is how often getStarTransactions is compared
+	// with the booked Stars payments (and at start); 10 minutes, negative
+	// never. StarsGrace is how old a booked payment must be before one
+	// Telegram does not list is flagged; 10 minutes.
+	StarsReconcileEvery time.Duration
+	StarsGrace          time.Duration
+
 	// Failpoint, when set, is called at each named step of the notifier
 	// ("sent": Telegram accepted a notice, not yet marked done); an error
 	// stops Run with that error, as a crash would (crash tests).
@@ -126,6 +133,12 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
+	if cfg.StarsReconcileEvery == 0 {
+		cfg.StarsReconcileEvery = 10 * time.Minute
+	}
+	if cfg.StarsGrace <= 0 {
+		cfg.StarsGrace = 10 * time.Minute
+	}
 	if len(cfg.Assets) == 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		as, err := db.Assets(ctx)
@@ -171,7 +184,7 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 		// updates in hand are handled.
 		tg.WithNotAsyncHandlers(),
 		tg.WithWorkers(cfg.Workers),
-		tg.WithAllowedUpdates(tg.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember}),
+		tg.WithAllowedUpdates(allowedUpdates),
 		tg.WithErrorsHandler(func(err error) { b.log.Warn("telegram", "err", err) }),
 	}
 	if b.secret != "" {
@@ -184,6 +197,11 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 	b.tg = t
 	return b, nil
 }
+
+// allowedUpdates are the updates the bot asks Telegram for; a Stars
+// payment needs pre_checkout_query answered.
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember,
+	models.AllowedUpdatePreCheckoutQuery}
 
 // deriveSecret makes a stable webhook secret from the bot token, so a
 // restart keeps accepting Telegram's calls without one more setting.
@@ -205,6 +223,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.notifier.run(gctx) })
+	g.Go(func() error { return b.reconcileStars(gctx) })
 	g.Go(func() error {
 		if b.cfg.WebhookURL != nil {
 			if err := b.setWebhook(gctx); err != nil {
@@ -235,7 +254,7 @@ func (b *Bot) setWebhook(ctx context.Context) error {
 		_, err := b.tg.SetWebhook(ctx, &tg.SetWebhookParams{
 			URL:            b.cfg.WebhookURL.String(),
 			SecretToken:    b.secret,
-			AllowedUpdates: []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember},
+			AllowedUpdates: allowedUpdates,
 		})
 		switch {
 		case err == nil:
@@ -303,9 +322,9 @@ func (b *Bot) setup(ctx context.Context) error {
 
 // commands is the command list shown in Telegram's menu.
 func commands(l lang, admin bool) []models.BotCommand {
-	names := []string{"start", "balance", "topup", "pay", "withdraw", "history", "wallet", "help"}
+	names := []string{"start", "balance", "topup", "pay", "withdraw", "buy", "subscriptions", "history", "wallet", "help"}
 	if admin {
-		names = append(names, "stats", "pending", "unmatched", "pause", "resume")
+		names = append(names, "stats", "pending", "unmatched", "pause", "resume", "refund")
 	}
 	out := make([]models.BotCommand, len(names))
 	for i, n := range names {
@@ -334,6 +353,8 @@ func (b *Bot) handle(ctx context.Context, _ *tg.Bot, u *models.Update) {
 		b.onMessage(ctx, u.Message)
 	case u.CallbackQuery != nil:
 		b.onCallback(ctx, u.CallbackQuery)
+	case u.PreCheckoutQuery != nil:
+		b.onPreCheckout(ctx, u.PreCheckoutQuery)
 	case u.MyChatMember != nil:
 		b.onMyChatMember(ctx, u.MyChatMember)
 	}

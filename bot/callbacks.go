@@ -16,6 +16,7 @@ import (
 //	u:<before>                                 unmatched transfers page (admins)
 //	wa:<id>[:l], wr:<id>[:l]                   approve / reject a withdrawal (admins); :l from the /pending list
 //	wq:<msg>, wx:<msg>                         confirm / cancel the quote of the /withdraw command message msg
+//	bx, bb, sc, su, sr, sy                     Stars and package buttons (stars.go)
 
 // callbackMessage is the message a button was under, when Telegram still
 // tells which.
@@ -111,6 +112,13 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		}
 	case "wa", "wr":
 		b.decide(ctx, q, cm, kind == "wa", arg, ans)
+	case "bx", "bb", "sc", "su", "sr", "sy":
+		if !cm.ok {
+			ans(l.t("cb_unknown"), false)
+			return
+		}
+		text := b.starsCallback(ctx, q, cm, kind, arg)
+		ans(text, text != "")
 	default:
 		ans(l.t("cb_unknown"), false)
 	}

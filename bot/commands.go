@@ -25,9 +25,10 @@ type request struct {
 }
 
 // personal commands show a user's money: only in a private chat.
-var personal = map[string]bool{"balance": true, "topup": true, "pay": true, "withdraw": true, "history": true, "wallet": true}
+var personal = map[string]bool{"balance": true, "topup": true, "pay": true, "withdraw": true, "history": true, "wallet": true,
+	"buy": true, "subscriptions": true}
 
-var adminOnly = map[string]bool{"stats": true, "pending": true, "unmatched": true, "pause": true, "resume": true}
+var adminOnly = map[string]bool{"stats": true, "pending": true, "unmatched": true, "pause": true, "resume": true, "refund": true}
 
 // parseCommand splits "/cmd@bot arg ..." into the command and its
 // arguments. A command addressed to another bot is not ours.
@@ -47,6 +48,15 @@ func (b *Bot) parseCommand(text string) (string, []string, bool) {
 }
 
 func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
+	// Payments first: Telegram's service messages carry no text.
+	switch {
+	case m.SuccessfulPayment != nil:
+		b.onSuccessfulPayment(ctx, m)
+		return
+	case m.RefundedPayment != nil:
+		b.onRefundedPayment(ctx, m)
+		return
+	}
 	if m.From == nil || m.From.IsBot {
 		return
 	}
@@ -92,6 +102,12 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		b.cmdWallet(ctx, r)
 	case "help":
 		b.cmdHelp(ctx, r)
+	case "buy":
+		b.cmdBuy(ctx, r)
+	case "subscriptions":
+		b.cmdSubscriptions(ctx, r)
+	case "refund":
+		b.cmdRefund(ctx, r)
 	case "stats":
 		b.cmdStats(ctx, r)
 	case "pending":

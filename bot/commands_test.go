@@ -23,6 +23,7 @@ import (
 type chatter struct {
 	t   *testing.T
 	r   *rig
+	b   *Bot
 	srv *httptest.Server
 	seq atomic.Int64
 }
@@ -31,7 +32,7 @@ func newChatter(t *testing.T, mods ...any) *chatter {
 	hook, _ := url.Parse("https://pay.example.com/telegram/hook")
 	r := newRig(t, append([]any{func(c *Config) { c.WebhookURL = hook; c.WebhookSecret = "s" }}, mods...)...)
 	b, _ := r.start()
-	c := &chatter{t: t, r: r, srv: httptest.NewServer(b.WebhookHandler())}
+	c := &chatter{t: t, r: r, b: b, srv: httptest.NewServer(b.WebhookHandler())}
 	t.Cleanup(c.srv.Close)
 	return c
 }

@@ -311,6 +311,9 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			return "", nil, false, err
 		}
 		return b.driftNotice(ctx, l, d), nil, true, nil
+	case "stars.paid", "stars.refunded", "stars.refund_shortfall", "stars.missing":
+		text, err := b.starsNotice(l, ev)
+		return text, nil, err == nil, err
 	}
 	return "", nil, false, nil
 }

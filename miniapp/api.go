@@ -102,10 +102,11 @@ type historyItemJSON struct {
 
 type packageJSON struct {
 	Name      string `json:"name"`
-	Asset     string `json:"asset"`
+	Asset     string `json:"asset"` // XTR: paid with Telegram Stars (POST /api/stars/invoices), not from the balance
 	Price     string `json:"price"`
 	Formatted string `json:"formatted"`
 	Credits   int64  `json:"credits"`
+	Period    int    `json:"period,omitempty"` // seconds: a monthly Stars subscription
 }
 
 type purchaseJSON struct {
@@ -598,10 +599,14 @@ func (s *Server) packages(c echo.Context) error {
 	pkgs := s.cfg.Policy.Packages()
 	out := make([]packageJSON, 0, len(pkgs))
 	for _, p := range pkgs {
-		out = append(out, packageJSON{Name: p.Name, Asset: p.Asset, Price: p.Price.Units(),
-			Formatted: s.format(ctx, p.Asset, p.Price), Credits: p.Credits})
+		out = append(out, s.packageJSON(ctx, p))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"packages": out})
+}
+
+func (s *Server) packageJSON(ctx context.Context, p store.Package) packageJSON {
+	return packageJSON{Name: p.Name, Asset: p.Asset, Price: p.Price.Units(), Formatted: s.format(ctx, p.Asset, p.Price),
+		Credits: p.Credits, Period: p.Period}
 }
 
 // purchase is POST /api/purchases: buy a package from the balance in one

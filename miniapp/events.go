@@ -202,6 +202,22 @@ func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64
 			return err
 		}
 		data = map[string]any{"withdrawal": s.withdrawalJSON(wd)}
+	case "purchase":
+		// A Stars payment booked or refunded (id: its charge id).
+		p, err := s.db.StarPayment(ctx, ch.ID)
+		if err != nil {
+			return err
+		}
+		if p.UserID != userID {
+			return store.ErrNotFound
+		}
+		data = map[string]any{"purchase": starPaymentOf(p)}
+	case "subscription":
+		sub, err := s.db.StarSubscription(ctx, userID, ch.ID)
+		if err != nil {
+			return err
+		}
+		data = map[string]any{"subscription": s.subscriptionOf(sub)}
 	default:
 		return errors.New("unknown change kind " + ch.Kind)
 	}

@@ -128,6 +128,7 @@ type Server struct {
 	registry  *prometheus.Registry
 	hub       *hub
 	proof     *ton.ProofIssuer
+	stars     Stars // nil: no Stars routes (SetStars)
 
 	proofDomains []string
 	assetList    []assetJSON
@@ -186,6 +187,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		s.decimals.Store(a.Symbol, a.Decimals)
 	}
 	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
+	s.decimals.Store(store.Stars.Symbol, store.Stars.Decimals)
 	db.Subscribe(s.hub.publish)
 
 	e.HTTPErrorHandler = httpapi.Handler(log)
@@ -224,6 +226,10 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	api.GET("/withdrawals/:id", s.getWithdrawal)
 	api.GET("/packages", s.packages)
 	api.POST("/purchases", s.purchase)
+	api.POST("/stars/invoices", s.starsInvoice)
+	api.GET("/stars/payments", s.starsPayments)
+	api.GET("/stars/subscriptions", s.subscriptions)
+	api.POST("/stars/subscriptions/:package", s.editSubscription)
 	api.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
 
 	if cfg.Static != nil {

@@ -25,9 +25,14 @@ var migrations embed.FS
 
 // DB is tonpay's SQLite database: one writer connection beside a read pool.
 type DB struct {
-	w   *sql.DB // exactly one connection: SQLite has one writer anyway
-	r   *sql.DB // readers (WAL lets them run beside the writer)
-	now func() time.Time
+	w    *sql.DB // exactly one connection: SQLite has one writer anyway
+	r    *sql.DB // readers (WAL lets them run beside the writer)
+	now  func() time.Time
+	path string
+
+	// beforeMigrate, when set, copies a database that holds data before a
+	// pending migration changes it (WithMigrationBackup).
+	beforeMigrate *migrationBackup
 
 	failpoint func(step string) error
 
@@ -91,7 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// are cheap (WAL), so allow as many as a busy API has requests.
 	r.SetMaxOpenConns(64)
 	r.SetMaxIdleConns(64)
-	db := &DB{w: w, r: r, now: time.Now, listeners: map[int]func(Change){}}
+	db := &DB{w: w, r: r, now: time.Now, path: path, listeners: map[int]func(Change){}}
 	for _, o := range opts {
 		o(db)
 	}
@@ -142,6 +147,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if db.beforeMigrate != nil {
+		if err := db.backupBeforeMigrate(ctx); err != nil {
+			return err
+		}
+	}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "migrations/")
 		body, err := migrations.ReadFile(name)

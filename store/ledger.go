@@ -335,10 +335,13 @@ func (db *DB) History(ctx context.Context, account string, before int64, limit i
 // Audit checks the ledger's invariants: entries sum to zero per asset, every
 // cached balance equals the sum of its account's entries, and no user or
 // merchant balance is negative. It returns a description of each violation.
-func (db *DB) Audit(ctx context.Context) ([]string, error) {
+func (db *DB) Audit(ctx context.Context) ([]string, error) { return audit(ctx, db.r) }
+
+// audit is Audit on any connection pool: VerifyBackup runs it on a copy.
+func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
 	var problems []string
 	check := func(q string, describe func(*sql.Rows) (string, error)) error {
-		rows, err := db.r.QueryContext(ctx, q)
+		rows, err := pool.QueryContext(ctx, q)
 		if err != nil {
 			return err
 		}

@@ -436,6 +436,9 @@ type Package struct {
 	Asset   string
 	Price   Amount // in the asset's smallest units
 	Credits int64
+	// Period is a subscription's period in seconds (XTR only:
+	// StarsSubscriptionPeriod); 0 for a one-off purchase.
+	Period int
 }
 
 // Packages lists the credit packages for sale.
@@ -449,10 +452,19 @@ const RefuseUnknownPackage = "unknown_package"
 // insufficient_funds with what is missing.
 func (p *Policy) Buy(ctx context.Context, userID int64, name, key string) (Package, PurchaseResult, error) {
 	var pkg *Package
+	stars := false
 	for i := range p.r.Packages {
-		if p.r.Packages[i].Name == name {
-			pkg = &p.r.Packages[i]
+		if p.r.Packages[i].Name != name {
+			continue
 		}
+		if p.r.Packages[i].Asset == Stars.Symbol {
+			stars = true // paid inside Telegram, never from a balance
+			continue
+		}
+		pkg = &p.r.Packages[i]
+	}
+	if pkg == nil && stars {
+		return Package{}, PurchaseResult{}, refuse(RefuseStarsOnly, Stars.Symbol, "package %q is sold for Telegram Stars only: pay it in Telegram", name)
 	}
 	if pkg == nil {
 		return Package{}, PurchaseResult{}, refuse(RefuseUnknownPackage, "", "there is no package %q", name)

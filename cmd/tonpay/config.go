@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	tonapi "github.com/xssnick/tonutils-go/ton"
+	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -61,9 +64,30 @@ type Config struct {
 	MiniAppLink *url.URL
 	BotUsername string // from MiniAppLink
 	AppName     string // from MiniAppLink; empty for a bot link
+	// PayURL replaces the t.me pay link of merchant invoices with a page of
+	// this server (the sandbox; not configurable).
+	PayURL string
 	// WebhooksAllowPrivate lets merchant webhooks reach loopback and
 	// private addresses (development and tests only).
 	WebhooksAllowPrivate bool
+
+	// BackupDir holds scheduled backups and the copy taken before a
+	// migration; empty: no scheduled backups, the copy goes beside the
+	// database.
+	BackupDir   string
+	BackupEvery time.Duration // between scheduled backups
+	BackupKeep  int           // scheduled backups kept; older ones are deleted
+
+	// TLSDomain, when set, makes tonpay serve HTTPS itself on HTTPSAddr
+	// with certificates from an ACME CA (ACMEDirectory), cached in
+	// TLSCacheDir; HTTPAddr then answers the HTTP-01 challenge and
+	// redirects the rest to https.
+	TLSDomain     string
+	TLSEmail      string
+	ACMEDirectory string
+	ACMERoots     *x509.CertPool // roots to trust for ACMEDirectory (a private CA); nil: the system's
+	HTTPSAddr     string
+	TLSCacheDir   string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -75,6 +99,7 @@ type Package struct {
 	Asset   string
 	Price   store.Amount
 	Credits int64
+	Period  int // seconds; a Telegram Stars subscription (XTR only), 0 for a one-off
 }
 
 // Assets are TON and the configured jettons.
@@ -133,6 +158,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	default:
 		return nil, bad("TON_NETWORK", "%q is not a network: want testnet or mainnet", c.Network)
 	}
+	c.BackupDir = env("BACKUP_DIR", "")
 	if n >= forWallet {
 		if v := env("HOT_WALLET_MNEMONIC", ""); v != "" {
 			words, err := ton.ParseMnemonic(v)
@@ -168,6 +194,9 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return nil, bad("HTTP_ADDR", "%q: want host:port or :port", c.HTTPAddr)
+	}
+	if err := c.loadTLS(env, bad); err != nil {
+		return nil, err
 	}
 	if u, err := url.Parse(c.TelegramAPIURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, bad("TELEGRAM_API_URL", "%q: want an http(s) URL", c.TelegramAPIURL)
@@ -281,13 +310,25 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		*p.dst = m
 	}
 
-	for _, s := range splitList(env("PACKAGES", "")) {
-		p, err := parsePackage(s, decimals)
-		if err != nil {
-			return nil, bad("PACKAGES", "%v; want name:ASSET:price:credits[,...] like starter:TON:1.5:100", err)
+	// A package may be listed once per asset (starter:TON:1.5:100,
+	// starter:XTR:150:100: the same credits for TON or Telegram Stars); a
+	// Stars price may be monthly (pro:XTR:500:1000:monthly).
+	withStars := func(sym string) (int, bool) {
+		if sym == store.Stars.Symbol {
+			return store.Stars.Decimals, true
 		}
-		if slices.ContainsFunc(c.Packages, func(q Package) bool { return q.Name == p.Name }) {
-			return nil, bad("PACKAGES", "package %q is listed twice", p.Name)
+		return decimals(sym)
+	}
+	for _, s := range splitList(env("PACKAGES", "")) {
+		p, err := parsePackage(s, withStars)
+		if err != nil {
+			return nil, bad("PACKAGES", "%v; want name:ASSET:price:credits[:monthly][,...] like starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly", err)
+		}
+		if slices.ContainsFunc(c.Packages, func(q Package) bool { return q.Name == p.Name && q.Asset == p.Asset }) {
+			return nil, bad("PACKAGES", "package %q is listed twice in %s", p.Name, p.Asset)
+		}
+		if slices.ContainsFunc(c.Packages, func(q Package) bool { return q.Name == p.Name && q.Credits != p.Credits }) {
+			return nil, bad("PACKAGES", "package %q has different credits in its prices", p.Name)
 		}
 		c.Packages = append(c.Packages, p)
 	}
@@ -321,7 +362,95 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	default:
 		return nil, bad("WEBHOOKS_ALLOW_PRIVATE", "%q: want true or false", v)
 	}
+	if err := c.loadBackups(env, bad); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// loadTLS reads TLS_DOMAIN and what goes with it. With TLS_DOMAIN,
+// HTTP_ADDR defaults to :80 and PUBLIC_URL to https://TLS_DOMAIN.
+func (c *Config) loadTLS(env func(k, def string) string, bad func(k, format string, a ...any) error) error {
+	c.TLSDomain = strings.ToLower(strings.TrimSuffix(env("TLS_DOMAIN", ""), "."))
+	if c.TLSDomain == "" {
+		for _, k := range []string{"TLS_EMAIL", "ACME_DIRECTORY_URL", "ACME_CA_FILE", "HTTPS_ADDR"} {
+			if env(k, "") != "" {
+				return bad("TLS_DOMAIN", "required when %s is set: the domain to get a certificate for, like pay.example.com", k)
+			}
+		}
+		return nil
+	}
+	if !domainName.MatchString(c.TLSDomain) {
+		return bad("TLS_DOMAIN", "%q: want the server's domain name only, like pay.example.com (no scheme, port or path)", c.TLSDomain)
+	}
+	c.TLSEmail = env("TLS_EMAIL", "")
+	if c.TLSEmail != "" && (!strings.Contains(c.TLSEmail, "@") || strings.ContainsAny(c.TLSEmail, " \t,")) {
+		return bad("TLS_EMAIL", "%q: want one e-mail address, where the CA writes about expiring certificates", c.TLSEmail)
+	}
+	c.ACMEDirectory = env("ACME_DIRECTORY_URL", autocert.DefaultACMEDirectory)
+	if u, err := url.Parse(c.ACMEDirectory); err != nil || u.Host == "" || u.Scheme != "https" {
+		return bad("ACME_DIRECTORY_URL", "%q: want the https URL of an ACME directory, like %s", c.ACMEDirectory, autocert.DefaultACMEDirectory)
+	}
+	if f := env("ACME_CA_FILE", ""); f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return bad("ACME_CA_FILE", "%q: want a readable PEM file of the certificates to trust for ACME_DIRECTORY_URL (%v)", f, unwrapPath(err))
+		}
+		c.ACMERoots = x509.NewCertPool()
+		if !c.ACMERoots.AppendCertsFromPEM(pem) {
+			return bad("ACME_CA_FILE", "%q holds no PEM certificate", f)
+		}
+	}
+	c.HTTPSAddr = env("HTTPS_ADDR", ":443")
+	_, httpsPort, err := net.SplitHostPort(c.HTTPSAddr)
+	if err != nil {
+		return bad("HTTPS_ADDR", "%q: want host:port or :port", c.HTTPSAddr)
+	}
+	if env("HTTP_ADDR", "") == "" {
+		c.HTTPAddr = ":80" // where ACME CAs send the HTTP-01 challenge
+	}
+	host := c.TLSDomain
+	if httpsPort != "443" {
+		host = net.JoinHostPort(c.TLSDomain, httpsPort)
+	}
+	if c.PublicURL == nil {
+		c.PublicURL = &url.URL{Scheme: "https", Host: host}
+	} else if c.PublicURL.Scheme != "https" || c.PublicURL.Hostname() != c.TLSDomain {
+		return bad("PUBLIC_URL", "%q differs from TLS_DOMAIN %s: leave PUBLIC_URL unset (it becomes https://%s) or make it that", c.PublicURL, c.TLSDomain, host)
+	}
+	c.TLSCacheDir = filepath.Join(filepath.Dir(c.DBPath), "acme")
+	return nil
+}
+
+var domainName = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// loadBackups reads BACKUP_EVERY and BACKUP_KEEP, which mean something only
+// beside BACKUP_DIR.
+func (c *Config) loadBackups(env func(k, def string) string, bad func(k, format string, a ...any) error) error {
+	every, keep := env("BACKUP_EVERY", ""), env("BACKUP_KEEP", "")
+	if c.BackupDir == "" {
+		if every != "" || keep != "" {
+			return bad("BACKUP_DIR", "required when BACKUP_EVERY or BACKUP_KEEP is set: the directory scheduled backups go to, like /var/lib/tonpay/backups")
+		}
+		return nil
+	}
+	if every == "" {
+		every = "6h"
+	}
+	d, err := time.ParseDuration(every)
+	if err != nil || d < time.Second {
+		return bad("BACKUP_EVERY", "%q: want how often to back up, a duration like 6h or 30m", every)
+	}
+	c.BackupEvery = d
+	if keep == "" {
+		keep = "28"
+	}
+	k, err := strconv.Atoi(keep)
+	if err != nil || k < 1 {
+		return bad("BACKUP_KEEP", "%q: want how many scheduled backups to keep, a whole number of at least 1 (default 28: a week every 6h)", keep)
+	}
+	c.BackupKeep = k
+	return nil
 }
 
 var (
@@ -439,6 +568,13 @@ func parsePerAsset(v string, decimals func(string) (int, bool)) (map[string]stor
 
 func parsePackage(s string, decimals func(string) (int, bool)) (Package, error) {
 	parts := strings.Split(s, ":")
+	period := 0
+	if len(parts) == 5 {
+		if !strings.EqualFold(strings.TrimSpace(parts[4]), "monthly") || !strings.EqualFold(parts[1], store.Stars.Symbol) {
+			return Package{}, fmt.Errorf("%q: only an XTR price may end in :monthly (Telegram Stars subscriptions)", s)
+		}
+		period, parts = store.StarsSubscriptionPeriod, parts[:4]
+	}
 	if len(parts) != 4 {
 		return Package{}, fmt.Errorf("%q has %d parts", s, len(parts))
 	}
@@ -449,9 +585,12 @@ func parsePackage(s string, decimals func(string) (int, bool)) (Package, error) 
 	sym := strings.ToUpper(parts[1])
 	dec, ok := decimals(sym)
 	if !ok {
-		return Package{}, fmt.Errorf("%q: %s is not TON or a configured jetton", s, sym)
+		return Package{}, fmt.Errorf("%q: %s is not TON, XTR or a configured jetton", s, sym)
 	}
 	price, err := store.ParseAmount(parts[2], dec)
+	if (err != nil || price <= 0) && sym == store.Stars.Symbol {
+		return Package{}, fmt.Errorf("%q: price %q must be a positive whole number of Stars", s, parts[2])
+	}
 	if err != nil || price <= 0 {
 		return Package{}, fmt.Errorf("%q: price %q must be positive with at most %d decimals", s, parts[2], dec)
 	}
@@ -459,7 +598,7 @@ func parsePackage(s string, decimals func(string) (int, bool)) (Package, error) 
 	if err != nil || credits <= 0 {
 		return Package{}, fmt.Errorf("%q: credits %q must be a positive whole number", s, parts[3])
 	}
-	return Package{Name: name, Asset: sym, Price: price, Credits: credits}, nil
+	return Package{Name: name, Asset: sym, Price: price, Credits: credits, Period: period}, nil
 }
 
 // readDotEnv parses a .env file: KEY=VALUE lines, # comments, optional

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -24,7 +23,10 @@ var version = "dev"
 const usage = `usage: tonpay [command]
 
 commands:
-  serve     run the service (the default)
+  (none)    serve when a BOT_TOKEN is configured, else the sandbox
+  serve     run the service
+  sandbox   run the whole product offline: an emulated chain and Telegram in this process, a demo
+            wallet with a faucet, a chat panel with the bot and a demo merchant; no real money
   migrate   create or upgrade the database schema and exit
   wallet    print the hot wallet's address (creates its seed file on first use)
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
@@ -32,6 +34,10 @@ commands:
             only reads (the service may run); exit 0 when equal, 1 on a drift, 2 on an error.
             A transaction the running service has not booked yet shows as a passing
             difference: when the figures differ, run it again
+  backup FILE
+            copy the database to FILE (or into the directory FILE) while the service may run,
+            and verify the copy: integrity_check, migrations, ledger sums; exit 1 when it does not verify
+  doctor    check everything a live service needs, one line per check; exit 1 when any fails
   version   print the version
 
 Configuration comes from the environment and a .env file; see README.md.
@@ -47,20 +53,44 @@ func main() {
 // run is main without the process: tests call it with their own environment
 // and output. It returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	dotenv, err := readDotEnv(".env")
+	if err != nil {
+		fmt.Fprintf(stderr, "tonpay: .env: %v\n", err)
+		return 2
+	}
+	lookup := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return dotenv[k]
+	}
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
+	} else if strings.TrimSpace(lookup("BOT_TOKEN")) == "" {
+		cmd = "sandbox" // nothing configured yet: show the product
 	}
-	if len(args) > 1 && cmd != "merchant" {
+	if cmd == "sandbox" {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "tonpay: sandbox takes no arguments\n%s", usage)
+			return 2
+		}
+		return sandbox(ctx, lookup, stdout, stderr)
+	}
+	if len(args) > 1 && cmd != "merchant" && cmd != "backup" {
 		fmt.Fprintf(stderr, "tonpay: %s takes no arguments\n%s", cmd, usage)
+		return 2
+	}
+	if cmd == "backup" && len(args) != 2 {
+		fmt.Fprintf(stderr, "tonpay: backup takes the file (or directory) to write the copy to\n%s", usage)
 		return 2
 	}
 	var n need
 	switch cmd {
-	case "serve", "reconcile":
+	case "serve", "reconcile", "doctor":
 		// reconcile connects like serve; its settings are checked as serve's.
 		n = forServe
-	case "migrate", "merchant":
+	case "migrate", "merchant", "backup":
 		n = forMigrate
 	case "wallet":
 		n = forWallet
@@ -75,19 +105,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 
-	dotenv, err := readDotEnv(".env")
-	if err != nil {
-		fmt.Fprintf(stderr, "tonpay: .env: %v\n", err)
-		return 2
-	}
-	lookup := func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return dotenv[k]
-	}
 	cfg, err := loadConfig(lookup, n)
+	if cmd == "doctor" {
+		// A bad configuration is doctor's first finding, not a usage error.
+		return doctorCmd(ctx, cfg, err, stdout, defaultDoctorDeps())
+	}
 	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) && ce.Var == "BOT_TOKEN" && cmd == "serve" {
+			fmt.Fprintf(stderr, "tonpay: config: %v; without one, `tonpay sandbox` runs the whole product offline\n", err)
+			return 2
+		}
 		fmt.Fprintf(stderr, "tonpay: config: %v\n", err)
 		return 2
 	}
@@ -102,6 +130,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case err != nil:
 			fmt.Fprintf(stderr, "tonpay reconcile: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 			return 2
+		}
+		return 0
+	case "backup":
+		err = backupCmd(ctx, cfg, args[1], stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "tonpay backup: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 1
 		}
 		return 0
 	case "migrate":
@@ -151,7 +186,7 @@ func buildVersion() string {
 }
 
 func migrate(ctx context.Context, cfg *Config, stdout io.Writer) error {
-	db, err := store.Open(ctx, cfg.DBPath)
+	db, err := openDB(ctx, cfg, printCopied(stdout))
 	if err != nil {
 		return err
 	}

@@ -69,11 +69,17 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad mnemonic", map[string]string{"BOT_TOKEN": token, "HOT_WALLET_MNEMONIC": "one two three"}, "HOT_WALLET_MNEMONIC"},
 		{"missing ton config", map[string]string{"BOT_TOKEN": token, "TON_CONFIG": "/nonexistent/global.json"}, "TON_CONFIG"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"backup schedule without a directory", map[string]string{"BOT_TOKEN": token, "BACKUP_EVERY": "6h"}, "BACKUP_DIR"},
+		{"backup count without a directory", map[string]string{"BOT_TOKEN": token, "BACKUP_KEEP": "3"}, "BACKUP_DIR"},
+		{"bad backup interval", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_EVERY": "daily"}, "BACKUP_EVERY"},
+		{"backup interval too short", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_EVERY": "10ms"}, "BACKUP_EVERY"},
+		{"keep no backups", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_KEEP": "0"}, "BACKUP_KEEP"},
+		{"keep some backups", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_KEEP": "few"}, "BACKUP_KEEP"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			code, _, stderr := tonpay(t, dir, tt.env)
+			code, _, stderr := tonpay(t, dir, tt.env, "serve")
 			if code == 0 {
 				t.Fatalf("exit code 0, want failure")
 			}
@@ -130,7 +136,7 @@ func TestConfigParsesEverything(t *testing.T) {
 func TestDotEnvFillsWhatTheEnvironmentLeavesUnset(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, ".env"), []byte("# comment\nexport TON_NETWORK=moon\nDB_PATH=\"from-dotenv.db\" \n"), 0o600)
-	code, _, stderr := tonpay(t, dir, map[string]string{})
+	code, _, stderr := tonpay(t, dir, map[string]string{}, "serve")
 	if code == 0 || !strings.Contains(stderr, "TON_NETWORK") {
 		t.Fatalf(".env value not used: %d %q", code, stderr)
 	}

@@ -25,7 +25,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 	if len(args) == 0 {
 		return usageError(merchantUsage)
 	}
-	db, err := store.Open(ctx, cfg.DBPath)
+	db, err := openDB(ctx, cfg, printCopied(stdout))
 	if err != nil {
 		return err
 	}

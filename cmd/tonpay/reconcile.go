@@ -57,7 +57,7 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
 	}
-	db, err := store.Open(ctx, cfg.DBPath)
+	db, err := openDB(ctx, cfg, printCopied(stdout))
 	if err != nil {
 		return err
 	}

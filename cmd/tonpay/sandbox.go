@@ -416,7 +416,8 @@ func (s *sandboxRun) launch(w http.ResponseWriter, r *http.Request) {
 	}
 	// Version 5.0: the page draws its own buttons (there is no Telegram
 	// MainButton around a plain browser frame).
-	launch := "/sandbox/app/?user=" + strconv.FormatInt(u.ID, 10) + "#tgWebAppData=" + url.QueryEscape(qs+"&hash="+hash) +
+	// A fresh query each time: a change of the hash alone would not reload the frame.
+	launch := "/sandbox/app/?user=" + strconv.FormatInt(u.ID, 10) + "&at=" + strconv.FormatInt(now.UnixNano(), 36) + "#tgWebAppData=" + url.QueryEscape(qs+"&hash="+hash) +
 		"&tgWebAppVersion=5.0&tgWebAppPlatform=web&tgWebAppThemeParams=" + url.QueryEscape(theme)
 	if start := q.Get("start"); start != "" {
 		launch += "&tgWebAppStartParam=" + url.QueryEscape(start)

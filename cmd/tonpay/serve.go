@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -26,7 +27,17 @@ type named struct {
 // to fail stops the others, a signal stops all, and serve returns when every
 // part has finished.
 func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
-	db, err := store.Open(ctx, cfg.DBPath)
+	return serveWith(ctx, cfg, log, nil)
+}
+
+// extension adds to what serve runs: routes on the HTTP server and more
+// parts (the sandbox's chat panel, faucet and wallet).
+type extension func(web *miniapp.Server, db *store.DB) []named
+
+func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extension) error {
+	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
+		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)
+	})
 	if err != nil {
 		return err
 	}
@@ -52,9 +63,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr,
 		"bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hot.WalletAddress(), cfg.Testnet))
 
-	parts, err := components(cfg, log, db, chain, hot, words)
+	parts, web, err := components(cfg, log, db, chain, hot, words)
 	if err != nil {
 		return err
+	}
+	if extend != nil {
+		parts = append(parts, extend(web, db)...)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range parts {

@@ -21,7 +21,7 @@ import (
 )
 
 // components builds the long-running parts of the service.
-func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, hot *wallet.Wallet, words []string) ([]named, error) {
+func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, hot *wallet.Wallet, words []string) ([]named, *miniapp.Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	assets := cfg.Assets()
@@ -38,7 +38,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 
 	packages := make([]store.Package, len(cfg.Packages))
 	for i, p := range cfg.Packages {
-		packages[i] = store.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits}
+		packages[i] = store.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits, Period: p.Period}
 	}
 	// The rule book every face asks: one policy from the configuration.
 	hotRaw := hot.WalletAddress().Bounce(true).StringRaw()
@@ -72,7 +72,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Log:          log.With("component", "payer"),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg.MustRegister(payer.Collectors()...)
 
@@ -105,6 +105,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Policy:         policy,
 		BotUsername:    cfg.BotUsername,
 		AppName:        cfg.AppName,
+		PayURL:         cfg.PayURL,
 	}
 	merchant.New(shop, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
@@ -123,19 +124,35 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Log:            log.With("component", "bot"),
 	}, db, &botStatus{follower: follower, chain: chain, hot: hot.WalletAddress()})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	web.SetStars(tgBot) // the Mini App's Stars invoices and subscriptions go through the bot
 	if cfg.WebhookURL != nil {
 		web.Mount(cfg.WebhookURL.Path, tgBot.WebhookHandler())
 	}
 
-	return []named{
+	parts := []named{
 		{"follower", follower},
 		{"bot", tgBot},
 		{"payer", payer},
 		{"http", web},
 		{"webhooks", hooks},
-	}, nil
+	}
+	if cfg.TLSDomain != "" {
+		// tonpay serves HTTPS itself: the same handler behind certificates
+		// it obtains, instead of miniapp's plain HTTP listener.
+		for i, p := range parts {
+			if p.name == "http" {
+				parts[i] = named{"https", newTLSFront(cfg, web.Handler(), web.Close, log.With("component", "https"))}
+			}
+		}
+	}
+	if cfg.BackupDir != "" {
+		b := newBackups(cfg, log.With("component", "backups"))
+		reg.MustRegister(b.Collectors()...)
+		parts = append(parts, named{"backups", b})
+	}
+	return parts, web, nil
 }
 
 // botStatus answers the bot's /stats from the running parts.

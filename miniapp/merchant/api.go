@@ -52,6 +52,9 @@ type Config struct {
 	// already read "inv_<hex>". No bot username: no pay_url.
 	BotUsername string
 	AppName     string
+	// PayURL, when set, is the pay_url prefix the invoice id completes
+	// instead (the sandbox's own page).
+	PayURL string
 
 	RateLimit float64 // requests per second per token; 0 = 10
 	RateBurst int     // 0 = twice RateLimit (at least 1)
@@ -390,6 +393,7 @@ type merchantView struct {
 	deposit *address.Address
 	bot     string
 	app     string
+	payURL  string
 	db      *store.DB
 
 	mu      sync.Mutex
@@ -400,7 +404,7 @@ type merchantView struct {
 
 func newMerchantView(cfg Config, db *store.DB) *merchantView {
 	v := &merchantView{testnet: cfg.Testnet, deposit: cfg.DepositAddress, bot: strings.TrimPrefix(cfg.BotUsername, "@"), app: cfg.AppName,
-		db: db, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
+		payURL: cfg.PayURL, db: db, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
 	for _, a := range cfg.Assets {
 		v.add(a)
 	}
@@ -491,7 +495,10 @@ func (v *merchantView) invoice(inv store.Invoice) merchantInvoice {
 		t := inv.PaidAt.UTC()
 		out.PaidAt = &t
 	}
-	if v.bot != "" {
+	switch {
+	case v.payURL != "":
+		out.PayURL = v.payURL + inv.ID
+	case v.bot != "":
 		if v.app != "" {
 			out.PayURL = "https://t.me/" + v.bot + "/" + v.app + "?startapp=" + inv.ID
 		} else {

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/ton/wallet"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tontest"
+)
+
+// doctorBot is a Bot API stand-in for doctor: it knows one token (others
+// get 401 as from Telegram), remembers the webhook the service sets and
+// answers getWebhookInfo with it.
+type doctorBot struct {
+	*httptest.Server
+	token string
+	mu    sync.Mutex
+	hook  string
+}
+
+func newDoctorBot(t *testing.T, token string) *doctorBot {
+	b := &doctorBot{token: token}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, method, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
+		if tok != b.token {
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+			return
+		}
+		var result any = true
+		switch method {
+		case "getMe":
+			result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_doctor_bot"}
+		case "setWebhook":
+			r.ParseMultipartForm(1 << 20)
+			b.mu.Lock()
+			b.hook = r.FormValue("url")
+			b.mu.Unlock()
+		case "deleteWebhook":
+			b.mu.Lock()
+			b.hook = ""
+			b.mu.Unlock()
+		case "getWebhookInfo":
+			b.mu.Lock()
+			result = map[string]any{"url": b.hook, "has_custom_certificate": false, "pending_update_count": 0}
+			b.mu.Unlock()
+		case "getUpdates":
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			result = []any{}
+		case "sendMessage", "sendPhoto", "editMessageText":
+			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+	}))
+	t.Cleanup(b.Close)
+	return b
+}
+
+// doctorFixture is a live service on the offline chain, as doctor would
+// find it on a healthy VPS: a funded hot wallet, a jetton, a cold wallet,
+// the Mini App behind an https proxy (PUBLIC_URL), the bot on a webhook,
+// scheduled backups, books equal to the chain.
+type doctorFixture struct {
+	env   map[string]string
+	proxy *httptest.Server
+	chain *tontest.Chain
+	hot   string
+	funds string // what the hot wallet holds, formatted
+	dir   string
+}
+
+func (f *doctorFixture) deps() doctorDeps {
+	d := defaultDoctorDeps()
+	d.web = f.proxy.Client() // trusts the proxy's test certificate
+	d.web.Timeout = 5 * time.Second
+	d.web.CheckRedirect = noRedirects
+	d.freeSpace = func(string) (uint64, uint64, error) { return 50 << 30, 100 << 30, nil }
+	d.lockWait = 300 * time.Millisecond
+	return d
+}
+
+// doctor runs tonpay doctor on env with deps and returns its exit code and
+// its findings by check name.
+func runDoctor(t *testing.T, env map[string]string, deps doctorDeps) (int, string, map[string][]string) {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
+	var out bytes.Buffer
+	code := doctorCmd(context.Background(), cfg, err, &out, deps)
+	lines := map[string][]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "ok" || f[0] == "warn" || f[0] == "FAIL" || f[0] == "skip") {
+			name := strings.TrimSpace(l[6:19])
+			lines[name] = append(lines[name], l)
+		}
+	}
+	return code, out.String(), lines
+}
+
+func startDoctorFixture(t *testing.T) *doctorFixture {
+	ctx := context.Background()
+	chain, err := tontest.Start(ctx, tontest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(chain.Close)
+	chain.AutoMine(100 * time.Millisecond)
+	usdt := chain.NewJetton("USDT", 6)
+	cold, err := chain.NewWallet(wallet.V4R2, 1_000_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	words := wallet.NewSeed()
+	hot, err := ton.HotWalletAddress(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "123456:DOCTOR"
+	httpAddr := freeAddr(t)
+	target, _ := url.Parse("http://" + httpAddr)
+	proxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(proxy.Close)
+	env := map[string]string{
+		"BOT_TOKEN":           token,
+		"TELEGRAM_API_URL":    newDoctorBot(t, token).URL,
+		"PUBLIC_URL":          proxy.URL,
+		"WEBHOOK_URL":         proxy.URL + "/telegram/hook",
+		"MINI_APP_LINK":       "https://t.me/tonpay_doctor_bot/pay",
+		"DB_PATH":             filepath.Join(dir, "tonpay.db"),
+		"HTTP_ADDR":           httpAddr,
+		"TON_LITESERVERS":     chain.LiteServers(),
+		"TON_PROOF_CHECK":     "unsafe",
+		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
+		"JETTONS":             "USDT:" + usdt.Master().StringRaw() + ":6",
+		"COLD_WALLET_ADDRESS": ton.FormatAddress(cold.Address(), true),
+		"HOT_WALLET_MAX":      "100",
+		"BACKUP_DIR":          filepath.Join(dir, "backups"),
+		"ADMIN_IDS":           "42",
+		"LOG_LEVEL":           "warn",
+	}
+	startService(t, env)
+
+	db, err := store.Open(ctx, env["DB_PATH"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	chain.Fund(hot, 7_000_000_000)
+	usdt.Mint(hot, big.NewInt(12_500_000))
+	onChain := store.Amount(chain.Balance(hot))
+	waitFor(t, 15*time.Second, func() bool {
+		recs, _ := db.Reconciliations(ctx)
+		got := map[string]store.Reconciliation{}
+		for _, r := range recs {
+			got[r.Asset] = r
+		}
+		return got["TON"].Chain == onChain && got["TON"].Drift == 0 && got["USDT"].Chain == 12_500_000 && got["USDT"].Drift == 0
+	})
+	waitFor(t, 10*time.Second, func() bool {
+		m, _ := filepath.Glob(filepath.Join(env["BACKUP_DIR"], "tonpay-*.db"))
+		return len(m) > 0
+	})
+	return &doctorFixture{env: env, proxy: proxy, chain: chain, hot: ton.FormatAddress(hot, true), funds: onChain.Format(9), dir: dir}
+}
+
+// TestDoctor runs tonpay doctor beside a healthy service (every check ok,
+// exit 0), then breaks one thing at a time: each failing check is reported
+// on its line with its fix, and the exit status is 1.
+func TestDoctor(t *testing.T) {
+	f := startDoctorFixture(t)
+
+	t.Run("all green", func(t *testing.T) {
+		code, out, lines := runDoctor(t, f.env, f.deps())
+		if code != 0 || !strings.Contains(out, "all checks passed") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(l, "ok ") && l != "all checks passed" {
+				t.Fatalf("not ok: %q\n%s", l, out)
+			}
+		}
+		for name, want := range map[string]string{
+			"config":      "network testnet; assets TON, USDT",
+			"database":    "is writable",
+			"schema":      "current",
+			"integrity":   "integrity_check ok",
+			"disk":        "50.0 GiB free",
+			"backups":     "the newest",
+			"bot":         "@tonpay_doctor_bot",
+			"webhook":     f.env["WEBHOOK_URL"],
+			"public url":  "serves this instance's manifest; certificate from",
+			"lite-server": "round trip, block",
+			"hot wallet":  f.hot + " holds " + f.funds + " TON, not deployed yet",
+			"jetton USDT": "holds 12.5 USDT",
+			"cold wallet": "valid on testnet",
+			"ledger":      "equals the chain at block",
+		} {
+			if len(lines[name]) != 1 || !strings.Contains(lines[name][0], want) {
+				t.Errorf("%s: %q, want it to say %q", name, lines[name], want)
+			}
+		}
+		if strings.Contains(out, "DOCTOR") {
+			t.Fatalf("the bot token's secret is printed:\n%s", out)
+		}
+	})
+
+	// copyDB makes a copy of the live database for a case to damage.
+	copyDB := func(t *testing.T, damage func(path string)) string {
+		path := filepath.Join(t.TempDir(), "tonpay.db")
+		if _, err := store.BackupFile(context.Background(), f.env["DB_PATH"], path); err != nil {
+			t.Fatal(err)
+		}
+		if damage != nil {
+			damage(path)
+		}
+		return path
+	}
+	// elsewhere is the environment of a service with a fresh database and
+	// only TON, for cases that look at another chain or another wallet.
+	elsewhere := func(t *testing.T, env map[string]string) map[string]string {
+		p := filepath.Join(t.TempDir(), "tonpay.db")
+		db, err := store.Open(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		return maps.Collect(func(yield func(string, string) bool) {
+			for k, v := range map[string]string{"DB_PATH": p, "JETTONS": "", "COLD_WALLET_ADDRESS": "", "HOT_WALLET_MAX": "", "BACKUP_DIR": filepath.Dir(p)} {
+				yield(k, v)
+			}
+			for k, v := range env {
+				yield(k, v)
+			}
+		})
+	}
+	rawExec := func(t *testing.T, path string, q ...string) {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, s := range q {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/tonconnect-manifest.json" {
+			json.NewEncoder(w).Encode(map[string]string{"url": "https://another.example.com", "name": "x"})
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	notFound := httptest.NewTLSServer(http.NotFoundHandler())
+	defer notFound.Close()
+	skewed, err := tontest.Start(context.Background(), tontest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skewed.Close()
+	skewed.AutoMine(100 * time.Millisecond)
+
+	tests := []struct {
+		name    string
+		env     map[string]string // "" removes the variable
+		deps    func(*doctorDeps)
+		prepare func(t *testing.T) map[string]string
+		check   string // the check that must report it
+		verdict string // FAIL, or warn
+		says    string // in its line
+		fix     string // in its fix
+	}{
+		{name: "configuration", env: map[string]string{"TON_NETWORK": "moon"}, check: "config", verdict: "FAIL", says: "TON_NETWORK", fix: "set TON_NETWORK"},
+		{name: "cold wallet of the other network", env: map[string]string{"TON_NETWORK": "mainnet", "JETTONS": ""},
+			check: "config", verdict: "FAIL", says: "COLD_WALLET_ADDRESS", fix: "set COLD_WALLET_ADDRESS"},
+		{name: "no database", env: map[string]string{"DB_PATH": "/nonexistent/tonpay.db"}, check: "database", verdict: "FAIL", says: "no database at", fix: "DB_PATH"},
+		{name: "not a database", prepare: func(t *testing.T) map[string]string {
+			p := filepath.Join(t.TempDir(), "x.db")
+			os.WriteFile(p, bytes.Repeat([]byte("not sqlite "), 1000), 0o600)
+			return map[string]string{"DB_PATH": p}
+		}, check: "database", verdict: "FAIL", says: "not a tonpay database", fix: "DB_PATH"},
+		{name: "database locked by another writer", prepare: func(t *testing.T) map[string]string {
+			p := copyDB(t, nil)
+			db, _ := sql.Open("sqlite", "file:"+p)
+			c, _ := db.Conn(context.Background())
+			if _, err := c.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.ExecContext(context.Background(), "ROLLBACK"); c.Close(); db.Close() })
+			return map[string]string{"DB_PATH": p}
+		}, check: "database", verdict: "FAIL", says: "is not writable", fix: "write lock"},
+		{name: "read-only database file", prepare: func(t *testing.T) map[string]string {
+			if os.Geteuid() == 0 {
+				t.Skip("root writes to read-only files; the locked-database case covers root")
+			}
+			p := copyDB(t, nil)
+			os.Chmod(p, 0o400)
+			os.Chmod(filepath.Dir(p), 0o500)
+			t.Cleanup(func() { os.Chmod(filepath.Dir(p), 0o700) })
+			return map[string]string{"DB_PATH": p}
+		}, check: "database", verdict: "FAIL", says: "is not writable", fix: "chown"},
+		{name: "schema made by a newer tonpay", prepare: func(t *testing.T) map[string]string {
+			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
+				rawExec(t, p, `INSERT INTO schema_migrations VALUES ('9999_future.sql', 0)`)
+			})}
+		}, check: "schema", verdict: "FAIL", says: "9999_future.sql", fix: "restore a backup"},
+		{name: "schema behind this tonpay", prepare: func(t *testing.T) map[string]string {
+			known := store.KnownMigrations()
+			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
+				rawExec(t, p, `DELETE FROM schema_migrations WHERE name = '`+known[len(known)-1]+`'`)
+			})}
+		}, check: "schema", verdict: "warn", says: "newer migration", fix: "copied first"},
+		{name: "damaged database", prepare: func(t *testing.T) map[string]string {
+			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
+				db, _ := sql.Open("sqlite", "file:"+p)
+				var page, size int64
+				db.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'entries_account'`).Scan(&page)
+				db.QueryRow(`PRAGMA page_size`).Scan(&size)
+				db.Close()
+				fh, _ := os.OpenFile(p, os.O_RDWR, 0)
+				fh.WriteAt(bytes.Repeat([]byte{0xff}, 64), (page-1)*size+8)
+				fh.Close()
+			})}
+		}, check: "integrity", verdict: "FAIL", says: "integrity_check", fix: "restore the newest backup"},
+		{name: "disk nearly full", deps: func(d *doctorDeps) {
+			d.freeSpace = func(string) (uint64, uint64, error) { return 50 << 20, 100 << 30, nil }
+		}, check: "disk", verdict: "FAIL", says: "50.0 MiB free", fix: "free space"},
+		{name: "no backups", env: map[string]string{"BACKUP_DIR": ""}, check: "backups", verdict: "warn", says: "no scheduled backups", fix: "BACKUP_DIR"},
+		{name: "bad bot token", env: map[string]string{"BOT_TOKEN": "123456:WRONG"}, check: "bot", verdict: "FAIL", says: "getMe answered 401", fix: "@BotFather"},
+		{name: "Telegram unreachable", env: map[string]string{"TELEGRAM_API_URL": "http://" + freeAddr(t)}, check: "bot", verdict: "FAIL", says: "unreachable", fix: "reach"},
+		{name: "webhook elsewhere", env: map[string]string{"WEBHOOK_URL": "https://pay.example.com/other"}, check: "webhook", verdict: "FAIL", says: "not WEBHOOK_URL", fix: "tonpay serve"},
+		{name: "public url is http", env: map[string]string{"PUBLIC_URL": "http://" + f.env["HTTP_ADDR"]}, check: "public url", verdict: "FAIL", says: "is not https", fix: "TLS_DOMAIN"},
+		{name: "public url does not serve the manifest", env: map[string]string{"PUBLIC_URL": notFound.URL}, check: "public url", verdict: "FAIL", says: "404", fix: "reach this tonpay"},
+		{name: "public url serves another instance", env: map[string]string{"PUBLIC_URL": other.URL}, check: "public url", verdict: "FAIL", says: "another.example.com", fix: "point PUBLIC_URL"},
+		{name: "public url with an untrusted certificate", deps: func(d *doctorDeps) { d.web = &http.Client{Timeout: 5 * time.Second} },
+			check: "public url", verdict: "FAIL", says: "certificate is not valid", fix: "TLS_DOMAIN"},
+		{name: "public url does not resolve", env: map[string]string{"PUBLIC_URL": "https://tonpay-doctor.invalid"}, check: "public url", verdict: "FAIL", says: "does not resolve", fix: "DNS"},
+		{name: "lite-server unreachable", env: map[string]string{"TON_LITESERVERS": freeAddr(t) + ":" + base64.StdEncoding.EncodeToString(make([]byte, 32))},
+			check: "lite-server", verdict: "FAIL", says: "none of 1 reachable", fix: "TON_LITESERVERS"},
+		{name: "one lite-server of two unreachable", env: map[string]string{"TON_LITESERVERS": f.env["TON_LITESERVERS"] + "," + freeAddr(t) + ":" + base64.StdEncoding.EncodeToString(make([]byte, 32))},
+			check: "lite-server", verdict: "warn", says: "1 of 2 unreachable", fix: "uses the others"},
+		{name: "clock 10 s off", prepare: func(t *testing.T) map[string]string {
+			skewed.Advance(10 * time.Second)
+			t.Cleanup(func() { skewed.Advance(-10 * time.Second) })
+			return elsewhere(t, map[string]string{"TON_LITESERVERS": skewed.LiteServers()})
+		}, check: "lite-server", verdict: "warn", says: "its clock +", fix: "timedatectl"},
+		{name: "clock 2 min off", prepare: func(t *testing.T) map[string]string {
+			skewed.Advance(-2 * time.Minute)
+			t.Cleanup(func() { skewed.Advance(2 * time.Minute) })
+			return elsewhere(t, map[string]string{"TON_LITESERVERS": skewed.LiteServers()})
+		}, check: "lite-server", verdict: "FAIL", says: "its clock -1", fix: "timedatectl"},
+		{name: "no hot wallet seed", env: map[string]string{"HOT_WALLET_MNEMONIC": "", "HOT_WALLET_MNEMONIC_FILE": "/nonexistent/seed"},
+			check: "hot wallet", verdict: "FAIL", says: "no seed file", fix: "tonpay wallet"},
+		{name: "empty hot wallet", prepare: func(t *testing.T) map[string]string {
+			return elsewhere(t, map[string]string{"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " ")})
+		}, check: "hot wallet", verdict: "warn", says: "holds nothing", fix: "send TON"},
+		{name: "jetton master that is no jetton", prepare: func(t *testing.T) map[string]string {
+			w, err := f.chain.NewWallet(wallet.V4R2, 1_000_000_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"JETTONS": "USDT:" + w.Address().StringRaw() + ":6"}
+		}, check: "jetton USDT", verdict: "FAIL", says: "does not give our jetton wallet", fix: "JETTONS"},
+		{name: "cold wallet is the hot wallet", env: map[string]string{"COLD_WALLET_ADDRESS": f.hot},
+			check: "cold wallet", verdict: "FAIL", says: "is the hot wallet itself", fix: "COLD_WALLET_ADDRESS"},
+		{name: "ledger drifted from the chain", prepare: func(t *testing.T) map[string]string {
+			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
+				db, err := store.Open(context.Background(), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				_, err = db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
+					{Account: store.AccountHot, Asset: "TON", Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: "TON", Amount: 1_000_000_000}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})}
+		}, check: "ledger", verdict: "FAIL", says: ", drift -1 -- fix", fix: "tonpay reconcile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := maps.Clone(f.env)
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.prepare != nil {
+				maps.Copy(env, tt.prepare(t))
+			}
+			deps := f.deps()
+			if tt.deps != nil {
+				tt.deps(&deps)
+			}
+			code, out, lines := runDoctor(t, env, deps)
+			if want := map[string]int{"FAIL": 1, "warn": 0}[tt.verdict]; code != want {
+				t.Fatalf("exit %d, want %d:\n%s", code, want, out)
+			}
+			found := false
+			for _, l := range lines[tt.check] {
+				if strings.HasPrefix(l, tt.verdict+" ") && strings.Contains(l, tt.says) {
+					found = true
+					if _, fix, ok := strings.Cut(l, " -- fix: "); !ok || !strings.Contains(fix, tt.fix) {
+						t.Fatalf("%s: the fix does not say %q: %q", tt.check, tt.fix, l)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("no %s %s line saying %q:\n%s", tt.verdict, tt.check, tt.says, out)
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "FAIL ") && !strings.Contains(l, " -- fix: ") {
+					t.Fatalf("a failure without its fix: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// TestDoctorThroughRun: `tonpay doctor` through the command line, with a
+// broken configuration, prints the one failing line and exits 1 (not 2).
+func TestDoctorThroughRun(t *testing.T) {
+	code, out, stderr := tonpay(t, t.TempDir(), map[string]string{"BOT_TOKEN": "nocolon"}, "doctor")
+	if code != 1 || stderr != "" || !strings.HasPrefix(out, "FAIL  config       BOT_TOKEN: malformed") {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, out, stderr)
+	}
+}
