@@ -711,7 +711,6 @@ func init() {
 		"notice_stars_refunded":       "↩️ Your payment of ⭐ %s for <b>%s</b> was refunded; %s credits were taken back.",
 		"notice_stars_shortfall":      "⚠️ Stars refund %s (⭐ %s, user %d, package %s) could not take back %s credits: they were already spent. Taken back: %s.",
 		"notice_stars_missing":        "🚨 Stars payment <code>%s</code> (⭐ %s, user %d, package %s) is booked but Telegram's transaction list does not have it. Check it before trusting it.",
-		"refund_usage":                "Usage: <code>/refund &lt;charge id&gt;</code>",
 		"refund_unknown":              "No Stars payment has the charge id <code>%s</code>.",
 		"refund_already":              "That payment was already refunded.",
 		"refund_spent":                "Refund refused: it takes back %d credits and the user has %d left. Nothing was changed.",
