@@ -98,6 +98,9 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
         } else if (type === 'balance') {
           const b = (d.balances ?? d) as Balance[];
           if (Array.isArray(b)) setBalances(b);
+        } else if (type === 'purchase') {
+          // A Telegram Stars payment booked: the package screen is listening.
+          window.dispatchEvent(new CustomEvent('tonpay:purchase', { detail: d.purchase ?? d }));
         } else if (type === 'withdrawal') {
           const w = (d.withdrawal ?? d) as Withdrawal;
           if (w && w.id !== undefined && w.status) upsertWithdrawal(w);

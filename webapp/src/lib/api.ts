@@ -2,7 +2,7 @@
 // errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
 import type {
   Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, InvoicePayResponse, LinkedWallet, Me, Purchase,
-  TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
+  StarsPurchase, TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
 } from './types';
 
 export class ApiError extends Error {
@@ -88,6 +88,9 @@ export const api = {
     call<{ withdrawal: Withdrawal }>('POST', '/api/withdrawals', { asset, amount, address }, { 'Idempotency-Key': idempotencyKey }),
   withdrawal: (id: string | number) => call<{ withdrawal: Withdrawal }>('GET', `/api/withdrawals/${enc(String(id))}`),
   packages: () => call<{ packages: CreditPackage[] }>('GET', '/api/packages'),
+  /** A Telegram Stars invoice link for a package priced in XTR (opened with WebApp.openInvoice). */
+  starsInvoice: (name: string) => call<{ link: string }>('POST', '/api/stars/invoices', { package: name }),
+  starsPayments: () => call<{ payments: StarsPurchase[] }>('GET', '/api/stars/payments'),
   purchase: (name: string) => call<{ purchase: Purchase; balances: Balance[] }>('POST', '/api/purchases', { package: name }),
 };
 

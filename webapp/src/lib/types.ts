@@ -121,6 +121,18 @@ export interface CreditPackage {
   price: string;
   formatted: string;
   credits: number | string;
+  /** Seconds between renewals of a Stars subscription (2592000: monthly); absent otherwise. */
+  period?: number;
+}
+
+/** A Telegram Stars payment as the server booked it (pushed as `event: purchase`). */
+export interface StarsPurchase {
+  charge_id: string;
+  package: string;
+  stars: number;
+  credits: number;
+  status: string;
+  recurring?: boolean;
 }
 
 export interface Purchase {
