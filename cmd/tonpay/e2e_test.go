@@ -208,23 +208,7 @@ func (s *signer) send(r *http.Request) (any, error) {
 // against the whole service on the offline chain: connect a wallet with
 // ton_proof, top up 1.5 TON, see paid and the balance pushed by the server.
 func TestMiniAppTopUpInBrowser(t *testing.T) {
-	root, _ := filepath.Abs("../..")
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, errBrowser := os.Stat(chromium)
-	_, errModules := os.Stat(filepath.Join(root, "webapp", "node_modules", "playwright-core"))
-	node, errNode := exec.LookPath("node")
-	if errBrowser != nil || errModules != nil || errNode != nil {
-		if os.Getenv("TONPAY_REQUIRE_BROWSER") != "" {
-			t.Fatalf("browser test prerequisites missing: chromium %v, webapp/node_modules %v, node %v", errBrowser, errModules, errNode)
-		}
-		t.Skip("needs Debian chromium, node and `npm ci` in webapp (make e2e-deps)")
-	}
-	if testing.Short() {
-		t.Skip("browser test")
-	}
+	root, chromium, node := browser(t)
 
 	ctx := context.Background()
 	chain, err := tontest.Start(ctx, tontest.Options{})
@@ -310,4 +294,32 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		t.Fatalf("linked wallet %+v %v", w, err)
 	}
 	t.Logf("browser e2e: %s", last)
+}
+
+// browser finds what a browser test needs (the repository root, Debian's
+// chromium, node with webapp's playwright-core), or skips the test (fails
+// it under TONPAY_REQUIRE_BROWSER, as on CI).
+func browser(t *testing.T) (root, chromium, node string) {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	_, errBrowser := os.Stat(chromium)
+	_, errModules := os.Stat(filepath.Join(root, "webapp", "node_modules", "playwright-core"))
+	node, errNode := exec.LookPath("node")
+	if errBrowser != nil || errModules != nil || errNode != nil {
+		if os.Getenv("TONPAY_REQUIRE_BROWSER") != "" {
+			t.Fatalf("browser test prerequisites missing: chromium %v, webapp/node_modules %v, node %v", errBrowser, errModules, errNode)
+		}
+		t.Skip("needs Debian chromium, node and `npm ci` in webapp (make e2e-deps)")
+	}
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	return root, chromium, node
 }

@@ -121,26 +121,7 @@ func TestServeWithoutTokenNamesTheSandbox(t *testing.T) {
 // the chat panel, a 1 TON withdrawal arriving in the wallet with its
 // notice, a merchant invoice paid with its signed webhook; then Ctrl-C.
 func TestSandboxInBrowser(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, errBrowser := os.Stat(chromium)
-	_, errModules := os.Stat(filepath.Join(root, "webapp", "node_modules", "playwright-core"))
-	node, errNode := exec.LookPath("node")
-	if errBrowser != nil || errModules != nil || errNode != nil {
-		if os.Getenv("TONPAY_REQUIRE_BROWSER") != "" {
-			t.Fatalf("browser test prerequisites missing: chromium %v, webapp/node_modules %v, node %v", errBrowser, errModules, errNode)
-		}
-		t.Skip("needs Debian chromium, node and `npm ci` in webapp (make e2e-deps)")
-	}
-	if testing.Short() {
-		t.Skip("browser test")
-	}
+	root, chromium, node := browser(t)
 	bin := filepath.Join(t.TempDir(), "tonpay")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tonpay")
 	build.Dir = root
