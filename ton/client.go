@@ -110,6 +110,8 @@ func ParseProofPolicy(s string) (tonapi.ProofCheckPolicy, error) {
 type Client struct {
 	API  tonapi.APIClientWrapped
 	pool *liteclient.ConnectionPool
+	up   chan struct{} // DialInBackground: closed once connected
+	stop func()        // DialInBackground: ends the dialling
 }
 
 // Dial connects to the liteservers of cfg. It succeeds as soon as one of them
@@ -153,7 +155,12 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 }
 
 // Close drops the connections.
-func (c *Client) Close() { c.pool.Stop() }
+func (c *Client) Close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.pool.Stop()
+}
 
 // limited waits for a token before each query: public liteservers throttle
 // clients that burst, and a throttled scanner falls behind.

@@ -177,6 +177,19 @@ func (f *Follower) Run(ctx context.Context) error {
 		if f.cfg.Failpoint != nil {
 			return err
 		}
+		if errors.Is(err, ErrConnecting) {
+			// No lite-server yet (DialInBackground logs its attempts):
+			// look again soon, so deposits made meanwhile are booked
+			// the moment one answers.
+			f.mu.Lock()
+			f.stalled = ErrConnecting.Error()
+			f.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
 		f.failures.Inc()
 		f.mu.Lock()
 		f.stalled = err.Error()

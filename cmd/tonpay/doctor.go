@@ -20,7 +20,6 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/liteclient"
-	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/jetton"
@@ -489,13 +488,7 @@ func liteServerList(cfg *Config) ([]ton.LiteServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []ton.LiteServer
-	for _, ls := range global.Liteservers {
-		ip := uint32(ls.IP)
-		addr := net.JoinHostPort(net.IPv4(byte(ip>>24), byte(ip>>16), byte(ip>>8), byte(ip)).String(), fmt.Sprint(ls.Port))
-		out = append(out, ton.LiteServer{Addr: addr, Key: ls.ID.Key})
-	}
-	return out, nil
+	return ton.ConfigLiteServers(global), nil
 }
 
 // probe is what one lite-server answered.
@@ -519,25 +512,8 @@ func (d *doctor) probe(ls ton.LiteServer) probe {
 		return p
 	}
 	defer c.Close()
-	var resp tl.Serializable
-	start := time.Now()
-	err = c.API.Client().QueryLiteserver(ctx, tonapi.GetMasterchainInfoExt{}, &resp)
-	p.latency = time.Since(start)
-	if err != nil {
-		p.err = err
-		return p
-	}
-	info, ok := resp.(tonapi.MasterchainInfoExt)
-	if !ok || info.Last == nil {
-		p.err = fmt.Errorf("unexpected answer %T", resp)
-		return p
-	}
-	// Its clock at the middle of the round trip, against ours. It answers
-	// in whole seconds: take the middle of its second.
-	mid := start.Add(p.latency / 2)
-	p.block = info.Last.SeqNo
-	p.skew = time.Unix(int64(info.Now), 5e8).Sub(mid).Round(time.Second)
-	p.age = time.Unix(int64(info.Now), 0).Sub(time.Unix(int64(info.LastUTime), 0))
+	cp, err := chainClock(ctx, c.API)
+	p.err, p.latency, p.block, p.age, p.skew = err, cp.latency, cp.block, cp.age, cp.skew
 	return p
 }
 

@@ -35,6 +35,23 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 type extension func(web *miniapp.Server, db *store.DB) []named
 
 func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extension) error {
+	// The first log line comes at once, before the database (a migration
+	// takes a copy first) and the chain: the hot wallet's address needs
+	// neither.
+	words, err := hotWords(cfg, log)
+	if err != nil {
+		return err
+	}
+	hotAddr, err := ton.HotWalletAddress(words)
+	if err != nil {
+		return err
+	}
+	attrs := []any{"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr}
+	if cfg.TLSDomain != "" {
+		attrs = append(attrs, "https", cfg.HTTPSAddr, "domain", cfg.TLSDomain)
+	}
+	log.Info("starting", append(attrs, "bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
+
 	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
 		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)
 	})
@@ -46,11 +63,9 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 		return fmt.Errorf("assets: %w", err)
 	}
 
-	words, err := hotWords(cfg, log)
-	if err != nil {
-		return err
-	}
-	chain, err := dial(ctx, cfg)
+	// Serving starts without waiting for the chain: what needs only the
+	// ledger works at once, deposits and payouts wait for a lite-server.
+	chain, err := dialInBackground(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -59,9 +74,6 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if err != nil {
 		return err
 	}
-	log.Info("starting",
-		"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr,
-		"bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hot.WalletAddress(), cfg.Testnet))
 
 	parts, web, err := components(cfg, log, db, chain, hot, words)
 	if err != nil {

@@ -343,7 +343,7 @@ func TestTLSConfig(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			code, _, stderr := tonpay(t, t.TempDir(), env)
+			code, _, stderr := tonpay(t, t.TempDir(), env, "serve")
 			if code == 0 || !strings.Contains(oneLine(t, stderr), tt.want+":") {
 				t.Fatalf("exit %d: %q does not name %s", code, stderr, tt.want)
 			}
