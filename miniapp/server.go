@@ -64,6 +64,9 @@ type Config struct {
 	Chain      Chain
 	Health     Health
 	MaxScanLag time.Duration // /healthz fails beyond it; 2m
+	// Warnings are shown on /healthz without failing it (a clock off the
+	// chain's); nil shows none.
+	Warnings func() []string
 
 	Registry *prometheus.Registry // /metrics; a new one when nil
 	Static   fs.FS                // the built web app; nil serves none
@@ -324,6 +327,8 @@ type healthJSON struct {
 	DB      string       `json:"db"`
 	Scanner *scannerJSON `json:"scanner,omitempty"`
 	Ledger  *ledgerJSON  `json:"ledger,omitempty"`
+	// Warnings need an operator's eye but do not fail the check.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ledgerJSON is the last reconciliation: chain minus ledger per asset, in
@@ -366,6 +371,9 @@ func (s *Server) health(c echo.Context) error {
 				}
 			}
 		}
+	}
+	if s.cfg.Warnings != nil {
+		out.Warnings = s.cfg.Warnings()
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/xssnick/tonutils-go/tl"
@@ -38,7 +39,6 @@ func dialInBackground(ctx context.Context, cfg *Config, log *slog.Logger) (*ton.
 	if err != nil {
 		return nil, err
 	}
-	go watchClock(ctx, c, log)
 	return c, nil
 }
 
@@ -73,35 +73,71 @@ func chainClock(ctx context.Context, api tonapi.APIClientWrapped) (clockProbe, e
 	return p, nil
 }
 
-// watchClock compares this machine's clock with the chain's once connected
-// and then every half hour: more than clockWarn off is a warning (a Highload
-// v3 external dated ahead of the chain is refused; ton_proof and initData
-// ages are judged by this clock).
-func watchClock(ctx context.Context, c *ton.Client, log *slog.Logger) {
+// clockWatch compares this machine's clock with the chain's once connected
+// and then every half hour: more than clockWarn off is a warning in the log
+// and on /healthz (a Highload v3 external dated ahead of the chain is
+// refused; ton_proof and initData ages are judged by this clock). It is a
+// warning, not a failure: /healthz keeps its status.
+type clockWatch struct {
+	chain *ton.Client
+	log   *slog.Logger
+	every time.Duration // 30 min
+
+	mu      sync.Mutex
+	warning string
+}
+
+func newClockWatch(chain *ton.Client, log *slog.Logger) *clockWatch {
+	return &clockWatch{chain: chain, log: log, every: 30 * time.Minute}
+}
+
+// Warnings is the clock's warning for /healthz, if any.
+func (w *clockWatch) Warnings() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.warning == "" {
+		return nil
+	}
+	return []string{w.warning}
+}
+
+// Run checks the clock until ctx ends.
+func (w *clockWatch) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
-		return
-	case <-c.Ready():
+		return nil
+	case <-w.chain.Ready():
 	}
-	warned := false
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		p, err := chainClock(qctx, c.API)
+		p, err := chainClock(qctx, w.chain.API)
 		cancel()
-		switch {
-		case err != nil:
-		case p.skew.Abs() > clockWarn:
-			log.Warn("this machine's clock is off the chain's", "off", p.skew, "block", p.block,
-				"fix", "sync the clock: timedatectl set-ntp true")
-			warned = true
-		case warned:
-			log.Info("this machine's clock agrees with the chain's again", "off", p.skew)
-			warned = false
+		if err == nil {
+			w.judge(p)
 		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-time.After(30 * time.Minute):
+			return nil
+		case <-time.After(w.every):
 		}
+	}
+}
+
+func (w *clockWatch) judge(p clockProbe) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case p.skew.Abs() > clockWarn:
+		w.log.Warn("this machine's clock is off the chain's", "off", p.skew, "block", p.block,
+			"fix", "sync the clock: timedatectl set-ntp true")
+		side := "behind"
+		if p.skew < 0 {
+			side = "ahead of"
+		}
+		w.warning = fmt.Sprintf("clock: this machine's clock is %s %s the chain's (block %d); sync it: timedatectl set-ntp true",
+			p.skew.Abs(), side, p.block)
+	case w.warning != "":
+		w.log.Info("this machine's clock agrees with the chain's again", "off", p.skew)
+		w.warning = ""
 	}
 }

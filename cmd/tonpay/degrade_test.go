@@ -309,7 +309,8 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 }
 
 // TestServeWarnsAboutTheClock: a machine clock more than 5 s off the
-// chain's is a warning in the log once the chain is reached.
+// chain's is a warning in the log and on /healthz once the chain is
+// reached; a warning does not fail /healthz.
 func TestServeWarnsAboutTheClock(t *testing.T) {
 	chain, err := tontest.Start(context.Background(), tontest.Options{})
 	if err != nil {
@@ -333,6 +334,27 @@ func TestServeWarnsAboutTheClock(t *testing.T) {
 	line := svc.log()[strings.Index(svc.log(), "this machine's clock"):]
 	if line = line[:strings.IndexByte(line, '\n')]; !strings.Contains(line, "off=20s") && !strings.Contains(line, "off=19s") && !strings.Contains(line, "off=21s") {
 		t.Fatalf("clock warning: %s", line)
+	}
+	var health struct {
+		OK       bool     `json:"ok"`
+		Warnings []string `json:"warnings"`
+	}
+	var status int
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + env["HTTP_ADDR"] + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		status = resp.StatusCode
+		return json.NewDecoder(resp.Body).Decode(&health) == nil && len(health.Warnings) > 0 && status == http.StatusOK
+	})
+	if w := health.Warnings[0]; len(health.Warnings) != 1 || !strings.Contains(w, "behind the chain's") ||
+		!strings.Contains(w, "timedatectl") || !(strings.Contains(w, " 20s ") || strings.Contains(w, " 19s ") || strings.Contains(w, " 21s ")) {
+		t.Fatalf("/healthz warnings: %q", health.Warnings)
+	}
+	if status != http.StatusOK || !health.OK {
+		t.Fatalf("/healthz with only a clock warning: %d ok=%v", status, health.OK)
 	}
 	if code := svc.stop(); code != 0 {
 		t.Fatalf("serve exited %d:\n%s", code, svc.log())

@@ -76,6 +76,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	}
 	reg.MustRegister(payer.Collectors()...)
 
+	clock := newClockWatch(chain, log.With("component", "chain"))
+
 	twa := ""
 	if cfg.MiniAppLink != nil {
 		twa = cfg.MiniAppLink.String()
@@ -93,6 +95,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Keys:         chain,
 		Chain:        chain,
 		Health:       follower,
+		Warnings:     clock.Warnings,
 		Registry:     reg,
 		Static:       webapp.FS(),
 		TWAReturnURL: twa,
@@ -137,6 +140,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		{"payer", payer},
 		{"http", web},
 		{"webhooks", hooks},
+		{"clock", clock},
 	}
 	if cfg.TLSDomain != "" {
 		// tonpay serves HTTPS itself: the same handler behind certificates
