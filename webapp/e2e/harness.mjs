@@ -78,6 +78,12 @@ function pageInit() {
         /* keep raw */
       }
       window.__tgEvents.push({ type, data: parsed });
+      // Telegram's invoice sheet: the test's Telegram stand-in takes the payment (or not) and the
+      // client closes the sheet with its status, as Telegram does after a payment.
+      if (type === 'web_app_open_invoice' && parsed && window.__e2eInvoice) {
+        const slug = parsed.slug;
+        window.__e2eInvoice(slug).then((status) => window.Telegram.WebView.receiveEvent('invoice_closed', { slug, status }));
+      }
     },
   };
 
@@ -163,7 +169,7 @@ async function postJSON(url, body) {
  * A browser context that looks like Telegram with a wallet: only baseUrl is reachable (other
  * origins are aborted and collected in `blocked`); GET /api/deposits/* requests are counted.
  */
-export async function telegramContext(browser, { baseUrl, signerUrl, log }) {
+export async function telegramContext(browser, { baseUrl, signerUrl, telegramUrl, log }) {
   const base = new URL(baseUrl);
   const stats = { polls: 0, eventStreams: 0, blocked: new Set(), requests: [] };
   const context = await browser.newContext({
@@ -202,6 +208,18 @@ export async function telegramContext(browser, { baseUrl, signerUrl, log }) {
       return { error: e.message };
     }
   });
+  if (telegramUrl) {
+    // POST {telegramUrl}/invoice {slug} → {status}: the stand-in pays the invoice (pre-checkout,
+    // then successful_payment to the bot) and answers the status the sheet closes with.
+    await context.exposeFunction('__e2eInvoice', async (slug) => {
+      try {
+        return (await postJSON(`${telegramUrl}/invoice`, { slug })).status;
+      } catch (e) {
+        log(`[telegram] invoice: ${e.message}`);
+        return 'failed';
+      }
+    });
+  }
   await context.addInitScript(pageInit);
   context.on('request', (req) => {
     const u = new URL(req.url());

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	initdata "github.com/telegram-mini-apps/init-data-golang"
+	"github.com/xssnick/tonutils-go/ton/wallet"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton/tontest"
+)
+
+// starsTelegram stands in for Telegram on both sides of a Stars payment:
+// the Bot API the service calls (createInvoiceLink, long polling that
+// delivers pre_checkout_query and successful_payment, answerPreCheckoutQuery,
+// getStarTransactions listing what was paid) and the client that pays the
+// invoice the page opens (POST /invoice {slug} → {status}).
+type starsTelegram struct {
+	t   *testing.T
+	api *httptest.Server
+	app *httptest.Server
+
+	mu       sync.Mutex
+	user     int64
+	invoices map[string]url.Values // slug → the createInvoiceLink form
+	updates  []map[string]any
+	answers  map[string]url.Values // pre_checkout_query_id → the answer
+	paid     []map[string]any      // star transactions Telegram lists
+	links    int
+}
+
+func newStarsTelegram(t *testing.T, user int64) *starsTelegram {
+	s := &starsTelegram{t: t, user: user, invoices: map[string]url.Values{}, answers: map[string]url.Values{}}
+	s.api = httptest.NewServer(http.HandlerFunc(s.botAPI))
+	s.app = httptest.NewServer(http.HandlerFunc(s.client))
+	t.Cleanup(s.api.Close)
+	t.Cleanup(s.app.Close)
+	return s
+}
+
+func (s *starsTelegram) botAPI(w http.ResponseWriter, r *http.Request) {
+	method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	_ = r.ParseMultipartForm(1 << 20)
+	var result any = true
+	switch method {
+	case "getMe":
+		result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_test_bot"}
+	case "createInvoiceLink":
+		s.mu.Lock()
+		s.links++
+		slug := fmt.Sprintf("e2e-invoice-%d", s.links)
+		s.invoices[slug] = r.Form
+		s.mu.Unlock()
+		result = "https://t.me/$" + slug
+	case "answerPreCheckoutQuery":
+		s.mu.Lock()
+		s.answers[r.FormValue("pre_checkout_query_id")] = r.Form
+		s.mu.Unlock()
+	case "getStarTransactions":
+		s.mu.Lock()
+		txs := append([]map[string]any{}, s.paid...)
+		s.mu.Unlock()
+		if r.FormValue("offset") != "" && r.FormValue("offset") != "0" {
+			txs = nil
+		}
+		result = map[string]any{"transactions": txs}
+	case "getMyStarBalance":
+		result = map[string]any{"amount": 0}
+	case "getUpdates":
+		offset, _ := strconv.Atoi(r.FormValue("offset"))
+		deadline := time.Now().Add(300 * time.Millisecond)
+		var out []map[string]any
+		for {
+			s.mu.Lock()
+			for _, u := range s.updates {
+				if u["update_id"].(int) >= offset {
+					out = append(out, u)
+				}
+			}
+			s.mu.Unlock()
+			if len(out) > 0 || time.Now().After(deadline) || r.Context().Err() != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if out == nil {
+			out = []map[string]any{}
+		}
+		result = out
+	case "sendMessage", "sendPhoto", "editMessageText":
+		result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": s.user, "type": "private"}}
+	}
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+func (s *starsTelegram) push(u map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u["update_id"] = len(s.updates) + 1
+	s.updates = append(s.updates, u)
+}
+
+// client pays an invoice as the user's Telegram app does: a
+// pre_checkout_query the bot must approve within 10 s, then the
+// successful_payment message.
+func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Slug string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.URL.Path != "/invoice" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	inv, ok := s.invoices[req.Slug]
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "unknown invoice "+req.Slug, http.StatusNotFound)
+		return
+	}
+	var prices []struct {
+		Amount int `json:"amount"`
+	}
+	if err := json.Unmarshal([]byte(inv.Get("prices")), &prices); err != nil || len(prices) != 1 || inv.Get("currency") != "XTR" {
+		http.Error(w, "not a Stars invoice: "+inv.Encode(), http.StatusBadRequest)
+		return
+	}
+	total, payload := prices[0].Amount, inv.Get("payload")
+	from := map[string]any{"id": s.user, "is_bot": false, "first_name": "Grace", "language_code": "en"}
+	qid := "pcq-" + req.Slug
+	s.push(map[string]any{"pre_checkout_query": map[string]any{"id": qid, "from": from, "currency": "XTR",
+		"total_amount": total, "invoice_payload": payload}})
+	var answer url.Values
+	for deadline := time.Now().Add(10 * time.Second); answer == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			http.Error(w, "no answer to the pre-checkout query within 10 s", http.StatusGatewayTimeout)
+			return
+		}
+		s.mu.Lock()
+		answer = s.answers[qid]
+		s.mu.Unlock()
+	}
+	if answer.Get("ok") != "true" {
+		s.t.Logf("pre-checkout refused: %s", answer.Get("error_message"))
+		json.NewEncoder(w).Encode(map[string]string{"status": "failed"})
+		return
+	}
+	charge := "stxE2E" + req.Slug
+	s.mu.Lock()
+	s.paid = append(s.paid, map[string]any{"id": charge, "amount": total, "date": time.Now().Unix(), "source": map[string]any{
+		"type": "user", "transaction_type": "invoice_payment", "user": from, "invoice_payload": payload}})
+	s.mu.Unlock()
+	s.push(map[string]any{"message": map[string]any{"message_id": 10, "date": time.Now().Unix(),
+		"chat": map[string]any{"id": s.user, "type": "private"}, "from": from,
+		"successful_payment": map[string]any{"currency": "XTR", "total_amount": total, "invoice_payload": payload,
+			"telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
+	json.NewEncoder(w).Encode(map[string]string{"status": "paid"})
+}
+
+// TestMiniAppBuysStarsInBrowser: the page opens Telegram's invoice for a
+// package priced in Stars, the Telegram stand-in takes the payment (the
+// bot approves the pre-checkout from the rule book, then books the
+// successful_payment) and closes the sheet as paid, and the page announces
+// the credits pushed over the event stream. The ledger holds them once.
+func TestMiniAppBuysStarsInBrowser(t *testing.T) {
+	root, chromium, node := browser(t)
+	ctx := context.Background()
+	chain, err := tontest.Start(ctx, tontest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	chain.AutoMine(400 * time.Millisecond)
+
+	const user = 777002
+	tgm := newStarsTelegram(t, user)
+	const token = "123456:E2E-stars"
+	httpAddr := freeAddr(t)
+	base := "http://" + httpAddr
+	env := map[string]string{
+		"BOT_TOKEN":           token,
+		"PUBLIC_URL":          base,
+		"TELEGRAM_API_URL":    tgm.api.URL,
+		"DB_PATH":             filepath.Join(t.TempDir(), "tonpay.db"),
+		"HTTP_ADDR":           httpAddr,
+		"TON_LITESERVERS":     chain.LiteServers(),
+		"TON_PROOF_CHECK":     "unsafe",
+		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100",
+		"LOG_LEVEL":           "warn",
+	}
+	svc := startService(t, env)
+
+	authDate := time.Now()
+	qs := url.Values{
+		"auth_date":     {strconv.FormatInt(authDate.Unix(), 10)},
+		"user":          {`{"id":777002,"first_name":"Grace","username":"grace","language_code":"en"}`},
+		"query_id":      {"AAE-stars"},
+		"chat_instance": {"-2"},
+		"chat_type":     {"sender"},
+	}.Encode()
+	hash, err := initdata.SignQueryString(qs, token, authDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "stars.mjs"))
+	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+qs+"&hash="+hash, "TELEGRAM_URL="+tgm.app.URL,
+		"PACKAGE=starter", "EXPECT_CREDITS=100", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
+	cmd.Dir = filepath.Join(root, "webapp")
+	out, err := cmd.Output()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	var res struct {
+		OK      bool   `json:"ok"`
+		Price   string `json:"price"`
+		Done    string `json:"done"`
+		Blocked []string
+	}
+	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
+	}
+	if !strings.Contains(res.Price, "150") || !strings.HasPrefix(res.Done, "100 credits added (starter, ⭐ 150)") {
+		t.Fatalf("the page showed price %q and %q", res.Price, res.Done)
+	}
+
+	// One invoice link, one approved pre-checkout, the credits and the
+	// Stars revenue booked once.
+	tgm.mu.Lock()
+	links, answers := tgm.links, len(tgm.answers)
+	tgm.mu.Unlock()
+	if links != 1 || answers != 1 {
+		t.Fatalf("%d invoice links, %d pre-checkout answers", links, answers)
+	}
+	db, err := store.Open(ctx, env["DB_PATH"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 100 {
+		t.Fatalf("credits %d, want 100", b)
+	}
+	if b, _ := db.Balance(ctx, store.AccountStarsRevenue, "XTR"); b != 150 {
+		t.Fatalf("Stars revenue %d, want 150", b)
+	}
+	if p, err := db.StarPayment(ctx, "stxE2Ee2e-invoice-1"); err != nil || p.Credits != 100 || p.Status == store.StarRefunded {
+		t.Fatalf("payment %+v %v", p, err)
+	}
+	t.Logf("stars e2e: %s", last)
+}
