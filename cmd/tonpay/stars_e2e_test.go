@@ -40,6 +40,7 @@ type starsTelegram struct {
 	answers  map[string]url.Values // pre_checkout_query_id → the answer
 	paid     []map[string]any      // star transactions Telegram lists
 	links    int
+	edits    []url.Values // editUserStarSubscription calls
 }
 
 func newStarsTelegram(t *testing.T, user int64) *starsTelegram {
@@ -77,6 +78,10 @@ func (s *starsTelegram) botAPI(w http.ResponseWriter, r *http.Request) {
 			txs = nil
 		}
 		result = map[string]any{"transactions": txs}
+	case "editUserStarSubscription":
+		s.mu.Lock()
+		s.edits = append(s.edits, r.Form)
+		s.mu.Unlock()
 	case "getMyStarBalance":
 		result = map[string]any{"amount": 0}
 	case "getUpdates":
@@ -161,10 +166,14 @@ func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
 	s.paid = append(s.paid, map[string]any{"id": charge, "amount": total, "date": time.Now().Unix(), "source": map[string]any{
 		"type": "user", "transaction_type": "invoice_payment", "user": from, "invoice_payload": payload}})
 	s.mu.Unlock()
+	sp := map[string]any{"currency": "XTR", "total_amount": total, "invoice_payload": payload,
+		"telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}
+	if period, _ := strconv.Atoi(inv.Get("subscription_period")); period > 0 {
+		sp["is_recurring"], sp["is_first_recurring"] = true, true
+		sp["subscription_expiration_date"] = time.Now().Unix() + int64(period)
+	}
 	s.push(map[string]any{"message": map[string]any{"message_id": 10, "date": time.Now().Unix(),
-		"chat": map[string]any{"id": s.user, "type": "private"}, "from": from,
-		"successful_payment": map[string]any{"currency": "XTR", "total_amount": total, "invoice_payload": payload,
-			"telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
+		"chat": map[string]any{"id": s.user, "type": "private"}, "from": from, "successful_payment": sp}})
 	json.NewEncoder(w).Encode(map[string]string{"status": "paid"})
 }
 
@@ -172,7 +181,10 @@ func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
 // package priced in Stars, the Telegram stand-in takes the payment (the
 // bot approves the pre-checkout from the rule book, then books the
 // successful_payment) and closes the sheet as paid, and the page announces
-// the credits pushed over the event stream. The ledger holds them once.
+// the credits pushed over the event stream. Then a monthly package: the
+// page lists the subscription with its renewal date and cancels it
+// (editUserStarSubscription), after which it runs to that date. The
+// ledger holds each payment once.
 func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	root, chromium, node := browser(t)
 	ctx := context.Background()
@@ -197,7 +209,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
 		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
-		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100",
+		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
 		"LOG_LEVEL":           "warn",
 	}
 	svc := startService(t, env)
@@ -216,16 +228,18 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	}
 	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "stars.mjs"))
 	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+qs+"&hash="+hash, "TELEGRAM_URL="+tgm.app.URL,
-		"PACKAGE=starter", "EXPECT_CREDITS=100", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
+		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
 	cmd.Dir = filepath.Join(root, "webapp")
 	out, err := cmd.Output()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	last := lines[len(lines)-1]
 	var res struct {
-		OK      bool   `json:"ok"`
-		Price   string `json:"price"`
-		Done    string `json:"done"`
-		Blocked []string
+		OK         bool   `json:"ok"`
+		Price      string `json:"price"`
+		Done       string `json:"done"`
+		Subscribed string `json:"subscribed"`
+		Active     string `json:"active"`
+		Canceled   string `json:"canceled"`
 	}
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
@@ -234,24 +248,38 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		t.Fatalf("the page showed price %q and %q", res.Price, res.Done)
 	}
 
-	// One invoice link, one approved pre-checkout, the credits and the
-	// Stars revenue booked once.
+	renews := time.Now().Add(30 * 24 * time.Hour)
+	day := renews.Format("Jan") + " " + strconv.Itoa(renews.Day())
+	if !strings.HasPrefix(res.Subscribed, "1000 credits added (pro, ⭐ 500)") ||
+		!strings.Contains(res.Active, "renews "+day) || !strings.Contains(res.Canceled, "canceled, runs to "+day) {
+		t.Fatalf("subscription on the page: %q, then %q, then %q", res.Subscribed, res.Active, res.Canceled)
+	}
+
+	// Two invoice links, two approved pre-checkouts, one cancellation sent
+	// to Telegram; the credits and the Stars revenue booked once each.
 	tgm.mu.Lock()
-	links, answers := tgm.links, len(tgm.answers)
+	links, answers, edits := tgm.links, len(tgm.answers), tgm.edits
 	tgm.mu.Unlock()
-	if links != 1 || answers != 1 {
+	if links != 2 || answers != 2 {
 		t.Fatalf("%d invoice links, %d pre-checkout answers", links, answers)
+	}
+	if len(edits) != 1 || edits[0].Get("is_canceled") != "true" || edits[0].Get("telegram_payment_charge_id") != "stxE2Ee2e-invoice-2" ||
+		edits[0].Get("user_id") != strconv.Itoa(user) {
+		t.Fatalf("editUserStarSubscription calls %v", edits)
 	}
 	db, err := store.Open(ctx, env["DB_PATH"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 100 {
-		t.Fatalf("credits %d, want 100", b)
+	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 1100 {
+		t.Fatalf("credits %d, want 1100", b)
 	}
-	if b, _ := db.Balance(ctx, store.AccountStarsRevenue, "XTR"); b != 150 {
-		t.Fatalf("Stars revenue %d, want 150", b)
+	if b, _ := db.Balance(ctx, store.AccountStarsRevenue, "XTR"); b != 650 {
+		t.Fatalf("Stars revenue %d, want 650", b)
+	}
+	if sub, err := db.StarSubscription(ctx, user, "pro"); err != nil || !sub.Canceled {
+		t.Fatalf("subscription %+v %v", sub, err)
 	}
 	if p, err := db.StarPayment(ctx, "stxE2Ee2e-invoice-1"); err != nil || p.Credits != 100 || p.Status == store.StarRefunded {
 		t.Fatalf("payment %+v %v", p, err)

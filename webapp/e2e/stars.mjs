@@ -9,6 +9,8 @@
 //                  {status} pays the invoice the page opened (pre_checkout_query, then
 //                  successful_payment delivered to the bot) and names the status the sheet closes with
 //   PACKAGE        the package to buy (required); EXPECT_CREDITS the credits the page must announce
+//   SUBSCRIBE      a monthly package to subscribe to next (optional): the page must list it as
+//                  active with its renewal date, then cancel it (canceled, runs to the same date)
 //   ARTIFACTS_DIR  where screenshots go (default ./e2e-artifacts)
 //   CHROMIUM       browser binary (default /usr/bin/chromium)
 //
@@ -88,9 +90,30 @@ try {
   if (EXPECT_CREDITS && !done.startsWith(`${EXPECT_CREDITS} credits added`)) throw new Error(`page says ${JSON.stringify(done)}`);
   await shoot(page, ARTIFACTS, 'stars-bought-light', screenshots);
 
-  const invoice = await page.evaluate(() => window.__tgEvents.filter((e) => e.type === 'web_app_open_invoice').map((e) => e.data));
-  if (invoice.length !== 1) throw new Error(`web_app_open_invoice posted ${invoice.length} times`);
-  await finish(null, { price, done, invoice: invoice[0], blocked: [...tg.stats.blocked] });
+  const extra = {};
+  if (env.SUBSCRIBE) {
+    step = 'subscribe';
+    const sub = env.SUBSCRIBE;
+    await page.getByTestId(`buy-${sub}-stars`).click();
+    await page.locator('[data-testid="purchase-done"]', { hasText: `(${sub},` }).or(failed).first().waitFor({ timeout: 20_000 });
+    if (await failed.isVisible()) throw new Error(`page says: ${await textOf(page, 'purchase-error')}`);
+    extra.subscribed = await textOf(page, 'purchase-done');
+    step = 'subscription listed';
+    await page.locator(`[data-testid="subscription-${sub}"][data-status="active"]`).waitFor({ timeout: 10_000 });
+    extra.active = await textOf(page, `subscription-${sub}-state`);
+    await shoot(page, ARTIFACTS, 'stars-subscription-light', screenshots);
+    step = 'cancel';
+    await page.getByTestId(`subscription-${sub}-cancel`).click();
+    const subErr = page.getByTestId('subscription-error');
+    await page.locator(`[data-testid="subscription-${sub}"][data-status="canceled"]`).or(subErr).first().waitFor({ timeout: 10_000 });
+    if (await subErr.isVisible()) throw new Error(`page says: ${await textOf(page, 'subscription-error')}`);
+    extra.canceled = await textOf(page, `subscription-${sub}-state`);
+    if (!(await page.getByTestId(`subscription-${sub}-resume`).isVisible())) throw new Error('no Resume after cancelling');
+  }
+
+  const invoices = await page.evaluate(() => window.__tgEvents.filter((e) => e.type === 'web_app_open_invoice').map((e) => e.data));
+  if (invoices.length !== (env.SUBSCRIBE ? 2 : 1)) throw new Error(`web_app_open_invoice posted ${invoices.length} times`);
+  await finish(null, { price, done, invoices, ...extra, blocked: [...tg.stats.blocked] });
 } catch (e) {
   await finish(e);
 }

@@ -2,7 +2,7 @@
 // errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
 import type {
   Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, InvoicePayResponse, LinkedWallet, Me, Purchase,
-  StarsPurchase, TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
+  StarsPurchase, StarsSubscription, TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
 } from './types';
 
 export class ApiError extends Error {
@@ -90,6 +90,9 @@ export const api = {
   packages: () => call<{ packages: CreditPackage[] }>('GET', '/api/packages'),
   /** A Telegram Stars invoice link for a package priced in XTR (opened with WebApp.openInvoice). */
   starsInvoice: (name: string) => call<{ link: string }>('POST', '/api/stars/invoices', { package: name }),
+  subscriptions: () => call<{ subscriptions: StarsSubscription[] }>('GET', '/api/stars/subscriptions'),
+  setSubscriptionCanceled: (pkg: string, canceled: boolean) =>
+    call<{ subscription: StarsSubscription }>('POST', `/api/stars/subscriptions/${enc(pkg)}`, { canceled }),
   starsPayments: () => call<{ payments: StarsPurchase[] }>('GET', '/api/stars/payments'),
   purchase: (name: string) => call<{ purchase: Purchase; balances: Balance[] }>('POST', '/api/purchases', { package: name }),
 };

@@ -125,6 +125,15 @@ export interface CreditPackage {
   period?: number;
 }
 
+/** A Stars subscription: active (renews at expires_at), canceled (runs to expires_at) or expired. */
+export interface StarsSubscription {
+  package: string;
+  stars: string;
+  credits: number;
+  status: 'active' | 'canceled' | 'expired';
+  expires_at: string;
+}
+
 /** A Telegram Stars payment as the server booked it (pushed as `event: purchase`). */
 export interface StarsPurchase {
   charge_id: string;

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { AmountField } from '../components/AmountField';
 import { Copy } from '../components/Copy';
 import { IconCheck, IconClock, IconSpinner, IconX } from '../components/icons';
+import { Subscriptions } from '../components/Subscriptions';
 import { Packages } from '../components/Packages';
 import { Qr } from '../components/Qr';
 import { parseAmount } from '../lib/amount';
@@ -222,6 +223,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
           window.scrollTo({ top: 0, behavior: 'smooth' });
         }}
       />
+      <Subscriptions />
     </>
   );
 }

@@ -1,0 +1,85 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, errorMessage } from '../lib/api';
+import { haptic } from '../lib/telegram';
+import type { StarsSubscription } from '../lib/types';
+
+const dateOf = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/**
+ * The user's Stars subscriptions: renewal date, cancel (it runs to the end of the paid month) and
+ * resume before then; expired ones say so. Hidden while there are none. Reloaded when a purchase
+ * is pushed (a new subscription or a renewal).
+ */
+export function Subscriptions() {
+  const [subs, setSubs] = useState<StarsSubscription[] | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    api.subscriptions().then(
+      (r) => setSubs(r.subscriptions ?? []),
+      () => setSubs((s) => s ?? []),
+    );
+  }, []);
+
+  useEffect(() => {
+    load();
+    window.addEventListener('tonpay:purchase', load);
+    return () => window.removeEventListener('tonpay:purchase', load);
+  }, [load]);
+
+  if (!subs || subs.length === 0) return null;
+
+  const setCanceled = async (s: StarsSubscription, canceled: boolean) => {
+    setError(null);
+    setBusy(s.package);
+    try {
+      const r = await api.setSubscriptionCanceled(s.package, canceled);
+      setSubs((all) => (all ?? []).map((x) => (x.package === s.package ? r.subscription : x)));
+      haptic.success();
+    } catch (e) {
+      haptic.error();
+      setError(errorMessage(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <>
+      <div className="section-title">Subscriptions</div>
+      <div className="card" data-testid="subscriptions">
+        {subs.map((s) => (
+          <div className="pkg" key={s.package} data-testid={`subscription-${s.package}`} data-status={s.status}>
+            <div className="pkg-main">
+              <div className="pkg-name">{s.package}</div>
+              <div className="muted small" data-testid={`subscription-${s.package}-state`}>
+                {s.credits} credits for ⭐ {s.stars} a month ·{' '}
+                {s.status === 'active'
+                  ? `renews ${dateOf(s.expires_at)}`
+                  : s.status === 'canceled'
+                    ? `canceled, runs to ${dateOf(s.expires_at)}`
+                    : `expired ${dateOf(s.expires_at)}`}
+              </div>
+            </div>
+            {s.status !== 'expired' && (
+              <button
+                className="btn small secondary"
+                data-testid={`subscription-${s.package}-${s.status === 'active' ? 'cancel' : 'resume'}`}
+                disabled={busy !== null}
+                onClick={() => void setCanceled(s, s.status === 'active')}
+              >
+                {busy === s.package ? '…' : s.status === 'active' ? 'Cancel' : 'Resume'}
+              </button>
+            )}
+          </div>
+        ))}
+      </div>
+      {error && (
+        <div className="notice" data-testid="subscription-error" role="alert">
+          {error}
+        </div>
+      )}
+    </>
+  );
+}
