@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,7 +209,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	}))
 
 	e.GET("/healthz", s.health)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})), privateOnly)
 	e.GET("/tonconnect-manifest.json", s.manifest)
 	e.GET("/icon.png", s.icon)
 
@@ -381,4 +382,20 @@ func (s *Server) health(c echo.Context) error {
 		status = http.StatusServiceUnavailable
 	}
 	return c.JSON(status, out)
+}
+
+// privateOnly serves a route to clients on loopback and private networks
+// only (Prometheus on the same machine or network): /metrics tells volumes,
+// drift and payer state, which is nobody else's business once tonpay
+// faces the internet itself (TLS_DOMAIN). The client is c.RealIP(): behind
+// a trusted proxy (TrustProxy), the address the proxy reports.
+func privateOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip := net.ParseIP(c.RealIP())
+		if ip == nil || !(ip.IsLoopback() || ip.IsPrivate()) {
+			return httpapi.Err(http.StatusForbidden, httpapi.CodeForbidden,
+				"this page is served to loopback and private networks only")
+		}
+		return next(c)
+	}
 }

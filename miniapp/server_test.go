@@ -165,6 +165,38 @@ func TestMetricsCountRequests(t *testing.T) {
 	}
 }
 
+// TestMetricsOnlyForPrivateNetworks: /metrics answers loopback and private
+// clients; a public client (here reported by a trusted proxy) is refused
+// with 403 and sees no figures.
+func TestMetricsOnlyForPrivateNetworks(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.TrustProxy = true })
+	for _, tc := range []struct {
+		xff  string
+		want int
+	}{
+		{"", 200},            // the proxy's own (loopback) request
+		{"10.1.2.3", 200},    // a private scraper
+		{"192.168.0.9", 200}, // another
+		{"203.0.113.7", 403}, // the internet
+		{"2001:db8::1", 403},
+	} {
+		var h []string
+		if tc.xff != "" {
+			h = []string{"X-Forwarded-For", tc.xff}
+		}
+		r := e.do("GET", "/metrics", "", nil, h...)
+		if r.status != tc.want {
+			t.Fatalf("X-Forwarded-For %q: %d, want %d", tc.xff, r.status, tc.want)
+		}
+		if figures := strings.Contains(string(r.body), "# HELP"); figures != (tc.want == 200) {
+			t.Fatalf("X-Forwarded-For %q: figures shown %v: %.200s", tc.xff, figures, r.body)
+		}
+		if tc.want == 403 && r.json(t)["error"].(map[string]any)["code"] != "forbidden" {
+			t.Fatalf("refusal %s", r.body)
+		}
+	}
+}
+
 // sseEvent is one event read off the stream.
 type sseEvent struct{ name, data string }
 

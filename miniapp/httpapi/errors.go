@@ -33,6 +33,7 @@ const (
 	CodeAddressRequired   = "address_required" // 400 no address and no linked wallet
 	CodeIdemKeyRequired   = "idempotency_key_required"
 	CodeUnauthorized      = "unauthorized"       // 401 bad, expired or missing initData
+	CodeForbidden         = "forbidden"          // 403 not for this client
 	CodeNotFound          = "not_found"          // 404
 	CodeMethodNotAllowed  = "method_not_allowed" // 405
 	CodeConflict          = "conflict"           // 409 state does not allow it
