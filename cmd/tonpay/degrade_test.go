@@ -356,6 +356,23 @@ func TestServeWarnsAboutTheClock(t *testing.T) {
 	if status != http.StatusOK || !health.OK {
 		t.Fatalf("/healthz with only a clock warning: %d ok=%v", status, health.OK)
 	}
+	// Without TLS_DOMAIN the service is behind a proxy: /metrics goes to a
+	// client on the proxy's machine, not to one the proxy reports from the
+	// internet.
+	for xff, want := range map[string]int{"": http.StatusOK, "203.0.113.7": http.StatusForbidden} {
+		req, _ := http.NewRequest("GET", "http://"+env["HTTP_ADDR"]+"/metrics", nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("/metrics for X-Forwarded-For %q: %d, want %d", xff, resp.StatusCode, want)
+		}
+	}
 	if code := svc.stop(); code != 0 {
 		t.Fatalf("serve exited %d:\n%s", code, svc.log())
 	}

@@ -99,6 +99,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Registry:     reg,
 		Static:       webapp.FS(),
 		TWAReturnURL: twa,
+		// Without TLS_DOMAIN tonpay sits behind the operator's proxy: the
+		// client is the address that proxy reports (X-Forwarded-For is
+		// believed only from loopback and private peers, so a directly
+		// exposed instance is not fooled). Per-IP limits and /metrics'
+		// private-only rule then judge the real client, not the proxy.
+		TrustProxy: cfg.TLSDomain == "",
 	}, db, log.With("component", "http"))
 
 	shop := merchant.Config{
