@@ -81,14 +81,13 @@ func chainClock(ctx context.Context, api tonapi.APIClientWrapped) (clockProbe, e
 type clockWatch struct {
 	chain *ton.Client
 	log   *slog.Logger
-	every time.Duration // 30 min
 
 	mu      sync.Mutex
 	warning string
 }
 
 func newClockWatch(chain *ton.Client, log *slog.Logger) *clockWatch {
-	return &clockWatch{chain: chain, log: log, every: 30 * time.Minute}
+	return &clockWatch{chain: chain, log: log}
 }
 
 // Warnings is the clock's warning for /healthz, if any.
@@ -118,7 +117,7 @@ func (w *clockWatch) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(w.every):
+		case <-time.After(30 * time.Minute):
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,60 +33,15 @@ import (
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-// botAPI is a fake Telegram Bot API that answers the calls the service
-// makes at start and while idle, and records the messages it is asked to
-// send, so the whole binary can run offline.
-type botAPI struct {
-	*httptest.Server
-	mu   sync.Mutex
-	sent []sentMessage
-}
-
 type sentMessage struct {
 	ChatID string
 	Text   string
 }
 
-// messages are the messages sent so far to chat.
-func (b *botAPI) messages(chat string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, m := range b.sent {
-		if m.ChatID == chat {
-			out = append(out, m.Text)
-		}
-	}
-	return out
-}
-
-func fakeBotAPI(t *testing.T) *botAPI {
-	b := &botAPI{}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		var result any = true
-		switch method {
-		case "getMe":
-			result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_test_bot"}
-		case "getUpdates":
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(300 * time.Millisecond):
-			}
-			result = []any{}
-		case "sendMessage", "sendPhoto", "editMessageText":
-			_ = r.ParseMultipartForm(1 << 20)
-			b.mu.Lock()
-			b.sent = append(b.sent, sentMessage{ChatID: r.FormValue("chat_id"), Text: r.FormValue("text") + r.FormValue("caption")})
-			b.mu.Unlock()
-			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-	}))
-	t.Cleanup(b.Close)
-	return b
-}
+// fakeBotAPI is a Bot API stand-in for a service nobody talks to: the
+// calls it makes at start and while idle are answered, what it sends is
+// recorded (chatBot, with no updates queued).
+func fakeBotAPI(t *testing.T) *chatBot { return newChatBot(t) }
 
 // signer plays the user's wallet app for the page: it proves ownership with
 // a real ton_proof and signs real external messages, which it broadcasts to

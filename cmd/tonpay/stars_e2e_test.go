@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	initdata "github.com/telegram-mini-apps/init-data-golang"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
@@ -214,20 +213,8 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	}
 	svc := startService(t, env)
 
-	authDate := time.Now()
-	qs := url.Values{
-		"auth_date":     {strconv.FormatInt(authDate.Unix(), 10)},
-		"user":          {`{"id":777002,"first_name":"Grace","username":"grace","language_code":"en"}`},
-		"query_id":      {"AAE-stars"},
-		"chat_instance": {"-2"},
-		"chat_type":     {"sender"},
-	}.Encode()
-	hash, err := initdata.SignQueryString(qs, token, authDate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "stars.mjs"))
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+qs+"&hash="+hash, "TELEGRAM_URL="+tgm.app.URL,
+	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+strings.TrimPrefix(tma(t, token, user), "tma "), "TELEGRAM_URL="+tgm.app.URL,
 		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
 	cmd.Dir = filepath.Join(root, "webapp")
 	out, err := cmd.Output()
