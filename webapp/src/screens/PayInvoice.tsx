@@ -1,17 +1,19 @@
 // A merchant's invoice, opened from its pay link (https://t.me/<bot>/<app>?startapp=inv_<id>):
 // who asks, for what and how much; Pay sends the same TON Connect request as a top-up, reports
 // the BOC (pending at once) and hears `paid` over the event stream (polling only while it is down).
-import { UserRejectsError, useTonConnectUI } from '@tonconnect/ui-react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Copy } from '../components/Copy';
+import { Expiry } from '../components/Expiry';
 import { IconSpinner } from '../components/icons';
 import { Qr } from '../components/Qr';
+import { StatusMark } from '../components/StatusMark';
+import { useFollowInvoice } from '../hooks/useFollowInvoice';
+import { useTonPayment } from '../hooks/useTonPayment';
 import { ApiError, api, errorMessage } from '../lib/api';
-import { hasMainButton, haptic, useMainButton } from '../lib/telegram';
+import { hasMainButton, useMainButton } from '../lib/telegram';
 import type { InvoicePayResponse } from '../lib/types';
-import { isInvoiceOpen, useApp } from '../state';
+import { useApp } from '../state';
 import { useWallet } from '../wallet';
-import { Expiry, StatusMark, cleanTx } from './TopUp';
 
 const STATUS_TEXT: Record<string, string> = {
   created: 'Waiting for your payment',
@@ -28,14 +30,12 @@ type Load =
   | { state: 'failed'; message: string; notFound: boolean };
 
 export function PayInvoice({ id }: { id: string }) {
-  const { me, invoices, upsertInvoice, stream, go } = useApp();
+  const { me, invoices, upsertInvoice, go } = useApp();
   const wallet = useWallet();
-  const [tonConnectUI] = useTonConnectUI();
+  const payment = useTonPayment();
+  const { busy, error, setError, note } = payment;
   const [load, setLoad] = useState<Load>({ state: 'loading' });
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
 
   const fetchInvoice = useCallback(async (): Promise<InvoicePayResponse | null> => {
     try {
@@ -63,26 +63,8 @@ export function PayInvoice({ id }: { id: string }) {
   const shared = invoices[id];
   const invoice = data ? { ...data.invoice, ...(shared ?? {}) } : undefined;
   const status = invoice?.status;
-  const open = isInvoiceOpen(invoice);
   const payable = status === 'created' && !sent;
-
-  // Paid: a success haptic, once.
-  const was = useRef(status);
-  useEffect(() => {
-    if (status === was.current) return;
-    was.current = status;
-    if (status === 'paid') haptic.success();
-    else if (status === 'expired' || status === 'error') haptic.warning();
-  }, [status]);
-
-  // Fallback only: poll while the event stream is down and the invoice is still open.
-  useEffect(() => {
-    if (stream !== 'down' || !open) return;
-    const t = setInterval(() => {
-      api.invoice(id).then((r) => upsertInvoice({ ...r.invoice, id: String(r.invoice.id) }), () => {});
-    }, 3000);
-    return () => clearInterval(t);
-  }, [stream, open, id, upsertInvoice]);
+  const { polling } = useFollowInvoice(invoice, api.invoice);
 
   // The countdown reaching zero: ask the server, which answers "expired" with nothing to pay.
   const expiresAt = invoice?.expires_at;
@@ -94,44 +76,22 @@ export function PayInvoice({ id }: { id: string }) {
     return () => clearTimeout(t);
   }, [status, expiresAt, fetchInvoice]);
 
-  const pay = async () => {
-    if (busy) return;
-    setError(null);
-    if (!wallet.connected) {
-      await wallet.connect();
-      return;
-    }
-    setBusy(true);
-    try {
-      let d = load.state === 'ready' ? load.data : null;
-      // A request about to lapse (or none yet) is asked for again.
-      if (!d?.transaction || Number(d.transaction.validUntil) < Date.now() / 1000 + 60) d = await fetchInvoice();
-      if (!d) return;
-      if (!d.transaction) {
-        setError(STATUS_TEXT[d.invoice.status] ?? 'This invoice cannot be paid now.');
-        return;
-      }
-      const res = await tonConnectUI.sendTransaction(cleanTx(d.transaction), {
-        modals: ['before'],
-        notifications: ['error'],
-      });
-      haptic.tap();
-      setSent(true);
-      setNote(null);
-      try {
-        const r = await api.reportInvoiceBoc(id, res.boc);
-        upsertInvoice({ ...r.invoice, id: String(r.invoice.id) });
-      } catch (e) {
-        setNote(`${errorMessage(e)} Your payment will still be found on the chain.`);
-      }
-    } catch (e) {
-      haptic.error();
-      if (e instanceof UserRejectsError) setError('Payment cancelled in the wallet. Nothing was sent.');
-      else setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const pay = () =>
+    payment.pay({
+      prepare: async () => {
+        let d = load.state === 'ready' ? load.data : null;
+        // A request about to lapse (or none yet) is asked for again.
+        if (!d?.transaction || Number(d.transaction.validUntil) < Date.now() / 1000 + 60) d = await fetchInvoice();
+        if (!d) return null;
+        if (!d.transaction) {
+          setError(STATUS_TEXT[d.invoice.status] ?? 'This invoice cannot be paid now.');
+          return null;
+        }
+        return { id, transaction: d.transaction };
+      },
+      report: api.reportInvoiceBoc,
+      onSent: () => setSent(true),
+    });
 
   const payLabel = !wallet.connected ? 'Connect wallet to pay' : invoice ? `Pay ${invoice.formatted} ${invoice.asset}` : 'Pay';
   const needsWallet = load.state === 'wallet';
@@ -219,7 +179,7 @@ export function PayInvoice({ id }: { id: string }) {
           {error ?? wallet.error}
         </div>
       )}
-      {stream === 'down' && open && (
+      {polling && (
         <div className="notice info" data-testid="stream-down">
           Live updates are reconnecting; checking the payment every few seconds.
         </div>

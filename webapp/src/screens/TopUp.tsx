@@ -1,51 +1,38 @@
-import { UserRejectsError, useTonConnectUI } from '@tonconnect/ui-react';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { AmountField } from '../components/AmountField';
+import { AssetPicker } from '../components/AssetPicker';
 import { Copy } from '../components/Copy';
-import { IconCheck, IconClock, IconSpinner, IconX } from '../components/icons';
+import { Expiry } from '../components/Expiry';
+import { IconSpinner } from '../components/icons';
 import { Subscriptions } from '../components/Subscriptions';
 import { Packages } from '../components/Packages';
 import { Qr } from '../components/Qr';
+import { StatusMark } from '../components/StatusMark';
+import { useFollowInvoice } from '../hooks/useFollowInvoice';
+import { useTonPayment } from '../hooks/useTonPayment';
 import { parseAmount } from '../lib/amount';
-import { api, errorMessage } from '../lib/api';
+import { api } from '../lib/api';
 import { hasMainButton, haptic, useMainButton } from '../lib/telegram';
-import type { DepositResponse, Invoice, TxRequest } from '../lib/types';
+import type { DepositResponse, Invoice } from '../lib/types';
 import { balanceOf, isInvoiceOpen, useApp } from '../state';
 import { useWallet } from '../wallet';
 
 const PRESETS: Record<string, string[]> = { TON: ['1', '5', '10', '50'] };
 const presetsFor = (symbol: string, decimals: number) => PRESETS[symbol] ?? (decimals <= 6 ? ['5', '10', '25', '100'] : ['1', '5', '10', '50']);
 
-/** Only the keys @tonconnect/sdk accepts (it rejects extra ones), validUntil as a number. */
-export function cleanTx(tx: TxRequest): TxRequest {
-  return {
-    validUntil: Number(tx.validUntil),
-    ...(tx.network ? { network: String(tx.network) } : {}),
-    ...(tx.from ? { from: tx.from } : {}),
-    messages: tx.messages.map((m) => ({
-      address: m.address,
-      amount: String(m.amount),
-      ...(m.payload ? { payload: m.payload } : {}),
-      ...(m.stateInit ? { stateInit: m.stateInit } : {}),
-    })),
-  };
-}
-
 export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; initialAmount?: string }) {
   const { me, balances, invoices, upsertInvoice, go } = useApp();
   const wallet = useWallet();
-  const [tonConnectUI] = useTonConnectUI();
+  const payment = useTonPayment();
   const assets = me.assets.length ? me.assets : [{ symbol: 'TON', decimals: 9 }];
   const [asset, setAsset] = useState(
     assets.find((a) => a.symbol === initialAsset)?.symbol ?? assets[0].symbol,
   );
   const [amount, setAmount] = useState(initialAmount ?? '');
   const [submitted, setSubmitted] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [current, setCurrent] = useState<{ dep: DepositResponse; asset: string; units: bigint } | null>(null);
   const [shownId, setShownId] = useState<string | null>(null);
-  const [bocNote, setBocNote] = useState<string | null>(null);
+  const { busy, error, setError } = payment;
 
   const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
   const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
@@ -60,45 +47,25 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
       haptic.error();
       return;
     }
-    if (!wallet.connected) {
-      await wallet.connect();
-      return;
-    }
-    setBusy(true);
-    try {
-      let dep = current?.dep;
-      const reusable =
-        dep &&
-        current!.asset === asset &&
-        current!.units === parsed.units &&
-        invoices[dep.invoice.id]?.status === 'created' &&
-        Number(dep.transaction.validUntil) > Date.now() / 1000 + 60;
-      if (!dep || !reusable) {
-        dep = await api.createDeposit(asset, parsed.text);
-        upsertInvoice({ ...dep.invoice, id: String(dep.invoice.id) });
-        setCurrent({ dep, asset, units: parsed.units });
-      }
-      const id = String(dep.invoice.id);
-      const res = await tonConnectUI.sendTransaction(cleanTx(dep.transaction), {
-        modals: ['before'],
-        notifications: ['error'],
-      });
-      haptic.tap();
-      setShownId(id);
-      setBocNote(null);
-      try {
-        const r = await api.reportBoc(id, res.boc);
-        upsertInvoice({ ...r.invoice, id: String(r.invoice.id) });
-      } catch (e) {
-        setBocNote(`${errorMessage(e)} Your payment will still be found on the chain.`);
-      }
-    } catch (e) {
-      haptic.error();
-      if (e instanceof UserRejectsError) setError('Payment cancelled in the wallet. Nothing was sent.');
-      else setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
+    await payment.pay({
+      prepare: async () => {
+        let dep = current?.dep;
+        const reusable =
+          dep &&
+          current!.asset === asset &&
+          current!.units === parsed.units &&
+          invoices[dep.invoice.id]?.status === 'created' &&
+          Number(dep.transaction.validUntil) > Date.now() / 1000 + 60;
+        if (!dep || !reusable) {
+          dep = await api.createDeposit(asset, parsed.text);
+          upsertInvoice({ ...dep.invoice, id: String(dep.invoice.id) });
+          setCurrent({ dep, asset, units: parsed.units });
+        }
+        return { id: String(dep.invoice.id), transaction: dep.transaction };
+      },
+      report: api.reportBoc,
+      onSent: setShownId,
+    });
   };
 
   const payLabel = !wallet.connected
@@ -123,7 +90,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
     return (
       <InvoiceView
         invoice={invoice}
-        note={bocNote}
+        note={payment.note}
         onAgain={() => {
           setShownId(null);
           setCurrent(null);
@@ -137,27 +104,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
   return (
     <>
       <div className="card">
-        <div className="field">
-          <label className="label" htmlFor="topup-asset">
-            Asset
-          </label>
-          <select
-            id="topup-asset"
-            className="select"
-            data-testid="topup-asset"
-            value={asset}
-            onChange={(e) => {
-              haptic.select();
-              setAsset(e.target.value);
-            }}
-          >
-            {assets.map((a) => (
-              <option key={a.symbol} value={a.symbol}>
-                {a.symbol}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AssetPicker id="topup-asset" testid="topup-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="balance-line">
           <span>Balance</span>
           <span>
@@ -276,35 +223,13 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: string | null; onAgain: () => void }) {
-  const { balances, stream, upsertInvoice, refreshMe, go } = useApp();
+  const { balances, refreshMe, go } = useApp();
   const bal = balanceOf(balances, invoice.asset);
   const status = invoice.status;
   const open = isInvoiceOpen(invoice);
-
-  // Paid: a success haptic, once.
-  const was = useRef(status);
-  useEffect(() => {
-    if (status === was.current) return;
-    was.current = status;
-    if (status === 'paid') haptic.success();
-    else if (status === 'expired' || status === 'error') haptic.warning();
-  }, [status]);
-
-  // Fallback only: poll while the event stream is down and the invoice is still open.
-  useEffect(() => {
-    if (stream !== 'down' || !open) return;
-    const id = invoice.id;
-    const t = setInterval(() => {
-      api.deposit(id).then(
-        (r) => {
-          upsertInvoice({ ...r.invoice, id: String(r.invoice.id) });
-          if (r.invoice.status === 'paid') refreshMe().catch(() => {});
-        },
-        () => {},
-      );
-    }, 3000);
-    return () => clearInterval(t);
-  }, [stream, open, invoice.id, upsertInvoice, refreshMe]);
+  const { polling } = useFollowInvoice(invoice, api.deposit, (inv) => {
+    if (inv.status === 'paid') refreshMe().catch(() => {});
+  });
 
   return (
     <>
@@ -320,7 +245,7 @@ function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: strin
         {status === 'created' && <Expiry at={invoice.expires_at} />}
       </div>
       {note && <div className="notice info">{note}</div>}
-      {stream === 'down' && open && (
+      {polling && (
         <div className="notice info" data-testid="stream-down">
           Live updates are reconnecting; checking the payment every few seconds.
         </div>
@@ -349,42 +274,5 @@ function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: strin
         )}
       </div>
     </>
-  );
-}
-
-/** The big icon of an invoice's state: clock, spinner, check or cross. */
-export function StatusMark({ status }: { status: string }) {
-  if (status === 'paid') {
-    return (
-      <div className="status-mark paid">
-        <IconCheck />
-      </div>
-    );
-  }
-  if (status === 'pending' || status === 'created') {
-    return <div className="status-mark">{status === 'pending' ? <IconSpinner /> : <IconClock />}</div>;
-  }
-  return (
-    <div className="status-mark bad">
-      <IconX />
-    </div>
-  );
-}
-
-export function Expiry({ at }: { at: string }) {
-  const end = useMemo(() => Date.parse(at), [at]);
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  if (Number.isNaN(end)) return null;
-  const left = Math.max(0, Math.floor((end - now) / 1000));
-  const mm = Math.floor(left / 60);
-  const ss = String(left % 60).padStart(2, '0');
-  return (
-    <div className="muted small" style={{ marginTop: 10 }}>
-      Expires in {mm}:{ss}
-    </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { AmountField } from '../components/AmountField';
+import { AssetPicker } from '../components/AssetPicker';
 import { IconSpinner } from '../components/icons';
 import { toRaw } from '../lib/address';
 import { parseAmount, toUnits } from '../lib/amount';
@@ -171,27 +172,7 @@ export function Withdraw() {
   return (
     <>
       <div className="card">
-        <div className="field">
-          <label className="label" htmlFor="withdraw-asset">
-            Asset
-          </label>
-          <select
-            id="withdraw-asset"
-            className="select"
-            data-testid="withdraw-asset"
-            value={asset}
-            onChange={(e) => {
-              haptic.select();
-              setAsset(e.target.value);
-            }}
-          >
-            {assets.map((a) => (
-              <option key={a.symbol} value={a.symbol}>
-                {a.symbol}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AssetPicker id="withdraw-asset" testid="withdraw-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="field">
           <label className="label" htmlFor="withdraw-address">
             To address
