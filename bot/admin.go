@@ -161,7 +161,7 @@ func (b *Bot) cmdPause(ctx context.Context, r request) {
 		b.oops(ctx, r.p, r.l, "payout pause", err)
 		return
 	}
-	if err := b.db.PausePayouts(ctx, reason); err != nil {
+	if err := b.db.PausePayouts(ctx, adminActor(r.from), reason); err != nil {
 		b.oops(ctx, r.p, r.l, "pause payouts", err)
 		return
 	}
@@ -177,7 +177,7 @@ func (b *Bot) cmdPause(ctx context.Context, r request) {
 // still there is thereby acknowledged: it does not pause payouts again (a
 // different one does).
 func (b *Bot) cmdResume(ctx context.Context, r request) {
-	was, paused, err := b.db.ResumePayouts(ctx, r.from.ID)
+	was, paused, err := b.db.ResumePayouts(ctx, adminActor(r.from))
 	if err != nil {
 		b.oops(ctx, r.p, r.l, "resume payouts", err)
 		return
@@ -192,6 +192,15 @@ func (b *Bot) cmdResume(ctx context.Context, r request) {
 		text += "\n" + r.l.t("resumed_drift")
 	}
 	b.reply(ctx, r.p, text, nil)
+}
+
+// adminActor is an admin as the audit log names them.
+func adminActor(u *models.User) store.Actor {
+	name := u.FirstName
+	if u.Username != "" {
+		name = "@" + u.Username
+	}
+	return store.AdminActor(u.ID, name)
 }
 
 // adminLabel names an admin in a stored reason: @username, or the id.
@@ -286,9 +295,9 @@ func (b *Bot) decide(ctx context.Context, q *models.CallbackQuery, cm callbackMe
 	var w store.Withdrawal
 	var err error
 	if approve {
-		w, err = b.db.ApproveWithdrawal(ctx, id, q.From.ID)
+		w, err = b.db.ApproveWithdrawal(ctx, adminActor(&q.From), id)
 	} else {
-		w, err = b.db.RejectWithdrawal(ctx, id, q.From.ID, "rejected by an administrator")
+		w, err = b.db.RejectWithdrawal(ctx, adminActor(&q.From), id, "rejected by an administrator")
 	}
 	switch {
 	case errors.Is(err, store.ErrConflict):

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"database/sql"
+	"errors"
+)
 
 // Sentinel errors. Callers test them with errors.Is; the HTTP and bot layers
 // map them to user-facing codes in one place each.
@@ -12,4 +15,13 @@ var (
 	ErrInvalid           = errors.New("invalid")
 	ErrConflict          = errors.New("conflict")
 	ErrUnknownAsset      = errors.New("unknown asset")
+	ErrBlocked           = errors.New("blocked by an administrator")
 )
+
+// notFound turns sql.ErrNoRows into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

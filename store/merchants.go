@@ -35,9 +35,16 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// CreateMerchant registers a merchant and returns its API token, which is
-// shown once and never stored.
+// CreateMerchant registers a merchant with no owners on behalf of the
+// operator and returns its API token (AddMerchant).
 func (db *DB) CreateMerchant(ctx context.Context, name, webhookURL string) (Merchant, string, error) {
+	return db.AddMerchant(ctx, Operator, name, webhookURL, nil)
+}
+
+// AddMerchant registers a merchant with its owners (Telegram user ids who
+// run its dashboard) in one transaction, audited, and returns its API
+// token, which is shown once and never stored.
+func (db *DB) AddMerchant(ctx context.Context, by Actor, name, webhookURL string, owners []int64) (Merchant, string, error) {
 	if name == "" {
 		return Merchant{}, "", fmt.Errorf("%w: merchant name is empty", ErrInvalid)
 	}
@@ -48,8 +55,17 @@ func (db *DB) CreateMerchant(ctx context.Context, name, webhookURL string) (Merc
 	m := Merchant{Name: name, WebhookURL: webhookURL, WebhookSecret: newWebhookSecret()}
 	err := db.write(ctx, func(tx *Tx) error {
 		m.CreatedAt = tx.now
-		return tx.QueryRowContext(ctx, `INSERT INTO merchants(name, token_hash, webhook_url, webhook_secret, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, name, TokenHash(token), webhookURL, m.WebhookSecret, ms(tx.now)).Scan(&m.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO merchants(name, token_hash, webhook_url, webhook_secret, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, name, TokenHash(token), webhookURL, m.WebhookSecret, ms(tx.now)).Scan(&m.ID); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, by, m.ID, AuditMerchantAdd, "merchant "+name, "", "created"); err != nil {
+			return err
+		}
+		if len(owners) == 0 {
+			return nil
+		}
+		return tx.setOwners(ctx, by, m.ID, owners)
 	})
 	if err != nil {
 		return Merchant{}, "", err
@@ -120,10 +136,13 @@ func (db *DB) ListMerchants(ctx context.Context) ([]Merchant, error) {
 
 // RotateToken gives a merchant a new API token and returns it (shown once);
 // the old token stops working at once.
-func (db *DB) RotateToken(ctx context.Context, merchantID int64) (string, error) {
+func (db *DB) RotateToken(ctx context.Context, by Actor, merchantID int64) (string, error) {
 	token := newMerchantToken()
 	err := db.write(ctx, func(tx *Tx) error {
-		return tx.execOne(ctx, `UPDATE merchants SET token_hash = ? WHERE id = ?`, TokenHash(token), merchantID)
+		if err := tx.execOne(ctx, `UPDATE merchants SET token_hash = ? WHERE id = ?`, TokenHash(token), merchantID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, by, merchantID, AuditToken, "API token", "", "rotated (the old token stopped working)")
 	})
 	if err != nil {
 		return "", err
@@ -135,14 +154,24 @@ func (db *DB) RotateToken(ctx context.Context, merchantID int64) (string, error)
 // them), with a new signing secret that it returns. It also re-enables a
 // webhook that was disabled. Events queued before keep their ids and are
 // signed with the new secret when delivered.
-func (db *DB) SetWebhook(ctx context.Context, merchantID int64, webhookURL string) (string, error) {
+func (db *DB) SetWebhook(ctx context.Context, by Actor, merchantID int64, webhookURL string) (string, error) {
 	if !validWebhookURL(webhookURL) {
 		return "", fmt.Errorf("%w: webhook url must be an absolute http(s) URL without credentials", ErrInvalid)
 	}
 	secret := newWebhookSecret()
 	err := db.write(ctx, func(tx *Tx) error {
-		return tx.execOne(ctx, `UPDATE merchants SET webhook_url = ?, webhook_secret = ?, webhook_disabled = 0 WHERE id = ?`,
-			webhookURL, secret, merchantID)
+		var before string
+		if err := tx.QueryRowContext(ctx, `SELECT webhook_url FROM merchants WHERE id = ?`, merchantID).Scan(&before); err != nil {
+			return notFound(err)
+		}
+		if err := tx.execOne(ctx, `UPDATE merchants SET webhook_url = ?, webhook_secret = ?, webhook_disabled = 0 WHERE id = ?`,
+			webhookURL, secret, merchantID); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", before, webhookURL); err != nil {
+			return err
+		}
+		return tx.audit(ctx, by, merchantID, AuditWebhookSecret, "webhook secret", "", "new secret")
 	})
 	if err != nil {
 		return "", err
@@ -218,7 +247,7 @@ const webhookPending = `topic = 'webhook' AND done_at IS NULL AND failed_at IS N
 // per queued event, and a merchant never sees event n+1 before event n.)
 func (db *DB) DueWebhookEvents(ctx context.Context, limit int) ([]Event, error) {
 	now := ms(db.now())
-	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, created_at)
 		FROM outbox o WHERE `+webhookPending+` AND next_attempt_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
 			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?)

@@ -32,7 +32,7 @@ func TestMerchantTokensAndWebhooks(t *testing.T) {
 		t.Fatalf("list = %+v, %v", list, err)
 	}
 
-	newToken, err := db.RotateToken(ctx, a.ID)
+	newToken, err := db.RotateToken(ctx, store.Operator, a.ID)
 	if err != nil || newToken == tokenA {
 		t.Fatalf("rotate: %q, %v", newToken, err)
 	}
@@ -47,7 +47,7 @@ func TestMerchantTokensAndWebhooks(t *testing.T) {
 			t.Fatalf("token %q: %v", garbage, err)
 		}
 	}
-	if _, err := db.RotateToken(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.RotateToken(ctx, store.Operator, 999); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("rotate unknown: %v", err)
 	}
 
@@ -65,7 +65,7 @@ func TestMerchantTokensAndWebhooks(t *testing.T) {
 		t.Fatal("not enabled")
 	}
 	db.DisableWebhook(ctx, a.ID)
-	secret, err := db.SetWebhook(ctx, a.ID, "https://shop.example/v2")
+	secret, err := db.SetWebhook(ctx, store.Operator, a.ID, "https://shop.example/v2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +73,10 @@ func TestMerchantTokensAndWebhooks(t *testing.T) {
 	if after.WebhookURL != "https://shop.example/v2" || after.WebhookSecret != secret || secret == before.WebhookSecret || after.WebhookDisabled {
 		t.Fatalf("set webhook: %+v (secret %q)", after, secret)
 	}
-	if _, err := db.SetWebhook(ctx, a.ID, "javascript:alert(1)"); !errors.Is(err, store.ErrInvalid) {
+	if _, err := db.SetWebhook(ctx, store.Operator, a.ID, "javascript:alert(1)"); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("bad url: %v", err)
 	}
-	if _, err := db.SetWebhook(ctx, 999, "https://x.example/"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.SetWebhook(ctx, store.Operator, 999, "https://x.example/"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown merchant: %v", err)
 	}
 	if err := db.EnableWebhook(ctx, 999); !errors.Is(err, store.ErrNotFound) {

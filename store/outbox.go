@@ -26,6 +26,9 @@ type Event struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
+	// Since starts the retry window: CreatedAt, or when an owner last asked
+	// for the event to be delivered again.
+	Since time.Time
 }
 
 // emit appends an outbox event inside tx, due at once.
@@ -49,14 +52,14 @@ func (db *DB) Emit(ctx context.Context, topic, typ string, userID, merchantID in
 // DueEvents returns up to limit undelivered events of a topic whose next
 // attempt is due, oldest first.
 func (db *DB) DueEvents(ctx context.Context, topic string, limit int) ([]Event, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, created_at)
 		FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
 	return scanEvents(rows, err)
 }
 
 // scanEvents reads outbox rows selected as id, topic, type, payload,
-// user id, merchant id, attempts, next_attempt_at, created_at.
+// user id, merchant id, attempts, next_attempt_at, created_at, since.
 func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 	if err != nil {
 		return nil, err
@@ -66,11 +69,11 @@ func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		var payload string
-		var next, created int64
-		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created); err != nil {
+		var next, created, since int64
+		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created, &since); err != nil {
 			return nil, err
 		}
-		e.Payload, e.NextAttemptAt, e.CreatedAt = json.RawMessage(payload), fromMS(next), fromMS(created)
+		e.Payload, e.NextAttemptAt, e.CreatedAt, e.Since = json.RawMessage(payload), fromMS(next), fromMS(created), fromMS(since)
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -28,6 +28,7 @@ const (
 	RefuseInsufficient    = "insufficient_funds"   // the balance does not cover the amount (with its fee in the same asset)
 	RefuseFeeNotCovered   = "fee_not_covered"      // the amount is there, the fee (in TON) is not
 	RefuseIdemConflict    = "idempotency_conflict" // the key was used for another request
+	RefuseBlocked         = "blocked"              // an administrator blocked the account
 )
 
 // Refusal is the rule book's no, with what a face needs to say why.
@@ -359,6 +360,8 @@ func (p *Policy) Withdraw(ctx context.Context, req WithdrawRequest, idemKey stri
 		return Withdrawal{}, false, err // the balance changed meanwhile
 	case errors.Is(err, ErrConflict):
 		return Withdrawal{}, false, refuse(RefuseIdemConflict, "", "this idempotency key was used for a different withdrawal")
+	case errors.Is(err, ErrBlocked):
+		return Withdrawal{}, false, refuse(RefuseBlocked, "", "this account was blocked by an administrator; withdrawals are not possible")
 	}
 	return w, created, err
 }

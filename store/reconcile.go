@@ -290,8 +290,19 @@ func (db *DB) PayoutPause(ctx context.Context) (p Pause, ok bool, err error) {
 }
 
 // PausePayouts stops new payouts until ResumePayouts (an admin's /pause).
-func (db *DB) PausePayouts(ctx context.Context, reason string) error {
+func (db *DB) PausePayouts(ctx context.Context, by Actor, reason string) error {
 	return db.write(ctx, func(tx *Tx) error {
+		before := "running"
+		var cause, was string
+		switch err := tx.QueryRowContext(ctx, `SELECT cause, reason FROM payout_pause WHERE id = 1`).Scan(&cause, &was); {
+		case err == nil:
+			before = "paused (" + cause + "): " + was
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if err := tx.audit(ctx, by, 0, AuditPause, "payouts", before, "paused: "+reason); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO payout_pause(id, reason, cause, created_at) VALUES (1, ?, 'admin', ?)
 			ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, cause = excluded.cause, episode = ''`, reason, ms(tx.now))
 		return err
@@ -301,7 +312,7 @@ func (db *DB) PausePayouts(ctx context.Context, reason string) error {
 // ResumePayouts lifts the pause on behalf of an admin. A drift that is
 // still there is acknowledged: it does not pause payouts again (a new,
 // different drift does). It reports whether payouts were paused.
-func (db *DB) ResumePayouts(ctx context.Context, adminID int64) (was Pause, paused bool, err error) {
+func (db *DB) ResumePayouts(ctx context.Context, by Actor) (was Pause, paused bool, err error) {
 	err = db.write(ctx, func(tx *Tx) error {
 		var at int64
 		err := tx.QueryRowContext(ctx, `SELECT reason, cause, episode, created_at FROM payout_pause WHERE id = 1`).
@@ -319,9 +330,12 @@ func (db *DB) ResumePayouts(ctx context.Context, adminID int64) (was Pause, paus
 		}
 		if episode != "" {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO drift_acks(episode, admin_id, created_at) VALUES (?, ?, ?)`,
-				episode, adminID, ms(tx.now)); err != nil {
+				episode, by.ID, ms(tx.now)); err != nil {
 				return err
 			}
+		}
+		if err := tx.audit(ctx, by, 0, AuditResume, "payouts", "paused ("+was.Cause+"): "+was.Reason, "running"); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM payout_pause WHERE id = 1`)
 		return err

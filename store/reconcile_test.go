@@ -44,7 +44,7 @@ func TestReconcileDriftPausesOnceAndResumes(t *testing.T) {
 		t.Fatalf("same drift again: %+v, %d notices", res, notices())
 	}
 	// An admin resumes: the same drift does not pause again...
-	if _, was, err := db.ResumePayouts(ctx, 99); err != nil || !was {
+	if _, was, err := db.ResumePayouts(ctx, store.AdminActor(99, "")); err != nil || !was {
 		t.Fatalf("resume: %v %v", was, err)
 	}
 	res, _ = db.Reconcile(ctx, 13, at, map[string]store.Amount{"TON": 4_999_999_999})
@@ -66,7 +66,7 @@ func TestReconcileDriftPausesOnceAndResumes(t *testing.T) {
 		t.Fatalf("reconciliations %+v", rs)
 	}
 	// An admin's own pause is not lifted by equal books.
-	db.PausePayouts(ctx, "maintenance")
+	db.PausePayouts(ctx, store.AdminActor(1, ""), "maintenance")
 	if res, _ = db.Reconcile(ctx, 16, at, nil); !res.Paused {
 		t.Fatal("an admin's pause was lifted by reconciliation")
 	}
@@ -107,13 +107,13 @@ func TestPausesDoNotOverrideEachOther(t *testing.T) {
 	db.Post(ctx, deposit("d", store.UserAccount(1), "TON", 5))
 	at := time.Unix(1_800_000_000, 0)
 	// An admin's pause survives a drift that comes and goes.
-	db.PausePayouts(ctx, "maintenance")
+	db.PausePayouts(ctx, store.AdminActor(1, ""), "maintenance")
 	db.Reconcile(ctx, 1, at, map[string]store.Amount{"TON": 4})
 	db.Reconcile(ctx, 2, at, map[string]store.Amount{"TON": 5})
 	if p, ok, _ := db.PayoutPause(ctx); !ok || p.Cause != store.PauseAdmin {
 		t.Fatalf("an admin's pause was lifted by a drift that cleared: %+v %v", p, ok)
 	}
-	db.ResumePayouts(ctx, 1)
+	db.ResumePayouts(ctx, store.AdminActor(1, ""))
 	// A foreign message's hold outlives the drift too.
 	db.Reconcile(ctx, 3, at, map[string]store.Amount{"TON": 4})
 	db.HoldForeign(ctx, store.ForeignNotice{Note: "someone signed"})
@@ -121,10 +121,10 @@ func TestPausesDoNotOverrideEachOther(t *testing.T) {
 	if p, ok, _ := db.PayoutPause(ctx); !ok || p.Cause != store.PauseForeign {
 		t.Fatalf("a foreign hold was lifted by reconciliation: %+v %v", p, ok)
 	}
-	db.ResumePayouts(ctx, 1)
+	db.ResumePayouts(ctx, store.AdminActor(1, ""))
 	// An acknowledged drift that cleared does not cover a later one of the same figure.
 	db.Reconcile(ctx, 5, at, map[string]store.Amount{"TON": 4})
-	db.ResumePayouts(ctx, 1)
+	db.ResumePayouts(ctx, store.AdminActor(1, ""))
 	db.Reconcile(ctx, 6, at, map[string]store.Amount{"TON": 5})
 	if res, _ := db.Reconcile(ctx, 7, at, map[string]store.Amount{"TON": 4}); !res.Paused {
 		t.Fatal("a new drift of an old figure was taken as acknowledged")

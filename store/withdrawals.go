@@ -131,6 +131,15 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		if !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		if n.UserID != 0 {
+			var blocked bool
+			if err := tx.QueryRowContext(ctx, `SELECT blocked_at IS NOT NULL FROM users WHERE id = ?`, n.UserID).Scan(&blocked); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if blocked {
+				return ErrBlocked
+			}
+		}
 		for _, a := range []string{n.Asset, n.FeeAsset} {
 			if _, err := tx.asset(ctx, a); err != nil {
 				return err
@@ -203,23 +212,30 @@ func (db *DB) UserWithdrawals(ctx context.Context, userID int64, limit int) ([]W
 
 // ApproveWithdrawal queues a withdrawal that was waiting for an admin.
 // Anything but awaiting_approval is ErrConflict.
-func (db *DB) ApproveWithdrawal(ctx context.Context, id, adminID int64) (Withdrawal, error) {
+func (db *DB) ApproveWithdrawal(ctx context.Context, by Actor, id int64) (Withdrawal, error) {
 	var w Withdrawal
 	err := db.write(ctx, func(tx *Tx) error {
 		var err error
-		w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalQueued, "")
-		return err
+		if w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalQueued, ""); err != nil {
+			return err
+		}
+		return tx.audit(ctx, by, w.MerchantID, AuditApprove, "withdrawal #"+strconv.FormatInt(id, 10),
+			WithdrawalAwaitingApproval, WithdrawalQueued)
 	})
 	return w, err
 }
 
 // RejectWithdrawal refuses a withdrawal waiting for approval and returns the
 // money (amount and fee) to its account.
-func (db *DB) RejectWithdrawal(ctx context.Context, id, adminID int64, reason string) (Withdrawal, error) {
+func (db *DB) RejectWithdrawal(ctx context.Context, by Actor, id int64, reason string) (Withdrawal, error) {
 	var w Withdrawal
 	err := db.write(ctx, func(tx *Tx) error {
 		var err error
 		if w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalRejected, reason); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, by, w.MerchantID, AuditReject, "withdrawal #"+strconv.FormatInt(id, 10),
+			WithdrawalAwaitingApproval, WithdrawalRejected+": "+reason); err != nil {
 			return err
 		}
 		if err := tx.refundWithdrawal(ctx, w); err != nil {

@@ -78,11 +78,11 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	if got, _ := db.Withdrawals(ctx, store.WithdrawalAwaitingApproval, 10); len(got) != 1 {
 		t.Fatalf("awaiting: %d", len(got))
 	}
-	rej, err := db.RejectWithdrawal(ctx, w.ID, 99, "looks wrong")
+	rej, err := db.RejectWithdrawal(ctx, store.AdminActor(99, ""), w.ID, "looks wrong")
 	if err != nil || rej.Status != store.WithdrawalRejected {
 		t.Fatalf("reject: %+v %v", rej, err)
 	}
-	if _, err := db.ApproveWithdrawal(ctx, w.ID, 99); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.ApproveWithdrawal(ctx, store.AdminActor(99, ""), w.ID); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("approving a rejected withdrawal: %v", err)
 	}
 	if b := bal(t, db, store.UserAccount(u.ID), "USDT"); b != 50_000_000 {
@@ -93,7 +93,7 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	}
 	n.IdemKey, n.Amount = "other", 1_000_000
 	w2, _, _ := db.RequestWithdrawal(ctx, n)
-	if ok, err := db.ApproveWithdrawal(ctx, w2.ID, 99); err != nil || ok.Status != store.WithdrawalQueued {
+	if ok, err := db.ApproveWithdrawal(ctx, store.AdminActor(99, ""), w2.ID); err != nil || ok.Status != store.WithdrawalQueued {
 		t.Fatalf("approve: %+v %v", ok, err)
 	}
 	n.IdemKey, n.Amount = "toomuch", 100_000_000

@@ -423,7 +423,7 @@ func TestTamperedLedgerHoldsPayouts(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	// An admin looked and resumes: paid, and the same drift holds nothing again.
-	if _, was, err := db.ResumePayouts(ctx, 1); err != nil || !was {
+	if _, was, err := db.ResumePayouts(ctx, store.AdminActor(1, "")); err != nil || !was {
 		t.Fatalf("resume: %v %v", was, err)
 	}
 	waitFor(t, 20*time.Second, "paid after resume", func() bool { return r.settled(db, want) })

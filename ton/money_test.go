@@ -167,7 +167,7 @@ func (m *money) step(b int) {
 	}
 	if p, paused, _ := m.db.PayoutPause(ctx); paused && p.Cause == store.PauseForeign && m.rng.IntN(5) == 0 {
 		// An admin read the notice (the drain was the test's own) and resumes.
-		_, _, err := m.db.ResumePayouts(ctx, 1)
+		_, _, err := m.db.ResumePayouts(ctx, store.AdminActor(1, ""))
 		must(m.t, err)
 	}
 	if m.s.Paused() != "" && m.rng.IntN(10) == 0 {
@@ -394,7 +394,7 @@ func (m *money) finish() {
 	m.r.chain.DropExternals(false)
 	for i := 0; ; i++ {
 		if _, paused, _ := m.db.PayoutPause(ctx); paused {
-			_, _, err := m.db.ResumePayouts(ctx, 1)
+			_, _, err := m.db.ResumePayouts(ctx, store.AdminActor(1, ""))
 			must(t, err)
 		}
 		m.r.chain.Mine()

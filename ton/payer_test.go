@@ -260,7 +260,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 
 	// Hold payouts (as an admin's /pause would) while the withdrawals are
 	// queued, so that one batch carries them all.
-	must(t, db.PausePayouts(ctx, "queueing"))
+	must(t, db.PausePayouts(ctx, store.AdminActor(1, ""), "queueing"))
 	const fee = 20_000_000
 	const jettonFee = 60_000_000
 	var want []payout
@@ -284,7 +284,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	spent[0] += jettonFee
 
 	all := append(append([]payout(nil), want...), payout{id: jw.ID})
-	if _, was, err := db.ResumePayouts(ctx, 1); err != nil || !was {
+	if _, was, err := db.ResumePayouts(ctx, store.AdminActor(1, "")); err != nil || !was {
 		t.Fatalf("resume: %v %v", was, err)
 	}
 	waitFor(t, 60*time.Second, "all paid", func() bool { return r.settled(db, all) })

@@ -14,16 +14,65 @@ import (
 
 const merchantUsage = `usage: tonpay merchant <command>
 
-  add NAME [WEBHOOK_URL]     create a merchant; prints its API token (shown once)
-  list                       merchants with their webhook and balances
+  add NAME [WEBHOOK_URL] [--owner USER_ID]...
+                             create a merchant; prints its API token (shown once).
+                             Owners (Telegram user ids) run its dashboard in the Mini App
+  list                       merchants with their owners, webhook and balances
+  set-owners ID USER_ID...   replace the merchant's owners ("none" removes them all)
   rotate-token ID            issue a new API token; the old one stops working
   set-webhook ID URL         set (or change) the webhook URL; prints a new signing secret
 `
+
+// ownerIDs reads Telegram user ids of merchant owners.
+func ownerIDs(args []string) ([]int64, error) {
+	var out []int64
+	for _, a := range args {
+		n, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+		if err != nil || n <= 0 {
+			return nil, usageError(fmt.Sprintf("%q is not a Telegram user id (a positive number; the user can see it in the bot's /start)\n\n%s", a, merchantUsage))
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// splitOwners takes --owner ID and --owner=ID out of args.
+func splitOwners(args []string) (rest []string, owners []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--owner":
+			if i+1 == len(args) {
+				return nil, nil, usageError("--owner needs a Telegram user id\n\n" + merchantUsage)
+			}
+			owners = append(owners, args[i+1])
+			i++
+		case strings.HasPrefix(a, "--owner="):
+			owners = append(owners, strings.TrimPrefix(a, "--owner="))
+		case strings.HasPrefix(a, "-"):
+			return nil, nil, usageError(fmt.Sprintf("unknown flag %s\n\n%s", a, merchantUsage))
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, owners, nil
+}
 
 // merchantCmd runs `tonpay merchant ...` against the database.
 func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageError(merchantUsage)
+	}
+	var owners []int64
+	if args[0] == "add" {
+		rest, raw, err := splitOwners(args)
+		if err != nil {
+			return err
+		}
+		if owners, err = ownerIDs(raw); err != nil {
+			return err
+		}
+		args = rest
 	}
 	db, err := openDB(ctx, cfg, printCopied(stdout))
 	if err != nil {
@@ -50,11 +99,14 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		if name == "" {
 			return usageError("the merchant needs a name\n\n" + merchantUsage)
 		}
-		m, token, err := db.CreateMerchant(ctx, name, hook)
+		m, token, err := db.AddMerchant(ctx, store.Operator, name, hook, owners)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "merchant %d %q created\napi token: %s\n", m.ID, m.Name, token)
+		if len(owners) > 0 {
+			fmt.Fprintf(stdout, "owners: %s (they see its dashboard in the Mini App)\n", joinIDs(owners))
+		}
 		if m.WebhookURL != "" {
 			fmt.Fprintf(stdout, "webhook: %s\nwebhook secret: %s\n", m.WebhookURL, m.WebhookSecret)
 		}
@@ -70,7 +122,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tWEBHOOK\tBALANCES")
+		fmt.Fprintln(tw, "ID\tNAME\tOWNERS\tWEBHOOK\tBALANCES")
 		for _, m := range ms {
 			hook := m.WebhookURL
 			switch {
@@ -83,7 +135,15 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.ID, m.Name, hook, formatBalances(assets, bals))
+			owners, err := db.MerchantOwners(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			who := joinIDs(owners)
+			if who == "" {
+				who = "-"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Name, who, hook, formatBalances(assets, bals))
 		}
 		return tw.Flush()
 	case cmd == "rotate-token" && len(args) == 2:
@@ -91,7 +151,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		if err != nil {
 			return err
 		}
-		token, err := db.RotateToken(ctx, n)
+		token, err := db.RotateToken(ctx, store.Operator, n)
 		if err != nil {
 			return err
 		}
@@ -102,14 +162,42 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		if err != nil {
 			return err
 		}
-		secret, err := db.SetWebhook(ctx, n, args[2])
+		secret, err := db.SetWebhook(ctx, store.Operator, n, args[2])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "merchant %d: webhook %s\nwebhook secret: %s\n", n, args[2], secret)
 		return nil
+	case cmd == "set-owners" && len(args) >= 3:
+		n, err := id()
+		if err != nil {
+			return err
+		}
+		var owners []int64
+		if !(len(args) == 3 && args[2] == "none") {
+			if owners, err = ownerIDs(args[2:]); err != nil {
+				return err
+			}
+		}
+		if err := db.SetMerchantOwners(ctx, store.Operator, n, owners); err != nil {
+			return err
+		}
+		if len(owners) == 0 {
+			fmt.Fprintf(stdout, "merchant %d: no owners (no dashboard in the Mini App)\n", n)
+			return nil
+		}
+		fmt.Fprintf(stdout, "merchant %d: owners %s\n", n, joinIDs(owners))
+		return nil
 	}
 	return usageError(merchantUsage)
+}
+
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 func formatBalances(assets []store.Asset, bals map[string]store.Amount) string {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,6 +35,7 @@ const (
 	CodeIdemKeyRequired   = "idempotency_key_required"
 	CodeUnauthorized      = "unauthorized"       // 401 bad, expired or missing initData
 	CodeForbidden         = "forbidden"          // 403 not for this client
+	CodeBlocked           = "blocked"            // 403 an administrator blocked this account
 	CodeNotFound          = "not_found"          // 404
 	CodeMethodNotAllowed  = "method_not_allowed" // 405
 	CodeConflict          = "conflict"           // 409 state does not allow it
@@ -128,11 +130,25 @@ func Classify(err error) (e *Error, internal bool) {
 	case errors.Is(err, ton.ErrAddress):
 		return Err(http.StatusBadRequest, CodeInvalidAddress, err.Error()), false
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrDuplicate):
-		return Err(http.StatusConflict, CodeConflict, "conflicts with the current state"), false
+		return Err(http.StatusConflict, CodeConflict, detail(err, "conflicts with the current state")), false
 	case errors.Is(err, store.ErrInvalid):
-		return Err(http.StatusBadRequest, CodeBadRequest, "invalid request"), false
+		return Err(http.StatusBadRequest, CodeBadRequest, detail(err, "invalid request")), false
+	case errors.Is(err, store.ErrBlocked):
+		return Err(http.StatusForbidden, CodeBlocked, "this account was blocked by an administrator"), false
 	}
 	return Err(http.StatusInternalServerError, CodeInternal, "internal error"), true
+}
+
+// detail is what the store said after its sentinel ("conflict: withdrawal
+// 7 is queued, not awaiting_approval" → "withdrawal 7 is queued, not
+// awaiting_approval"), or fallback when it said nothing more. Store messages
+// are written for the person who asked.
+func detail(err error, fallback string) string {
+	_, after, ok := strings.Cut(err.Error(), ": ")
+	if !ok || after == "" {
+		return fallback
+	}
+	return after
 }
 
 // Handler is echo's HTTPErrorHandler for a face: JSON errors everywhere,
@@ -182,6 +198,8 @@ func Refusal(r *store.Refusal) *Error {
 		status = http.StatusConflict
 	case store.RefuseUnknownPackage:
 		status = http.StatusNotFound
+	case store.RefuseBlocked:
+		status = http.StatusForbidden
 	}
 	return Err(status, r.Code, r.Message)
 }

@@ -225,7 +225,7 @@ func TestMerchantAuth(t *testing.T) {
 	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 200 {
 		t.Fatalf("lower-case scheme: %d", resp.StatusCode)
 	}
-	newToken, err := r.db.RotateToken(context.Background(), m.ID)
+	newToken, err := r.db.RotateToken(context.Background(), store.Operator, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +513,7 @@ func TestMerchantPayouts(t *testing.T) {
 	// Payouts run on the withdrawal machinery: a rejection refunds, and the
 	// merchant hears of it by webhook (see webhooks_test.go).
 	wid, _ := strconv.ParseInt(strconv.FormatFloat(big.body["id"].(float64), 'f', 0, 64), 10, 64)
-	if _, err := r.db.RejectWithdrawal(ctx, wid, 1, "too large"); err != nil {
+	if _, err := r.db.RejectWithdrawal(ctx, store.AdminActor(1, ""), wid, "too large"); err != nil {
 		t.Fatal(err)
 	}
 	got = r.call("GET", fmt.Sprintf("/api/v1/payouts/%d", wid), token, nil)

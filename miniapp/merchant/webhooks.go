@@ -238,13 +238,13 @@ func (w *Webhooks) deliver(ctx context.Context, m store.Merchant, ev store.Event
 		return true
 	}
 	now := w.db.Now()
-	deadline := ev.CreatedAt.Add(w.cfg.MaxAge)
+	deadline := ev.Since.Add(w.cfg.MaxAge) // from its creation, or an owner's redelivery
 	if !now.Before(deadline) {
 		if err := w.db.GiveUpWebhook(ctx, ev.ID, m.ID, reason); err != nil {
 			log.Warn("webhooks: giving up failed", "err", err)
 			return false
 		}
-		log.Error("webhook disabled: deliveries failed for too long", "url", m.WebhookURL, "since", ev.CreatedAt, "reason", reason)
+		log.Error("webhook disabled: deliveries failed for too long", "url", m.WebhookURL, "since", ev.Since, "reason", reason)
 		return false
 	}
 	next := now.Add(w.backoff(ev.Attempts))

@@ -281,7 +281,7 @@ func TestWebhookPayoutEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.db.RejectWithdrawal(ctx, wd.ID, 1, "not today"); err != nil {
+	if _, err := r.db.RejectWithdrawal(ctx, store.AdminActor(1, ""), wd.ID, "not today"); err != nil {
 		t.Fatal(err)
 	}
 	r.deliver(r.webhooks(nil))
