@@ -60,6 +60,19 @@ type meJSON struct {
 	Balances     []balanceJSON   `json:"balances"`
 	Deposit      depositInfoJSON `json:"deposit"`
 	TWAReturnURL string          `json:"twa_return_url,omitempty"`
+	Roles        rolesJSON       `json:"roles"`
+	Blocked      bool            `json:"blocked"` // an administrator blocked the user: every other call is refused
+}
+
+// rolesJSON is what dashboards the user sees.
+type rolesJSON struct {
+	Admin     bool            `json:"admin"`
+	Merchants []ownedMerchant `json:"merchants"`
+}
+
+type ownedMerchant struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 type invoiceJSON struct {
@@ -242,6 +255,8 @@ func (s *Server) me(c echo.Context) error {
 		Network:      s.network(),
 		Assets:       s.assetList,
 		TWAReturnURL: s.cfg.TWAReturnURL,
+		Roles:        rolesJSON{Admin: s.IsAdmin(u.ID), Merchants: []ownedMerchant{}},
+		Blocked:      u.Blocked,
 		Deposit: depositInfoJSON{
 			Address: s.depositAddress(),
 			Comment: u.Comment,
@@ -249,6 +264,13 @@ func (s *Server) me(c echo.Context) error {
 	}
 	if s.cfg.Hot != nil {
 		out.Deposit.Link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, 0, u.Comment)
+	}
+	owned, err := s.db.OwnedMerchants(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range owned {
+		out.Roles.Merchants = append(out.Roles.Merchants, ownedMerchant{ID: m.ID, Name: m.Name})
 	}
 	w, err := s.db.WalletOf(ctx, u.ID)
 	switch {
@@ -514,8 +536,8 @@ type withdrawRequest struct {
 	Address string `json:"address"`
 }
 
-// quoteJSON is what a withdrawal costs, shown before the user confirms.
-type quoteJSON struct {
+// QuoteJSON is what a withdrawal costs, shown before the user confirms.
+type QuoteJSON struct {
 	Asset          string `json:"asset"`
 	Amount         string `json:"amount"`
 	AmountUnits    string `json:"amount_units"`
@@ -528,13 +550,14 @@ type quoteJSON struct {
 	FeeDescription string `json:"fee_description"`
 }
 
-func quoteView(q store.Quote) quoteJSON {
+// QuoteView renders the rule book's quote (shared with the merchant dashboard).
+func QuoteView(q store.Quote) QuoteJSON {
 	fee := q.Fee.Format(store.TON.Decimals)
 	total := q.Debit[q.Asset.Symbol].Format(q.Asset.Decimals) + " " + q.Asset.Symbol
 	if q.Asset.Symbol != store.TON.Symbol && q.Fee > 0 {
 		total += " + " + fee + " TON"
 	}
-	return quoteJSON{Asset: q.Asset.Symbol, Amount: q.Amount.Format(q.Asset.Decimals), AmountUnits: q.Amount.Units(),
+	return QuoteJSON{Asset: q.Asset.Symbol, Amount: q.Amount.Format(q.Asset.Decimals), AmountUnits: q.Amount.Units(),
 		Fee: fee, FeeUnits: q.Fee.Units(), FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
 		NeedsApproval: q.NeedsApproval, Total: total,
 		FeeDescription: "the withdrawal fee, charged in TON"}
@@ -552,7 +575,7 @@ func (s *Server) quoteWithdrawal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"quote": quoteView(q)})
+	return c.JSON(http.StatusOK, map[string]any{"quote": QuoteView(q)})
 }
 
 // withdraw is POST /api/withdrawals: the rule book debits amount and fee

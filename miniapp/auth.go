@@ -84,6 +84,17 @@ func (a *authCache) update(userID int64, fn func(*store.User)) {
 	}
 }
 
+// forget drops a user's cached entries (an admin changed their standing).
+func (a *authCache) forget(userID int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, e := range a.entries {
+		if e.user.ID == userID {
+			delete(a.entries, k)
+		}
+	}
+}
+
 func unauthorized(msg string) *httpapi.Error {
 	return httpapi.Err(http.StatusUnauthorized, httpapi.CodeUnauthorized, msg)
 }
@@ -106,7 +117,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		now := time.Now()
 		if u, ok := s.auth.get(raw, now); ok {
 			c.Set(userKey, u)
-			return next(c)
+			return s.unlessBlocked(c, u, next)
 		}
 		if err := initdata.Validate(raw, s.cfg.BotToken, s.cfg.InitDataTTL); err != nil {
 			if errors.Is(err, initdata.ErrExpired) {
@@ -135,9 +146,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.auth.put(raw, u, expires, now)
 		c.Set(userKey, u)
-		return next(c)
+		return s.unlessBlocked(c, u, next)
 	}
 }
+
+// unlessBlocked refuses every call of a user an administrator blocked but
+// GET /api/me, which tells the page so.
+func (s *Server) unlessBlocked(c echo.Context, u store.User, next echo.HandlerFunc) error {
+	if u.Blocked && !(c.Request().Method == http.MethodGet && c.Path() == "/api/me") {
+		return httpapi.Err(http.StatusForbidden, httpapi.CodeBlocked, "this account was blocked by an administrator")
+	}
+	return next(c)
+}
+
+// UserOf is the authenticated user of a request under Authed.
+func UserOf(c echo.Context) store.User { return user(c) }
 
 // user is the authenticated user of the request.
 func user(c echo.Context) store.User {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,8 @@ type Config struct {
 	Static   fs.FS                // the built web app; nil serves none
 
 	TWAReturnURL string // the Mini App's t.me link, for wallets to return to
+
+	AdminIDs []int64 // Telegram users who see the admin dashboard (/api/admin/*)
 
 	Limits         Limits
 	TrustProxy     bool          // take the client IP from X-Forwarded-For set by a proxy on a private address
@@ -139,6 +142,7 @@ type Server struct {
 	decimals     sync.Map // symbol -> int
 	jwallets     sync.Map // jwKey -> *address.Address
 	mounted      sync.Map // route path -> true
+	api          *echo.Group
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -192,7 +196,15 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	}
 	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
 	s.decimals.Store(store.Stars.Symbol, store.Stars.Decimals)
-	db.Subscribe(s.hub.publish)
+	db.Subscribe(func(c store.Change) {
+		if c.Kind == "user" {
+			// An admin blocked or unblocked the user: their next call is
+			// authenticated afresh and sees it.
+			s.auth.forget(c.UserID)
+			return
+		}
+		s.hub.publish(c)
+	})
 
 	e.HTTPErrorHandler = httpapi.Handler(log)
 	e.Use(s.observe)
@@ -214,6 +226,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	e.GET("/icon.png", s.icon)
 
 	api := e.Group("/api", s.limitIP, s.limitBody, s.authenticate, s.limitUser, noStore)
+	s.api = api
 	api.GET("/me", s.me)
 	api.POST("/wallet/payload", s.walletPayload)
 	api.POST("/wallet", s.linkWallet)
@@ -260,6 +273,16 @@ func (s *Server) Mount(path string, h http.Handler) {
 // authentication and limits but inside the common middleware (metrics,
 // recover, security headers, timeout): for the merchant API at /api/v1.
 func (s *Server) Group(prefix string) *echo.Group { return s.echo.Group(prefix) }
+
+// Authed is a route group under /api (prefix "/admin" serves
+// /api/admin/...) with the Mini App's initData authentication, limits and
+// timeout; UserOf gives the handler the user. For the dashboards.
+func (s *Server) Authed(prefix string, m ...echo.MiddlewareFunc) *echo.Group {
+	return s.api.Group(prefix, m...)
+}
+
+// IsAdmin reports whether a Telegram user is one of AdminIDs.
+func (s *Server) IsAdmin(id int64) bool { return slices.Contains(s.cfg.AdminIDs, id) }
 
 func (s *Server) isMounted(route string) bool {
 	_, ok := s.mounted.Load(route)

@@ -345,15 +345,12 @@ type UserRow struct {
 	BlockedReason string
 }
 
-// Blocked reports whether an admin blocked the user.
-func (u UserRow) Blocked() bool { return !u.BlockedAt.IsZero() }
-
 const userRowCols = userCols + `, coalesce(blocked_at, 0), blocked_reason`
 
 func scanUserRow(row interface{ Scan(...any) error }) (UserRow, error) {
 	var u UserRow
 	var blocked, created, blockedAt int64
-	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LanguageCode, &u.Comment, &blocked, &created, &blockedAt, &u.BlockedReason)
+	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LanguageCode, &u.Comment, &blocked, &created, &u.Blocked, &blockedAt, &u.BlockedReason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return UserRow{}, ErrNotFound
 	}
@@ -416,7 +413,7 @@ func (db *DB) setBlocked(ctx context.Context, by Actor, userID int64, block bool
 		action := AuditUnblock
 		if block {
 			at, action = sql.NullInt64{Int64: ms(tx.now), Valid: true}, AuditBlock
-			if before.Blocked() {
+			if before.Blocked {
 				at.Int64 = ms(before.BlockedAt)
 			}
 		}
@@ -424,13 +421,14 @@ func (db *DB) setBlocked(ctx context.Context, by Actor, userID int64, block bool
 			at, reason, ms(tx.now), userID); err != nil {
 			return err
 		}
-		if before.Blocked() != block || before.BlockedReason != reason {
+		if before.Blocked != block || before.BlockedReason != reason {
 			if err := tx.audit(ctx, by, 0, action, "user "+strconv.FormatInt(userID, 10),
-				state(before.Blocked(), before.BlockedReason), state(block, reason)); err != nil {
+				state(before.Blocked, before.BlockedReason), state(block, reason)); err != nil {
 				return err
 			}
 		}
 		u, err = scanUserRow(tx.QueryRowContext(ctx, `SELECT `+userRowCols+` FROM users WHERE id = ?`, userID))
+		tx.changed(Change{Kind: "user", UserID: userID})
 		return err
 	})
 	return u, err

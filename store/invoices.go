@@ -76,6 +76,7 @@ type NewInvoice struct {
 	Description string
 	Payload     string
 	ExternalID  string
+	By          *Actor // audited when set (an owner's invoice from the dashboard)
 }
 
 const invoiceCols = `id, coalesce(user_id, 0), coalesce(merchant_id, 0), asset, amount, paid_amount, coalesce(comment, ''),
@@ -147,6 +148,12 @@ func (db *DB) CreateInvoice(ctx context.Context, n NewInvoice) (Invoice, error) 
 		}
 		if err != nil {
 			return err
+		}
+		if n.By != nil {
+			if err := tx.audit(ctx, *n.By, n.MerchantID, AuditInvoice, "invoice "+id, "",
+				fmt.Sprintf("%s %s (smallest units): %s", amount.Units(), n.Asset, n.Description)); err != nil {
+				return err
+			}
 		}
 		tx.changed(Change{Kind: "invoice", UserID: n.UserID, MerchantID: n.MerchantID, ID: id})
 		return nil

@@ -194,6 +194,7 @@ func (db *DB) Redeliver(ctx context.Context, by Actor, merchantID, eventID int64
 		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_disabled = 0 WHERE id = ?`, merchantID); err != nil {
 			return err
 		}
+		tx.changed(Change{Kind: "webhook", MerchantID: merchantID}) // wakes the deliverer
 		if err := tx.audit(ctx, by, merchantID, AuditRedeliver, "event #"+strconv.FormatInt(eventID, 10)+" ("+before.Type+")",
 			before.Status, DeliveryPending); err != nil {
 			return err
@@ -225,6 +226,7 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 			WebhookTest{Message: "a test event sent from the dashboard by " + by.label()}); err != nil {
 			return err
 		}
+		tx.changed(Change{Kind: "webhook", MerchantID: merchantID})
 		var err error
 		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
 			return err
@@ -248,4 +250,60 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, by Actor, merchantID int6
 		return "", err
 	}
 	return secret, nil
+}
+
+// InvoiceFilter narrows a merchant's invoice list.
+type InvoiceFilter struct {
+	Status   string    // "" for any
+	From, To time.Time // created in [From, To); zero for open-ended
+	After    InvoiceCursor
+	Limit    int // 50 when 0; at most 200
+}
+
+// FilterMerchantInvoices lists a merchant's invoices newest first; the next
+// page starts after the last one returned.
+func (db *DB) FilterMerchantInvoices(ctx context.Context, merchantID int64, f InvoiceFilter) ([]Invoice, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	createdMS, id := int64(1<<63-1), ""
+	if f.After.ID != "" {
+		createdMS, id = ms(f.After.CreatedAt), f.After.ID
+	}
+	from, to := int64(0), int64(1<<63-1)
+	if !f.From.IsZero() {
+		from = ms(f.From)
+	}
+	if !f.To.IsZero() {
+		to = ms(f.To)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+		WHERE merchant_id = ? AND (? = '' OR status = ?) AND created_at >= ? AND created_at < ?
+		AND (created_at < ? OR (created_at = ? AND id < ?) OR ? = '')
+		ORDER BY created_at DESC, id DESC LIMIT ?`,
+		merchantID, f.Status, f.Status, from, to, createdMS, createdMS, id, id, f.Limit)
+	return scanRows(rows, err, scanInvoice)
+}
+
+// InvoicePayments lists the transfers the chain follower matched to an
+// invoice, oldest first.
+func (db *DB) InvoicePayments(ctx context.Context, invoiceID string) ([]ChainEvent, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, account, lt, hash, utime, kind, coalesce(asset, ''), amount, sender, comment,
+		coalesce(invoice_id, ''), coalesce(user_id, 0), note FROM chain_events WHERE invoice_id = ? ORDER BY id`, invoiceID)
+	return scanRows(rows, err, func(r interface{ Scan(...any) error }) (ChainEvent, error) {
+		var e ChainEvent
+		var lt, utime, amount int64
+		err := r.Scan(&e.ID, &e.Account, &lt, &e.Hash, &utime, &e.Kind, &e.Asset, &amount, &e.Sender, &e.Comment, &e.InvoiceID, &e.UserID, &e.Note)
+		e.LT, e.Time, e.Amount = uint64(lt), time.Unix(utime, 0).UTC(), Amount(amount)
+		return e, err
+	})
+}
+
+// MerchantWithdrawals lists a merchant's payouts, newest first.
+func (db *DB) MerchantWithdrawals(ctx context.Context, merchantID int64, limit int) ([]Withdrawal, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE merchant_id = ? ORDER BY id DESC LIMIT ?`, merchantID, limit)
+	return scanRows(rows, err, scanWithdrawal)
 }

@@ -216,6 +216,7 @@ type WithdrawRequest struct {
 	Amount      string // as typed: the rule book parses it
 	Destination string // "" for a user: the linked wallet
 	Comment     string
+	By          *Actor // a merchant owner asking from the dashboard: audited
 }
 
 // Quote checks a withdrawal against every rule (asset, amount, minimum,
@@ -347,7 +348,7 @@ func (p *Policy) Withdraw(ctx context.Context, req WithdrawRequest, idemKey stri
 	}
 	w, created, err := p.db.RequestWithdrawal(ctx, NewWithdrawal{UserID: req.UserID, MerchantID: req.MerchantID, IdemKey: idemKey,
 		Asset: q.Asset.Symbol, Amount: q.Amount, Fee: q.Fee, FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
-		Comment: req.Comment, NeedsApproval: q.NeedsApproval})
+		Comment: req.Comment, NeedsApproval: q.NeedsApproval, By: req.By})
 	switch {
 	case errors.Is(err, ErrInsufficientFunds):
 		bals, berr := p.db.Balances(ctx, p.account(req))
@@ -377,6 +378,7 @@ type InvoiceRequest struct {
 	Description string
 	Payload     string
 	ExternalID  string
+	By          *Actor // a merchant owner creating it by hand: audited
 }
 
 // InvoiceTTL is the configured invoice lifetime, and the longest a merchant may ask.
@@ -414,7 +416,7 @@ func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
 		ttl = p.r.InvoiceMaxTTL
 	}
 	return NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess,
-		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID}, a, nil
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: req.By}, a, nil
 }
 
 // depositMax is the largest invoice of an asset: configured, or a million

@@ -18,6 +18,7 @@ type User struct {
 	LanguageCode string
 	Comment      string // permanent personal deposit comment
 	BotBlocked   bool
+	Blocked      bool // an administrator blocked the user (UserRow has when and why)
 	CreatedAt    time.Time
 }
 
@@ -99,13 +100,13 @@ func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
 	return db.User(ctx, u.ID)
 }
 
-const userCols = `id, username, first_name, language_code, comment, bot_blocked, created_at`
+const userCols = `id, username, first_name, language_code, comment, bot_blocked, created_at, blocked_at IS NOT NULL`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var blocked int
 	var created int64
-	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LanguageCode, &u.Comment, &blocked, &created)
+	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LanguageCode, &u.Comment, &blocked, &created, &u.Blocked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}

@@ -59,6 +59,7 @@ type NewWithdrawal struct {
 	Destination   string
 	Comment       string
 	NeedsApproval bool
+	By            *Actor // audited when set (an owner's payout from the dashboard)
 }
 
 // WithdrawalEvent is the payload of withdrawal.* outbox events.
@@ -169,6 +170,12 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		w, err = scanWithdrawal(tx.QueryRowContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals WHERE id = ?`, id))
 		if err != nil {
 			return err
+		}
+		if n.By != nil {
+			if err := tx.audit(ctx, *n.By, n.MerchantID, AuditPayout, "payout #"+strconv.FormatInt(id, 10), "",
+				fmt.Sprintf("%s %s (smallest units) to %s, %s", n.Amount.Units(), n.Asset, n.Destination, w.Status)); err != nil {
+				return err
+			}
 		}
 		if n.NeedsApproval {
 			// Admins are told; user_id 0 addresses them.

@@ -216,7 +216,8 @@ func (s *sandboxRun) setup(ctx context.Context, db *store.DB) {
 			s.log.Error("sandbox user", "err", err)
 		}
 	}
-	m, token, err := db.CreateMerchant(ctx, "Demo shop", s.base+"/sandbox/hook")
+	// The admin also owns the demo shop: both dashboards in one phone.
+	m, token, err := db.AddMerchant(ctx, store.Operator, "Demo shop", s.base+"/sandbox/hook", []int64{sandboxAdmin})
 	if err != nil {
 		s.log.Error("sandbox merchant", "err", err)
 		return

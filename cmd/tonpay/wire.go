@@ -14,6 +14,7 @@ import (
 
 	"github.com/tonpay/tonpay/bot"
 	"github.com/tonpay/tonpay/miniapp"
+	"github.com/tonpay/tonpay/miniapp/admin"
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -105,6 +106,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		// exposed instance is not fooled). Per-IP limits and /metrics'
 		// private-only rule then judge the real client, not the proxy.
 		TrustProxy: cfg.TLSDomain == "",
+		AdminIDs:   cfg.AdminIDs,
 	}, db, log.With("component", "http"))
 
 	shop := merchant.Config{
@@ -116,7 +118,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		AppName:        cfg.AppName,
 		PayURL:         cfg.PayURL,
 	}
-	merchant.New(shop, db, log.With("component", "merchant-api")).Register(web.Group("/api/v1"))
+	shopAPI := merchant.New(shop, db, log.With("component", "merchant-api"))
+	shopAPI.Register(web.Group("/api/v1"))
+	// The dashboards in the Mini App: admins (ADMIN_IDS) and merchant owners.
+	shopAPI.RegisterOwners(web.Authed("/merchant/:mid"))
+	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, Testnet: cfg.Testnet, Status: follower.Status},
+		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
 

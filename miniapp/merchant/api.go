@@ -203,6 +203,12 @@ func (a *API) createInvoice(c echo.Context, m store.Merchant) error {
 	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
+	return a.invoice(c, m, req, nil)
+}
+
+// invoice creates an invoice for the API or an owner's dashboard (by, audited)
+// and answers it.
+func (a *API) invoice(c echo.Context, m store.Merchant, req merchantInvoiceRequest, by *store.Actor) error {
 	if len(req.Description) > merchantMaxDescription || !utf8.ValidString(req.Description) {
 		return merchantBadRequest(httpapi.CodeBadRequest, "description must be UTF-8 text of at most %d bytes", merchantMaxDescription)
 	}
@@ -221,7 +227,7 @@ func (a *API) createInvoice(c echo.Context, m store.Merchant) error {
 		ttl = time.Duration(*req.ExpiresIn) * time.Second
 	}
 	n, asset, err := a.cfg.Policy.NewInvoice(store.InvoiceRequest{MerchantID: m.ID, Asset: req.Asset, Amount: req.Amount, TTL: ttl,
-		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID})
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: by})
 	if err != nil {
 		return err
 	}
@@ -353,6 +359,12 @@ func (a *API) createPayout(c echo.Context, m store.Merchant) error {
 	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
+	return a.payout(c, m, req, nil)
+}
+
+// payout asks the rule book for a payout for the API or an owner's
+// dashboard (by, audited) and answers it.
+func (a *API) payout(c echo.Context, m store.Merchant, req merchantPayoutRequest, by *store.Actor) error {
 	if req.SpendID == "" || len(req.SpendID) > merchantMaxKey || !merchantPrintable(req.SpendID) {
 		return merchantBadRequest(httpapi.CodeBadRequest, "spend_id is required: printable text of at most %d bytes, unique per payout", merchantMaxKey)
 	}
@@ -360,7 +372,7 @@ func (a *API) createPayout(c echo.Context, m store.Merchant) error {
 		return merchantBadRequest(httpapi.CodeBadRequest, "comment must be printable text of at most %d bytes", merchantMaxComment)
 	}
 	w, created, err := a.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{MerchantID: m.ID, Asset: req.Asset,
-		Amount: req.Amount, Destination: req.Address, Comment: req.Comment}, req.SpendID)
+		Amount: req.Amount, Destination: req.Address, Comment: req.Comment, By: by}, req.SpendID)
 	if r, ok := store.AsRefusal(err); ok && r.Code == store.RefuseIdemConflict {
 		return merchantErr(http.StatusConflict, store.RefuseIdemConflict, "spend_id %q was already used for a payout with other terms", req.SpendID)
 	}
