@@ -199,7 +199,7 @@ func scanUnmatched(row interface{ Scan(...any) error }) (Unmatched, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return Unmatched{}, ErrNotFound
 	}
-	e.LT, e.Time, e.Amount = uint64(lt), time.Unix(utime, 0).UTC(), Amount(amount)
+	e.LT, e.Time, e.Amount = uint64(lt), fromMS(utime), Amount(amount)
 	if kind.Valid {
 		r.Kind, r.CreatedAt = kind.String, fromMS(at)
 		u.Resolution = &r

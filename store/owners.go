@@ -186,6 +186,13 @@ func (db *DB) Redeliver(ctx context.Context, by Actor, merchantID, eventID int64
 		if err != nil {
 			return err
 		}
+		var url string
+		if err := tx.QueryRowContext(ctx, `SELECT webhook_url FROM merchants WHERE id = ?`, merchantID).Scan(&url); err != nil {
+			return notFound(err)
+		}
+		if url == "" {
+			return fmt.Errorf("%w: set a webhook URL first", ErrInvalid)
+		}
 		now := ms(tx.now)
 		if err := tx.execOne(ctx, `UPDATE outbox SET done_at = NULL, failed_at = NULL, next_attempt_at = ?, redelivered_at = ? WHERE id = ?`,
 			now, now, eventID); err != nil {
@@ -294,7 +301,7 @@ func (db *DB) InvoicePayments(ctx context.Context, invoiceID string) ([]ChainEve
 		var e ChainEvent
 		var lt, utime, amount int64
 		err := r.Scan(&e.ID, &e.Account, &lt, &e.Hash, &utime, &e.Kind, &e.Asset, &amount, &e.Sender, &e.Comment, &e.InvoiceID, &e.UserID, &e.Note)
-		e.LT, e.Time, e.Amount = uint64(lt), time.Unix(utime, 0).UTC(), Amount(amount)
+		e.LT, e.Time, e.Amount = uint64(lt), fromMS(utime), Amount(amount)
 		return e, err
 	})
 }

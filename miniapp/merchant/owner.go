@@ -334,11 +334,7 @@ func (a *API) ownerRedeliver(c echo.Context) error {
 	if err != nil || eid <= 0 {
 		return store.ErrNotFound
 	}
-	m := owned(c)
-	if m.WebhookURL == "" {
-		return httpapi.BadRequest(httpapi.CodeBadRequest, "set a webhook URL first")
-	}
-	d, err := a.db.Redeliver(c.Request().Context(), *ownerActor(c), m.ID, eid)
+	d, err := a.db.Redeliver(c.Request().Context(), *ownerActor(c), owned(c).ID, eid)
 	if err != nil {
 		return err
 	}
