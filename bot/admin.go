@@ -393,6 +393,17 @@ func (b *Bot) unmatched(ctx context.Context, l lang, before int64) (string, mode
 		if link := b.txLink(e.Hash); link != "" {
 			item += "\n" + `<a href="` + esc(link) + `">` + l.t("history_link") + `</a>`
 		}
+		// Resolved in the Mini App's admin dashboard.
+		if u, err := b.db.UnmatchedDeposit(ctx, e.ID); err == nil && u.Resolution != nil {
+			switch r := u.Resolution; {
+			case r.Kind == store.ResolutionRefunded:
+				item += "\n" + l.t("unmatched_refunded", esc(r.RefundTx))
+			case r.UserID != 0:
+				item += "\n" + l.t("unmatched_assigned", esc(b.userLabel(ctx, r.UserID)))
+			default:
+				item += "\n" + l.t("unmatched_assigned", "merchant "+strconv.FormatInt(r.MerchantID, 10))
+			}
+		}
 		parts = append(parts, item)
 	}
 	var nav []button

@@ -238,6 +238,17 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 		t.Fatalf("balance moved to %d", b)
 	}
 
+	// Blocked by an administrator: told so, nothing held; unblocked, it works again.
+	if _, err := db.BlockUser(ctx, store.AdminActor(testAdmin, ""), id, "under review"); err != nil {
+		t.Fatal(err)
+	}
+	if txt := c.say(id, "en", "/withdraw 1.5 TON "+dest, "sendMessage").Form.Get("text"); !strings.Contains(txt, "blocked by an administrator") {
+		t.Fatalf("blocked user's /withdraw: %q", txt)
+	}
+	if _, err := db.UnblockUser(ctx, store.AdminActor(testAdmin, ""), id); err != nil {
+		t.Fatal(err)
+	}
+
 	// Too much: the shortfall with a top-up button.
 	msg := c.say(id, "en", "/withdraw 5 TON "+dest, "sendMessage")
 	if txt := msg.Form.Get("text"); !strings.Contains(txt, "3.05 TON") {

@@ -195,6 +195,15 @@ func TestUnmatchedListedForAdmin(t *testing.T) {
 			t.Fatalf("/unmatched lacks %q: %q", want, txt)
 		}
 	}
+	// Assigned in the Mini App's dashboard: the list says to whom.
+	c.r.user(1501, "en")
+	evs, _ := c.r.db.ChainEvents(ctx, 0, 1)
+	if _, err := c.r.db.AssignUnmatched(ctx, store.AdminActor(testAdmin, ""), evs[0].ID, 1501, 0); err != nil {
+		t.Fatal(err)
+	}
+	if txt := c.say(testAdmin, "en", "/unmatched", "sendMessage").Form.Get("text"); !strings.Contains(txt, "Assigned to") || !strings.Contains(txt, "1501") {
+		t.Fatalf("/unmatched after assigning: %q", txt)
+	}
 }
 
 func TestNotifierRetriesTransientErrorsWithBackoff(t *testing.T) {

@@ -185,6 +185,8 @@ func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest
 			l.t("fee_not_covered", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)))
 	case store.RefuseIdemConflict:
 		return l.t("withdraw_conflict")
+	case store.RefuseBlocked:
+		return l.t("withdraw_blocked")
 	}
 	return esc(rf.Message)
 }

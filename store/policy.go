@@ -236,6 +236,15 @@ func (p *Policy) Quote(ctx context.Context, req WithdrawRequest) (Quote, error) 
 
 // terms are the checks that do not depend on the balance.
 func (p *Policy) terms(ctx context.Context, req WithdrawRequest) (Quote, error) {
+	if req.UserID != 0 {
+		u, err := p.db.User(ctx, req.UserID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Quote{}, err
+		}
+		if u.Blocked {
+			return Quote{}, refuse(RefuseBlocked, "", "this account was blocked by an administrator; withdrawals are not possible")
+		}
+	}
 	a, err := p.Asset(req.Asset)
 	if err != nil {
 		return Quote{}, err

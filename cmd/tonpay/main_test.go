@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -296,10 +297,41 @@ func TestMerchantCommands(t *testing.T) {
 		t.Fatalf("set-webhook: %d %q %+v", code, out, got)
 	}
 
+	// Owners: who runs the merchant's dashboard in the Mini App.
+	mid := strconv.FormatInt(m.ID, 10)
+	code, out, _ = merchant("set-owners", mid, "42", "43", "42")
+	if owners, _ := db.MerchantOwners(ctx, m.ID); code != 0 || fmt.Sprint(owners) != "[42 43]" || !strings.Contains(out, "42, 43") {
+		t.Fatalf("set-owners: %d %q %v", code, out, owners)
+	}
+	code, out, _ = merchant("add", "Tea House", "--owner", "42", "--owner=77")
+	if code != 0 || !strings.Contains(out, "owners: 42, 77") {
+		t.Fatalf("add with owners: %d %q", code, out)
+	}
+	if owned, _ := db.OwnedMerchants(ctx, 42); len(owned) != 2 {
+		t.Fatalf("user 42 owns %d merchants", len(owned))
+	}
+	if code, out, _ = merchant("list"); !strings.Contains(out, "42, 43") || !strings.Contains(out, "42, 77") {
+		t.Fatalf("list without owners: %q", out)
+	}
+	// The CLI's changes are in the audit log, by the operator.
+	es, _ := db.AuditLog(ctx, store.AuditFilter{MerchantID: m.ID})
+	var acts []string
+	for _, e := range es {
+		if e.Role != store.RoleOperator {
+			t.Fatalf("CLI entry with role %s", e.Role)
+		}
+		acts = append(acts, e.Action)
+	}
+	if got := strings.Join(acts, " "); got != "merchant.owners merchant.webhook_secret merchant.webhook_url merchant.token merchant.add" {
+		t.Fatalf("audit %q", got)
+	}
+
 	// Wrong command lines change nothing and exit 2 with the usage.
 	for _, args := range [][]string{
 		{}, {"frobnicate"}, {"rotate-token", "abc"},
 		{"set-webhook", strconv.FormatInt(m.ID, 10), "ftp://nope"}, {"rotate-token", "999"},
+		{"set-owners", mid}, {"set-owners", mid, "-5"}, {"set-owners", mid, "@ann"}, {"set-owners", "999", "1"},
+		{"add", "X", "--owner"}, {"add", "X", "--owner", "zero"}, {"add", "X", "--admin", "1"},
 	} {
 		code, _, errOut := merchant(args...)
 		if code == 0 || errOut == "" {
@@ -309,7 +341,10 @@ func TestMerchantCommands(t *testing.T) {
 	if got, _ := db.Merchant(ctx, m.ID); got.WebhookURL != "https://shop.example.com/v2/hook" {
 		t.Fatalf("a refused command changed the merchant: %+v", got)
 	}
-	if ms, _ := db.ListMerchants(ctx); len(ms) != 1 {
+	if ms, _ := db.ListMerchants(ctx); len(ms) != 2 {
 		t.Fatalf("%d merchants", len(ms))
+	}
+	if owners, _ := db.MerchantOwners(ctx, m.ID); fmt.Sprint(owners) != "[42 43]" {
+		t.Fatalf("a refused command changed the owners: %v", owners)
 	}
 }

@@ -1,0 +1,56 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// The audit log is append-only: SQLite itself refuses to change or delete
+// an entry, whoever asks.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tonpay.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, _, err := db.AddMerchant(ctx, store.Operator, "Shop", "", []int64{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMerchantOwners(ctx, store.AdminActor(1, "@root"), m.ID, []int64{7, 8}); err != nil {
+		t.Fatal(err)
+	}
+	// Setting the same owners again is no change and no entry.
+	if err := db.SetMerchantOwners(ctx, store.AdminActor(1, "@root"), m.ID, []int64{8, 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMerchantOwners(ctx, store.Operator, m.ID, []int64{0}); err == nil {
+		t.Fatal("owner 0 accepted")
+	}
+	es, err := db.AuditLog(ctx, store.AuditFilter{MerchantID: m.ID})
+	if err != nil || len(es) != 3 {
+		t.Fatalf("entries %+v %v", es, err)
+	}
+	if e := es[0]; e.Action != store.AuditOwners || e.Before != "7" || e.After != "7, 8" || e.Actor != "@root (1)" || e.Role != store.RoleAdmin {
+		t.Fatalf("owners entry %+v", e)
+	}
+	raw, err := rawOpen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{`UPDATE audit_log SET after = 'nothing happened'`, `DELETE FROM audit_log`} {
+		if _, err := raw.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if again, _ := db.AuditLog(ctx, store.AuditFilter{}); len(again) != 3 || again[0].After != "7, 8" {
+		t.Fatalf("log changed: %+v", again)
+	}
+}
