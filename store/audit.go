@@ -76,6 +76,7 @@ const (
 	AuditPayout        = "merchant.payout"
 	AuditRedeliver     = "merchant.redeliver"
 	AuditWebhookTest   = "merchant.webhook_test"
+	AuditStarsRefund   = "stars.refund"
 )
 
 // audit appends to the audit log inside tx: the change and its record

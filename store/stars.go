@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -362,6 +363,13 @@ func (db *DB) BookStarRefund(ctx context.Context, chargeID, by string) (StarRefu
 		if _, err := tx.ExecContext(ctx, `UPDATE star_payments SET status = ?, refund_transfer_id = ?, clawed = ?, shortfall = ?, refunded_by = ?,
 			refunded_at = ? WHERE charge_id = ?`, StarRefunded, tid, int64(claw), int64(shortfall), by, ms(tx.now), chargeID); err != nil {
 			return err
+		}
+		if id, ok := strings.CutPrefix(by, "admin:"); ok {
+			n, _ := strconv.ParseInt(id, 10, 64)
+			if err := tx.audit(ctx, AdminActor(n, ""), 0, AuditStarsRefund, "Stars payment "+chargeID+" of user "+strconv.FormatInt(p.UserID, 10),
+				"paid: "+p.Amount.Units()+" Stars", fmt.Sprintf("refunded (%s credits taken back)", claw.Units())); err != nil {
+				return err
+			}
 		}
 		ev := StarRefundEvent{ChargeID: chargeID, UserID: p.UserID, Package: p.Package, Stars: p.Amount.Units(), Clawed: claw.Units(),
 			Shortfall: shortfall.Units(), By: by}

@@ -174,6 +174,10 @@ func TestStarRefund(t *testing.T) {
 	if err != nil || !res.Created || calls != 1 || res.Payment.Status != store.StarRefunded || res.Payment.Clawed != 100 || res.Payment.Shortfall != 0 {
 		t.Fatalf("refund: %+v %v (calls %d)", res, err, calls)
 	}
+	if es, _ := db.AuditLog(ctx, store.AuditFilter{}); len(es) != 1 || es[0].Action != store.AuditStarsRefund || es[0].ActorID != 1 ||
+		es[0].After != "refunded (100 credits taken back)" {
+		t.Fatalf("audit of the refund: %+v", es)
+	}
 	for acc, want := range map[[2]string]store.Amount{
 		{store.UserAccount(42), "CREDITS"}:  0,
 		{store.AccountStarsRevenue, "XTR"}:  0,
