@@ -300,6 +300,16 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 				return err
 			}
 		}
+		// The deposit's amount is on the unmatched account unless the books
+		// were changed by hand: never take it below zero.
+		held, err := tx.balance(ctx, AccountUnmatched, u.Event.Asset)
+		if err != nil {
+			return err
+		}
+		if held < u.Event.Amount {
+			return fmt.Errorf("%w: the unmatched account holds %s %s (smallest units), less than this deposit", ErrConflict,
+				held.Units(), u.Event.Asset)
+		}
 		id := strconv.FormatInt(eventID, 10)
 		transfer, err := tx.post(ctx, Transfer{Key: "unmatched:" + id, Kind: "unmatched_" + r.Kind,
 			Description: "unmatched deposit " + r.Kind + " by an administrator", Ref: id,
