@@ -30,6 +30,10 @@ type authCache struct {
 	mu      sync.RWMutex
 	entries map[string]authEntry
 	max     int
+	// gens counts each user's forgets: a user read before a forget is not
+	// cached after it (an admin's block that commits between the read and
+	// the put would otherwise be missed for the life of the initData).
+	gens map[int64]uint64
 }
 
 type authEntry struct {
@@ -38,7 +42,7 @@ type authEntry struct {
 }
 
 func newAuthCache(max int) *authCache {
-	return &authCache{entries: make(map[string]authEntry), max: max}
+	return &authCache{entries: make(map[string]authEntry), max: max, gens: map[int64]uint64{}}
 }
 
 func (a *authCache) get(raw string, now time.Time) (store.User, bool) {
@@ -51,9 +55,20 @@ func (a *authCache) get(raw string, now time.Time) (store.User, bool) {
 	return e.user, true
 }
 
-func (a *authCache) put(raw string, u store.User, expires time.Time, now time.Time) {
+// gen is the user's generation, to pass to put after reading the user.
+func (a *authCache) gen(userID int64) uint64 {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.gens[userID]
+}
+
+// put caches a user read at generation gen, unless they were forgotten since.
+func (a *authCache) put(raw string, u store.User, gen uint64, expires time.Time, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.gens[u.ID] != gen {
+		return
+	}
 	if len(a.entries) >= a.max {
 		for k, e := range a.entries {
 			if !now.Before(e.expires) {
@@ -88,6 +103,7 @@ func (a *authCache) update(userID int64, fn func(*store.User)) {
 func (a *authCache) forget(userID int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.gens[userID]++
 	for k, e := range a.entries {
 		if e.user.ID == userID {
 			delete(a.entries, k)
@@ -135,6 +151,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if f := now.Add(s.cfg.InitDataTTL); expires.After(f) {
 			expires = f // an auth_date in the future is not trusted beyond one TTL
 		}
+		gen := s.auth.gen(data.User.ID)
 		u, err := s.db.UpsertUser(c.Request().Context(), store.User{
 			ID:           data.User.ID,
 			Username:     data.User.Username,
@@ -144,7 +161,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		s.auth.put(raw, u, expires, now)
+		s.auth.put(raw, u, gen, expires, now)
 		c.Set(userKey, u)
 		return s.unlessBlocked(c, u, next)
 	}

@@ -154,6 +154,13 @@ func (s *Server) events(c echo.Context) error {
 					continue
 				}
 				seen[ch] = true
+				if ch.Kind == "user" {
+					// Blocked by an admin: the stream ends; reconnecting is refused.
+					if cur, err := s.db.User(ctx, u.ID); err == nil && cur.Blocked {
+						return nil
+					}
+					continue
+				}
 				if err := s.writeEvent(ctx, &buf, u.ID, ch); err != nil {
 					if ctx.Err() != nil {
 						return nil

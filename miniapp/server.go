@@ -199,9 +199,9 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	db.Subscribe(func(c store.Change) {
 		if c.Kind == "user" {
 			// An admin blocked or unblocked the user: their next call is
-			// authenticated afresh and sees it.
+			// authenticated afresh and sees it (and an open event stream of
+			// a blocked user ends).
 			s.auth.forget(c.UserID)
-			return
 		}
 		s.hub.publish(c)
 	})

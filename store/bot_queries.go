@@ -58,7 +58,7 @@ func (db *DB) CountWithdrawals(ctx context.Context) (map[string]int, error) {
 // every chat's next event however long one chat's queue is, instead of a
 // window filled by that one chat.
 func (db *DB) DueEventsPerUser(ctx context.Context, topic string, limit int) ([]Event, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, created_at)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
 		FROM (SELECT *, coalesce(user_id, 0) AS uid,
 				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY next_attempt_at, id) AS nth
 			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?)

@@ -208,7 +208,9 @@ func scanUnmatched(row interface{ Scan(...any) error }) (Unmatched, error) {
 }
 
 // UnmatchedDeposits lists the unmatched and dust deposits: those nobody
-// resolved yet (oldest first), then those resolved since (newest first).
+// resolved yet (unmatched before dust, each newest first: a flood of dust
+// does not push a real deposit out of the list), then those resolved since
+// (newest first).
 func (db *DB) UnmatchedDeposits(ctx context.Context, resolvedSince time.Time, limit int) ([]Unmatched, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 200
@@ -216,7 +218,7 @@ func (db *DB) UnmatchedDeposits(ctx context.Context, resolvedSince time.Time, li
 	rows, err := db.r.QueryContext(ctx, `SELECT `+unmatchedCols+` FROM chain_events e
 		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id
 		WHERE e.kind IN (?, ?) AND (r.event_id IS NULL OR r.created_at >= ?)
-		ORDER BY r.event_id IS NOT NULL, CASE WHEN r.event_id IS NULL THEN e.id ELSE -r.created_at END LIMIT ?`,
+		ORDER BY r.event_id IS NOT NULL, e.kind = 'dust', CASE WHEN r.event_id IS NULL THEN -e.id ELSE -r.created_at END LIMIT ?`,
 		KindUnmatched, KindDust, ms(resolvedSince), limit)
 	return scanRows(rows, err, scanUnmatched)
 }
@@ -256,13 +258,22 @@ func (db *DB) AssignUnmatched(ctx context.Context, by Actor, eventID, userID, me
 // RefundUnmatched records that an admin returned an unmatched deposit by
 // hand, in the transaction txHash (64 hex digits) sent from outside the hot
 // wallet: its amount moves from the unmatched account to AccountRefunded.
+// (A refund sent from the hot wallet itself with its seed is not this: the
+// follower books it as a foreign outflow and holds payouts.) The hash is
+// the admin's word; one refund may cover several deposits.
 // Idempotent like AssignUnmatched.
 func (db *DB) RefundUnmatched(ctx context.Context, by Actor, eventID int64, txHash string) (Unmatched, error) {
 	txHash = strings.ToLower(strings.TrimSpace(txHash))
 	if !isHex(txHash, 64) {
 		return Unmatched{}, fmt.Errorf("%w: the refund's transaction hash is 64 hex digits", ErrInvalid)
 	}
-	return db.resolve(ctx, by, eventID, Resolution{Kind: ResolutionRefunded, RefundTx: txHash}, AccountRefunded, "refunded in "+txHash, nil)
+	return db.resolve(ctx, by, eventID, Resolution{Kind: ResolutionRefunded, RefundTx: txHash}, AccountRefunded, "refunded in "+txHash,
+		func(tx *Tx, u Unmatched) error {
+			if strings.EqualFold(u.Event.Hash, txHash) {
+				return fmt.Errorf("%w: that is the deposit's own transaction; give the refund's", ErrInvalid)
+			}
+			return nil
+		})
 }
 
 func isHex(s string, n int) bool {

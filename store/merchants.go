@@ -245,24 +245,26 @@ const webhookPending = `topic = 'webhook' AND done_at IS NULL AND failed_at IS N
 // while an earlier undelivered event of the same merchant waits for its
 // retry. (A dead endpoint then costs one request per backoff step, not one
 // per queued event, and a merchant never sees event n+1 before event n.)
+// An owner's manual sends (test events, redeliveries) stand outside that
+// order: never held back, never holding others back.
 func (db *DB) DueWebhookEvents(ctx context.Context, limit int) ([]Event, error) {
 	now := ms(db.now())
-	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, created_at)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
 		FROM outbox o WHERE `+webhookPending+` AND next_attempt_at <= ?
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
-			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?)
+		AND (o.redelivered_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
+			AND p.redelivered_at IS NULL AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?))
 		ORDER BY id LIMIT ?`, now, now, limit)
 	return scanEvents(rows, err)
 }
 
 // NextWebhookAt is when the next webhook event that DueWebhookEvents would
 // return falls due (zero time when none waits): the earliest retry among
-// the first undelivered event of each merchant.
+// the first undelivered event of each merchant and the manual sends.
 func (db *DB) NextWebhookAt(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
 	err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox o WHERE `+webhookPending+`
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
-			AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id)`).Scan(&next)
+		AND (o.redelivered_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
+			AND p.redelivered_at IS NULL AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id))`).Scan(&next)
 	return fromNullMS(next), err
 }
 
@@ -281,7 +283,9 @@ type WebhookDisabled struct {
 // already.
 func (db *DB) GiveUpWebhook(ctx context.Context, eventID, merchantID int64, reason string) error {
 	return db.write(ctx, func(tx *Tx) error {
-		if err := tx.execOne(ctx, `UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL AND failed_at IS NULL`,
+		// An owner's redelivery during the last attempt wins: not given up.
+		if err := tx.execOne(ctx, `UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?
+			WHERE id = ? AND done_at IS NULL AND failed_at IS NULL AND redelivered_at IS NULL`,
 			ms(tx.now), reason, eventID); err != nil {
 			return err
 		}

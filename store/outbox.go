@@ -26,9 +26,11 @@ type Event struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
-	// Since starts the retry window: CreatedAt, or when an owner last asked
-	// for the event to be delivered again.
-	Since time.Time
+	// Manual is a webhook event an owner sent by hand (a test event, or a
+	// redelivery, at ManualAt): one attempt, outside the merchant's ordered
+	// queue; its failure never disables the webhook.
+	Manual   bool
+	ManualAt time.Time
 }
 
 // emit appends an outbox event inside tx, due at once.
@@ -52,14 +54,14 @@ func (db *DB) Emit(ctx context.Context, topic, typ string, userID, merchantID in
 // DueEvents returns up to limit undelivered events of a topic whose next
 // attempt is due, oldest first.
 func (db *DB) DueEvents(ctx context.Context, topic string, limit int) ([]Event, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, created_at)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
 		FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
 	return scanEvents(rows, err)
 }
 
 // scanEvents reads outbox rows selected as id, topic, type, payload,
-// user id, merchant id, attempts, next_attempt_at, created_at, since.
+// user id, merchant id, attempts, next_attempt_at, created_at, redelivered_at (0 when none).
 func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 	if err != nil {
 		return nil, err
@@ -73,7 +75,10 @@ func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 		if err := rows.Scan(&e.ID, &e.Topic, &e.Type, &payload, &e.UserID, &e.MerchantID, &e.Attempts, &next, &created, &since); err != nil {
 			return nil, err
 		}
-		e.Payload, e.NextAttemptAt, e.CreatedAt, e.Since = json.RawMessage(payload), fromMS(next), fromMS(created), fromMS(since)
+		e.Payload, e.NextAttemptAt, e.CreatedAt = json.RawMessage(payload), fromMS(next), fromMS(created)
+		if since != 0 {
+			e.Manual, e.ManualAt = true, fromMS(since)
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -174,10 +174,11 @@ func (db *DB) WebhookHealth(ctx context.Context, merchantID int64) (WebhookHealt
 	return h, err
 }
 
-// Redeliver queues one of a merchant's webhook events again, due now, with
-// a fresh retry window: a failed one is retried, a delivered one sent once
-// more (same id, same body: receivers dedupe by id). A disabled webhook is
-// enabled again. Audited.
+// Redeliver sends one of a merchant's webhook events again, now, once: a
+// failed one is tried again, a delivered one sent once more (same id, same
+// body: receivers dedupe by id). It is a manual send (Event.Manual): outside
+// the merchant's ordered queue, one attempt, its failure shown but never
+// disabling the webhook. A disabled webhook is enabled again. Audited.
 func (db *DB) Redeliver(ctx context.Context, by Actor, merchantID, eventID int64) (WebhookDelivery, error) {
 	var d WebhookDelivery
 	err := db.write(ctx, func(tx *Tx) error {
@@ -198,12 +199,17 @@ func (db *DB) Redeliver(ctx context.Context, by Actor, merchantID, eventID int64
 			now, now, eventID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_disabled = 0 WHERE id = ?`, merchantID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_disabled = 0 WHERE id = ? AND webhook_disabled = 1`, merchantID)
+		if err != nil {
 			return err
+		}
+		after := DeliveryPending
+		if n, _ := res.RowsAffected(); n == 1 {
+			after += " (webhook enabled again)"
 		}
 		tx.changed(Change{Kind: "webhook", MerchantID: merchantID}) // wakes the deliverer
 		if err := tx.audit(ctx, by, merchantID, AuditRedeliver, "event #"+strconv.FormatInt(eventID, 10)+" ("+before.Type+")",
-			before.Status, DeliveryPending); err != nil {
+			before.Status, after); err != nil {
 			return err
 		}
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = ?`, eventID))
@@ -223,14 +229,22 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 	var d WebhookDelivery
 	err := db.write(ctx, func(tx *Tx) error {
 		var url string
-		if err := tx.QueryRowContext(ctx, `SELECT webhook_url FROM merchants WHERE id = ?`, merchantID).Scan(&url); err != nil {
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT webhook_url, webhook_disabled FROM merchants WHERE id = ?`, merchantID).Scan(&url, &disabled); err != nil {
 			return notFound(err)
 		}
 		if url == "" {
 			return fmt.Errorf("%w: set a webhook URL first", ErrInvalid)
 		}
+		if disabled {
+			return fmt.Errorf("%w: the webhook is disabled after failing for too long; save its URL or redeliver an event to enable it", ErrInvalid)
+		}
 		if err := tx.emit(ctx, TopicWebhook, "webhook.test", 0, merchantID,
-			WebhookTest{Message: "a test event sent from the dashboard by " + by.label()}); err != nil {
+			WebhookTest{Message: "a test event sent from the tonpay dashboard"}); err != nil {
+			return err
+		}
+		// A manual send: one attempt, outside the ordered queue.
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = last_insert_rowid()`); err != nil {
 			return err
 		}
 		tx.changed(Change{Kind: "webhook", MerchantID: merchantID})
@@ -241,6 +255,47 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+url, "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")
 	})
 	return d, err
+}
+
+// SetWebhookURL points a merchant's webhooks at url and enables them, keeping
+// the signing secret the merchant already verifies with (one is made, and
+// returned, only for a first URL). Audited.
+func (db *DB) SetWebhookURL(ctx context.Context, by Actor, merchantID int64, webhookURL string) (newSecret string, err error) {
+	if webhookURL == "" || len(webhookURL) > 2048 || !validWebhookURL(webhookURL) {
+		return "", fmt.Errorf("%w: the webhook URL must be an absolute http(s) URL without credentials, at most 2048 bytes", ErrInvalid)
+	}
+	err = db.write(ctx, func(tx *Tx) error {
+		var before, secret string
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT webhook_url, webhook_secret, webhook_disabled FROM merchants WHERE id = ?`, merchantID).
+			Scan(&before, &secret, &disabled); err != nil {
+			return notFound(err)
+		}
+		if secret == "" || before == "" {
+			// No webhook yet: the merchant never saw a secret.
+			secret = newWebhookSecret()
+			newSecret = secret
+		}
+		if before == webhookURL && !disabled && newSecret == "" {
+			return nil // nothing changes
+		}
+		if err := tx.execOne(ctx, `UPDATE merchants SET webhook_url = ?, webhook_secret = ?, webhook_disabled = 0 WHERE id = ?`,
+			webhookURL, secret, merchantID); err != nil {
+			return err
+		}
+		after := webhookURL
+		if disabled {
+			after += " (enabled again)"
+		}
+		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", before, after); err != nil {
+			return err
+		}
+		if newSecret != "" {
+			return tx.audit(ctx, by, merchantID, AuditWebhookSecret, "webhook secret", "", "new secret")
+		}
+		return nil
+	})
+	return newSecret, err
 }
 
 // RotateWebhookSecret gives a merchant's webhook a new signing secret and

@@ -349,7 +349,11 @@ func (a *API) pause(c echo.Context) error {
 	}
 	by := actor(c)
 	ctx := c.Request().Context()
-	if err := a.db.PausePayouts(ctx, by, reason+" ("+by.Label+")"); err != nil {
+	who := by.Label
+	if who == "" {
+		who = "admin " + strconv.FormatInt(by.ID, 10)
+	}
+	if err := a.db.PausePayouts(ctx, by, reason+" ("+who+")"); err != nil {
 		return err
 	}
 	a.log.Warn("payouts paused by an admin", "admin", by.ID, "reason", reason)
@@ -461,7 +465,8 @@ func (a *API) renderUser(c echo.Context, u store.UserRow) error {
 		return err
 	}
 	for _, e := range es {
-		out.History = append(out.History, historyJSON{ID: e.ID, Amount: a.v.money(ctx, e.Asset, e.Amount), Kind: e.Kind,
+		m := a.v.money(ctx, e.Asset, e.Amount)
+		out.History = append(out.History, historyJSON{ID: e.ID, Asset: e.Asset, Amount: m.Amount, Formatted: m.Formatted, Kind: e.Kind,
 			Description: e.Description, CreatedAt: e.CreatedAt})
 	}
 	ws, err := a.db.UserWithdrawals(ctx, u.ID, 20)

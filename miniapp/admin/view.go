@@ -220,10 +220,14 @@ func (v *view) user(ctx context.Context, u store.UserRow) (userJSON, error) {
 	return out, nil
 }
 
+// historyJSON is a ledger entry of the user's, as the user's own history
+// shows it: amount in smallest units, formatted in whole units.
 type historyJSON struct {
-	ID          int64         `json:"id"`
-	Amount      httpapi.Money `json:"amount"`
-	Kind        string        `json:"kind"`
-	Description string        `json:"description"`
-	CreatedAt   time.Time     `json:"created_at"`
+	ID          int64     `json:"id"`
+	Asset       string    `json:"asset"`
+	Amount      string    `json:"amount"`
+	Formatted   string    `json:"formatted"`
+	Kind        string    `json:"kind"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
 }

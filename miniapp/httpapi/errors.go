@@ -129,8 +129,10 @@ func Classify(err error) (e *Error, internal bool) {
 		return Err(http.StatusBadRequest, CodeWrongNetwork, err.Error()), false
 	case errors.Is(err, ton.ErrAddress):
 		return Err(http.StatusBadRequest, CodeInvalidAddress, err.Error()), false
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrDuplicate):
+	case errors.Is(err, store.ErrConflict):
 		return Err(http.StatusConflict, CodeConflict, detail(err, "conflicts with the current state")), false
+	case errors.Is(err, store.ErrDuplicate):
+		return Err(http.StatusConflict, CodeConflict, "conflicts with the current state"), false
 	case errors.Is(err, store.ErrInvalid):
 		return Err(http.StatusBadRequest, CodeBadRequest, detail(err, "invalid request")), false
 	case errors.Is(err, store.ErrBlocked):

@@ -140,9 +140,9 @@ func dateParam(c echo.Context, name string) (time.Time, error) {
 func (a *API) ownerInvoices(c echo.Context) error {
 	f := store.InvoiceFilter{Status: c.QueryParam("status"), Limit: 50}
 	switch f.Status {
-	case "", store.InvoiceCreated, store.InvoicePending, store.InvoicePaid, store.InvoiceExpired:
+	case "", store.InvoiceCreated, store.InvoicePending, store.InvoicePaid, store.InvoiceExpired, store.InvoiceError:
 	default:
-		return httpapi.BadRequest(httpapi.CodeBadRequest, "status is one of created, pending, paid, expired")
+		return httpapi.BadRequest(httpapi.CodeBadRequest, "status is one of created, pending, paid, expired, error")
 	}
 	var err error
 	if f.From, err = dateParam(c, "from"); err != nil {
@@ -284,11 +284,8 @@ func (a *API) ownerSetWebhook(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	m := owned(c)
-	secret, err := a.db.SetWebhook(ctx, *ownerActor(c), m.ID, strings.TrimSpace(req.URL))
+	secret, err := a.db.SetWebhookURL(ctx, *ownerActor(c), m.ID, strings.TrimSpace(req.URL))
 	if err != nil {
-		if strings.Contains(err.Error(), "webhook url") {
-			return httpapi.BadRequest(httpapi.CodeBadRequest, "the webhook URL must be an absolute http(s) URL without credentials")
-		}
 		return err
 	}
 	if m, err = a.db.Merchant(ctx, m.ID); err != nil {
@@ -298,11 +295,15 @@ func (a *API) ownerSetWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"webhook": httpapi.WebhookHealth(m, h)}
-	if m.WebhookURL != "" {
-		out["secret"] = secret // shown once
-	}
+	out := webhookSettings{WebhookHealthJSON: httpapi.WebhookHealth(m, h), Secret: secret}
 	return c.JSON(http.StatusOK, out)
+}
+
+// webhookSettings is the webhook after a change; Secret only when one was
+// made (the first URL), shown once.
+type webhookSettings struct {
+	httpapi.WebhookHealthJSON
+	Secret string `json:"secret,omitempty"`
 }
 
 func (a *API) ownerRotateSecret(c echo.Context) error {

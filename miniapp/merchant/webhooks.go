@@ -217,7 +217,7 @@ func (w *Webhooks) deliverMerchant(ctx context.Context, merchantID int64, events
 }
 
 // deliver POSTs one event and records the outcome. It reports whether the
-// merchant's next event may go.
+// merchant's next event may go (after a manual send, whatever its outcome).
 func (w *Webhooks) deliver(ctx context.Context, m store.Merchant, ev store.Event) bool {
 	log := w.log.With("merchant", m.ID, "event", ev.ID, "type", ev.Type, "attempt", ev.Attempts+1)
 	body, err := w.body(ctx, ev)
@@ -237,14 +237,23 @@ func (w *Webhooks) deliver(ctx context.Context, m store.Merchant, ev store.Event
 		log.Debug("webhook delivered")
 		return true
 	}
+	if ev.Manual {
+		// An owner's test event or redelivery: one attempt, its outcome shown
+		// in the dashboard; it never holds the queue nor disables the webhook.
+		if err := w.db.FailEvent(ctx, ev.ID, reason); err != nil {
+			log.Warn("webhooks: recording a failed manual send failed", "err", err)
+		}
+		log.Warn("manual webhook send failed", "reason", reason)
+		return true
+	}
 	now := w.db.Now()
-	deadline := ev.Since.Add(w.cfg.MaxAge) // from its creation, or an owner's redelivery
+	deadline := ev.CreatedAt.Add(w.cfg.MaxAge)
 	if !now.Before(deadline) {
 		if err := w.db.GiveUpWebhook(ctx, ev.ID, m.ID, reason); err != nil {
 			log.Warn("webhooks: giving up failed", "err", err)
 			return false
 		}
-		log.Error("webhook disabled: deliveries failed for too long", "url", m.WebhookURL, "since", ev.Since, "reason", reason)
+		log.Error("webhook disabled: deliveries failed for too long", "url", m.WebhookURL, "since", ev.CreatedAt, "reason", reason)
 		return false
 	}
 	next := now.Add(w.backoff(ev.Attempts))

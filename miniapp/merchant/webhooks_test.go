@@ -596,3 +596,73 @@ func TestWebhookOrderPerMerchant(t *testing.T) {
 		t.Fatalf("b got %d requests, want 5 (one retry, then 4)", n)
 	}
 }
+
+// An owner's manual sends (a test event, a redelivery) are one attempt
+// outside the merchant's ordered queue: a receiver refusing them neither
+// holds the real events back nor disables the webhook, and a redelivered
+// event goes out again with its id, signed with the current secret.
+func TestWebhookManualSendsStandAside(t *testing.T) {
+	r := newWHRig(t)
+	ctx := context.Background()
+	// The receiver refuses the test event it does not know (400), then
+	// takes everything.
+	recv := newWHReceiver(t, 400, 200)
+	m := r.merchant(recv.srv.URL)
+	owner := store.OwnerActor(7, "@owner")
+	test, err := r.db.QueueTestWebhook(ctx, owner, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := r.expire(m, "real-1") // queued after the test event
+	w := r.webhooks(nil)
+	r.deliver(w)
+	got := recv.deliveries()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want the refused test event and the real event in one round", len(got))
+	}
+	if b := whVerify(t, got[0], m.WebhookSecret); b.Type != "webhook.test" {
+		t.Fatalf("first request %s", b.Type)
+	}
+	real := whVerify(t, got[1], m.WebhookSecret)
+	if real.Type != "invoice.expired" {
+		t.Fatalf("second request %s", real.Type)
+	}
+	if attempts, done, failed, lastErr := r.event(test.ID); attempts != 1 || done || !failed || lastErr != "HTTP 400" {
+		t.Fatalf("test event: attempts %d done %v failed %v %q", attempts, done, failed, lastErr)
+	}
+	// Nothing more is tried, however long we wait, and the webhook stays on.
+	r.clock.Advance(48 * time.Hour)
+	r.deliver(w)
+	if n := len(recv.deliveries()); n != 2 {
+		t.Fatalf("%d requests after the manual send failed", n)
+	}
+	if cur, _ := r.db.Merchant(ctx, m.ID); cur.WebhookDisabled {
+		t.Fatal("a failed manual send disabled the webhook")
+	}
+	// The owner rotates the secret and redelivers the delivered event: the
+	// same id and body, signed with the new secret.
+	secret, err := r.db.RotateWebhookSecret(ctx, owner, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.db.Redeliver(ctx, owner, m.ID, real.ID)
+	if err != nil || d.Status != store.DeliveryPending {
+		t.Fatalf("redeliver: %+v %v", d, err)
+	}
+	r.deliver(w)
+	got = recv.deliveries()
+	if len(got) != 3 {
+		t.Fatalf("%d requests after the redelivery", len(got))
+	}
+	again := whVerify(t, got[2], secret)
+	if again.ID != real.ID || string(got[2].body) != string(got[1].body) {
+		t.Fatalf("redelivered %d %s, want %d with the same body", again.ID, got[2].body, real.ID)
+	}
+	if _, done, _, _ := r.event(real.ID); !done {
+		t.Fatal("the redelivered event is not marked delivered")
+	}
+	ds, err := r.db.Deliveries(ctx, m.ID, inv, 10)
+	if err != nil || len(ds) != 1 || ds[0].Status != store.DeliveryDelivered || ds[0].InvoiceID != inv {
+		t.Fatalf("the invoice's deliveries: %+v %v", ds, err)
+	}
+}

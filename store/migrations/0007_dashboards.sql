@@ -52,6 +52,10 @@ CREATE TABLE unmatched_resolutions (
     CHECK ((kind = 'assigned') = (user_id IS NOT NULL OR merchant_id IS NOT NULL))
 ) STRICT;
 
--- A webhook event an owner asked to deliver again: its retry window starts
--- then, not when the event was first created.
+-- A webhook event an owner sent by hand (a redelivery or a test event): one
+-- attempt, outside the merchant's ordered queue.
 ALTER TABLE outbox ADD COLUMN redelivered_at INTEGER;
+
+-- A merchant's deliveries and an invoice's payments, listed in the dashboard.
+CREATE INDEX outbox_merchant ON outbox(merchant_id, id) WHERE merchant_id IS NOT NULL;
+CREATE INDEX chain_events_invoice ON chain_events(invoice_id) WHERE invoice_id IS NOT NULL;
