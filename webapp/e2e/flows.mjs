@@ -1,7 +1,8 @@
 // The rest of the page against e2e/mock-server.mjs only (it uses the mock's /mock/* controls):
 // in-page buttons (platform "unknown", no MainButton), amount validation, a credit package with
 // too little balance → top-up offer, a purchase, a withdrawal (Idempotency-Key, live status),
-// history paging, and the polling fallback while the event stream is down.
+// history paging, the polling fallback while the event stream is down, and the admin and
+// merchant dashboards against the mock's sample data (Bob is an admin and owns merchant 1).
 // Run through `npm run e2e:mock`, which sets BASE_URL, INIT_DATA, SIGNER_URL, ARTIFACTS_DIR.
 
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ const checks = [];
 let step = 'launch';
 let page = null;
 const browser = await launchBrowser();
-const hardStop = setTimeout(() => void finish(new Error('overall timeout (150 s)')), 150_000);
+const hardStop = setTimeout(() => void finish(new Error('overall timeout (240 s)')), 240_000);
 
 async function finish(err, extra = {}) {
   clearTimeout(hardStop);
@@ -63,7 +64,7 @@ try {
   await page.getByTestId('disconnect-wallet').click();
   await page.getByTestId('connect-wallet').waitFor();
   assert.equal(tg.stats.requests.filter((r) => r.method === 'DELETE' && r.path === '/api/wallet').length, 1);
-  await connectWallet(page);
+  const walletAddress = await connectWallet(page);
   check('disconnect unlinks (DELETE /api/wallet); a new proof links again');
 
   step = 'amount validation';
@@ -198,6 +199,175 @@ try {
   assert.equal(await old.getByTestId('pay-button').count(), 0);
   await old.close();
   check('an expired merchant invoice shows expired and offers no payment');
+
+  step = 'dashboards: home entries';
+  // A fresh load: /api/me is read again (only the hash would change otherwise).
+  await page.goto('about:blank');
+  await page.goto(launchUrl(BASE_URL, env.INIT_DATA, 'light', 'unknown'));
+  await page.getByTestId('open-admin').waitFor();
+  await page.getByTestId('open-merchant-1').waitFor();
+  check('home lists Admin and the owned merchant from /api/me roles');
+
+  step = 'admin overview';
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('overview-TON').waitFor();
+  await page.getByTestId('overview-USDT').waitFor();
+  assert.match(await page.getByTestId('overview-USDT-drift').getAttribute('class'), /\bbad\b/, 'non-zero drift is highlighted');
+  assert.doesNotMatch((await page.getByTestId('overview-TON-drift').getAttribute('class')) ?? '', /\bbad\b/);
+  assert.ok((await page.getByTestId('chart').locator('rect').count()) >= 30);
+  await page.getByTestId('chart-asset-USDT').click();
+  assert.equal(await page.getByTestId('chart').getAttribute('data-asset'), 'USDT');
+  await shoot(page, ARTIFACTS, 'admin-overview-light', screenshots);
+  await page.getByTestId('pause-reason').fill('flows: checking the pause');
+  await page.getByTestId('payouts-pause').click();
+  await waitText(page, 'payouts-state', 'Paused', 5000);
+  await page.getByTestId('payouts-resume').click();
+  await waitText(page, 'payouts-state', 'Running', 5000);
+  check('admin overview: cards per asset, drift highlighted, 30-day chart, payouts paused and resumed');
+
+  step = 'admin approvals';
+  await page.getByTestId('admin-tab-approvals').click();
+  await page.getByTestId('approval-9001').waitFor();
+  await page.getByTestId('reject-9001').click();
+  await page.getByTestId('reject-confirm').click();
+  await page.getByTestId('reject-reason').waitFor(); // a reason is required: still open
+  await page.getByTestId('approve-9001').count().then((n) => assert.equal(n, 0));
+  await page.getByText('Cancel').click();
+  await page.getByTestId('approve-9001').click();
+  await page.getByTestId('approval-9001').waitFor({ state: 'detached' });
+  await page.getByTestId('approvals-empty').waitFor();
+  check('a withdrawal awaiting approval is approved and leaves the list');
+
+  step = 'admin withdrawals (3 s refresh)';
+  await page.getByTestId('admin-tab-withdrawals').click();
+  await page.getByTestId('withdrawal-9001').waitFor();
+  await page.locator('[data-testid="withdrawal-status-9001"][data-status="confirmed"]').waitFor({ timeout: 12_000 });
+  await page.getByTestId('withdrawal-9001-link').waitFor();
+  check('the approved withdrawal is watched to confirmed by the tab\'s timer');
+
+  step = 'admin unmatched';
+  await page.getByTestId('admin-tab-unmatched').click();
+  await page.getByTestId('assign-501').click();
+  await page.getByTestId('assign-to').fill('someone');
+  await page.getByTestId('assign-confirm').click();
+  await page.getByText('A user id like 42, or m:7 for merchant 7').waitFor();
+  await page.getByTestId('assign-to').fill('m:1');
+  await page.getByTestId('assign-confirm').click();
+  await page.locator('[data-testid="unmatched-status-501"][data-resolution="assigned"]').waitFor();
+  assert.match(await textOf(page, 'unmatched-status-501'), /Assigned to Coffee shop/);
+  await page.getByTestId('refund-502').click();
+  await page.getByTestId('refund-tx').fill('ab'.repeat(32));
+  await page.getByTestId('refund-confirm').click();
+  await page.locator('[data-testid="unmatched-status-502"][data-resolution="refunded"]').waitFor();
+  check('unmatched deposits: assigned to a merchant (m:<id>), a refund recorded');
+
+  step = 'admin users';
+  await page.getByTestId('admin-tab-users').click();
+  await page.getByTestId('user-search').fill('@dave');
+  await page.getByTestId('user-row-1002').click();
+  await page.getByTestId('user-detail').waitFor();
+  await page.getByTestId('user-unblock').click();
+  await page.getByTestId('user-block').waitFor();
+  await page.getByTestId('block-reason').fill('flows: blocked again');
+  await page.getByTestId('user-block').click();
+  await page.getByTestId('user-blocked').waitFor();
+  await page.getByTestId('back').click(); // closes the detail, not the screen
+  await page.getByTestId('user-row-1002').waitFor();
+  check('a user found by @username, unblocked and blocked with a reason; Back closes the detail');
+
+  step = 'admin audit';
+  await page.getByTestId('admin-tab-audit').click();
+  await page.locator('[data-action="withdrawal.approve"]').first().waitFor();
+  await page.locator('[data-action="user.block"]').first().waitFor();
+  check('the audit trail lists the actions just taken');
+
+  step = 'merchant invoices';
+  await page.getByTestId('back').click();
+  await page.getByTestId('open-merchant-1').click();
+  await page.getByTestId('merchant-balance-TON').waitFor();
+  const before = BigInt(await page.getByTestId('merchant-balance-TON').getAttribute('data-amount'));
+  await page.getByTestId('invoice-list').waitFor();
+  assert.equal(await page.locator('[data-testid^="invoice-status-"]').count(), 10);
+  await shoot(page, ARTIFACTS, 'merchant-invoices-light', screenshots);
+  await page.getByTestId('invoice-more').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid^="invoice-status-"]').length > 10);
+  await page.getByTestId('invoice-filter-status').selectOption('expired');
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('[data-testid^="invoice-status-"]')];
+    return s.length > 0 && s.every((e) => e.getAttribute('data-status') === 'expired');
+  });
+  await page.getByTestId('invoice-filter-clear').click();
+  check('merchant invoices: balances, cursor paging, status filter');
+
+  step = 'merchant new invoice, paid while the owner watches';
+  await page.getByTestId('merchant-tab-new').click();
+  await page.getByTestId('new-invoice-amount').fill('0.5');
+  await page.getByTestId('new-invoice-description').fill('Flows cake');
+  await page.getByTestId('new-invoice-create').click();
+  await page.getByTestId('new-invoice-link').waitFor();
+  const invId = await textOf(page, 'new-invoice-id');
+  assert.match(await textOf(page, 'new-invoice-link'), new RegExp(`startapp=${invId}$`));
+  await page.getByTestId('new-invoice-share').waitFor();
+  await page.getByTestId('merchant-tab-invoices').click();
+  await page.locator(`[data-testid="invoice-status-${invId}"][data-status="created"]`).waitFor();
+  const payer = await opened(invId);
+  await payer.getByTestId('pay-button').click();
+  await payer.locator('[data-testid="invoice-status"][data-status="paid"]').waitFor({ timeout: 20_000 });
+  await payer.close();
+  await page.locator(`[data-testid="invoice-status-${invId}"][data-status="paid"]`).waitFor({ timeout: 8000 });
+  await page.waitForFunction((b) => BigInt(document.querySelector('[data-testid="merchant-balance-TON"]').dataset.amount) === b + 500000000n, before, { timeout: 15_000 });
+  check('an invoice created on the dashboard, paid through its pay link, shows paid on the list\'s timer');
+
+  step = 'merchant invoice detail';
+  await page.getByTestId(`invoice-${invId}`).click();
+  await waitText(page, 'invoice-detail-status', 'paid', 5000);
+  const delivery = page.locator('[data-testid^="delivery-status-"]').first();
+  await delivery.waitFor();
+  const eid = (await delivery.getAttribute('data-testid')).slice('delivery-status-'.length);
+  await page.locator(`[data-testid="delivery-status-${eid}"][data-status="delivered"]`).waitFor({ timeout: 8000 });
+  await page.getByTestId(`redeliver-${eid}`).click();
+  await page.locator(`[data-testid="delivery-status-${eid}"][data-status="pending"]`).waitFor();
+  await page.locator(`[data-testid="delivery-status-${eid}"][data-status="delivered"]`).waitFor({ timeout: 8000 });
+  await page.getByTestId('back').click();
+  await page.getByTestId('invoice-list').waitFor();
+  check('invoice detail: paid, its delivery redelivered and delivered again');
+
+  step = 'merchant webhook and token';
+  await page.getByTestId('merchant-tab-webhook').click();
+  await page.getByTestId('webhook-test').click();
+  await page.getByTestId('webhook-done').waitFor();
+  await page.getByTestId('webhook-rotate').click();
+  assert.match(await page.getByTestId('webhook-secret').textContent(), /^whsec_/);
+  await page.getByTestId('merchant-tab-settings').click();
+  await page.getByTestId('token-rotate').click();
+  await page.getByTestId('token-rotate-confirm').click();
+  assert.match(await page.getByTestId('token-value').textContent(), /^tp_/);
+  check('webhook test event, secret rotated and shown once, API token rotated after a confirm');
+
+  step = 'merchant payout';
+  await page.getByTestId('merchant-tab-payouts').click();
+  await page.getByTestId('payout-address').fill(walletAddress);
+  await page.getByTestId('payout-amount').fill('1');
+  await page.getByTestId('payout-get-quote').click();
+  await page.getByTestId('payout-quote').waitFor();
+  assert.match(await textOf(page, 'quote-total'), /1\.01 TON/);
+  await page.getByTestId('payout-confirm').click();
+  await page.getByTestId('payout-done').waitFor();
+  const payoutPosts = tg.stats.requests.filter((r) => r.method === 'POST' && r.path === '/api/merchant/1/payouts');
+  assert.equal(payoutPosts.length, 1);
+  await page.locator('[data-testid^="payout-status-"]').first().waitFor();
+  check('merchant payout: quote, then confirm with a spend_id');
+
+  step = 'blocked user';
+  const dave = await tg.context.newPage();
+  tg.watch(dave, 'light');
+  const daveInit = new URLSearchParams({ user: JSON.stringify({ id: 1002, first_name: 'Dave', username: 'dave' }), auth_date: String(Math.floor(Date.now() / 1000)), hash: 'f'.repeat(64) });
+  await dave.goto(launchUrl(BASE_URL, daveInit.toString(), 'light', 'unknown'));
+  await dave.getByTestId('blocked').waitFor();
+  assert.equal(await dave.getByTestId('nav-topup').count(), 0);
+  assert.equal(await dave.getByTestId('session-expired').count(), 0);
+  await dave.close();
+  check('a blocked user sees a notice instead of actions');
 
   await finish(null, { polls_while_down: pollsWhenDown });
 } catch (e) {

@@ -4,8 +4,10 @@ import { IconSpinner } from './components/icons';
 import { ApiError, api, errorMessage } from './lib/api';
 import { WebApp, inTelegram, useBackButton, useColorScheme } from './lib/telegram';
 import type { Me } from './lib/types';
+import { Admin } from './screens/admin/Admin';
 import { History } from './screens/History';
 import { Home } from './screens/Home';
+import { Merchant } from './screens/merchant/Merchant';
 import { PayInvoice } from './screens/PayInvoice';
 import { TopUp } from './screens/TopUp';
 import { Withdraw } from './screens/Withdraw';
@@ -86,15 +88,25 @@ export function App() {
   );
 }
 
-const TITLES: Record<string, string> = { topup: 'Top up', history: 'History', withdraw: 'Withdraw', invoice: 'Payment' };
+const TITLES: Record<string, string> = {
+  topup: 'Top up',
+  history: 'History',
+  withdraw: 'Withdraw',
+  invoice: 'Payment',
+  admin: 'Admin',
+  merchant: 'Merchant',
+};
 
 function Screens() {
-  const { screen, back, stream } = useApp();
+  const { me, screen, back, stream } = useApp();
   const isHome = screen.name === 'home';
   useBackButton(isHome ? null : back);
+  // A merchant's screen is titled with its name.
+  const title = (screen.name === 'merchant' && me.roles?.merchants.find((m) => m.id === screen.id)?.name) || TITLES[screen.name];
   return (
     <main className="app" data-screen={screen.name}>
-      {stream === 'unauthorized' && (
+      {/* A blocked user's stream is refused too: the home screen says why, not "session expired". */}
+      {stream === 'unauthorized' && !me.blocked && (
         <div className="notice" data-testid="session-expired" role="alert">
           Your Telegram session has expired. Close the app and open it again from the bot.
         </div>
@@ -106,7 +118,7 @@ function Screens() {
               ‹
             </button>
           )}
-          <h1>{TITLES[screen.name]}</h1>
+          <h1>{title}</h1>
         </div>
       )}
       {screen.name === 'home' && <Home />}
@@ -114,6 +126,8 @@ function Screens() {
       {screen.name === 'history' && <History />}
       {screen.name === 'withdraw' && <Withdraw />}
       {screen.name === 'invoice' && <PayInvoice key={screen.id} id={screen.id} />}
+      {screen.name === 'admin' && <Admin />}
+      {screen.name === 'merchant' && <Merchant key={screen.id} id={screen.id} />}
     </main>
   );
 }

@@ -11,7 +11,9 @@ export type Screen =
   | { name: 'topup'; asset?: string; amount?: string }
   | { name: 'history' }
   | { name: 'withdraw' }
-  | { name: 'invoice'; id: string };
+  | { name: 'invoice'; id: string }
+  | { name: 'admin' }
+  | { name: 'merchant'; id: number };
 
 interface AppState {
   me: Me;
@@ -27,6 +29,8 @@ interface AppState {
   screen: Screen;
   go: (s: Screen) => void;
   back: () => void;
+  /** A view inside the screen (a detail) takes Back first; returns the unregister function. */
+  registerBack: (onBack: () => void) => () => void;
 }
 
 const Ctx = createContext<AppState | null>(null);
@@ -143,9 +147,18 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
     window.scrollTo(0, 0);
     setStack((st) => (s.name === 'home' ? [{ name: 'home' }] : [...st, s]));
   }, []);
+  const inner = useRef<(() => void)[]>([]);
   const back = useCallback(() => {
     window.scrollTo(0, 0);
-    setStack((st) => (st.length > 1 ? st.slice(0, -1) : st));
+    const close = inner.current[inner.current.length - 1];
+    if (close) close();
+    else setStack((st) => (st.length > 1 ? st.slice(0, -1) : st));
+  }, []);
+  const registerBack = useCallback((onBack: () => void) => {
+    inner.current.push(onBack);
+    return () => {
+      inner.current = inner.current.filter((f) => f !== onBack);
+    };
   }, []);
 
   const value = useMemo<AppState>(
@@ -163,8 +176,9 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
       screen: stack[stack.length - 1],
       go,
       back,
+      registerBack,
     }),
-    [me, balances, setWallet, refreshMe, stream, invoices, upsertInvoice, withdrawals, upsertWithdrawal, stack, go, back],
+    [me, balances, setWallet, refreshMe, stream, invoices, upsertInvoice, withdrawals, upsertWithdrawal, stack, go, back, registerBack],
   );
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
@@ -172,6 +186,18 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
 /** Balance of one asset as the server formats it, "0" when it has none. */
 export function balanceOf(balances: Balance[], asset: string): Balance {
   return balances.find((b) => b.asset === asset) ?? { asset, amount: '0', formatted: '0' };
+}
+
+/** While `onBack` is set (a detail is open), Back (Telegram's or the in-page one) calls it instead of leaving the screen. */
+export function useInnerBack(onBack: (() => void) | null) {
+  const { registerBack } = useApp();
+  const cb = useRef(onBack);
+  cb.current = onBack;
+  const active = !!onBack;
+  useEffect(() => {
+    if (!active) return;
+    return registerBack(() => cb.current?.());
+  }, [active, registerBack]);
 }
 
 export function useAsyncError() {

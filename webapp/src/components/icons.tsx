@@ -66,3 +66,16 @@ export const IconBox = () => (
     <path d="M3 8l9 5 9-5M12 13v8" />
   </Icon>
 );
+export const IconShield = () => (
+  <Icon>
+    <path d="M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6z" />
+    <path d="M9 12l2 2 4-4" />
+  </Icon>
+);
+export const IconShop = () => (
+  <Icon>
+    <path d="M4 9l1.5-5h13L20 9" />
+    <path d="M4 9h16v2a3 3 0 0 1-5.3 1.9A3 3 0 0 1 12 14a3 3 0 0 1-2.7-1.1A3 3 0 0 1 4 11z" />
+    <path d="M5 13.5V20h14v-6.5M10 20v-4h4v4" />
+  </Icon>
+);

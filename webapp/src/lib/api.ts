@@ -27,7 +27,7 @@ export function authHeader(): string {
   return `tma ${initData}`;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -66,7 +66,7 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   return data as T;
 }
 
-const enc = encodeURIComponent;
+export const enc = encodeURIComponent;
 
 export const api = {
   me: () => call<Me>('GET', '/api/me'),

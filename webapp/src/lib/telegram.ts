@@ -74,6 +74,23 @@ export function openExternal(url: string) {
   else window.open(url, '_blank', 'noopener');
 }
 
+/**
+ * Share a link: Telegram's share sheet (choose a chat) inside Telegram; the system share sheet or
+ * a new tab outside it.
+ */
+export function shareLink(url: string, text = '') {
+  const share = `https://t.me/share/url?${new URLSearchParams({ url, ...(text ? { text } : {}) })}`;
+  if (inTelegram && atLeast('6.1')) {
+    WebApp.openTelegramLink(share);
+    return;
+  }
+  if (typeof navigator.share === 'function') {
+    navigator.share({ url, text }).catch(() => {});
+    return;
+  }
+  window.open(share, '_blank', 'noopener');
+}
+
 // Color scheme as a React store, so theme switches (themeChanged) re-render.
 function subscribeTheme(cb: () => void) {
   WebApp.onEvent('themeChanged', cb);

@@ -38,6 +38,15 @@ export interface Me {
   deposit: DepositInfo;
   /** Optional: the Mini App's t.me link, where wallets opened by link return after signing. */
   twa_return_url?: string;
+  /** What this user may manage (absent from servers before the dashboards). */
+  roles?: Roles;
+  /** An admin blocked this user: every other /api call answers 403 "blocked". */
+  blocked?: boolean;
+}
+
+export interface Roles {
+  admin: boolean;
+  merchants: { id: number; name: string }[];
 }
 
 export type InvoiceStatus = 'created' | 'pending' | 'paid' | 'expired' | 'error';
@@ -176,4 +185,239 @@ export interface WithdrawalQuote {
   needs_approval: boolean;
   /** What leaves the balance, e.g. "1.05 TON" or "5 USDT + 0.05 TON". */
   total: string;
+}
+
+// ---------- Dashboards (admin and merchant owners), see notes/dash-api.md ----------
+
+/** An amount of one asset: `amount` in smallest units, `formatted` the same in whole units. */
+export interface Money {
+  asset: string;
+  amount: string;
+  formatted: string;
+}
+
+export interface AssetOverview {
+  asset: string;
+  decimals: number;
+  users: Money;
+  merchants: Money;
+  fees: Money;
+  /** What the books say the hot wallet holds. */
+  hot_ledger: Money;
+  /** The last reconciliation's chain figure; null before one or for an off-chain asset. */
+  hot_chain: Money | null;
+  /** chain − ledger; "0" when equal. */
+  drift: Money | null;
+  unmatched: Money;
+  unmatched_count: number;
+  awaiting: Money;
+  awaiting_count: number;
+}
+
+export interface DayFlow {
+  day: string;
+  deposits: Record<string, Money>;
+  withdrawals: Record<string, Money>;
+}
+
+export interface PayoutsState {
+  paused: boolean;
+  cause: string;
+  reason: string;
+  since: string | null;
+}
+
+export interface AdminOverview {
+  assets: AssetOverview[];
+  /** 30 days, oldest first, every day present. */
+  days: DayFlow[];
+  payouts: PayoutsState;
+  reconciled_block: number;
+  synced: boolean;
+}
+
+/** A withdrawal as the admin sees it: a user's or a merchant's payout. */
+export interface AdminWithdrawal {
+  id: number | string;
+  asset: string;
+  amount: Money;
+  fee: Money;
+  destination: string;
+  status: string;
+  user_id: number | null;
+  merchant_id: number | null;
+  /** "@ann (42)" or the merchant's name. */
+  who: string;
+  tx_hash?: string;
+  link?: string;
+  error?: string;
+  created_at: string;
+}
+
+export interface Resolution {
+  kind: 'assigned' | 'refunded';
+  user_id?: number;
+  merchant_id?: number;
+  who?: string;
+  refund_tx?: string;
+  /** The refund's explorer page (sent by the server beyond the contract). */
+  refund_link?: string;
+  by: number;
+  at: string;
+}
+
+/** A deposit no invoice or user comment matched (or too small to credit: dust). */
+export interface UnmatchedDeposit {
+  id: number;
+  kind: 'unmatched' | 'dust';
+  amount: Money;
+  sender: string;
+  comment: string;
+  tx_hash: string;
+  link: string;
+  note: string;
+  at: string;
+  resolution: Resolution | null;
+}
+
+export interface WebhookHealth {
+  url: string;
+  disabled: boolean;
+  pending: number;
+  failed: number;
+  delivered: number;
+  last_error: string;
+  last_delivered_at: string | null;
+}
+
+export interface AdminMerchant {
+  id: number;
+  name: string;
+  owners: number[];
+  balances: Money[];
+  webhook: WebhookHealth;
+}
+
+export interface UserRow {
+  id: number;
+  username: string;
+  first_name: string;
+  blocked: boolean;
+  blocked_reason: string;
+  balances: Money[];
+  created_at: string;
+}
+
+/**
+ * A history row of the admin's user detail. The contract lists {asset, amount, formatted}; the
+ * server sends `amount` as Money: both are read (lib/format.ts historyMoney).
+ */
+export interface AdminHistoryItem {
+  id: string | number;
+  amount: Money | string;
+  asset?: string;
+  formatted?: string;
+  kind: string;
+  description: string;
+  created_at: string;
+}
+
+export interface UserDetail extends UserRow {
+  history: AdminHistoryItem[];
+  withdrawals: AdminWithdrawal[];
+}
+
+export interface AuditEntry {
+  id: number | string;
+  at: string;
+  actor_id: number;
+  /** "@admin (1)" */
+  actor: string;
+  role: 'admin' | 'owner' | 'operator';
+  merchant_id: number | null;
+  action: string;
+  subject: string;
+  before: string;
+  after: string;
+}
+
+export interface MerchantInfo {
+  id: number;
+  name: string;
+  assets: Asset[];
+  balances: Money[];
+  webhook: WebhookHealth;
+  owners: number[];
+}
+
+/** The merchant API's invoice: `amount` and `paid` in whole units, `*_units` in smallest units. */
+export interface MerchantInvoice {
+  id: string;
+  status: InvoiceStatus;
+  asset: string;
+  decimals: number;
+  amount: string;
+  amount_units: string;
+  paid: string;
+  paid_units: string;
+  late: boolean;
+  duplicate: boolean;
+  description: string;
+  payload: string;
+  external_id: string | null;
+  pay_url?: string;
+  address: string;
+  comment: string;
+  link: string;
+  created_at: string;
+  expires_at: string;
+  paid_at: string | null;
+}
+
+export interface InvoicePayment {
+  tx_hash: string;
+  link: string;
+  amount: Money;
+  sender: string;
+  at: string;
+  kind: string;
+}
+
+export interface Delivery {
+  id: number | string;
+  type: string;
+  status: 'delivered' | 'pending' | 'failed';
+  attempts: number;
+  last_error: string;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  invoice_id?: string;
+}
+
+export interface InvoiceDetail {
+  invoice: MerchantInvoice;
+  payments: InvoicePayment[];
+  deliveries: Delivery[];
+}
+
+/** The merchant API's payout: `amount` and `fee` in whole units. */
+export interface Payout {
+  id: number;
+  spend_id: string;
+  status: string;
+  asset: string;
+  amount: string;
+  fee: string;
+  fee_asset: string;
+  address: string;
+  tx_hash?: string;
+  explorer_url?: string;
+  failure_reason?: string;
+  created_at: string;
+}
+
+export interface WebhookSettings extends WebhookHealth {
+  /** Present only when a first URL created the secret: shown once. */
+  secret?: string;
 }

@@ -1,15 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { IconIn, IconOut, IconSpinner } from '../components/icons';
 import { api, errorMessage } from '../lib/api';
+import { when } from '../lib/format';
 import { openExternal } from '../lib/telegram';
 import type { HistoryItem } from '../lib/types';
-
-const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-
-function when(s: string) {
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? s : dateFmt.format(t);
-}
 
 const KIND_LABEL: Record<string, string> = {
   deposit: 'Top up',

@@ -1,7 +1,7 @@
 import { haptic } from '../lib/telegram';
 import { balanceOf, useApp } from '../state';
 import { WalletCard } from '../components/WalletCard';
-import { IconIn, IconList, IconOut } from '../components/icons';
+import { IconIn, IconList, IconOut, IconShield, IconShop } from '../components/icons';
 
 export function Home() {
   const { me, balances, go } = useApp();
@@ -40,23 +40,87 @@ export function Home() {
             })}
           </div>
         )}
-        <div className="actions">
-          <button className="action" data-testid="nav-topup" onClick={nav({ name: 'topup' })}>
-            <IconIn />
-            Top up
-          </button>
-          <button className="action" data-testid="nav-withdraw" onClick={nav({ name: 'withdraw' })}>
-            <IconOut />
-            Withdraw
-          </button>
-          <button className="action" data-testid="nav-history" onClick={nav({ name: 'history' })}>
-            <IconList />
-            History
-          </button>
-        </div>
+        {me.blocked ? (
+          <div className="notice" role="alert" data-testid="blocked" style={{ margin: '18px 0 0' }}>
+            Your account is blocked by the service's administrator: top-ups, withdrawals and payments are not available.
+            Contact the service's support to find out why.
+          </div>
+        ) : (
+          <div className="actions">
+            <button className="action" data-testid="nav-topup" onClick={nav({ name: 'topup' })}>
+              <IconIn />
+              Top up
+            </button>
+            <button className="action" data-testid="nav-withdraw" onClick={nav({ name: 'withdraw' })}>
+              <IconOut />
+              Withdraw
+            </button>
+            <button className="action" data-testid="nav-history" onClick={nav({ name: 'history' })}>
+              <IconList />
+              History
+            </button>
+          </div>
+        )}
       </div>
-      <div className="section-title">Wallet</div>
-      <WalletCard />
+      {!me.blocked && <Manage />}
+      {!me.blocked && (
+        <>
+          <div className="section-title">Wallet</div>
+          <WalletCard />
+        </>
+      )}
+    </>
+  );
+}
+
+/** Entries for the roles /api/me lists: the admin dashboard and each merchant this user owns. */
+function Manage() {
+  const { me, go } = useApp();
+  const roles = me.roles;
+  if (!roles || (!roles.admin && roles.merchants.length === 0)) return null;
+  return (
+    <>
+      <div className="section-title">Manage</div>
+      <div className="card list-card">
+        <ul className="items">
+          {roles.admin && (
+            <li>
+              <button
+                className="item item-button nav-row"
+                data-testid="open-admin"
+                onClick={() => {
+                  haptic.tap();
+                  go({ name: 'admin' });
+                }}
+              >
+                <span className="wallet-icon">
+                  <IconShield />
+                </span>
+                <span className="item-title">Admin</span>
+                <span className="chev">›</span>
+              </button>
+            </li>
+          )}
+          {roles.merchants.map((m) => (
+            <li key={m.id}>
+              <button
+                className="item item-button nav-row"
+                data-testid={`open-merchant-${m.id}`}
+                onClick={() => {
+                  haptic.tap();
+                  go({ name: 'merchant', id: m.id });
+                }}
+              >
+                <span className="wallet-icon">
+                  <IconShop />
+                </span>
+                <span className="item-title">{m.name}</span>
+                <span className="chev">›</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
     </>
   );
 }

@@ -2,6 +2,8 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { AmountField } from '../components/AmountField';
 import { AssetPicker } from '../components/AssetPicker';
 import { IconSpinner } from '../components/icons';
+import { QuoteCard } from '../components/QuoteCard';
+import { StatusPill } from '../components/StatusPill';
 import { toRaw } from '../lib/address';
 import { parseAmount, toUnits } from '../lib/amount';
 import { ApiError, api, errorMessage } from '../lib/api';
@@ -111,9 +113,7 @@ export function Withdraw() {
       <>
         <div className="card" data-testid="withdrawal" data-withdrawal-id={String(result.id)}>
           <div className="center" style={{ marginBottom: 10 }}>
-            <span className="status" data-testid="withdrawal-status" data-status={result.status}>
-              {result.status.replace(/_/g, ' ')}
-            </span>
+            <StatusPill status={result.status} testid="withdrawal-status" />
           </div>
           <dl className="rows">
             <div className="row">
@@ -226,23 +226,7 @@ export function Withdraw() {
           onMax={toUnits(bal.amount) > 0n ? () => setAmount(bal.formatted) : undefined}
         />
       </div>
-      {quote && (
-        <div className="card" data-testid="withdraw-quote">
-          <dl className="rows">
-            <div className="row">
-              <dt>Fee</dt>
-              <dd data-testid="quote-fee">
-                {quote.fee} {quote.fee_asset}
-              </dd>
-            </div>
-            <div className="row">
-              <dt>Leaves your balance</dt>
-              <dd data-testid="quote-total">{quote.total}</dd>
-            </div>
-          </dl>
-          {quote.needs_approval && <p className="muted small">An administrator approves withdrawals this large first.</p>}
-        </div>
-      )}
+      {quote && <QuoteCard quote={quote} />}
       {quoteError && !error && (
         <div className="notice" data-testid="quote-error" role="alert">
           {quoteError}

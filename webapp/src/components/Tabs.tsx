@@ -1,0 +1,32 @@
+import { haptic } from '../lib/telegram';
+
+export interface Tab<T extends string> {
+  name: T;
+  label: string;
+}
+
+/** A row of tabs (scrolls sideways when narrow); test ids `<prefix>-tab-<name>`. */
+export function Tabs<T extends string>({ tabs, value, onChange, prefix }: { tabs: Tab<T>[]; value: T; onChange: (t: T) => void; prefix: string }) {
+  return (
+    <div className="tabs" role="tablist">
+      {tabs.map((t) => (
+        <button
+          key={t.name}
+          type="button"
+          role="tab"
+          aria-selected={t.name === value}
+          className={`tab${t.name === value ? ' active' : ''}`}
+          data-testid={`${prefix}-tab-${t.name}`}
+          onClick={() => {
+            if (t.name === value) return;
+            haptic.select();
+            window.scrollTo(0, 0);
+            onChange(t.name);
+          }}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,188 @@
+import { useMemo, useState } from 'react';
+import { AmountField } from '../../components/AmountField';
+import { AssetPicker } from '../../components/AssetPicker';
+import { ExtLink } from '../../components/ExtLink';
+import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
+import { PrimaryAction } from '../../components/PrimaryAction';
+import { QuoteCard } from '../../components/QuoteCard';
+import { StatusPill } from '../../components/StatusPill';
+import { useResource } from '../../hooks/useResource';
+import { toRaw } from '../../lib/address';
+import { parseAmount, toUnits } from '../../lib/amount';
+import { errorMessage } from '../../lib/api';
+import type { MerchantApi } from '../../lib/dash';
+import { when } from '../../lib/format';
+import { haptic } from '../../lib/telegram';
+import { uuid } from '../../lib/uuid';
+import type { MerchantInfo, WithdrawalQuote } from '../../lib/types';
+
+const REFRESH_MS = 5000;
+
+/**
+ * Pay out from the merchant's balance: asset, amount, address → the rule book's quote → confirm.
+ * One spend_id per form: a confirm retried after a lost answer cannot pay twice.
+ */
+export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: MerchantInfo; onPaid: () => void }) {
+  const list = useResource(() => api.payouts(), [api], REFRESH_MS);
+  const assets = info.assets.length ? info.assets : [{ symbol: 'TON', decimals: 9 }];
+  const [asset, setAsset] = useState(assets[0].symbol);
+  const [amount, setAmount] = useState('');
+  const [address, setAddress] = useState('');
+  const [submitted, setSubmitted] = useState(false);
+  const [spendId, setSpendId] = useState(() => uuid());
+  const [quote, setQuote] = useState<{ form: string; q: WithdrawalQuote } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const bal = info.balances.find((b) => b.asset === asset) ?? { asset, amount: '0', formatted: '0' };
+  const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
+  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
+  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) amountError = `More than the balance (${bal.formatted} ${asset})`;
+  const addrOk = toRaw(address) !== null;
+  const addressError =
+    (address.trim() !== '' || submitted) && !addrOk
+      ? address.trim() === ''
+        ? 'Enter the address to pay'
+        : 'This does not look like a TON address (EQ…, UQ… or 0:…)'
+      : null;
+  const form = parsed.ok ? `${asset}|${parsed.units}|${address.trim()}` : '';
+  const quoted = quote && quote.form === form ? quote.q : null;
+
+  const getQuote = async () => {
+    setSubmitted(true);
+    setError(null);
+    setDone(null);
+    if (!parsed.ok || amountError || !addrOk) {
+      haptic.error();
+      return;
+    }
+    setBusy(true);
+    try {
+      const q = await api.quote(asset, parsed.text, address.trim());
+      haptic.tap();
+      setQuote({ form, q });
+    } catch (e) {
+      haptic.error();
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const confirm = async () => {
+    if (!parsed.ok || !quoted) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const p = await api.payout(asset, parsed.text, address.trim(), spendId);
+      haptic.success();
+      list.mutate((d) => ({ payouts: [p, ...(d?.payouts ?? []).filter((x) => x.id !== p.id)] }));
+      setDone(`Payout #${p.id} of ${p.amount} ${p.asset}: ${p.status.replace(/_/g, ' ')}.`);
+      setSpendId(uuid());
+      setQuote(null);
+      setAmount('');
+      setSubmitted(false);
+      onPaid();
+    } catch (e) {
+      haptic.error();
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const payouts = list.data?.payouts ?? [];
+  return (
+    <>
+      <div className="card">
+        <AssetPicker id="payout-asset" testid="payout-asset" assets={assets} value={asset} onChange={setAsset} />
+        <div className="field">
+          <label className="label" htmlFor="payout-address">
+            To address
+          </label>
+          <input
+            id="payout-address"
+            className={`input mono-input${addressError ? ' invalid' : ''}`}
+            data-testid="payout-address"
+            autoComplete="off"
+            autoCapitalize="off"
+            spellCheck={false}
+            placeholder="UQ…"
+            value={address}
+            onChange={(e) => setAddress(e.target.value.trim())}
+          />
+          {addressError && (
+            <div className="field-error" data-testid="payout-address-error" role="alert">
+              {addressError}
+            </div>
+          )}
+        </div>
+        <AmountField
+          id="payout-amount"
+          label="Amount"
+          value={amount}
+          onChange={(v) => {
+            setAmount(v);
+            setError(null);
+          }}
+          symbol={asset}
+          error={amountError}
+          testid="payout-amount"
+          errorTestid="payout-amount-error"
+          hint={
+            <>
+              Available: {bal.formatted} {asset}.
+            </>
+          }
+        />
+      </div>
+      {quoted && <QuoteCard quote={quoted} testid="payout-quote" totalLabel="Leaves the merchant's balance" />}
+      <ErrorNotice error={error} testid="payout-error" />
+      {done && (
+        <div className="notice ok" role="status" data-testid="payout-done">
+          {done}
+        </div>
+      )}
+      {quoted ? (
+        <PrimaryAction text={`Pay out ${parsed.ok ? parsed.text : ''} ${asset}`} onClick={() => void confirm()} busy={busy} testid="payout-confirm" />
+      ) : (
+        <PrimaryAction text="Get quote" onClick={() => void getQuote()} busy={busy} testid="payout-get-quote" />
+      )}
+
+      <div className="section-title">Recent payouts</div>
+      <ErrorNotice error={list.error} onRetry={() => void list.reload()} />
+      <div className="card list-card">
+        {list.loading && !list.data ? (
+          <Loading />
+        ) : payouts.length === 0 ? (
+          <Empty testid="payouts-empty">No payouts yet</Empty>
+        ) : (
+          <ul className="items">
+            {payouts.map((p) => (
+              <li className="item" key={p.id} data-testid={`payout-${p.id}`}>
+                <div className="item-top">
+                  <span className="item-title strong">
+                    {p.amount} {p.asset}
+                  </span>
+                  <StatusPill status={p.status} testid={`payout-status-${p.id}`} />
+                </div>
+                <div className="item-sub">
+                  fee {p.fee} {p.fee_asset} · {when(p.created_at)}
+                </div>
+                <div className="address small-address">{p.address}</div>
+                {p.failure_reason && <div className="item-error">{p.failure_reason}</div>}
+                {p.explorer_url && (
+                  <div className="item-sub">
+                    <ExtLink href={p.explorer_url}>View in explorer ↗</ExtLink>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </>
+  );
+}
