@@ -99,8 +99,8 @@ func (db *DB) Overview(ctx context.Context) (map[string]*Totals, error) {
 	return out, rows.Err()
 }
 
-// DayFlow is one day's (UTC) credited deposits and confirmed withdrawals,
-// per asset.
+// DayFlow is one day's (UTC) deposits — every transfer in, by its block's
+// time: credited, unmatched or dust — and confirmed withdrawals, per asset.
 type DayFlow struct {
 	Day         time.Time
 	Deposits    map[string]Amount
@@ -138,9 +138,9 @@ func (db *DB) DailyFlows(ctx context.Context, days int) ([]DayFlow, error) {
 		return rows.Err()
 	}
 	start := ms(first)
-	if err := add(`SELECT (created_at - ?1) / ?2, coalesce(asset, ''), sum(amount) FROM chain_events
-		WHERE kind = ?3 AND created_at >= ?1 GROUP BY 1, 2`, func(d *DayFlow) map[string]Amount { return d.Deposits },
-		start, day, KindCredited); err != nil {
+	if err := add(`SELECT (utime - ?1) / ?2, coalesce(asset, ''), sum(amount) FROM chain_events
+		WHERE kind IN (?3, ?4, ?5) AND utime >= ?1 GROUP BY 1, 2`, func(d *DayFlow) map[string]Amount { return d.Deposits },
+		start, day, KindCredited, KindUnmatched, KindDust); err != nil {
 		return nil, err
 	}
 	if err := add(`SELECT (updated_at - ?1) / ?2, asset, sum(amount) FROM withdrawals

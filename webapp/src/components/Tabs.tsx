@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { haptic } from '../lib/telegram';
 
 export interface Tab<T extends string> {
@@ -7,8 +8,14 @@ export interface Tab<T extends string> {
 
 /** A row of tabs (scrolls sideways when narrow); test ids `<prefix>-tab-<name>`. */
 export function Tabs<T extends string>({ tabs, value, onChange, prefix }: { tabs: Tab<T>[]; value: T; onChange: (t: T) => void; prefix: string }) {
+  const row = useRef<HTMLDivElement>(null);
+  // The active tab stays in view when the row is scrolled sideways.
+  useEffect(() => {
+    const el = row.current?.querySelector<HTMLElement>('.tab.active');
+    el?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [value]);
   return (
-    <div className="tabs" role="tablist">
+    <div className="tabs" role="tablist" ref={row}>
       {tabs.map((t) => (
         <button
           key={t.name}

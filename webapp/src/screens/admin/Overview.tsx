@@ -67,7 +67,7 @@ function AssetCard({ a, onOpen }: { a: AssetOverview; onOpen: (tab: 'approvals' 
           </dd>
         </div>
         <div className="row">
-          <dt>Fees earned</dt>
+          <dt>Fees, net of network fees</dt>
           <dd>{money(a.fees)}</dd>
         </div>
         <div className="row">

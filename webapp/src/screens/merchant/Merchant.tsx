@@ -24,7 +24,7 @@ const TABS: Tab<Name>[] = [
 ];
 
 // Balances move as invoices get paid: read again now and then while the screen is open.
-const INFO_REFRESH_MS = 10_000;
+const INFO_REFRESH_MS = 3_000;
 
 export function Merchant({ id }: { id: number }) {
   const api = useMemo(() => merchant(id), [id]);
