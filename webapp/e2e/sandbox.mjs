@@ -61,9 +61,14 @@ try {
   const app = page.frameLocator('[data-testid="app-frame"]');
 
   step = 'faucet';
-  await page.getByTestId('faucet-ton').click();
+  // One at a time, each waited for: the USDT faucet's 0.2 TON alone must not
+  // pass for "funded" (the 2 TON top-up would then fail on chain).
+  const walletHas = (id, min) =>
+    page.waitForFunction(([i, m]) => Number(document.querySelector(`[data-testid="sandbox-wallet-${i}"]`)?.textContent) >= m, [id, min], { timeout: T });
+  await page.getByTestId('faucet-ton').click(); // enabled once the page's script is ready
+  await walletHas('ton', 9); // 10 TON less the receiving transaction's fees
   await page.getByTestId('faucet-usdt').click();
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="sandbox-wallet-usdt"]')?.textContent) >= 100, null, { timeout: T });
+  await walletHas('usdt', 100);
   checks.push('faucet gave TON and USDT');
 
   step = 'connect';

@@ -179,6 +179,7 @@ async function main() {
       try { await postJSON('/sandbox/api/faucet', { user, asset: b.dataset.faucet }); } finally { b.disabled = false; }
       refreshWallet();
     };
+    b.disabled = false; // disabled in the HTML until this handler is there
   }
   $('say').onsubmit = async (e) => {
     e.preventDefault();
