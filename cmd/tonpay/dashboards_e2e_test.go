@@ -301,7 +301,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if err := payer.Send(hot, 5_000_000_000, comment, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, func() bool {
+	waitFor(t, 45*time.Second, func() bool {
 		b, _ := db.Balance(ctx, store.UserAccount(userID), "TON")
 		return b == 5_000_000_000
 	})
@@ -324,7 +324,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var unmatchedID int64
-	waitFor(t, 15*time.Second, func() bool {
+	waitFor(t, 45*time.Second, func() bool {
 		us, _ := db.UnmatchedDeposits(ctx, time.Now().Add(-time.Hour), 50)
 		for _, u := range us {
 			if u.Event.Comment == strayComment {

@@ -62,7 +62,7 @@ let step = 'launch';
 let page = null; // the page a failure is photographed from
 
 const browser = await launchBrowser();
-const hardStop = setTimeout(() => void finish(new Error('overall timeout (90 s)')), 90_000);
+const hardStop = setTimeout(() => void finish(new Error('overall timeout (240 s)')), 240_000);
 
 async function finish(err, extra = {}) {
   clearTimeout(hardStop);
@@ -95,7 +95,7 @@ async function openApp(initData, theme, name) {
   page = p;
   await p.goto(launchUrl(BASE_URL, initData, theme));
   const fatal = p.getByTestId('error');
-  await p.getByTestId('nav-topup').or(fatal).first().waitFor({ timeout: 15_000 });
+  await p.getByTestId('nav-topup').or(fatal).first().waitFor({ timeout: 30_000 });
   if (await fatal.isVisible()) throw new Error(`${name}: page error: ${await textOf(p, 'error')}`);
   return p;
 }
@@ -104,7 +104,7 @@ async function openTab(p, prefix, name) {
   page = p;
   const t = p.getByTestId(`${prefix}-tab-${name}`);
   await t.click();
-  await p.locator(`[data-testid="${prefix}-tab-${name}"][aria-selected="true"]`).waitFor({ timeout: 5000 });
+  await p.locator(`[data-testid="${prefix}-tab-${name}"][aria-selected="true"]`).waitFor({ timeout: 30_000 });
 }
 
 /**
@@ -127,7 +127,7 @@ async function waitStatus(p, testid, want, bad, timeout) {
 }
 
 /** Click, then wait for `done` or the screen's error notice (which fails with its words). */
-async function clickAndWait(p, testid, done, errorTestid, timeout = 10_000) {
+async function clickAndWait(p, testid, done, errorTestid, timeout = 30_000) {
   await p.getByTestId(testid).click();
   const err = p.getByTestId(errorTestid);
   await done.or(err).first().waitFor({ timeout });
@@ -143,20 +143,20 @@ try {
   step = 'admin: open';
   const admin = await openApp(env.ADMIN_INIT, 'light', 'admin');
   await admin.getByTestId('open-admin').click();
-  await admin.getByTestId('admin-tab-overview').waitFor({ timeout: 10_000 });
+  await admin.getByTestId('admin-tab-overview').waitFor({ timeout: 30_000 });
 
   step = 'admin: approve';
   await openTab(admin, 'admin', 'approvals');
   const row = admin.getByTestId(`approval-${WID}`);
-  await row.waitFor({ timeout: 10_000 });
+  await row.waitFor({ timeout: 30_000 });
   result.approval_row = (await row.innerText()).replace(/\s+/g, ' ').trim();
   await clickAndWait(admin, `approve-${WID}`, admin.getByTestId('action-done'), 'action-error');
   result.approved = await textOf(admin, 'action-done');
-  await row.waitFor({ state: 'detached', timeout: 5000 });
+  await row.waitFor({ state: 'detached', timeout: 30_000 });
 
   step = 'admin: withdrawal paid';
   await openTab(admin, 'admin', 'withdrawals');
-  const paid = await waitStatus(admin, `withdrawal-status-${WID}`, ['confirmed'], ['failed', 'refunded', 'rejected'], 40_000);
+  const paid = await waitStatus(admin, `withdrawal-status-${WID}`, ['confirmed'], ['failed', 'refunded', 'rejected'], 90_000);
   result.withdrawal_shown = paid.text;
 
   // ---- 2. the admin assigns the unmatched deposit; the user's page shows it ----
@@ -171,7 +171,7 @@ try {
   step = 'admin: assign';
   await admin.bringToFront();
   await openTab(admin, 'admin', 'unmatched');
-  await admin.getByTestId(`unmatched-${UID}`).waitFor({ timeout: 10_000 });
+  await admin.getByTestId(`unmatched-${UID}`).waitFor({ timeout: 30_000 });
   await admin.getByTestId(`assign-${UID}`).click();
   await admin.getByTestId('assign-to').fill(env.USER_ID);
   await clickAndWait(admin, 'assign-confirm', admin.locator(`[data-testid="unmatched-status-${UID}"][data-resolution="assigned"]`), 'unmatched-error');
@@ -184,7 +184,7 @@ try {
   const want = (BigInt(result.balance_before) + BigInt(env.UNMATCHED_UNITS)).toString();
   // Pushed over the event stream: the user's page is not reloaded.
   await user
-    .waitForFunction((w) => document.querySelector('[data-testid="balance-TON"]')?.getAttribute('data-amount') === w, want, { timeout: 15_000 })
+    .waitForFunction((w) => document.querySelector('[data-testid="balance-TON"]')?.getAttribute('data-amount') === w, want, { timeout: 30_000 })
     .catch(async () => {
       throw new Error(`the user's balance shows ${await balanceOf(user)}, want ${want} (before ${result.balance_before})`);
     });
@@ -196,7 +196,7 @@ try {
   step = 'owner: open';
   const owner = await openApp(env.OWNER_INIT, 'light', 'owner');
   const toMerchant = owner.getByTestId(`open-merchant-${MID}`);
-  await toMerchant.waitFor({ timeout: 10_000 });
+  await toMerchant.waitFor({ timeout: 30_000 });
   if (await owner.getByTestId('open-admin').isVisible()) throw new Error('the owner is offered the admin dashboard');
   await toMerchant.click();
 
@@ -207,7 +207,7 @@ try {
   const create = await pressPrimary(owner, 'new-invoice-create', '', log);
   result.create_button = `${create.in_page ? 'in-page' : 'MainButton'}: ${create.text}`;
   const newErr = owner.getByTestId('new-invoice-error');
-  await owner.getByTestId('new-invoice-id').or(newErr).first().waitFor({ timeout: 10_000 });
+  await owner.getByTestId('new-invoice-id').or(newErr).first().waitFor({ timeout: 30_000 });
   if (await newErr.isVisible()) throw new Error(`page says ${await textOf(owner, 'new-invoice-error')}`);
   const invoiceId = await textOf(owner, 'new-invoice-id');
   result.invoice_id = invoiceId;
@@ -217,7 +217,7 @@ try {
 
   step = 'owner: invoice paid';
   await openTab(owner, 'merchant', 'invoices');
-  result.invoice_shown = (await waitStatus(owner, `invoice-status-${invoiceId}`, ['paid'], ['expired'], 20_000)).text;
+  result.invoice_shown = (await waitStatus(owner, `invoice-status-${invoiceId}`, ['paid'], ['expired'], 45_000)).text;
 
   step = 'owner: invoice delivered';
   await owner.getByTestId(`invoice-${invoiceId}`).click();
@@ -231,7 +231,7 @@ try {
       return null;
     },
     null,
-    { timeout: 20_000 },
+    { timeout: 45_000 },
   );
   const eid = await eventHandle.jsonValue();
   result.event_id = eid;
@@ -254,7 +254,7 @@ try {
     has: owner.locator(`[data-testid="delivery-status-${eid}"][data-status="delivered"]`),
   });
   const delivErr = owner.getByTestId('delivery-error');
-  await again.or(delivErr).first().waitFor({ timeout: 20_000 });
+  await again.or(delivErr).first().waitFor({ timeout: 45_000 });
   if (await delivErr.isVisible()) throw new Error(`page says ${await textOf(owner, 'delivery-error')}`);
   result.redelivered = (await row2.innerText()).replace(/\s+/g, ' ').trim();
   await shoot(owner, ARTIFACTS, 'merchant-webhook-light', screenshots);
@@ -264,8 +264,8 @@ try {
     step = `screenshots: ${theme} overview`;
     const a = await openApp(env.ADMIN_INIT, theme, `admin-${theme}`);
     await a.getByTestId('open-admin').click();
-    await a.getByTestId('overview-TON').waitFor({ timeout: 10_000 });
-    await a.getByTestId('overview-sync').waitFor({ timeout: 5000 });
+    await a.getByTestId('overview-TON').waitFor({ timeout: 30_000 });
+    await a.getByTestId('overview-sync').waitFor({ timeout: 30_000 });
     await shoot(a, ARTIFACTS, `dashboard-overview-${theme}`, screenshots);
     result[`overview_${theme}`] = {
       users: await textOf(a, 'overview-TON-users'),
@@ -277,7 +277,7 @@ try {
     step = `screenshots: ${theme} invoices`;
     const o = await openApp(env.OWNER_INIT, theme, `owner-${theme}`);
     await o.getByTestId(`open-merchant-${MID}`).click();
-    await waitStatus(o, `invoice-status-${invoiceId}`, ['paid'], ['expired'], 10_000);
+    await waitStatus(o, `invoice-status-${invoiceId}`, ['paid'], ['expired'], 30_000);
     result[`merchant_balance_${theme}`] = await o.getByTestId('merchant-balance-TON').getAttribute('data-amount');
     await shoot(o, ARTIFACTS, `merchant-invoices-${theme}`, screenshots);
   }
