@@ -253,19 +253,7 @@ func (b *Bot) withdrawalItem(ctx context.Context, l lang, w store.Withdrawal) st
 }
 
 // userLabel names a user for admins: @username (id), or name (id).
-func (b *Bot) userLabel(ctx context.Context, id int64) string {
-	s := strconv.FormatInt(id, 10)
-	u, err := b.db.User(ctx, id)
-	switch {
-	case err != nil:
-		return s
-	case u.Username != "":
-		return "@" + u.Username + " (" + s + ")"
-	case u.FirstName != "":
-		return u.FirstName + " (" + s + ")"
-	}
-	return s
-}
+func (b *Bot) userLabel(ctx context.Context, id int64) string { return b.db.UserLabel(ctx, id) }
 
 // adminKeyboard has the Approve and Reject buttons of one withdrawal.
 func adminKeyboard(l lang, id int64) models.ReplyMarkup {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -117,6 +118,22 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 // User returns a user by Telegram id.
 func (db *DB) User(ctx context.Context, id int64) (User, error) {
 	return scanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+}
+
+// UserLabel names a user for admins: "@ann (42)", "Ann (42)", or "42" when
+// the user is unknown.
+func (db *DB) UserLabel(ctx context.Context, id int64) string {
+	s := strconv.FormatInt(id, 10)
+	u, err := db.User(ctx, id)
+	switch {
+	case err != nil:
+		return s
+	case u.Username != "":
+		return "@" + u.Username + " (" + s + ")"
+	case u.FirstName != "":
+		return u.FirstName + " (" + s + ")"
+	}
+	return s
 }
 
 // UserByComment returns the user whose personal comment is c (normalized).

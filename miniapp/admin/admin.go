@@ -229,30 +229,16 @@ func (a *API) withdrawals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]withdrawalJSON, 0, len(ws))
-	for _, w := range ws {
-		out = append(out, a.v.withdrawal(ctx, w))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"withdrawals": out})
+	return c.JSON(http.StatusOK, map[string]any{"withdrawals": render(ctx, ws, a.v.withdrawal)})
 }
 
 func (a *API) approve(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	w, err := a.db.ApproveWithdrawal(c.Request().Context(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a.v.withdrawal(c.Request().Context(), w))
+	return a.decide(c, func(ctx context.Context, id int64) (store.Withdrawal, error) {
+		return a.db.ApproveWithdrawal(ctx, actor(c), id)
+	})
 }
 
 func (a *API) reject(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var req struct {
 		Reason string `json:"reason"`
 	}
@@ -263,11 +249,33 @@ func (a *API) reject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := a.db.RejectWithdrawal(c.Request().Context(), actor(c), id, reason)
+	return a.decide(c, func(ctx context.Context, id int64) (store.Withdrawal, error) {
+		return a.db.RejectWithdrawal(ctx, actor(c), id, reason)
+	})
+}
+
+// decide applies an admin's decision to the withdrawal in the path and
+// answers it as it is now.
+func (a *API) decide(c echo.Context, do func(context.Context, int64) (store.Withdrawal, error)) error {
+	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.v.withdrawal(c.Request().Context(), w))
+	ctx := c.Request().Context()
+	w, err := do(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.v.withdrawal(ctx, w))
+}
+
+// render renders a list (never null in JSON).
+func render[T, J any](ctx context.Context, items []T, one func(context.Context, T) J) []J {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, one(ctx, it))
+	}
+	return out
 }
 
 // resolvedShown is how long resolved unmatched deposits stay listed.
@@ -279,11 +287,7 @@ func (a *API) unmatched(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]unmatchedJSON, 0, len(us))
-	for _, u := range us {
-		out = append(out, a.v.unmatched(ctx, u))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"deposits": out})
+	return c.JSON(http.StatusOK, map[string]any{"deposits": render(ctx, us, a.v.unmatched)})
 }
 
 func (a *API) assign(c echo.Context) error {

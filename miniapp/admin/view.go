@@ -112,33 +112,22 @@ type withdrawalJSON struct {
 func (v *view) withdrawal(ctx context.Context, w store.Withdrawal) withdrawalJSON {
 	out := withdrawalJSON{ID: w.ID, Asset: w.Asset, Amount: v.money(ctx, w.Asset, w.Amount), Fee: v.money(ctx, w.FeeAsset, w.Fee),
 		Destination: w.Destination, Status: w.Status, TxHash: w.TxHash, Error: w.Error, CreatedAt: w.CreatedAt.UTC()}
-	switch {
-	case w.UserID != 0:
-		id := w.UserID
-		out.UserID, out.Who = &id, v.userLabel(ctx, id)
-	case w.MerchantID != 0:
-		id := w.MerchantID
-		out.MerchantID, out.Who = &id, v.merchantLabel(ctx, id)
-	}
+	out.UserID, out.MerchantID, out.Who = v.whose(ctx, w.UserID, w.MerchantID)
 	if w.TxHash != "" {
 		out.Link = ton.TxLink(v.testnet, w.TxHash)
 	}
 	return out
 }
 
-// userLabel names a user: "@ann (42)", "Ann (42)" or "42".
-func (v *view) userLabel(ctx context.Context, id int64) string {
-	s := strconv.FormatInt(id, 10)
-	u, err := v.db.User(ctx, id)
+// whose names the owner of money: a user or a merchant (the other id nil).
+func (v *view) whose(ctx context.Context, userID, merchantID int64) (user, merchant *int64, who string) {
 	switch {
-	case err != nil:
-		return s
-	case u.Username != "":
-		return "@" + u.Username + " (" + s + ")"
-	case u.FirstName != "":
-		return u.FirstName + " (" + s + ")"
+	case userID != 0:
+		return &userID, nil, v.db.UserLabel(ctx, userID)
+	case merchantID != 0:
+		return nil, &merchantID, v.merchantLabel(ctx, merchantID)
 	}
-	return s
+	return nil, nil, ""
 }
 
 func (v *view) merchantLabel(ctx context.Context, id int64) string {
@@ -179,14 +168,7 @@ func (v *view) unmatched(ctx context.Context, u store.Unmatched) unmatchedJSON {
 		TxHash: e.Hash, Link: ton.TxLink(v.testnet, e.Hash), Note: e.Note, At: e.Time}
 	if r := u.Resolution; r != nil {
 		rj := &resolutionJSON{Kind: r.Kind, RefundTx: r.RefundTx, By: r.AdminID, At: r.CreatedAt}
-		switch {
-		case r.UserID != 0:
-			id := r.UserID
-			rj.UserID, rj.Who = &id, v.userLabel(ctx, id)
-		case r.MerchantID != 0:
-			id := r.MerchantID
-			rj.MerchantID, rj.Who = &id, v.merchantLabel(ctx, id)
-		}
+		rj.UserID, rj.MerchantID, rj.Who = v.whose(ctx, r.UserID, r.MerchantID)
 		if r.RefundTx != "" {
 			rj.RefundLink = ton.TxLink(v.testnet, r.RefundTx)
 		}
