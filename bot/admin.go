@@ -299,6 +299,9 @@ func (b *Bot) decide(ctx context.Context, q *models.CallbackQuery, cm callbackMe
 	case errors.Is(err, store.ErrNotFound):
 		ans(l.t("cb_unknown"), true)
 		return
+	case errors.Is(err, store.ErrBlocked):
+		ans(l.t("approve_blocked"), true)
+		return
 	case err != nil:
 		b.log.Error("withdrawal decision", "withdrawal", id, "approve", approve, "err", err)
 		ans(l.t("error"), true)

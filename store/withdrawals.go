@@ -218,11 +218,22 @@ func (db *DB) UserWithdrawals(ctx context.Context, userID int64, limit int) ([]W
 }
 
 // ApproveWithdrawal queues a withdrawal that was waiting for an admin.
-// Anything but awaiting_approval is ErrConflict.
+// Anything but awaiting_approval is ErrConflict; a blocked user's is
+// ErrBlocked.
 func (db *DB) ApproveWithdrawal(ctx context.Context, by Actor, id int64) (Withdrawal, error) {
 	var w Withdrawal
 	err := db.write(ctx, func(tx *Tx) error {
-		var err error
+		// A user an admin blocked is not paid on another admin's approval:
+		// unblock them first, or reject.
+		var blocked bool
+		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT u.blocked_at IS NOT NULL FROM users u WHERE u.id = w.user_id), 0)
+			FROM withdrawals w WHERE w.id = ?`, id).Scan(&blocked)
+		if err != nil {
+			return notFound(err)
+		}
+		if blocked {
+			return fmt.Errorf("%w: the user of withdrawal %d is blocked; unblock them first, or reject it", ErrBlocked, id)
+		}
 		if w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalQueued, ""); err != nil {
 			return err
 		}

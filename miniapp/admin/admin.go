@@ -499,8 +499,8 @@ func (a *API) block(c echo.Context) error {
 		return err
 	}
 	by := actor(c)
-	if id == by.ID {
-		return httpapi.BadRequest(httpapi.CodeBadRequest, "you cannot block yourself")
+	if slices.Contains(a.cfg.AdminIDs, id) {
+		return httpapi.BadRequest(httpapi.CodeBadRequest, "an administrator cannot be blocked here; remove them from ADMIN_IDS instead")
 	}
 	u, err := a.db.BlockUser(c.Request().Context(), by, id, reason)
 	if err != nil {

@@ -401,6 +401,16 @@ func TestApproveAndRejectAudited(t *testing.T) {
 	if a := d.call(adminID, "POST", reject, map[string]any{"reason": "destination looks wrong"}); a.status != 200 || a.body["status"] != "rejected" {
 		t.Fatalf("reject: %d %s", a.status, a.raw)
 	}
+	// A blocked user's withdrawal is not approved (unblock first, or reject).
+	if _, err := d.db.BlockUser(ctx, store.AdminActor(adminID, ""), userID, "checking"); err != nil {
+		t.Fatal(err)
+	}
+	if a := d.call(adminID, "POST", fmt.Sprintf("/api/admin/withdrawals/%d/approve", w2), nil); a.status != 403 || a.code() != "blocked" {
+		t.Fatalf("approve a blocked user's withdrawal: %d %s", a.status, a.raw)
+	}
+	if _, err := d.db.UnblockUser(ctx, store.AdminActor(adminID, ""), userID); err != nil {
+		t.Fatal(err)
+	}
 	if a := d.call(adminID, "POST", fmt.Sprintf("/api/admin/withdrawals/%d/approve", w2), nil); a.status != 200 || a.body["status"] != "queued" {
 		t.Fatalf("approve: %d %s", a.status, a.raw)
 	}
@@ -414,7 +424,9 @@ func TestApproveAndRejectAudited(t *testing.T) {
 	var seen []string
 	for _, e := range d.audit(0) {
 		if e.ActorID == adminID {
-			seen = append(seen, e.Action+": "+e.Before+" → "+e.After)
+			if e.Action == store.AuditApprove || e.Action == store.AuditReject {
+				seen = append(seen, e.Action+": "+e.Before+" → "+e.After)
+			}
 		}
 	}
 	want := []string{"withdrawal.approve: awaiting_approval → queued", "withdrawal.reject: awaiting_approval → rejected: destination looks wrong"}
@@ -442,7 +454,7 @@ func TestBlockedUser(t *testing.T) {
 		t.Errorf("block without a reason: %d", a.status)
 	}
 	if a := d.call(adminID, "POST", fmt.Sprintf("/api/admin/users/%d/block", adminID), map[string]any{"reason": "x"}); a.status != 400 {
-		t.Errorf("block yourself: %d", a.status)
+		t.Errorf("block an admin: %d", a.status)
 	}
 	// The user's session is cached before the block: the block still bites.
 	if a := d.call(userID, "GET", "/api/history", nil); a.status != 200 {

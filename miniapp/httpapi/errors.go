@@ -136,7 +136,7 @@ func Classify(err error) (e *Error, internal bool) {
 	case errors.Is(err, store.ErrInvalid):
 		return Err(http.StatusBadRequest, CodeBadRequest, detail(err, "invalid request")), false
 	case errors.Is(err, store.ErrBlocked):
-		return Err(http.StatusForbidden, CodeBlocked, "this account was blocked by an administrator"), false
+		return Err(http.StatusForbidden, CodeBlocked, detail(err, "this account was blocked by an administrator")), false
 	}
 	return Err(http.StatusInternalServerError, CodeInternal, "internal error"), true
 }
