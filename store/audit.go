@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -88,6 +89,21 @@ func (tx *Tx) audit(ctx context.Context, a Actor, merchantID int64, action, subj
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log(actor_id, actor, role, merchant_id, action, subject, before, after, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.label(), a.Role, nullInt(merchantID), action, subject, before, after, ms(tx.now))
 	return err
+}
+
+// redactURL is a URL as the audit log keeps it: without a query or a
+// fragment, which may carry a token ("https://shop.example/hook?…").
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || s == "" {
+		return s
+	}
+	tail := ""
+	if u.RawQuery != "" || u.Fragment != "" {
+		tail = "?…"
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String() + tail
 }
 
 // AuditFilter selects audit entries: one merchant's (MerchantID) or all.

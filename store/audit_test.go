@@ -40,6 +40,14 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	if e := es[0]; e.Action != store.AuditOwners || e.Before != "7" || e.After != "7, 8" || e.Actor != "@root (1)" || e.Role != store.RoleAdmin {
 		t.Fatalf("owners entry %+v", e)
 	}
+	// A token in the webhook URL's query stays out of the log.
+	if _, err := db.SetWebhookURL(ctx, store.OwnerActor(7, ""), m.ID, "https://shop.example/hook?token=s3cr3t#x"); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := db.AuditLog(ctx, store.AuditFilter{MerchantID: m.ID, Limit: 2}); es[1].After != "https://shop.example/hook?…" ||
+		strings.Contains(es[0].After+es[1].After+es[1].Before, "s3cr3t") {
+		t.Fatalf("webhook URL in the log: %+v", es)
+	}
 	raw, err := rawOpen(path)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +58,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if again, _ := db.AuditLog(ctx, store.AuditFilter{}); len(again) != 3 || again[0].After != "7, 8" {
+	if again, _ := db.AuditLog(ctx, store.AuditFilter{}); len(again) != 5 || again[2].After != "7, 8" {
 		t.Fatalf("log changed: %+v", again)
 	}
 }

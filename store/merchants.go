@@ -168,7 +168,7 @@ func (db *DB) SetWebhook(ctx context.Context, by Actor, merchantID int64, webhoo
 			webhookURL, secret, merchantID); err != nil {
 			return err
 		}
-		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", before, webhookURL); err != nil {
+		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", redactURL(before), redactURL(webhookURL)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, by, merchantID, AuditWebhookSecret, "webhook secret", "", "new secret")

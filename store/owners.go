@@ -252,7 +252,7 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
 			return err
 		}
-		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+url, "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")
+		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+redactURL(url), "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")
 	})
 	return d, err
 }
@@ -283,11 +283,11 @@ func (db *DB) SetWebhookURL(ctx context.Context, by Actor, merchantID int64, web
 			webhookURL, secret, merchantID); err != nil {
 			return err
 		}
-		after := webhookURL
+		after := redactURL(webhookURL)
 		if disabled {
 			after += " (enabled again)"
 		}
-		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", before, after); err != nil {
+		if err := tx.audit(ctx, by, merchantID, AuditWebhookURL, "webhook URL", redactURL(before), after); err != nil {
 			return err
 		}
 		if newSecret != "" {

@@ -57,9 +57,11 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
 	}
-	db, err := openDB(ctx, cfg, printCopied(stdout))
+	// Read-only: it may run beside the service (even one of an older
+	// version, whose schema it must not migrate under it).
+	db, err := store.OpenReadOnly(ctx, cfg.DBPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("database %s: %w", cfg.DBPath, err)
 	}
 	defer db.Close()
 
