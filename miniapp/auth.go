@@ -179,6 +179,17 @@ func (s *Server) unlessBlocked(c echo.Context, u store.User, next echo.HandlerFu
 // UserOf is the authenticated user of a request under Authed.
 func UserOf(c echo.Context) store.User { return user(c) }
 
+// ActorOf is the authenticated user acting in a role, as the audit log
+// names them (@username, else first name).
+func ActorOf(c echo.Context, role string) store.Actor {
+	u := user(c)
+	name := u.FirstName
+	if u.Username != "" {
+		name = "@" + u.Username
+	}
+	return store.Actor{ID: u.ID, Label: name, Role: role}
+}
+
 // user is the authenticated user of the request.
 func user(c echo.Context) store.User {
 	u, _ := c.Get(userKey).(store.User)

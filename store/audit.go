@@ -31,9 +31,9 @@ func AdminActor(id int64, label string) Actor { return Actor{ID: id, Label: labe
 // OwnerActor is a merchant owner acting; label may be empty.
 func OwnerActor(id int64, label string) Actor { return Actor{ID: id, Label: label, Role: RoleOwner} }
 
-// label is how the log names the actor: "@ann (42)", "user 42", or the
+// String is how the log names the actor: "@ann (42)", "user 42", or the
 // operator.
-func (a Actor) label() string {
+func (a Actor) String() string {
 	id := strconv.FormatInt(a.ID, 10)
 	switch {
 	case a.ID == 0:
@@ -87,7 +87,7 @@ func (tx *Tx) audit(ctx context.Context, a Actor, merchantID int64, action, subj
 		return fmt.Errorf("%w: audit role %q", ErrInvalid, a.Role)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log(actor_id, actor, role, merchant_id, action, subject, before, after, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.label(), a.Role, nullInt(merchantID), action, subject, before, after, ms(tx.now))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.String(), a.Role, nullInt(merchantID), action, subject, before, after, ms(tx.now))
 	return err
 }
 

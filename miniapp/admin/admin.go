@@ -81,15 +81,8 @@ func (a *API) adminsOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// actor is the admin making a change, as the audit log names them.
-func actor(c echo.Context) store.Actor {
-	u := miniapp.UserOf(c)
-	name := u.FirstName
-	if u.Username != "" {
-		name = "@" + u.Username
-	}
-	return store.AdminActor(u.ID, name)
-}
+// actor is the admin making a change.
+func actor(c echo.Context) store.Actor { return miniapp.ActorOf(c, store.RoleAdmin) }
 
 func pathID(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
@@ -102,10 +95,17 @@ func pathID(c echo.Context, name string) (int64, error) {
 // reasonMax bounds reasons admins type.
 const reasonMax = 200
 
-func reasonOf(s, what string) (string, error) {
-	s = strings.TrimSpace(s)
+// reasonOf reads the body {"reason": "..."}: 1 to reasonMax characters.
+func reasonOf(c echo.Context) (string, error) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := httpapi.Decode(c, &req, true); err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(req.Reason)
 	if s == "" || utf8.RuneCountInString(s) > reasonMax || !utf8.ValidString(s) {
-		return "", httpapi.BadRequestf(httpapi.CodeBadRequest, "%s: 1 to %d characters", what, reasonMax)
+		return "", httpapi.BadRequestf(httpapi.CodeBadRequest, "reason: 1 to %d characters", reasonMax)
 	}
 	return s, nil
 }
@@ -239,13 +239,7 @@ func (a *API) approve(c echo.Context) error {
 }
 
 func (a *API) reject(c echo.Context) error {
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := httpapi.Decode(c, &req, true); err != nil {
-		return err
-	}
-	reason, err := reasonOf(req.Reason, "reason")
+	reason, err := reasonOf(c)
 	if err != nil {
 		return err
 	}
@@ -341,23 +335,13 @@ func (a *API) payouts(c echo.Context) error {
 }
 
 func (a *API) pause(c echo.Context) error {
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := httpapi.Decode(c, &req, true); err != nil {
-		return err
-	}
-	reason, err := reasonOf(req.Reason, "reason")
+	reason, err := reasonOf(c)
 	if err != nil {
 		return err
 	}
 	by := actor(c)
 	ctx := c.Request().Context()
-	who := by.Label
-	if who == "" {
-		who = "admin " + strconv.FormatInt(by.ID, 10)
-	}
-	if err := a.db.PausePayouts(ctx, by, reason+" ("+who+")"); err != nil {
+	if err := a.db.PausePayouts(ctx, by, reason+" ("+by.String()+")"); err != nil {
 		return err
 	}
 	a.log.Warn("payouts paused by an admin", "admin", by.ID, "reason", reason)
@@ -477,9 +461,7 @@ func (a *API) renderUser(c echo.Context, u store.UserRow) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range ws {
-		out.Withdrawals = append(out.Withdrawals, a.v.withdrawal(ctx, w))
-	}
+	out.Withdrawals = render(ctx, ws, a.v.withdrawal)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -488,13 +470,7 @@ func (a *API) block(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := httpapi.Decode(c, &req, true); err != nil {
-		return err
-	}
-	reason, err := reasonOf(req.Reason, "reason")
+	reason, err := reasonOf(c)
 	if err != nil {
 		return err
 	}

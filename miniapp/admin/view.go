@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -63,21 +64,12 @@ func (v *view) money(ctx context.Context, sym string, a store.Amount) httpapi.Mo
 func (v *view) order(ctx context.Context, totals map[string]*store.Totals) []string {
 	syms := append([]string(nil), v.symbols...)
 	for sym := range totals {
-		if sym != "" && !contains(syms, sym) {
+		if sym != "" && !slices.Contains(syms, sym) {
 			syms = append(syms, sym)
 		}
 	}
 	sortAssets(v.symbols, syms)
 	return syms
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (v *view) balances(ctx context.Context, bals map[string]store.Amount) []httpapi.Money {

@@ -70,14 +70,9 @@ func owned(c echo.Context) store.Merchant {
 	return m
 }
 
-// ownerActor is the owner making a change, as the audit log names them.
+// ownerActor is the owner making a change.
 func ownerActor(c echo.Context) *store.Actor {
-	u := miniapp.UserOf(c)
-	name := u.FirstName
-	if u.Username != "" {
-		name = "@" + u.Username
-	}
-	by := store.OwnerActor(u.ID, name)
+	by := miniapp.ActorOf(c, store.RoleOwner)
 	return &by
 }
 
