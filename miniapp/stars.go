@@ -36,9 +36,9 @@ type starPaymentJSON struct {
 }
 
 type subscriptionJSON struct {
-	Package   string `json:"package"`
-	Stars     string `json:"stars"` // per period
-	Credits   int64  `json:"credits"`
+	Package string `json:"package"`
+	Stars   string `json:"stars"` // per period
+	Credits int64  `json:"credits"`
 	// active | canceled (runs to expires_at) | payment_failed (the renewal
 	// could not be charged: credits stop at expires_at) | expired
 	Status    string `json:"status"`

@@ -95,7 +95,9 @@ func TestSandboxStars(t *testing.T) {
 		}
 		return n
 	}
-	say := func(text string) { call("POST", "/sandbox/api/chat", "", map[string]any{"user": "1001", "text": text}, nil) }
+	say := func(text string) {
+		call("POST", "/sandbox/api/chat", "", map[string]any{"user": "1001", "text": text}, nil)
+	}
 	payLink := func(m msg) {
 		t.Helper()
 		var kb struct {
