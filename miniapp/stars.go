@@ -36,13 +36,11 @@ type starPaymentJSON struct {
 }
 
 type subscriptionJSON struct {
-	Package string `json:"package"`
-	Stars   string `json:"stars"` // per period
-	Credits int64  `json:"credits"`
-	// active | canceled (runs to expires_at) | payment_failed (the renewal
-	// could not be charged: credits stop at expires_at) | expired
-	Status    string `json:"status"`
-	ExpiresAt string `json:"expires_at"` // renewal date while active
+	Package   string `json:"package"`
+	Stars     string `json:"stars"` // per period
+	Credits   int64  `json:"credits"`
+	Status    string `json:"status"`     // active | canceled | payment_failed | expired (store.StarSubscription.Status)
+	ExpiresAt string `json:"expires_at"` // renewal date while active; the end of the paid period otherwise
 }
 
 func starPaymentOf(p store.StarPayment) starPaymentJSON {
