@@ -209,6 +209,9 @@ func (t *tgStandIn) pay(ctx context.Context, user int64, link string) (string, e
 	case <-time.After(10 * time.Second):
 		a.Message = "the bot did not answer the pre-checkout query within 10 s"
 	case <-ctx.Done():
+		t.mu.Lock()
+		delete(t.stars.answers, qid)
+		t.mu.Unlock()
 		return "failed", ctx.Err()
 	}
 	t.mu.Lock()
