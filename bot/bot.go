@@ -98,6 +98,7 @@ type Bot struct {
 
 	thr      *throttle
 	notifier *notifier
+	raw      *rawUpdates // what the library cannot decode yet (subscription_updates.go)
 
 	mu   sync.RWMutex
 	name string // the bot's username, from getMe
@@ -175,8 +176,10 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 	}
 	b.thr = newThrottle(cfg.GlobalRate, cfg.ChatInterval)
 	b.notifier = newNotifier(b)
+	b.raw = newRawUpdates()
 
 	opts := []tg.Option{
+		tg.WithHTTPClient(pollTimeout, newPollClient(b.raw)),
 		tg.WithServerURL(cfg.APIURL),
 		tg.WithSkipGetMe(),
 		tg.WithDefaultHandler(b.handle),
@@ -199,9 +202,10 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 }
 
 // allowedUpdates are the updates the bot asks Telegram for; a Stars
-// payment needs pre_checkout_query answered.
+// payment needs pre_checkout_query answered, a subscription's fate comes
+// in subscription updates.
 var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember,
-	models.AllowedUpdatePreCheckoutQuery}
+	models.AllowedUpdatePreCheckoutQuery, allowedUpdateSubscription}
 
 // deriveSecret makes a stable webhook secret from the bot token, so a
 // restart keeps accepting Telegram's calls without one more setting.
@@ -348,6 +352,10 @@ func (b *Bot) handle(ctx context.Context, _ *tg.Bot, u *models.Update) {
 			b.log.Error("update handler panicked", "update", u.ID, "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
+	if s, ok := b.raw.take(u.ID); ok {
+		b.onSubscription(ctx, u.ID, s)
+		return
+	}
 	switch {
 	case u.Message != nil:
 		b.onMessage(ctx, u.Message)

@@ -314,6 +314,9 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 	case "stars.paid", "stars.refunded", "stars.refund_shortfall", "stars.missing":
 		text, err := b.starsNotice(l, ev)
 		return text, nil, err == nil, err
+	case "stars.subscription":
+		text, err := subscriptionNotice(l, ev)
+		return text, nil, err == nil, err
 	}
 	return "", nil, false, nil
 }

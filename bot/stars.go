@@ -493,13 +493,22 @@ func (b *Bot) subscriptions(ctx context.Context, l lang, userID int64) (string, 
 	lines := []string{l.t("subs_title")}
 	var kb [][]button
 	for _, s := range subs {
-		switch {
-		case !s.Active(now):
-			lines = append(lines, l.t("sub_expired", esc(s.Package), stamp(s.ExpiresAt)))
+		switch s.Status(now) {
+		case store.SubExpired:
+			if s.PaymentFailed {
+				lines = append(lines, l.t("sub_expired_failed", esc(s.Package), stamp(s.ExpiresAt)))
+			} else {
+				lines = append(lines, l.t("sub_expired", esc(s.Package), stamp(s.ExpiresAt)))
+			}
 			if _, ok := b.cfg.Policy.StarsPackage(s.Package); ok {
 				kb = append(kb, []button{cbButton(l.t("btn_subscribe_again", esc(s.Package)), "bx:"+s.Package)})
 			}
-		case s.Canceled:
+		case store.SubPaymentFailed:
+			// No button: it is still the user's subscription with Telegram
+			// (a new invoice would make a second one), and canceling a
+			// renewal that failed changes nothing.
+			lines = append(lines, l.t("sub_failed", esc(s.Package), s.Amount, s.Credits, stamp(s.ExpiresAt)))
+		case store.SubCanceled:
 			lines = append(lines, l.t("sub_canceled", esc(s.Package), s.Amount, s.Credits, stamp(s.ExpiresAt)))
 			kb = append(kb, []button{cbButton(l.t("btn_sub_renew", esc(s.Package)), "su:"+s.Package)})
 		default:

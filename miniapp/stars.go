@@ -39,8 +39,8 @@ type subscriptionJSON struct {
 	Package   string `json:"package"`
 	Stars     string `json:"stars"` // per period
 	Credits   int64  `json:"credits"`
-	Status    string `json:"status"`     // active | canceled (runs to expires_at) | expired
-	ExpiresAt string `json:"expires_at"` // renewal date while active
+	Status    string `json:"status"`     // active | canceled | payment_failed | expired (store.StarSubscription.Status)
+	ExpiresAt string `json:"expires_at"` // renewal date while active; the end of the paid period otherwise
 }
 
 func starPaymentOf(p store.StarPayment) starPaymentJSON {
@@ -53,14 +53,8 @@ func starPaymentOf(p store.StarPayment) starPaymentJSON {
 }
 
 func (s *Server) subscriptionOf(sub store.StarSubscription) subscriptionJSON {
-	status := "active"
-	switch {
-	case !sub.Active(s.db.Now()):
-		status = "expired"
-	case sub.Canceled:
-		status = "canceled"
-	}
-	return subscriptionJSON{Package: sub.Package, Stars: sub.Amount.Units(), Credits: int64(sub.Credits), Status: status, ExpiresAt: rfc3339(sub.ExpiresAt)}
+	return subscriptionJSON{Package: sub.Package, Stars: sub.Amount.Units(), Credits: int64(sub.Credits), Status: sub.Status(s.db.Now()),
+		ExpiresAt: rfc3339(sub.ExpiresAt)}
 }
 
 func (s *Server) starsOn() error {

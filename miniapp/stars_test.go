@@ -181,4 +181,24 @@ func TestStarsSubscriptionInTheMiniApp(t *testing.T) {
 	if s, _ := e.db.StarSubscription(ctx, 52, "pro"); !s.Canceled {
 		t.Fatal("changed although Telegram refused")
 	}
+
+	// Telegram reports the renewal failed (a subscription update the bot
+	// books): the page hears it and the list says so.
+	events, stop := openEvents(t, e, auth)
+	defer stop()
+	nextEvent(t, events, "balance")
+	if _, err := e.db.BookSubscriptionUpdate(ctx, store.SubscriptionUpdate{UpdateID: 9, UserID: 52, Payload: inv.Payload,
+		Change: store.SubscriptionPaymentFailed}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, events, "subscription"); !strings.Contains(ev.data, `"status":"payment_failed"`) {
+		t.Fatalf("subscription event %s", ev.data)
+	}
+	want = strings.Replace(want, `"status":"active"`, `"status":"payment_failed"`, 1)
+	if r := e.do("GET", "/api/stars/subscriptions", auth, nil); r.status != 200 || string(r.body) != want {
+		t.Fatalf("subscriptions after the failed renewal: %s", r.body)
+	}
+	if e.balance(52, "CREDITS") != 1000 {
+		t.Fatalf("credits %d after the failed renewal", e.balance(52, "CREDITS"))
+	}
 }

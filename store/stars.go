@@ -281,12 +281,12 @@ func (tx *Tx) renewStarSubscription(ctx context.Context, n NewStarPayment, pkg s
 	if n.FirstRecurring {
 		// Subscribed again: a new subscription with its own first charge.
 		_, err = tx.ExecContext(ctx, `UPDATE star_subscriptions SET charge_id = ?, last_charge = ?, amount = ?, credits = ?, expires_at = ?,
-			canceled = 0, payments = 1, updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, n.ChargeID, int64(n.Amount),
+			canceled = 0, payment_failed = 0, payments = 1, updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, n.ChargeID, int64(n.Amount),
 			int64(credits), expires, now, n.UserID, pkg)
 		return false, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE star_subscriptions SET last_charge = ?, expires_at = max(expires_at, ?), payments = payments + 1,
-		updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, expires, now, n.UserID, pkg)
+		payment_failed = 0, updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, expires, now, n.UserID, pkg)
 	return true, err
 }
 
@@ -399,19 +399,23 @@ type StarSubscription struct {
 	Credits    Amount // per period
 	ExpiresAt  time.Time
 	Canceled   bool
-	Payments   int
-	UpdatedAt  time.Time
+	// PaymentFailed: Telegram could not charge the renewal (a
+	// subscription update said so); cleared by a paid renewal or a restore.
+	PaymentFailed bool
+	Payments      int
+	UpdatedAt     time.Time
 }
 
-// Active reports whether the paid period has not ended at now.
+// Active reports whether the paid period has not ended at now (Status
+// says more).
 func (s StarSubscription) Active(now time.Time) bool { return now.Before(s.ExpiresAt) }
 
-const subCols = `user_id, package, charge_id, last_charge, amount, credits, expires_at, canceled, payments, updated_at`
+const subCols = `user_id, package, charge_id, last_charge, amount, credits, expires_at, canceled, payment_failed, payments, updated_at`
 
 func scanSubscription(row interface{ Scan(...any) error }) (StarSubscription, error) {
 	var s StarSubscription
 	var amount, credits, expires, updated int64
-	err := row.Scan(&s.UserID, &s.Package, &s.ChargeID, &s.LastCharge, &amount, &credits, &expires, &s.Canceled, &s.Payments, &updated)
+	err := row.Scan(&s.UserID, &s.Package, &s.ChargeID, &s.LastCharge, &amount, &credits, &expires, &s.Canceled, &s.PaymentFailed, &s.Payments, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StarSubscription{}, ErrNotFound
 	}

@@ -134,7 +134,7 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		"WITHDRAW_MIN":            "TON:0.1,USDT:1",
 		"WITHDRAW_APPROVAL_ABOVE": "TON:50,USDT:500",
 		"DEPOSIT_MIN":             "TON:0.01,USDT:0.1",
-		"PACKAGES":                "starter:TON:1.5:100,pro:USDT:5:1000",
+		"PACKAGES":                "starter:TON:1.5:100,starter:XTR:150:100,pro:USDT:5:1000,pro:XTR:500:1000:monthly",
 		"WEBHOOKS_ALLOW_PRIVATE":  "true",
 		"LOG_LEVEL":               or(getenv("LOG_LEVEL"), "warn"),
 		"TON_RPS":                 "0",
@@ -371,6 +371,38 @@ func (s *sandboxRun) handler() http.Handler {
 			s.tg.pressed(u.ID, req.MessageID, req.Data)
 		} else if t := strings.TrimSpace(req.Text); t != "" {
 			s.tg.typed(u.ID, t)
+		}
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	mux.HandleFunc("POST /sandbox/api/pay", func(w http.ResponseWriter, r *http.Request) {
+		// The Telegram app paying an invoice link (the chat's Pay button,
+		// the Mini App's openInvoice): {user, link} → {status}.
+		var req struct{ User, Link string }
+		json.NewDecoder(r.Body).Decode(&req)
+		u, ok := s.user(req.User)
+		if !ok {
+			http.Error(w, "no such user", http.StatusNotFound)
+			return
+		}
+		status, err := s.tg.pay(r.Context(), u.ID, req.Link)
+		if err != nil {
+			s.log.Warn("sandbox pay", "link", req.Link, "err", err)
+		}
+		writeJSON(w, map[string]any{"status": status})
+	})
+	mux.HandleFunc("POST /sandbox/api/stars", func(w http.ResponseWriter, r *http.Request) {
+		// What Telegram does to a subscription: {user, event: renew |
+		// cancel | fail | restore} on the user's latest one.
+		var req struct{ User, Event string }
+		json.NewDecoder(r.Body).Decode(&req)
+		u, ok := s.user(req.User)
+		if !ok {
+			http.Error(w, "no such user", http.StatusNotFound)
+			return
+		}
+		if err := s.tg.subscriptionEvent(u.ID, req.Event); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
 		}
 		writeJSON(w, map[string]any{"ok": true})
 	})

@@ -30,6 +30,7 @@ type tgStandIn struct {
 	nextID  int // message ids
 	nextUpd int
 	users   map[int64]map[string]any // Telegram users by id
+	stars   starsState               // invoices, payments, subscriptions (sandbox_stars.go)
 }
 
 // chatMsg is one message of a chat as the panel shows it.
@@ -82,6 +83,16 @@ func (t *tgStandIn) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_ = r.ParseForm()
 	}
+	w.Header().Set("Content-Type", "application/json")
+	if result, refusal, ok := t.starsMethod(method, r); ok {
+		if refusal != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": http.StatusBadRequest, "description": refusal})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+		return
+	}
 	var result any = true
 	switch method {
 	case "getMe":
@@ -113,7 +124,6 @@ func (t *tgStandIn) serve(w http.ResponseWriter, r *http.Request) {
 	case "getWebhookInfo":
 		result = map[string]any{"url": "", "pending_update_count": 0}
 	}
-	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
 }
 

@@ -121,6 +121,10 @@ func (s *starsTelegram) push(u map[string]any) {
 // pre_checkout_query the bot must approve within 10 s, then the
 // successful_payment message.
 func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/subscription" {
+		s.subscriptionUpdate(w, r)
+		return
+	}
 	var req struct{ Slug string }
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.URL.Path != "/invoice" {
 		http.Error(w, "bad request", http.StatusBadRequest)
@@ -176,14 +180,42 @@ func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"status": "paid"})
 }
 
+// subscriptionUpdate has Telegram report a change to the user's latest
+// subscription (POST /subscription {state}): a Bot API 10.2 subscription
+// update, delivered by getUpdates.
+func (s *starsTelegram) subscriptionUpdate(w http.ResponseWriter, r *http.Request) {
+	var req struct{ State string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.State == "" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	payload := ""
+	for i := 1; i <= s.links; i++ {
+		if inv := s.invoices[fmt.Sprintf("e2e-invoice-%d", i)]; inv.Get("subscription_period") != "" {
+			payload = inv.Get("payload")
+		}
+	}
+	s.mu.Unlock()
+	if payload == "" {
+		http.Error(w, "no subscription", http.StatusConflict)
+		return
+	}
+	s.push(map[string]any{"subscription": map[string]any{"user": map[string]any{"id": s.user, "is_bot": false, "first_name": "Grace",
+		"language_code": "en"}, "invoice_payload": payload, "state": req.State}})
+	json.NewEncoder(w).Encode(map[string]bool{"ok": true})
+}
+
 // TestMiniAppBuysStarsInBrowser: the page opens Telegram's invoice for a
 // package priced in Stars, the Telegram stand-in takes the payment (the
 // bot approves the pre-checkout from the rule book, then books the
 // successful_payment) and closes the sheet as paid, and the page announces
 // the credits pushed over the event stream. Then a monthly package: the
 // page lists the subscription with its renewal date and cancels it
-// (editUserStarSubscription), after which it runs to that date. The
-// ledger holds each payment once.
+// (editUserStarSubscription), after which it runs to that date; then
+// Telegram reports the renewal payment failed (a subscription update over
+// getUpdates) and the page shows it as pushed. The ledger holds each
+// payment once; the failed renewal took no credits back.
 func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	root, chromium, node := browser(t)
 	ctx := context.Background()
@@ -227,6 +259,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		Subscribed string `json:"subscribed"`
 		Active     string `json:"active"`
 		Canceled   string `json:"canceled"`
+		Failed     string `json:"failed"`
 	}
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
@@ -238,8 +271,9 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	renews := time.Now().Add(30 * 24 * time.Hour)
 	day := renews.Format("Jan") + " " + strconv.Itoa(renews.Day())
 	if !strings.HasPrefix(res.Subscribed, "1000 credits added (pro, ⭐ 500)") ||
-		!strings.Contains(res.Active, "renews "+day) || !strings.Contains(res.Canceled, "canceled, runs to "+day) {
-		t.Fatalf("subscription on the page: %q, then %q, then %q", res.Subscribed, res.Active, res.Canceled)
+		!strings.Contains(res.Active, "renews "+day) || !strings.Contains(res.Canceled, "canceled, runs to "+day) ||
+		!strings.Contains(res.Failed, "renewal payment failed, credits stop "+day) {
+		t.Fatalf("subscription on the page: %q, then %q, then %q, then %q", res.Subscribed, res.Active, res.Canceled, res.Failed)
 	}
 
 	// Two invoice links, two approved pre-checkouts, one cancellation sent
@@ -265,7 +299,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	if b, _ := db.Balance(ctx, store.AccountStarsRevenue, "XTR"); b != 650 {
 		t.Fatalf("Stars revenue %d, want 650", b)
 	}
-	if sub, err := db.StarSubscription(ctx, user, "pro"); err != nil || !sub.Canceled {
+	if sub, err := db.StarSubscription(ctx, user, "pro"); err != nil || !sub.Canceled || !sub.PaymentFailed {
 		t.Fatalf("subscription %+v %v", sub, err)
 	}
 	if p, err := db.StarPayment(ctx, "stxE2Ee2e-invoice-1"); err != nil || p.Credits != 100 || p.Status == store.StarRefunded {

@@ -10,7 +10,9 @@
 //                  successful_payment delivered to the bot) and names the status the sheet closes with
 //   PACKAGE        the package to buy (required); EXPECT_CREDITS the credits the page must announce
 //   SUBSCRIBE      a monthly package to subscribe to next (optional): the page must list it as
-//                  active with its renewal date, then cancel it (canceled, runs to the same date)
+//                  active with its renewal date, then cancel it (canceled, runs to the same date);
+//                  then POST {TELEGRAM_URL}/subscription {state: 'failed'} has Telegram report the
+//                  renewal payment failed, which the page must show as pushed, with no button
 //   ARTIFACTS_DIR  where screenshots go (default ./e2e-artifacts)
 //   CHROMIUM       browser binary (default /usr/bin/chromium)
 //
@@ -109,6 +111,16 @@ try {
     if (await subErr.isVisible()) throw new Error(`page says: ${await textOf(page, 'subscription-error')}`);
     extra.canceled = await textOf(page, `subscription-${sub}-state`);
     if (!(await page.getByTestId(`subscription-${sub}-resume`).isVisible())) throw new Error('no Resume after cancelling');
+    step = 'renewal failed';
+    const r = await fetch(`${env.TELEGRAM_URL.replace(/\/+$/, '')}/subscription`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: 'failed' }),
+    });
+    if (!r.ok) throw new Error(`Telegram stand-in: ${r.status} ${await r.text()}`);
+    await page.locator(`[data-testid="subscription-${sub}"][data-status="payment_failed"]`).waitFor({ timeout: 10_000 });
+    extra.failed = await textOf(page, `subscription-${sub}-state`);
+    if (await page.locator(`[data-testid="subscription-${sub}"] button`).count()) throw new Error('a button under a failed renewal');
   }
 
   const invoices = await page.evaluate(() => window.__tgEvents.filter((e) => e.type === 'web_app_open_invoice').map((e) => e.data));

@@ -105,6 +105,9 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
         } else if (type === 'purchase') {
           // A Telegram Stars payment booked: the package screen is listening.
           window.dispatchEvent(new CustomEvent('tonpay:purchase', { detail: d.purchase ?? d }));
+        } else if (type === 'subscription') {
+          // A Stars subscription changed (canceled, renewal failed, restored): the list is listening.
+          window.dispatchEvent(new CustomEvent('tonpay:subscription', { detail: d.subscription ?? d }));
         } else if (type === 'withdrawal') {
           const w = (d.withdrawal ?? d) as Withdrawal;
           if (w && w.id !== undefined && w.status) upsertWithdrawal(w);

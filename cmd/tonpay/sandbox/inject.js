@@ -20,6 +20,18 @@
     name: 'Sandbox wallet', app_name: 'tonkeeper', image: '/sandbox/wallet.svg', about_url: '/sandbox/',
     platforms: ['chrome', 'firefox', 'safari', 'macos', 'windows', 'linux'],
   };
+  // Telegram's payment sheet: openInvoice pays through the sandbox's
+  // Telegram stand-in (pre-checkout, then the payment) and closes with its
+  // status. Patched once the app's Telegram.WebApp exists.
+  document.addEventListener('DOMContentLoaded', function () {
+    var wa = window.Telegram && window.Telegram.WebApp;
+    if (!wa) return;
+    wa.openInvoice = function (link, callback) {
+      post('/sandbox/api/pay', { user: user, link: link }).then(
+        function (r) { if (callback) callback(r.status); },
+        function () { if (callback) callback('failed'); });
+    };
+  });
   var nextId = 1;
   var listeners = [];
   function emit(ev) { listeners.forEach(function (cb) { cb(ev); }); }

@@ -96,6 +96,10 @@ async function tap(m, b) {
     const u = new URL((b.web_app && b.web_app.url) || b.url, location.origin);
     const start = u.searchParams.get('startapp') || u.searchParams.get('tgWebAppStartParam') || '';
     openApp(start);
+  } else if (b.url && b.url.startsWith('https://t.me/$')) {
+    // A Telegram Stars invoice (a Pay button, a subscription link): the
+    // Telegram stand-in takes the payment.
+    await postJSON('/sandbox/api/pay', { user, link: b.url });
   } else if (b.url) {
     window.open(b.url, '_blank', 'noopener');
   }
@@ -190,6 +194,16 @@ async function main() {
   };
   for (const c of document.querySelectorAll('[data-cmd]')) {
     c.onclick = () => postJSON('/sandbox/api/chat', { user, text: c.dataset.cmd });
+  }
+  for (const b of document.querySelectorAll('[data-stars]')) {
+    b.onclick = async () => {
+      $('stars-note').textContent = '';
+      try {
+        await postJSON('/sandbox/api/stars', { user, event: b.dataset.stars });
+      } catch (err) {
+        $('stars-note').textContent = String(err.message || err);
+      }
+    };
   }
   $('new-invoice').onclick = async () => {
     try {

@@ -7,8 +7,9 @@ const dateOf = (iso: string) => new Date(iso).toLocaleDateString(undefined, { ye
 
 /**
  * The user's Stars subscriptions: renewal date, cancel (it runs to the end of the paid month) and
- * resume before then; expired ones say so. Hidden while there are none. Reloaded when a purchase
- * is pushed (a new subscription or a renewal).
+ * resume before then; a failed renewal and expired ones say so (no button: there is nothing to
+ * cancel or resume). Hidden while there are none. Reloaded when a purchase is pushed (a new
+ * subscription or a renewal) or the subscription changes.
  */
 export function Subscriptions() {
   const [subs, setSubs] = useState<StarsSubscription[] | null>(null);
@@ -25,7 +26,11 @@ export function Subscriptions() {
   useEffect(() => {
     load();
     window.addEventListener('tonpay:purchase', load);
-    return () => window.removeEventListener('tonpay:purchase', load);
+    window.addEventListener('tonpay:subscription', load);
+    return () => {
+      window.removeEventListener('tonpay:purchase', load);
+      window.removeEventListener('tonpay:subscription', load);
+    };
   }, [load]);
 
   if (!subs || subs.length === 0) return null;
@@ -59,10 +64,12 @@ export function Subscriptions() {
                   ? `renews ${dateOf(s.expires_at)}`
                   : s.status === 'canceled'
                     ? `canceled, runs to ${dateOf(s.expires_at)}`
-                    : `expired ${dateOf(s.expires_at)}`}
+                    : s.status === 'payment_failed'
+                      ? `renewal payment failed, credits stop ${dateOf(s.expires_at)}`
+                      : `expired ${dateOf(s.expires_at)}`}
               </div>
             </div>
-            {s.status !== 'expired' && (
+            {(s.status === 'active' || s.status === 'canceled') && (
               <button
                 className="btn small secondary"
                 data-testid={`subscription-${s.package}-${s.status === 'active' ? 'cancel' : 'resume'}`}

@@ -134,12 +134,15 @@ export interface CreditPackage {
   period?: number;
 }
 
-/** A Stars subscription: active (renews at expires_at), canceled (runs to expires_at) or expired. */
+/**
+ * A Stars subscription: active (renews at expires_at), canceled (runs to expires_at), payment_failed
+ * (Telegram could not charge the renewal: credits stop at expires_at) or expired.
+ */
 export interface StarsSubscription {
   package: string;
   stars: string;
   credits: number;
-  status: 'active' | 'canceled' | 'expired';
+  status: 'active' | 'canceled' | 'payment_failed' | 'expired';
   expires_at: string;
 }
 
