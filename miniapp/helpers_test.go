@@ -101,6 +101,12 @@ func appAddr(t testing.TB, s string) *address.Address {
 // testnet, rate limits off unless a mod sets them.
 func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	t.Helper()
+	return newEnvRules(t, nil, mods...)
+}
+
+// newEnvRules is newEnv with the rule book's rules changed by rules.
+func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
 	if err != nil {
@@ -136,7 +142,7 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 		m(&cfg)
 	}
 	if cfg.Policy == nil {
-		cfg.Policy = store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON, usdt},
+		rs := store.Rules{Assets: []store.Asset{store.TON, usdt},
 			DepositMin:    map[string]store.Amount{"TON": 10_000_000, "USDT": 100_000},
 			WithdrawFee:   map[string]store.Amount{"TON": 100_000_000, "USDT": 50_000_000},
 			WithdrawMin:   map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
@@ -146,7 +152,11 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 				{Name: "pro", Asset: "USDT", Price: 5_000_000, Credits: 1000},
 			},
 			ParseDestination: ton.Destinations(cfg.Testnet),
-			Own:              func() []string { return []string{e.hot.Bounce(true).StringRaw()} }})
+			Own:              func() []string { return []string{e.hot.Bounce(true).StringRaw()} }}
+		if rules != nil {
+			rules(&rs)
+		}
+		cfg.Policy = store.NewPolicy(db, rs)
 	}
 	e.cfg = cfg
 	e.srv = miniapp.New(cfg, db, nil)
