@@ -102,9 +102,13 @@ func ParseTypedAmount(s string, decimals int) (Amount, error) {
 		// A thousands group is exactly three digits after a group that
 		// does not start with 0: then the comma could mean either.
 		if len(frac) == 3 && digitsOnly(frac) && whole != "" && digitsOnly(whole) && strings.TrimLeft(whole, "0") != "" {
+			grouped, decimal := whole+frac, whole
+			if f := strings.TrimRight(frac, "0"); f != "" {
+				decimal += "." + f
+			}
 			e := badAmount(s, AmountAmbiguous, "%q could mean %s or %s: write %s (no comma) or %s (with a dot)",
-				t, whole+frac, whole+"."+frac, whole+frac, whole+"."+frac)
-			e.Readings = []string{whole + frac, whole + "." + frac}
+				t, grouped, decimal, grouped, decimal)
+			e.Readings = []string{grouped, decimal}
 			return 0, e
 		}
 		t = whole + "." + frac
