@@ -217,7 +217,7 @@ func (b *Bot) cmdTopup(ctx context.Context, r request) {
 		}
 	}
 	if len(r.args) > 0 {
-		if v, err := parseAmountArg(r.args[0], asset.Decimals); err == nil {
+		if v, err := store.ParseTypedAmount(r.args[0], asset.Decimals); err == nil {
 			amt = v
 		}
 	}
@@ -295,7 +295,8 @@ func (b *Bot) cmdPay(ctx context.Context, r request) {
 	if len(r.args) == 2 {
 		symbol = r.args[1]
 	}
-	n, asset, err := b.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: r.user.ID, Asset: symbol, Amount: r.args[0], Description: "Telegram /pay"})
+	n, asset, err := b.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: r.user.ID, Asset: symbol, Amount: r.args[0], Description: "Telegram /pay",
+		Typed: true})
 	if err != nil {
 		rf, ok := store.AsRefusal(err)
 		if !ok {
@@ -312,6 +313,10 @@ func (b *Bot) cmdPay(ctx context.Context, r request) {
 		return
 	}
 	inv, err := b.db.CreateInvoice(ctx, n)
+	if rf, ok := store.AsRefusal(err); ok {
+		b.reply(ctx, r.p, b.refusalText(ctx, r.l, store.WithdrawRequest{Asset: symbol, Amount: r.args[0]}, rf), nil)
+		return
+	}
 	if err != nil {
 		b.oops(ctx, r.p, r.l, "create invoice", err)
 		return

@@ -117,12 +117,3 @@ func (b *Bot) assetArg(s string) (store.Asset, bool) {
 // onChain tells whether an asset lives on chain (TON or a jetton) and so
 // can be deposited by hand and withdrawn.
 func onChain(a store.Asset) bool { return store.OnChain(a) }
-
-// parseAmountArg parses a typed amount exactly; a decimal comma (as many
-// people type it) is read as the point.
-func parseAmountArg(s string, decimals int) (store.Amount, error) {
-	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
-		s = strings.Replace(s, ",", ".", 1)
-	}
-	return store.ParseAmount(s, decimals)
-}

@@ -46,7 +46,7 @@ func (b *Bot) cmdWithdraw(ctx context.Context, r request) {
 			asset, rest = rest[0], rest[1:] // the rule book names it unknown
 		}
 	}
-	req := store.WithdrawRequest{UserID: r.user.ID, Asset: asset, Amount: r.args[0]}
+	req := store.WithdrawRequest{UserID: r.user.ID, Asset: asset, Amount: r.args[0], Typed: true}
 	if len(rest) == 1 {
 		req.Destination = rest[0]
 	}
@@ -169,6 +169,19 @@ func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest
 			dec = a.Decimals
 		}
 		return l.t("bad_amount", esc(req.Amount), esc(strings.ToUpper(req.Asset)), dec)
+	case store.RefuseAmbiguousAmount:
+		if len(rf.Readings) == 2 {
+			a, b := esc(rf.Readings[0]), esc(rf.Readings[1])
+			return l.t("ambiguous_amount", esc(req.Amount), a, b, a, b)
+		}
+		return esc(rf.Message)
+	case store.RefuseTooManyInvoices:
+		return l.t("too_many_invoices", rf.Count, rf.MaxCount)
+	case store.RefuseTooManyWithdrawals:
+		return l.t("too_many_withdrawals", rf.Count, rf.MaxCount)
+	case store.RefuseDailyLimit:
+		return l.t("daily_limit", esc(rf.Asset), esc(b.amount(rf.Limit, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)),
+			esc(b.amount(max(rf.Limit-rf.Have, 0), rf.Asset)))
 	case store.RefuseBelowMinimum:
 		return l.t("below_min", esc(rf.Asset), esc(b.amount(rf.Limit, rf.Asset)))
 	case store.RefuseInvalidAddress, store.RefuseWrongNetwork:

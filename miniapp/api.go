@@ -384,7 +384,8 @@ func (s *Server) createDeposit(c echo.Context) error {
 		return err
 	}
 	u := user(c)
-	n, a, err := s.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: u.ID, Asset: req.Asset, Amount: req.Amount, Description: "top-up"})
+	n, a, err := s.cfg.Policy.NewInvoice(store.InvoiceRequest{UserID: u.ID, Asset: req.Asset, Amount: req.Amount, Description: "top-up",
+		Typed: true})
 	if err != nil {
 		return err
 	}
@@ -571,7 +572,7 @@ func (s *Server) quoteWithdrawal(c echo.Context) error {
 		return err
 	}
 	q, err := s.cfg.Policy.Quote(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset, Amount: req.Amount,
-		Destination: req.Address})
+		Destination: req.Address, Typed: true})
 	if err != nil {
 		return err
 	}
@@ -592,7 +593,7 @@ func (s *Server) withdraw(c echo.Context) error {
 		return err
 	}
 	w, created, err := s.cfg.Policy.Withdraw(c.Request().Context(), store.WithdrawRequest{UserID: user(c).ID, Asset: req.Asset,
-		Amount: req.Amount, Destination: req.Address}, key)
+		Amount: req.Amount, Destination: req.Address, Typed: true}, key)
 	if err != nil {
 		return err
 	}

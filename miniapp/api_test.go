@@ -446,3 +446,64 @@ func TestHistory(t *testing.T) {
 		t.Fatalf("withdrawal entry: %s", r.body)
 	}
 }
+
+// A person's "1,5" is 1.5 in the Mini App (the page shows the invoice's
+// amount before anything is paid); "1,500" could be 1500 or 1.5 and is
+// refused with both, creating nothing.
+func TestDepositAmountTypedByAPerson(t *testing.T) {
+	e := newEnv(t)
+	auth := e.auth(730)
+	r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1,5"})
+	if r.status != 201 || r.json(t)["invoice"].(map[string]any)["amount"] != "1500000000" {
+		t.Fatalf("1,5: %d %s", r.status, r.body)
+	}
+	for _, amount := range []string{"1,500", "12,000"} {
+		r = e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": amount})
+		if r.status != 400 || r.errCode() != "ambiguous_amount" || !strings.Contains(r.errMessage(), "(no comma) or") {
+			t.Fatalf("%s: %d %s", amount, r.status, r.body)
+		}
+	}
+	r = e.do("POST", "/api/withdrawals/quote", auth, map[string]string{"asset": "TON", "amount": "1,000,000"})
+	if r.status != 400 || r.errCode() != "invalid_amount" || !strings.Contains(r.errMessage(), "without thousands separators") {
+		t.Fatalf("1,000,000: %d %s", r.status, r.body)
+	}
+	if n := e.count(`SELECT count(*) FROM invoices WHERE user_id = 730`); n != 1 {
+		t.Fatalf("%d invoices, want the one of 1,5", n)
+	}
+}
+
+// A user's open top-up invoices are bounded: the same one asked again is
+// handed out again, a new one beyond the bound is refused (409
+// too_many_open_invoices) and creates nothing.
+func TestOpenDepositsPerUserAreBounded(t *testing.T) {
+	e := newEnvRules(t, func(r *store.Rules) { r.MaxOpenInvoices = 3 })
+	auth := e.auth(740)
+	id := func(r resp) string { return r.json(t)["invoice"].(map[string]any)["id"].(string) }
+	first := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1"})
+	if first.status != 201 {
+		t.Fatalf("%d %s", first.status, first.body)
+	}
+	for range 20 {
+		if r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1"}); r.status != 201 || id(r) != id(first) {
+			t.Fatalf("the same invoice again: %d %s", r.status, r.body)
+		}
+	}
+	for _, a := range []string{"2", "3"} {
+		if r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": a}); r.status != 201 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	for _, a := range []string{"4", "5", "6"} {
+		r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": a})
+		if r.status != 409 || r.errCode() != "too_many_open_invoices" || !strings.Contains(r.errMessage(), "3 top-up invoices are open") {
+			t.Fatalf("%s: %d %s", a, r.status, r.body)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM invoices WHERE user_id = 740`); n != 3 {
+		t.Fatalf("%d invoices, want 3", n)
+	}
+	// Another user has their own bound.
+	if r := e.do("POST", "/api/deposits", e.auth(741), map[string]string{"asset": "TON", "amount": "4"}); r.status != 201 {
+		t.Fatalf("another user: %d %s", r.status, r.body)
+	}
+}

@@ -22,19 +22,34 @@ const streamBuffer = 64
 // hub fans the store's committed changes out to the event streams of their
 // users. Its listener runs on the committing goroutine, so it never blocks:
 // a stream whose buffer is full is marked lost instead.
+//
+// A user holds at most max streams (the rule book's MaxStreams): a new one
+// beyond it ends the oldest, which is told to come back later.
 type hub struct {
 	mu   sync.RWMutex
 	subs map[int64]map[*stream]struct{}
+	max  int // per user; 0: no bound
+	seq  uint64
 }
 
 type stream struct {
-	userID  int64
-	changes chan store.Change
-	lost    chan struct{} // closed when a change could not be queued
-	once    sync.Once
+	userID   int64
+	seq      uint64 // order of subscription: the lowest is the oldest
+	changes  chan store.Change
+	lost     chan struct{} // closed when a change could not be queued
+	once     sync.Once
+	replaced chan struct{} // closed when a newer stream of the user took its place
 }
 
-func newHub() *hub { return &hub{subs: map[int64]map[*stream]struct{}{}} }
+// maxStreams is the rule book's bound on a user's streams.
+func maxStreams(p *store.Policy) int {
+	if p == nil {
+		return store.DefaultMaxStreams
+	}
+	return p.MaxStreams()
+}
+
+func newHub(max int) *hub { return &hub{subs: map[int64]map[*stream]struct{}{}, max: max} }
 
 // publish is the store listener.
 func (h *hub) publish(c store.Change) {
@@ -53,28 +68,57 @@ func (h *hub) publish(c store.Change) {
 }
 
 func (h *hub) subscribe(userID int64) *stream {
-	st := &stream{userID: userID, changes: make(chan store.Change, streamBuffer), lost: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.seq++
+	st := &stream{userID: userID, seq: h.seq, changes: make(chan store.Change, streamBuffer), lost: make(chan struct{}),
+		replaced: make(chan struct{})}
 	m := h.subs[userID]
 	if m == nil {
 		m = map[*stream]struct{}{}
 		h.subs[userID] = m
 	}
+	for h.max > 0 && len(m) >= h.max {
+		var oldest *stream
+		for o := range m {
+			if oldest == nil || o.seq < oldest.seq {
+				oldest = o
+			}
+		}
+		delete(m, oldest) // no longer fed; its handler ends
+		close(oldest.replaced)
+	}
 	m[st] = struct{}{}
 	return st
+}
+
+// streams counts a user's open streams.
+func (h *hub) streams(userID int64) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs[userID])
 }
 
 func (h *hub) unsubscribe(st *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if m := h.subs[st.userID]; m != nil {
+	if m := h.subs[st.userID]; m != nil && hasStream(m, st) {
 		delete(m, st)
 		if len(m) == 0 {
 			delete(h.subs, st.userID)
 		}
 	}
 }
+
+func hasStream(m map[*stream]struct{}, st *stream) bool {
+	_, ok := m[st]
+	return ok
+}
+
+// replacedRetry is how long a stream ended by a newer one of the same user
+// asks its client to wait before reconnecting, so that more tabs than the
+// bound take turns slowly instead of ending each other every few seconds.
+const replacedRetry = 60 * time.Second
 
 // events is GET /api/events: a Server-Sent Events stream of the user's
 // invoice, balance and withdrawal changes as they commit, with a ":" ping
@@ -124,6 +168,12 @@ func (s *Server) events(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.closing:
+			return nil
+		case <-st.replaced:
+			s.metrics.sseReplaced.Inc()
+			buf.WriteString("retry: " + strconv.Itoa(int(replacedRetry/time.Millisecond)) + "\n")
+			buf.WriteString("event: replaced\ndata: {}\n\n")
+			_ = send()
 			return nil
 		case <-st.lost:
 			s.metrics.sseResyncs.Inc()

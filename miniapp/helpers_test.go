@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -86,6 +87,23 @@ type env struct {
 	hot    *address.Address
 	chain  *fakeChain
 	health *fakeHealth
+	path   string // the database file
+}
+
+// count runs a count(*) query on the database file, for tests that check
+// nothing was created.
+func (e *env) count(q string, args ...any) int {
+	e.t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+e.path+"?mode=ro")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(q, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
 }
 
 func appAddr(t testing.TB, s string) *address.Address {
@@ -101,8 +119,15 @@ func appAddr(t testing.TB, s string) *address.Address {
 // testnet, rate limits off unless a mod sets them.
 func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	t.Helper()
+	return newEnvRules(t, nil, mods...)
+}
+
+// newEnvRules is newEnv with the rule book's rules changed by rules.
+func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
+	path := filepath.Join(t.TempDir(), "tonpay.db")
+	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +135,7 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	if err := db.SyncAssets(ctx, []store.Asset{store.TON, usdt, store.Credits}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, hot: appAddr(t, hotRaw), chain: &fakeChain{}, health: &fakeHealth{}}
+	e := &env{t: t, db: db, hot: appAddr(t, hotRaw), chain: &fakeChain{}, health: &fakeHealth{}, path: path}
 	e.health.set(ton.ScanStatus{Block: 1234, Lag: 300 * time.Millisecond, Synced: true})
 	pub, _ := url.Parse("https://pay.example.com/")
 	cfg := miniapp.Config{
@@ -136,7 +161,7 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 		m(&cfg)
 	}
 	if cfg.Policy == nil {
-		cfg.Policy = store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON, usdt},
+		rs := store.Rules{Assets: []store.Asset{store.TON, usdt},
 			DepositMin:    map[string]store.Amount{"TON": 10_000_000, "USDT": 100_000},
 			WithdrawFee:   map[string]store.Amount{"TON": 100_000_000, "USDT": 50_000_000},
 			WithdrawMin:   map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
@@ -146,7 +171,11 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 				{Name: "pro", Asset: "USDT", Price: 5_000_000, Credits: 1000},
 			},
 			ParseDestination: ton.Destinations(cfg.Testnet),
-			Own:              func() []string { return []string{e.hot.Bounce(true).StringRaw()} }})
+			Own:              func() []string { return []string{e.hot.Bounce(true).StringRaw()} }}
+		if rules != nil {
+			rules(&rs)
+		}
+		cfg.Policy = store.NewPolicy(db, rs)
 	}
 	e.cfg = cfg
 	e.srv = miniapp.New(cfg, db, nil)

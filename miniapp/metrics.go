@@ -16,6 +16,9 @@ type metrics struct {
 	limited    *prometheus.CounterVec
 	sseClients prometheus.Gauge
 	sseResyncs prometheus.Counter
+	// sseReplaced: streams ended by a newer one of the same user beyond
+	// the rule book's MaxStreams.
+	sseReplaced prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -41,12 +44,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tonpay_http_event_stream_resyncs_total",
 			Help: "Event streams closed for falling behind (the client reconnects and reloads).",
 		}),
+		sseReplaced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tonpay_http_event_streams_replaced_total",
+			Help: "Event streams closed because their user opened more than the per-user bound (the oldest goes).",
+		}),
 	}
 	m.requests = register(reg, m.requests)
 	m.duration = register(reg, m.duration)
 	m.limited = register(reg, m.limited)
 	m.sseClients = register(reg, m.sseClients)
 	m.sseResyncs = register(reg, m.sseResyncs)
+	m.sseReplaced = register(reg, m.sseReplaced)
 	return m
 }
 

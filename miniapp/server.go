@@ -183,7 +183,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		userLimit: httpapi.NewLimiter[int64](cfg.Limits.UserPerSecond, cfg.Limits.UserBurst),
 		metrics:   newMetrics(reg),
 		registry:  reg,
-		hub:       newHub(),
+		hub:       newHub(maxStreams(cfg.Policy)),
 		proof:     ton.NewProofIssuer(secret, cfg.ProofTTL),
 		closing:   make(chan struct{}),
 	}

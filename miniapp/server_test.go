@@ -394,3 +394,36 @@ func externalBOC(t *testing.T) string {
 	}
 	return base64.StdEncoding.EncodeToString(c.ToBOC())
 }
+
+// A user cannot hold more event streams than the rule book's MaxStreams: a
+// new one ends the oldest with "event: replaced" and a long retry, so the
+// number open stays bounded however many the user opens.
+func TestEventStreamsPerUserAreBounded(t *testing.T) {
+	e := newEnvRules(t, func(r *store.Rules) { r.MaxStreams = 2 })
+	auth := e.auth(720)
+	if r := e.do("GET", "/api/me", auth, nil); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	var streams []<-chan sseEvent
+	for range 6 {
+		ch, stop := openEvents(t, e, auth)
+		t.Cleanup(stop)
+		nextEvent(t, ch, "balance") // subscribed: in order
+		streams = append(streams, ch)
+	}
+	for i, ch := range streams[:4] {
+		nextEvent(t, ch, "replaced")
+		if _, open := <-ch; open {
+			t.Fatalf("stream %d goes on after it was replaced", i)
+		}
+	}
+	// The two newest still hear the user's changes.
+	e.fund(720, "TON", 1_000_000_000)
+	for _, ch := range streams[4:] {
+		nextEvent(t, ch, "balance")
+	}
+	// Another user's stream is not affected by this user's.
+	ch, stop := openEvents(t, e, e.auth(721))
+	defer stop()
+	nextEvent(t, ch, "balance")
+}

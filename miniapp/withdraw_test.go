@@ -182,7 +182,7 @@ func TestJettonWithdrawalNeedsTONForFee(t *testing.T) {
 }
 
 func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvRules(t, func(r *store.Rules) { r.MaxQueuedWithdrawals = 100 })
 	// 10 withdrawals of 1 TON with a 0.1 TON fee.
 	e.fund(30, "TON", 11_000_000_000)
 	auth := e.auth(30)

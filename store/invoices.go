@@ -77,6 +77,12 @@ type NewInvoice struct {
 	Payload     string
 	ExternalID  string
 	By          *Actor // audited when set (an owner's invoice from the dashboard)
+	// MaxOpen bounds a user's open invoices (zero: no bound). Checked in
+	// the creating transaction: an open invoice for the same asset, amount
+	// and description with at least half its lifetime left is returned
+	// instead of a new one; beyond MaxOpen the request is refused
+	// (too_many_open_invoices).
+	MaxOpen int
 }
 
 const invoiceCols = `id, coalesce(user_id, 0), coalesce(merchant_id, 0), asset, amount, paid_amount, coalesce(comment, ''),
@@ -121,6 +127,27 @@ func (db *DB) CreateInvoice(ctx context.Context, n NewInvoice) (Invoice, error) 
 	err := db.write(ctx, func(tx *Tx) error {
 		if _, err := tx.asset(ctx, n.Asset); err != nil {
 			return err
+		}
+		if n.MaxOpen > 0 && n.UserID != 0 {
+			var open int
+			err := tx.QueryRowContext(ctx, `SELECT id FROM invoices WHERE user_id = ? AND asset = ? AND amount = ? AND memo_less = 0
+				AND status = 'created' AND paid_amount = 0 AND description = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`,
+				n.UserID, n.Asset, int64(n.Amount), n.Description, ms(tx.now.Add(n.TTL/2))).Scan(&id)
+			if err == nil {
+				return nil // the same invoice again
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE user_id = ? AND status IN ('created', 'pending')
+				AND expires_at > ?`, n.UserID, ms(tx.now)).Scan(&open); err != nil {
+				return err
+			}
+			if open >= n.MaxOpen {
+				r := refuse(RefuseTooManyInvoices, n.Asset, "%d top-up invoices are open, the most there may be: pay one of them or wait until one expires", open)
+				r.Count, r.MaxCount = open, n.MaxOpen
+				return r
+			}
 		}
 		amount := n.Amount
 		var comment sql.NullString

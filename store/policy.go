@@ -19,6 +19,7 @@ import (
 const (
 	RefuseUnknownAsset    = "unknown_asset"        // not a configured asset that lives on chain
 	RefuseInvalidAmount   = "invalid_amount"       // not a decimal, too many decimals, zero, too large
+	RefuseAmbiguousAmount = "ambiguous_amount"     // "1,500" typed by a person: 1500 or 1.5? (Readings)
 	RefuseBelowMinimum    = "below_minimum"        // under the configured minimum
 	RefuseAboveMaximum    = "above_maximum"        // over the largest invoice
 	RefuseInvalidAddress  = "invalid_address"      // not a TON address (or a bad checksum)
@@ -29,6 +30,11 @@ const (
 	RefuseFeeNotCovered   = "fee_not_covered"      // the amount is there, the fee (in TON) is not
 	RefuseIdemConflict    = "idempotency_conflict" // the key was used for another request
 	RefuseBlocked         = "blocked"              // an administrator blocked the account
+
+	// Per-user limits (Rules): Count and MaxCount, or Limit, Have and Need.
+	RefuseTooManyInvoices    = "too_many_open_invoices" // the user has MaxCount top-up invoices open
+	RefuseTooManyWithdrawals = "too_many_withdrawals"   // MaxCount withdrawals wait to be sent
+	RefuseDailyLimit         = "daily_limit"            // Have withdrawn in 24 hours plus Need would pass Limit
 )
 
 // Refusal is the rule book's no, with what a face needs to say why.
@@ -38,7 +44,12 @@ type Refusal struct {
 	Asset   string // the asset concerned, when there is one
 	Need    Amount // insufficient_funds / fee_not_covered: what is needed of Asset
 	Have    Amount // and what the balance holds
-	Limit   Amount // below_minimum / above_maximum: the limit in Asset
+	Limit   Amount // below_minimum / above_maximum / daily limits: the limit in Asset
+	// Count and MaxCount: too_many_* refusals, how many are open and how
+	// many may be.
+	Count, MaxCount int
+	// Readings: ambiguous_amount, the amounts the input could mean.
+	Readings []string
 }
 
 func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
@@ -77,12 +88,27 @@ var (
 type Rules struct {
 	Assets []Asset // the catalogue: TON, jettons, off-chain units
 	// WithdrawFee is the fee per withdrawn asset, always in TON (a jetton
-	// transfer costs the hot wallet TON); a jetton without an entry pays
-	// JettonFee.
-	WithdrawFee   map[string]Amount
-	JettonFee     Amount // default 0.05 TON
-	WithdrawMin   map[string]Amount
-	ApprovalAbove map[string]Amount // larger withdrawals wait for an admin (0: never)
+	// transfer costs the hot wallet TON); TON without an entry pays
+	// DefaultTONFee, a jetton without one JettonFee. Both defaults cover
+	// the payout's network cost (PayoutCost).
+	WithdrawFee map[string]Amount
+	JettonFee   Amount // default DefaultJettonFee (0.06 TON)
+	// WithdrawMin is the smallest withdrawal per asset; TON without an
+	// entry: DefaultTONMin (0.1 TON).
+	WithdrawMin map[string]Amount
+	// ApprovalAbove: a withdrawal waits for an admin when the account's
+	// withdrawals of the asset in the last 24 hours, it included, total
+	// more (0: never).
+	ApprovalAbove map[string]Amount
+	// DailyCap: a user's withdrawals of an asset in the last 24 hours may
+	// total at most this; more is refused (daily_limit). 0: no cap.
+	DailyCap map[string]Amount
+
+	// Per-user limits; zero takes the default.
+	MaxOpenInvoices      int // open top-up invoices (default 5); an identical open one is handed out again
+	MaxStreams           int // open event streams (default 4); a new one closes the oldest
+	MaxQueuedWithdrawals int // withdrawals not yet sent (default 5)
+
 	InvoiceTTL    time.Duration     // default 20 minutes
 	InvoiceMaxTTL time.Duration     // longest lifetime a merchant may ask for (default 24 hours)
 	DepositMin    map[string]Amount // smallest invoice (and below it a transfer is dust)
@@ -105,10 +131,26 @@ type Policy struct {
 	order  []string
 }
 
+// Default per-user limits (Rules).
+const (
+	DefaultMaxOpenInvoices      = 5
+	DefaultMaxStreams           = 4
+	DefaultMaxQueuedWithdrawals = 5
+)
+
 // NewPolicy builds the rule book.
 func NewPolicy(db *DB, r Rules) *Policy {
 	if r.JettonFee <= 0 {
-		r.JettonFee = 50_000_000
+		r.JettonFee = DefaultJettonFee
+	}
+	if r.MaxOpenInvoices <= 0 {
+		r.MaxOpenInvoices = DefaultMaxOpenInvoices
+	}
+	if r.MaxStreams <= 0 {
+		r.MaxStreams = DefaultMaxStreams
+	}
+	if r.MaxQueuedWithdrawals <= 0 {
+		r.MaxQueuedWithdrawals = DefaultMaxQueuedWithdrawals
 	}
 	if r.InvoiceTTL <= 0 {
 		r.InvoiceTTL = 20 * time.Minute
@@ -157,22 +199,37 @@ func (p *Policy) Asset(symbol string) (Asset, error) {
 	return a, nil
 }
 
-// Amount parses a human amount of an asset exactly ("1.5", "1,5").
-func (p *Policy) Amount(a Asset, s string) (Amount, error) {
-	t := strings.TrimSpace(s)
-	if strings.Count(t, ",") == 1 && !strings.Contains(t, ".") {
-		t = strings.Replace(t, ",", ".", 1)
+// Amount reads an amount of an asset exactly, as a machine wrote it
+// (ParseAmount: digits and a dot, no comma, no space).
+func (p *Policy) Amount(a Asset, s string) (Amount, error) { return p.amount(a, s, false) }
+
+// TypedAmount reads an amount of an asset a person typed (ParseTypedAmount:
+// an unambiguous decimal comma is the dot; "1,500" is refused as
+// ambiguous_amount with both readings).
+func (p *Policy) TypedAmount(a Asset, s string) (Amount, error) { return p.amount(a, s, true) }
+
+func (p *Policy) amount(a Asset, s string, typed bool) (Amount, error) {
+	parse := ParseAmount
+	if typed {
+		parse = ParseTypedAmount
 	}
-	v, err := ParseAmount(t, a.Decimals)
+	v, err := parse(s, a.Decimals)
 	if err != nil {
-		msg := fmt.Sprintf("%q is not an amount of %s: write it like 1.5", s, a.Symbol)
-		switch _, frac, _ := strings.Cut(t, "."); {
-		case len(frac) > a.Decimals && strings.Trim(frac, "0123456789") == "":
-			msg = fmt.Sprintf("%s has at most %d decimal places", a.Symbol, a.Decimals)
-		case strings.Contains(err.Error(), "too large"):
-			msg = "the amount is too large"
+		var ae *AmountError
+		if !errors.As(err, &ae) {
+			return 0, err
 		}
-		r := refuse(RefuseInvalidAmount, a.Symbol, "%s", msg)
+		code, msg := RefuseInvalidAmount, ae.Reason
+		switch ae.Kind {
+		case AmountDecimals:
+			msg = fmt.Sprintf("%s has at most %d decimal places", a.Symbol, a.Decimals)
+		case AmountTooLarge:
+			msg = "the amount is too large"
+		case AmountAmbiguous:
+			code = RefuseAmbiguousAmount
+		}
+		r := refuse(code, a.Symbol, "%s", msg)
+		r.Readings = ae.Readings
 		return 0, r
 	}
 	if v <= 0 {
@@ -189,11 +246,39 @@ func (p *Policy) Fee(a Asset) Amount {
 	if a.Master != "" {
 		return p.r.JettonFee
 	}
-	return 0
+	return DefaultTONFee
+}
+
+// FeeBelowCost lists the assets whose withdrawal fee is less than what a
+// payout of them costs the hot wallet on chain (PayoutCost): each such
+// withdrawal loses the difference. Configuration order.
+func (p *Policy) FeeBelowCost() []Asset {
+	var out []Asset
+	for _, a := range p.ChainAssets() {
+		if p.Fee(a) < PayoutCost(a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // WithdrawMin is the smallest withdrawal of an asset.
-func (p *Policy) WithdrawMin(a Asset) Amount { return p.r.WithdrawMin[a.Symbol] }
+func (p *Policy) WithdrawMin(a Asset) Amount {
+	if m, ok := p.r.WithdrawMin[a.Symbol]; ok {
+		return m
+	}
+	if a.Symbol == TON.Symbol {
+		return DefaultTONMin
+	}
+	return 0
+}
+
+// DailyCap is a user's most withdrawn of an asset in 24 hours (0: no cap).
+func (p *Policy) DailyCap(a Asset) Amount { return p.r.DailyCap[a.Symbol] }
+
+// MaxStreams is how many event streams a user may hold open; the events
+// face closes the oldest beyond it.
+func (p *Policy) MaxStreams() int { return p.r.MaxStreams }
 
 // Quote is what a withdrawal costs, before anything is debited.
 type Quote struct {
@@ -217,6 +302,9 @@ type WithdrawRequest struct {
 	Destination string // "" for a user: the linked wallet
 	Comment     string
 	By          *Actor // a merchant owner asking from the dashboard: audited
+	// Typed: a person typed Amount (bot, Mini App): an unambiguous decimal
+	// comma is read as the dot. Otherwise (the APIs) only digits and a dot.
+	Typed bool
 }
 
 // Quote checks a withdrawal against every rule (asset, amount, minimum,
@@ -231,7 +319,47 @@ func (p *Policy) Quote(ctx context.Context, req WithdrawRequest) (Quote, error) 
 	if err != nil {
 		return Quote{}, err
 	}
-	return q, p.covered(q, bals)
+	if err := p.covered(q, bals); err != nil {
+		return Quote{}, err
+	}
+	// What the request would meet of the limits (Withdraw decides again
+	// in its transaction).
+	load, err := p.db.WithdrawalLoad(ctx, p.account(req), q.Asset.Symbol)
+	if err != nil {
+		return Quote{}, err
+	}
+	n := p.limits(req, q)
+	if r := load.refusal(n); r != nil {
+		return Quote{}, p.described(r, q.Asset)
+	}
+	if n.ApprovalAbove > 0 && load.Total+q.Amount > n.ApprovalAbove {
+		q.NeedsApproval = true
+	}
+	return q, nil
+}
+
+// limits are the limits a withdrawal request meets in the store: approval
+// for every account, the daily cap and the queue bound for users.
+func (p *Policy) limits(req WithdrawRequest, q Quote) NewWithdrawal {
+	n := NewWithdrawal{Asset: q.Asset.Symbol, Amount: q.Amount, ApprovalAbove: p.r.ApprovalAbove[q.Asset.Symbol]}
+	if req.UserID != 0 {
+		n.DailyCap = p.r.DailyCap[q.Asset.Symbol]
+		n.MaxOpen = p.r.MaxQueuedWithdrawals
+	}
+	return n
+}
+
+// described words a limit refusal from the store with the asset's decimals.
+func (p *Policy) described(r *Refusal, a Asset) *Refusal {
+	switch r.Code {
+	case RefuseDailyLimit:
+		room := max(r.Limit-r.Have, 0)
+		r.Message = fmt.Sprintf("withdrawals of %s are limited to %s %s in 24 hours: %s %s were withdrawn in the last 24 hours, so at most %s %s more now",
+			a.Symbol, r.Limit.Format(a.Decimals), a.Symbol, r.Have.Format(a.Decimals), a.Symbol, room.Format(a.Decimals), a.Symbol)
+	case RefuseTooManyWithdrawals:
+		r.Message = fmt.Sprintf("%d of your withdrawals are still waiting to be sent, the most there may be: wait until one is sent", r.Count)
+	}
+	return r
 }
 
 // terms are the checks that do not depend on the balance.
@@ -249,11 +377,11 @@ func (p *Policy) terms(ctx context.Context, req WithdrawRequest) (Quote, error) 
 	if err != nil {
 		return Quote{}, err
 	}
-	amount, err := p.Amount(a, req.Amount)
+	amount, err := p.amount(a, req.Amount, req.Typed)
 	if err != nil {
 		return Quote{}, err
 	}
-	if lo := p.r.WithdrawMin[a.Symbol]; amount < lo {
+	if lo := p.WithdrawMin(a); amount < lo {
 		r := refuse(RefuseBelowMinimum, a.Symbol, "the smallest withdrawal is %s %s", lo.Format(a.Decimals), a.Symbol)
 		r.Limit = lo
 		return Quote{}, r
@@ -267,9 +395,6 @@ func (p *Policy) terms(ctx context.Context, req WithdrawRequest) (Quote, error) 
 	q.Debit[TON.Symbol] += q.Fee
 	if q.Debit[TON.Symbol] < 0 {
 		return Quote{}, refuse(RefuseInvalidAmount, a.Symbol, "the amount is too large")
-	}
-	if above := p.r.ApprovalAbove[a.Symbol]; above > 0 && amount > above {
-		q.NeedsApproval = true
 	}
 	return q, nil
 }
@@ -355,9 +480,14 @@ func (p *Policy) Withdraw(ctx context.Context, req WithdrawRequest, idemKey stri
 	if err != nil {
 		return Withdrawal{}, false, err
 	}
-	w, created, err := p.db.RequestWithdrawal(ctx, NewWithdrawal{UserID: req.UserID, MerchantID: req.MerchantID, IdemKey: idemKey,
-		Asset: q.Asset.Symbol, Amount: q.Amount, Fee: q.Fee, FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
-		Comment: req.Comment, NeedsApproval: q.NeedsApproval, By: req.By})
+	n := p.limits(req, q)
+	n.UserID, n.MerchantID, n.IdemKey = req.UserID, req.MerchantID, idemKey
+	n.Amount, n.Fee, n.FeeAsset, n.Destination = q.Amount, q.Fee, q.FeeAsset, q.Destination.Display
+	n.Comment, n.NeedsApproval, n.By = req.Comment, q.NeedsApproval, req.By
+	w, created, err := p.db.RequestWithdrawal(ctx, n)
+	if r, ok := AsRefusal(err); ok {
+		return Withdrawal{}, false, p.described(r, q.Asset)
+	}
 	switch {
 	case errors.Is(err, ErrInsufficientFunds):
 		bals, berr := p.db.Balances(ctx, p.account(req))
@@ -388,6 +518,7 @@ type InvoiceRequest struct {
 	Payload     string
 	ExternalID  string
 	By          *Actor // a merchant owner creating it by hand: audited
+	Typed       bool   // a person typed Amount (see WithdrawRequest.Typed)
 }
 
 // InvoiceTTL is the configured invoice lifetime, and the longest a merchant may ask.
@@ -403,7 +534,7 @@ func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
 	if err != nil {
 		return NewInvoice{}, Asset{}, err
 	}
-	amount, err := p.Amount(a, req.Amount)
+	amount, err := p.amount(a, req.Amount, req.Typed)
 	if err != nil {
 		return NewInvoice{}, a, err
 	}
@@ -424,8 +555,12 @@ func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
 	if ttl > p.r.InvoiceMaxTTL {
 		ttl = p.r.InvoiceMaxTTL
 	}
-	return NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess,
-		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: req.By}, a, nil
+	n := NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess,
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: req.By}
+	if req.UserID != 0 {
+		n.MaxOpen = p.r.MaxOpenInvoices
+	}
+	return n, a, nil
 }
 
 // depositMax is the largest invoice of an asset: configured, or a million

@@ -60,6 +60,52 @@ type NewWithdrawal struct {
 	Comment       string
 	NeedsApproval bool
 	By            *Actor // audited when set (an owner's payout from the dashboard)
+
+	// Limits, checked in the transaction that debits the balance, so that
+	// concurrent requests cannot both slip under one (the store has one
+	// writer). Zero: no limit.
+	//
+	// ApprovalAbove: when the account's withdrawals of Asset in the last
+	// WithdrawalWindow, this one included, total more, it waits for an
+	// admin (splitting a withdrawal does not avoid approval).
+	ApprovalAbove Amount
+	// DailyCap: when that total would be more, the request is refused
+	// (daily_limit).
+	DailyCap Amount
+	// MaxOpen: the account may have this many withdrawals not yet sent
+	// (requested, awaiting approval or queued); one more is refused
+	// (too_many_withdrawals).
+	MaxOpen int
+}
+
+// WithdrawalWindow is the rolling period of the withdrawal total that
+// approval and the daily cap judge.
+const WithdrawalWindow = 24 * time.Hour
+
+// WithdrawalLoad is what an account has withdrawn lately: the total of an
+// asset requested in the last WithdrawalWindow (rejected and refunded ones
+// not counted) and how many of its withdrawals are not yet sent.
+type WithdrawalLoad struct {
+	Total Amount
+	Open  int
+}
+
+func withdrawalLoad(ctx context.Context, q rowQuerier, account, asset string, now time.Time) (WithdrawalLoad, error) {
+	var l WithdrawalLoad
+	var total sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT sum(amount) FROM withdrawals WHERE account = ? AND asset = ? AND created_at > ? AND status NOT IN ('rejected', 'refunded')),
+		(SELECT count(*) FROM withdrawals WHERE account = ? AND status IN ('requested', 'awaiting_approval', 'queued'))`,
+		account, asset, ms(now.Add(-WithdrawalWindow)), account).Scan(&total, &l.Open)
+	l.Total = Amount(total.Int64)
+	return l, err
+}
+
+// WithdrawalLoad reads an account's withdrawal total of asset in the last
+// WithdrawalWindow and its withdrawals not yet sent (what a quote shows;
+// RequestWithdrawal decides again in its transaction).
+func (db *DB) WithdrawalLoad(ctx context.Context, account, asset string) (WithdrawalLoad, error) {
+	return withdrawalLoad(ctx, db.r, account, asset, db.now())
 }
 
 // WithdrawalEvent is the payload of withdrawal.* outbox events.
@@ -146,6 +192,18 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 				return err
 			}
 		}
+		if n.ApprovalAbove > 0 || n.DailyCap > 0 || n.MaxOpen > 0 {
+			load, err := withdrawalLoad(ctx, tx, account, n.Asset, tx.now)
+			if err != nil {
+				return err
+			}
+			if r := load.refusal(n); r != nil {
+				return r
+			}
+			if n.ApprovalAbove > 0 && load.Total+n.Amount > n.ApprovalAbove {
+				n.NeedsApproval = true
+			}
+		}
 		status := WithdrawalQueued
 		if n.NeedsApproval {
 			status = WithdrawalAwaitingApproval
@@ -190,6 +248,22 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		return Withdrawal{}, false, err
 	}
 	return w, created, nil
+}
+
+// refusal says which limit of n the load leaves no room for, if one.
+func (l WithdrawalLoad) refusal(n NewWithdrawal) *Refusal {
+	if n.MaxOpen > 0 && l.Open >= n.MaxOpen {
+		r := refuse(RefuseTooManyWithdrawals, n.Asset, "%d withdrawals are still waiting to be sent, the most there may be: wait until one is sent", l.Open)
+		r.Count, r.MaxCount = l.Open, n.MaxOpen
+		return r
+	}
+	if n.DailyCap > 0 && (l.Total+n.Amount > n.DailyCap || l.Total+n.Amount < 0) {
+		r := refuse(RefuseDailyLimit, n.Asset, "withdrawals of %s are limited to %s (smallest units) in 24 hours; %s were withdrawn in the last 24 hours",
+			n.Asset, n.DailyCap.Units(), l.Total.Units())
+		r.Limit, r.Have, r.Need = n.DailyCap, l.Total, n.Amount
+		return r
+	}
+	return nil
 }
 
 // Withdrawal returns one withdrawal.

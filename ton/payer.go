@@ -106,7 +106,7 @@ func NewPayer(api tonapi.APIClientWrapped, db *store.DB, words []string, heads <
 		cfg.ResendEvery = time.Second
 	}
 	if cfg.JettonTON <= 0 {
-		cfg.JettonTON = 50_000_000
+		cfg.JettonTON = store.JettonAttachTON
 	}
 	if cfg.Reserve <= 0 {
 		cfg.Reserve = 500_000_000

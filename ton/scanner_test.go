@@ -40,8 +40,14 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
+	return newRigWith(t, tontest.Options{})
+}
+
+// newRigWith is newRig on a chain with other fees.
+func newRigWith(t testing.TB, opts tontest.Options) *rig {
+	t.Helper()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
+	chain, err := tontest.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,13 @@ type Config struct {
 	DepositMin            map[string]store.Amount // below it an incoming transfer is dust
 	WithdrawFee           map[string]store.Amount
 	WithdrawMin           map[string]store.Amount
-	WithdrawApprovalAbove map[string]store.Amount
+	WithdrawApprovalAbove map[string]store.Amount // the 24-hour total per user (or merchant) and asset
+	WithdrawDailyCap      map[string]store.Amount
+
+	// Per-user limits (0 in the struct: the rule book's default).
+	MaxOpenInvoices      int
+	MaxEventStreams      int
+	MaxQueuedWithdrawals int
 
 	Packages   []Package
 	WebhookURL *url.URL
@@ -104,6 +110,53 @@ type Package struct {
 
 // Assets are TON and the configured jettons.
 func (c *Config) Assets() []store.Asset { return append([]store.Asset{store.TON}, c.Jettons...) }
+
+// Rules are the money rules of the configuration, for the rule book (the
+// caller adds what needs the chain: ParseDestination, Own).
+func (c *Config) Rules() store.Rules {
+	packages := make([]store.Package, len(c.Packages))
+	for i, p := range c.Packages {
+		packages[i] = store.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits, Period: p.Period}
+	}
+	return store.Rules{
+		Assets:               c.Assets(),
+		WithdrawFee:          c.WithdrawFee,
+		WithdrawMin:          c.WithdrawMin,
+		ApprovalAbove:        c.WithdrawApprovalAbove,
+		DailyCap:             c.WithdrawDailyCap,
+		MaxOpenInvoices:      c.MaxOpenInvoices,
+		MaxStreams:           c.MaxEventStreams,
+		MaxQueuedWithdrawals: c.MaxQueuedWithdrawals,
+		InvoiceTTL:           c.InvoiceTTL,
+		DepositMin:           c.DepositMin,
+		Packages:             packages,
+	}
+}
+
+// FeeShortfall is a withdrawal fee below what its payout costs on chain.
+type FeeShortfall struct {
+	Asset string
+	Fee   store.Amount // in TON
+	Cost  store.Amount // store.PayoutCost, in TON
+}
+
+// FeesBelowCost lists the assets whose configured WITHDRAW_FEE is below
+// the network cost of their payout: every such withdrawal loses the
+// difference from the hot wallet.
+func (c *Config) FeesBelowCost() []FeeShortfall {
+	p := store.NewPolicy(nil, c.Rules())
+	var out []FeeShortfall
+	for _, a := range p.FeeBelowCost() {
+		out = append(out, FeeShortfall{Asset: a.Symbol, Fee: p.Fee(a), Cost: store.PayoutCost(a)})
+	}
+	return out
+}
+
+// String is the shortfall in words, with figures.
+func (f FeeShortfall) String() string {
+	return fmt.Sprintf("WITHDRAW_FEE of %s is %s TON and a payout costs the hot wallet up to %s TON on chain",
+		f.Asset, f.Fee.Format(store.TON.Decimals), f.Cost.Format(store.TON.Decimals))
+}
 
 // ConfigError names the variable that is wrong and what it should be.
 type ConfigError struct {
@@ -297,6 +350,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		{"WITHDRAW_FEE", &c.WithdrawFee, inTON},
 		{"WITHDRAW_MIN", &c.WithdrawMin, decimals},
 		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove, decimals},
+		{"WITHDRAW_DAILY_CAP", &c.WithdrawDailyCap, decimals},
 	}
 	for _, p := range perAsset {
 		def := ""
@@ -308,6 +362,24 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 			return nil, bad(p.k, "%v; want ASSET:amount[,...] like TON:0.1,USDT:1", err)
 		}
 		*p.dst = m
+	}
+
+	counts := []struct {
+		k   string
+		def int
+		dst *int
+	}{
+		{"MAX_OPEN_INVOICES", store.DefaultMaxOpenInvoices, &c.MaxOpenInvoices},
+		{"MAX_EVENT_STREAMS", store.DefaultMaxStreams, &c.MaxEventStreams},
+		{"MAX_QUEUED_WITHDRAWALS", store.DefaultMaxQueuedWithdrawals, &c.MaxQueuedWithdrawals},
+	}
+	for _, n := range counts {
+		v := env(n.k, strconv.Itoa(n.def))
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 1 || i > 10_000 {
+			return nil, bad(n.k, "%q: want a whole number from 1 to 10000 (per user; default %d)", v, n.def)
+		}
+		*n.dst = i
 	}
 
 	// A package may be listed once per asset (starter:TON:1.5:100,

@@ -144,6 +144,7 @@ func (d *doctor) run(cfgErr error) {
 	if !d.configuration(cfgErr) {
 		return
 	}
+	d.fees()
 	if d.database() {
 		defer d.db.Close()
 		d.schema()
@@ -183,6 +184,26 @@ func (d *doctor) configuration(cfgErr error) bool {
 	}
 	d.ok("config", "network %s; assets %s; %d admin(s); database %s", c.Network, strings.Join(syms, ", "), len(c.AdminIDs), c.DBPath)
 	return true
+}
+
+// fees checks each withdrawal fee against what its payout costs the hot
+// wallet on chain (store.PayoutCost, from the network's fee configuration).
+func (d *doctor) fees() {
+	short := d.cfg.FeesBelowCost()
+	for _, f := range short {
+		d.report(vWarn, "fees", f.String()+": every withdrawal loses the difference",
+			fmt.Sprintf("set WITHDRAW_FEE=%s:%s or more, or leave it unset for the default", f.Asset, f.Cost.Format(store.TON.Decimals)))
+	}
+	if len(short) > 0 {
+		return
+	}
+	p := store.NewPolicy(nil, d.cfg.Rules())
+	var parts []string
+	for _, a := range p.ChainAssets() {
+		parts = append(parts, fmt.Sprintf("%s %s TON (a payout costs up to %s)", a.Symbol,
+			p.Fee(a).Format(store.TON.Decimals), store.PayoutCost(a).Format(store.TON.Decimals)))
+	}
+	d.ok("fees", "withdrawal fees cover the network cost: %s", strings.Join(parts, ", "))
 }
 
 func (d *doctor) database() bool {

@@ -296,14 +296,17 @@ func (f *faces) await(uid int64, before int, method string) tgCall {
 // botRefusal names the refusal the bot put in words (its English texts).
 func botRefusal(t *testing.T, text string) string {
 	for code, words := range map[string]string{
-		store.RefuseBelowMinimum:   "The minimum withdrawal",
-		store.RefuseInvalidAmount:  "is not a valid amount",
-		store.RefuseOwnAddress:     "this service's own wallets",
-		store.RefuseWrongNetwork:   "testnet address",
-		store.RefuseInsufficient:   "This withdrawal needs",
-		store.RefuseFeeNotCovered:  "fee of",
-		store.RefuseUnknownAsset:   "Unknown asset",
-		store.RefuseInvalidAddress: "is not a valid TON address",
+		store.RefuseBelowMinimum:       "The minimum withdrawal",
+		store.RefuseInvalidAmount:      "is not a valid amount",
+		store.RefuseOwnAddress:         "this service's own wallets",
+		store.RefuseWrongNetwork:       "testnet address",
+		store.RefuseInsufficient:       "This withdrawal needs",
+		store.RefuseFeeNotCovered:      "fee of",
+		store.RefuseUnknownAsset:       "Unknown asset",
+		store.RefuseInvalidAddress:     "is not a valid TON address",
+		store.RefuseAmbiguousAmount:    "could mean",
+		store.RefuseDailyLimit:         "limited to",
+		store.RefuseTooManyWithdrawals: "waiting to be sent",
 	} {
 		if strings.Contains(text, words) {
 			if code == store.RefuseInvalidAddress && strings.Contains(text, "testnet address") {
@@ -395,6 +398,50 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 			}
 		})
 	}
+
+	// An amount with a comma: a person's face reads "1,5" as 1.5 and refuses
+	// "1,500" (1500 or 1.5?); the merchant API, a machine's, refuses both.
+	// Nothing moves when refused.
+	t.Run("amounts with a comma", func(t *testing.T) {
+		for i, c := range []struct {
+			amount         string
+			person, server outcome
+		}{
+			{"1,500", outcome{code: store.RefuseAmbiguousAmount}, outcome{code: store.RefuseInvalidAmount}},
+			{"1,5", outcome{amount: 1.5e9, fee: 50_000_000, feeAsset: "TON", status: store.WithdrawalQueued}, outcome{code: store.RefuseInvalidAmount}},
+		} {
+			f.t = t
+			appUser, botUser := int64(7100+i), int64(7200+i)
+			m, bearer, err := f.db.CreateMerchant(context.Background(), fmt.Sprint("comma", i), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.bearer = bearer
+			for _, acc := range []string{store.UserAccount(appUser), store.UserAccount(botUser), store.MerchantAccount(m.ID)} {
+				f.db.UpsertUser(context.Background(), store.User{ID: appUser})
+				f.db.UpsertUser(context.Background(), store.User{ID: botUser})
+				f.fund(acc, "TON", 10e9)
+			}
+			key := fmt.Sprint("comma", i)
+			for face, o := range map[string]outcome{
+				"mini app": f.miniApp(appUser, "TON", c.amount, dest, key),
+				"bot":      f.botWithdraw(botUser, 300+i, "TON", c.amount, dest, false),
+				"merchant": f.merchantAPI("TON", c.amount, dest, key),
+			} {
+				want := c.person
+				if face == "merchant" {
+					want = c.server
+				}
+				o.withdrawal = 0
+				if o != want {
+					t.Errorf("%s %q: %v, want %v", face, c.amount, o, want)
+				}
+			}
+			if b, _ := f.db.Balance(context.Background(), store.MerchantAccount(m.ID), "TON"); b != 10e9 {
+				t.Errorf("merchant balance %d after a refused %q", b, c.amount)
+			}
+		}
+	})
 
 	// A replayed idempotency key is the same withdrawal in every face, and
 	// debits once.

@@ -80,6 +80,12 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"backup interval too short", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_EVERY": "10ms"}, "BACKUP_EVERY"},
 		{"keep no backups", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_KEEP": "0"}, "BACKUP_KEEP"},
 		{"keep some backups", map[string]string{"BOT_TOKEN": token, "BACKUP_DIR": "/tmp/b", "BACKUP_KEEP": "few"}, "BACKUP_KEEP"},
+		// A machine's amount is never guessed: "1,5" is not 1.5 in the configuration either.
+		{"fee with a decimal comma", map[string]string{"BOT_TOKEN": token, "WITHDRAW_FEE": "TON:0,05"}, "WITHDRAW_FEE"},
+		{"daily cap of unknown asset", map[string]string{"BOT_TOKEN": token, "WITHDRAW_DAILY_CAP": "USDT:100"}, "WITHDRAW_DAILY_CAP"},
+		{"no open invoices", map[string]string{"BOT_TOKEN": token, "MAX_OPEN_INVOICES": "0"}, "MAX_OPEN_INVOICES"},
+		{"streams not a number", map[string]string{"BOT_TOKEN": token, "MAX_EVENT_STREAMS": "many"}, "MAX_EVENT_STREAMS"},
+		{"negative queue", map[string]string{"BOT_TOKEN": token, "MAX_QUEUED_WITHDRAWALS": "-1"}, "MAX_QUEUED_WITHDRAWALS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +115,8 @@ func TestConfigParsesEverything(t *testing.T) {
 		"JETTONS":                 "usdt:" + master + ":6",
 		"WITHDRAW_FEE":            "TON:0.05, USDT:0.5",
 		"WITHDRAW_APPROVAL_ABOVE": "USDT:1000",
+		"WITHDRAW_DAILY_CAP":      "TON:100,USDT:5000",
+		"MAX_OPEN_INVOICES":       "3",
 		"PACKAGES":                "starter:TON:1.5:100,pro:USDT:5:1000",
 		"ADMIN_IDS":               "1, 2",
 		"INVOICE_TTL":             "15m",
@@ -126,6 +134,16 @@ func TestConfigParsesEverything(t *testing.T) {
 	}
 	if cfg.WithdrawFee["TON"] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
 		t.Fatalf("fees: %v %v", cfg.WithdrawFee, cfg.WithdrawApprovalAbove)
+	}
+	if cfg.WithdrawDailyCap["TON"] != 100_000_000_000 || cfg.WithdrawDailyCap["USDT"] != 5_000_000_000 {
+		t.Fatalf("daily cap: %v", cfg.WithdrawDailyCap)
+	}
+	if cfg.MaxOpenInvoices != 3 || cfg.MaxEventStreams != store.DefaultMaxStreams || cfg.MaxQueuedWithdrawals != store.DefaultMaxQueuedWithdrawals {
+		t.Fatalf("limits: %d %d %d", cfg.MaxOpenInvoices, cfg.MaxEventStreams, cfg.MaxQueuedWithdrawals)
+	}
+	// USDT's 0.5 TON fee covers its payout; TON's 0.05 too: nothing to warn of.
+	if short := cfg.FeesBelowCost(); len(short) != 0 {
+		t.Fatalf("fees below cost: %v", short)
 	}
 	if cfg.BotUsername != "tonpay_bot" || cfg.AppName != "pay" || cfg.WebhooksAllowPrivate {
 		t.Fatalf("mini app link: %q %q %v", cfg.BotUsername, cfg.AppName, cfg.WebhooksAllowPrivate)

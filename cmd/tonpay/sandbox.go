@@ -130,7 +130,7 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		"HOT_WALLET_MNEMONIC":     strings.Join(words, " "),
 		"JETTONS":                 "USDT:" + usdt.Master().StringRaw() + ":6",
 		"ADMIN_IDS":               strconv.Itoa(sandboxAdmin),
-		"WITHDRAW_FEE":            "TON:0.01,USDT:0.05",
+		"WITHDRAW_FEE":            "TON:0.01,USDT:0.06",
 		"WITHDRAW_MIN":            "TON:0.1,USDT:1",
 		"WITHDRAW_APPROVAL_ABOVE": "TON:50,USDT:500",
 		"DEPOSIT_MIN":             "TON:0.01,USDT:0.1",

@@ -57,6 +57,8 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 		"TON_PROOF_CHECK":     "unsafe",
 		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
 		"LOG_LEVEL":           "warn",
+		// Below what a TON payout costs on chain: the start log says so.
+		"WITHDRAW_FEE": "TON:0.001",
 	}
 	svc := startService(t, env)
 
@@ -93,6 +95,9 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 
 	if code := svc.stop(); code != 0 {
 		t.Fatalf("serve exited %d: %s", code, svc.log())
+	}
+	if l := svc.log(); !strings.Contains(l, "withdrawal fee below the network cost") || !strings.Contains(l, "asset=TON fee_ton=0.001 cost_ton=0.0070148") {
+		t.Fatalf("the start log does not warn of the fee below cost:\n%s", l)
 	}
 	if _, err := net.Dial("tcp", httpAddr); err == nil {
 		t.Fatal("the HTTP server still listens after shutdown")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -37,34 +38,29 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	})
 	reg.MustRegister(follower.Collectors()...)
 
-	packages := make([]store.Package, len(cfg.Packages))
-	for i, p := range cfg.Packages {
-		packages[i] = store.Package{Name: p.Name, Asset: p.Asset, Price: p.Price, Credits: p.Credits, Period: p.Period}
-	}
 	// The rule book every face asks: one policy from the configuration.
 	hotRaw := hot.WalletAddress().Bounce(true).StringRaw()
-	policy := store.NewPolicy(db, store.Rules{
-		Assets:           assets,
-		WithdrawFee:      cfg.WithdrawFee,
-		WithdrawMin:      cfg.WithdrawMin,
-		ApprovalAbove:    cfg.WithdrawApprovalAbove,
-		InvoiceTTL:       cfg.InvoiceTTL,
-		DepositMin:       cfg.DepositMin,
-		Packages:         packages,
-		ParseDestination: ton.Destinations(cfg.Testnet),
-		Own: func() []string {
-			own := []string{hotRaw}
-			if cfg.ColdWallet != nil {
-				own = append(own, cfg.ColdWallet.Bounce(true).StringRaw())
+	rules := cfg.Rules()
+	rules.ParseDestination = ton.Destinations(cfg.Testnet)
+	rules.Own = func() []string {
+		own := []string{hotRaw}
+		if cfg.ColdWallet != nil {
+			own = append(own, cfg.ColdWallet.Bounce(true).StringRaw())
+		}
+		for _, j := range cfg.Jettons {
+			if jw := follower.JettonWallet(j.Symbol); jw != nil {
+				own = append(own, jw.StringRaw())
 			}
-			for _, j := range cfg.Jettons {
-				if jw := follower.JettonWallet(j.Symbol); jw != nil {
-					own = append(own, jw.StringRaw())
-				}
-			}
-			return own
-		},
-	})
+		}
+		return own
+	}
+	policy := store.NewPolicy(db, rules)
+	// A fee below what a payout costs loses money on every withdrawal.
+	for _, f := range cfg.FeesBelowCost() {
+		log.Warn("withdrawal fee below the network cost: each withdrawal loses the difference",
+			"asset", f.Asset, "fee_ton", f.Fee.Format(store.TON.Decimals), "cost_ton", f.Cost.Format(store.TON.Decimals),
+			"fix", fmt.Sprintf("set WITHDRAW_FEE=%s:%s or more, or leave it unset for the default", f.Asset, f.Cost.Format(store.TON.Decimals)))
+	}
 
 	payer, err := ton.NewPayer(chain.API, db, words, follower.Heads(), ton.PayerConfig{
 		Testnet:      cfg.Testnet,

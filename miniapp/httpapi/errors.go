@@ -191,12 +191,13 @@ func LogAttrs(c echo.Context) slog.Attr {
 }
 
 // Refusal is the rule book's no as an answer: its code as is (the same in
-// every face), 409 when the request is fine but the balance or an earlier
-// request stands in the way, 400 otherwise.
+// every face), 409 when the request is fine but the balance, an earlier
+// request or a per-user limit stands in the way, 400 otherwise.
 func Refusal(r *store.Refusal) *Error {
 	status := http.StatusBadRequest
 	switch r.Code {
-	case store.RefuseInsufficient, store.RefuseFeeNotCovered, store.RefuseIdemConflict:
+	case store.RefuseInsufficient, store.RefuseFeeNotCovered, store.RefuseIdemConflict,
+		store.RefuseTooManyInvoices, store.RefuseTooManyWithdrawals, store.RefuseDailyLimit:
 		status = http.StatusConflict
 	case store.RefuseUnknownPackage:
 		status = http.StatusNotFound

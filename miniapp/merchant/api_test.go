@@ -714,12 +714,38 @@ func TestMerchantOpenAPIListsEveryRoute(t *testing.T) {
 	walk(all)
 }
 
-// Spaces around an amount are read as the Mini App and the bot read them
-// (the same rule book): exactly the amount.
-func TestMerchantAmountWithSpaces(t *testing.T) {
+// A machine's amount is never guessed: "1,500" from an en-US formatter is
+// 1500, from a German one 1.5. Any comma or space is refused with 400, a
+// message saying how to write it, and nothing created.
+func TestMerchantAmountsAreNeverGuessed(t *testing.T) {
 	r := newMerchantRig(t, nil)
-	_, token := r.merchant("shop")
-	if got := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": " 1 "}); got.status != 201 || got.str("amount_units") != "1000000000" {
-		t.Fatalf("amount with spaces: %d %s", got.status, got.raw)
+	m, token := r.merchant("shop")
+	r.fund(m, "TON", 10_000_000_000)
+	for i, amount := range []string{"1,500", "1,5", "1 500", " 1 ", "1.5\n", "1\u00a0500", "1.000,5"} {
+		for _, call := range []struct {
+			path string
+			body map[string]any
+		}{
+			{"/api/v1/invoices", map[string]any{"asset": "TON", "amount": amount}},
+			{"/api/v1/payouts", map[string]any{"asset": "TON", "amount": amount, "address": merchantPayoutTo, "spend_id": fmt.Sprint("p", i)}},
+		} {
+			got := r.call("POST", call.path, token, call.body)
+			r.expect(got, 400, "invalid_amount")
+			if e, _ := got.body["error"].(map[string]any); !strings.Contains(fmt.Sprint(e["message"]), "like 1500 or 1.5") {
+				t.Fatalf("%s %q: the message does not say how to write it: %s", call.path, amount, got.raw)
+			}
+		}
 	}
+	if list := r.call("GET", "/api/v1/invoices", token, nil); list.status != 200 || strings.Contains(string(list.raw), `"id"`) {
+		t.Fatalf("invoices created: %s", list.raw)
+	}
+	if b, err := r.db.Balance(context.Background(), store.MerchantAccount(m.ID), "TON"); err != nil || b != 10_000_000_000 {
+		t.Fatalf("balance %d %v", b, err)
+	}
+	if h, err := r.db.Balance(context.Background(), store.AccountHold, "TON"); err != nil || h != 0 {
+		t.Fatalf("hold %d %v", h, err)
+	}
+	// Written as a machine writes it, the same amount is fine.
+	r.expect(r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "1500"}), 201, "")
+	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "1.5", "address": merchantPayoutTo, "spend_id": "ok"}), 201, "")
 }

@@ -1,0 +1,44 @@
+package miniapp
+
+import "testing"
+
+// A user's streams beyond the bound end the oldest; other users' streams
+// are untouched, and a replaced stream leaving takes nobody with it.
+func TestHubBoundsAUsersStreams(t *testing.T) {
+	h := newHub(3)
+	var mine []*stream
+	for range 5 {
+		mine = append(mine, h.subscribe(1))
+	}
+	other := h.subscribe(2)
+	if n := h.streams(1); n != 3 {
+		t.Fatalf("user 1 holds %d streams, want 3", n)
+	}
+	for i, st := range mine {
+		select {
+		case <-st.replaced:
+			if i >= 2 {
+				t.Fatalf("stream %d replaced, but only the two oldest should be", i)
+			}
+		default:
+			if i < 2 {
+				t.Fatalf("stream %d (among the oldest) still open", i)
+			}
+		}
+	}
+	h.unsubscribe(mine[0]) // the replaced one's handler leaves
+	if n := h.streams(1); n != 3 {
+		t.Fatalf("after a replaced stream left: %d", n)
+	}
+	select {
+	case <-other.replaced:
+		t.Fatal("another user's stream was replaced")
+	default:
+	}
+	for _, st := range mine[2:] {
+		h.unsubscribe(st)
+	}
+	if n := h.streams(1); n != 0 {
+		t.Fatalf("after all left: %d", n)
+	}
+}
