@@ -280,7 +280,7 @@ func TestEventStreamPushesCommittedChanges(t *testing.T) {
 		t.Fatalf("deposit: %d %s", r.status, r.body)
 	}
 	id := r.json(t)["invoice"].(map[string]any)["id"].(string)
-	r = e.do("POST", "/api/deposits/"+id+"/boc", auth, map[string]any{"boc": externalBOC(t)})
+	r = e.do("POST", "/api/deposits/"+id+"/boc", auth, map[string]any{"boc": payBOC(t, e, id, 8)})
 	if r.status != 200 {
 		t.Fatalf("boc: %d %s", r.status, r.body)
 	}
@@ -383,8 +383,8 @@ func BenchmarkAPIMe(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// externalBOC is a wallet's signed-looking external message, as TON Connect
-// returns it after sendTransaction.
+// externalBOC is an external message that only looks like a wallet's: its
+// body is no wallet's signed transfer.
 func externalBOC(t *testing.T) string {
 	t.Helper()
 	ext := &tlb.ExternalMessage{DstAddr: appAddr(t, hotRaw), Body: cell.BeginCell().MustStoreUInt(0xdeadbeef, 32).MustStoreUInt(uint64(time.Now().UnixNano()), 64).EndCell()}
