@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -146,6 +147,8 @@ type Server struct {
 
 	closing   chan struct{}
 	closeOnce sync.Once
+
+	hostOK atomic.Pointer[func(host string) bool] // RestrictHosts; nil: any Host
 }
 
 // New builds the server and its routes.
@@ -207,6 +210,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	})
 
 	e.HTTPErrorHandler = httpapi.Handler(log)
+	e.Pre(s.checkHost)
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -287,6 +291,32 @@ func (s *Server) IsAdmin(id int64) bool { return slices.Contains(s.cfg.AdminIDs,
 func (s *Server) isMounted(route string) bool {
 	_, ok := s.mounted.Load(route)
 	return ok
+}
+
+// RestrictHosts makes the server answer only requests whose Host header ok
+// accepts (the name without its port; an IPv6 literal without brackets);
+// any other is 421 misdirected_request. The sandbox serves loopback names
+// only, so that a page on another site cannot reach it by DNS rebinding.
+// Call it before serving.
+func (s *Server) RestrictHosts(ok func(host string) bool) { s.hostOK.Store(&ok) }
+
+func (s *Server) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ok := s.hostOK.Load(); ok != nil && !(*ok)(RequestHost(c.Request().Host)) {
+			return httpapi.Err(http.StatusMisdirectedRequest, httpapi.CodeMisdirected,
+				"this server does not answer for that host name")
+		}
+		return next(c)
+	}
+}
+
+// RequestHost is the name in a Host header: without the port, an IPv6
+// literal without its brackets.
+func RequestHost(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 }
 
 // Handler is the server's http.Handler (tests use it with httptest).

@@ -394,3 +394,35 @@ func externalBOC(t *testing.T) string {
 	}
 	return base64.StdEncoding.EncodeToString(c.ToBOC())
 }
+
+// RestrictHosts (the sandbox's): only Host names it accepts are answered,
+// whatever the route; a rebinding name is 421 and reaches no handler.
+func TestRestrictHosts(t *testing.T) {
+	e := newEnv(t)
+	e.srv.RestrictHosts(func(h string) bool { return h == "127.0.0.1" || h == "::1" })
+	for host, want := range map[string]int{
+		"evil.example":         421,
+		"evil.example:80":      421,
+		"127.0.0.1.nip.io":     421,
+		"127.0.0.1":            200,
+		"[::1]:8080":           200,
+		"127.0.0.1:" + "65535": 200,
+	} {
+		for _, path := range []string{"/healthz", "/api/me"} {
+			req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+			req.Host = host
+			req.Header.Set("Authorization", "tma "+initData(t, 5, botToken, time.Now()))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if (want == 421) != (res.StatusCode == 421) {
+				t.Errorf("Host %q %s: %d", host, path, res.StatusCode)
+			}
+		}
+	}
+	if got := miniapp.RequestHost("[::1]:80"); got != "::1" {
+		t.Fatalf("RequestHost: %q", got)
+	}
+}
