@@ -2,6 +2,7 @@ package miniapp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -152,6 +153,35 @@ func TestHealthzReportsScannerLag(t *testing.T) {
 	r = e.do("GET", "/healthz", "", nil)
 	if d := r.json(t)["ledger"].(map[string]any)["drift"].(map[string]any); r.status != 503 || d["TON"] != "-1" || d["USDT"] != "0" {
 		t.Fatalf("drifting: %d %s", r.status, r.body)
+	}
+}
+
+// /healthz tells everyone whether the service is ok; the figures (lag,
+// block, drift, the reconciled block) only loopback and private clients.
+func TestHealthzFiguresOnlyForPrivateNetworks(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.TrustProxy = true })
+	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{"TON": -1}})
+	for _, tc := range []struct {
+		xff     string
+		figures bool
+	}{{"", true}, {"10.1.2.3", true}, {"203.0.113.7", false}, {"2001:db8::1", false}} {
+		var h []string
+		if tc.xff != "" {
+			h = []string{"X-Forwarded-For", tc.xff}
+		}
+		r := e.do("GET", "/healthz", "", nil, h...)
+		m := r.json(t)
+		if r.status != 503 || m["ok"] != false || m["status"] != "degraded" {
+			t.Fatalf("%q: %d %s", tc.xff, r.status, r.body)
+		}
+		shown := strings.Contains(string(r.body), "1235") || strings.Contains(string(r.body), "drift") || strings.Contains(string(r.body), "lag")
+		if shown != tc.figures {
+			t.Fatalf("%q: figures shown %v: %s", tc.xff, shown, r.body)
+		}
+	}
+	e.health.set(ton.ScanStatus{Block: 1236, Lag: time.Second, Synced: true})
+	if r := e.do("GET", "/healthz", "", nil, "X-Forwarded-For", "203.0.113.7"); r.status != 200 || string(r.body) != "{\"ok\":true,\"status\":\"ok\"}\n" {
+		t.Fatalf("public, healthy: %d %q", r.status, r.body)
 	}
 }
 
@@ -425,4 +455,29 @@ func TestRestrictHosts(t *testing.T) {
 	if got := miniapp.RequestHost("[::1]:80"); got != "::1" {
 		t.Fatalf("RequestHost: %q", got)
 	}
+}
+
+// A response that is not written within WriteTimeout is cut off (here a
+// mounted handler that takes longer), while an event stream lives on.
+func TestWriteTimeout(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.WriteTimeout = 300 * time.Millisecond })
+	e.srv.Mount("/slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(600 * time.Millisecond)
+		w.Write(bytes.Repeat([]byte("x"), 1<<20))
+	}))
+	res, err := http.Get(e.ts.URL + "/slow")
+	if err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("a response written after the write deadline arrived whole")
+	}
+	// The stream outlives the deadline: pings keep coming.
+	events, stop := openEvents(t, e, e.auth(3))
+	defer stop()
+	nextEvent(t, events, "balance")
+	time.Sleep(500 * time.Millisecond)
+	e.fund(3, "TON", 1_000_000_000)
+	nextEvent(t, events, "balance")
 }
