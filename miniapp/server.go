@@ -85,8 +85,8 @@ type Config struct {
 	// of whose writes has its own): a client that stops reading cannot hold
 	// a handler. 2 x RequestTimeout.
 	WriteTimeout time.Duration
-	BodyLimit      int64         // bytes; 64 KiB
-	PingInterval   time.Duration // event stream pings; 15s
+	BodyLimit    int64         // bytes; 64 KiB
+	PingInterval time.Duration // event stream pings; 15s
 }
 
 func (c *Config) defaults() {
