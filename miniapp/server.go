@@ -81,12 +81,12 @@ type Config struct {
 	Limits         Limits
 	TrustProxy     bool          // take the client IP from X-Forwarded-For set by a proxy on a private address
 	RequestTimeout time.Duration // per request except event streams; 15s
+	BodyLimit      int64         // bytes; 64 KiB
+	PingInterval   time.Duration // event stream pings; 15s
 	// WriteTimeout bounds writing a response, except event streams (each
 	// of whose writes has its own): a client that stops reading cannot hold
 	// a handler. 2 x RequestTimeout.
 	WriteTimeout time.Duration
-	BodyLimit    int64         // bytes; 64 KiB
-	PingInterval time.Duration // event stream pings; 15s
 }
 
 func (c *Config) defaults() {
