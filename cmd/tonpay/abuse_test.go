@@ -449,6 +449,27 @@ func abuseService(t *testing.T, bin string) {
 		if b := a.balance(mallory, store.TON.Symbol); b != 0 {
 			t.Errorf("a foreign BOC moved %d", b)
 		}
+		// The real payer: their wallet signs what the page asks (the
+		// server's TON Connect request) and the BOC it returns is taken.
+		r = a.do("GET", "/api/invoices/"+id, a.initData(victim), nil)
+		var pay struct {
+			Transaction struct{ Messages []walletMessage }
+		}
+		if err := json.Unmarshal(r.body, &pay); err != nil || len(pay.Transaction.Messages) != 1 {
+			t.Fatalf("pay request: %d %s", r.status, r.body)
+		}
+		boc, err := signAndSend(payer, pay.Transaction.Messages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := a.do("POST", "/api/invoices/"+id+"/boc", a.initData(victim), map[string]string{"boc": boc}); r.status != 200 {
+			t.Fatalf("the payer's own BOC: %d %s", r.status, r.body)
+		}
+		// Mallory, holding the pay link, cannot take the invoice over.
+		if r := a.do("POST", "/api/invoices/"+id+"/boc", a.initData(mallory), map[string]string{"boc": boc}); r.status != 409 || r.code != "invoice_taken" {
+			t.Errorf("a later submitter: %d %s", r.status, r.body)
+		}
+		waitFor(t, 20*time.Second, func() bool { return a.do("GET", "/api/v1/invoices/"+id, shop, nil).json(t)["status"] == "paid" })
 	})
 
 	// The victim gets 5 of the coin through their personal comment.
