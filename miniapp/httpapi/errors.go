@@ -43,15 +43,18 @@ const (
 	CodeConflict          = "conflict"           // 409 state does not allow it
 	CodeProofUsed         = "proof_used"         // 409 the ton_proof payload was used before
 	CodeIdemConflict      = "idempotency_conflict"
-	CodeWalletRequired    = "wallet_required"     // 409 a jetton deposit needs a linked wallet
-	CodeInsufficientFunds = "insufficient_funds"  // 409
-	CodeTooLarge          = "payload_too_large"   // 413
-	CodeMisdirected       = "misdirected_request" // 421 a Host this server does not answer for
-	CodeRateLimited       = "rate_limited"        // 429 with Retry-After
-	CodeInternal          = "internal"            // 500, no detail
-	CodeUnavailable       = "unavailable"         // 503
-	CodeTimeout           = "timeout"             // 503 the request took too long
+	CodeWalletRequired    = "wallet_required"    // 409 a jetton deposit needs a linked wallet
+	CodeInsufficientFunds = "insufficient_funds" // 409
+	CodeTooLarge          = "payload_too_large"  // 413
+	CodeRateLimited       = "rate_limited"       // 429 with Retry-After
+	CodeInternal          = "internal"           // 500, no detail
+	CodeUnavailable       = "unavailable"        // 503
+	CodeTimeout           = "timeout"            // 503 the request took too long
 )
+
+// CodeMisdirected is 421: a Host name this server does not answer for
+// (Server.RestrictHosts).
+const CodeMisdirected = "misdirected_request"
 
 // Error is an answer the handler chose: status, code and a message that
 // is safe to show.
