@@ -362,19 +362,24 @@ func (b *Bot) cmdUnmatched(ctx context.Context, r request) {
 }
 
 func (b *Bot) unmatched(ctx context.Context, l lang, before int64) (string, models.ReplyMarkup, error) {
-	evs, err := b.db.ChainEvents(ctx, before, unmatchedPage+1, store.KindUnmatched, store.KindDust)
+	// Every kind of money on the unmatched account: deposits nobody
+	// claimed, dust, aborted transactions' value, a fake jetton's coin.
+	us, err := b.db.UnmatchedPage(ctx, before, unmatchedPage+1)
 	if err != nil {
 		return "", nil, err
 	}
-	more := len(evs) > unmatchedPage
+	more := len(us) > unmatchedPage
 	if more {
-		evs = evs[:unmatchedPage]
+		us = us[:unmatchedPage]
 	}
 	parts := []string{l.t("unmatched_title")}
-	if len(evs) == 0 {
+	if len(us) == 0 {
 		parts = append(parts, l.t("unmatched_none"))
 	}
-	for _, e := range evs {
+	evs := make([]store.ChainEvent, 0, len(us))
+	for _, u := range us {
+		e := u.Event
+		evs = append(evs, e)
 		note := e.Kind
 		if e.Note != "" {
 			note += ": " + e.Note
@@ -385,8 +390,8 @@ func (b *Bot) unmatched(ctx context.Context, l lang, before int64) (string, mode
 			item += "\n" + `<a href="` + esc(link) + `">` + l.t("history_link") + `</a>`
 		}
 		// Resolved in the Mini App's admin dashboard.
-		if u, err := b.db.UnmatchedDeposit(ctx, e.ID); err == nil && u.Resolution != nil {
-			switch r := u.Resolution; {
+		if r := u.Resolution; r != nil {
+			switch {
 			case r.Kind == store.ResolutionRefunded:
 				item += "\n" + l.t("unmatched_refunded", esc(r.RefundTx))
 			case r.UserID != 0:

@@ -442,23 +442,26 @@ func (s *Server) jettonWallet(ctx context.Context, master, owner *address.Addres
 }
 
 // depositBOC is POST /api/deposits/{id}/boc: the wallet's signed message,
-// whose TEP-467 normalized hash marks the invoice pending. It never credits.
+// checked to pay the top-up (checkBOC), whose TEP-467 normalized hash marks
+// the invoice pending. It never credits.
 func (s *Server) depositBOC(c echo.Context) error {
+	ctx := c.Request().Context()
 	var req struct {
 		BOC string `json:"boc"`
 	}
 	if err := httpapi.Decode(c, &req, false); err != nil {
 		return err
 	}
-	if req.BOC == "" {
-		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is required")
-	}
-	h, err := ton.NormalizedHashBase64(req.BOC)
+	u := user(c)
+	inv, err := s.db.UserInvoice(ctx, u.ID, c.Param("id"))
 	if err != nil {
-		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not an external message the wallet signed")
+		return err
 	}
-	inv, err := s.db.MarkInvoicePending(c.Request().Context(), user(c).ID, c.Param("id"), hex.EncodeToString(h))
+	h, err := s.checkBOC(ctx, u.ID, inv, req.BOC)
 	if err != nil {
+		return err
+	}
+	if inv, err = s.db.MarkInvoicePending(ctx, u.ID, inv.ID, h); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoice": s.invoiceJSON(inv)})

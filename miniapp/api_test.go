@@ -3,6 +3,7 @@ package miniapp_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"strings"
@@ -374,7 +375,21 @@ func TestDepositBOCMarksPending(t *testing.T) {
 	if r := e.do("POST", "/api/deposits/"+d.Invoice.ID+"/boc", e.auth(16), map[string]string{"boc": fx.BOC}); r.status != 404 {
 		t.Fatalf("other user's invoice: %d %s", r.status, r.body)
 	}
+	// A real wallet's signed transfer, but of another payment: refused,
+	// nothing changed.
 	r = e.do("POST", "/api/deposits/"+d.Invoice.ID+"/boc", auth, map[string]string{"boc": fx.BOC})
+	if r.status != 400 || r.errCode() != "boc_mismatch" {
+		t.Fatalf("a foreign BOC: %d %s", r.status, r.body)
+	}
+	if inv, _ := e.db.Invoice(context.Background(), d.Invoice.ID); inv.Status != store.InvoiceCreated || inv.ExtMsgHash != "" {
+		t.Fatalf("a foreign BOC changed it: %+v", inv)
+	}
+	boc := payBOC(t, e, d.Invoice.ID, 15)
+	want, err := ton.NormalizedHashBase64(boc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("POST", "/api/deposits/"+d.Invoice.ID+"/boc", auth, map[string]string{"boc": boc})
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -385,7 +400,7 @@ func TestDepositBOCMarksPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.ExtMsgHash != fx.Normalized || inv.Status != store.InvoicePending || inv.Paid != 0 {
+	if inv.ExtMsgHash != hex.EncodeToString(want) || inv.Status != store.InvoicePending || inv.Paid != 0 {
 		t.Fatalf("stored: hash %s status %s paid %d", inv.ExtMsgHash, inv.Status, inv.Paid)
 	}
 	if b := e.balance(15, "TON"); b != 0 {

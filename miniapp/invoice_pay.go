@@ -2,6 +2,7 @@ package miniapp
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -157,10 +158,12 @@ func (s *Server) getInvoice(c echo.Context) error {
 }
 
 // invoiceBOC is POST /api/invoices/{id}/boc: the wallet's signed message
-// for a merchant invoice (or the user's own top-up). Its normalized hash
-// marks an open invoice pending and makes the user its payer, whose event
-// stream then hears the invoice's changes. It never credits; an invoice no
-// longer open is answered as it stands.
+// for a merchant invoice (or the user's own top-up). The message must pay
+// the invoice (checkBOC); then its normalized hash marks an open invoice
+// pending and makes the user its payer, whose event stream then hears the
+// invoice's changes. The first user to report paying a merchant invoice
+// stays its payer (another user's report is 409 invoice_taken). It never
+// credits; an invoice no longer open is answered as it stands.
 func (s *Server) invoiceBOC(c echo.Context) error {
 	ctx := c.Request().Context()
 	var req struct {
@@ -173,22 +176,22 @@ func (s *Server) invoiceBOC(c echo.Context) error {
 	if !validInvoiceID(id) {
 		return store.ErrNotFound
 	}
-	if req.BOC == "" {
-		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is required")
-	}
-	h, err := ton.NormalizedHashBase64(req.BOC)
-	if err != nil {
-		return httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not an external message the wallet signed")
-	}
 	u := user(c)
 	inv, err := s.db.InvoiceForUser(ctx, u.ID, id)
 	if err != nil {
 		return err
 	}
+	h, err := s.checkBOC(ctx, u.ID, inv, req.BOC)
+	if err != nil {
+		return err
+	}
 	if inv.MerchantID == 0 {
-		inv, err = s.db.MarkInvoicePending(ctx, u.ID, id, hex.EncodeToString(h))
+		inv, err = s.db.MarkInvoicePending(ctx, u.ID, id, h)
 	} else {
-		inv, err = s.db.MarkMerchantInvoicePending(ctx, u.ID, id, hex.EncodeToString(h))
+		inv, err = s.db.MarkMerchantInvoicePending(ctx, u.ID, id, h)
+	}
+	if errors.Is(err, store.ErrInvoiceTaken) {
+		return httpapi.Err(http.StatusConflict, httpapi.CodeInvoiceTaken, "another user already reported paying this invoice")
 	}
 	if err != nil {
 		return err
@@ -201,4 +204,64 @@ func (s *Server) invoiceBOC(c echo.Context) error {
 		out.Status = store.InvoiceExpired
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoice": out})
+}
+
+// checkBOC reads a BOC reported for inv and returns its normalized hash
+// (hex) when it is an external message the payer's wallet signed (V3R2,
+// V4R2 or W5) that pays inv: the native coin to our deposit address, or a
+// jetton transfer through the wallet's own jetton wallet to it; at least
+// what is still due (exactly the amount of a memo-less invoice); with the
+// invoice's comment (as the forward payload of a jetton transfer). A BOC
+// that does not parse or whose signature is not the wallet's is 400
+// invalid_boc; one that pays something else, 400 boc_mismatch.
+func (s *Server) checkBOC(ctx context.Context, userID int64, inv store.Invoice, boc string) (string, error) {
+	if boc == "" {
+		return "", httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is required")
+	}
+	tr, err := ton.ParseWalletTransfer(boc)
+	if err != nil {
+		return "", httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not a transfer a wallet signed: "+bocReason(err))
+	}
+	a, ok := s.chainAsset(inv.Asset)
+	if !ok || s.cfg.Hot == nil {
+		return "", httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "payments in "+inv.Asset+" are not available right now")
+	}
+	p := ton.Payment{To: s.cfg.Hot, Amount: max(inv.Amount-inv.Paid, 0), Comment: inv.Comment}
+	if inv.MemoLess {
+		p.Amount, p.Exact = inv.Amount, true
+	}
+	if a.Master != "" {
+		master, err := ton.ParseAddress(a.Master, true)
+		if err != nil {
+			return "", fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
+		}
+		if p.Via, err = s.jettonWallet(ctx, master, tr.Wallet); err != nil {
+			s.log.Warn("jetton wallet lookup failed", "asset", a.Symbol, "owner", tr.Wallet.StringRaw(), "err", err)
+			return "", httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "could not reach the TON network; try again")
+		}
+	}
+	if err := tr.Pays(p); err != nil {
+		return "", httpapi.BadRequest(httpapi.CodeBOCMismatch, "boc does not pay invoice "+inv.ID+": "+bocReason(err))
+	}
+	// Then that its wallet signed it (asking the chain only now).
+	var known ed25519.PublicKey
+	if w, err := s.db.WalletOf(ctx, userID); err == nil {
+		if addr, err := ton.ParseAddress(w.Address, true); err == nil && addr.Equals(tr.Wallet) {
+			known, _ = hex.DecodeString(w.PublicKey)
+		}
+	}
+	if err := tr.Verify(ctx, known, s.cfg.Keys); err != nil {
+		if ton.IsBadMessage(err) {
+			return "", httpapi.BadRequest(httpapi.CodeInvalidBOC, "boc is not a transfer a wallet signed: "+bocReason(err))
+		}
+		s.log.Warn("boc: wallet key lookup failed", "wallet", tr.Wallet.StringRaw(), "err", err)
+		return "", httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "could not reach the TON network; try again")
+	}
+	return hex.EncodeToString(tr.NormalizedHash), nil
+}
+
+// bocReason is err without the "not a ton message boc: " prefix its
+// sentinel adds.
+func bocReason(err error) string {
+	return strings.TrimPrefix(err.Error(), ton.ErrBadMessage.Error()+": ")
 }

@@ -123,7 +123,7 @@ func TestPayMerchantInvoiceTON(t *testing.T) {
 	if r := e.do("POST", "/api/invoices/"+id+"/boc", auth, map[string]string{"boc": "%%%"}); r.status != 400 || r.errCode() != "invalid_boc" {
 		t.Fatalf("bad boc: %d %s", r.status, r.body)
 	}
-	b := decodePay(t, e.do("POST", "/api/invoices/"+id+"/boc", auth, map[string]string{"boc": externalBOC(t)}))
+	b := decodePay(t, e.do("POST", "/api/invoices/"+id+"/boc", auth, map[string]string{"boc": payBOC(t, e, id, 5)}))
 	if b.Invoice.Status != "pending" || b.Invoice.Merchant != "Coffee shop" {
 		t.Fatalf("boc answer %+v", b.Invoice)
 	}
@@ -182,7 +182,7 @@ func TestInvoiceOfAnotherUserIsNotFound(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
 		}
 	}
-	if r := e.do("POST", "/api/invoices/"+d.Invoice.ID+"/boc", other, map[string]string{"boc": externalBOC(t)}); r.status != 404 {
+	if r := e.do("POST", "/api/invoices/"+d.Invoice.ID+"/boc", other, map[string]string{"boc": payBOC(t, e, d.Invoice.ID, 6)}); r.status != 404 {
 		t.Fatalf("boc on another user's top-up: %d %s", r.status, r.body)
 	}
 	if got, _ := e.db.Invoice(context.Background(), d.Invoice.ID); got.Status != store.InvoiceCreated || got.ExtMsgHash != "" {
@@ -213,7 +213,7 @@ func TestExpiredMerchantInvoice(t *testing.T) {
 	if a.Invoice.Status != "expired" || a.Transaction != nil || a.Link != "" {
 		t.Fatalf("expired invoice: %+v", a)
 	}
-	b := decodePay(t, e.do("POST", "/api/invoices/"+inv.ID+"/boc", auth, map[string]string{"boc": externalBOC(t)}))
+	b := decodePay(t, e.do("POST", "/api/invoices/"+inv.ID+"/boc", auth, map[string]string{"boc": payBOC(t, e, inv.ID, 7)}))
 	if b.Invoice.Status != "expired" {
 		t.Fatalf("boc after expiry: %+v", b.Invoice)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -82,6 +83,10 @@ type Config struct {
 	RequestTimeout time.Duration // per request except event streams; 15s
 	BodyLimit      int64         // bytes; 64 KiB
 	PingInterval   time.Duration // event stream pings; 15s
+	// WriteTimeout bounds writing a response, except event streams (each
+	// of whose writes has its own): a client that stops reading cannot hold
+	// a handler. 2 x RequestTimeout.
+	WriteTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -105,6 +110,9 @@ func (c *Config) defaults() {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 15 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 2 * c.RequestTimeout
 	}
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = 64 << 10
@@ -146,6 +154,8 @@ type Server struct {
 
 	closing   chan struct{}
 	closeOnce sync.Once
+
+	hostOK atomic.Pointer[func(host string) bool] // RestrictHosts; nil: any Host
 }
 
 // New builds the server and its routes.
@@ -207,6 +217,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	})
 
 	e.HTTPErrorHandler = httpapi.Handler(log)
+	e.Pre(s.checkHost)
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -215,6 +226,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		},
 	}))
 	e.Use(s.secure)
+	e.Use(s.writeDeadline)
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 		Timeout: cfg.RequestTimeout,
 		Skipper: func(c echo.Context) bool { return c.Path() == routeEvents || s.isMounted(c.Path()) },
@@ -289,6 +301,32 @@ func (s *Server) isMounted(route string) bool {
 	return ok
 }
 
+// RestrictHosts makes the server answer only requests whose Host header ok
+// accepts (the name without its port; an IPv6 literal without brackets);
+// any other is 421 misdirected_request. The sandbox serves loopback names
+// only, so that a page on another site cannot reach it by DNS rebinding.
+// Call it before serving.
+func (s *Server) RestrictHosts(ok func(host string) bool) { s.hostOK.Store(&ok) }
+
+func (s *Server) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ok := s.hostOK.Load(); ok != nil && !(*ok)(RequestHost(c.Request().Host)) {
+			return httpapi.Err(http.StatusMisdirectedRequest, httpapi.CodeMisdirected,
+				"this server does not answer for that host name")
+		}
+		return next(c)
+	}
+}
+
+// RequestHost is the name in a Host header: without the port, an IPv6
+// literal without its brackets.
+func RequestHost(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+}
+
 // Handler is the server's http.Handler (tests use it with httptest).
 func (s *Server) Handler() http.Handler { return s.echo }
 
@@ -348,7 +386,8 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 
 type healthJSON struct {
 	OK      bool         `json:"ok"`
-	DB      string       `json:"db"`
+	Status  string       `json:"status"` // "ok" or "degraded": all that clients outside loopback and private networks see
+	DB      string       `json:"db,omitempty"`
 	Scanner *scannerJSON `json:"scanner,omitempty"`
 	Ledger  *ledgerJSON  `json:"ledger,omitempty"`
 	// Warnings need an operator's eye but do not fail the check.
@@ -371,7 +410,8 @@ type scannerJSON struct {
 
 // health is GET /healthz: 200 when the database answers, the chain follower
 // is neither stalled nor lagging beyond MaxScanLag and the ledger equals the
-// chain; 503 otherwise.
+// chain; 503 otherwise. Loopback and private clients get the details; others
+// only ok and status.
 func (s *Server) health(c echo.Context) error {
 	out := healthJSON{OK: true, DB: "ok"}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
@@ -401,10 +441,35 @@ func (s *Server) health(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK
+	out.Status = "ok"
 	if !out.OK {
-		status = http.StatusServiceUnavailable
+		status, out.Status = http.StatusServiceUnavailable, "degraded"
+	}
+	if !privateClient(c) {
+		// The ledger's drift, the reconciled block and the lag are for the
+		// operator, like /metrics.
+		out = healthJSON{OK: out.OK, Status: out.Status}
 	}
 	return c.JSON(status, out)
+}
+
+// writeDeadline gives every response but an event stream WriteTimeout to
+// be written: the server's own WriteTimeout would end the streams too.
+func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() != routeEvents {
+			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		}
+		return next(c)
+	}
+}
+
+// privateClient reports whether the client is on loopback or a private
+// network: c.RealIP(), behind a trusted proxy (TrustProxy) the address the
+// proxy reports.
+func privateClient(c echo.Context) bool {
+	ip := net.ParseIP(c.RealIP())
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate())
 }
 
 // privateOnly serves a route to clients on loopback and private networks
@@ -414,8 +479,7 @@ func (s *Server) health(c echo.Context) error {
 // a trusted proxy (TrustProxy), the address the proxy reports.
 func privateOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ip := net.ParseIP(c.RealIP())
-		if ip == nil || !(ip.IsLoopback() || ip.IsPrivate()) {
+		if !privateClient(c) {
 			return httpapi.Err(http.StatusForbidden, httpapi.CodeForbidden,
 				"this page is served to loopback and private networks only")
 		}

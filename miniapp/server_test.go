@@ -2,6 +2,7 @@ package miniapp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -155,6 +156,35 @@ func TestHealthzReportsScannerLag(t *testing.T) {
 	}
 }
 
+// /healthz tells everyone whether the service is ok; the figures (lag,
+// block, drift, the reconciled block) only loopback and private clients.
+func TestHealthzFiguresOnlyForPrivateNetworks(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.TrustProxy = true })
+	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{"TON": -1}})
+	for _, tc := range []struct {
+		xff     string
+		figures bool
+	}{{"", true}, {"10.1.2.3", true}, {"203.0.113.7", false}, {"2001:db8::1", false}} {
+		var h []string
+		if tc.xff != "" {
+			h = []string{"X-Forwarded-For", tc.xff}
+		}
+		r := e.do("GET", "/healthz", "", nil, h...)
+		m := r.json(t)
+		if r.status != 503 || m["ok"] != false || m["status"] != "degraded" {
+			t.Fatalf("%q: %d %s", tc.xff, r.status, r.body)
+		}
+		shown := strings.Contains(string(r.body), "1235") || strings.Contains(string(r.body), "drift") || strings.Contains(string(r.body), "lag")
+		if shown != tc.figures {
+			t.Fatalf("%q: figures shown %v: %s", tc.xff, shown, r.body)
+		}
+	}
+	e.health.set(ton.ScanStatus{Block: 1236, Lag: time.Second, Synced: true})
+	if r := e.do("GET", "/healthz", "", nil, "X-Forwarded-For", "203.0.113.7"); r.status != 200 || string(r.body) != "{\"ok\":true,\"status\":\"ok\"}\n" {
+		t.Fatalf("public, healthy: %d %q", r.status, r.body)
+	}
+}
+
 func TestMetricsCountRequests(t *testing.T) {
 	e := newEnv(t)
 	e.do("GET", "/api/me", e.auth(9), nil)
@@ -280,7 +310,7 @@ func TestEventStreamPushesCommittedChanges(t *testing.T) {
 		t.Fatalf("deposit: %d %s", r.status, r.body)
 	}
 	id := r.json(t)["invoice"].(map[string]any)["id"].(string)
-	r = e.do("POST", "/api/deposits/"+id+"/boc", auth, map[string]any{"boc": externalBOC(t)})
+	r = e.do("POST", "/api/deposits/"+id+"/boc", auth, map[string]any{"boc": payBOC(t, e, id, 8)})
 	if r.status != 200 {
 		t.Fatalf("boc: %d %s", r.status, r.body)
 	}
@@ -383,8 +413,8 @@ func BenchmarkAPIMe(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// externalBOC is a wallet's signed-looking external message, as TON Connect
-// returns it after sendTransaction.
+// externalBOC is an external message that only looks like a wallet's: its
+// body is no wallet's signed transfer.
 func externalBOC(t *testing.T) string {
 	t.Helper()
 	ext := &tlb.ExternalMessage{DstAddr: appAddr(t, hotRaw), Body: cell.BeginCell().MustStoreUInt(0xdeadbeef, 32).MustStoreUInt(uint64(time.Now().UnixNano()), 64).EndCell()}
@@ -426,4 +456,61 @@ func TestEventStreamsPerUserAreBounded(t *testing.T) {
 	ch, stop := openEvents(t, e, e.auth(721))
 	defer stop()
 	nextEvent(t, ch, "balance")
+}
+
+// RestrictHosts (the sandbox's): only Host names it accepts are answered,
+// whatever the route; a rebinding name is 421 and reaches no handler.
+func TestRestrictHosts(t *testing.T) {
+	e := newEnv(t)
+	e.srv.RestrictHosts(func(h string) bool { return h == "127.0.0.1" || h == "::1" })
+	for host, want := range map[string]int{
+		"evil.example":         421,
+		"evil.example:80":      421,
+		"127.0.0.1.nip.io":     421,
+		"127.0.0.1":            200,
+		"[::1]:8080":           200,
+		"127.0.0.1:" + "65535": 200,
+	} {
+		for _, path := range []string{"/healthz", "/api/me"} {
+			req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+			req.Host = host
+			req.Header.Set("Authorization", "tma "+initData(t, 5, botToken, time.Now()))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if (want == 421) != (res.StatusCode == 421) {
+				t.Errorf("Host %q %s: %d", host, path, res.StatusCode)
+			}
+		}
+	}
+	if got := miniapp.RequestHost("[::1]:80"); got != "::1" {
+		t.Fatalf("RequestHost: %q", got)
+	}
+}
+
+// A response that is not written within WriteTimeout is cut off (here a
+// mounted handler that takes longer), while an event stream lives on.
+func TestWriteTimeout(t *testing.T) {
+	e := newEnv(t, func(c *miniapp.Config) { c.WriteTimeout = 300 * time.Millisecond })
+	e.srv.Mount("/slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(600 * time.Millisecond)
+		w.Write(bytes.Repeat([]byte("x"), 1<<20))
+	}))
+	res, err := http.Get(e.ts.URL + "/slow")
+	if err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("a response written after the write deadline arrived whole")
+	}
+	// The stream outlives the deadline: pings keep coming.
+	events, stop := openEvents(t, e, e.auth(3))
+	defer stop()
+	nextEvent(t, events, "balance")
+	time.Sleep(500 * time.Millisecond)
+	e.fund(3, "TON", 1_000_000_000)
+	nextEvent(t, events, "balance")
 }

@@ -63,7 +63,7 @@ func (db *DB) Overview(ctx context.Context) (map[string]*Totals, error) {
 	}
 	rows, err = db.r.QueryContext(ctx, `SELECT coalesce(e.asset, ''), count(*) FROM chain_events e
 		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id
-		WHERE e.kind IN (?, ?) AND r.event_id IS NULL GROUP BY 1`, KindUnmatched, KindDust)
+		WHERE `+unmatchedWhere+` AND r.event_id IS NULL GROUP BY 1`)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,28 @@ func (db *DB) RecentWithdrawals(ctx context.Context, limit int) ([]Withdrawal, e
 	return scanRows(rows, err, scanWithdrawal)
 }
 
-// Unmatched is an unmatched or dust deposit and how it was resolved.
+// UnmatchedKinds are the kinds of chain events that can leave money on the
+// unmatched account: a deposit nobody claimed (unmatched, dust), the value
+// of a transaction that failed without bouncing it (aborted), the coin sent
+// with a jetton notification from a contract that is not our jetton wallet
+// (fake_jetton). An aborted event that only took back what we had sent
+// leaves nothing there and is not listed.
+var UnmatchedKinds = []string{KindUnmatched, KindDust, KindAborted, KindFakeJetton}
+
+// unmatchedHeld is what a chain event put on the unmatched account: the
+// entries of its booked transfer there. unmatchedWhere selects the events
+// that put something there.
+const (
+	unmatchedHeld = `(SELECT coalesce(sum(en.amount), 0) FROM entries en WHERE en.transfer_id = e.transfer_id
+		AND en.account_id = (SELECT id FROM accounts WHERE name = '` + AccountUnmatched + `'))`
+	unmatchedWhere = `e.kind IN ('` + KindUnmatched + `', '` + KindDust + `', '` + KindAborted + `', '` + KindFakeJetton + `')
+		AND e.transfer_id IS NOT NULL AND ` + unmatchedHeld + ` > 0`
+)
+
+// Unmatched is money a chain event left on the unmatched account (an
+// unmatched or dust deposit, an aborted transaction's value, a fake
+// jetton's coin) and how it was resolved. Event.Amount is what it left
+// there.
 type Unmatched struct {
 	Event      ChainEvent
 	Resolution *Resolution // nil while it waits on the unmatched account
@@ -183,7 +204,7 @@ type Resolution struct {
 	CreatedAt  time.Time
 }
 
-const unmatchedCols = `e.id, e.account, e.lt, e.hash, e.utime, e.kind, coalesce(e.asset, ''), e.amount, e.sender, e.comment, e.note,
+const unmatchedCols = `e.id, e.account, e.lt, e.hash, e.utime, e.kind, coalesce(e.asset, ''), ` + unmatchedHeld + `, e.sender, e.comment, e.note,
 	r.kind, coalesce(r.user_id, 0), coalesce(r.merchant_id, 0), coalesce(r.refund_tx, ''), coalesce(r.transfer_id, 0),
 	coalesce(r.admin_id, 0), coalesce(r.created_at, 0)`
 
@@ -207,26 +228,40 @@ func scanUnmatched(row interface{ Scan(...any) error }) (Unmatched, error) {
 	return u, err
 }
 
-// UnmatchedDeposits lists the unmatched and dust deposits: those nobody
-// resolved yet (unmatched before dust, each newest first: a flood of dust
-// does not push a real deposit out of the list), then those resolved since
-// (newest first).
+// UnmatchedDeposits lists the money chain events left on the unmatched
+// account (every kind of UnmatchedKinds): what nobody resolved yet (dust
+// last, each newest first: a flood of dust does not push a real deposit
+// out of the list), then what was resolved since (newest first).
 func (db *DB) UnmatchedDeposits(ctx context.Context, resolvedSince time.Time, limit int) ([]Unmatched, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 200
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+unmatchedCols+` FROM chain_events e
 		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id
-		WHERE e.kind IN (?, ?) AND (r.event_id IS NULL OR r.created_at >= ?)
+		WHERE `+unmatchedWhere+` AND (r.event_id IS NULL OR r.created_at >= ?)
 		ORDER BY r.event_id IS NOT NULL, e.kind = 'dust', CASE WHEN r.event_id IS NULL THEN -e.id ELSE -r.created_at END LIMIT ?`,
-		KindUnmatched, KindDust, ms(resolvedSince), limit)
+		ms(resolvedSince), limit)
 	return scanRows(rows, err, scanUnmatched)
 }
 
-// UnmatchedDeposit returns one unmatched or dust deposit.
+// UnmatchedPage lists every chain event that left money on the unmatched
+// account, resolved or not, newest first, before the event id before (0:
+// from the newest): the bot's /unmatched.
+func (db *DB) UnmatchedPage(ctx context.Context, before int64, limit int) ([]Unmatched, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+unmatchedCols+` FROM chain_events e
+		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id
+		WHERE `+unmatchedWhere+` AND (? = 0 OR e.id < ?) ORDER BY e.id DESC LIMIT ?`, before, before, limit)
+	return scanRows(rows, err, scanUnmatched)
+}
+
+// UnmatchedDeposit returns one chain event that left money on the
+// unmatched account.
 func (db *DB) UnmatchedDeposit(ctx context.Context, eventID int64) (Unmatched, error) {
 	return scanUnmatched(db.r.QueryRowContext(ctx, `SELECT `+unmatchedCols+` FROM chain_events e
-		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id WHERE e.id = ? AND e.kind IN (?, ?)`, eventID, KindUnmatched, KindDust))
+		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id WHERE e.id = ? AND `+unmatchedWhere, eventID))
 }
 
 // AssignUnmatched credits an unmatched deposit to a user or a merchant (one
@@ -292,7 +327,7 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 	var out Unmatched
 	err := db.write(ctx, func(tx *Tx) error {
 		u, err := scanUnmatched(tx.QueryRowContext(ctx, `SELECT `+unmatchedCols+` FROM chain_events e
-			LEFT JOIN unmatched_resolutions r ON r.event_id = e.id WHERE e.id = ? AND e.kind IN (?, ?)`, eventID, KindUnmatched, KindDust))
+			LEFT JOIN unmatched_resolutions r ON r.event_id = e.id WHERE e.id = ? AND `+unmatchedWhere, eventID))
 		if err != nil {
 			return err
 		}

@@ -77,3 +77,103 @@ func TestDailyFlows(t *testing.T) {
 		t.Fatalf("today %d, two days ago %d, total %d", days[29].Deposits["TON"], days[27].Deposits["TON"], total)
 	}
 }
+
+// Every kind of chain event that leaves money on the unmatched account is
+// listed (dashboard and bot) and resolvable exactly once, with what it left
+// there; an aborted transaction that took back only our own message's
+// value leaves nothing there and is not listed.
+func TestUnmatchedOfEveryKind(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	now := db.Now()
+	if _, err := db.UpsertUser(ctx, store.User{ID: 77}); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(lt uint64, kind string, moves ...store.Move) store.ChainTx {
+		c := chainTxOf(hotAcct, lt, "TON", moves...)
+		c.Event.Kind, c.Event.Sender, c.Event.Time = kind, "0:"+fmt.Sprintf("%064x", 9), now
+		return c
+	}
+	applied := []store.ChainTx{
+		chainTx(1, now, "TON", 3_000_000_000, "NOBODY", 0), // unmatched
+		chainTx(2, now, "TON", 5, "", 0),                   // dust
+		ev(3, store.KindAborted, store.Move{Kind: store.MoveUnmatched, Amount: 700_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -1_000_000}),
+		ev(4, store.KindFakeJetton, store.Move{Kind: store.MoveUnmatched, Amount: 200_000_000}),
+		ev(5, store.KindAborted, store.Move{Kind: store.MoveFeeIncome, Amount: 9_000_000}), // our own, bounced back
+	}
+	for _, c := range applied {
+		if _, err := db.ApplyChainTx(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := db.UnmatchedDeposits(ctx, now.Add(-time.Hour), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.Amount{store.KindUnmatched: 3_000_000_000, store.KindDust: 5, store.KindAborted: 700_000_000, store.KindFakeJetton: 200_000_000}
+	if len(list) != len(want) {
+		t.Fatalf("%d listed, want %d: %+v", len(list), len(want), list)
+	}
+	for _, u := range list {
+		if want[u.Event.Kind] != u.Event.Amount || u.Resolution != nil {
+			t.Errorf("%s listed with %d", u.Event.Kind, u.Event.Amount)
+		}
+	}
+	page, err := db.UnmatchedPage(ctx, 0, 10)
+	if err != nil || len(page) != 4 || page[0].Event.Kind != store.KindFakeJetton {
+		t.Fatalf("bot page: %+v %v", page, err)
+	}
+	if ov, _ := db.Overview(ctx); ov["TON"].UnmatchedCount != 4 || ov["TON"].Unmatched != 3_900_000_005 {
+		t.Fatalf("overview %+v", ov["TON"])
+	}
+	admin := store.Actor{ID: 1, Role: "admin"}
+	var aborted, fake int64
+	for _, u := range list {
+		switch u.Event.Kind {
+		case store.KindAborted:
+			aborted = u.Event.ID
+		case store.KindFakeJetton:
+			fake = u.Event.ID
+		}
+	}
+	// The aborted value goes to a user, once: a replay moves nothing, any
+	// other resolution is refused.
+	for range 2 {
+		u, err := db.AssignUnmatched(ctx, admin, aborted, 77, 0)
+		if err != nil || u.Resolution == nil || u.Event.Amount != 700_000_000 {
+			t.Fatalf("assign aborted: %+v %v", u, err)
+		}
+	}
+	if bal(t, db, store.UserAccount(77), "TON") != 700_000_000 {
+		t.Fatal("the aborted value was not credited exactly once")
+	}
+	if _, err := db.RefundUnmatched(ctx, admin, aborted, fmt.Sprintf("%064x", 999)); err == nil {
+		t.Fatal("resolved twice")
+	}
+	// The fake jetton's coin is refunded by hand.
+	if _, err := db.RefundUnmatched(ctx, admin, fake, fmt.Sprintf("%064x", 998)); err != nil {
+		t.Fatal(err)
+	}
+	if got := bal(t, db, store.AccountUnmatched, "TON"); got != 3_000_000_005 {
+		t.Fatalf("unmatched holds %d", got)
+	}
+	// The event that left nothing there cannot be resolved.
+	page, _ = db.UnmatchedPage(ctx, 0, 10)
+	var own int64
+	evs, _ := db.ChainEvents(ctx, 0, 10, store.KindAborted)
+	for _, e := range evs {
+		if e.ID != aborted {
+			own = e.ID
+		}
+	}
+	if _, err := db.AssignUnmatched(ctx, admin, own, 77, 0); err == nil {
+		t.Fatal("an event that left nothing on unmatched was assigned")
+	}
+	if len(page) != 4 || page[len(page)-1].Event.Kind != store.KindUnmatched {
+		t.Fatalf("bot page after resolving: %+v", page)
+	}
+	if ov, _ := db.Overview(ctx); ov["TON"].UnmatchedCount != 2 {
+		t.Fatalf("overview after resolving %+v", ov["TON"])
+	}
+	audit(t, db)
+}

@@ -71,6 +71,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
+	// The file holds every balance and every merchant's webhook secret: it
+	// is the owner's only (0600), made so before SQLite opens it, whatever
+	// the umask; SQLite gives its -wal and -shm the file's mode.
+	if err := privateFile(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	q := url.Values{}
 	// busy_timeout first so every later pragma already waits for a lock.
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -104,7 +110,45 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// The journals exist now (WAL): owner only as well, even when an older
+	// version made them readable by others.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := tighten(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+			db.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	return db, nil
+}
+
+// privateFile creates the file at path with mode 0600 when it does not
+// exist, and takes away what group and others may do with one that does.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		f.Close()
+		return os.Chmod(path, 0o600) // a umask could only take bits away; be exact
+	case errors.Is(err, fs.ErrExist):
+		// Another user's file (an operator's copy) stays as it is.
+		if err := tighten(path); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+		return nil
+	}
+	return err
+}
+
+// tighten removes group and other permissions from the file at path.
+func tighten(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if m := st.Mode().Perm(); m&0o077 != 0 {
+		return os.Chmod(path, m&^0o077)
+	}
+	return nil
 }
 
 // Close closes both pools.

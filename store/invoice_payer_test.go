@@ -86,6 +86,22 @@ func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	if len(cs) != 1 || cs[0].UserID != payer.ID || cs[0].MerchantID != m.ID {
 		t.Fatalf("pending change %+v", cs)
 	}
+	// Another user holding the pay link cannot take the invoice over; the
+	// payer reporting again only updates the hash.
+	late, _ := db.UpsertUser(ctx, store.User{ID: 42})
+	if _, err := db.MarkMerchantInvoicePending(ctx, late.ID, inv.ID, "beef"); !errors.Is(err, store.ErrInvoiceTaken) || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a later submitter: %v", err)
+	}
+	if got, _ := db.Invoice(ctx, inv.ID); got.PayerID != payer.ID || got.ExtMsgHash != "cafe" {
+		t.Fatalf("a later submitter changed it: %+v", got)
+	}
+	if len(invoiceChanges(log.take(), inv.ID)) != 0 {
+		t.Fatal("a refused report announced a change")
+	}
+	if got, err := db.MarkMerchantInvoicePending(ctx, payer.ID, inv.ID, "cafe"); err != nil || got.PayerID != payer.ID || got.Status != store.InvoicePending {
+		t.Fatalf("the payer again: %+v %v", got, err)
+	}
+	log.take()
 
 	// The scanner pays it: the payer's stream hears it, the merchant is credited.
 	if _, err := db.ApplyChainTx(ctx, chainTx(1, db.Now(), "TON", 2_000_000_000, inv.Comment, 0)); err != nil {

@@ -248,14 +248,23 @@ func (db *DB) MerchantInvoices(ctx context.Context, merchantID int64, status str
 	return scanRows(rows, err, scanInvoice)
 }
 
+// ErrInvoiceTaken: another user already reported paying this merchant
+// invoice; the first who did stays its payer.
+var ErrInvoiceTaken = fmt.Errorf("%w: another user reported paying this invoice", ErrConflict)
+
 // MarkInvoicePending records that the user's wallet sent a payment for the
-// invoice (the normalized hash of the external message it returned). Only a
-// created invoice moves to pending; the hash is informational, never credit.
+// invoice (the normalized hash of the external message it returned; the
+// caller checked the message pays this invoice). Only an open invoice
+// changes, a created one moving to pending; any other is returned as it
+// stands. The hash is informational, never credit.
 func (db *DB) MarkInvoicePending(ctx context.Context, userID int64, id, extMsgHash string) (Invoice, error) {
 	err := db.write(ctx, func(tx *Tx) error {
 		inv, err := scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE id = ? AND user_id = ?`, id, userID))
 		if err != nil {
 			return err
+		}
+		if !inv.Open() {
+			return nil
 		}
 		status := inv.Status
 		if status == InvoiceCreated {
@@ -286,8 +295,11 @@ func (db *DB) InvoiceForUser(ctx context.Context, userID int64, id string) (Invo
 // for a merchant invoice: the normalized hash of the external message, and
 // the user as its payer, whose event stream then hears the invoice's
 // changes. Only an invoice still open and not past its expiry changes; any
-// other is returned as it stands. Top-ups are ErrNotFound here (their
-// owner uses MarkInvoicePending). Crediting never depends on the payer.
+// other is returned as it stands. The first user to report paying stays the
+// payer: another user's report is ErrInvoiceTaken and changes nothing, the
+// payer's own again only updates the hash. Top-ups are ErrNotFound here
+// (their owner uses MarkInvoicePending). Crediting never depends on the
+// payer.
 func (db *DB) MarkMerchantInvoicePending(ctx context.Context, userID int64, id, extMsgHash string) (Invoice, error) {
 	if userID == 0 {
 		return Invoice{}, fmt.Errorf("%w: no user", ErrInvalid)
@@ -300,6 +312,9 @@ func (db *DB) MarkMerchantInvoicePending(ctx context.Context, userID int64, id, 
 		}
 		if !inv.Open() || !tx.now.Before(inv.ExpiresAt) {
 			return nil
+		}
+		if inv.PayerID != 0 && inv.PayerID != userID {
+			return ErrInvoiceTaken
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = 'pending', ext_msg_hash = ?, payer_user_id = ?, updated_at = ?
 			WHERE id = ?`, extMsgHash, userID, ms(tx.now), id); err != nil {

@@ -246,25 +246,43 @@ const webhookPending = `topic = 'webhook' AND done_at IS NULL AND failed_at IS N
 // retry. (A dead endpoint then costs one request per backoff step, not one
 // per queued event, and a merchant never sees event n+1 before event n.)
 // An owner's manual sends (test events, redeliveries) stand outside that
-// order: never held back, never holding others back.
-func (db *DB) DueWebhookEvents(ctx context.Context, limit int) ([]Event, error) {
+// order: never held back, never holding others back. Events of the
+// merchants in except (those the dispatcher is delivering to now) are left
+// out, so that one merchant's backlog cannot fill the batch.
+func (db *DB) DueWebhookEvents(ctx context.Context, limit int, except ...int64) ([]Event, error) {
 	now := ms(db.now())
+	notIn, args := exceptMerchants(except)
 	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, coalesce(user_id, 0), coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
-		FROM outbox o WHERE `+webhookPending+` AND next_attempt_at <= ?
+		FROM outbox o WHERE `+webhookPending+` AND next_attempt_at <= ?`+notIn+`
 		AND (o.redelivered_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
 			AND p.redelivered_at IS NULL AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id AND p.next_attempt_at > ?))
-		ORDER BY id LIMIT ?`, now, now, limit)
+		ORDER BY id LIMIT ?`, append(append([]any{now}, args...), now, limit)...)
 	return scanEvents(rows, err)
+}
+
+// exceptMerchants is the SQL that leaves out the outbox rows (alias o) of
+// the merchants in ids, and its arguments.
+func exceptMerchants(ids []int64) (string, []any) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return ` AND coalesce(o.merchant_id, 0) NOT IN (?` + repeat(",?", len(ids)-1) + `)`, args
 }
 
 // NextWebhookAt is when the next webhook event that DueWebhookEvents would
 // return falls due (zero time when none waits): the earliest retry among
-// the first undelivered event of each merchant and the manual sends.
-func (db *DB) NextWebhookAt(ctx context.Context) (time.Time, error) {
+// the first undelivered event of each merchant (but those in except) and
+// the manual sends.
+func (db *DB) NextWebhookAt(ctx context.Context, except ...int64) (time.Time, error) {
 	var next sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox o WHERE `+webhookPending+`
+	notIn, args := exceptMerchants(except)
+	err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox o WHERE `+webhookPending+notIn+`
 		AND (o.redelivered_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.topic = 'webhook' AND p.done_at IS NULL AND p.failed_at IS NULL
-			AND p.redelivered_at IS NULL AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id))`).Scan(&next)
+			AND p.redelivered_at IS NULL AND coalesce(p.merchant_id, 0) = coalesce(o.merchant_id, 0) AND p.id < o.id))`, args...).Scan(&next)
 	return fromNullMS(next), err
 }
 

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -168,6 +169,9 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 
 	extend := func(web *miniapp.Server, db *store.DB) []named {
 		run.setup(ctx, db)
+		// Only loopback names: a page elsewhere that rebinds its own name
+		// to 127.0.0.1 reaches nothing here.
+		web.RestrictHosts(loopbackHost)
 		web.Mount("/sandbox/", run.handler())
 		fmt.Fprint(stdout, run.banner(time.Since(started)))
 		return []named{{"telegram stand-in", tg}}
@@ -185,8 +189,12 @@ func or(v, def string) string {
 	return def
 }
 
-// sandboxAddr is HTTP_ADDR, or 127.0.0.1:8080, or a free port when that is
-// taken.
+// sandboxAddr is HTTP_ADDR, or 127.0.0.1:8080 when unset, or a free port
+// of the same host when that port is taken. The sandbox serves the demo
+// merchant's token and signed admin sessions to whoever asks: it listens on
+// loopback only (127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104, localhost), and
+// any other address, the unspecified ones and a bare ":port" included, is
+// refused.
 func sandboxAddr(want string) (string, error) {
 	if want == "" {
 		want = "127.0.0.1:8080"
@@ -195,10 +203,13 @@ func sandboxAddr(want string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("HTTP_ADDR %q: %w", want, err)
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	if !loopbackHost(host) {
+		return "", fmt.Errorf("HTTP_ADDR %q: the sandbox listens on loopback only (127.0.0.1, [::1] or localhost): it hands out the demo merchant's token and admin sessions", want)
+	}
+	if strings.EqualFold(host, "localhost") {
 		host = "127.0.0.1"
 	}
-	ln, err := net.Listen("tcp", want)
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, portOf(want)))
 	if err != nil {
 		if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
 			return "", err
@@ -207,6 +218,22 @@ func sandboxAddr(want string) (string, error) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 	return net.JoinHostPort(host, port), nil
+}
+
+func portOf(hostport string) string {
+	_, p, _ := net.SplitHostPort(hostport)
+	return p
+}
+
+// loopbackHost reports whether host (an address without brackets, or a
+// name) is loopback: "localhost" or a loopback IP, IPv4-mapped included.
+// Other names are not resolved: what they resolve to can change.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 // setup creates the demo users and the demo merchant.

@@ -29,7 +29,9 @@ const (
 	CodeInvalidAddress    = "invalid_address"  // 400 not a TON address
 	CodeWrongNetwork      = "wrong_network"    // 400 testnet address on mainnet
 	CodeUnknownAsset      = "unknown_asset"    // 400
-	CodeInvalidBOC        = "invalid_boc"      // 400
+	CodeInvalidBOC        = "invalid_boc"      // 400 not a transfer a wallet signed
+	CodeBOCMismatch       = "boc_mismatch"     // 400 a signed transfer that does not pay this invoice
+	CodeInvoiceTaken      = "invoice_taken"    // 409 another user reported paying this invoice first
 	CodeInvalidProof      = "invalid_proof"    // 400 ton_proof failed a check
 	CodeAddressRequired   = "address_required" // 400 no address and no linked wallet
 	CodeIdemKeyRequired   = "idempotency_key_required"
@@ -49,6 +51,10 @@ const (
 	CodeUnavailable       = "unavailable"        // 503
 	CodeTimeout           = "timeout"            // 503 the request took too long
 )
+
+// CodeMisdirected is 421: a Host name this server does not answer for
+// (Server.RestrictHosts).
+const CodeMisdirected = "misdirected_request"
 
 // Error is an answer the handler chose: status, code and a message that
 // is safe to show.

@@ -41,7 +41,7 @@ type WebhookConfig struct {
 	MaxAge      time.Duration // retry an event this long after it was created, then give up [24h]
 	BackoffBase time.Duration // first retry delay; doubles on each failure [30s]
 	BackoffMax  time.Duration // longest retry delay [1h]
-	Workers     int           // merchants served at once [4]
+	Workers     int           // merchants served at once, one delivery in flight each [32]
 	Poll        time.Duration // longest sleep between looks at the outbox [5s]
 	UserAgent   string        // ["tonpay-webhooks/1"]
 }
@@ -49,7 +49,8 @@ type WebhookConfig struct {
 // Webhooks delivers the webhook topic of the outbox to merchants: each event
 // POSTed as {"id","type","created_at","data"}, signed with the merchant's
 // secret in Tonpay-Signature, at least once, each merchant's events one at a
-// time in order.
+// time in order. Merchants are served independently: a slow receiver holds
+// its own merchant's queue only, never another merchant's.
 //
 // Events of a merchant without a webhook URL are marked done: there is
 // nothing to deliver them to (the merchant reads state through the API).
@@ -83,7 +84,7 @@ func NewWebhooks(cfg WebhookConfig, db *store.DB, log *slog.Logger) *Webhooks {
 	}
 	cfg.BackoffMax = max(cfg.BackoffMax, cfg.BackoffBase)
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = 32
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 5 * time.Second
@@ -119,30 +120,80 @@ func NewWebhooks(cfg WebhookConfig, db *store.DB, log *slog.Logger) *Webhooks {
 }
 
 // Run delivers events until ctx ends. It wakes when the store commits a
-// merchant's change, when the next retry is due, and every Poll at least.
+// merchant's change, when the next retry is due, when a merchant's
+// deliveries end, and every Poll at least. Each merchant with due events
+// gets a goroutine of its own (Workers at once) that delivers them in order
+// while Run goes on serving the others: a receiver that answers slowly (up
+// to Timeout per event) delays no other merchant.
 func (w *Webhooks) Run(ctx context.Context) error {
+	wake := func() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 	unsubscribe := w.db.Subscribe(func(c store.Change) {
 		if c.MerchantID != 0 {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
+			wake()
 		}
 	})
 	defer unsubscribe()
-	for {
-		n, err := w.DeliverDue(ctx)
-		if ctx.Err() != nil {
-			return nil
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		busy = map[int64]bool{} // merchants with a delivery goroutine
+	)
+	defer wg.Wait()
+	busyIDs := func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		ids := make([]int64, 0, len(busy))
+		for id := range busy {
+			ids = append(ids, id)
 		}
-		if err != nil {
-			w.log.Warn("webhooks: reading the outbox failed", "err", err)
-		} else if n == webhookBatch {
-			continue // more are waiting
+		return ids
+	}
+	for {
+		except := busyIDs()
+		free := w.cfg.Workers - len(except)
+		full := false
+		if free > 0 {
+			events, err := w.db.DueWebhookEvents(ctx, webhookBatch, except...)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				w.log.Warn("webhooks: reading the outbox failed", "err", err)
+			}
+			order, byMerchant := groupByMerchant(events)
+			for _, id := range order {
+				if free == 0 {
+					full = true
+					break
+				}
+				free--
+				mu.Lock()
+				busy[id] = true
+				mu.Unlock()
+				wg.Add(1)
+				go func(id int64, evs []store.Event) {
+					defer wg.Done()
+					w.deliverMerchant(ctx, id, evs)
+					mu.Lock()
+					delete(busy, id)
+					mu.Unlock()
+					wake() // its next events, or a merchant waiting for a worker
+				}(id, byMerchant[id])
+			}
+			if len(events) == webhookBatch && !full {
+				continue // more are waiting
+			}
 		}
 		wait := w.cfg.Poll
-		if next, err := w.db.NextWebhookAt(ctx); err == nil && !next.IsZero() {
-			wait = min(wait, max(next.Sub(w.db.Now()), 10*time.Millisecond))
+		if free > 0 && !full {
+			if next, err := w.db.NextWebhookAt(ctx, busyIDs()...); err == nil && !next.IsZero() {
+				wait = min(wait, max(next.Sub(w.db.Now()), 10*time.Millisecond))
+			}
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -156,14 +207,9 @@ func (w *Webhooks) Run(ctx context.Context) error {
 	}
 }
 
-// DeliverDue makes one round: it reads the due events and delivers them,
-// merchants in parallel (Workers at once), each merchant's events in order;
-// it returns when the round is over, with the number of events it read.
-func (w *Webhooks) DeliverDue(ctx context.Context) (int, error) {
-	events, err := w.db.DueWebhookEvents(ctx, webhookBatch)
-	if err != nil || len(events) == 0 {
-		return 0, err
-	}
+// groupByMerchant splits events by merchant, merchants in the order of
+// their first event, each merchant's events in order.
+func groupByMerchant(events []store.Event) ([]int64, map[int64][]store.Event) {
 	var order []int64
 	byMerchant := map[int64][]store.Event{}
 	for _, ev := range events {
@@ -172,6 +218,19 @@ func (w *Webhooks) DeliverDue(ctx context.Context) (int, error) {
 		}
 		byMerchant[ev.MerchantID] = append(byMerchant[ev.MerchantID], ev)
 	}
+	return order, byMerchant
+}
+
+// DeliverDue makes one round: it reads the due events and delivers them,
+// merchants in parallel (Workers at once), each merchant's events in order;
+// it returns when the round is over, with the number of events it read.
+// (Run does not wait for rounds: see there.)
+func (w *Webhooks) DeliverDue(ctx context.Context) (int, error) {
+	events, err := w.db.DueWebhookEvents(ctx, webhookBatch)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	order, byMerchant := groupByMerchant(events)
 	sem := make(chan struct{}, w.cfg.Workers)
 	var wg sync.WaitGroup
 	for _, id := range order {

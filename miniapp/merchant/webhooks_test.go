@@ -666,3 +666,89 @@ func TestWebhookManualSendsStandAside(t *testing.T) {
 		t.Fatalf("the invoice's deliveries: %+v %v", ds, err)
 	}
 }
+
+// One merchant's tarpit receiver (it holds every request until the test
+// lets go) and a backlog bigger than a batch delay no other merchant: the
+// healthy merchant's events are delivered at once, before and while the
+// tarpit holds its own, which stay one at a time and in order.
+func TestWebhookTarpitDelaysNoOtherMerchant(t *testing.T) {
+	r := newWHRig(t)
+	release := make(chan struct{})
+	var tarpitIn, tarpitMax, tarpitGot atomic.Int64
+	var order []int64
+	var orderMu sync.Mutex
+	tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		n := tarpitIn.Add(1)
+		defer tarpitIn.Add(-1)
+		for {
+			m := tarpitMax.Load()
+			if n <= m || tarpitMax.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		var b whBody
+		body, _ := io.ReadAll(req.Body)
+		json.Unmarshal(body, &b)
+		orderMu.Lock()
+		order = append(order, b.ID)
+		orderMu.Unlock()
+		select {
+		case <-release:
+		case <-req.Context().Done():
+			return
+		}
+		tarpitGot.Add(1)
+	}))
+	defer tarpit.Close()
+	healthy := newWHReceiver(t)
+	slow := r.merchant(tarpit.URL)
+	good := r.merchant(healthy.srv.URL)
+	for i := range 120 { // more than one batch
+		r.expire(slow, fmt.Sprint("s", i))
+	}
+	r.expire(good, "g0")
+
+	w := r.webhooks(func(c *merchant.WebhookConfig) { c.Timeout = 30 * time.Second; c.Poll = time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	start := time.Now()
+	waitWH(t, 2*time.Second, func() bool { return len(healthy.deliveries()) == 1 })
+	first := time.Since(start)
+	// A new event of the healthy merchant while the tarpit still holds.
+	queued := time.Now()
+	r.expire(good, "g1")
+	waitWH(t, 2*time.Second, func() bool { return len(healthy.deliveries()) == 2 })
+	second := time.Since(queued)
+	t.Logf("healthy merchant delivered %v after start and %v after its second event, beside a tarpit", first, second)
+	if tarpitIn.Load() != 1 {
+		t.Fatalf("%d requests in the tarpit, want 1", tarpitIn.Load())
+	}
+	close(release)
+	waitWH(t, 10*time.Second, func() bool { return tarpitGot.Load() == 120 })
+	if tarpitMax.Load() != 1 {
+		t.Fatalf("%d deliveries to the tarpit at once", tarpitMax.Load())
+	}
+	orderMu.Lock()
+	defer orderMu.Unlock()
+	for i := 1; i < len(order); i++ {
+		if order[i] <= order[i-1] {
+			t.Fatalf("the tarpit merchant's events out of order: %v", order)
+		}
+	}
+}
+
+func waitWH(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
