@@ -179,7 +179,7 @@ func (r *whRig) merchant(url string) store.Merchant {
 func (r *whRig) expire(m store.Merchant, externalID string) string {
 	r.t.Helper()
 	ctx := context.Background()
-	inv, err := r.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: time.Minute,
+	inv, err := r.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2_000_000_000, TTL: time.Minute,
 		ExternalID: externalID, Payload: "order-" + externalID})
 	if err != nil {
 		r.t.Fatal(err)
@@ -275,8 +275,8 @@ func TestWebhookPayoutEvent(t *testing.T) {
 	m := r.merchant(recv.srv.URL)
 	ctx := context.Background()
 	r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: "TON", Amount: 5_000_000_000}}})
-	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: "TON", Amount: 3_000_000_000,
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: store.TON.Symbol, Amount: 5_000_000_000}}})
+	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: store.TON.Symbol, Amount: 3_000_000_000,
 		Fee: 100_000_000, Destination: "UQdest", NeedsApproval: true})
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +369,7 @@ func TestWebhookRunRetriesUntil200(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: store.Amount(i + 1), TTL: time.Millisecond}); err != nil {
+		if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: store.Amount(i + 1), TTL: time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 	}
