@@ -144,7 +144,7 @@ func TestUpgradeFromTON(t *testing.T) {
 	for _, table := range names {
 		for _, col := range []string{"asset", "fee_asset", "symbol"} {
 			var n int
-			if err := raw.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE "`+col+`" = 'TON'`).Scan(&n); err != nil {
+			if err := raw.QueryRow(`SELECT count(*) FROM "` + table + `" WHERE "` + col + `" = 'TON'`).Scan(&n); err != nil {
 				continue // no such column
 			}
 			if n != 0 {
