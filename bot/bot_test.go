@@ -208,6 +208,8 @@ func (r *rig) user(id int64, lang string) store.User {
 	return u
 }
 
+// deposit queues a deposit notice as the previous version wrote it, with
+// the native coin's former code TON: the notice must say GRAM.
 func (r *rig) deposit(userID int64, nano store.Amount) {
 	r.t.Helper()
 	err := r.db.Emit(context.Background(), store.TopicBot, "deposit.credited", userID, 0, store.DepositEvent{
@@ -261,7 +263,7 @@ func TestNotifierBurstKeepsEachChatUnderItsRate(t *testing.T) {
 				t.Fatalf("chat %d: two messages %v apart (interval %v)", 100+c, gap, r.cfg.ChatInterval)
 			}
 		}
-		if !strings.Contains(msgs[0].Form.Get("text"), "+1") || !strings.Contains(msgs[0].Form.Get("text"), "TON") {
+		if txt := msgs[0].Form.Get("text"); !strings.Contains(txt, "+1") || !strings.Contains(txt, " GRAM</b>") || strings.Contains(txt, "TON") {
 			t.Fatalf("notice text %q", msgs[0].Form.Get("text"))
 		}
 	}
@@ -347,18 +349,18 @@ func TestNotifierStopsForBlockedUser(t *testing.T) {
 }
 
 func TestAdminNoticeWithButtonsAndDecision(t *testing.T) {
-	r := newRig(t, rules(func(r *store.Rules) { r.ApprovalAbove = map[string]store.Amount{"TON": 1_000_000_000} }))
+	r := newRig(t, rules(func(r *store.Rules) { r.ApprovalAbove = map[string]store.Amount{store.TON.Symbol: 1_000_000_000} }))
 	ctx := context.Background()
 	r.user(testAdmin, "en")
 	r.user(501, "en")
 	_, err := r.db.Post(ctx, store.Transfer{Key: "fund-501", Kind: "deposit", Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -10_000_000_000},
-		{Account: store.UserAccount(501), Asset: "TON", Amount: 10_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000},
+		{Account: store.UserAccount(501), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 501, IdemKey: "k", Asset: "TON", Amount: 5_000_000_000,
-		Fee: 0, FeeAsset: "TON", Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
+	w, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 501, IdemKey: "k", Asset: store.TON.Symbol, Amount: 5_000_000_000,
+		Fee: 0, FeeAsset: store.TON.Symbol, Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -283,7 +283,7 @@ func (b *Bot) replyQR(ctx context.Context, p place, link, name, text string, kb 
 	b.reply(ctx, p, text, kb)
 }
 
-// cmdPay opens an invoice for an exact amount: "/pay 1.5 [TON]". The user
+// cmdPay opens an invoice for an exact amount: "/pay 1.5 [GRAM]". The user
 // pays it by hand (its own comment, link and QR code) or in the Mini App,
 // and hears from the notifier when it is paid.
 func (b *Bot) cmdPay(ctx context.Context, r request) {

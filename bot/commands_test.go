@@ -95,7 +95,7 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 	const ann = 701
 
 	start := c.say(ann, "en", "/start", "sendMessage")
-	if txt := start.Form.Get("text"); !strings.Contains(txt, "Hi, U701") || !strings.Contains(txt, "0 TON") {
+	if txt := start.Form.Get("text"); !strings.Contains(txt, "Hi, U701") || !strings.Contains(txt, "0 GRAM") {
 		t.Fatalf("/start: %q", txt)
 	}
 	kb := start.Form.Get("reply_markup")
@@ -111,11 +111,11 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 
 	// Money arrives; /balance shows it exactly.
 	_, err = c.r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -1_500_000_001}, {Account: store.UserAccount(ann), Asset: "TON", Amount: 1_500_000_001}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_500_000_001}, {Account: store.UserAccount(ann), Asset: store.TON.Symbol, Amount: 1_500_000_001}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if txt := c.say(ann, "en", "/balance", "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.500000001 TON") {
+	if txt := c.say(ann, "en", "/balance", "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.500000001 GRAM") {
 		t.Fatalf("/balance: %q", txt)
 	}
 
@@ -127,7 +127,7 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 		t.Fatalf("/topup photo: %v", photo.Form)
 	}
 
-	if txt := c.say(ann, "en", "/history", "sendMessage").Form.Get("text"); !strings.Contains(txt, "+1.500000001 TON") {
+	if txt := c.say(ann, "en", "/history", "sendMessage").Form.Get("text"); !strings.Contains(txt, "+1.500000001 GRAM") {
 		t.Fatalf("/history: %q", txt)
 	}
 	if txt := c.say(ann, "en", "/wallet", "sendMessage").Form.Get("text"); txt == "" {
@@ -145,7 +145,7 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 	// ones included.
 	before := len(c.r.api.sent("sendMessage", ann))
 	c.press(ann, "en", "m:history", 5)
-	if txt := c.next("sendMessage", ann, before).Form.Get("text"); !strings.Contains(txt, "+1.500000001 TON") {
+	if txt := c.next("sendMessage", ann, before).Form.Get("text"); !strings.Contains(txt, "+1.500000001 GRAM") {
 		t.Fatalf("history button: %q", txt)
 	}
 	c.press(ann, "en", "h:0", 5)
@@ -164,13 +164,13 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -10_000_000_000}, {Account: store.UserAccount(801), Asset: "TON", Amount: 10_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000}, {Account: store.UserAccount(801), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := func(key string) store.Withdrawal {
-		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 801, IdemKey: key, Asset: "TON", Amount: 3_000_000_000,
-			Fee: 100_000_000, FeeAsset: "TON", Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 801, IdemKey: key, Asset: store.TON.Symbol, Amount: 3_000_000_000,
+			Fee: 100_000_000, FeeAsset: store.TON.Symbol, Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 	if kb := pending.Form.Get("reply_markup"); !strings.Contains(kb, fmt.Sprintf("wa:%d", w1.ID)) || !strings.Contains(kb, fmt.Sprintf("wr:%d", w2.ID)) {
 		t.Fatalf("/pending keyboard: %s", kb)
 	}
-	if txt := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text"); !strings.Contains(txt, "12.5 TON") {
+	if txt := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text"); !strings.Contains(txt, "12.5 GRAM") {
 		t.Fatalf("/stats: %q", txt)
 	}
 	c.say(testAdmin, "en", "/unmatched", "sendMessage")
@@ -204,22 +204,22 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 		return a.Status == store.WithdrawalQueued && (b.Status == store.WithdrawalRejected || b.Status == store.WithdrawalRefunded)
 	})
 	// The rejected one came back with its fee.
-	if bal, _ := db.Balance(ctx, store.UserAccount(801), "TON"); bal != 10_000_000_000-3_100_000_000 {
+	if bal, _ := db.Balance(ctx, store.UserAccount(801), store.TON.Symbol); bal != 10_000_000_000-3_100_000_000 {
 		t.Fatalf("balance after one approval and one rejection: %d", bal)
 	}
 }
 
 func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	c := newChatter(t, rules(func(r *store.Rules) {
-		r.WithdrawFee = map[string]store.Amount{"TON": 50_000_000}
-		r.WithdrawMin = map[string]store.Amount{"TON": 100_000_000}
+		r.WithdrawFee = map[string]store.Amount{store.TON.Symbol: 50_000_000}
+		r.WithdrawMin = map[string]store.Amount{store.TON.Symbol: 100_000_000}
 	}))
 	ctx := context.Background()
 	db := c.r.db
 	const id = 901
 	c.say(id, "en", "/start", "sendMessage")
 	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -2_000_000_000}, {Account: store.UserAccount(id), Asset: "TON", Amount: 2_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -2_000_000_000}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: 2_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	if ws, _ := db.UserWithdrawals(ctx, id, 10); len(ws) != 0 {
 		t.Fatalf("refused commands created %d withdrawals", len(ws))
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(id), "TON"); b != 2_000_000_000 {
+	if b, _ := db.Balance(ctx, store.UserAccount(id), store.TON.Symbol); b != 2_000_000_000 {
 		t.Fatalf("balance moved to %d", b)
 	}
 
@@ -250,17 +250,17 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	}
 
 	// Too much: the shortfall with a top-up button.
-	msg := c.say(id, "en", "/withdraw 5 TON "+dest, "sendMessage")
-	if txt := msg.Form.Get("text"); !strings.Contains(txt, "3.05 TON") {
-		t.Fatalf("insufficient funds reply without the 3.05 TON shortfall: %q", txt)
+	msg := c.say(id, "en", "/withdraw 5 GRAM "+dest, "sendMessage")
+	if txt := msg.Form.Get("text"); !strings.Contains(txt, "3.05 GRAM") {
+		t.Fatalf("insufficient funds reply without the 3.05 GRAM shortfall: %q", txt)
 	}
 	if kb := msg.Form.Get("reply_markup"); !strings.Contains(kb, "web_app") {
 		t.Fatalf("insufficient funds reply without a top-up button: %s", kb)
 	}
 
 	// A good one: first the rule book's quote, nothing held yet...
-	quote := c.say(id, "en", "/withdraw 1.5 TON "+dest, "sendMessage")
-	for _, want := range []string{"Withdraw 1.5 TON", "Fee: 0.05 TON", "Leaves your balance: 1.55 TON", "Confirm?"} {
+	quote := c.say(id, "en", "/withdraw 1.5 ton "+dest, "sendMessage")
+	for _, want := range []string{"Withdraw 1.5 GRAM", "Fee: 0.05 GRAM", "Leaves your balance: 1.55 GRAM", "Confirm?"} {
 		if !strings.Contains(quote.Form.Get("text"), want) {
 			t.Fatalf("/withdraw quote lacks %q: %q", want, quote.Form.Get("text"))
 		}
@@ -275,7 +275,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	// ...then Confirm: amount plus fee held, withdrawal queued; a second tap changes nothing.
 	edits := len(c.r.api.sent("editMessageText", id))
 	c.press(id, "en", confirm[1], 77)
-	if txt := c.next("editMessageText", id, edits).Form.Get("text"); !strings.Contains(txt, "1.5 TON") || !strings.Contains(txt, "requested") {
+	if txt := c.next("editMessageText", id, edits).Form.Get("text"); !strings.Contains(txt, "1.5 GRAM") || !strings.Contains(txt, "requested") {
 		t.Fatalf("confirmed: %q", txt)
 	}
 	c.press(id, "en", confirm[1], 77)
@@ -283,7 +283,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	if err != nil || len(ws) != 1 || ws[0].Amount != 1_500_000_000 || ws[0].Fee != 50_000_000 || ws[0].Status != store.WithdrawalQueued {
 		t.Fatalf("withdrawals %+v %v", ws, err)
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(id), "TON"); b != 450_000_000 {
+	if b, _ := db.Balance(ctx, store.UserAccount(id), store.TON.Symbol); b != 450_000_000 {
 		t.Fatalf("balance after the withdrawal %d", b)
 	}
 
@@ -293,11 +293,11 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(c.r.api.sent("sendMessage", id))
-	if err := b.InsufficientFunds(ctx, id, "TON", 250_000_000); err != nil {
+	if err := b.InsufficientFunds(ctx, id, store.TON.Symbol, 250_000_000); err != nil {
 		t.Fatal(err)
 	}
 	m := c.next("sendMessage", id, before)
-	if !strings.Contains(m.Form.Get("text"), "0.25 TON") || !strings.Contains(m.Form.Get("reply_markup"), "web_app") {
+	if !strings.Contains(m.Form.Get("text"), "0.25 GRAM") || !strings.Contains(m.Form.Get("reply_markup"), "web_app") {
 		t.Fatalf("insufficient funds notice: %v", m.Form)
 	}
 	if err := b.InsufficientFunds(ctx, id, "DOGE", 1); err == nil {

@@ -54,7 +54,7 @@ func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
 	q.push(map[string]any{"message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
 		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, "ru"), "text": "/balance"}})
 	waitUntil(t, 5*time.Second, "/balance answered", func() bool { return len(r.api.sent("sendMessage", id)) == 1 })
-	if txt := r.api.sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 TON") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
+	if txt := r.api.sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 GRAM") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
 		t.Fatalf("ru /balance over long polling: %q", txt)
 	}
 	if _, err := r.db.User(context.Background(), id); err != nil {
@@ -84,21 +84,21 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	c.say(id, "en", "/start", "sendMessage")
 	for i := 1; i <= historyPage+2; i++ {
 		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: "deposit", Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
-			{Account: store.AccountHot, Asset: "TON", Amount: -store.Amount(i) * 1_000_000_000},
-			{Account: store.UserAccount(id), Asset: "TON", Amount: store.Amount(i) * 1_000_000_000}}})
+			{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -store.Amount(i) * 1_000_000_000},
+			{Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: store.Amount(i) * 1_000_000_000}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	// First page: the ten newest (12 … 3 TON) and an "Older" button.
+	// First page: the ten newest (12 … 3 GRAM) and an "Older" button.
 	first := c.say(id, "en", "/history", "sendMessage")
 	txt, kb := first.Form.Get("text"), first.Form.Get("reply_markup")
 	for i := 3; i <= historyPage+2; i++ {
-		if !strings.Contains(txt, fmt.Sprintf("+%d TON", i)) {
-			t.Fatalf("first page lacks +%d TON: %q", i, txt)
+		if !strings.Contains(txt, fmt.Sprintf("+%d GRAM", i)) {
+			t.Fatalf("first page lacks +%d GRAM: %q", i, txt)
 		}
 	}
-	if strings.Contains(txt, "+2 TON") || strings.Contains(txt, "+1 TON") {
+	if strings.Contains(txt, "+2 GRAM") || strings.Contains(txt, "+1 GRAM") {
 		t.Fatalf("first page shows older entries: %q", txt)
 	}
 	if !strings.Contains(txt, ton.TxLink(true, fmt.Sprintf("%064x", 12))) {
@@ -119,7 +119,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 		t.Fatalf("edited message %s, pressed under %d", page2.Form.Get("message_id"), msgID)
 	}
 	txt, kb = page2.Form.Get("text"), page2.Form.Get("reply_markup")
-	if !strings.Contains(txt, "+2 TON") || !strings.Contains(txt, "+1 TON") || strings.Contains(txt, "+3 TON") {
+	if !strings.Contains(txt, "+2 GRAM") || !strings.Contains(txt, "+1 GRAM") || strings.Contains(txt, "+3 GRAM") {
 		t.Fatalf("second page: %q", txt)
 	}
 	if !strings.Contains(kb, `"callback_data":"h:0"`) || strings.Count(kb, `"callback_data"`) != 1 {
@@ -129,7 +129,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	// Newest again.
 	before = len(c.r.api.sent("editMessageText", id))
 	c.press(id, "en", "h:0", msgID)
-	if txt := c.next("editMessageText", id, before).Form.Get("text"); !strings.Contains(txt, "+12 TON") || strings.Contains(txt, "+2 TON") {
+	if txt := c.next("editMessageText", id, before).Form.Get("text"); !strings.Contains(txt, "+12 GRAM") || strings.Contains(txt, "+2 GRAM") {
 		t.Fatalf("back to the newest: %q", txt)
 	}
 }
@@ -141,12 +141,12 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	const owner, stranger = 1201, 1202
 	c.r.user(owner, "en")
 	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -10_000_000_000}, {Account: store.UserAccount(owner), Asset: "TON", Amount: 10_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000}, {Account: store.UserAccount(owner), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: owner, IdemKey: "k", Asset: "TON", Amount: 4_000_000_000,
-		Fee: 0, FeeAsset: "TON", Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
+	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: owner, IdemKey: "k", Asset: store.TON.Symbol, Amount: 4_000_000_000,
+		Fee: 0, FeeAsset: store.TON.Symbol, Destination: "0:" + strings.Repeat("22", 32), NeedsApproval: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +169,8 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	if err != nil || got.Status != store.WithdrawalAwaitingApproval {
 		t.Fatalf("withdrawal after refused presses: %+v %v", got, err)
 	}
-	if bal, _ := db.Balance(ctx, store.UserAccount(owner), "TON"); bal != 6_000_000_000 {
-		t.Fatalf("owner balance %d, want the 6 TON left after the hold", bal)
+	if bal, _ := db.Balance(ctx, store.UserAccount(owner), store.TON.Symbol); bal != 6_000_000_000 {
+		t.Fatalf("owner balance %d, want the 6 GRAM left after the hold", bal)
 	}
 	if n := len(c.r.api.sent("editMessageText", 0)); n != 0 {
 		t.Fatalf("%d messages edited for refused presses", n)
@@ -185,12 +185,12 @@ func TestUnmatchedListedForAdmin(t *testing.T) {
 	ctx := context.Background()
 	hot := "0:" + strings.Repeat("11", 32)
 	hash := strings.Repeat("7e", 32)
-	res, err := c.r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 10, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: "TON", Amount: 3_250_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: "NOBODY42", Min: 1000}, 0))
+	res, err := c.r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 10, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: store.TON.Symbol, Amount: 3_250_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: "NOBODY42", Min: 1000}, 0))
 	if err != nil || res.Kind != store.KindUnmatched {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
 	txt := c.say(testAdmin, "en", "/unmatched", "sendMessage").Form.Get("text")
-	for _, want := range []string{"3.25 TON", "NOBODY42", ton.TxLink(true, hash)} {
+	for _, want := range []string{"3.25 GRAM", "NOBODY42", ton.TxLink(true, hash)} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("/unmatched lacks %q: %q", want, txt)
 		}
@@ -274,13 +274,13 @@ func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
 	// deposit.credited, and the user hears amount, balance and the link.
 	hot := "0:" + strings.Repeat("11", 32)
 	hash := strings.Repeat("5d", 32)
-	res, err := r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 20, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: "TON", Amount: 2_500_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: u.Comment, Min: 1000}, 0))
+	res, err := r.db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: hot, LT: 20, Hash: hash, Time: time.Now(), Kind: store.KindCredited}, store.Incoming{Asset: store.TON.Symbol, Amount: 2_500_000_000, Sender: "0:" + strings.Repeat("33", 32), Comment: u.Comment, Min: 1000}, 0))
 	if err != nil || res.UserID != u.ID {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
 	waitUntil(t, 5*time.Second, "deposit notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 1 })
 	txt := r.api.sent("sendMessage", u.ID)[0].Form.Get("text")
-	for _, want := range []string{"Пополнение получено", "+2.5 TON", "Баланс: <b>2.5 TON</b>", ton.TxLink(true, hash)} {
+	for _, want := range []string{"Пополнение получено", "+2.5 GRAM", "Баланс: <b>2.5 GRAM</b>", ton.TxLink(true, hash)} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("deposit notice lacks %q: %q", want, txt)
 		}
@@ -289,14 +289,14 @@ func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
 	// A withdrawal that reached its destination.
 	whash := strings.Repeat("6e", 32)
 	err = r.db.Emit(ctx, store.TopicBot, "withdrawal."+store.WithdrawalConfirmed, u.ID, 0, store.WithdrawalEvent{WithdrawalID: 7, UserID: u.ID,
-		Status: store.WithdrawalConfirmed, Asset: "TON", Amount: "1000000000", Fee: "0", FeeAsset: "TON",
+		Status: store.WithdrawalConfirmed, Asset: store.TON.Symbol, Amount: "1000000000", Fee: "0", FeeAsset: store.TON.Symbol,
 		Destination: "0:" + strings.Repeat("22", 32), TxHash: whash})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, 5*time.Second, "withdrawal notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 2 })
 	txt = r.api.sent("sendMessage", u.ID)[1].Form.Get("text")
-	for _, want := range []string{"дошёл", "1 TON", ton.TxLink(true, whash)} {
+	for _, want := range []string{"дошёл", "1 GRAM", ton.TxLink(true, whash)} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("withdrawal notice lacks %q: %q", want, txt)
 		}

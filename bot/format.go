@@ -13,12 +13,24 @@ import (
 )
 
 // amount renders a in whole units of asset with all its decimals, e.g.
-// "1.5 TON". An asset the bot does not know is shown in smallest units.
+// "1.5 GRAM". An asset the bot does not know is shown in smallest units.
+// An event queued before the native coin was renamed names it TON: shown
+// as GRAM.
 func (b *Bot) amount(a store.Amount, asset string) string {
+	asset = symbol(asset)
 	if as, ok := b.assets[asset]; ok {
 		return a.Format(as.Decimals) + " " + asset
 	}
 	return a.Units() + " " + asset
+}
+
+// symbol is an asset code as the bot shows it: the native coin's former
+// code TON (in events queued before the rename) as GRAM.
+func symbol(s string) string {
+	if store.IsNativeSymbol(s) {
+		return store.NativeSymbol
+	}
+	return s
 }
 
 // signed renders a with an explicit sign, as history lines show it.
@@ -104,16 +116,13 @@ func qrPNG(text string) ([]byte, error) {
 	return c.PNG(), nil
 }
 
-// assetArg finds a configured asset by symbol, in any case.
+// assetArg finds a configured asset by symbol, in any case (TON names
+// Gram: store.CanonicalSymbol).
 func (b *Bot) assetArg(s string) (store.Asset, bool) {
-	for _, sym := range b.symbols {
-		if strings.EqualFold(sym, s) {
-			return b.assets[sym], true
-		}
-	}
-	return store.Asset{}, false
+	a, ok := b.assets[store.CanonicalSymbol(s)]
+	return a, ok
 }
 
-// onChain tells whether an asset lives on chain (TON or a jetton) and so
+// onChain tells whether an asset lives on chain (Gram or a jetton) and so
 // can be deposited by hand and withdrawn.
 func onChain(a store.Asset) bool { return store.OnChain(a) }

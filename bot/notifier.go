@@ -290,7 +290,7 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 		if err := json.Unmarshal(ev.Payload, &p); err != nil {
 			return "", nil, false, err
 		}
-		return l.t("notice_payer_paused", esc(p.Asset), esc(p.Reason), esc(p.Need), esc(p.Available)), nil, true, nil
+		return l.t("notice_payer_paused", esc(symbol(p.Asset)), esc(p.Reason), esc(p.Need), esc(p.Available)), nil, true, nil
 	case "ledger.foreign":
 		var f store.ForeignNotice
 		if err := json.Unmarshal(ev.Payload, &f); err != nil {
@@ -298,7 +298,7 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 		}
 		what := esc(f.Note)
 		if f.Amount != "" && f.Amount != "0" {
-			what = l.t("notice_foreign_amount", esc(f.Amount), esc(f.Asset)) + " " + what
+			what = l.t("notice_foreign_amount", esc(f.Amount), esc(symbol(f.Asset))) + " " + what
 		}
 		text := l.t("notice_foreign", what)
 		if link := b.txLink(f.TxHash); link != "" {
@@ -332,7 +332,7 @@ func (b *Bot) driftNotice(ctx context.Context, l lang, d store.DriftNotice) stri
 		if drift != "" && drift != "0" && !strings.HasPrefix(drift, "-") {
 			drift = "+" + drift
 		}
-		lines = append(lines, l.t("notice_drift_asset", esc(a.Asset), esc(a.Chain), esc(a.Ledger), esc(drift)))
+		lines = append(lines, l.t("notice_drift_asset", esc(symbol(a.Asset)), esc(a.Chain), esc(a.Ledger), esc(drift)))
 	}
 	state := l.t("notice_drift_paused")
 	if _, paused, err := b.db.PayoutPause(ctx); err != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/tonpay/tonpay/store"
 )
 
-// drift books 5 TON on the hot wallet for user id and has the store compare
-// that with a chain holding 4 TON at block, as the follower does after a
-// block: a drift of -1 TON.
+// drift books 5 GRAM on the hot wallet for user id and has the store compare
+// that with a chain holding 4 GRAM at block, as the follower does after a
+// block: a drift of -1 GRAM.
 func drift(t *testing.T, db *store.DB, user int64, block uint32) store.ReconcileResult {
 	t.Helper()
 	ctx := context.Background()
@@ -20,11 +20,11 @@ func drift(t *testing.T, db *store.DB, user int64, block uint32) store.Reconcile
 		t.Fatal(err)
 	}
 	_, err := db.Post(ctx, store.Transfer{Key: "fund-drift", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -5_000_000_000}, {Account: store.UserAccount(user), Asset: "TON", Amount: 5_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -5_000_000_000}, {Account: store.UserAccount(user), Asset: store.TON.Symbol, Amount: 5_000_000_000}}})
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
 		t.Fatal(err)
 	}
-	res, err := db.Reconcile(ctx, block, time.Now(), map[string]store.Amount{"TON": 4_000_000_000})
+	res, err := db.Reconcile(ctx, block, time.Now(), map[string]store.Amount{store.TON.Symbol: 4_000_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestLedgerDriftNoticeReachesEachAdminOnce(t *testing.T) {
 		t.Fatalf("%d messages for one drift and two admins", n)
 	}
 	en := r.api.sent("sendMessage", testAdmin)[0].Form.Get("text")
-	for _, want := range []string{"Ledger drift", "block 100", "TON: chain <b>4</b>, ledger <b>5</b>, drift <b>-1</b>",
+	for _, want := range []string{"Ledger drift", "block 100", "GRAM: chain <b>4</b>, ledger <b>5</b>, drift <b>-1</b>",
 		"Payouts are paused", "tonpay reconcile", "/resume"} {
 		if !strings.Contains(en, want) {
 			t.Fatalf("admin notice lacks %q: %q", want, en)
@@ -83,7 +83,7 @@ func TestPauseAndResumeByAdmin(t *testing.T) {
 	waitUntil(t, 5*time.Second, "drift notice", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 1 })
 
 	stats := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text")
-	for _, want := range []string{"Hot wallet (ledger): 5 TON", "drift <b>-1 TON</b>", "block 100", "chain 4 TON, ledger 5 TON", "<b>paused</b>", "ledger drift"} {
+	for _, want := range []string{"Hot wallet (ledger): 5 GRAM", "drift <b>-1 GRAM</b>", "block 100", "chain 4 GRAM, ledger 5 GRAM", "<b>paused</b>", "ledger drift"} {
 		if !strings.Contains(stats, want) {
 			t.Fatalf("/stats during a drift lacks %q: %q", want, stats)
 		}
@@ -203,7 +203,7 @@ func TestForeignNoticeReachesAdmins(t *testing.T) {
 	r := newRig(t)
 	r.user(testAdmin, "en")
 	if err := r.db.HoldForeign(context.Background(), store.ForeignNotice{Account: "0:" + strings.Repeat("11", 32),
-		TxHash: strings.Repeat("ab", 32), Asset: "TON", Amount: "99", Note: "sent 99 TON to 0:00, not a message of ours"}); err != nil {
+		TxHash: strings.Repeat("ab", 32), Asset: store.TON.Symbol, Amount: "99", Note: "sent 99 GRAM to 0:00, not a message of ours"}); err != nil {
 		t.Fatal(err)
 	}
 	if p, ok := paused(t, r.db); !ok || p.Cause != store.PauseForeign {
@@ -212,7 +212,7 @@ func TestForeignNoticeReachesAdmins(t *testing.T) {
 	r.start()
 	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.sent("sendMessage", testAdmin)) == 1 })
 	text := r.api.sent("sendMessage", testAdmin)[0].Form.Get("text")
-	for _, want := range []string{"did not sign", "99 TON left it", "not a message of ours", "/resume"} {
+	for _, want := range []string{"did not sign", "99 GRAM left it", "not a message of ours", "/resume"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("notice lacks %q: %q", want, text)
 		}

@@ -14,10 +14,10 @@ import (
 
 const bystander = 1999
 
-// starsPackages: starter for TON or Stars, pro monthly in Stars.
+// starsPackages: starter for Gram or Stars, pro monthly in Stars.
 var starsPackages = rules(func(r *store.Rules) {
 	r.Packages = []store.Package{
-		{Name: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100},
+		{Name: "starter", Asset: store.TON.Symbol, Price: 1_500_000_000, Credits: 100},
 		{Name: "starter", Asset: "XTR", Price: 150, Credits: 100},
 		{Name: "pro", Asset: "XTR", Price: 500, Credits: 1000, Period: store.StarsSubscriptionPeriod},
 	}
@@ -132,7 +132,7 @@ func buyStarter(t *testing.T, c *chatter, user int64, charge string) {
 	list := c.say(user, "en", "/buy", "sendMessage")
 	kb := list.Form.Get("reply_markup")
 	if !strings.Contains(kb, `"callback_data":"bx:starter"`) || !strings.Contains(kb, `"callback_data":"bb:starter"`) ||
-		!strings.Contains(kb, `"callback_data":"bx:pro"`) || !strings.Contains(list.Form.Get("text"), "1.5 TON") {
+		!strings.Contains(kb, `"callback_data":"bx:pro"`) || !strings.Contains(list.Form.Get("text"), "1.5 GRAM") {
 		t.Fatalf("/buy: %q %s", list.Form.Get("text"), kb)
 	}
 	before := len(c.r.api.sent("sendInvoice", user))

@@ -168,7 +168,7 @@ func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest
 		if a, err := b.cfg.Policy.Asset(req.Asset); err == nil {
 			dec = a.Decimals
 		}
-		return l.t("bad_amount", esc(req.Amount), esc(strings.ToUpper(req.Asset)), dec)
+		return l.t("bad_amount", esc(req.Amount), esc(store.CanonicalSymbol(req.Asset)), dec)
 	case store.RefuseAmbiguousAmount:
 		if len(rf.Readings) == 2 {
 			a, b := esc(rf.Readings[0]), esc(rf.Readings[1])
@@ -189,7 +189,7 @@ func (b *Bot) refusalText(ctx context.Context, l lang, req store.WithdrawRequest
 	case store.RefuseOwnAddress:
 		return l.t("own_address")
 	case store.RefuseAddressRequired:
-		return l.t("no_wallet", esc(req.Amount), esc(strings.ToUpper(req.Asset)))
+		return l.t("no_wallet", esc(req.Amount), esc(store.CanonicalSymbol(req.Asset)))
 	case store.RefuseInsufficient:
 		return l.t("insufficient", esc(rf.Asset), esc(b.amount(rf.Need-rf.Have, rf.Asset))) + "\n" +
 			l.t("insufficient_withdraw", esc(b.amount(rf.Need, rf.Asset)), esc(b.amount(rf.Have, rf.Asset)))

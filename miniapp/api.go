@@ -550,7 +550,7 @@ type QuoteJSON struct {
 	FeeAsset       string `json:"fee_asset"`
 	Destination    string `json:"destination"`
 	NeedsApproval  bool   `json:"needs_approval"`
-	Total          string `json:"total"` // what leaves the balance, e.g. "1.6 TON" or "5 USDT + 0.05 TON"
+	Total          string `json:"total"` // what leaves the balance, e.g. "1.6 GRAM" or "5 USDT + 0.05 GRAM"
 	FeeDescription string `json:"fee_description"`
 }
 
@@ -559,12 +559,12 @@ func QuoteView(q store.Quote) QuoteJSON {
 	fee := q.Fee.Format(store.TON.Decimals)
 	total := q.Debit[q.Asset.Symbol].Format(q.Asset.Decimals) + " " + q.Asset.Symbol
 	if q.Asset.Symbol != store.TON.Symbol && q.Fee > 0 {
-		total += " + " + fee + " TON"
+		total += " + " + fee + " " + store.TON.Symbol
 	}
 	return QuoteJSON{Asset: q.Asset.Symbol, Amount: q.Amount.Format(q.Asset.Decimals), AmountUnits: q.Amount.Units(),
 		Fee: fee, FeeUnits: q.Fee.Units(), FeeAsset: q.FeeAsset, Destination: q.Destination.Display,
 		NeedsApproval: q.NeedsApproval, Total: total,
-		FeeDescription: "the withdrawal fee, charged in TON"}
+		FeeDescription: "the withdrawal fee, charged in Gram"}
 }
 
 // quoteWithdrawal is POST /api/withdrawals/quote: what the withdrawal would

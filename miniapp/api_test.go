@@ -18,7 +18,7 @@ import (
 
 func TestMe(t *testing.T) {
 	e := newEnv(t)
-	e.fund(7, "TON", 1_500_000_000)
+	e.fund(7, store.TON.Symbol, 1_500_000_000)
 	e.fund(7, "CREDITS", 5)
 	r := e.do("GET", "/api/me", e.auth(7), nil)
 	if r.status != 200 {
@@ -52,10 +52,10 @@ func TestMe(t *testing.T) {
 	if me.User.ID != 7 || me.Wallet != nil || me.Network != "testnet" {
 		t.Fatalf("me: %s", r.body)
 	}
-	if len(me.Assets) != 2 || me.Assets[0].Symbol != "TON" || me.Assets[0].Decimals != 9 || me.Assets[1].Symbol != "USDT" || me.Assets[1].Decimals != 6 {
+	if len(me.Assets) != 2 || me.Assets[0].Symbol != "GRAM" || me.Assets[0].Decimals != 9 || me.Assets[1].Symbol != "USDT" || me.Assets[1].Decimals != 6 {
 		t.Fatalf("assets: %+v", me.Assets)
 	}
-	want := []struct{ Asset, Amount, Formatted string }{{"TON", "1500000000", "1.5"}, {"USDT", "0", "0"}, {"CREDITS", "5", "5"}}
+	want := []struct{ Asset, Amount, Formatted string }{{"GRAM", "1500000000", "1.5"}, {"USDT", "0", "0"}, {"CREDITS", "5", "5"}}
 	if len(me.Balances) != len(want) {
 		t.Fatalf("balances: %+v", me.Balances)
 	}
@@ -180,7 +180,7 @@ func decodePayload(t *testing.T, b64 string) *cell.Cell {
 func TestDepositTON(t *testing.T) {
 	e := newEnv(t)
 	auth := e.auth(11)
-	r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1.5"})
+	r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1.5"}) // the former code: an alias of GRAM
 	if r.status != 201 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -189,7 +189,7 @@ func TestDepositTON(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := d.Invoice
-	if inv.Asset != "TON" || inv.Amount != "1500000000" || inv.Formatted != "1.5" || inv.Paid != "0" || inv.Status != "created" || inv.Comment == "" {
+	if inv.Asset != "GRAM" || inv.Amount != "1500000000" || inv.Formatted != "1.5" || inv.Paid != "0" || inv.Status != "created" || inv.Comment == "" {
 		t.Fatalf("invoice: %+v", inv)
 	}
 	deposit := ton.FormatAddress(e.hot, true)
@@ -244,16 +244,16 @@ func TestDepositValidation(t *testing.T) {
 	cases := []struct {
 		asset, amount, code string
 	}{
-		{"TON", "1.0000000001", "invalid_amount"},
+		{store.TON.Symbol, "1.0000000001", "invalid_amount"},
 		{"USDT", "1.0000001", "invalid_amount"},
-		{"TON", "abc", "invalid_amount"},
-		{"TON", "-1", "invalid_amount"},
-		{"TON", "1e9", "invalid_amount"},
-		{"TON", "0", "invalid_amount"},
-		{"TON", "", "invalid_amount"},
-		{"TON", "0.001", "below_minimum"},
-		{"TON", "2000000", "above_maximum"},
-		{"TON", "99999999999999999999", "invalid_amount"},
+		{store.TON.Symbol, "abc", "invalid_amount"},
+		{store.TON.Symbol, "-1", "invalid_amount"},
+		{store.TON.Symbol, "1e9", "invalid_amount"},
+		{store.TON.Symbol, "0", "invalid_amount"},
+		{store.TON.Symbol, "", "invalid_amount"},
+		{store.TON.Symbol, "0.001", "below_minimum"},
+		{store.TON.Symbol, "2000000", "above_maximum"},
+		{store.TON.Symbol, "99999999999999999999", "invalid_amount"},
 		{"DOGE", "1", "unknown_asset"},
 		{"CREDITS", "1", "unknown_asset"},
 	}
@@ -304,7 +304,7 @@ func TestDepositJetton(t *testing.T) {
 	jw, _ := e.chain.JettonWallet(context.Background(), master, w.addr)
 	m := d.Transaction.Messages[0]
 	if m.Address != ton.FormatBounceable(jw, true) || m.Amount != "50000000" {
-		t.Fatalf("message to %q amount %q, want the user's jetton wallet %q with 0.05 TON", m.Address, m.Amount, ton.FormatBounceable(jw, true))
+		t.Fatalf("message to %q amount %q, want the user's jetton wallet %q with 0.05 GRAM", m.Address, m.Amount, ton.FormatBounceable(jw, true))
 	}
 	s := decodePayload(t, m.Payload).BeginParse()
 	if op := s.MustLoadUInt(32); op != ton.JettonTransferOp {
@@ -362,7 +362,7 @@ func TestDepositBOCMarksPending(t *testing.T) {
 	e := newEnv(t)
 	auth := e.auth(15)
 	var d depositAnswer
-	r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "TON", "amount": "1"})
+	r := e.do("POST", "/api/deposits", auth, map[string]string{"asset": "GRAM", "amount": "1"})
 	if err := json.Unmarshal(r.body, &d); err != nil {
 		t.Fatal(err)
 	}
@@ -403,15 +403,15 @@ func TestDepositBOCMarksPending(t *testing.T) {
 	if inv.ExtMsgHash != hex.EncodeToString(want) || inv.Status != store.InvoicePending || inv.Paid != 0 {
 		t.Fatalf("stored: hash %s status %s paid %d", inv.ExtMsgHash, inv.Status, inv.Paid)
 	}
-	if b := e.balance(15, "TON"); b != 0 {
+	if b := e.balance(15, store.TON.Symbol); b != 0 {
 		t.Fatalf("a reported BOC credited %d", b)
 	}
 }
 
 func TestHistory(t *testing.T) {
 	e := newEnv(t)
-	e.fund(17, "TON", 100)
-	e.fund(17, "TON", 2_000_000_000)
+	e.fund(17, store.TON.Symbol, 100)
+	e.fund(17, store.TON.Symbol, 2_000_000_000)
 	e.fund(17, "USDT", 3_000_000)
 	auth := e.auth(17)
 	r := e.do("GET", "/api/history?limit=2", auth, nil)
@@ -452,8 +452,8 @@ func TestHistory(t *testing.T) {
 		}
 	}
 	// A withdrawal shows as a negative entry.
-	e.fund(17, "TON", 1_000_000_000)
-	if r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "TON", "amount": "1", "address": ton.FormatAddress(newTestWallet(t, 6).addr, true)}, "Idempotency-Key", "h1"); r.status != 201 {
+	e.fund(17, store.TON.Symbol, 1_000_000_000)
+	if r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "GRAM", "amount": "1", "address": ton.FormatAddress(newTestWallet(t, 6).addr, true)}, "Idempotency-Key", "h1"); r.status != 201 {
 		t.Fatalf("withdraw: %d %s", r.status, r.body)
 	}
 	r = e.do("GET", "/api/history?limit=1", auth, nil)

@@ -162,12 +162,12 @@ func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.C
 	}
 	if cfg.Policy == nil {
 		rs := store.Rules{Assets: []store.Asset{store.TON, usdt},
-			DepositMin:    map[string]store.Amount{"TON": 10_000_000, "USDT": 100_000},
-			WithdrawFee:   map[string]store.Amount{"TON": 100_000_000, "USDT": 50_000_000},
-			WithdrawMin:   map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
-			ApprovalAbove: map[string]store.Amount{"TON": 100_000_000_000},
+			DepositMin:    map[string]store.Amount{store.TON.Symbol: 10_000_000, "USDT": 100_000},
+			WithdrawFee:   map[string]store.Amount{store.TON.Symbol: 100_000_000, "USDT": 50_000_000},
+			WithdrawMin:   map[string]store.Amount{store.TON.Symbol: 500_000_000, "USDT": 1_000_000},
+			ApprovalAbove: map[string]store.Amount{store.TON.Symbol: 100_000_000_000},
 			Packages: []store.Package{
-				{Name: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100},
+				{Name: "starter", Asset: store.TON.Symbol, Price: 1_500_000_000, Credits: 100},
 				{Name: "pro", Asset: "USDT", Price: 5_000_000, Credits: 1000},
 			},
 			ParseDestination: ton.Destinations(cfg.Testnet),

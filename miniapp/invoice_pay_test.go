@@ -78,12 +78,12 @@ func payChainTx(e *env, lt uint64, asset string, amt store.Amount, comment strin
 func TestPayMerchantInvoiceTON(t *testing.T) {
 	e := newEnv(t)
 	m, bearer := withMerchants(t, e, "Coffee shop")
-	id := merchantInvoice(t, e, bearer, "TON", "2.5", "Two flat whites")
+	id := merchantInvoice(t, e, bearer, store.TON.Symbol, "2.5", "Two flat whites")
 	auth := e.auth(501)
 
 	a := decodePay(t, e.do("GET", "/api/invoices/"+id, auth, nil))
 	inv := a.Invoice
-	if inv.ID != id || inv.Merchant != "Coffee shop" || inv.Description != "Two flat whites" || inv.Asset != "TON" ||
+	if inv.ID != id || inv.Merchant != "Coffee shop" || inv.Description != "Two flat whites" || inv.Asset != "GRAM" ||
 		inv.Amount != "2500000000" || inv.Formatted != "2.5" || inv.Status != "created" || inv.Comment == "" {
 		t.Fatalf("invoice %+v", inv)
 	}
@@ -102,7 +102,7 @@ func TestPayMerchantInvoiceTON(t *testing.T) {
 	}
 	msg := a.Transaction.Messages[0]
 	if msg.Address != deposit || msg.Amount != "2500000000" {
-		t.Fatalf("message %+v, want 2.5 TON to the hot wallet", msg)
+		t.Fatalf("message %+v, want 2.5 GRAM to the hot wallet", msg)
 	}
 	s := decodePayload(t, msg.Payload).BeginParse()
 	if op := s.MustLoadUInt(32); op != 0 {
@@ -137,7 +137,7 @@ func TestPayMerchantInvoiceTON(t *testing.T) {
 	}
 
 	// The scanner sees the payment: paid is pushed; the merchant is credited.
-	if _, err := e.db.ApplyChainTx(context.Background(), payChainTx(e, 1, "TON", 2_500_000_000, inv.Comment)); err != nil {
+	if _, err := e.db.ApplyChainTx(context.Background(), payChainTx(e, 1, store.TON.Symbol, 2_500_000_000, inv.Comment)); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -146,10 +146,10 @@ func TestPayMerchantInvoiceTON(t *testing.T) {
 			break
 		}
 	}
-	if bal, _ := e.db.Balance(context.Background(), store.MerchantAccount(m.ID), "TON"); bal != 2_500_000_000 {
+	if bal, _ := e.db.Balance(context.Background(), store.MerchantAccount(m.ID), store.TON.Symbol); bal != 2_500_000_000 {
 		t.Fatalf("merchant balance %d", bal)
 	}
-	if bal := e.balance(501, "TON"); bal != 0 {
+	if bal := e.balance(501, store.TON.Symbol); bal != 0 {
 		t.Fatalf("the payer was credited %d", bal)
 	}
 
@@ -165,7 +165,7 @@ func TestInvoiceOfAnotherUserIsNotFound(t *testing.T) {
 	e := newEnv(t)
 	withMerchants(t, e, "shop")
 	owner := e.auth(601)
-	r := e.do("POST", "/api/deposits", owner, map[string]string{"asset": "TON", "amount": "1"})
+	r := e.do("POST", "/api/deposits", owner, map[string]string{"asset": "GRAM", "amount": "1"})
 	if r.status != 201 {
 		t.Fatalf("deposit: %d %s", r.status, r.body)
 	}
@@ -202,7 +202,7 @@ func TestExpiredMerchantInvoice(t *testing.T) {
 	e := newEnv(t)
 	m, _ := withMerchants(t, e, "shop")
 	ctx := context.Background()
-	inv, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 1_000_000_000, TTL: time.Millisecond})
+	inv, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func TestManifestAndIcon(t *testing.T) {
 func TestBodyLimitRefusesAndWritesNothing(t *testing.T) {
 	e := newEnv(t, func(c *miniapp.Config) { c.BodyLimit = 1024 })
 	auth := e.auth(601)
-	e.fund(601, "TON", 5_000_000_000)
+	e.fund(601, store.TON.Symbol, 5_000_000_000)
 	big := `{"asset":"TON","amount":"1","pad":"` + strings.Repeat("x", 4096) + `"}`
 	r := e.do("POST", "/api/deposits", auth, big)
 	if r.status != http.StatusRequestEntityTooLarge || r.errCode() == "" {
@@ -145,13 +145,13 @@ func TestHealthzReportsScannerLag(t *testing.T) {
 		t.Fatalf("stalled: %d %s", r.status, r.body)
 	}
 	// The books: equal to the chain, then drifting by one nanoton.
-	e.health.set(ton.ScanStatus{Block: 1234, Lag: time.Second, Synced: true, Reconciled: 1234, Drift: map[string]store.Amount{"TON": 0, "USDT": 0}})
+	e.health.set(ton.ScanStatus{Block: 1234, Lag: time.Second, Synced: true, Reconciled: 1234, Drift: map[string]store.Amount{store.TON.Symbol: 0, "USDT": 0}})
 	if r := e.do("GET", "/healthz", "", nil); r.status != 200 || r.json(t)["ledger"].(map[string]any)["reconciled_block"] != 1234.0 {
 		t.Fatalf("reconciled: %d %s", r.status, r.body)
 	}
-	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{"TON": -1, "USDT": 0}})
+	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{store.TON.Symbol: -1, "USDT": 0}})
 	r = e.do("GET", "/healthz", "", nil)
-	if d := r.json(t)["ledger"].(map[string]any)["drift"].(map[string]any); r.status != 503 || d["TON"] != "-1" || d["USDT"] != "0" {
+	if d := r.json(t)["ledger"].(map[string]any)["drift"].(map[string]any); r.status != 503 || d[store.TON.Symbol] != "-1" || d["USDT"] != "0" {
 		t.Fatalf("drifting: %d %s", r.status, r.body)
 	}
 }
@@ -295,8 +295,8 @@ func TestEventStreamPushesCommittedChanges(t *testing.T) {
 		t.Fatalf("first event %+v", ev)
 	}
 	// Another user's money is not this user's news.
-	e.fund(702, "TON", 1_000_000_000)
-	e.fund(701, "TON", 2_500_000_000)
+	e.fund(702, store.TON.Symbol, 1_000_000_000)
+	e.fund(701, store.TON.Symbol, 2_500_000_000)
 	ev := nextEvent(t, events, "balance")
 	if !strings.Contains(ev.data, `"2.5"`) && !strings.Contains(ev.data, "2500000000") {
 		t.Fatalf("balance event lacks the new balance: %s", ev.data)
@@ -305,7 +305,7 @@ func TestEventStreamPushesCommittedChanges(t *testing.T) {
 		t.Fatalf("another user's balance leaked: %s", ev.data)
 	}
 	// An invoice the user creates shows up on the stream too.
-	r := e.do("POST", "/api/deposits", auth, map[string]any{"asset": "TON", "amount": "1.5"})
+	r := e.do("POST", "/api/deposits", auth, map[string]any{"asset": "GRAM", "amount": "1.5"})
 	if r.status != 201 && r.status != 200 {
 		t.Fatalf("deposit: %d %s", r.status, r.body)
 	}
@@ -349,7 +349,7 @@ func BenchmarkAPIMe(b *testing.B) {
 	for i := range auths {
 		id := int64(10_000 + i)
 		auths[i] = e.auth(id)
-		e.fund(id, "TON", store.Amount(1_000_000_000+i))
+		e.fund(id, store.TON.Symbol, store.Amount(1_000_000_000+i))
 		if r := e.do("GET", "/api/me", auths[i], nil); r.status != 200 {
 			b.Fatalf("warm-up: %d %s", r.status, r.body)
 		}

@@ -52,7 +52,7 @@ func (f *fakeStars) SetSubscriptionCanceled(ctx context.Context, userID int64, p
 func starsEnv(t *testing.T) (*env, *fakeStars) {
 	e := newEnv(t)
 	pol := store.NewPolicy(e.db, store.Rules{Packages: []store.Package{
-		{Name: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100},
+		{Name: "starter", Asset: store.TON.Symbol, Price: 1_500_000_000, Credits: 100},
 		{Name: "starter", Asset: "XTR", Price: 150, Credits: 100},
 		{Name: "pro", Asset: "XTR", Price: 500, Credits: 1000, Period: store.StarsSubscriptionPeriod},
 	}})

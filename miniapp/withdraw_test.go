@@ -25,7 +25,7 @@ type withdrawalAnswer struct {
 
 func TestWithdrawalValidationChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.fund(20, "TON", 2_000_000_000)
+	e.fund(20, store.TON.Symbol, 2_000_000_000)
 	e.fund(20, "USDT", 10_000_000)
 	auth := e.auth(20)
 	dest := ton.FormatAddress(newTestWallet(t, 21).addr, true)
@@ -43,19 +43,19 @@ func TestWithdrawalValidationChangesNothing(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"no idempotency key", map[string]string{"asset": "TON", "amount": "1", "address": dest}, "", 400, "idempotency_key_required"},
-		{"not an address", map[string]string{"asset": "TON", "amount": "1", "address": "hello"}, "k1", 400, "invalid_address"},
-		{"checksum", map[string]string{"asset": "TON", "amount": "1", "address": string(corrupt)}, "k2", 400, "invalid_address"},
-		{"raw with bad hex", map[string]string{"asset": "TON", "amount": "1", "address": "0:zz"}, "k3", 400, "invalid_address"},
-		{"own deposit address", map[string]string{"asset": "TON", "amount": "1", "address": ton.FormatAddress(e.hot, true)}, "k4", 400, "own_address"},
-		{"too many decimals", map[string]string{"asset": "TON", "amount": "1.0000000001", "address": dest}, "k5", 400, "invalid_amount"},
+		{"no idempotency key", map[string]string{"asset": "GRAM", "amount": "1", "address": dest}, "", 400, "idempotency_key_required"},
+		{"not an address", map[string]string{"asset": "GRAM", "amount": "1", "address": "hello"}, "k1", 400, "invalid_address"},
+		{"checksum", map[string]string{"asset": "GRAM", "amount": "1", "address": string(corrupt)}, "k2", 400, "invalid_address"},
+		{"raw with bad hex", map[string]string{"asset": "GRAM", "amount": "1", "address": "0:zz"}, "k3", 400, "invalid_address"},
+		{"own deposit address", map[string]string{"asset": "GRAM", "amount": "1", "address": ton.FormatAddress(e.hot, true)}, "k4", 400, "own_address"},
+		{"too many decimals", map[string]string{"asset": "GRAM", "amount": "1.0000000001", "address": dest}, "k5", 400, "invalid_amount"},
 		{"jetton decimals", map[string]string{"asset": "USDT", "amount": "1.0000001", "address": dest}, "k6", 400, "invalid_amount"},
-		{"below minimum", map[string]string{"asset": "TON", "amount": "0.1", "address": dest}, "k7", 400, "below_minimum"},
-		{"zero", map[string]string{"asset": "TON", "amount": "0", "address": dest}, "k8", 400, "invalid_amount"},
-		{"insufficient", map[string]string{"asset": "TON", "amount": "1.95", "address": dest}, "k9", 409, "insufficient_funds"},
+		{"below minimum", map[string]string{"asset": "GRAM", "amount": "0.1", "address": dest}, "k7", 400, "below_minimum"},
+		{"zero", map[string]string{"asset": "GRAM", "amount": "0", "address": dest}, "k8", 400, "invalid_amount"},
+		{"insufficient", map[string]string{"asset": "GRAM", "amount": "1.95", "address": dest}, "k9", 409, "insufficient_funds"},
 		{"jetton insufficient", map[string]string{"asset": "USDT", "amount": "11", "address": dest}, "k10", 409, "insufficient_funds"},
 		{"unknown asset", map[string]string{"asset": "DOGE", "amount": "1", "address": dest}, "k11", 400, "unknown_asset"},
-		{"no address, no wallet", map[string]string{"asset": "TON", "amount": "1"}, "k12", 400, "address_required"},
+		{"no address, no wallet", map[string]string{"asset": "GRAM", "amount": "1"}, "k12", 400, "address_required"},
 		{"bad json", "{", "k13", 400, "bad_request"},
 	}
 	for _, tt := range cases {
@@ -70,10 +70,10 @@ func TestWithdrawalValidationChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if m := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "TON", "amount": "1.95", "address": dest}, "Idempotency-Key", "x").errMessage(); !strings.Contains(m, "2.05 TON") || !strings.Contains(m, "0.1 TON fee") {
+	if m := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "GRAM", "amount": "1.95", "address": dest}, "Idempotency-Key", "x").errMessage(); !strings.Contains(m, "2.05 GRAM") || !strings.Contains(m, "0.1 GRAM fee") {
 		t.Fatalf("insufficient message: %q", m)
 	}
-	if e.balance(20, "TON") != 2_000_000_000 || e.balance(20, "USDT") != 10_000_000 {
+	if e.balance(20, store.TON.Symbol) != 2_000_000_000 || e.balance(20, "USDT") != 10_000_000 {
 		t.Fatal("a refused withdrawal moved money")
 	}
 	if ws, _ := e.db.UserWithdrawals(context.Background(), 20, 10); len(ws) != 0 {
@@ -83,12 +83,12 @@ func TestWithdrawalValidationChangesNothing(t *testing.T) {
 	// On mainnet a testnet-only address is refused with a clear reason; the
 	// mainnet form is fine.
 	m := newEnv(t, func(c *miniapp.Config) { c.Testnet = false })
-	m.fund(20, "TON", 2_000_000_000)
-	r := m.do("POST", "/api/withdrawals", m.auth(20), map[string]string{"asset": "TON", "amount": "1", "address": dest}, "Idempotency-Key", "n1")
+	m.fund(20, store.TON.Symbol, 2_000_000_000)
+	r := m.do("POST", "/api/withdrawals", m.auth(20), map[string]string{"asset": "GRAM", "amount": "1", "address": dest}, "Idempotency-Key", "n1")
 	if r.status != 400 || r.errCode() != "wrong_network" || !strings.Contains(r.errMessage(), "testnet") {
 		t.Fatalf("testnet address on mainnet: %d %s", r.status, r.body)
 	}
-	if r := m.do("POST", "/api/withdrawals", m.auth(20), map[string]string{"asset": "TON", "amount": "1", "address": mainnetForm}, "Idempotency-Key", "n2"); r.status != 201 {
+	if r := m.do("POST", "/api/withdrawals", m.auth(20), map[string]string{"asset": "GRAM", "amount": "1", "address": mainnetForm}, "Idempotency-Key", "n2"); r.status != 201 {
 		t.Fatalf("mainnet address on mainnet: %d %s", r.status, r.body)
 	}
 }
@@ -97,7 +97,7 @@ func TestWithdrawal(t *testing.T) {
 	e := newEnv(t)
 	w := newTestWallet(t, 22)
 	e.linkWallet(23, w)
-	e.fund(23, "TON", 5_000_000_000)
+	e.fund(23, store.TON.Symbol, 5_000_000_000)
 	e.fund(23, "USDT", 10_000_000)
 	auth := e.auth(23)
 
@@ -111,11 +111,11 @@ func TestWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := a.Withdrawal
-	if got.Asset != "TON" || got.Amount != "1500000000" || got.Fee != "100000000" || got.Formatted != "1.5" || got.FeeFormatted != "0.1" ||
-		got.FeeAsset != "TON" || got.Destination != ton.FormatAddress(w.addr, true) || got.Status != store.WithdrawalQueued {
+	if got.Asset != "GRAM" || got.Amount != "1500000000" || got.Fee != "100000000" || got.Formatted != "1.5" || got.FeeFormatted != "0.1" ||
+		got.FeeAsset != "GRAM" || got.Destination != ton.FormatAddress(w.addr, true) || got.Status != store.WithdrawalQueued {
 		t.Fatalf("withdrawal: %s", r.body)
 	}
-	if b := e.balance(23, "TON"); b != 3_400_000_000 {
+	if b := e.balance(23, store.TON.Symbol); b != 3_400_000_000 {
 		t.Fatalf("balance %d", b)
 	}
 	// Replay: the first withdrawal, 200, nothing debited again.
@@ -125,10 +125,10 @@ func TestWithdrawal(t *testing.T) {
 	if r2.status != 200 || a2.Withdrawal.ID != got.ID {
 		t.Fatalf("replay: %d %s", r2.status, r2.body)
 	}
-	if b := e.balance(23, "TON"); b != 3_400_000_000 {
+	if b := e.balance(23, store.TON.Symbol); b != 3_400_000_000 {
 		t.Fatalf("replay debited: %d", b)
 	}
-	if r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "TON", "amount": "2"}, "Idempotency-Key", "w1"); r.status != 409 || r.errCode() != "idempotency_conflict" {
+	if r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "GRAM", "amount": "2"}, "Idempotency-Key", "w1"); r.status != 409 || r.errCode() != "idempotency_conflict" {
 		t.Fatalf("key reused for other terms: %d %s", r.status, r.body)
 	}
 
@@ -145,23 +145,23 @@ func TestWithdrawal(t *testing.T) {
 		t.Fatalf("other user's withdrawal: %d", r.status)
 	}
 
-	// Jetton: the fee is charged in TON.
+	// Jetton: the fee is charged in Gram.
 	r = e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "USDT", "amount": "2", "address": ton.FormatAddress(w.addr, false)}, "Idempotency-Key", "w2")
 	if r.status != 201 {
 		t.Fatalf("jetton: %d %s", r.status, r.body)
 	}
 	var j withdrawalAnswer
 	_ = json.Unmarshal(r.body, &j)
-	if j.Withdrawal.Fee != "50000000" || j.Withdrawal.FeeAsset != "TON" || j.Withdrawal.FeeFormatted != "0.05" || j.Withdrawal.Formatted != "2" {
+	if j.Withdrawal.Fee != "50000000" || j.Withdrawal.FeeAsset != "GRAM" || j.Withdrawal.FeeFormatted != "0.05" || j.Withdrawal.Formatted != "2" {
 		t.Fatalf("jetton withdrawal: %s", r.body)
 	}
-	if e.balance(23, "USDT") != 8_000_000 || e.balance(23, "TON") != 3_350_000_000 {
-		t.Fatalf("balances %d %d", e.balance(23, "USDT"), e.balance(23, "TON"))
+	if e.balance(23, "USDT") != 8_000_000 || e.balance(23, store.TON.Symbol) != 3_350_000_000 {
+		t.Fatalf("balances %d %d", e.balance(23, "USDT"), e.balance(23, store.TON.Symbol))
 	}
 
 	// Above the approval threshold it waits for an admin.
-	e.fund(23, "TON", 200_000_000_000)
-	r = e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "TON", "amount": "150"}, "Idempotency-Key", "w3")
+	e.fund(23, store.TON.Symbol, 200_000_000_000)
+	r = e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "GRAM", "amount": "150"}, "Idempotency-Key", "w3")
 	if r.status != 201 || !strings.Contains(string(r.body), `"status":"awaiting_approval"`) {
 		t.Fatalf("approval: %d %s", r.status, r.body)
 	}
@@ -171,20 +171,20 @@ func TestWithdrawal(t *testing.T) {
 func TestJettonWithdrawalNeedsTONForFee(t *testing.T) {
 	e := newEnv(t)
 	e.fund(25, "USDT", 10_000_000)
-	e.fund(25, "TON", 10_000_000) // 0.01 TON: less than the 0.05 TON fee
+	e.fund(25, store.TON.Symbol, 10_000_000) // 0.01 GRAM: less than the 0.05 GRAM fee
 	r := e.do("POST", "/api/withdrawals", e.auth(25), map[string]string{"asset": "USDT", "amount": "5", "address": ton.FormatAddress(newTestWallet(t, 26).addr, true)}, "Idempotency-Key", "j1")
-	if r.status != 409 || r.errCode() != "fee_not_covered" || !strings.Contains(r.errMessage(), "fee is charged in TON") {
+	if r.status != 409 || r.errCode() != "fee_not_covered" || !strings.Contains(r.errMessage(), "fee is charged in Gram") {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	if e.balance(25, "USDT") != 10_000_000 || e.balance(25, "TON") != 10_000_000 {
+	if e.balance(25, "USDT") != 10_000_000 || e.balance(25, store.TON.Symbol) != 10_000_000 {
 		t.Fatal("money moved")
 	}
 }
 
 func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	e := newEnvRules(t, func(r *store.Rules) { r.MaxQueuedWithdrawals = 100 })
-	// 10 withdrawals of 1 TON with a 0.1 TON fee.
-	e.fund(30, "TON", 11_000_000_000)
+	// 10 withdrawals of 1 GRAM with a 0.1 GRAM fee.
+	e.fund(30, store.TON.Symbol, 11_000_000_000)
 	auth := e.auth(30)
 	dest := ton.FormatAddress(newTestWallet(t, 31).addr, true)
 	if r := e.do("GET", "/api/me", auth, nil); r.status != 200 {
@@ -197,7 +197,7 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "TON", "amount": "1", "address": dest}, "Idempotency-Key", fmt.Sprintf("c%d", i))
+			r := e.do("POST", "/api/withdrawals", auth, map[string]string{"asset": "GRAM", "amount": "1", "address": dest}, "Idempotency-Key", fmt.Sprintf("c%d", i))
 			k := fmt.Sprint(r.status)
 			if c := r.errCode(); c != "" {
 				k += " " + c
@@ -211,7 +211,7 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	if codes["201"] != 10 || codes["409 insufficient_funds"] != 90 || len(codes) != 2 {
 		t.Fatalf("answers: %v", codes)
 	}
-	if b := e.balance(30, "TON"); b != 0 {
+	if b := e.balance(30, store.TON.Symbol); b != 0 {
 		t.Fatalf("balance %d", b)
 	}
 	ws, err := e.db.UserWithdrawals(context.Background(), 30, 1000)
@@ -225,23 +225,23 @@ func TestPackagesAndPurchases(t *testing.T) {
 	e := newEnv(t)
 	auth := e.auth(40)
 	r := e.do("GET", "/api/packages", auth, nil)
-	if r.status != 200 || string(r.body) != `{"packages":[{"name":"starter","asset":"TON","price":"1500000000","formatted":"1.5","credits":100},{"name":"pro","asset":"USDT","price":"5000000","formatted":"5","credits":1000}]}`+"\n" {
+	if r.status != 200 || string(r.body) != `{"packages":[{"name":"starter","asset":"GRAM","price":"1500000000","formatted":"1.5","credits":100},{"name":"pro","asset":"USDT","price":"5000000","formatted":"5","credits":1000}]}`+"\n" {
 		t.Fatalf("packages: %d %s", r.status, r.body)
 	}
 
-	e.fund(40, "TON", 1_000_000_000)
+	e.fund(40, store.TON.Symbol, 1_000_000_000)
 	r = e.do("POST", "/api/purchases", auth, map[string]string{"package": "starter"})
-	if r.status != 409 || r.errCode() != "insufficient_funds" || !strings.Contains(r.errMessage(), "Top up 0.5 TON") {
+	if r.status != 409 || r.errCode() != "insufficient_funds" || !strings.Contains(r.errMessage(), "Top up 0.5 GRAM") {
 		t.Fatalf("insufficient: %d %s", r.status, r.body)
 	}
-	if e.balance(40, "TON") != 1_000_000_000 || e.balance(40, "CREDITS") != 0 {
+	if e.balance(40, store.TON.Symbol) != 1_000_000_000 || e.balance(40, "CREDITS") != 0 {
 		t.Fatal("a refused purchase moved money")
 	}
 	if r := e.do("POST", "/api/purchases", auth, map[string]string{"package": "mega"}); r.status != 404 || r.errCode() != "unknown_package" {
 		t.Fatalf("unknown package: %d %s", r.status, r.body)
 	}
 
-	e.fund(40, "TON", 2_000_000_000)
+	e.fund(40, store.TON.Symbol, 2_000_000_000)
 	r = e.do("POST", "/api/purchases", auth, map[string]string{"package": "starter"}, "Idempotency-Key", "p1")
 	if r.status != 201 {
 		t.Fatalf("buy: %d %s", r.status, r.body)
@@ -259,7 +259,7 @@ func TestPackagesAndPurchases(t *testing.T) {
 	if got.Purchase.Package != "starter" || got.Purchase.Price != "1500000000" || got.Purchase.Credits != 100 {
 		t.Fatalf("purchase: %s", r.body)
 	}
-	want := map[string]string{"TON": "1.5", "USDT": "0", "CREDITS": "100"}
+	want := map[string]string{"GRAM": "1.5", "USDT": "0", "CREDITS": "100"}
 	for _, b := range got.Balances {
 		if want[b.Asset] != b.Formatted {
 			t.Fatalf("balances: %s", r.body)
@@ -270,10 +270,10 @@ func TestPackagesAndPurchases(t *testing.T) {
 		t.Fatalf("balances missing %v", want)
 	}
 	r = e.do("POST", "/api/purchases", auth, map[string]string{"package": "starter"}, "Idempotency-Key", "p1")
-	if r.status != 200 || e.balance(40, "CREDITS") != 100 || e.balance(40, "TON") != 1_500_000_000 {
+	if r.status != 200 || e.balance(40, "CREDITS") != 100 || e.balance(40, store.TON.Symbol) != 1_500_000_000 {
 		t.Fatalf("replay: %d %s credits %d", r.status, r.body, e.balance(40, "CREDITS"))
 	}
-	if b, _ := e.db.Balance(context.Background(), store.AccountSales, "TON"); b != 1_500_000_000 {
+	if b, _ := e.db.Balance(context.Background(), store.AccountSales, store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("sales %d", b)
 	}
 	e.audit()

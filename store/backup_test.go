@@ -20,10 +20,10 @@ import (
 // balances any consistent copy holding n transfers must show.
 func bookingStep(i int) []store.Transfer {
 	user := store.UserAccount(int64(i%7 + 1))
-	out := []store.Transfer{deposit(fmt.Sprintf("d%07d", i), user, "TON", store.Amount(i))}
+	out := []store.Transfer{deposit(fmt.Sprintf("d%07d", i), user, store.TON.Symbol, store.Amount(i))}
 	if i%5 == 0 {
 		out = append(out, store.Transfer{Key: fmt.Sprintf("f%07d", i), Kind: "fee", Postings: []store.Posting{
-			{Account: user, Asset: "TON", Amount: -1}, {Account: store.AccountFees, Asset: "TON", Amount: 1}}})
+			{Account: user, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountFees, Asset: store.TON.Symbol, Amount: 1}}})
 	}
 	return out
 }
@@ -148,7 +148,7 @@ func checkReplay(t *testing.T, path string, n int64) {
 	defer c.Close()
 	audit(t, c)
 	for account, amt := range want {
-		if b, err := c.Balance(ctx, account, "TON"); err != nil || b != amt {
+		if b, err := c.Balance(ctx, account, store.TON.Symbol); err != nil || b != amt {
 			t.Fatalf("%s: %s holds %d (%v), want %d", path, account, b, err, amt)
 		}
 	}
@@ -198,7 +198,7 @@ func TestVerifyBackupFindsProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if report.Err() == nil || !strings.Contains(report.Err().Error(), "user:3 TON: cached") {
+	if report.Err() == nil || !strings.Contains(report.Err().Error(), "user:3 GRAM: cached") {
 		t.Fatalf("a tampered balance verified: %+v", report)
 	}
 
@@ -303,7 +303,7 @@ func TestCopyBeforeMigrating(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := db.Balance(ctx, "user:1", "TON"); b != 5_000_000_000 {
+	if b, _ := db.Balance(ctx, "user:1", store.TON.Symbol); b != 5_000_000_000 {
 		t.Fatalf("migrated balance %d", b)
 	}
 	db.Close()

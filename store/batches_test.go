@@ -19,12 +19,12 @@ func queue(t *testing.T, db *store.DB, n int) []store.Withdrawal {
 	t.Helper()
 	ctx := context.Background()
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
-	if _, err := db.Post(ctx, deposit(fmt.Sprint("fund", n), store.UserAccount(u.ID), "TON", store.Amount(n)*1_010_000_000)); err != nil {
+	if _, err := db.Post(ctx, deposit(fmt.Sprint("fund", n), store.UserAccount(u.ID), store.TON.Symbol, store.Amount(n)*1_010_000_000)); err != nil {
 		t.Fatal(err)
 	}
 	var out []store.Withdrawal
 	for i := range n {
-		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("w", n, "-", i), Asset: "TON",
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("w", n, "-", i), Asset: store.TON.Symbol,
 			Amount: 1_000_000_000, Fee: 10_000_000, Destination: fmt.Sprint("UQdest", i)})
 		if err != nil {
 			t.Fatal(err)
@@ -251,12 +251,12 @@ func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 
 	// The external (its internal_transfer in transit), then the fan-out:
 	// two messages out, one skipped.
-	ext := chainTxOf("hot", 10, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100}, store.Move{Kind: store.MoveTransit, Amount: -10_000_000})
+	ext := chainTxOf("hot", 10, store.TON.Symbol, store.Move{Kind: store.MoveNetworkFee, Amount: -100}, store.Move{Kind: store.MoveTransit, Amount: -10_000_000})
 	ext.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "ext", Pending: true}
-	fan := chainTxOf("hot", 12, "TON", store.Move{Kind: store.MoveTransit, Amount: 10_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200},
+	fan := chainTxOf("hot", 12, store.TON.Symbol, store.Move{Kind: store.MoveTransit, Amount: 10_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200},
 		store.Move{Kind: store.MovePayout, Amount: -1_000_000_000, Withdrawal: ws[0].ID}, store.Move{Kind: store.MovePayout, Amount: -1_000_000_000, Withdrawal: ws[2].ID})
 	fan.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "fan"}
-	res := apply(t, db, 2, ext, chainTxOf("hot", 11, "TON"), fan)
+	res := apply(t, db, 2, ext, chainTxOf("hot", 11, store.TON.Symbol), fan)
 	if len(res.Confirmed) != 2 || fmt.Sprint(res.Requeued) != fmt.Sprint([]int64{ws[1].ID}) {
 		t.Fatalf("result %+v", res)
 	}
@@ -276,21 +276,21 @@ func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	if ev := eventTypes(t, db, ws[0].ID); fmt.Sprint(ev) != "[withdrawal.sent withdrawal.confirmed]" {
 		t.Fatalf("events %v", ev)
 	}
-	if h := bal(t, db, store.AccountHold, "TON"); h != 1_010_000_000 {
+	if h := bal(t, db, store.AccountHold, store.TON.Symbol); h != 1_010_000_000 {
 		t.Fatalf("hold %d: only the skipped one stays held", h)
 	}
-	if f := bal(t, db, store.AccountFees, "TON"); f != 20_000_000-300 {
+	if f := bal(t, db, store.AccountFees, store.TON.Symbol); f != 20_000_000-300 {
 		t.Fatalf("fees %d: two withdrawal fees less the network's", f)
 	}
-	if tr := bal(t, db, store.AccountTransit, "TON"); tr != 0 {
+	if tr := bal(t, db, store.AccountTransit, store.TON.Symbol); tr != 0 {
 		t.Fatalf("transit %d after the fan-out", tr)
 	}
-	if hot := bal(t, db, store.AccountHot, "TON"); hot != -3*1_010_000_000+2_000_000_000+300 {
+	if hot := bal(t, db, store.AccountHot, store.TON.Symbol); hot != -3*1_010_000_000+2_000_000_000+300 {
 		t.Fatalf("hot %d", hot)
 	}
 
 	// A classification that does not add up to the chain's change is refused.
-	bad := chainTxOf("hot", 13, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100})
+	bad := chainTxOf("hot", 13, store.TON.Symbol, store.Move{Kind: store.MoveNetworkFee, Amount: -100})
 	bad.Change = -300
 	if _, err := db.ApplyChainTxs(ctx, []store.ChainTx{bad}, 2); !errors.Is(err, store.ErrUnbalanced) {
 		t.Fatalf("unbalanced classification: %v", err)
@@ -301,7 +301,7 @@ func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	if ev := eventTypes(t, db, ws[1].ID); fmt.Sprint(ev) != "[withdrawal.sent]" {
 		t.Fatalf("a re-issue announces nothing new: %v", ev)
 	}
-	skip := chainTxOf("hot", 20, "TON", store.Move{Kind: store.MoveNetworkFee, Amount: -100})
+	skip := chainTxOf("hot", 20, store.TON.Symbol, store.Move{Kind: store.MoveNetworkFee, Amount: -100})
 	skip.Batch = &store.BatchOutcome{BatchID: b2.ID, TxHash: "ext2"}
 	if res := apply(t, db, 2, skip); fmt.Sprint(res.Failed) != fmt.Sprint([]int64{ws[1].ID}) {
 		t.Fatalf("%+v", res)
@@ -315,10 +315,10 @@ func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	if ev := eventTypes(t, db, ws[1].ID); fmt.Sprint(ev) != "[withdrawal.sent withdrawal.failed withdrawal.refunded]" {
 		t.Fatalf("events %v", ev)
 	}
-	if b := bal(t, db, store.UserAccount(1), "TON"); b != 1_010_000_000 {
+	if b := bal(t, db, store.UserAccount(1), store.TON.Symbol); b != 1_010_000_000 {
 		t.Fatalf("refunded balance %d", b)
 	}
-	if h := bal(t, db, store.AccountHold, "TON"); h != 0 {
+	if h := bal(t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 		t.Fatalf("hold %d", h)
 	}
 	audit(t, db)
@@ -346,7 +346,7 @@ func TestExpireBatchRequeues(t *testing.T) {
 		t.Fatal("a re-issue takes a new query id")
 	}
 	// An executed batch cannot expire.
-	ext := chainTxOf("hot", 30, "TON")
+	ext := chainTxOf("hot", 30, store.TON.Symbol)
 	ext.Batch = &store.BatchOutcome{BatchID: b2.ID, TxHash: "x", Pending: true}
 	apply(t, db, 3, ext)
 	if _, err := db.ExpireBatch(ctx, b2.ID, "no"); !errors.Is(err, store.ErrConflict) {
@@ -363,12 +363,12 @@ func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 7})
-	db.Post(ctx, deposit("t", store.UserAccount(u.ID), "TON", 1_000_000_000))
+	db.Post(ctx, deposit("t", store.UserAccount(u.ID), store.TON.Symbol, 1_000_000_000))
 	db.Post(ctx, deposit("j", store.UserAccount(u.ID), "USDT", 70_000_000))
 	var ws []store.Withdrawal
 	for i := range 3 {
 		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("j", i), Asset: "USDT",
-			Amount: 20_000_000, Fee: 100_000_000, FeeAsset: "TON", Destination: "UQjetton"})
+			Amount: 20_000_000, Fee: 100_000_000, FeeAsset: store.TON.Symbol, Destination: "UQjetton"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +379,7 @@ func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 		t.Fatalf("in flight %+v", f)
 	}
 	// The fan-out sends three transfers to our jetton wallet, 0.05 TON each.
-	fan := chainTxOf("hot", 5, "TON", store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[0].ID},
+	fan := chainTxOf("hot", 5, store.TON.Symbol, store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[0].ID},
 		store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[1].ID},
 		store.Move{Kind: store.MovePayoutTON, Amount: -50_000_000, Withdrawal: ws[2].ID})
 	fan.Batch = &store.BatchOutcome{BatchID: b.ID, TxHash: "fan"}
@@ -403,9 +403,9 @@ func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 	}
 	// Excesses from anyone but the destination's wallet prove nothing;
 	// from it, the first is delivered.
-	forged := chainTxOf("hot", 9, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 1})
+	forged := chainTxOf("hot", 9, store.TON.Symbol, store.Move{Kind: store.MoveFeeIncome, Amount: 1})
 	forged.Delivered = &store.Delivery{Withdrawal: ws[0].ID, From: "0:evil"}
-	real := chainTxOf("hot", 10, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 40_000_000})
+	real := chainTxOf("hot", 10, store.TON.Symbol, store.Move{Kind: store.MoveFeeIncome, Amount: 40_000_000})
 	real.Delivered = &store.Delivery{Withdrawal: ws[0].ID, From: "0:dest"}
 	apply(t, db, 3, forged)
 	if got := statusOf(t, db, ws[0].ID); got.Status != store.WithdrawalSent {
@@ -428,16 +428,16 @@ func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 	if got := bal(t, db, store.UserAccount(u.ID), "USDT"); got != 50_000_000 {
 		t.Fatalf("user USDT %d: one payout delivered", got)
 	}
-	if got := bal(t, db, store.UserAccount(u.ID), "TON"); got != 900_000_000 {
+	if got := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); got != 900_000_000 {
 		t.Fatalf("user TON %d: one fee kept", got)
 	}
 	if got := bal(t, db, store.AccountHot, "USDT"); got != -50_000_000 {
 		t.Fatalf("hot USDT %d", got)
 	}
-	if got := bal(t, db, store.AccountHold, "TON"); got != 0 {
+	if got := bal(t, db, store.AccountHold, store.TON.Symbol); got != 0 {
 		t.Fatalf("hold TON %d", got)
 	}
-	if got := bal(t, db, store.AccountFees, "TON"); got != 100_000_000-3*50_000_000+40_000_001 {
+	if got := bal(t, db, store.AccountFees, store.TON.Symbol); got != 100_000_000-3*50_000_000+40_000_001 {
 		t.Fatalf("fees %d", got)
 	}
 	// A quiet payout (no excesses, no bounce) is confirmed after DeliveryWait.
@@ -458,7 +458,7 @@ func TestFailWithdrawalRefunds(t *testing.T) {
 	if _, err := db.FailWithdrawal(ctx, ws[0].ID, "again"); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second failure: %v", err)
 	}
-	if b := bal(t, db, store.UserAccount(1), "TON"); b != 1_010_000_000 {
+	if b := bal(t, db, store.UserAccount(1), store.TON.Symbol); b != 1_010_000_000 {
 		t.Fatalf("balance %d", b)
 	}
 	audit(t, db)

@@ -32,26 +32,26 @@ func TestDepositsSinceAndCountWithdrawals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	apply(chainTx(1, now, "TON", 5_000_000_000, u.Comment, 0)) // yesterday
+	apply(chainTx(1, now, store.TON.Symbol, 5_000_000_000, u.Comment, 0)) // yesterday
 	mu.Lock()
 	now = now.Add(2 * time.Hour) // next day, 01:00
 	mu.Unlock()
-	apply(chainTx(2, now, "TON", 1_500_000_000, u.Comment, 0))
-	apply(chainTx(3, now, "TON", 2_000_000_000, u.Comment, 0))
+	apply(chainTx(2, now, store.TON.Symbol, 1_500_000_000, u.Comment, 0))
+	apply(chainTx(3, now, store.TON.Symbol, 2_000_000_000, u.Comment, 0))
 	apply(chainTx(4, now, "USDT", 7_000_000, u.Comment, 0))
-	apply(chainTx(5, now, "TON", 9_000_000_000, "NOBODY99", 0)) // unmatched: not a deposit
+	apply(chainTx(5, now, store.TON.Symbol, 9_000_000_000, "NOBODY99", 0)) // unmatched: not a deposit
 
 	today := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
 	got, err := db.DepositsSince(ctx, today)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["TON"] != (store.DepositTotal{Count: 2, Sum: 3_500_000_000}) || got["USDT"] != (store.DepositTotal{Count: 1, Sum: 7_000_000}) || len(got) != 2 {
+	if got[store.TON.Symbol] != (store.DepositTotal{Count: 2, Sum: 3_500_000_000}) || got["USDT"] != (store.DepositTotal{Count: 1, Sum: 7_000_000}) || len(got) != 2 {
 		t.Fatalf("deposits since %v: %+v", today, got)
 	}
 
 	for i, amt := range []store.Amount{1_000_000_000, 2_000_000_000} {
-		_, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: string(rune('a' + i)), Asset: "TON",
+		_, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: string(rune('a' + i)), Asset: store.TON.Symbol,
 			Amount: amt, Destination: "UQdest", NeedsApproval: i == 1})
 		if err != nil {
 			t.Fatal(err)

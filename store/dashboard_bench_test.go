@@ -36,7 +36,7 @@ func BenchmarkAdminOverview(b *testing.B) {
 	const n = 200_000
 	now := time.Now().UnixMilli()
 	span := int64(90 * 24 * time.Hour / time.Millisecond)
-	ins, err := tx.Prepare(`INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, created_at) VALUES ('0:hot', ?, ?, ?, ?, 'TON', ?, ?)`)
+	ins, err := tx.Prepare(`INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, created_at) VALUES ('0:hot', ?, ?, ?, ?, '` + store.TON.Symbol + `', ?, ?)`)
 	if err != nil {
 		b.Fatal(err)
 	}

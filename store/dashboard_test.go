@@ -17,7 +17,7 @@ func TestUnmatchedListedBeforeDust(t *testing.T) {
 	now := db.Now()
 	apply := func(lt uint64, amt store.Amount, comment string) {
 		t.Helper()
-		if _, err := db.ApplyChainTx(ctx, chainTx(lt, now, "TON", amt, comment, 0)); err != nil {
+		if _, err := db.ApplyChainTx(ctx, chainTx(lt, now, store.TON.Symbol, amt, comment, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,8 +35,8 @@ func TestUnmatchedListedBeforeDust(t *testing.T) {
 	if list[1].Event.LT != 214 {
 		t.Fatalf("dust not newest first: lt %d", list[1].Event.LT)
 	}
-	if ov, _ := db.Overview(ctx); ov["TON"].UnmatchedCount != 206 || ov["TON"].Unmatched != 3_000_000_205 {
-		t.Fatalf("overview %+v", ov["TON"])
+	if ov, _ := db.Overview(ctx); ov[store.TON.Symbol].UnmatchedCount != 206 || ov[store.TON.Symbol].Unmatched != 3_000_000_205 {
+		t.Fatalf("overview %+v", ov[store.TON.Symbol])
 	}
 }
 
@@ -57,7 +57,7 @@ func TestDailyFlows(t *testing.T) {
 		{now.AddDate(0, 0, -2), 2_000_000_000, alice.Comment},  // two days ago
 		{now.AddDate(0, 0, -40), 9_000_000_000, alice.Comment}, // before the window
 	} {
-		if _, err := db.ApplyChainTx(ctx, chainTx(uint64(i+1), c.at, "TON", c.amt, c.comment, 0)); err != nil {
+		if _, err := db.ApplyChainTx(ctx, chainTx(uint64(i+1), c.at, store.TON.Symbol, c.amt, c.comment, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,10 +71,10 @@ func TestDailyFlows(t *testing.T) {
 	}
 	var total store.Amount
 	for _, d := range days {
-		total += d.Deposits["TON"]
+		total += d.Deposits[store.TON.Symbol]
 	}
-	if days[29].Deposits["TON"] != 1_500_000_000 || days[27].Deposits["TON"] != 2_000_000_000 || total != 3_500_000_000 {
-		t.Fatalf("today %d, two days ago %d, total %d", days[29].Deposits["TON"], days[27].Deposits["TON"], total)
+	if days[29].Deposits[store.TON.Symbol] != 1_500_000_000 || days[27].Deposits[store.TON.Symbol] != 2_000_000_000 || total != 3_500_000_000 {
+		t.Fatalf("today %d, two days ago %d, total %d", days[29].Deposits[store.TON.Symbol], days[27].Deposits[store.TON.Symbol], total)
 	}
 }
 

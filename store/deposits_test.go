@@ -56,7 +56,7 @@ func TestDepositMatching(t *testing.T) {
 	now := db.Now()
 	alice, _ := db.UpsertUser(ctx, store.User{ID: 1, FirstName: "Alice"})
 	bob, _ := db.UpsertUser(ctx, store.User{ID: 2, FirstName: "Bob"})
-	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: alice.ID, Asset: "TON", Amount: 1_500_000_000, TTL: 20 * time.Minute})
+	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: alice.ID, Asset: store.TON.Symbol, Amount: 1_500_000_000, TTL: 20 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestDepositMatching(t *testing.T) {
 	}
 
 	// Part payment: pending; the rest (typed in lower case): paid.
-	r := apply(chainTx(lt, now, "TON", 500_000_000, inv.Comment, 0))
+	r := apply(chainTx(lt, now, store.TON.Symbol, 500_000_000, inv.Comment, 0))
 	if r.Kind != store.KindCredited || r.InvoiceID != inv.ID || r.UserID != alice.ID {
 		t.Fatalf("first part: %+v", r)
 	}
@@ -82,43 +82,43 @@ func TestDepositMatching(t *testing.T) {
 		t.Fatalf("after first part: %s %d", got.Status, got.Paid)
 	}
 	lt++
-	apply(chainTx(lt, now, "TON", 1_000_000_000, " "+lowercase(inv.Comment)+" ", 0))
+	apply(chainTx(lt, now, store.TON.Symbol, 1_000_000_000, " "+lowercase(inv.Comment)+" ", 0))
 	paid, _ := db.Invoice(ctx, inv.ID)
 	if paid.Status != store.InvoicePaid || paid.Paid != 1_500_000_000 || paid.PaidAt.IsZero() {
 		t.Fatalf("after second part: %+v", paid)
 	}
-	if b := bal(t, db, store.UserAccount(alice.ID), "TON"); b != 1_500_000_000 {
+	if b := bal(t, db, store.UserAccount(alice.ID), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("alice balance %d", b)
 	}
 
 	// Paying a paid invoice again: credited to Alice, marked duplicate.
 	lt++
-	apply(chainTx(lt, now, "TON", 2_000_000, inv.Comment, 0))
+	apply(chainTx(lt, now, store.TON.Symbol, 2_000_000, inv.Comment, 0))
 	if got, _ := db.Invoice(ctx, inv.ID); !got.Duplicate || got.Status != store.InvoicePaid {
 		t.Fatalf("duplicate: %+v", got)
 	}
 
 	// Bob's personal comment.
 	lt++
-	apply(chainTx(lt, now, "TON", 3_000_000_000, bob.Comment, 0))
-	if b := bal(t, db, store.UserAccount(bob.ID), "TON"); b != 3_000_000_000 {
+	apply(chainTx(lt, now, store.TON.Symbol, 3_000_000_000, bob.Comment, 0))
+	if b := bal(t, db, store.UserAccount(bob.ID), store.TON.Symbol); b != 3_000_000_000 {
 		t.Fatalf("bob balance %d", b)
 	}
 
 	// Unknown comment, no comment, dust: unmatched, never a user.
 	lt++
-	if r := apply(chainTx(lt, now, "TON", 7_000_000, "NOPE1234", 0)); r.Kind != store.KindUnmatched || r.UserID != 0 {
+	if r := apply(chainTx(lt, now, store.TON.Symbol, 7_000_000, "NOPE1234", 0)); r.Kind != store.KindUnmatched || r.UserID != 0 {
 		t.Fatalf("unknown comment: %+v", r)
 	}
 	lt++
-	if r := apply(chainTx(lt, now, "TON", 8_000_000, "", 0)); r.Kind != store.KindUnmatched {
+	if r := apply(chainTx(lt, now, store.TON.Symbol, 8_000_000, "", 0)); r.Kind != store.KindUnmatched {
 		t.Fatalf("no comment: %+v", r)
 	}
 	lt++
-	if r := apply(chainTx(lt, now, "TON", 999, bob.Comment, 0)); r.Kind != store.KindDust {
+	if r := apply(chainTx(lt, now, store.TON.Symbol, 999, bob.Comment, 0)); r.Kind != store.KindDust {
 		t.Fatalf("dust: %+v", r)
 	}
-	if b := bal(t, db, store.AccountUnmatched, "TON"); b != 7_000_000+8_000_000+999 {
+	if b := bal(t, db, store.AccountUnmatched, store.TON.Symbol); b != 7_000_000+8_000_000+999 {
 		t.Fatalf("unmatched %d", b)
 	}
 
@@ -130,11 +130,11 @@ func TestDepositMatching(t *testing.T) {
 	}
 
 	// Replaying a recorded transaction changes nothing.
-	before := bal(t, db, store.UserAccount(bob.ID), "TON")
-	if r := apply(chainTx(lt-4, now, "TON", 3_000_000_000, bob.Comment, 0)); !r.Replayed {
+	before := bal(t, db, store.UserAccount(bob.ID), store.TON.Symbol)
+	if r := apply(chainTx(lt-4, now, store.TON.Symbol, 3_000_000_000, bob.Comment, 0)); !r.Replayed {
 		t.Fatalf("replay not detected: %+v", r)
 	}
-	if after := bal(t, db, store.UserAccount(bob.ID), "TON"); after != before {
+	if after := bal(t, db, store.UserAccount(bob.ID), store.TON.Symbol); after != before {
 		t.Fatalf("replay changed bob's balance %d -> %d", before, after)
 	}
 
@@ -176,9 +176,9 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	db.SyncAssets(ctx, []store.Asset{store.TON})
 	u, _ := db.UpsertUser(ctx, store.User{ID: 5})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "https://shop.example/hook")
-	userInv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: "TON", Amount: 1_000_000_000, TTL: 20 * time.Minute})
-	shopInv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: 20 * time.Minute, ExternalID: "order-1"})
-	if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 1, TTL: time.Minute, ExternalID: "order-1"}); !errors.Is(err, store.ErrDuplicate) {
+	userInv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute})
+	shopInv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2_000_000_000, TTL: 20 * time.Minute, ExternalID: "order-1"})
+	if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 1, TTL: time.Minute, ExternalID: "order-1"}); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("second invoice for one external id: %v", err)
 	}
 
@@ -188,22 +188,22 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 		t.Fatalf("expire: %d %v", n, err)
 	}
 	late := clock.Add(22 * time.Minute)
-	if _, err := db.ApplyChainTx(ctx, chainTx(10, late, "TON", 1_000_000_000, userInv.Comment, 0)); err != nil {
+	if _, err := db.ApplyChainTx(ctx, chainTx(10, late, store.TON.Symbol, 1_000_000_000, userInv.Comment, 0)); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.Invoice(ctx, userInv.ID)
 	if got.Status != store.InvoiceExpired || !got.Late || got.Paid != 0 {
 		t.Fatalf("late user invoice (a late payment is the payer's, never the invoice's): %+v", got)
 	}
-	if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 1_000_000_000 {
+	if b := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != 1_000_000_000 {
 		t.Fatalf("a late payment must still reach the payer: %d", b)
 	}
 	// A late payment of a merchant invoice by an unknown wallet: unmatched, never the merchant.
-	r, err := db.ApplyChainTx(ctx, chainTx(11, late, "TON", 2_000_000_000, shopInv.Comment, 0))
+	r, err := db.ApplyChainTx(ctx, chainTx(11, late, store.TON.Symbol, 2_000_000_000, shopInv.Comment, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Kind != store.KindUnmatched || bal(t, db, store.MerchantAccount(m.ID), "TON") != 0 {
+	if r.Kind != store.KindUnmatched || bal(t, db, store.MerchantAccount(m.ID), store.TON.Symbol) != 0 {
 		t.Fatalf("late merchant payment: %+v", r)
 	}
 	if got, _ := db.Invoice(ctx, shopInv.ID); got.Paid != 0 || !got.Late || got.Status != store.InvoiceExpired {
@@ -256,27 +256,27 @@ func TestMemoLessInvoices(t *testing.T) {
 	db := open(t)
 	u1, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	u2, _ := db.UpsertUser(ctx, store.User{ID: 2})
-	a, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u1.ID, Asset: "TON", Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
-	b, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u2.ID, Asset: "TON", Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
+	a, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u1.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
+	b, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u2.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
 	if a.Comment != "" || a.Amount == b.Amount || b.Amount-1_000_000_000 > 10 {
 		t.Fatalf("memo-less amounts must differ by a few units: %d %d", a.Amount, b.Amount)
 	}
 	// The exact amount without a comment pays b; another amount pays nothing.
-	r, _ := db.ApplyChainTx(ctx, chainTx(1, db.Now(), "TON", b.Amount, "", 0))
+	r, _ := db.ApplyChainTx(ctx, chainTx(1, db.Now(), store.TON.Symbol, b.Amount, "", 0))
 	if r.InvoiceID != b.ID || r.UserID != u2.ID {
 		t.Fatalf("memo-less match: %+v", r)
 	}
-	r, _ = db.ApplyChainTx(ctx, chainTx(2, db.Now(), "TON", a.Amount+3, "", 0))
+	r, _ = db.ApplyChainTx(ctx, chainTx(2, db.Now(), store.TON.Symbol, a.Amount+3, "", 0))
 	if r.Kind != store.KindUnmatched {
 		t.Fatalf("near amount must not match: %+v", r)
 	}
 	// Within the tolerance after expiry it still matches; beyond it, not.
 	late := a.ExpiresAt.Add(store.MemoLessTolerance + time.Second)
-	r, _ = db.ApplyChainTx(ctx, chainTx(3, late, "TON", a.Amount, "", 0))
+	r, _ = db.ApplyChainTx(ctx, chainTx(3, late, store.TON.Symbol, a.Amount, "", 0))
 	if r.Kind != store.KindUnmatched {
 		t.Fatalf("after tolerance: %+v", r)
 	}
-	r, _ = db.ApplyChainTx(ctx, chainTx(4, a.ExpiresAt.Add(time.Minute), "TON", a.Amount, "", 0))
+	r, _ = db.ApplyChainTx(ctx, chainTx(4, a.ExpiresAt.Add(time.Minute), store.TON.Symbol, a.Amount, "", 0))
 	if r.InvoiceID != a.ID {
 		t.Fatalf("within tolerance: %+v", r)
 	}
@@ -291,17 +291,17 @@ func TestHotWalletBooking(t *testing.T) {
 	db := open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// What arrives minus the fees the hot wallet paid is what the chain holds.
-	db.ApplyChainTx(ctx, chainTx(1, db.Now(), "TON", 2_000_000_000, u.Comment, 300_000))
-	excess := chainTxOf(hotAcct, 2, "TON", store.Move{Kind: store.MoveFeeIncome, Amount: 50_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200_000})
+	db.ApplyChainTx(ctx, chainTx(1, db.Now(), store.TON.Symbol, 2_000_000_000, u.Comment, 300_000))
+	excess := chainTxOf(hotAcct, 2, store.TON.Symbol, store.Move{Kind: store.MoveFeeIncome, Amount: 50_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -200_000})
 	excess.Event.Kind = store.KindExcesses
 	if _, err := db.ApplyChainTx(ctx, excess); err != nil {
 		t.Fatal(err)
 	}
 	onChain := store.Amount(2_000_000_000 - 300_000 + 50_000_000 - 200_000)
-	if hot := bal(t, db, store.AccountHot, "TON"); -hot != onChain {
+	if hot := bal(t, db, store.AccountHot, store.TON.Symbol); -hot != onChain {
 		t.Fatalf("chain:hot = %d, want -%d", hot, onChain)
 	}
-	if fees := bal(t, db, store.AccountFees, "TON"); fees != 50_000_000-500_000 {
+	if fees := bal(t, db, store.AccountFees, store.TON.Symbol); fees != 50_000_000-500_000 {
 		t.Fatalf("fees %d", fees)
 	}
 	audit(t, db)
@@ -324,13 +324,13 @@ func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
 			defer db.Close()
 			db.SyncAssets(ctx, []store.Asset{store.TON})
 			u, _ := db.UpsertUser(ctx, store.User{ID: 1})
-			inv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: "TON", Amount: 1_000_000_000, TTL: time.Hour})
-			c := chainTx(9, db.Now(), "TON", 1_000_000_000, inv.Comment, 1000)
+			inv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
+			c := chainTx(9, db.Now(), store.TON.Symbol, 1_000_000_000, inv.Comment, 1000)
 			armed.Store(true)
 			if _, err := db.ApplyChainTx(ctx, c); err == nil {
 				t.Fatal("failpoint did not fire")
 			}
-			if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 0 {
+			if b := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != 0 {
 				t.Fatalf("a failed apply left a balance %d", b)
 			}
 			if _, err := db.Cursor(ctx, hotAcct); !errors.Is(err, store.ErrNotFound) {

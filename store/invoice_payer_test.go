@@ -49,12 +49,12 @@ func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	payer, _ := db.UpsertUser(ctx, store.User{ID: 41})
 	other, _ := db.UpsertUser(ctx, store.User{ID: 42})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
-	inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: time.Hour,
+	inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2_000_000_000, TTL: time.Hour,
 		Description: "two coffees"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: other.ID, Asset: "TON", Amount: 1_000_000_000, TTL: time.Hour})
+	top, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: other.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
 
 	// Any user sees a merchant invoice; a top-up only its owner.
 	if got, err := db.InvoiceForUser(ctx, payer.ID, inv.ID); err != nil || got.ID != inv.ID {
@@ -104,7 +104,7 @@ func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	log.take()
 
 	// The scanner pays it: the payer's stream hears it, the merchant is credited.
-	if _, err := db.ApplyChainTx(ctx, chainTx(1, db.Now(), "TON", 2_000_000_000, inv.Comment, 0)); err != nil {
+	if _, err := db.ApplyChainTx(ctx, chainTx(1, db.Now(), store.TON.Symbol, 2_000_000_000, inv.Comment, 0)); err != nil {
 		t.Fatal(err)
 	}
 	cs = invoiceChanges(log.take(), inv.ID)
@@ -114,10 +114,10 @@ func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	if got, _ := db.Invoice(ctx, inv.ID); got.Status != store.InvoicePaid {
 		t.Fatalf("status %s", got.Status)
 	}
-	if b := bal(t, db, store.MerchantAccount(m.ID), "TON"); b != 2_000_000_000 {
+	if b := bal(t, db, store.MerchantAccount(m.ID), store.TON.Symbol); b != 2_000_000_000 {
 		t.Fatalf("merchant balance %d", b)
 	}
-	if b := bal(t, db, store.UserAccount(payer.ID), "TON"); b != 0 {
+	if b := bal(t, db, store.UserAccount(payer.ID), store.TON.Symbol); b != 0 {
 		t.Fatalf("the payer was credited %d", b)
 	}
 
@@ -151,7 +151,7 @@ func TestMerchantInvoicePayerHearsExpiry(t *testing.T) {
 	defer db.Subscribe(log.add)()
 	payer, _ := db.UpsertUser(ctx, store.User{ID: 7})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
-	inv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 1_000_000_000, TTL: 20 * time.Minute})
+	inv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute})
 	if _, err := db.MarkMerchantInvoicePending(ctx, payer.ID, inv.ID, "cafe"); err != nil {
 		t.Fatal(err)
 	}

@@ -36,16 +36,45 @@ func nonNegative(account string) bool {
 	return strings.HasPrefix(account, "user:") || strings.HasPrefix(account, "merchant:")
 }
 
-// Asset is a currency the ledger counts: TON, a jetton, or an off-chain unit
-// such as package credits.
+// Asset is a currency the ledger counts: Gram (the native coin), a jetton,
+// or an off-chain unit such as package credits.
 type Asset struct {
 	Symbol   string
 	Decimals int
-	Master   string // jetton master address (raw); empty for TON and off-chain assets
+	Master   string // jetton master address (raw); empty for Gram and off-chain assets
 }
 
-// TON is the native coin.
-var TON = Asset{Symbol: "TON", Decimals: 9}
+// The native coin of TON is Gram, asset code GRAM, since the ticker change
+// of 2026-06-30 (formerly Toncoin, TON; the same coin and 9 decimals, its
+// smallest unit now called a nanogram). Every face answers GRAM and accepts
+// the old code TON as an alias (CanonicalSymbol); a database written before
+// the rename is upgraded by migration 0008_gram.sql.
+const (
+	NativeSymbol       = "GRAM"
+	LegacyNativeSymbol = "TON"
+)
+
+// TON is the native coin, Gram (GRAM). The Go name stays: the coin is the
+// network's own.
+var TON = Asset{Symbol: NativeSymbol, Decimals: 9}
+
+// CanonicalSymbol is the asset code a symbol as given names: trimmed,
+// upper-cased, and the native coin's former code TON read as GRAM. It is the
+// only place the alias is resolved: the rule book (Policy.Asset) and the
+// configuration's per-asset values go through it. A jetton is never named
+// GRAM or TON (the configuration refuses it): a community jetton with the
+// ticker GRAM is not the native coin, and is known only by its master.
+func CanonicalSymbol(symbol string) string {
+	s := strings.ToUpper(strings.TrimSpace(symbol))
+	if s == LegacyNativeSymbol {
+		return NativeSymbol
+	}
+	return s
+}
+
+// IsNativeSymbol reports whether a symbol names the native coin (GRAM, or
+// its alias TON, in any case).
+func IsNativeSymbol(symbol string) bool { return CanonicalSymbol(symbol) == NativeSymbol }
 
 // SyncAssets records the configured assets. An asset's decimals can never
 // change once recorded: every stored amount depends on them.

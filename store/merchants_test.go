@@ -88,16 +88,16 @@ func TestMerchantBalancesMoveInTheLedger(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
-	if _, err := db.Post(ctx, deposit("d1", store.MerchantAccount(m.ID), "TON", 5_000_000_000)); err != nil {
+	if _, err := db.Post(ctx, deposit("d1", store.MerchantAccount(m.ID), store.TON.Symbol, 5_000_000_000)); err != nil {
 		t.Fatal(err)
 	}
-	w, created, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "p1", Asset: "TON",
+	w, created, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "p1", Asset: store.TON.Symbol,
 		Amount: 1_000_000_000, Fee: 100_000_000, Destination: "UQxx"})
 	if err != nil || !created {
 		t.Fatal(err)
 	}
 	bal, err := db.MerchantBalances(ctx, m.ID)
-	if err != nil || bal["TON"] != 3_900_000_000 {
+	if err != nil || bal[store.TON.Symbol] != 3_900_000_000 {
 		t.Fatalf("balances %v, %v", bal, err)
 	}
 	if got, err := db.MerchantWithdrawal(ctx, m.ID, w.ID); err != nil || got.IdemKey != "p1" {
@@ -122,13 +122,13 @@ func TestMerchantInvoicePages(t *testing.T) {
 	db.SyncAssets(ctx, []store.Asset{store.TON})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
 	other, _, _ := db.CreateMerchant(ctx, "other", "")
-	db.CreateInvoice(ctx, store.NewInvoice{MerchantID: other.ID, Asset: "TON", Amount: 1, TTL: time.Hour})
+	db.CreateInvoice(ctx, store.NewInvoice{MerchantID: other.ID, Asset: store.TON.Symbol, Amount: 1, TTL: time.Hour})
 	var ids []string
 	for i := range 7 {
 		if i%3 != 0 { // several invoices share a millisecond: the id breaks the tie
 			now.Add(1)
 		}
-		inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: store.Amount(i + 1), TTL: time.Hour,
+		inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: store.Amount(i + 1), TTL: time.Hour,
 			ExternalID: "order-" + string(rune('a'+i))})
 		if err != nil {
 			t.Fatal(err)

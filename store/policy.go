@@ -27,7 +27,7 @@ const (
 	RefuseOwnAddress      = "own_address"          // one of the service's own wallets
 	RefuseAddressRequired = "address_required"     // no address given and no linked wallet
 	RefuseInsufficient    = "insufficient_funds"   // the balance does not cover the amount (with its fee in the same asset)
-	RefuseFeeNotCovered   = "fee_not_covered"      // the amount is there, the fee (in TON) is not
+	RefuseFeeNotCovered   = "fee_not_covered"      // the amount is there, the fee (in GRAM) is not
 	RefuseIdemConflict    = "idempotency_conflict" // the key was used for another request
 	RefuseBlocked         = "blocked"              // an administrator blocked the account
 
@@ -86,15 +86,17 @@ var (
 
 // Rules are the money rules from the configuration.
 type Rules struct {
-	Assets []Asset // the catalogue: TON, jettons, off-chain units
-	// WithdrawFee is the fee per withdrawn asset, always in TON (a jetton
-	// transfer costs the hot wallet TON); TON without an entry pays
+	Assets []Asset // the catalogue: Gram, jettons, off-chain units
+	// WithdrawFee is the fee per withdrawn asset, always in GRAM (a jetton
+	// transfer costs the hot wallet Gram); GRAM without an entry pays
 	// DefaultTONFee, a jetton without one JettonFee. Both defaults cover
-	// the payout's network cost (PayoutCost).
+	// the payout's network cost (PayoutCost). The keys of this and the
+	// other per-asset maps, and a package's asset, may name the native coin
+	// by its old code TON.
 	WithdrawFee map[string]Amount
-	JettonFee   Amount // default DefaultJettonFee (0.06 TON)
+	JettonFee   Amount // default DefaultJettonFee (0.06 GRAM)
 	// WithdrawMin is the smallest withdrawal per asset; TON without an
-	// entry: DefaultTONMin (0.1 TON).
+	// entry: DefaultTONMin (0.1 GRAM).
 	WithdrawMin map[string]Amount
 	// ApprovalAbove: a withdrawal waits for an admin when the account's
 	// withdrawals of the asset in the last 24 hours, it included, total
@@ -159,6 +161,13 @@ func NewPolicy(db *DB, r Rules) *Policy {
 		r.InvoiceMaxTTL = 24 * time.Hour
 	}
 	r.InvoiceMaxTTL = max(r.InvoiceMaxTTL, r.InvoiceTTL)
+	for _, m := range []*map[string]Amount{&r.WithdrawFee, &r.WithdrawMin, &r.ApprovalAbove, &r.DepositMin, &r.DepositMax} {
+		*m = canonicalKeys(*m)
+	}
+	r.Packages = append([]Package(nil), r.Packages...)
+	for i := range r.Packages {
+		r.Packages[i].Asset = CanonicalSymbol(r.Packages[i].Asset)
+	}
 	p := &Policy{db: db, r: r, assets: map[string]Asset{}}
 	for _, a := range r.Assets {
 		p.assets[a.Symbol] = a
@@ -171,11 +180,23 @@ func NewPolicy(db *DB, r Rules) *Policy {
 	return p
 }
 
-// OnChain reports whether an asset lives on chain (TON or a jetton).
+// canonicalKeys returns m keyed by canonical asset codes (TON read as GRAM).
+func canonicalKeys(m map[string]Amount) map[string]Amount {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]Amount, len(m))
+	for k, v := range m {
+		out[CanonicalSymbol(k)] = v
+	}
+	return out
+}
+
+// OnChain reports whether an asset lives on chain (Gram or a jetton).
 func OnChain(a Asset) bool { return a.Symbol == TON.Symbol || a.Master != "" }
 
 // ChainAssets lists the assets that can be paid in and withdrawn, in
-// configuration order (TON first).
+// configuration order (Gram first).
 func (p *Policy) ChainAssets() []Asset {
 	var out []Asset
 	for _, s := range p.order {
@@ -186,9 +207,10 @@ func (p *Policy) ChainAssets() []Asset {
 	return out
 }
 
-// Asset returns a configured on-chain asset by symbol (any case).
+// Asset returns a configured on-chain asset by symbol (any case; TON names
+// Gram, see CanonicalSymbol).
 func (p *Policy) Asset(symbol string) (Asset, error) {
-	a, ok := p.assets[strings.ToUpper(strings.TrimSpace(symbol))]
+	a, ok := p.assets[CanonicalSymbol(symbol)]
 	if !ok || !OnChain(a) {
 		names := make([]string, 0, len(p.order))
 		for _, c := range p.ChainAssets() {
@@ -238,7 +260,7 @@ func (p *Policy) amount(a Asset, s string, typed bool) (Amount, error) {
 	return v, nil
 }
 
-// Fee is what a withdrawal of asset costs, in TON.
+// Fee is what a withdrawal of asset costs, in GRAM.
 func (p *Policy) Fee(a Asset) Amount {
 	if f, ok := p.r.WithdrawFee[a.Symbol]; ok {
 		return f
@@ -285,10 +307,10 @@ type Quote struct {
 	Asset       Asset
 	Amount      Amount
 	Fee         Amount // in FeeAsset
-	FeeAsset    string // always TON
+	FeeAsset    string // always GRAM
 	Destination Destination
 	// Debit is what leaves the balance, per asset (amount and fee; one
-	// entry when both are TON).
+	// entry when both are GRAM).
 	Debit         map[string]Amount
 	NeedsApproval bool
 }
@@ -453,7 +475,7 @@ func (p *Policy) covered(q Quote, bals map[string]Amount) error {
 		r := refuse(RefuseInsufficient, a.Symbol, "not enough %s: this withdrawal needs %s %s and the balance is %s %s",
 			a.Symbol, need.Format(a.Decimals), a.Symbol, have.Format(a.Decimals), a.Symbol)
 		if a.Symbol == TON.Symbol && q.Fee > 0 {
-			r.Message = fmt.Sprintf("not enough TON: this withdrawal needs %s TON (%s plus a %s TON fee) and the balance is %s TON",
+			r.Message = fmt.Sprintf("not enough GRAM: this withdrawal needs %s GRAM (%s plus a %s GRAM fee) and the balance is %s GRAM",
 				need.Format(9), q.Amount.Format(9), q.Fee.Format(9), have.Format(9))
 		}
 		r.Need, r.Have = need, have
@@ -461,7 +483,7 @@ func (p *Policy) covered(q Quote, bals map[string]Amount) error {
 	}
 	if a.Symbol != TON.Symbol {
 		if have := bals[TON.Symbol]; have < q.Fee {
-			r := refuse(RefuseFeeNotCovered, TON.Symbol, "the %s TON fee is charged in TON and the TON balance is %s TON: top up TON first",
+			r := refuse(RefuseFeeNotCovered, TON.Symbol, "the %s GRAM fee is charged in Gram and the GRAM balance is %s GRAM: top up Gram first",
 				q.Fee.Format(9), have.Format(9))
 			r.Need, r.Have = q.Fee, have
 			return r

@@ -16,22 +16,22 @@ func TestBuyPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	user := store.UserAccount(42)
-	if _, err := db.Post(ctx, deposit("d1", user, "TON", 2_000_000_000)); err != nil {
+	if _, err := db.Post(ctx, deposit("d1", user, store.TON.Symbol, 2_000_000_000)); err != nil {
 		t.Fatal(err)
 	}
-	starter := store.Purchase{UserID: 42, Key: "k1", Package: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100}
+	starter := store.Purchase{UserID: 42, Key: "k1", Package: "starter", Asset: store.TON.Symbol, Price: 1_500_000_000, Credits: 100}
 
 	res, err := db.BuyPackage(ctx, starter)
 	if err != nil || !res.Created || res.TransferID == 0 {
 		t.Fatalf("buy: %+v %v", res, err)
 	}
-	if b := bal(t, db, user, "TON"); b != 500_000_000 {
+	if b := bal(t, db, user, store.TON.Symbol); b != 500_000_000 {
 		t.Fatalf("TON balance %d", b)
 	}
 	if b := bal(t, db, user, store.Credits.Symbol); b != 100 {
 		t.Fatalf("credits %d", b)
 	}
-	if b := bal(t, db, store.AccountSales, "TON"); b != 1_500_000_000 {
+	if b := bal(t, db, store.AccountSales, store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("sales %d", b)
 	}
 	if b := bal(t, db, store.AccountIssued, store.Credits.Symbol); b != -100 {
@@ -57,15 +57,15 @@ func TestBuyPackage(t *testing.T) {
 	if _, err := db.BuyPackage(ctx, second); !errors.Is(err, store.ErrInsufficientFunds) {
 		t.Fatalf("overdraft: %v", err)
 	}
-	if b := bal(t, db, user, "TON"); b != 500_000_000 {
+	if b := bal(t, db, user, store.TON.Symbol); b != 500_000_000 {
 		t.Fatalf("TON after refused purchase %d", b)
 	}
 	if b := bal(t, db, user, store.Credits.Symbol); b != 100 {
 		t.Fatalf("credits after refused purchase %d", b)
 	}
 	for _, bad := range []store.Purchase{
-		{UserID: 42, Key: "x", Package: "p", Asset: "TON", Price: 0, Credits: 1},
-		{UserID: 42, Key: "", Package: "p", Asset: "TON", Price: 1, Credits: 1},
+		{UserID: 42, Key: "x", Package: "p", Asset: store.TON.Symbol, Price: 0, Credits: 1},
+		{UserID: 42, Key: "", Package: "p", Asset: store.TON.Symbol, Price: 1, Credits: 1},
 		{UserID: 42, Key: "x", Package: "p", Asset: "CREDITS", Price: 1, Credits: 1},
 	} {
 		if _, err := db.BuyPackage(ctx, bad); !errors.Is(err, store.ErrInvalid) {
@@ -88,10 +88,10 @@ func TestBuyPackageRecordsCreditsAsset(t *testing.T) {
 	if _, err := db.UpsertUser(ctx, store.User{ID: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Post(ctx, deposit("d", store.UserAccount(7), "TON", 10)); err != nil {
+	if _, err := db.Post(ctx, deposit("d", store.UserAccount(7), store.TON.Symbol, 10)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.BuyPackage(ctx, store.Purchase{UserID: 7, Key: "k", Package: "p", Asset: "TON", Price: 10, Credits: 3}); err != nil {
+	if _, err := db.BuyPackage(ctx, store.Purchase{UserID: 7, Key: "k", Package: "p", Asset: store.TON.Symbol, Price: 10, Credits: 3}); err != nil {
 		t.Fatal(err)
 	}
 	assets, err := db.Assets(ctx)

@@ -11,7 +11,7 @@ import (
 
 func starsPolicy(db *store.DB) *store.Policy {
 	return store.NewPolicy(db, store.Rules{Packages: []store.Package{
-		{Name: "starter", Asset: "TON", Price: 1_500_000_000, Credits: 100},
+		{Name: "starter", Asset: store.TON.Symbol, Price: 1_500_000_000, Credits: 100},
 		{Name: "starter", Asset: "XTR", Price: 150, Credits: 100},
 		{Name: "pro", Asset: "XTR", Price: 500, Credits: 1000, Period: store.StarsSubscriptionPeriod},
 	}})

@@ -87,7 +87,7 @@ func TestPostRules(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	alice := store.UserAccount(1)
-	if _, err := db.Post(ctx, deposit("d1", alice, "TON", 1_500_000_000)); err != nil {
+	if _, err := db.Post(ctx, deposit("d1", alice, store.TON.Symbol, 1_500_000_000)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -95,14 +95,14 @@ func TestPostRules(t *testing.T) {
 		tr   store.Transfer
 		want error
 	}{
-		{"unbalanced", store.Transfer{Key: "u", Kind: "x", Postings: []store.Posting{{alice, "TON", -1}, {store.AccountFees, "TON", 2}}}, store.ErrUnbalanced},
-		{"unbalanced per asset", store.Transfer{Key: "u2", Kind: "x", Postings: []store.Posting{{alice, "TON", -1}, {store.AccountFees, "USDT", 1}}}, store.ErrUnbalanced},
-		{"overdraft", store.Transfer{Key: "o", Kind: "x", Postings: []store.Posting{{alice, "TON", -1_500_000_001}, {store.AccountHold, "TON", 1_500_000_001}}}, store.ErrInsufficientFunds},
+		{"unbalanced", store.Transfer{Key: "u", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 2}}}, store.ErrUnbalanced},
+		{"unbalanced per asset", store.Transfer{Key: "u2", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, "USDT", 1}}}, store.ErrUnbalanced},
+		{"overdraft", store.Transfer{Key: "o", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1_500_000_001}, {store.AccountHold, store.TON.Symbol, 1_500_000_001}}}, store.ErrInsufficientFunds},
 		{"overdraft of an empty asset", store.Transfer{Key: "o2", Kind: "x", Postings: []store.Posting{{alice, "USDT", -1}, {store.AccountHold, "USDT", 1}}}, store.ErrInsufficientFunds},
 		{"unknown asset", deposit("ua", alice, "DOGE", 5), store.ErrUnknownAsset},
-		{"zero leg", store.Transfer{Key: "z", Kind: "x", Postings: []store.Posting{{alice, "TON", 0}, {store.AccountFees, "TON", 0}}}, store.ErrInvalid},
-		{"no key", store.Transfer{Kind: "x", Postings: []store.Posting{{alice, "TON", -1}, {store.AccountFees, "TON", 1}}}, store.ErrInvalid},
-		{"replayed key", deposit("d1", alice, "TON", 7), store.ErrDuplicate},
+		{"zero leg", store.Transfer{Key: "z", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, 0}, {store.AccountFees, store.TON.Symbol, 0}}}, store.ErrInvalid},
+		{"no key", store.Transfer{Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 1}}}, store.ErrInvalid},
+		{"replayed key", deposit("d1", alice, store.TON.Symbol, 7), store.ErrDuplicate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,11 +110,11 @@ func TestPostRules(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			b, _ := db.Balance(ctx, alice, "TON")
+			b, _ := db.Balance(ctx, alice, store.TON.Symbol)
 			if b != 1_500_000_000 {
 				t.Fatalf("balance changed to %d", b)
 			}
-			if n, _ := db.Balance(ctx, store.AccountHold, "TON"); n != 0 {
+			if n, _ := db.Balance(ctx, store.AccountHold, store.TON.Symbol); n != 0 {
 				t.Fatalf("hold changed to %d", n)
 			}
 		})
@@ -129,15 +129,15 @@ func TestPostRules(t *testing.T) {
 func TestReplayReturnsFirstTransfer(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
-	id1, err := db.Post(ctx, deposit("k", store.UserAccount(2), "TON", 10))
+	id1, err := db.Post(ctx, deposit("k", store.UserAccount(2), store.TON.Symbol, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
-	id2, err := db.Post(ctx, deposit("k", store.UserAccount(2), "TON", 10))
+	id2, err := db.Post(ctx, deposit("k", store.UserAccount(2), store.TON.Symbol, 10))
 	if !errors.Is(err, store.ErrDuplicate) || id2 != id1 {
 		t.Fatalf("replay = %d, %v; want %d, ErrDuplicate", id2, err, id1)
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(2), "TON"); b != 10 {
+	if b, _ := db.Balance(ctx, store.UserAccount(2), store.TON.Symbol); b != 10 {
 		t.Fatalf("balance = %d, want 10", b)
 	}
 }
@@ -152,7 +152,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Post(ctx, deposit("k", store.UserAccount(3), "TON", 10)); err != nil {
+	if _, err := db.Post(ctx, deposit("k", store.UserAccount(3), store.TON.Symbol, 10)); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -184,7 +184,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 func TestLedgerProperty(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
-	assets := []string{"TON", "USDT", "CREDITS"}
+	assets := []string{store.TON.Symbol, "USDT", "CREDITS"}
 	const workers, perWorker, usersPerWorker = 8, 1300, 2
 	const users = workers * usersPerWorker
 	var posted, overdrafts, replays, debits atomic.Int64
@@ -403,8 +403,8 @@ func TestChangesPublishedAfterCommit(t *testing.T) {
 	var mu sync.Mutex
 	stop := db.Subscribe(func(c store.Change) { mu.Lock(); got = append(got, c); mu.Unlock() })
 	defer stop()
-	db.Post(ctx, deposit("a", store.UserAccount(9), "TON", 5))
-	db.Post(ctx, store.Transfer{Key: "b", Kind: "x", Postings: []store.Posting{{store.UserAccount(9), "TON", -6}, {store.AccountFees, "TON", 6}}})
+	db.Post(ctx, deposit("a", store.UserAccount(9), store.TON.Symbol, 5))
+	db.Post(ctx, store.Transfer{Key: "b", Kind: "x", Postings: []store.Posting{{store.UserAccount(9), store.TON.Symbol, -6}, {store.AccountFees, store.TON.Symbol, 6}}})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 1 || got[0].Kind != "balance" || got[0].UserID != 9 {

@@ -15,7 +15,7 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	db := open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// Covers exactly 10 withdrawals of 1 TON + 0.1 TON fee.
-	if _, err := db.Post(ctx, deposit("d1", store.UserAccount(u.ID), "TON", 11_000_000_000)); err != nil {
+	if _, err := db.Post(ctx, deposit("d1", store.UserAccount(u.ID), store.TON.Symbol, 11_000_000_000)); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -26,7 +26,7 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, created, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("k", i),
-				Asset: "TON", Amount: 1_000_000_000, Fee: 100_000_000, Destination: "UQdest"})
+				Asset: store.TON.Symbol, Amount: 1_000_000_000, Fee: 100_000_000, Destination: "UQdest"})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -43,10 +43,10 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	if accepted != 10 || refused != 90 {
 		t.Fatalf("accepted %d refused %d, want 10 and 90", accepted, refused)
 	}
-	if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 0 {
+	if b := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != 0 {
 		t.Fatalf("balance %d", b)
 	}
-	if h := bal(t, db, store.AccountHold, "TON"); h != 11_000_000_000 {
+	if h := bal(t, db, store.AccountHold, store.TON.Symbol); h != 11_000_000_000 {
 		t.Fatalf("hold %d", h)
 	}
 	audit(t, db)
@@ -56,9 +56,9 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
-	db.Post(ctx, deposit("d1", store.UserAccount(u.ID), "TON", 5_000_000_000))
+	db.Post(ctx, deposit("d1", store.UserAccount(u.ID), store.TON.Symbol, 5_000_000_000))
 	db.Post(ctx, deposit("d2", store.UserAccount(u.ID), "USDT", 50_000_000))
-	n := store.NewWithdrawal{UserID: u.ID, IdemKey: "same", Asset: "USDT", Amount: 20_000_000, Fee: 100_000_000, FeeAsset: "TON",
+	n := store.NewWithdrawal{UserID: u.ID, IdemKey: "same", Asset: "USDT", Amount: 20_000_000, Fee: 100_000_000, FeeAsset: store.TON.Symbol,
 		Destination: "UQdest", NeedsApproval: true}
 	w, created, err := db.RequestWithdrawal(ctx, n)
 	if err != nil || !created || w.Status != store.WithdrawalAwaitingApproval {
@@ -72,7 +72,7 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	if _, _, err := db.RequestWithdrawal(ctx, n); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("key reused for other terms: %v", err)
 	}
-	if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 4_900_000_000 {
+	if b := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != 4_900_000_000 {
 		t.Fatalf("a jetton withdrawal's fee is charged in TON: %d", b)
 	}
 	if got, _ := db.Withdrawals(ctx, store.WithdrawalAwaitingApproval, 10); len(got) != 1 {
@@ -88,7 +88,7 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	if b := bal(t, db, store.UserAccount(u.ID), "USDT"); b != 50_000_000 {
 		t.Fatalf("rejected withdrawal not refunded: %d", b)
 	}
-	if b := bal(t, db, store.UserAccount(u.ID), "TON"); b != 5_000_000_000 {
+	if b := bal(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != 5_000_000_000 {
 		t.Fatalf("rejected withdrawal's fee not refunded: %d", b)
 	}
 	n.IdemKey, n.Amount = "other", 1_000_000

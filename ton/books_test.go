@@ -85,7 +85,7 @@ func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
 	waitFor(t, 20*time.Second, "deposits", func() bool { return balance(t, db, store.UserAccount(7), "USDT") == 30_000_000 })
 
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "locked", Asset: "USDT", Amount: 12_000_000,
-		Fee: 50_000_000, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+		Fee: 50_000_000, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest.Address(), true)})
 	must(t, err)
 	waitFor(t, 30*time.Second, "returned", func() bool {
 		st := withdrawalOf(t, db, w.ID).Status
@@ -101,7 +101,7 @@ func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
 	if b := balance(t, db, store.UserAccount(7), "USDT"); b != 30_000_000 {
 		t.Fatalf("user USDT %d after the return, want all 30 back", b)
 	}
-	if b := balance(t, db, store.UserAccount(7), "TON"); b != 2*tonUnit {
+	if b := balance(t, db, store.UserAccount(7), store.TON.Symbol); b != 2*tonUnit {
 		t.Fatalf("user TON %d: the fee comes back with an undelivered payout", b)
 	}
 	if got := r.usdt.BalanceOf(dest.Address()); got.Sign() != 0 {
@@ -130,9 +130,9 @@ func TestSkippedBatchIsNoDeposit(t *testing.T) {
 
 	// A memo-less invoice that the internal_transfer's value could pay.
 	u, _ := db.UpsertUser(ctx, store.User{ID: 42})
-	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: "TON", Amount: 10_000_000, TTL: time.Hour, MemoLess: true})
+	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 10_000_000, TTL: time.Hour, MemoLess: true})
 	must(t, err)
-	unmatched := balance(t, db, store.AccountUnmatched, "TON")
+	unmatched := balance(t, db, store.AccountUnmatched, store.TON.Symbol)
 
 	// Two withdrawals go out in one batch, but before it runs another
 	// signer empties the hot wallet: the fan-out skips both messages.
@@ -153,17 +153,17 @@ func TestSkippedBatchIsNoDeposit(t *testing.T) {
 			t.Fatalf("skipped withdrawal %d is %s", p.id, w.Status)
 		}
 	}
-	if got := balance(t, db, store.AccountUnmatched, "TON"); got != unmatched {
+	if got := balance(t, db, store.AccountUnmatched, store.TON.Symbol); got != unmatched {
 		t.Fatalf("unmatched went from %d to %d: our own internal_transfer was booked as a deposit", unmatched, got)
 	}
 	if got, _ := db.Invoice(ctx, inv.ID); got.Paid != 0 {
 		t.Fatalf("a memo-less invoice was paid by our own internal_transfer: %+v", got)
 	}
-	if got := balance(t, db, store.AccountTransit, "TON"); got != 0 {
+	if got := balance(t, db, store.AccountTransit, store.TON.Symbol); got != 0 {
 		t.Fatalf("transit %d after the fan-out", got)
 	}
 	// The other signer's transfer is booked, visibly, as an adjustment.
-	if got := balance(t, db, store.AccountAdjust, "TON"); got != -store.Amount(drain) {
+	if got := balance(t, db, store.AccountAdjust, store.TON.Symbol); got != -store.Amount(drain) {
 		t.Fatalf("adjustments %d, want -%d", got, drain)
 	}
 	kinds, _ := db.CountChainEvents(ctx)
@@ -264,7 +264,7 @@ func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
 	defer db.Close()
 	m, _, err := db.CreateMerchant(ctx, "shop", "")
 	must(t, err)
-	inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2 * tonUnit, TTL: 5 * time.Second})
+	inv, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2 * tonUnit, TTL: 5 * time.Second})
 	must(t, err)
 	f := r.scanner(db, nil)
 	r.chain.Mine()
@@ -283,7 +283,7 @@ func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
 	if got.Status != store.InvoicePaid || got.Paid != 2*tonUnit || got.Late {
 		t.Fatalf("an on-time payment judged late: %+v", got)
 	}
-	if b := balance(t, db, store.MerchantAccount(m.ID), "TON"); b != 2*tonUnit {
+	if b := balance(t, db, store.MerchantAccount(m.ID), store.TON.Symbol); b != 2*tonUnit {
 		t.Fatalf("merchant %d", b)
 	}
 	r.checkHot(db)
@@ -311,7 +311,7 @@ func TestForwardingFeesBookedInFull(t *testing.T) {
 	if net <= totalFees {
 		t.Fatalf("the chain's forwarding fees are not split (fwd_fee part %d): the test proves nothing", net-totalFees)
 	}
-	if got := balance(t, db, store.AccountFees, "TON"); got != 3*10_000_000-net {
+	if got := balance(t, db, store.AccountFees, store.TON.Symbol); got != 3*10_000_000-net {
 		t.Fatalf("fees account %d, want 3 fees less %d the network took (%d of it outside total_fees)", got, net, net-totalFees)
 	}
 	r.checkHot(db)
@@ -330,14 +330,14 @@ func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
 	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{JettonTON: 500_000}}) // far too little for the jetton wallets
 	r.run(s)
 	waitFor(t, 20*time.Second, "deposits", func() bool { return balance(t, db, store.UserAccount(9), "USDT") == 20_000_000 })
-	unmatched := balance(t, db, store.AccountUnmatched, "TON")
+	unmatched := balance(t, db, store.AccountUnmatched, store.TON.Symbol)
 	dest := r.wallet(1)
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 9, IdemKey: "thin", Asset: "USDT", Amount: 5_000_000,
-		Fee: 10_000_000, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+		Fee: 10_000_000, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest.Address(), true)})
 	must(t, err)
 	waitFor(t, 20*time.Second, "refunded", func() bool { return withdrawalOf(t, db, w.ID).Status == store.WithdrawalRefunded })
 	r.settle(db)
-	if got := balance(t, db, store.AccountUnmatched, "TON"); got != unmatched {
+	if got := balance(t, db, store.AccountUnmatched, store.TON.Symbol); got != unmatched {
 		t.Fatalf("unmatched %d -> %d: our own bounced transfer was booked as a customer's money", unmatched, got)
 	}
 	kinds, _ := db.CountChainEvents(ctx)
@@ -398,7 +398,7 @@ func TestTamperedLedgerHoldsPayouts(t *testing.T) {
 	}
 
 	_, err := db.Post(ctx, store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -1}, {Account: store.AccountAdjust, Asset: "TON", Amount: 1}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1}}})
 	must(t, err)
 	waitFor(t, 10*time.Second, "drift reported", func() bool { return s.metric("tonpay_ledger_drift") == -1 })
 	want := r.queueTON(db, "held", 0, 0, tonUnit/2)
@@ -419,7 +419,7 @@ func TestTamperedLedgerHoldsPayouts(t *testing.T) {
 	if notices != 1 {
 		t.Fatalf("%d admin notices of the drift, want 1", notices)
 	}
-	if st := s.f.Status(); st.Drift["TON"] != -1 || st.Reconciled == 0 {
+	if st := s.f.Status(); st.Drift[store.TON.Symbol] != -1 || st.Reconciled == 0 {
 		t.Fatalf("status %+v", st)
 	}
 	// An admin looked and resumes: paid, and the same drift holds nothing again.

@@ -316,7 +316,7 @@ func (c *classifier) outgoing(ct *chainTx, ob *openBatch, outs []*tlb.InternalMe
 		if ct.Event.Note != "" {
 			ct.Event.Note += "; "
 		}
-		ct.Event.Note += "sent " + store.Amount(value).Format(9) + " TON to " + rawOrEmpty(m.DstAddr) + ", not a message of ours"
+		ct.Event.Note += "sent " + store.Amount(value).Format(9) + " " + store.TON.Symbol + " to " + rawOrEmpty(m.DstAddr) + ", not a message of ours"
 		add(ct, store.MoveUnknown, -value, 0)
 	}
 }

@@ -42,7 +42,7 @@ func (r *rig) service(db *store.DB, fp func(string) error, o svcOpts) *svc {
 		pc.Log = quiet()
 	}
 	pc.Failpoint = fp
-	fc := ton.FollowerConfig{Hot: r.hot, Min: map[string]store.Amount{"TON": 1_000_000}, Testnet: true,
+	fc := ton.FollowerConfig{Hot: r.hot, Min: map[string]store.Amount{store.TON.Symbol: 1_000_000}, Testnet: true,
 		MaxSkips: o.maxSkips, Failpoint: fp, Log: quiet(), Cold: pc.Cold}
 	if !o.noJetton {
 		fc.Jettons = []store.Asset{{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}}

@@ -220,10 +220,10 @@ func (m *money) act(ctx context.Context) {
 		if os.Getenv("MONEY_DEBUG") != "" {
 			t.Logf("user %d sends %d", u.id, a)
 		}
-		u.paidIn["TON"] += a
+		u.paidIn[store.TON.Symbol] += a
 		m.credited++
 	case k < 28: // a user invoice: paid in part, in full, late or twice, always the user's
-		inv, err := m.db.CreateInvoice(ctx, store.NewInvoice{UserID: u.id, Asset: "TON", Amount: amt(tonUnit, 5*tonUnit), TTL: time.Duration(1+m.rng.IntN(600)) * time.Second})
+		inv, err := m.db.CreateInvoice(ctx, store.NewInvoice{UserID: u.id, Asset: store.TON.Symbol, Amount: amt(tonUnit, 5*tonUnit), TTL: time.Duration(1+m.rng.IntN(600)) * time.Second})
 		must(t, err)
 		for range 1 + m.rng.IntN(2) {
 			a := inv.Amount / store.Amount(1+m.rng.IntN(2))
@@ -231,7 +231,7 @@ func (m *money) act(ctx context.Context) {
 			if os.Getenv("MONEY_DEBUG") != "" {
 				t.Logf("user %d pays invoice %s %d", u.id, inv.ID, a)
 			}
-			u.paidIn["TON"] += a
+			u.paidIn[store.TON.Symbol] += a
 			m.credited++
 		}
 	case k < 36: // USDT, with or without a notification
@@ -248,7 +248,7 @@ func (m *money) act(ctx context.Context) {
 	case k < 52: // a merchant invoice paid in halves by a stranger, sometimes after its expiry
 		m.merchant(ctx)
 	case k < 70: // a TON withdrawal
-		m.withdraw(ctx, u, "TON", amt(moneyMin, 20*tonUnit), 10_000_000, nil)
+		m.withdraw(ctx, u, store.TON.Symbol, amt(moneyMin, 20*tonUnit), 10_000_000, nil)
 	case k < 80: // a USDT withdrawal, sometimes to a wallet that refuses it
 		var to *address.Address
 		if m.rng.IntN(4) == 0 {
@@ -277,7 +277,7 @@ func (m *money) merchant(ctx context.Context) {
 		if late {
 			ttl = time.Second
 		}
-		inv, err := m.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.merch.id, Asset: "TON", Amount: store.Amount(2 * (tonUnit + m.rng.Int64N(tonUnit))), TTL: ttl})
+		inv, err := m.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.merch.id, Asset: store.TON.Symbol, Amount: store.Amount(2 * (tonUnit + m.rng.Int64N(tonUnit))), TTL: ttl})
 		must(t, err)
 		m.merch.invoices = append(m.merch.invoices, inv)
 		if late {
@@ -300,13 +300,13 @@ func (m *money) withdraw(ctx context.Context, u *user, asset string, amount, fee
 	if to == nil {
 		h := sha256.Sum256(fmt.Appendf(nil, "%s/%d", m.r.dbPath, len(m.dests)))
 		to = address.NewAddress(0, 0, h[:])
-		if asset != "TON" {
+		if asset != store.TON.Symbol {
 			w := m.r.wallet(1) // jettons go to a real wallet
 			to = w.Address()
 		}
 	}
 	w, _, err := m.db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.id, IdemKey: fmt.Sprint("w", len(m.dests)), Asset: asset,
-		Amount: amount, Fee: fee, FeeAsset: "TON", Destination: ton.FormatAddress(to, true)})
+		Amount: amount, Fee: fee, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(to, true)})
 	if errors.Is(err, store.ErrInsufficientFunds) {
 		return
 	}
@@ -323,7 +323,7 @@ func (m *money) check(ctx context.Context, b int) {
 		t.Helper()
 		t.Fatalf("block %d (seqno %d): "+format, append([]any{b, m.prev.SeqNo}, args...)...)
 	}
-	if got, want := -balance(t, m.db, store.AccountHot, "TON"), store.Amount(r.chain.Balance(r.hot)); got != want {
+	if got, want := -balance(t, m.db, store.AccountHot, store.TON.Symbol), store.Amount(r.chain.Balance(r.hot)); got != want {
 		fail("ledger says the hot wallet holds %d nanoton, the chain %d", got, want)
 	}
 	if got, want := -balance(t, m.db, store.AccountHot, "USDT"), store.Amount(r.usdt.BalanceOf(r.hot).Int64()); got != want {
@@ -356,7 +356,7 @@ func (m *money) check(ctx context.Context, b int) {
 			out[w.Asset] += w.Amount
 			out[w.FeeAsset] += w.Fee
 		}
-		for _, a := range []string{"TON", "USDT"} {
+		for _, a := range []string{store.TON.Symbol, "USDT"} {
 			if got, want := balance(t, m.db, store.UserAccount(u.id), a), u.paidIn[a]-out[a]; got != want {
 				evs, _ := m.db.ChainEvents(ctx, 0, 500)
 				for _, e := range evs {
@@ -382,7 +382,7 @@ func (m *money) check(ctx context.Context, b int) {
 		}
 		merchant += got.Paid
 	}
-	if got := balance(t, m.db, store.MerchantAccount(m.merch.id), "TON"); got != merchant {
+	if got := balance(t, m.db, store.MerchantAccount(m.merch.id), store.TON.Symbol); got != merchant {
 		fail("merchant %d, invoices paid %d", got, merchant)
 	}
 }
@@ -444,7 +444,7 @@ func (m *money) finish() {
 		w, _ := m.db.Withdrawal(ctx, id)
 		k := w.Asset + to.StringRaw()
 		switch w.Asset {
-		case "TON":
+		case store.TON.Symbol:
 			if sum, cnt := m.r.received(to); sum != byDest[k] || cnt != n[k] {
 				t.Fatalf("withdrawal %d (%s): destination received %d in %d transfers, confirmed %d in %d", id, w.Status, sum, cnt, byDest[k], n[k])
 			}
@@ -454,7 +454,7 @@ func (m *money) finish() {
 			}
 		}
 	}
-	if h := balance(t, m.db, store.AccountHold, "TON"); h != 0 && m.s.Paused() == "" {
+	if h := balance(t, m.db, store.AccountHold, store.TON.Symbol); h != 0 && m.s.Paused() == "" {
 		t.Fatalf("hold %d after everything settled", h)
 	}
 	kinds, _ := m.db.CountChainEvents(ctx)

@@ -35,15 +35,15 @@ func (r *rig) queueTON(db *store.DB, tag string, fee store.Amount, extra int64, 
 		total += a + fee
 	}
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-" + tag, Kind: "deposit", Ref: fmt.Sprintf("%064x", h),
-		Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: "TON", Amount: -total}, {Account: store.UserAccount(uid), Asset: "TON", Amount: total}}})
+		Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: store.TON.Symbol, Amount: -total}, {Account: store.UserAccount(uid), Asset: store.TON.Symbol, Amount: total}}})
 	must(r.t, err)
 	r.chain.Fund(r.hot, uint64(int64(total)+extra))
 	out := make([]payout, len(amounts))
 	for i, a := range amounts {
 		d := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d", r.dbPath, tag, i))
 		out[i] = payout{dest: address.NewAddress(0, 0, d[:]), amount: a}
-		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: uid, IdemKey: fmt.Sprint(tag, i), Asset: "TON",
-			Amount: a, Fee: fee, FeeAsset: "TON", Destination: ton.FormatAddress(out[i].dest, true)})
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: uid, IdemKey: fmt.Sprint(tag, i), Asset: store.TON.Symbol,
+			Amount: a, Fee: fee, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(out[i].dest, true)})
 		must(r.t, err)
 		out[i].id = w.ID
 	}
@@ -117,7 +117,7 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 			if len(bs) != 1 || len(bs[0].Withdrawals) != len(want) {
 				t.Fatalf("%d expired batches, want one with the %d late withdrawals", len(bs), len(want))
 			}
-			if f, net := balance(t, db, store.AccountFees, "TON"), r.networkFees(); f != 3*10_000_000-net {
+			if f, net := balance(t, db, store.AccountFees, store.TON.Symbol), r.networkFees(); f != 3*10_000_000-net {
 				t.Fatalf("fees account %d, want the three fees less the %d the network took", f, net)
 			}
 			r.checkHot(db)
@@ -176,7 +176,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 				w, err := db.Withdrawal(ctx, skipped.id)
 				must(t, err)
 				uid := w.UserID
-				if b := balance(t, db, store.UserAccount(uid), "TON"); b != skipped.amount+fee {
+				if b := balance(t, db, store.UserAccount(uid), store.TON.Symbol); b != skipped.amount+fee {
 					t.Fatalf("user balance %d after the refund, want amount and fee back (%d)", b, skipped.amount+fee)
 				}
 				time.Sleep(time.Second)
@@ -203,7 +203,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 			if sum, n := r.received(paid.dest); n != 1 || sum != paid.amount {
 				t.Fatalf("paid destination got %d in %d transfers", sum, n)
 			}
-			if h := balance(t, db, store.AccountHold, "TON"); h != 0 {
+			if h := balance(t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 				t.Fatalf("hold %d", h)
 			}
 			problems, err := db.Audit(ctx)
@@ -255,7 +255,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 		}
 	}
 	waitFor(t, 20*time.Second, "deposits credited", func() bool {
-		return balance(t, db, store.UserAccount(int64(users)), "TON") > 0 && balance(t, db, store.UserAccount(1), "USDT") > 0
+		return balance(t, db, store.UserAccount(int64(users)), store.TON.Symbol) > 0 && balance(t, db, store.UserAccount(1), "USDT") > 0
 	})
 
 	// Hold payouts (as an admin's /pause would) while the withdrawals are
@@ -270,8 +270,8 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 			amount := store.Amount(tonUnit + i*100_000_000 + k*7)
 			d := sha256.Sum256(fmt.Appendf(nil, "ledger/%d/%d", i, k))
 			dest := address.NewAddress(0, 0, d[:])
-			w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: int64(i + 1), IdemKey: fmt.Sprint("t", k), Asset: "TON",
-				Amount: amount, Fee: fee, FeeAsset: "TON", Destination: ton.FormatAddress(dest, true), Comment: fmt.Sprint("payout ", k)})
+			w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: int64(i + 1), IdemKey: fmt.Sprint("t", k), Asset: store.TON.Symbol,
+				Amount: amount, Fee: fee, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest, true), Comment: fmt.Sprint("payout ", k)})
 			must(t, err)
 			want = append(want, payout{id: w.ID, dest: dest, amount: amount})
 			spent[i] += amount + fee
@@ -279,7 +279,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	}
 	jdest := r.wallet(1)
 	jw, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 1, IdemKey: "j", Asset: "USDT", Amount: 12_345_678,
-		Fee: jettonFee, FeeAsset: "TON", Destination: ton.FormatAddress(jdest.Address(), true)})
+		Fee: jettonFee, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(jdest.Address(), true)})
 	must(t, err)
 	spent[0] += jettonFee
 
@@ -309,7 +309,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 		t.Fatalf("jetton destination holds %v", b)
 	}
 	for i := range users {
-		if b, w := balance(t, db, store.UserAccount(int64(i+1)), "TON"), store.Amount(10+i)*tonUnit-spent[i]; b != w {
+		if b, w := balance(t, db, store.UserAccount(int64(i+1)), store.TON.Symbol), store.Amount(10+i)*tonUnit-spent[i]; b != w {
 			t.Fatalf("user %d TON %d, want %d", i+1, b, w)
 		}
 	}
@@ -324,11 +324,11 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	r.checkHot(db)
 	// Only the operator's float is unmatched: the payer's own messages to
 	// itself (internal_transfer) are not deposits.
-	if u := balance(t, db, store.AccountUnmatched, "TON"); u != 3*tonUnit {
+	if u := balance(t, db, store.AccountUnmatched, store.TON.Symbol); u != 3*tonUnit {
 		t.Fatalf("unmatched TON %d, want the 3 TON float only", u)
 	}
 	charged := store.Amount(len(want))*fee + jettonFee
-	fees := balance(t, db, store.AccountFees, "TON")
+	fees := balance(t, db, store.AccountFees, store.TON.Symbol)
 	if fees >= charged || fees < charged-100_000_000 {
 		t.Fatalf("fees account %d: want the %d charged less the network's share", fees, charged)
 	}

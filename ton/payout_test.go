@@ -49,13 +49,13 @@ func (r *rig) queuePayouts(db *store.DB, n int) []payout {
 			continue
 		}
 		_, err = db.Post(ctx, store.Transfer{Key: fmt.Sprintf("fund-%d", id), Kind: "deposit", Ref: fmt.Sprintf("%064x", id),
-			Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: "TON", Amount: -per[u]}, {Account: store.UserAccount(id), Asset: "TON", Amount: per[u]}}})
+			Postings: []store.Posting{{Account: store.AccountUnmatched, Asset: store.TON.Symbol, Amount: -per[u]}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: per[u]}}})
 		must(r.t, err)
 	}
 	r.chain.Fund(r.hot, uint64(total)+20*tonUnit)
 	for i := range out {
-		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: int64(1000 + i%users), IdemKey: fmt.Sprint("w", i), Asset: "TON",
-			Amount: out[i].amount, FeeAsset: "TON", Destination: ton.FormatAddress(out[i].dest, true)})
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: int64(1000 + i%users), IdemKey: fmt.Sprint("w", i), Asset: store.TON.Symbol,
+			Amount: out[i].amount, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(out[i].dest, true)})
 		must(r.t, err)
 		out[i].id = w.ID
 	}
@@ -143,7 +143,7 @@ func (r *rig) checkPaidOnce(db *store.DB, want []payout) {
 			r.t.Fatalf("withdrawal %d is %s", w.id, got.Status)
 		}
 	}
-	if h := balance(r.t, db, store.AccountHold, "TON"); h != 0 {
+	if h := balance(r.t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 		r.t.Fatalf("hold account %d after every payout settled", h)
 	}
 	problems, err := db.Audit(ctx)
@@ -261,19 +261,19 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 	must(t, err)
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-7", Kind: "deposit", Ref: fmt.Sprintf("%064x", 7), Postings: []store.Posting{
 		{Account: store.AccountUnmatched, Asset: "USDT", Amount: -40_000_000}, {Account: store.UserAccount(7), Asset: "USDT", Amount: 40_000_000},
-		{Account: store.AccountUnmatched, Asset: "TON", Amount: -tonUnit}, {Account: store.UserAccount(7), Asset: "TON", Amount: tonUnit}}})
+		{Account: store.AccountUnmatched, Asset: store.TON.Symbol, Amount: -tonUnit}, {Account: store.UserAccount(7), Asset: store.TON.Symbol, Amount: tonUnit}}})
 	must(t, err)
 	dest := r.wallet(1)
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j1", Asset: "USDT", Amount: 12_345_678,
-		Fee: 50_000_000, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+		Fee: 50_000_000, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest.Address(), true)})
 	must(t, err)
-	if b := balance(t, db, store.UserAccount(7), "TON"); b != tonUnit-50_000_000 {
+	if b := balance(t, db, store.UserAccount(7), store.TON.Symbol); b != tonUnit-50_000_000 {
 		t.Fatalf("the TON fee was not taken from the TON balance: %d", b)
 	}
 	// A jetton withdrawal whose TON fee the balance cannot cover is refused
 	// and changes nothing.
 	_, _, err = db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j2", Asset: "USDT", Amount: 1_000_000,
-		Fee: 2 * tonUnit, FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true)})
+		Fee: 2 * tonUnit, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest.Address(), true)})
 	if !errors.Is(err, store.ErrInsufficientFunds) {
 		t.Fatalf("uncovered TON fee: %v", err)
 	}
@@ -331,11 +331,11 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 	_, err := db.UpsertUser(ctx, store.User{ID: 8})
 	must(t, err)
 	_, err = db.Post(ctx, store.Transfer{Key: "fund-8", Kind: "deposit", Ref: fmt.Sprintf("%064x", 8), Postings: []store.Posting{
-		{Account: store.AccountUnmatched, Asset: "TON", Amount: -10 * tonUnit}, {Account: store.UserAccount(8), Asset: "TON", Amount: 10 * tonUnit}}})
+		{Account: store.AccountUnmatched, Asset: store.TON.Symbol, Amount: -10 * tonUnit}, {Account: store.UserAccount(8), Asset: store.TON.Symbol, Amount: 10 * tonUnit}}})
 	must(t, err)
 	dest := address.NewAddress(0, 0, make([]byte, 32))
-	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 8, IdemKey: "p1", Asset: "TON", Amount: 5 * tonUnit,
-		FeeAsset: "TON", Destination: ton.FormatAddress(dest, true)})
+	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 8, IdemKey: "p1", Asset: store.TON.Symbol, Amount: 5 * tonUnit,
+		FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest, true)})
 	must(t, err)
 	r.chain.Fund(r.hot, 2*tonUnit) // less than the queue needs
 

@@ -69,7 +69,7 @@ func makePlan(in planInput) plan {
 			continue
 		}
 		if need > availTON {
-			p.Pause = &pauseNotice{Reason: "the hot wallet's TON cannot cover the queue", Asset: store.TON.Symbol,
+			p.Pause = &pauseNotice{Reason: "the hot wallet's Gram cannot cover the queue", Asset: store.TON.Symbol,
 				WithdrawalID: w.ID, Need: need.Units(), Available: max(availTON, 0).Units()}
 			break
 		}

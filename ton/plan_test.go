@@ -25,11 +25,11 @@ func TestPlanCoversTheQueueInOrder(t *testing.T) {
 	hot, jw := addr(1), addr(2)
 	in := planInput{
 		Queued: []store.Withdrawal{
-			wd(1, "TON", 1_000_000_000, addr(10)),
+			wd(1, store.TON.Symbol, 1_000_000_000, addr(10)),
 			wd(2, "USDT", 5_000_000, addr(11)),
-			wd(3, "TON", 1_000_000_000, addr(10)), // same destination, amount and comment as 1
-			wd(4, "TON", 3_000_000_000, addr(12)), // more than is left: the queue stops here
-			wd(5, "TON", 1, addr(13)),             // would fit, but must not overtake 4
+			wd(3, store.TON.Symbol, 1_000_000_000, addr(10)), // same destination, amount and comment as 1
+			wd(4, store.TON.Symbol, 3_000_000_000, addr(12)), // more than is left: the queue stops here
+			wd(5, store.TON.Symbol, 1, addr(13)),             // would fit, but must not overtake 4
 		},
 		AvailTON: 2_500_000_000, AvailJet: map[string]store.Amount{"USDT": 5_000_000},
 		BatchSize: 253, JettonTON: 50_000_000, MsgFee: 10_000_000, Hot: hot,
@@ -46,7 +46,7 @@ func TestPlanCoversTheQueueInOrder(t *testing.T) {
 	if !j.msg.InternalMessage.DstAddr.Equals(jw) || j.msg.InternalMessage.Amount.Nano().Int64() != 50_000_000 || !j.msg.InternalMessage.Bounce {
 		t.Fatalf("jetton transfer goes to our jetton wallet with 0.05 TON, bounceable: %+v", j.msg.InternalMessage)
 	}
-	if p.Pause == nil || p.Pause.WithdrawalID != 4 || p.Pause.Asset != "TON" || p.Pause.Need != "3010000000" {
+	if p.Pause == nil || p.Pause.WithdrawalID != 4 || p.Pause.Asset != store.TON.Symbol || p.Pause.Need != "3010000000" {
 		t.Fatalf("pause %+v", p.Pause)
 	}
 }
@@ -55,9 +55,9 @@ func TestPlanRefusesAndWaits(t *testing.T) {
 	hot, jw := addr(1), addr(2)
 	in := planInput{
 		Queued: []store.Withdrawal{
-			wd(1, "TON", 1_000_000_000, hot),
-			wd(2, "TON", 1_000_000_000, jw),
-			{ID: 3, Asset: "TON", Amount: 1, Destination: "not an address"},
+			wd(1, store.TON.Symbol, 1_000_000_000, hot),
+			wd(2, store.TON.Symbol, 1_000_000_000, jw),
+			{ID: 3, Asset: store.TON.Symbol, Amount: 1, Destination: "not an address"},
 			wd(4, "DOGS", 7, addr(5)), // its jetton wallet is not known yet
 			wd(5, "USDT", 9_000_000, addr(6)),
 		},
@@ -80,7 +80,7 @@ func TestPlanRefusesAndWaits(t *testing.T) {
 func TestPlanBatchSize(t *testing.T) {
 	var q []store.Withdrawal
 	for i := range 10 {
-		q = append(q, wd(int64(i+1), "TON", 1_000_000, addr(100+i)))
+		q = append(q, wd(int64(i+1), store.TON.Symbol, 1_000_000, addr(100+i)))
 	}
 	p := makePlan(planInput{Queued: q, AvailTON: 1 << 40, BatchSize: 4, MsgFee: 1, Hot: addr(1), Testnet: true})
 	if fmt.Sprint(sizes(p.Batches)) != "[4 4 2]" || p.Pause != nil {

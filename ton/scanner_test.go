@@ -86,7 +86,7 @@ func (r *rig) scanner(db *store.DB, fp func(string) error) *ton.Follower {
 	return ton.NewFollower(r.client.API, db, ton.FollowerConfig{
 		Hot:       r.hot,
 		Jettons:   []store.Asset{{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}},
-		Min:       map[string]store.Amount{"TON": 1_000_000},
+		Min:       map[string]store.Amount{store.TON.Symbol: 1_000_000},
 		Testnet:   true,
 		Failpoint: fp,
 		Log:       quiet(),
@@ -145,7 +145,7 @@ func balance(t testing.TB, db *store.DB, account, asset string) store.Amount {
 func (r *rig) checkHot(db *store.DB) {
 	r.t.Helper()
 	ctx := context.Background()
-	if got, want := -balance(r.t, db, store.AccountHot, "TON"), store.Amount(r.chain.Balance(r.hot)); got != want {
+	if got, want := -balance(r.t, db, store.AccountHot, store.TON.Symbol), store.Amount(r.chain.Balance(r.hot)); got != want {
 		r.t.Fatalf("ledger says the hot wallet holds %d nanoton, the chain says %d", got, want)
 	}
 	if got, want := -balance(r.t, db, store.AccountHot, "USDT"), store.Amount(r.usdt.BalanceOf(r.hot).Int64()); got != want {
@@ -188,7 +188,7 @@ func TestScannerTONDeposits(t *testing.T) {
 	defer db.Close()
 	alice, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	bob, _ := db.UpsertUser(ctx, store.User{ID: 2})
-	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: alice.ID, Asset: "TON", Amount: 1_500_000_000, TTL: 20 * time.Minute})
+	inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: alice.ID, Asset: store.TON.Symbol, Amount: 1_500_000_000, TTL: 20 * time.Minute})
 	must(t, err)
 	w := r.wallet(100)
 
@@ -206,13 +206,13 @@ func TestScannerTONDeposits(t *testing.T) {
 	if got.Status != store.InvoicePaid || got.Paid != 1_500_000_000 {
 		t.Fatalf("invoice: %s paid %d", got.Status, got.Paid)
 	}
-	if b := balance(t, db, store.UserAccount(alice.ID), "TON"); b != 1_500_000_000 {
+	if b := balance(t, db, store.UserAccount(alice.ID), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("alice: %d", b)
 	}
-	if b := balance(t, db, store.UserAccount(bob.ID), "TON"); b != 2*tonUnit {
+	if b := balance(t, db, store.UserAccount(bob.ID), store.TON.Symbol); b != 2*tonUnit {
 		t.Fatalf("bob: %d (the bounced 5 TON must not count)", b)
 	}
-	if b := balance(t, db, store.AccountUnmatched, "TON"); b != 300_000_000+400_000_000+500_000 {
+	if b := balance(t, db, store.AccountUnmatched, store.TON.Symbol); b != 300_000_000+400_000_000+500_000 {
 		t.Fatalf("unmatched: %d", b)
 	}
 	kinds, _ := db.CountChainEvents(ctx)
@@ -304,7 +304,7 @@ func TestScannerCrashAtEveryStep(t *testing.T) {
 	}
 	var invoices []store.Invoice
 	for i := range 100 {
-		inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: int64(i%users + 1), Asset: "TON", Amount: 700_000_000, TTL: time.Hour})
+		inv, err := db.CreateInvoice(ctx, store.NewInvoice{UserID: int64(i%users + 1), Asset: store.TON.Symbol, Amount: 700_000_000, TTL: time.Hour})
 		must(t, err)
 		invoices = append(invoices, inv)
 	}
@@ -409,7 +409,7 @@ func (r *rig) verify(db *store.DB, wantTON, wantUSDT map[int64]store.Amount, wan
 	t := r.t
 	t.Helper()
 	for u, want := range wantTON {
-		if got := balance(t, db, store.UserAccount(u), "TON"); got != want {
+		if got := balance(t, db, store.UserAccount(u), store.TON.Symbol); got != want {
 			t.Fatalf("user %d TON %d, want %d", u, got, want)
 		}
 	}
@@ -418,7 +418,7 @@ func (r *rig) verify(db *store.DB, wantTON, wantUSDT map[int64]store.Amount, wan
 			t.Fatalf("user %d USDT %d, want %d", u, got, want)
 		}
 	}
-	if got := balance(t, db, store.AccountUnmatched, "TON"); got < wantUnmatched {
+	if got := balance(t, db, store.AccountUnmatched, store.TON.Symbol); got < wantUnmatched {
 		t.Fatalf("unmatched %d < %d", got, wantUnmatched)
 	}
 	r.checkHot(db)
@@ -475,7 +475,7 @@ func TestScannerNeverSkipsPrunedHistory(t *testing.T) {
 	if after != before {
 		t.Fatalf("the cursor moved past a gap: %+v -> %+v", before, after)
 	}
-	if b := balance(t, db, store.UserAccount(u.ID), "TON"); b != tonUnit {
+	if b := balance(t, db, store.UserAccount(u.ID), store.TON.Symbol); b != tonUnit {
 		t.Fatalf("credited across a gap: %d", b)
 	}
 

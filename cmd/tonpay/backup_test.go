@@ -46,7 +46,7 @@ func checkCopy(t *testing.T, path string, users []int64) store.Amount {
 		credited += e.Amount
 	}
 	for _, u := range users {
-		if b, _ := db.Balance(ctx, store.UserAccount(u), "TON"); b != perUser[u] {
+		if b, _ := db.Balance(ctx, store.UserAccount(u), store.TON.Symbol); b != perUser[u] {
 			t.Fatalf("%s: user %d holds %d, credited events say %d", path, u, b, perUser[u])
 		}
 	}
@@ -243,7 +243,7 @@ func TestScheduledBackupsRotate(t *testing.T) {
 	b.now = func() time.Time { return clock }
 	for i := range 5 {
 		if _, err := db.Post(ctx, store.Transfer{Key: "k" + string(rune('a'+i)), Kind: "adjustment", Postings: []store.Posting{
-			{Account: store.AccountHot, Asset: "TON", Amount: -1}, {Account: store.AccountAdjust, Asset: "TON", Amount: 1}}}); err != nil {
+			{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		b.once(ctx)

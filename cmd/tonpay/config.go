@@ -43,7 +43,7 @@ type Config struct {
 	HotMnemonic     []string // from HOT_WALLET_MNEMONIC; else read from HotMnemonicFile
 	HotMnemonicFile string
 	ColdWallet      *address.Address
-	HotWalletMax    store.Amount // nano TON; 0 = no sweep
+	HotWalletMax    store.Amount // nanogram; 0 = no sweep
 
 	Jettons  []store.Asset
 	AdminIDs []int64
@@ -108,7 +108,7 @@ type Package struct {
 	Period  int // seconds; a Telegram Stars subscription (XTR only), 0 for a one-off
 }
 
-// Assets are TON and the configured jettons.
+// Assets are Gram and the configured jettons.
 func (c *Config) Assets() []store.Asset { return append([]store.Asset{store.TON}, c.Jettons...) }
 
 // Rules are the money rules of the configuration, for the rule book (the
@@ -283,6 +283,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	}
 	assets := c.Assets()
 	decimals := func(sym string) (int, bool) {
+		sym = store.CanonicalSymbol(sym)
 		for _, a := range assets {
 			if a.Symbol == sym {
 				return a.Decimals, true
@@ -297,9 +298,11 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		}
 	}
 	if v := env("HOT_WALLET_MAX", ""); v != "" {
-		v = strings.TrimPrefix(v, "TON:")
+		if sym, amt, ok := strings.Cut(v, ":"); ok && store.IsNativeSymbol(sym) {
+			v = amt // GRAM:50 (or TON:50) as the per-asset values are written
+		}
 		if c.HotWalletMax, err = store.ParseAmount(v, store.TON.Decimals); err != nil || c.HotWalletMax <= 0 {
-			return nil, bad("HOT_WALLET_MAX", "%q: want a positive TON amount like 50 or 12.5", v)
+			return nil, bad("HOT_WALLET_MAX", "%q: want a positive amount of Gram like 50 or 12.5", v)
 		}
 		if c.ColdWallet == nil {
 			return nil, bad("COLD_WALLET_ADDRESS", "required when HOT_WALLET_MAX is set: where to sweep the excess")
@@ -334,10 +337,11 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		*d.dst = dur
 	}
 
-	// A withdrawal's fee is charged in TON whatever is withdrawn (the hot
-	// wallet pays a jetton transfer's gas in TON): WITHDRAW_FEE=USDT:0.05
-	// means a USDT withdrawal costs 0.05 TON.
-	inTON := func(sym string) (int, bool) {
+	// A withdrawal's fee is charged in Gram whatever is withdrawn (the hot
+	// wallet pays a jetton transfer's gas in Gram): WITHDRAW_FEE=USDT:0.05
+	// means a USDT withdrawal costs 0.05 GRAM. Everywhere an asset is named
+	// here, TON is read as GRAM (store.CanonicalSymbol).
+	inGram := func(sym string) (int, bool) {
 		_, ok := decimals(sym)
 		return store.TON.Decimals, ok
 	}
@@ -347,7 +351,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		decimals func(string) (int, bool)
 	}{
 		{"DEPOSIT_MIN", &c.DepositMin, decimals},
-		{"WITHDRAW_FEE", &c.WithdrawFee, inTON},
+		{"WITHDRAW_FEE", &c.WithdrawFee, inGram},
 		{"WITHDRAW_MIN", &c.WithdrawMin, decimals},
 		{"WITHDRAW_APPROVAL_ABOVE", &c.WithdrawApprovalAbove, decimals},
 		{"WITHDRAW_DAILY_CAP", &c.WithdrawDailyCap, decimals},
@@ -355,11 +359,11 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	for _, p := range perAsset {
 		def := ""
 		if p.k == "DEPOSIT_MIN" {
-			def = "TON:0.01"
+			def = store.NativeSymbol + ":0.01"
 		}
 		m, err := parsePerAsset(env(p.k, def), p.decimals)
 		if err != nil {
-			return nil, bad(p.k, "%v; want ASSET:amount[,...] like TON:0.1,USDT:1", err)
+			return nil, bad(p.k, "%v; want ASSET:amount[,...] like GRAM:0.1,USDT:1", err)
 		}
 		*p.dst = m
 	}
@@ -382,8 +386,8 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		*n.dst = i
 	}
 
-	// A package may be listed once per asset (starter:TON:1.5:100,
-	// starter:XTR:150:100: the same credits for TON or Telegram Stars); a
+	// A package may be listed once per asset (starter:GRAM:1.5:100,
+	// starter:XTR:150:100: the same credits for Gram or Telegram Stars); a
 	// Stars price may be monthly (pro:XTR:500:1000:monthly).
 	withStars := func(sym string) (int, bool) {
 		if sym == store.Stars.Symbol {
@@ -394,7 +398,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	for _, s := range splitList(env("PACKAGES", "")) {
 		p, err := parsePackage(s, withStars)
 		if err != nil {
-			return nil, bad("PACKAGES", "%v; want name:ASSET:price:credits[:monthly][,...] like starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly", err)
+			return nil, bad("PACKAGES", "%v; want name:ASSET:price:credits[:monthly][,...] like starter:GRAM:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly", err)
 		}
 		if slices.ContainsFunc(c.Packages, func(q Package) bool { return q.Name == p.Name && q.Asset == p.Asset }) {
 			return nil, bad("PACKAGES", "package %q is listed twice in %s", p.Name, p.Asset)
@@ -587,9 +591,13 @@ func parseJettons(v string, testnet bool) ([]store.Asset, error) {
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("%q has %d parts", item, len(parts))
 		}
-		sym := strings.ToUpper(parts[0])
-		if !validSymbol(sym) || sym == store.TON.Symbol {
-			return nil, fmt.Errorf("%q is not a usable symbol (2-12 letters or digits, not TON)", parts[0])
+		sym := strings.ToUpper(strings.TrimSpace(parts[0]))
+		if sym == store.NativeSymbol || sym == store.LegacyNativeSymbol {
+			return nil, fmt.Errorf("%s cannot name a jetton: %s is the native coin Gram (formerly TON), which needs no entry here; "+
+				"a jetton with that ticker (a community GRAM token) is not the coin: list it under another symbol if you accept it", parts[0], sym)
+		}
+		if !validSymbol(sym) {
+			return nil, fmt.Errorf("%q is not a usable symbol (2-12 letters or digits)", parts[0])
 		}
 		master, err := ton.ParseAddress(parts[1], testnet)
 		if err != nil {
@@ -621,10 +629,10 @@ func parsePerAsset(v string, decimals func(string) (int, bool)) (map[string]stor
 		if !ok {
 			return nil, fmt.Errorf("%q has no asset", item)
 		}
-		sym = strings.ToUpper(strings.TrimSpace(sym))
+		sym = store.CanonicalSymbol(sym)
 		dec, ok := decimals(sym)
 		if !ok {
-			return nil, fmt.Errorf("%s is not TON or a configured jetton", sym)
+			return nil, fmt.Errorf("%s is not GRAM (or TON) or a configured jetton", sym)
 		}
 		a, err := store.ParseAmount(strings.TrimSpace(amt), dec)
 		if err != nil || a < 0 {
@@ -654,10 +662,10 @@ func parsePackage(s string, decimals func(string) (int, bool)) (Package, error) 
 	if name == "" || len(name) > 32 {
 		return Package{}, fmt.Errorf("%q: name must be 1-32 characters", s)
 	}
-	sym := strings.ToUpper(parts[1])
+	sym := store.CanonicalSymbol(parts[1])
 	dec, ok := decimals(sym)
 	if !ok {
-		return Package{}, fmt.Errorf("%q: %s is not TON, XTR or a configured jetton", s, sym)
+		return Package{}, fmt.Errorf("%q: %s is not GRAM (or TON), XTR or a configured jetton", s, sym)
 	}
 	price, err := store.ParseAmount(parts[2], dec)
 	if (err != nil || price <= 0) && sym == store.Stars.Symbol {

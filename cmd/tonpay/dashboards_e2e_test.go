@@ -302,7 +302,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 45*time.Second, func() bool {
-		b, _ := db.Balance(ctx, store.UserAccount(userID), "TON")
+		b, _ := db.Balance(ctx, store.UserAccount(userID), store.TON.Symbol)
 		return b == 5_000_000_000
 	})
 	wreq := map[string]any{"asset": "TON", "amount": "1.25", "address": ton.FormatAddress(dest.Address(), true)}
@@ -334,7 +334,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 		}
 		return false
 	})
-	userBefore, _ := db.Balance(ctx, store.UserAccount(userID), "TON")
+	userBefore, _ := db.Balance(ctx, store.UserAccount(userID), store.TON.Symbol)
 	if userBefore != 5_000_000_000-1_250_000_000-50_000_000 {
 		fail("user balance with the withdrawal held: %d", userBefore)
 	}
@@ -399,7 +399,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	// 2. Credited exactly once: replaying the assignment moves nothing; a
 	// different resolution of it is refused.
 	wantUser := userBefore + strayAmount
-	if b, _ := db.Balance(ctx, store.UserAccount(userID), "TON"); b != wantUser {
+	if b, _ := db.Balance(ctx, store.UserAccount(userID), store.TON.Symbol); b != wantUser {
 		fail("user balance %d after the assignment, want %d", b, wantUser)
 	}
 	if res.BalanceBefore != strconv.FormatInt(int64(userBefore), 10) || res.BalanceAfter != strconv.FormatInt(int64(wantUser), 10) {
@@ -416,10 +416,10 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if code, _ := call("POST", assignPath, userID, map[string]any{"user_id": userID}); code != http.StatusForbidden {
 		fail("a non-admin assigning: %d", code)
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(userID), "TON"); b != wantUser {
+	if b, _ := db.Balance(ctx, store.UserAccount(userID), store.TON.Symbol); b != wantUser {
 		fail("user balance %d after the replay, want %d", b, wantUser)
 	}
-	if b, _ := db.Balance(ctx, store.AccountUnmatched, "TON"); b != 0 {
+	if b, _ := db.Balance(ctx, store.AccountUnmatched, store.TON.Symbol); b != 0 {
 		fail("unmatched account holds %d", b)
 	}
 
@@ -430,7 +430,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if err != nil || inv.Status != store.InvoicePaid || inv.Amount != 2_500_000_000 || inv.Description != invoiceDescription {
 		fail("invoice %q: %+v %v", res.InvoiceID, inv, err)
 	}
-	if bals, err := db.MerchantBalances(ctx, merchantID); err != nil || bals["TON"] != 2_500_000_000 ||
+	if bals, err := db.MerchantBalances(ctx, merchantID); err != nil || bals[store.TON.Symbol] != 2_500_000_000 ||
 		res.MerchantLight != "2500000000" || res.MerchantDark != "2500000000" {
 		fail("merchant balance %v %v; its dashboard showed %s (light) and %s (dark)", bals, err, res.MerchantLight, res.MerchantDark)
 	}
@@ -481,7 +481,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 
 	// 4. The overview adds up (nothing left unmatched or awaiting, books
 	// equal to the chain), and the screenshots are there.
-	if o := res.Overview; o.Users != "4.4 TON" || o.Drift != "0" || o.Unmatched != "0 · 0 TON" || o.Awaiting != "0 · 0 TON" {
+	if o := res.Overview; o.Users != "4.4 GRAM" || o.Drift != "0" || o.Unmatched != "0 · 0 GRAM" || o.Awaiting != "0 · 0 GRAM" {
 		fail("admin overview: %+v", o)
 	}
 	for _, name := range []string{"dashboard-overview-light", "dashboard-overview-dark", "merchant-invoices-light", "merchant-invoices-dark"} {

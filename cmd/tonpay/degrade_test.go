@@ -255,7 +255,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 	}
 	defer db.Close()
 	if _, err := db.Post(ctx, store.Transfer{Key: "gift", Kind: "adjustment", Postings: []store.Posting{
-		{Account: store.AccountAdjust, Asset: "TON", Amount: -1_000_000_000}, {Account: store.UserAccount(4242), Asset: "TON", Amount: 1_000_000_000}}}); err != nil {
+		{Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.UserAccount(4242), Asset: store.TON.Symbol, Amount: 1_000_000_000}}}); err != nil {
 		t.Fatal(err)
 	}
 	w, err := chain.NewWallet(wallet.V4R2, 10_000_000_000)

@@ -653,14 +653,14 @@ func (d *doctor) hotWallet() {
 		balance = store.Amount(acc.State.Balance.Nano().Int64())
 		status = acc.State.Status
 	}
-	funds := balance.Format(store.TON.Decimals) + " TON"
+	funds := balance.Format(store.TON.Decimals) + " " + store.TON.Symbol
 	switch {
 	case status == tlb.AccountStatusFrozen:
-		d.report(vFail, "hot wallet", addr+" is frozen (it ran out of TON for storage), "+funds,
-			"send TON to it to unfreeze it; payouts stop until then")
+		d.report(vFail, "hot wallet", addr+" is frozen (it ran out of Gram for storage), "+funds,
+			"send Gram to it to unfreeze it; payouts stop until then")
 	case balance == 0:
 		d.report(vWarn, "hot wallet", addr+" holds nothing: payouts cannot be paid",
-			"send TON to "+addr+" (it pays payouts and their network fees)")
+			"send Gram to "+addr+" (it pays payouts and their network fees)")
 	case status != tlb.AccountStatusActive:
 		d.ok("hot wallet", "%s holds %s, not deployed yet: the first payout deploys it", addr, funds)
 	default:
@@ -722,7 +722,7 @@ func (d *doctor) coldWallet() {
 	}
 	detail := fmt.Sprintf("%s, valid on %s", addr, d.cfg.Network)
 	if d.cfg.HotWalletMax > 0 {
-		detail += "; the hot wallet keeps at most " + d.cfg.HotWalletMax.Format(store.TON.Decimals) + " TON"
+		detail += "; the hot wallet keeps at most " + d.cfg.HotWalletMax.Format(store.TON.Decimals) + " " + store.TON.Symbol
 	}
 	if d.chain != nil {
 		ctx, cancel := context.WithTimeout(d.ctx, 15*time.Second)

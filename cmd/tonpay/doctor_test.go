@@ -177,7 +177,7 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 		for _, r := range recs {
 			got[r.Asset] = r
 		}
-		return got["TON"].Chain == onChain && got["TON"].Drift == 0 && got["USDT"].Chain == 12_500_000 && got["USDT"].Drift == 0
+		return got[store.TON.Symbol].Chain == onChain && got[store.TON.Symbol].Drift == 0 && got["USDT"].Chain == 12_500_000 && got["USDT"].Drift == 0
 	})
 	waitFor(t, 10*time.Second, func() bool {
 		m, _ := filepath.Glob(filepath.Join(env["BACKUP_DIR"], "tonpay-*.db"))
@@ -203,8 +203,8 @@ func TestDoctor(t *testing.T) {
 			}
 		}
 		for name, want := range map[string]string{
-			"config":      "network testnet; assets TON, USDT",
-			"fees":        "withdrawal fees cover the network cost: TON 0.01 TON (a payout costs up to 0.0070148), USDT 0.06 TON (a payout costs up to 0.0577988)",
+			"config":      "network testnet; assets GRAM, USDT",
+			"fees":        "withdrawal fees cover the network cost: GRAM 0.01 GRAM (a payout costs up to 0.0070148), USDT 0.06 GRAM (a payout costs up to 0.0577988)",
 			"database":    "is writable",
 			"schema":      "current",
 			"integrity":   "integrity_check ok",
@@ -214,7 +214,7 @@ func TestDoctor(t *testing.T) {
 			"webhook":     f.env["WEBHOOK_URL"],
 			"public url":  "serves this instance's manifest; certificate from",
 			"lite-server": "round trip, block",
-			"hot wallet":  f.hot + " holds " + f.funds + " TON, not deployed yet",
+			"hot wallet":  f.hot + " holds " + f.funds + " GRAM, not deployed yet",
 			"jetton USDT": "holds 12.5 USDT",
 			"cold wallet": "valid on testnet",
 			"ledger":      "equals the chain at block",
@@ -383,7 +383,7 @@ func TestDoctor(t *testing.T) {
 			check: "hot wallet", verdict: "FAIL", says: "no seed file", fix: "tonpay wallet"},
 		{name: "empty hot wallet", prepare: func(t *testing.T) map[string]string {
 			return elsewhere(t, map[string]string{"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " ")})
-		}, check: "hot wallet", verdict: "warn", says: "holds nothing", fix: "send TON"},
+		}, check: "hot wallet", verdict: "warn", says: "holds nothing", fix: "send Gram"},
 		{name: "jetton master that is no jetton", prepare: func(t *testing.T) map[string]string {
 			w, err := f.chain.NewWallet(wallet.V4R2, 1_000_000_000)
 			if err != nil {
@@ -401,7 +401,7 @@ func TestDoctor(t *testing.T) {
 				}
 				defer db.Close()
 				_, err = db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
-					{Account: store.AccountHot, Asset: "TON", Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: "TON", Amount: 1_000_000_000}}})
+					{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -241,7 +241,7 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if b, _ := db.Balance(ctx, store.UserAccount(777001), "TON"); b != 1_500_000_000 {
+	if b, _ := db.Balance(ctx, store.UserAccount(777001), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("ledger balance %d", b)
 	}
 	if w, err := db.WalletOf(ctx, 777001); err != nil || w.Address != user.Address().StringRaw() {

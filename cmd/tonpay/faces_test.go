@@ -334,9 +334,9 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 		want          outcome
 	}
 	cases := []tc{
-		{"TON", "TON", "1", dest, 10e9, 0, outcome{amount: 1e9, fee: 50_000_000, feeAsset: "TON", status: store.WithdrawalQueued}},
-		{"jetton: its fee in TON", "USDT", "5", dest, 1e9, 20e6, outcome{amount: 5e6, fee: 500_000_000, feeAsset: "TON", status: store.WithdrawalQueued}},
-		{"above the approval threshold", "TON", "4", dest, 10e9, 0, outcome{amount: 4e9, fee: 50_000_000, feeAsset: "TON", status: store.WithdrawalAwaitingApproval}},
+		{"TON", "TON", "1", dest, 10e9, 0, outcome{amount: 1e9, fee: 50_000_000, feeAsset: store.TON.Symbol, status: store.WithdrawalQueued}},
+		{"jetton: its fee in TON", "USDT", "5", dest, 1e9, 20e6, outcome{amount: 5e6, fee: 500_000_000, feeAsset: store.TON.Symbol, status: store.WithdrawalQueued}},
+		{"above the approval threshold", "TON", "4", dest, 10e9, 0, outcome{amount: 4e9, fee: 50_000_000, feeAsset: store.TON.Symbol, status: store.WithdrawalAwaitingApproval}},
 		{"below the minimum", "TON", "0.05", dest, 10e9, 0, outcome{code: store.RefuseBelowMinimum}},
 		{"too many decimals", "USDT", "1.0000001", dest, 10e9, 20e6, outcome{code: store.RefuseInvalidAmount}},
 		{"not enough for amount and fee", "TON", "9.96", dest, 10e9, 0, outcome{code: store.RefuseInsufficient}},
@@ -364,7 +364,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 					t.Fatal(err)
 				}
 				f.db.UpsertUser(context.Background(), store.User{ID: botUser})
-				f.fund(acc, "TON", c.ton)
+				f.fund(acc, store.TON.Symbol, c.ton)
 				f.fund(acc, "USDT", c.usdt)
 			}
 			key := fmt.Sprint("k", i)
@@ -381,12 +381,12 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 			}
 			// The money: refused changes nothing; made debits amount and fee.
 			for face, acc := range map[string]string{"mini app": store.UserAccount(appUser), "bot": store.UserAccount(botUser), "merchant": store.MerchantAccount(m.ID)} {
-				tonBal, _ := f.db.Balance(context.Background(), acc, "TON")
+				tonBal, _ := f.db.Balance(context.Background(), acc, store.TON.Symbol)
 				usdtBal, _ := f.db.Balance(context.Background(), acc, "USDT")
 				wantTON, wantUSDT := store.Amount(c.ton), store.Amount(c.usdt)
 				if c.want.code == "" {
 					wantTON -= c.want.fee
-					if c.asset == "TON" {
+					if store.IsNativeSymbol(c.asset) {
 						wantTON -= c.want.amount
 					} else {
 						wantUSDT -= c.want.amount
@@ -453,7 +453,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 		for _, acc := range []string{store.UserAccount(appUser), store.UserAccount(botUser), store.MerchantAccount(m.ID)} {
 			f.db.UpsertUser(context.Background(), store.User{ID: appUser})
 			f.db.UpsertUser(context.Background(), store.User{ID: botUser})
-			f.fund(acc, "TON", 2e9)
+			f.fund(acc, store.TON.Symbol, 2e9)
 		}
 		first, second := f.miniApp(appUser, "TON", "1", dest, "same"), f.miniApp(appUser, "TON", "1", dest, "same")
 		if first != second {
@@ -465,7 +465,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 		}
 		f.botWithdraw(botUser, 999, "TON", "1", dest, true) // Confirm tapped twice
 		for _, acc := range []string{store.UserAccount(appUser), store.UserAccount(botUser), store.MerchantAccount(m.ID)} {
-			if b, _ := f.db.Balance(context.Background(), acc, "TON"); b != 2e9-1e9-50_000_000 {
+			if b, _ := f.db.Balance(context.Background(), acc, store.TON.Symbol); b != 2e9-1e9-50_000_000 {
 				t.Fatalf("%s after a replay: %d", acc, b)
 			}
 		}

@@ -53,6 +53,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"jetton with bad master", map[string]string{"BOT_TOKEN": token, "JETTONS": "USDT:notanaddress:6"}, "JETTONS"},
 		{"jetton with bad decimals", map[string]string{"BOT_TOKEN": token, "JETTONS": "USDT:0:" + strings.Repeat("ab", 32) + ":x"}, "JETTONS"},
 		{"jetton named TON", map[string]string{"BOT_TOKEN": token, "JETTONS": "TON:0:" + strings.Repeat("ab", 32) + ":9"}, "JETTONS"},
+		{"jetton named GRAM", map[string]string{"BOT_TOKEN": token, "JETTONS": "gram:0:" + strings.Repeat("ab", 32) + ":9"}, "JETTONS"},
 		// An 18-decimal jetton's amounts above 9.22 tokens do not fit the ledger: refused at start, never dropped later.
 		{"jetton with 18 decimals", map[string]string{"BOT_TOKEN": token, "JETTONS": "WETH:0:" + strings.Repeat("ab", 32) + ":18"}, "JETTONS"},
 		{"mainnet address on testnet is fine but testnet one on mainnet is not", map[string]string{"BOT_TOKEN": token, "TON_NETWORK": "mainnet", "COLD_WALLET_ADDRESS": "0QACcZCIgVK1TLifxOdlkqJPwcVs5V1k-7CPD1ATNGQQJXcn"}, "COLD_WALLET_ADDRESS"},
@@ -132,18 +133,22 @@ func TestConfigParsesEverything(t *testing.T) {
 	if len(cfg.Jettons) != 1 || cfg.Jettons[0].Symbol != "USDT" || cfg.Jettons[0].Decimals != 6 || cfg.Jettons[0].Master != master {
 		t.Fatalf("jettons: %+v", cfg.Jettons)
 	}
-	if cfg.WithdrawFee["TON"] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
+	// TON is the native coin's former code: read as GRAM.
+	if len(cfg.WithdrawFee) != 2 || cfg.WithdrawFee[store.TON.Symbol] != 50_000_000 || cfg.WithdrawFee["USDT"] != 500_000_000 || cfg.WithdrawApprovalAbove["USDT"] != 1_000_000_000 {
 		t.Fatalf("fees: %v %v", cfg.WithdrawFee, cfg.WithdrawApprovalAbove)
 	}
-	if cfg.WithdrawDailyCap["TON"] != 100_000_000_000 || cfg.WithdrawDailyCap["USDT"] != 5_000_000_000 {
+	if cfg.WithdrawDailyCap[store.TON.Symbol] != 100_000_000_000 || cfg.WithdrawDailyCap["USDT"] != 5_000_000_000 {
 		t.Fatalf("daily cap: %v", cfg.WithdrawDailyCap)
 	}
 	if cfg.MaxOpenInvoices != 3 || cfg.MaxEventStreams != store.DefaultMaxStreams || cfg.MaxQueuedWithdrawals != store.DefaultMaxQueuedWithdrawals {
 		t.Fatalf("limits: %d %d %d", cfg.MaxOpenInvoices, cfg.MaxEventStreams, cfg.MaxQueuedWithdrawals)
 	}
-	// USDT's 0.5 TON fee covers its payout; TON's 0.05 too: nothing to warn of.
+	// USDT's 0.5 GRAM fee covers its payout; Gram's 0.05 too: nothing to warn of.
 	if short := cfg.FeesBelowCost(); len(short) != 0 {
 		t.Fatalf("fees below cost: %v", short)
+	}
+	if cfg.DepositMin[store.TON.Symbol] != 10_000_000 || cfg.Packages[0].Asset != store.TON.Symbol {
+		t.Fatalf("default deposit minimum %v, package %+v", cfg.DepositMin, cfg.Packages[0])
 	}
 	if cfg.BotUsername != "tonpay_bot" || cfg.AppName != "pay" || cfg.WebhooksAllowPrivate {
 		t.Fatalf("mini app link: %q %q %v", cfg.BotUsername, cfg.AppName, cfg.WebhooksAllowPrivate)
@@ -153,6 +158,50 @@ func TestConfigParsesEverything(t *testing.T) {
 	}
 	if len(cfg.AdminIDs) != 2 || cfg.InvoiceTTL.Minutes() != 15 || cfg.InitDataTTL.Hours() != 24 || cfg.RPS != 100 {
 		t.Fatalf("admins/ttl/rps: %v %v %v %v", cfg.AdminIDs, cfg.InvoiceTTL, cfg.InitDataTTL, cfg.RPS)
+	}
+}
+
+// TestNativeCoinCodes: every per-asset value takes the native coin as GRAM
+// or by its former code TON, in any case, and the two name one asset.
+func TestNativeCoinCodes(t *testing.T) {
+	for _, code := range []string{"GRAM", "TON", "gram", "Ton"} {
+		env := map[string]string{"BOT_TOKEN": "123456:ABC", "DEPOSIT_MIN": code + ":0.5", "WITHDRAW_FEE": code + ":0.02",
+			"WITHDRAW_MIN": code + ":1", "WITHDRAW_APPROVAL_ABOVE": code + ":100", "PACKAGES": "starter:" + code + ":1.5:100",
+			"HOT_WALLET_MAX": code + ":50", "COLD_WALLET_ADDRESS": "0QACcZCIgVK1TLifxOdlkqJPwcVs5V1k-7CPD1ATNGQQJXcn"}
+		cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
+		if err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		g := store.TON.Symbol
+		if cfg.DepositMin[g] != 500_000_000 || cfg.WithdrawFee[g] != 20_000_000 || cfg.WithdrawMin[g] != 1_000_000_000 ||
+			cfg.WithdrawApprovalAbove[g] != 100_000_000_000 || len(cfg.Packages) != 1 || cfg.Packages[0].Asset != g ||
+			cfg.Packages[0].Price != 1_500_000_000 || cfg.HotWalletMax != 50_000_000_000 {
+			t.Fatalf("%s: %v %v %v %v %+v %v", code, cfg.DepositMin, cfg.WithdrawFee, cfg.WithdrawMin, cfg.WithdrawApprovalAbove, cfg.Packages, cfg.HotWalletMax)
+		}
+	}
+	// Both codes at once are one asset listed twice.
+	env := map[string]string{"BOT_TOKEN": "123456:ABC", "WITHDRAW_FEE": "GRAM:0.01,TON:0.02"}
+	if _, err := loadConfig(func(k string) string { return env[k] }, forServe); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("GRAM and TON both: %v", err)
+	}
+	env = map[string]string{"BOT_TOKEN": "123456:ABC", "PACKAGES": "a:GRAM:1:1,a:TON:2:1"}
+	if _, err := loadConfig(func(k string) string { return env[k] }, forServe); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("a package priced twice in Gram: %v", err)
+	}
+}
+
+// TestJettonNamedLikeTheCoinIsRefused: a JETTONS entry named GRAM or TON
+// stops the start with one line saying why (a jetton with the coin's
+// ticker is not the coin).
+func TestJettonNamedLikeTheCoinIsRefused(t *testing.T) {
+	for _, sym := range []string{"GRAM", "TON", "gram"} {
+		dir := t.TempDir()
+		env := map[string]string{"BOT_TOKEN": "123456:ABC", "JETTONS": "USDT:0:" + strings.Repeat("cd", 32) + ":6," + sym + ":0:" + strings.Repeat("ab", 32) + ":9"}
+		code, _, stderr := tonpay(t, dir, env, "serve")
+		line := oneLine(t, stderr)
+		if code == 0 || !strings.Contains(line, "JETTONS:") || !strings.Contains(line, "native coin Gram") || !strings.Contains(line, "not the coin") {
+			t.Fatalf("%s: exit %d, %q", sym, code, line)
+		}
 	}
 }
 

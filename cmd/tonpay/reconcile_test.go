@@ -80,7 +80,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 		for _, r := range recs {
 			got[r.Asset] = r
 		}
-		return len(recs) == 2 && got["TON"].Chain == tonOnChain && got["TON"].Drift == 0 &&
+		return len(recs) == 2 && got[store.TON.Symbol].Chain == tonOnChain && got[store.TON.Symbol].Drift == 0 &&
 			got["USDT"].Chain == 25_500_000 && got["USDT"].Drift == 0
 	})
 	if code := svc.stop(); code != 0 {
@@ -110,13 +110,13 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	tonFig := tonOnChain.Format(9)
-	if r := row(t, out, "TON"); r[0] != tonFig || r[1] != tonFig || r[2] != "0" {
+	if r := row(t, out, "GRAM"); r[0] != tonFig || r[1] != tonFig || r[2] != "0" {
 		t.Fatalf("TON row %v, want chain = ledger = %s:\n%s", r, tonFig, out)
 	}
 	if r := row(t, out, "USDT"); r[0] != "25.5" || r[1] != "25.5" || r[2] != "0" {
 		t.Fatalf("USDT row %v:\n%s", r, out)
 	}
-	for _, want := range []string{ton.FormatAddress(hot, true), "recorded by the service: block", "TON drift 0", "USDT drift 0",
+	for _, want := range []string{ton.FormatAddress(hot, true), "recorded by the service: block", "GRAM drift 0", "USDT drift 0",
 		"payouts: running", "the ledger equals the chain"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("equal books: output lacks %q:\n%s", want, out)
@@ -125,7 +125,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 
 	// Someone books 1 TON more on the hot wallet than it holds.
 	_, err = db.Post(ctx, store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: "TON", Amount: 1_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("tampered ledger: exit %d, want 1\n%s%s", code, out, stderr)
 	}
-	if r := row(t, out, "TON"); r[0] != tonFig || r[1] != (tonOnChain+1_000_000_000).Format(9) || r[2] != "-1" {
+	if r := row(t, out, "GRAM"); r[0] != tonFig || r[1] != (tonOnChain+1_000_000_000).Format(9) || r[2] != "-1" {
 		t.Fatalf("tampered TON row %v:\n%s", r, out)
 	}
 	if r := row(t, out, "USDT"); r[2] != "0" {
@@ -162,7 +162,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("drift with the service running: exit %d\n%s%s", code, out, stderr)
 	}
-	for _, want := range []string{"TON drift -1 since", "USDT drift 0", "payouts: PAUSED", "(drift)", "/resume"} {
+	for _, want := range []string{"GRAM drift -1 since", "USDT drift 0", "payouts: PAUSED", "(drift)", "/resume"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("paused: output lacks %q:\n%s", want, out)
 		}

@@ -131,11 +131,11 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		"HOT_WALLET_MNEMONIC":     strings.Join(words, " "),
 		"JETTONS":                 "USDT:" + usdt.Master().StringRaw() + ":6",
 		"ADMIN_IDS":               strconv.Itoa(sandboxAdmin),
-		"WITHDRAW_FEE":            "TON:0.01,USDT:0.06",
-		"WITHDRAW_MIN":            "TON:0.1,USDT:1",
-		"WITHDRAW_APPROVAL_ABOVE": "TON:50,USDT:500",
-		"DEPOSIT_MIN":             "TON:0.01,USDT:0.1",
-		"PACKAGES":                "starter:TON:1.5:100,starter:XTR:150:100,pro:USDT:5:1000,pro:XTR:500:1000:monthly",
+		"WITHDRAW_FEE":            "GRAM:0.01,USDT:0.06",
+		"WITHDRAW_MIN":            "GRAM:0.1,USDT:1",
+		"WITHDRAW_APPROVAL_ABOVE": "GRAM:50,USDT:500",
+		"DEPOSIT_MIN":             "GRAM:0.01,USDT:0.1",
+		"PACKAGES":                "starter:GRAM:1.5:100,starter:XTR:150:100,pro:USDT:5:1000,pro:XTR:500:1000:monthly",
 		"WEBHOOKS_ALLOW_PRIVATE":  "true",
 		"LOG_LEVEL":               or(getenv("LOG_LEVEL"), "warn"),
 		"TON_RPS":                 "0",
@@ -265,7 +265,7 @@ func (s *sandboxRun) banner(took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "\n  deposit address  %s\n", s.hot)
 	fmt.Fprintf(&b, "  merchant API     curl -s -X POST %s/api/v1/invoices -H 'Authorization: Bearer %s' \\\n", s.base, s.token)
-	fmt.Fprintf(&b, "                     -H 'Content-Type: application/json' -d '{\"asset\":\"TON\",\"amount\":\"2\"}'\n")
+	fmt.Fprintf(&b, "                     -H 'Content-Type: application/json' -d '{\"asset\":\"GRAM\",\"amount\":\"2\"}'\n")
 	fmt.Fprintf(&b, "  go live          set BOT_TOKEN (from @BotFather) and PUBLIC_URL (https), fund the hot wallet (`tonpay wallet`);\n")
 	fmt.Fprintf(&b, "                   then `make run` serves for real.\n")
 	fmt.Fprintf(&b, "  ready in %s; Ctrl-C stops. The sandbox database is new at each start.\n\n", took.Round(time.Millisecond))
@@ -323,14 +323,14 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		switch req.Asset {
-		case "TON":
+		switch {
+		case store.IsNativeSymbol(req.Asset): // GRAM (or its former code TON)
 			s.chain.Fund(u.wallet.Address(), 10_000_000_000)
-		case "USDT":
-			s.chain.Fund(u.wallet.Address(), 200_000_000) // the TON a jetton transfer costs
+		case req.Asset == "USDT":
+			s.chain.Fund(u.wallet.Address(), 200_000_000) // the Gram a jetton transfer costs
 			s.usdt.Mint(u.wallet.Address(), big.NewInt(100_000_000))
 		default:
-			http.Error(w, "asset is TON or USDT", http.StatusBadRequest)
+			http.Error(w, "asset is GRAM or USDT", http.StatusBadRequest)
 			return
 		}
 		writeJSON(w, map[string]any{"ok": true})

@@ -80,13 +80,13 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, func() bool {
-		b, _ := db.Balance(ctx, store.UserAccount(u.ID), "TON")
+		b, _ := db.Balance(ctx, store.UserAccount(u.ID), store.TON.Symbol)
 		return b == 2_000_000_000
 	})
 	// ...and is told so in Telegram, once the Bot API accepted the notice.
 	waitFor(t, 10*time.Second, func() bool {
 		for _, m := range tgAPI.messages("42") {
-			if strings.Contains(m, "+2 TON") {
+			if strings.Contains(m, "+2 GRAM") {
 				return true
 			}
 		}

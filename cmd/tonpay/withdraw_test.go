@@ -111,7 +111,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	}
 	defer db.Close()
 	waitFor(t, 15*time.Second, func() bool {
-		b, _ := db.Balance(ctx, store.UserAccount(uid), "TON")
+		b, _ := db.Balance(ctx, store.UserAccount(uid), store.TON.Symbol)
 		return b == 5_000_000_000
 	})
 
@@ -133,7 +133,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 		fmt.Sprint(again["withdrawal"].(map[string]any)["id"]) != id {
 		t.Fatalf("replayed key: %d %v", code, again)
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(uid), "TON"); b != 5_000_000_000-1_250_000_000-50_000_000 {
+	if b, _ := db.Balance(ctx, store.UserAccount(uid), store.TON.Symbol); b != 5_000_000_000-1_250_000_000-50_000_000 {
 		t.Fatalf("balance after the request %d", b)
 	}
 
@@ -165,7 +165,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	if problems, err := db.Audit(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger audit: %v %v", problems, err)
 	}
-	if h, _ := db.Balance(ctx, store.AccountHold, "TON"); h != 0 {
+	if h, _ := db.Balance(ctx, store.AccountHold, store.TON.Symbol); h != 0 {
 		t.Fatalf("hold account %d after confirmation", h)
 	}
 }

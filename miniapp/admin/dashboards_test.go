@@ -60,10 +60,10 @@ func newDash(t *testing.T) *dash {
 		t.Fatal(err)
 	}
 	policy := store.NewPolicy(db, store.Rules{Assets: []store.Asset{store.TON},
-		DepositMin:       map[string]store.Amount{"TON": 10_000_000},
-		WithdrawFee:      map[string]store.Amount{"TON": 100_000_000},
-		WithdrawMin:      map[string]store.Amount{"TON": 500_000_000},
-		ApprovalAbove:    map[string]store.Amount{"TON": 10_000_000_000},
+		DepositMin:       map[string]store.Amount{store.TON.Symbol: 10_000_000},
+		WithdrawFee:      map[string]store.Amount{store.TON.Symbol: 100_000_000},
+		WithdrawMin:      map[string]store.Amount{store.TON.Symbol: 500_000_000},
+		ApprovalAbove:    map[string]store.Amount{store.TON.Symbol: 10_000_000_000},
 		ParseDestination: ton.Destinations(true),
 		Own:              func() []string { return []string{hot.Bounce(true).StringRaw()} }})
 	srv := miniapp.New(miniapp.Config{BotToken: token, Testnet: true, Hot: hot, Assets: []store.Asset{store.TON},
@@ -142,7 +142,7 @@ func (d *dash) call(as int64, method, path string, body any) answer {
 
 func (d *dash) balance(account string) store.Amount {
 	d.t.Helper()
-	b, err := d.db.Balance(context.Background(), account, "TON")
+	b, err := d.db.Balance(context.Background(), account, store.TON.Symbol)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func (d *dash) audit(mid int64) []store.AuditEntry {
 func (d *dash) deposit(lt uint64, amount store.Amount, comment string) int64 {
 	d.t.Helper()
 	ev := store.ChainEvent{Account: hotRaw, LT: lt, Hash: fmt.Sprintf("%064x", lt), Time: time.Now(), Kind: store.KindCredited}
-	app, err := d.db.ApplyChainTx(context.Background(), store.DepositTx(ev, store.Incoming{Asset: "TON", Amount: amount,
+	app, err := d.db.ApplyChainTx(context.Background(), store.DepositTx(ev, store.Incoming{Asset: store.TON.Symbol, Amount: amount,
 		Sender: "0:" + strings.Repeat("7", 64), Comment: comment, Min: 10_000_000}, 0))
 	if err != nil {
 		d.t.Fatal(err)
@@ -197,7 +197,7 @@ func TestDashboardRoutesRefuseOthers(t *testing.T) {
 		{"GET", shop + "/audit"}, {"GET", "/api/merchant/999"}, {"GET", "/api/merchant/abc/invoices"},
 	}
 	bodies := map[string]any{"reason": "x", "user_id": userID, "tx_hash": strings.Repeat("a", 64), "url": "https://evil.example/",
-		"asset": "TON", "amount": "1", "address": payoutTo, "spend_id": "s"}
+		"asset": "GRAM", "amount": "1", "address": payoutTo, "spend_id": "s"}
 	for _, who := range []int64{userID, otherID, ownerID} {
 		for _, r := range routes {
 			isAdmin := strings.HasPrefix(r.path, "/api/admin/")
@@ -329,7 +329,7 @@ func TestAssignUnmatchedOnce(t *testing.T) {
 		switch e.Action {
 		case store.AuditAssign:
 			assigns++
-			if e.ActorID != adminID || e.Role != store.RoleAdmin || !strings.Contains(e.Before, "1234567891 TON") ||
+			if e.ActorID != adminID || e.Role != store.RoleAdmin || !strings.Contains(e.Before, "1234567891 GRAM") ||
 				e.After != fmt.Sprintf("user %d", userID) || e.Actor != "@u1 (1)" {
 				t.Errorf("assign audit %+v", e)
 			}
@@ -359,7 +359,7 @@ func TestAssignUnmatchedOnce(t *testing.T) {
 		t.Fatalf("overview: %s", ov.raw)
 	}
 	ton := assets[0].(map[string]any)
-	if ton["asset"] != "TON" || ton["users"].(map[string]any)["amount"] != "1234567891" || ton["unmatched_count"] != float64(0) {
+	if ton["asset"] != "GRAM" || ton["users"].(map[string]any)["amount"] != "1234567891" || ton["unmatched_count"] != float64(0) {
 		t.Errorf("overview TON: %v", ton)
 	}
 }
@@ -373,9 +373,9 @@ func TestApproveAndRejectAudited(t *testing.T) {
 	u, _ := d.db.User(ctx, userID)
 	d.deposit(100, 50_000_000_000, u.Comment)
 	ask := func(key string) int64 {
-		w, _, err := store.NewPolicy(d.db, store.Rules{Assets: []store.Asset{store.TON}, ApprovalAbove: map[string]store.Amount{"TON": 1},
-			WithdrawFee: map[string]store.Amount{"TON": 100_000_000}, ParseDestination: ton.Destinations(true)}).
-			Withdraw(ctx, store.WithdrawRequest{UserID: userID, Asset: "TON", Amount: "20", Destination: payoutTo}, key)
+		w, _, err := store.NewPolicy(d.db, store.Rules{Assets: []store.Asset{store.TON}, ApprovalAbove: map[string]store.Amount{store.TON.Symbol: 1},
+			WithdrawFee: map[string]store.Amount{store.TON.Symbol: 100_000_000}, ParseDestination: ton.Destinations(true)}).
+			Withdraw(ctx, store.WithdrawRequest{UserID: userID, Asset: store.TON.Symbol, Amount: "20", Destination: payoutTo}, key)
 		if err != nil || w.Status != store.WithdrawalAwaitingApproval {
 			t.Fatalf("withdraw: %+v %v", w, err)
 		}
@@ -470,7 +470,7 @@ func TestBlockedUser(t *testing.T) {
 		t.Errorf("me of a blocked user: %d %s", me.status, me.raw)
 	}
 	_, _, err := store.NewPolicy(d.db, store.Rules{Assets: []store.Asset{store.TON}, ParseDestination: ton.Destinations(true)}).
-		Withdraw(context.Background(), store.WithdrawRequest{UserID: userID, Asset: "TON", Amount: "1", Destination: payoutTo}, "k")
+		Withdraw(context.Background(), store.WithdrawRequest{UserID: userID, Asset: store.TON.Symbol, Amount: "1", Destination: payoutTo}, "k")
 	if r, ok := store.AsRefusal(err); !ok || r.Code != store.RefuseBlocked {
 		t.Errorf("withdrawal of a blocked user: %v", err)
 	}
@@ -501,8 +501,8 @@ func TestOwnerDashboard(t *testing.T) {
 	if sum.status != 200 || sum.body["name"] != "Shop" {
 		t.Fatalf("summary: %d %s", sum.status, sum.raw)
 	}
-	for _, body := range []map[string]any{{"asset": "TON", "amount": "0.0000000001"}, {"asset": "BTC", "amount": "1"},
-		{"asset": "TON", "amount": "-1"}, {"asset": "TON", "amount": "0.001"}, {"asset": "TON", "amount": "1", "extra": 1}} {
+	for _, body := range []map[string]any{{"asset": "GRAM", "amount": "0.0000000001"}, {"asset": "BTC", "amount": "1"},
+		{"asset": "GRAM", "amount": "-1"}, {"asset": "GRAM", "amount": "0.001"}, {"asset": "GRAM", "amount": "1", "extra": 1}} {
 		if a := d.call(ownerID, "POST", base+"/invoices", body); a.status != 400 {
 			t.Errorf("invoice %v: %d %s", body, a.status, a.raw)
 		}
@@ -540,7 +540,7 @@ func TestOwnerDashboard(t *testing.T) {
 		t.Errorf("another owner reads the invoice: %d", a.status)
 	}
 	// The rival's invoice is not found through this merchant's path.
-	rivalInv, err := d.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: d.rival.ID, Asset: "TON", Amount: 1_000_000_000, TTL: time.Hour})
+	rivalInv, err := d.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: d.rival.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,15 +549,15 @@ func TestOwnerDashboard(t *testing.T) {
 	}
 
 	// Payouts: the quote is the rule book's, the payout debits amount + fee once.
-	q := d.call(ownerID, "POST", base+"/payouts/quote", map[string]any{"asset": "TON", "amount": "1", "address": payoutTo})
+	q := d.call(ownerID, "POST", base+"/payouts/quote", map[string]any{"asset": "GRAM", "amount": "1", "address": payoutTo})
 	quote, _ := q.body["quote"].(map[string]any)
-	if q.status != 200 || quote["fee"] != "0.1" || quote["total"] != "1.1 TON" {
+	if q.status != 200 || quote["fee"] != "0.1" || quote["total"] != "1.1 GRAM" {
 		t.Fatalf("quote: %d %s", q.status, q.raw)
 	}
-	if a := d.call(ownerID, "POST", base+"/payouts/quote", map[string]any{"asset": "TON", "amount": "1", "address": "EQnot-an-address"}); a.status != 400 || a.code() != "invalid_address" {
+	if a := d.call(ownerID, "POST", base+"/payouts/quote", map[string]any{"asset": "GRAM", "amount": "1", "address": "EQnot-an-address"}); a.status != 400 || a.code() != "invalid_address" {
 		t.Errorf("bad address quote: %d %s", a.status, a.raw)
 	}
-	body := map[string]any{"asset": "TON", "amount": "1", "address": payoutTo, "spend_id": "dash-1"}
+	body := map[string]any{"asset": "GRAM", "amount": "1", "address": payoutTo, "spend_id": "dash-1"}
 	if a := d.call(ownerID, "POST", base+"/payouts", body); a.status != 201 {
 		t.Fatalf("payout: %d %s", a.status, a.raw)
 	}

@@ -81,8 +81,8 @@ func openMerchantStore(t testing.TB, opts ...store.Option) *store.DB {
 // merchantRules is the rule book of the merchant API tests.
 func merchantRules(t testing.TB) store.Rules {
 	return store.Rules{Assets: merchantAssets, InvoiceTTL: 20 * time.Minute, InvoiceMaxTTL: 24 * time.Hour,
-		WithdrawFee:      map[string]store.Amount{"TON": 100_000_000},
-		WithdrawMin:      map[string]store.Amount{"TON": 500_000_000, "USDT": 1_000_000},
+		WithdrawFee:      map[string]store.Amount{store.TON.Symbol: 100_000_000},
+		WithdrawMin:      map[string]store.Amount{store.TON.Symbol: 500_000_000, "USDT": 1_000_000},
 		ParseDestination: ton.Destinations(true),
 		Own:              func() []string { return []string{merchantAddr(t, merchantDeposit).Bounce(true).StringRaw()} }}
 }
@@ -249,7 +249,7 @@ func TestMerchantRateLimitPerToken(t *testing.T) {
 	if s, err := strconv.Atoi(got.header.Get("Retry-After")); err != nil || s < 1 || s > 2 {
 		t.Fatalf("Retry-After = %q", got.header.Get("Retry-After"))
 	}
-	r.expect(r.call("POST", "/api/v1/invoices", a, map[string]any{"asset": "TON", "amount": "1"}), 429, "rate_limited")
+	r.expect(r.call("POST", "/api/v1/invoices", a, map[string]any{"asset": "GRAM", "amount": "1"}), 429, "rate_limited")
 	// Another token has its own budget; refused requests did not spend a's.
 	r.expect(r.call("GET", "/api/v1/balance", b, nil), 200, "")
 	if n, _ := r.db.MerchantInvoicesPage(context.Background(), 1, "", store.InvoiceCursor{}, 10); len(n) != 0 {
@@ -269,7 +269,7 @@ func TestMerchantCreateInvoice(t *testing.T) {
 	b := got.body
 	id := got.str("id")
 	addr := ton.FormatAddress(r.cfg.DepositAddress, true)
-	want := map[string]any{"status": "created", "asset": "TON", "amount": "1.5", "amount_units": "1500000000", "paid": "0",
+	want := map[string]any{"status": "created", "asset": "GRAM", "amount": "1.5", "amount_units": "1500000000", "paid": "0",
 		"decimals": float64(9), "description": "Order #42", "payload": `{"order":42}`, "external_id": "order-42",
 		"address": addr, "pay_url": "https://t.me/tonpay_bot/pay?startapp=" + id, "paid_at": nil}
 	for k, v := range want {
@@ -309,7 +309,7 @@ func TestMerchantCreateInvoice(t *testing.T) {
 	// Without an app name the pay_url opens the bot.
 	r2 := newMerchantRig(t, func(c *merchant.Config) { c.AppName = "" })
 	_, token2 := r2.merchant("shop")
-	got = r2.call("POST", "/api/v1/invoices", token2, map[string]any{"asset": "TON", "amount": "1"})
+	got = r2.call("POST", "/api/v1/invoices", token2, map[string]any{"asset": "GRAM", "amount": "1"})
 	if got.str("pay_url") != "https://t.me/tonpay_bot?start="+got.str("id") {
 		t.Fatalf("pay_url %q", got.str("pay_url"))
 	}
@@ -319,15 +319,15 @@ func TestMerchantInvoiceExternalIDIsIdempotent(t *testing.T) {
 	r := newMerchantRig(t, nil)
 	m, token := r.merchant("shop")
 	_, other := r.merchant("other")
-	req := map[string]any{"asset": "TON", "amount": "3", "external_id": "order-1"}
+	req := map[string]any{"asset": "GRAM", "amount": "3", "external_id": "order-1"}
 	first := r.call("POST", "/api/v1/invoices", token, req)
 	r.expect(first, 201, "")
-	again := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "3.0", "external_id": "order-1", "description": "retry"})
+	again := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "3.0", "external_id": "order-1", "description": "retry"})
 	r.expect(again, 200, "")
 	if again.str("id") != first.str("id") || again.str("comment") != first.str("comment") {
 		t.Fatalf("replay returned another invoice: %s vs %s", again.raw, first.raw)
 	}
-	r.expect(r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "4", "external_id": "order-1"}), 409, "external_id_conflict")
+	r.expect(r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "4", "external_id": "order-1"}), 409, "external_id_conflict")
 	r.expect(r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "USDT", "amount": "3", "external_id": "order-1"}), 409, "external_id_conflict")
 	// Another merchant's external ids are its own.
 	r.expect(r.call("POST", "/api/v1/invoices", other, req), 201, "")
@@ -341,7 +341,7 @@ func TestMerchantInvoiceExternalIDIsIdempotent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "5", "external_id": "race"})
+			a := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "5", "external_id": "race"})
 			mu.Lock()
 			ids[a.str("id")]++
 			statuses[a.status]++
@@ -361,7 +361,7 @@ func TestMerchantInvoiceExternalIDIsIdempotent(t *testing.T) {
 func TestMerchantValidationChangesNothing(t *testing.T) {
 	r := newMerchantRig(t, nil)
 	m, token := r.merchant("shop")
-	r.fund(m, "TON", 1_000_000_000)
+	r.fund(m, store.TON.Symbol, 1_000_000_000)
 	ctx := context.Background()
 	big := strings.Repeat("x", 4097)
 	invoices := []struct {
@@ -371,21 +371,21 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 	}{
 		{"unknown asset", map[string]any{"asset": "BTC", "amount": "1"}, "unknown_asset"},
 		{"no asset", map[string]any{"amount": "1"}, "unknown_asset"},
-		{"too many decimals", map[string]any{"asset": "TON", "amount": "1.0000000001"}, "invalid_amount"},
+		{"too many decimals", map[string]any{"asset": "GRAM", "amount": "1.0000000001"}, "invalid_amount"},
 		{"usdt decimals", map[string]any{"asset": "USDT", "amount": "1.0000001"}, "invalid_amount"},
-		{"negative", map[string]any{"asset": "TON", "amount": "-1"}, "invalid_amount"},
-		{"zero", map[string]any{"asset": "TON", "amount": "0"}, "invalid_amount"},
-		{"exponent", map[string]any{"asset": "TON", "amount": "1e3"}, "invalid_amount"},
-		{"overflow", map[string]any{"asset": "TON", "amount": "99999999999999999999"}, "invalid_amount"},
+		{"negative", map[string]any{"asset": "GRAM", "amount": "-1"}, "invalid_amount"},
+		{"zero", map[string]any{"asset": "GRAM", "amount": "0"}, "invalid_amount"},
+		{"exponent", map[string]any{"asset": "GRAM", "amount": "1e3"}, "invalid_amount"},
+		{"overflow", map[string]any{"asset": "GRAM", "amount": "99999999999999999999"}, "invalid_amount"},
 		{"number amount", `{"asset":"TON","amount":1.5}`, "bad_request"},
-		{"payload too big", map[string]any{"asset": "TON", "amount": "1", "payload": big}, "bad_request"},
-		{"description too long", map[string]any{"asset": "TON", "amount": "1", "description": big[:1025]}, "bad_request"},
-		{"expires too soon", map[string]any{"asset": "TON", "amount": "1", "expires_in": 10}, "bad_request"},
-		{"expires too late", map[string]any{"asset": "TON", "amount": "1", "expires_in": 25 * 3600}, "bad_request"},
+		{"payload too big", map[string]any{"asset": "GRAM", "amount": "1", "payload": big}, "bad_request"},
+		{"description too long", map[string]any{"asset": "GRAM", "amount": "1", "description": big[:1025]}, "bad_request"},
+		{"expires too soon", map[string]any{"asset": "GRAM", "amount": "1", "expires_in": 10}, "bad_request"},
+		{"expires too late", map[string]any{"asset": "GRAM", "amount": "1", "expires_in": 25 * 3600}, "bad_request"},
 		{"expires not a number", `{"asset":"TON","amount":"1","expires_in":"60"}`, "bad_request"},
-		{"external id control chars", map[string]any{"asset": "TON", "amount": "1", "external_id": "a\nb"}, "bad_request"},
-		{"external id too long", map[string]any{"asset": "TON", "amount": "1", "external_id": big[:129]}, "bad_request"},
-		{"unknown field", map[string]any{"asset": "TON", "amount": "1", "expire_in": 60}, "bad_request"},
+		{"external id control chars", map[string]any{"asset": "GRAM", "amount": "1", "external_id": "a\nb"}, "bad_request"},
+		{"external id too long", map[string]any{"asset": "GRAM", "amount": "1", "external_id": big[:129]}, "bad_request"},
+		{"unknown field", map[string]any{"asset": "GRAM", "amount": "1", "expire_in": 60}, "bad_request"},
 		{"not json", "asset=TON", "bad_request"},
 		{"two objects", `{"asset":"TON","amount":"1"}{}`, "bad_request"},
 		{"array", `[]`, "bad_request"},
@@ -404,16 +404,16 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 		code string
 		want int
 	}{
-		{"no spend id", map[string]any{"asset": "TON", "amount": "1", "address": merchantPayoutTo}, "bad_request", 400},
-		{"bad address", map[string]any{"asset": "TON", "amount": "1", "address": "EQnope", "spend_id": "p"}, "invalid_address", 400},
-		{"checksum", map[string]any{"asset": "TON", "amount": "1", "address": merchantFlipLast(ton.FormatAddress(mainnetOnly, true)), "spend_id": "p"}, "invalid_address", 400},
-		{"own deposit address", map[string]any{"asset": "TON", "amount": "1", "address": merchantDeposit, "spend_id": "p"}, "own_address", 400},
-		{"below minimum", map[string]any{"asset": "TON", "amount": "0.4", "address": merchantPayoutTo, "spend_id": "p"}, "below_minimum", 400},
-		{"too many decimals", map[string]any{"asset": "TON", "amount": "0.0000000001", "address": merchantPayoutTo, "spend_id": "p"}, "invalid_amount", 400},
+		{"no spend id", map[string]any{"asset": "GRAM", "amount": "1", "address": merchantPayoutTo}, "bad_request", 400},
+		{"bad address", map[string]any{"asset": "GRAM", "amount": "1", "address": "EQnope", "spend_id": "p"}, "invalid_address", 400},
+		{"checksum", map[string]any{"asset": "GRAM", "amount": "1", "address": merchantFlipLast(ton.FormatAddress(mainnetOnly, true)), "spend_id": "p"}, "invalid_address", 400},
+		{"own deposit address", map[string]any{"asset": "GRAM", "amount": "1", "address": merchantDeposit, "spend_id": "p"}, "own_address", 400},
+		{"below minimum", map[string]any{"asset": "GRAM", "amount": "0.4", "address": merchantPayoutTo, "spend_id": "p"}, "below_minimum", 400},
+		{"too many decimals", map[string]any{"asset": "GRAM", "amount": "0.0000000001", "address": merchantPayoutTo, "spend_id": "p"}, "invalid_amount", 400},
 		{"unknown asset", map[string]any{"asset": "XYZ", "amount": "1", "address": merchantPayoutTo, "spend_id": "p"}, "unknown_asset", 400},
-		{"insufficient", map[string]any{"asset": "TON", "amount": "0.95", "address": merchantPayoutTo, "spend_id": "p"}, "insufficient_funds", 409},
+		{"insufficient", map[string]any{"asset": "GRAM", "amount": "0.95", "address": merchantPayoutTo, "spend_id": "p"}, "insufficient_funds", 409},
 		{"no usdt", map[string]any{"asset": "USDT", "amount": "5", "address": merchantPayoutTo, "spend_id": "p"}, "insufficient_funds", 409},
-		{"long comment", map[string]any{"asset": "TON", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p", "comment": big[:121]}, "bad_request", 400},
+		{"long comment", map[string]any{"asset": "GRAM", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p", "comment": big[:121]}, "bad_request", 400},
 	}
 	for _, tt := range payouts {
 		t.Run("payout "+tt.name, func(t *testing.T) {
@@ -423,14 +423,14 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 	if invs, _ := r.db.MerchantInvoicesPage(ctx, m.ID, "", store.InvoiceCursor{}, 10); len(invs) != 0 {
 		t.Fatalf("refused requests created %d invoices", len(invs))
 	}
-	if b, _ := r.db.MerchantBalances(ctx, m.ID); b["TON"] != 1_000_000_000 {
+	if b, _ := r.db.MerchantBalances(ctx, m.ID); b[store.TON.Symbol] != 1_000_000_000 {
 		t.Fatalf("refused payouts moved the balance: %v", b)
 	}
 	if ws, _ := r.db.Withdrawals(ctx, store.WithdrawalQueued, 10); len(ws) != 0 {
 		t.Fatalf("refused payouts queued %d withdrawals", len(ws))
 	}
 	// The same spend_id still works after all those refusals.
-	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p"}), 201, "")
+	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p"}), 201, "")
 	merchantAudit(t, r.db)
 }
 
@@ -453,37 +453,37 @@ func merchantAudit(t testing.TB, db *store.DB) {
 
 func TestMerchantPayouts(t *testing.T) {
 	r := newMerchantRig(t, nil, func(rs *store.Rules) {
-		rs.ApprovalAbove = map[string]store.Amount{"TON": 5_000_000_000}
+		rs.ApprovalAbove = map[string]store.Amount{store.TON.Symbol: 5_000_000_000}
 	})
 	m, token := r.merchant("shop")
 	_, otherToken := r.merchant("other")
-	r.fund(m, "TON", 10_000_000_000)
+	r.fund(m, store.TON.Symbol, 10_000_000_000)
 	ctx := context.Background()
-	req := map[string]any{"asset": "TON", "amount": "2.5", "address": merchantPayoutTo, "spend_id": "payout-1", "comment": "thanks"}
+	req := map[string]any{"asset": "TON", "amount": "2.5", "address": merchantPayoutTo, "spend_id": "payout-1", "comment": "thanks"} // TON: the former code, an alias
 	first := r.call("POST", "/api/v1/payouts", token, req)
 	r.expect(first, 201, "")
 	to := merchantAddr(t, merchantPayoutTo)
-	want := map[string]any{"spend_id": "payout-1", "status": "queued", "asset": "TON", "amount": "2.5", "amount_units": "2500000000",
-		"fee": "0.1", "fee_units": "100000000", "fee_asset": "TON", "address": ton.FormatAddress(to, true), "comment": "thanks"}
+	want := map[string]any{"spend_id": "payout-1", "status": "queued", "asset": "GRAM", "amount": "2.5", "amount_units": "2500000000",
+		"fee": "0.1", "fee_units": "100000000", "fee_asset": "GRAM", "address": ton.FormatAddress(to, true), "comment": "thanks"}
 	for k, v := range want {
 		if first.body[k] != v {
 			t.Errorf("%s = %#v, want %#v", k, first.body[k], v)
 		}
 	}
-	if b, _ := r.db.MerchantBalances(ctx, m.ID); b["TON"] != 7_400_000_000 {
-		t.Fatalf("balance after payout %d, want 7.4 TON", b["TON"])
+	if b, _ := r.db.MerchantBalances(ctx, m.ID); b[store.TON.Symbol] != 7_400_000_000 {
+		t.Fatalf("balance after payout %d, want 7.4 GRAM", b[store.TON.Symbol])
 	}
-	// The same spend_id, even with the address in another form: the same payout, no second debit.
-	again := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "2.50", "address": ton.FormatBounceable(to, true), "spend_id": "payout-1"})
+	// The same spend_id, even with the address in another form and the asset by its new code: the same payout, no second debit.
+	again := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "2.50", "address": ton.FormatBounceable(to, true), "spend_id": "payout-1"})
 	r.expect(again, 200, "")
 	if again.body["id"] != first.body["id"] {
 		t.Fatalf("replay: %s", again.raw)
 	}
-	if b, _ := r.db.MerchantBalances(ctx, m.ID); b["TON"] != 7_400_000_000 {
-		t.Fatalf("balance after replay %d", b["TON"])
+	if b, _ := r.db.MerchantBalances(ctx, m.ID); b[store.TON.Symbol] != 7_400_000_000 {
+		t.Fatalf("balance after replay %d", b[store.TON.Symbol])
 	}
-	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "3", "address": merchantPayoutTo, "spend_id": "payout-1"}), 409, "idempotency_conflict")
-	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "2.5", "address": merchantDeposit[:len(merchantDeposit)-1] + "0", "spend_id": "payout-1"}), 409, "idempotency_conflict")
+	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "3", "address": merchantPayoutTo, "spend_id": "payout-1"}), 409, "idempotency_conflict")
+	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "2.5", "address": merchantDeposit[:len(merchantDeposit)-1] + "0", "spend_id": "payout-1"}), 409, "idempotency_conflict")
 
 	id := strconv.FormatFloat(first.body["id"].(float64), 'f', 0, 64)
 	got := r.call("GET", "/api/v1/payouts/"+id, token, nil)
@@ -494,7 +494,7 @@ func TestMerchantPayouts(t *testing.T) {
 	r.expect(r.call("GET", "/api/v1/payouts/"+id, otherToken, nil), 404, "not_found")
 	r.expect(r.call("GET", "/api/v1/payouts/abc", token, nil), 404, "not_found")
 
-	big := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "6", "address": merchantPayoutTo, "spend_id": "payout-2"})
+	big := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "6", "address": merchantPayoutTo, "spend_id": "payout-2"})
 	r.expect(big, 201, "")
 	if big.str("status") != store.WithdrawalAwaitingApproval {
 		t.Fatalf("a payout above the approval limit is %s", big.str("status"))
@@ -505,7 +505,7 @@ func TestMerchantPayouts(t *testing.T) {
 		Balances []struct{ Asset, Amount, AmountUnits string }
 	}
 	json.Unmarshal(bal.raw, &balances)
-	if len(balances.Balances) != 2 || balances.Balances[0].Asset != "TON" || balances.Balances[0].Amount != "1.3" || balances.Balances[1].Amount != "0" {
+	if len(balances.Balances) != 2 || balances.Balances[0].Asset != "GRAM" || balances.Balances[0].Amount != "1.3" || balances.Balances[1].Amount != "0" {
 		t.Fatalf("balance: %s", bal.raw)
 	}
 	merchantAudit(t, r.db)
@@ -520,8 +520,8 @@ func TestMerchantPayouts(t *testing.T) {
 	if got.str("status") != "rejected" || got.str("failure_reason") != "too large" {
 		t.Fatalf("rejected payout: %s", got.raw)
 	}
-	if b, _ := r.db.MerchantBalances(ctx, m.ID); b["TON"] != 7_400_000_000 {
-		t.Fatalf("balance after the refund %d", b["TON"])
+	if b, _ := r.db.MerchantBalances(ctx, m.ID); b[store.TON.Symbol] != 7_400_000_000 {
+		t.Fatalf("balance after the refund %d", b[store.TON.Symbol])
 	}
 	merchantAudit(t, r.db)
 }
@@ -529,10 +529,10 @@ func TestMerchantPayouts(t *testing.T) {
 func TestMerchantPayoutNetwork(t *testing.T) {
 	r := newMerchantRig(t, func(c *merchant.Config) { c.Testnet = false })
 	m, token := r.merchant("shop")
-	r.fund(m, "TON", 10_000_000_000)
+	r.fund(m, store.TON.Symbol, 10_000_000_000)
 	testnetForm := ton.FormatAddress(merchantAddr(t, merchantPayoutTo), true)
-	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "1", "address": testnetForm, "spend_id": "x"}), 400, "wrong_network")
-	got := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "1", "address": merchantPayoutTo, "spend_id": "x"})
+	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "1", "address": testnetForm, "spend_id": "x"}), 400, "wrong_network")
+	got := r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "1", "address": merchantPayoutTo, "spend_id": "x"})
 	r.expect(got, 201, "")
 	if got.str("address") != ton.FormatAddress(merchantAddr(t, merchantPayoutTo), false) {
 		t.Fatalf("mainnet destination %q", got.str("address"))
@@ -543,7 +543,7 @@ func TestMerchantSeesOnlyItsOwn(t *testing.T) {
 	r := newMerchantRig(t, nil)
 	_, a := r.merchant("a")
 	_, b := r.merchant("b")
-	inv := r.call("POST", "/api/v1/invoices", a, map[string]any{"asset": "TON", "amount": "1", "external_id": "x"})
+	inv := r.call("POST", "/api/v1/invoices", a, map[string]any{"asset": "GRAM", "amount": "1", "external_id": "x"})
 	r.expect(inv, 201, "")
 	r.expect(r.call("GET", "/api/v1/invoices/"+inv.str("id"), b, nil), 404, "not_found")
 	r.expect(r.call("GET", "/api/v1/invoices/inv_doesnotexist", a, nil), 404, "not_found")
@@ -553,7 +553,7 @@ func TestMerchantSeesOnlyItsOwn(t *testing.T) {
 		t.Fatalf("b lists a's invoices: %s", list.raw)
 	}
 	// b's external_id "x" is not a's.
-	r.expect(r.call("POST", "/api/v1/invoices", b, map[string]any{"asset": "TON", "amount": "2", "external_id": "x"}), 201, "")
+	r.expect(r.call("POST", "/api/v1/invoices", b, map[string]any{"asset": "GRAM", "amount": "2", "external_id": "x"}), 201, "")
 }
 
 func TestMerchantListInvoices(t *testing.T) {
@@ -561,7 +561,7 @@ func TestMerchantListInvoices(t *testing.T) {
 	m, token := r.merchant("shop")
 	var created []string
 	for i := range 5 {
-		a := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": strconv.Itoa(i + 1)})
+		a := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": strconv.Itoa(i + 1)})
 		r.expect(a, 201, "")
 		created = append(created, a.str("id"))
 	}
@@ -720,7 +720,7 @@ func TestMerchantOpenAPIListsEveryRoute(t *testing.T) {
 func TestMerchantAmountsAreNeverGuessed(t *testing.T) {
 	r := newMerchantRig(t, nil)
 	m, token := r.merchant("shop")
-	r.fund(m, "TON", 10_000_000_000)
+	r.fund(m, store.TON.Symbol, 10_000_000_000)
 	for i, amount := range []string{"1,500", "1,5", "1 500", " 1 ", "1.5\n", "1\u00a0500", "1.000,5"} {
 		for _, call := range []struct {
 			path string
@@ -739,10 +739,10 @@ func TestMerchantAmountsAreNeverGuessed(t *testing.T) {
 	if list := r.call("GET", "/api/v1/invoices", token, nil); list.status != 200 || strings.Contains(string(list.raw), `"id"`) {
 		t.Fatalf("invoices created: %s", list.raw)
 	}
-	if b, err := r.db.Balance(context.Background(), store.MerchantAccount(m.ID), "TON"); err != nil || b != 10_000_000_000 {
+	if b, err := r.db.Balance(context.Background(), store.MerchantAccount(m.ID), store.TON.Symbol); err != nil || b != 10_000_000_000 {
 		t.Fatalf("balance %d %v", b, err)
 	}
-	if h, err := r.db.Balance(context.Background(), store.AccountHold, "TON"); err != nil || h != 0 {
+	if h, err := r.db.Balance(context.Background(), store.AccountHold, store.TON.Symbol); err != nil || h != 0 {
 		t.Fatalf("hold %d %v", h, err)
 	}
 	// Written as a machine writes it, the same amount is fine.

@@ -69,7 +69,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	defer srv.Close()
 	api := &merchantRig{t: t, db: db, echo: e, srv: srv, cfg: cfg}
 
-	scanner := ton.NewFollower(client.API, db, ton.FollowerConfig{Hot: hot, Min: map[string]store.Amount{"TON": 1_000_000}, Testnet: true, Log: merchantQuietLog})
+	scanner := ton.NewFollower(client.API, db, ton.FollowerConfig{Hot: hot, Min: map[string]store.Amount{store.TON.Symbol: 1_000_000}, Testnet: true, Log: merchantQuietLog})
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: cfg, AllowPrivate: true, Poll: 50 * time.Millisecond}, db, merchantQuietLog)
 	runCtx, stop := context.WithCancel(ctx)
 	errs := make(chan error, 2)
@@ -85,7 +85,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	}()
 
 	// 1. The merchant creates an invoice.
-	created := api.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "1.5", "external_id": "order-1",
+	created := api.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "1.5", "external_id": "order-1",
 		"description": "Coffee", "payload": `{"cart":7}`})
 	api.expect(created, 201, "")
 	invID, comment := created.str("id"), created.str("comment")
@@ -143,7 +143,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	if len(balances.Balances) != 1 || balances.Balances[0].Amount != "1.5" {
 		t.Fatalf("balance: %s", bal.raw)
 	}
-	if b, _ := db.Balance(ctx, store.MerchantAccount(m.ID), "TON"); b != 1_500_000_000 {
+	if b, _ := db.Balance(ctx, store.MerchantAccount(m.ID), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("merchant ledger balance %d", b)
 	}
 	if held, onChain := -merchantBalanceOf(t, db, store.AccountHot), store.Amount(chain.Balance(hot)); held != onChain {
@@ -154,7 +154,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 
 func merchantBalanceOf(t testing.TB, db *store.DB, account string) store.Amount {
 	t.Helper()
-	b, err := db.Balance(context.Background(), account, "TON")
+	b, err := db.Balance(context.Background(), account, store.TON.Symbol)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -394,7 +394,11 @@ func webhookSignature(secret string, t int64, body []byte) string {
 
 // webhookEnvelope is the body of every webhook. Every field comes from the
 // outbox row or from fields of the invoice/payout that never change, so the
-// body is the same on every retry.
+// body is the same on every retry. The asset codes come from the event's
+// payload: the native coin's code changed from TON to GRAM (migration
+// 0008_gram.sql rewrote the invoices and payouts, not the events), so an
+// event made before that upgrade is redelivered byte for byte as it was
+// first signed, "TON" included, and later events say GRAM.
 type webhookEnvelope struct {
 	ID        int64           `json:"id"`
 	Type      string          `json:"type"`
@@ -426,6 +430,9 @@ func (w *Webhooks) body(ctx context.Context, ev store.Event) ([]byte, error) {
 		}
 		obj := w.view.invoice(inv)
 		obj.TxHash = p.TxHash
+		if p.Asset != "" {
+			obj.Asset = p.Asset // the code as of the event
+		}
 		if data, err = json.Marshal(obj); err != nil {
 			return nil, err
 		}
@@ -439,7 +446,14 @@ func (w *Webhooks) body(ctx context.Context, ev store.Event) ([]byte, error) {
 			return nil, err
 		}
 		wd.Status, wd.TxHash, wd.Error = p.Status, p.TxHash, p.Error
-		if data, err = json.Marshal(w.view.payout(wd)); err != nil {
+		obj := w.view.payout(wd)
+		if p.Asset != "" {
+			obj.Asset = p.Asset // the codes as of the event
+		}
+		if p.FeeAsset != "" {
+			obj.FeeAsset = p.FeeAsset
+		}
+		if data, err = json.Marshal(obj); err != nil {
 			return nil, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -179,7 +180,7 @@ func (r *whRig) merchant(url string) store.Merchant {
 func (r *whRig) expire(m store.Merchant, externalID string) string {
 	r.t.Helper()
 	ctx := context.Background()
-	inv, err := r.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: time.Minute,
+	inv, err := r.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2_000_000_000, TTL: time.Minute,
 		ExternalID: externalID, Payload: "order-" + externalID})
 	if err != nil {
 		r.t.Fatal(err)
@@ -275,8 +276,8 @@ func TestWebhookPayoutEvent(t *testing.T) {
 	m := r.merchant(recv.srv.URL)
 	ctx := context.Background()
 	r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: "TON", Amount: 5_000_000_000}}})
-	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: "TON", Amount: 3_000_000_000,
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: store.TON.Symbol, Amount: 5_000_000_000}}})
+	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: store.TON.Symbol, Amount: 3_000_000_000,
 		Fee: 100_000_000, Destination: "UQdest", NeedsApproval: true})
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +370,7 @@ func TestWebhookRunRetriesUntil200(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: store.Amount(i + 1), TTL: time.Millisecond}); err != nil {
+		if _, err := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: store.Amount(i + 1), TTL: time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -750,5 +751,92 @@ func waitWH(t *testing.T, d time.Duration, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWebhookRedeliveryAfterTheGramUpgrade: a database written by the
+// previous version (the native coin booked as TON; store/testdata/upgrade)
+// is opened by this one. Its delivered invoice.paid event, redelivered, is
+// byte for byte the body the previous version signed and sent ("TON"
+// included): the event is history. An event made after the upgrade says
+// GRAM.
+func TestWebhookRedeliveryAfterTheGramUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join("..", "..", "store", "testdata", "upgrade")
+	dump, err := os.ReadFile(filepath.Join(dir, "c8d4442.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent map[string]string // event id -> body as the previous version sent it
+	if b, err := os.ReadFile(filepath.Join(dir, "c8d4442-webhooks.json")); err != nil || json.Unmarshal(b, &sent) != nil || sent["3"] == "" {
+		t.Fatalf("recorded bodies: %v %v", err, sent)
+	}
+	path := filepath.Join(t.TempDir(), "tonpay.db")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(string(dump)); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	clock := newWHClock()
+	clock.ms.Store(time.Date(2026, 6, 1, 12, 20, 0, 0, time.UTC).UnixMilli()) // order-2 is still open
+	db, err := store.Open(ctx, path, store.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.SyncAssets(ctx, merchantAssets); err != nil {
+		t.Fatal(err)
+	}
+	r := &whRig{t: t, clock: clock, db: db, path: path}
+	recv := newWHReceiver(t)
+	owner := store.OwnerActor(7, "@owner")
+	if _, err := db.SetWebhookURL(ctx, owner, 1, recv.srv.URL+"/hooks"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Merchant(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := m.WebhookSecret // kept from the previous version
+	if _, err := db.Redeliver(ctx, owner, 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	w := r.webhooks(nil)
+	r.deliver(w)
+	got := recv.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("%d requests", len(got))
+	}
+	whVerify(t, got[0], secret)
+	if string(got[0].body) != sent["3"] {
+		t.Fatalf("redelivered\n%s\nfirst sent\n%s", got[0].body, sent["3"])
+	}
+	if !strings.Contains(sent["3"], `"asset":"TON"`) {
+		t.Fatalf("the recorded body %s", sent["3"])
+	}
+
+	// The open invoice made before the upgrade, paid now: its event says GRAM.
+	open, err := db.MerchantInvoices(ctx, 1, store.InvoiceCreated, 10)
+	if err != nil || len(open) != 1 || open[0].ExternalID != "order-2" || open[0].Asset != store.TON.Symbol {
+		t.Fatalf("open invoices after the upgrade: %+v %v", open, err)
+	}
+	h := strings.Repeat("e", 64)
+	if _, err := db.ApplyChainTx(ctx, store.DepositTx(store.ChainEvent{Account: merchantDeposit, LT: 500, Hash: h, Time: clock.Now(), Kind: store.KindCredited},
+		store.Incoming{Asset: store.TON.Symbol, Amount: open[0].Amount, Sender: "0:" + strings.Repeat("77", 32), Comment: open[0].Comment, Min: 1}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	r.deliver(w)
+	got = recv.deliveries()
+	if len(got) != 2 {
+		t.Fatalf("%d requests", len(got))
+	}
+	b := whVerify(t, got[1], secret)
+	var data map[string]any
+	json.Unmarshal(b.Data, &data)
+	if b.Type != "invoice.paid" || data["external_id"] != "order-2" || data["asset"] != "GRAM" || data["amount"] != "1.5" {
+		t.Fatalf("new event %s", got[1].body)
 	}
 }

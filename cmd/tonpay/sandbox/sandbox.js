@@ -168,7 +168,7 @@ async function main() {
   $('merchant-name').textContent = state.merchant.name;
   $('merchant-token').textContent = state.merchant.token;
   $('curl').textContent =
-    `curl -s -X POST ${state.base}/api/v1/invoices \\\n  -H 'Authorization: Bearer ${state.merchant.token}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"asset":"TON","amount":"2"}'`;
+    `curl -s -X POST ${state.base}/api/v1/invoices \\\n  -H 'Authorization: Bearer ${state.merchant.token}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"asset":"GRAM","amount":"2"}'`;
   document.body.classList.toggle('dark', theme === 'dark');
   $('theme').textContent = theme === 'dark' ? 'Light' : 'Dark';
   $('theme').onclick = () => {
@@ -207,7 +207,7 @@ async function main() {
   }
   $('new-invoice').onclick = async () => {
     try {
-      const inv = await postJSON('/api/v1/invoices', { asset: 'TON', amount: '2', description: 'Sandbox order' },
+      const inv = await postJSON('/api/v1/invoices', { asset: 'GRAM', amount: '2', description: 'Sandbox order' },
         { Authorization: `Bearer ${state.merchant.token}` });
       $('invoice').innerHTML = `Invoice <code>${esc(inv.id)}</code> · <a href="${esc(inv.pay_url)}" data-testid="pay-url">pay_url</a>`;
     } catch (err) {
