@@ -328,15 +328,15 @@ func TestStartupRegistersCommandsAndMenuButton(t *testing.T) {
 // in the user's language, changing nothing.
 func TestAmountWithACommaIsNeverGuessed(t *testing.T) {
 	c := newChatter(t, rules(func(r *store.Rules) {
-		r.WithdrawFee = map[string]store.Amount{"TON": 50_000_000}
-		r.WithdrawMin = map[string]store.Amount{"TON": 100_000_000}
+		r.WithdrawFee = map[string]store.Amount{store.TON.Symbol: 50_000_000}
+		r.WithdrawMin = map[string]store.Amount{store.TON.Symbol: 100_000_000}
 	}))
 	ctx := context.Background()
 	db := c.r.db
 	const id = 951
 	c.say(id, "en", "/start", "sendMessage")
 	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ef", 32), Postings: []store.Posting{
-		{Account: store.AccountHot, Asset: "TON", Amount: -2_000_000_000_000}, {Account: store.UserAccount(id), Asset: "TON", Amount: 2_000_000_000_000}}})
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -2_000_000_000_000}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: 2_000_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestAmountWithACommaIsNeverGuessed(t *testing.T) {
 		{"/withdraw 1,500 TON " + dest, "en", "“1,500” could mean 1500 or 1.5, so nothing was done. Write 1500 (no comma) or 1.5 (with a dot)."},
 		{"/withdraw 1,500 TON " + dest, "ru", "«1,500» может означать 1500 или 1.5, поэтому ничего не сделано. Напишите 1500 (без запятой) или 1.5 (с точкой)."},
 		{"/pay 1,500", "en", "“1,500” could mean 1500 or 1.5"},
-		{"/withdraw 1,000,000 TON " + dest, "en", "is not a valid amount of TON: use digits, a dot for decimals (at most 9 places) and no thousands separators, like 1500 or 1.5."},
+		{"/withdraw 1,000,000 TON " + dest, "en", "is not a valid amount of GRAM: use digits, a dot for decimals (at most 9 places) and no thousands separators, like 1500 or 1.5."},
 	} {
 		if txt := c.say(id, tt.lang, tt.cmd, "sendMessage").Form.Get("text"); !strings.Contains(txt, tt.want) {
 			t.Fatalf("%s (%s): %q, want %q", tt.cmd, tt.lang, txt, tt.want)
@@ -354,11 +354,11 @@ func TestAmountWithACommaIsNeverGuessed(t *testing.T) {
 	if ws, _ := db.UserWithdrawals(ctx, id, 10); len(ws) != 0 {
 		t.Fatalf("refused commands created %d withdrawals", len(ws))
 	}
-	if b, _ := db.Balance(ctx, store.UserAccount(id), "TON"); b != 2_000_000_000_000 {
+	if b, _ := db.Balance(ctx, store.UserAccount(id), store.TON.Symbol); b != 2_000_000_000_000 {
 		t.Fatalf("balance moved to %d", b)
 	}
 	// An unambiguous decimal comma is read, and the quote shows the amount.
-	if txt := c.say(id, "en", "/withdraw 1,5 TON "+dest, "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.5 TON") {
+	if txt := c.say(id, "en", "/withdraw 1,5 TON "+dest, "sendMessage").Form.Get("text"); !strings.Contains(txt, "1.5 GRAM") {
 		t.Fatalf("/withdraw 1,5: %q", txt)
 	}
 }

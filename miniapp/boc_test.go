@@ -86,7 +86,7 @@ func TestBOCMustPayItsInvoice(t *testing.T) {
 	e := newEnv(t)
 	m, _ := withMerchants(t, e, "shop")
 	ctx := context.Background()
-	inv, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 2_000_000_000, TTL: time.Hour})
+	inv, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2_000_000_000, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestBOCMustPayItsInvoice(t *testing.T) {
 	}
 
 	// A W5 wallet not deployed yet (state init) pays a top-up.
-	r := e.do("POST", "/api/deposits", e.auth(803), map[string]string{"asset": "TON", "amount": "1"})
+	r := e.do("POST", "/api/deposits", e.auth(803), map[string]string{"asset": store.TON.Symbol, "amount": "1"})
 	var d depositAnswer
 	if err := json.Unmarshal(r.body, &d); err != nil || r.status != 201 {
 		t.Fatalf("deposit: %d %s", r.status, r.body)
@@ -170,7 +170,7 @@ func TestBOCMustPayItsInvoice(t *testing.T) {
 	}
 
 	// A memo-less invoice: exactly its amount, no comment.
-	ml, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: "TON", Amount: 3_000_000_000, TTL: time.Hour, MemoLess: true})
+	ml, err := e.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 3_000_000_000, TTL: time.Hour, MemoLess: true})
 	if err != nil {
 		t.Fatal(err)
 	}

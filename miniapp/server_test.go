@@ -118,7 +118,7 @@ func TestBodyLimitRefusesAndWritesNothing(t *testing.T) {
 	e := newEnv(t, func(c *miniapp.Config) { c.BodyLimit = 1024 })
 	auth := e.auth(601)
 	e.fund(601, store.TON.Symbol, 5_000_000_000)
-	big := `{"asset":"TON","amount":"1","pad":"` + strings.Repeat("x", 4096) + `"}`
+	big := `{"asset":store.TON.Symbol,"amount":"1","pad":"` + strings.Repeat("x", 4096) + `"}`
 	r := e.do("POST", "/api/deposits", auth, big)
 	if r.status != http.StatusRequestEntityTooLarge || r.errCode() == "" {
 		t.Fatalf("oversized body: %d %s", r.status, r.body)
@@ -160,7 +160,7 @@ func TestHealthzReportsScannerLag(t *testing.T) {
 // block, drift, the reconciled block) only loopback and private clients.
 func TestHealthzFiguresOnlyForPrivateNetworks(t *testing.T) {
 	e := newEnv(t, func(c *miniapp.Config) { c.TrustProxy = true })
-	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{"TON": -1}})
+	e.health.set(ton.ScanStatus{Block: 1235, Lag: time.Second, Synced: true, Reconciled: 1235, Drift: map[string]store.Amount{store.TON.Symbol: -1}})
 	for _, tc := range []struct {
 		xff     string
 		figures bool
@@ -448,7 +448,7 @@ func TestEventStreamsPerUserAreBounded(t *testing.T) {
 		}
 	}
 	// The two newest still hear the user's changes.
-	e.fund(720, "TON", 1_000_000_000)
+	e.fund(720, store.TON.Symbol, 1_000_000_000)
 	for _, ch := range streams[4:] {
 		nextEvent(t, ch, "balance")
 	}
@@ -511,6 +511,6 @@ func TestWriteTimeout(t *testing.T) {
 	defer stop()
 	nextEvent(t, events, "balance")
 	time.Sleep(500 * time.Millisecond)
-	e.fund(3, "TON", 1_000_000_000)
+	e.fund(3, store.TON.Symbol, 1_000_000_000)
 	nextEvent(t, events, "balance")
 }

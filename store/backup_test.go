@@ -252,13 +252,13 @@ func TestCopyBeforeMigrating(t *testing.T) {
 		}
 		raw.Exec(`INSERT INTO schema_migrations VALUES (?, 0)`, name)
 	}
-	// A deposit of 5 TON booked by the previous version.
+	// A deposit of 5 GRAM booked by the previous version.
 	for _, q := range []string{
-		`INSERT INTO assets VALUES ('TON', 9, NULL)`,
+		`INSERT INTO assets VALUES ('GRAM', 9, NULL)`,
 		`INSERT INTO accounts(id, name, nonneg, created_at) VALUES (1, 'chain:hot', 0, 0), (2, 'user:1', 1, 0)`,
 		`INSERT INTO transfers(id, key, kind, created_at) VALUES (1, 'dep-1', 'deposit', 0)`,
-		`INSERT INTO entries(transfer_id, account_id, asset, amount, created_at) VALUES (1, 1, 'TON', -5000000000, 0), (1, 2, 'TON', 5000000000, 0)`,
-		`INSERT INTO balances VALUES (1, 'TON', -5000000000, 0), (2, 'TON', 5000000000, 1)`,
+		`INSERT INTO entries(transfer_id, account_id, asset, amount, created_at) VALUES (1, 1, 'GRAM', -5000000000, 0), (1, 2, 'GRAM', 5000000000, 0)`,
+		`INSERT INTO balances VALUES (1, 'GRAM', -5000000000, 0), (2, 'GRAM', 5000000000, 1)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -90,13 +90,13 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := func(lt uint64, kind string, moves ...store.Move) store.ChainTx {
-		c := chainTxOf(hotAcct, lt, "TON", moves...)
+		c := chainTxOf(hotAcct, lt, store.TON.Symbol, moves...)
 		c.Event.Kind, c.Event.Sender, c.Event.Time = kind, "0:"+fmt.Sprintf("%064x", 9), now
 		return c
 	}
 	applied := []store.ChainTx{
-		chainTx(1, now, "TON", 3_000_000_000, "NOBODY", 0), // unmatched
-		chainTx(2, now, "TON", 5, "", 0),                   // dust
+		chainTx(1, now, store.TON.Symbol, 3_000_000_000, "NOBODY", 0), // unmatched
+		chainTx(2, now, store.TON.Symbol, 5, "", 0),                   // dust
 		ev(3, store.KindAborted, store.Move{Kind: store.MoveUnmatched, Amount: 700_000_000}, store.Move{Kind: store.MoveNetworkFee, Amount: -1_000_000}),
 		ev(4, store.KindFakeJetton, store.Move{Kind: store.MoveUnmatched, Amount: 200_000_000}),
 		ev(5, store.KindAborted, store.Move{Kind: store.MoveFeeIncome, Amount: 9_000_000}), // our own, bounced back
@@ -123,8 +123,8 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 	if err != nil || len(page) != 4 || page[0].Event.Kind != store.KindFakeJetton {
 		t.Fatalf("bot page: %+v %v", page, err)
 	}
-	if ov, _ := db.Overview(ctx); ov["TON"].UnmatchedCount != 4 || ov["TON"].Unmatched != 3_900_000_005 {
-		t.Fatalf("overview %+v", ov["TON"])
+	if ov, _ := db.Overview(ctx); ov[store.TON.Symbol].UnmatchedCount != 4 || ov[store.TON.Symbol].Unmatched != 3_900_000_005 {
+		t.Fatalf("overview %+v", ov[store.TON.Symbol])
 	}
 	admin := store.Actor{ID: 1, Role: "admin"}
 	var aborted, fake int64
@@ -144,7 +144,7 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 			t.Fatalf("assign aborted: %+v %v", u, err)
 		}
 	}
-	if bal(t, db, store.UserAccount(77), "TON") != 700_000_000 {
+	if bal(t, db, store.UserAccount(77), store.TON.Symbol) != 700_000_000 {
 		t.Fatal("the aborted value was not credited exactly once")
 	}
 	if _, err := db.RefundUnmatched(ctx, admin, aborted, fmt.Sprintf("%064x", 999)); err == nil {
@@ -154,7 +154,7 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 	if _, err := db.RefundUnmatched(ctx, admin, fake, fmt.Sprintf("%064x", 998)); err != nil {
 		t.Fatal(err)
 	}
-	if got := bal(t, db, store.AccountUnmatched, "TON"); got != 3_000_000_005 {
+	if got := bal(t, db, store.AccountUnmatched, store.TON.Symbol); got != 3_000_000_005 {
 		t.Fatalf("unmatched holds %d", got)
 	}
 	// The event that left nothing there cannot be resolved.
@@ -172,8 +172,8 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 	if len(page) != 4 || page[len(page)-1].Event.Kind != store.KindUnmatched {
 		t.Fatalf("bot page after resolving: %+v", page)
 	}
-	if ov, _ := db.Overview(ctx); ov["TON"].UnmatchedCount != 2 {
-		t.Fatalf("overview after resolving %+v", ov["TON"])
+	if ov, _ := db.Overview(ctx); ov[store.TON.Symbol].UnmatchedCount != 2 {
+		t.Fatalf("overview after resolving %+v", ov[store.TON.Symbol])
 	}
 	audit(t, db)
 }

@@ -108,7 +108,7 @@ func TestDefaultsCannotLoseMoney(t *testing.T) {
 	r := newLimitsRig(t)
 	p := r.policy(nil)
 	ctx := context.Background()
-	r.fund(store.UserAccount(1), "TON", 1_000_000_000)
+	r.fund(store.UserAccount(1), store.TON.Symbol, 1_000_000_000)
 	r.fund(store.UserAccount(1), "USDT", 1_000_000)
 	for _, a := range []store.Asset{store.TON, testUSDT} {
 		if p.Fee(a) < store.PayoutCost(a) {
@@ -118,21 +118,21 @@ func TestDefaultsCannotLoseMoney(t *testing.T) {
 	if len(p.FeeBelowCost()) != 0 {
 		t.Fatalf("defaults below cost: %v", p.FeeBelowCost())
 	}
-	_, err := p.Quote(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "0.000000001", Destination: payTo})
+	_, err := p.Quote(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "0.000000001", Destination: payTo})
 	if rf := refusalOf(t, err, store.RefuseBelowMinimum); rf.Limit != store.DefaultTONMin || rf.Limit <= p.Fee(store.TON) {
 		t.Fatalf("minimum %d, fee %d", rf.Limit, p.Fee(store.TON))
 	}
-	q, err := p.Quote(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "0.1", Destination: payTo})
-	if err != nil || q.Fee != store.DefaultTONFee || q.Debit["TON"] != 110_000_000 {
+	q, err := p.Quote(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "0.1", Destination: payTo})
+	if err != nil || q.Fee != store.DefaultTONFee || q.Debit[store.TON.Symbol] != 110_000_000 {
 		t.Fatalf("quote %+v %v", q, err)
 	}
 	q, err = p.Quote(ctx, store.WithdrawRequest{UserID: 1, Asset: "USDT", Amount: "0.5", Destination: payTo})
-	if err != nil || q.Fee != store.DefaultJettonFee || q.Debit["TON"] != store.DefaultJettonFee {
+	if err != nil || q.Fee != store.DefaultJettonFee || q.Debit[store.TON.Symbol] != store.DefaultJettonFee {
 		t.Fatalf("jetton quote %+v %v", q, err)
 	}
 	// A configured fee is the operator's (doctor warns of it), and below cost it is reported.
-	low := r.policy(func(rs *store.Rules) { rs.WithdrawFee = map[string]store.Amount{"TON": 0} })
-	if b := low.FeeBelowCost(); len(b) != 1 || b[0].Symbol != "TON" || low.Fee(store.TON) != 0 {
+	low := r.policy(func(rs *store.Rules) { rs.WithdrawFee = map[string]store.Amount{store.TON.Symbol: 0} })
+	if b := low.FeeBelowCost(); len(b) != 1 || b[0].Symbol != store.TON.Symbol || low.Fee(store.TON) != 0 {
 		t.Fatalf("below cost: %v", b)
 	}
 }
@@ -142,14 +142,14 @@ func TestDefaultsCannotLoseMoney(t *testing.T) {
 func TestApprovalJudgesTheDaysTotal(t *testing.T) {
 	r := newLimitsRig(t)
 	p := r.policy(func(rs *store.Rules) {
-		rs.ApprovalAbove = map[string]store.Amount{"TON": 10_000_000_000}
+		rs.ApprovalAbove = map[string]store.Amount{store.TON.Symbol: 10_000_000_000}
 		rs.MaxQueuedWithdrawals = 100
 	})
 	ctx := context.Background()
-	r.fund(store.UserAccount(1), "TON", 100_000_000_000)
+	r.fund(store.UserAccount(1), store.TON.Symbol, 100_000_000_000)
 	var statuses []string
 	for i := range 12 {
-		req := store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "0.99", Destination: payTo}
+		req := store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "0.99", Destination: payTo}
 		q, err := p.Quote(ctx, req)
 		if err != nil {
 			t.Fatal(err)
@@ -175,12 +175,12 @@ func TestApprovalJudgesTheDaysTotal(t *testing.T) {
 	}
 	// A day later the window is empty again.
 	r.advance(store.WithdrawalWindow + time.Millisecond)
-	w, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "0.99", Destination: payTo}, "later")
+	w, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "0.99", Destination: payTo}, "later")
 	if err != nil || w.Status != store.WithdrawalQueued {
 		t.Fatalf("a day later: %s %v", w.Status, err)
 	}
 	// One request above the threshold waits as before.
-	w, _, err = p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "11", Destination: payTo}, "big")
+	w, _, err = p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "11", Destination: payTo}, "big")
 	if err != nil || w.Status != store.WithdrawalAwaitingApproval {
 		t.Fatalf("one big one: %s %v", w.Status, err)
 	}
@@ -189,36 +189,36 @@ func TestApprovalJudgesTheDaysTotal(t *testing.T) {
 func TestDailyCapRefusesAndMovesNothing(t *testing.T) {
 	r := newLimitsRig(t)
 	p := r.policy(func(rs *store.Rules) {
-		rs.DailyCap = map[string]store.Amount{"TON": 5_000_000_000}
-		rs.WithdrawFee = map[string]store.Amount{"TON": 10_000_000}
+		rs.DailyCap = map[string]store.Amount{store.TON.Symbol: 5_000_000_000}
+		rs.WithdrawFee = map[string]store.Amount{store.TON.Symbol: 10_000_000}
 	})
 	ctx := context.Background()
 	acct := store.UserAccount(1)
-	r.fund(acct, "TON", 100_000_000_000)
-	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "3", Destination: payTo}, "a"); err != nil {
+	r.fund(acct, store.TON.Symbol, 100_000_000_000)
+	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "3", Destination: payTo}, "a"); err != nil {
 		t.Fatal(err)
 	}
-	before := r.balance(acct, "TON")
-	req := store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "2.5", Destination: payTo}
+	before := r.balance(acct, store.TON.Symbol)
+	req := store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "2.5", Destination: payTo}
 	_, qerr := p.Quote(ctx, req)
 	_, _, err := p.Withdraw(ctx, req, "b")
 	for _, e := range []error{qerr, err} {
 		rf := refusalOf(t, e, store.RefuseDailyLimit)
 		if rf.Limit != 5_000_000_000 || rf.Have != 3_000_000_000 || rf.Need != 2_500_000_000 ||
-			!strings.Contains(rf.Message, "limited to 5 TON in 24 hours: 3 TON were withdrawn in the last 24 hours, so at most 2 TON more now") {
+			!strings.Contains(rf.Message, "limited to 5 GRAM in 24 hours: 3 GRAM were withdrawn in the last 24 hours, so at most 2 GRAM more now") {
 			t.Fatalf("refusal %+v", rf)
 		}
 	}
-	if r.balance(acct, "TON") != before {
+	if r.balance(acct, store.TON.Symbol) != before {
 		t.Fatal("a refused withdrawal moved money")
 	}
 	// Exactly up to the cap is fine.
-	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "2", Destination: payTo}, "c"); err != nil {
+	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "2", Destination: payTo}, "c"); err != nil {
 		t.Fatal(err)
 	}
 	// Merchants' payouts are not capped per day.
-	r.fund(store.MerchantAccount(r.merchant), "TON", 100_000_000_000)
-	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{MerchantID: r.merchant, Asset: "TON", Amount: "50", Destination: payTo}, "m"); err != nil {
+	r.fund(store.MerchantAccount(r.merchant), store.TON.Symbol, 100_000_000_000)
+	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{MerchantID: r.merchant, Asset: store.TON.Symbol, Amount: "50", Destination: payTo}, "m"); err != nil {
 		t.Fatal(err)
 	}
 	audit(t, r.db)
@@ -228,14 +228,14 @@ func TestQueuedWithdrawalsAreBounded(t *testing.T) {
 	r := newLimitsRig(t)
 	p := r.policy(func(rs *store.Rules) { rs.MaxQueuedWithdrawals = 3 })
 	ctx := context.Background()
-	r.fund(store.UserAccount(1), "TON", 100_000_000_000)
-	req := store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "1", Destination: payTo}
+	r.fund(store.UserAccount(1), store.TON.Symbol, 100_000_000_000)
+	req := store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "1", Destination: payTo}
 	for i := range 3 {
 		if _, _, err := p.Withdraw(ctx, req, fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	before := r.balance(store.UserAccount(1), "TON")
+	before := r.balance(store.UserAccount(1), store.TON.Symbol)
 	_, _, err := p.Withdraw(ctx, req, "3")
 	if rf := refusalOf(t, err, store.RefuseTooManyWithdrawals); rf.Count != 3 || rf.MaxCount != 3 {
 		t.Fatalf("refusal %+v", rf)
@@ -244,7 +244,7 @@ func TestQueuedWithdrawalsAreBounded(t *testing.T) {
 	if w, created, err := p.Withdraw(ctx, req, "0"); err != nil || created || w.Status != store.WithdrawalQueued {
 		t.Fatalf("replay: %+v %v %v", w, created, err)
 	}
-	if r.balance(store.UserAccount(1), "TON") != before {
+	if r.balance(store.UserAccount(1), store.TON.Symbol) != before {
 		t.Fatal("money moved")
 	}
 }
@@ -254,14 +254,14 @@ func TestQueuedWithdrawalsAreBounded(t *testing.T) {
 func TestConcurrentWithdrawalsMeetTheLimitsOnce(t *testing.T) {
 	r := newLimitsRig(t)
 	p := r.policy(func(rs *store.Rules) {
-		rs.ApprovalAbove = map[string]store.Amount{"TON": 10_000_000_000}
-		rs.DailyCap = map[string]store.Amount{"TON": 20_000_000_000}
-		rs.WithdrawFee = map[string]store.Amount{"TON": 10_000_000}
+		rs.ApprovalAbove = map[string]store.Amount{store.TON.Symbol: 10_000_000_000}
+		rs.DailyCap = map[string]store.Amount{store.TON.Symbol: 20_000_000_000}
+		rs.WithdrawFee = map[string]store.Amount{store.TON.Symbol: 10_000_000}
 		rs.MaxQueuedWithdrawals = 1000
 	})
 	ctx := context.Background()
 	acct := store.UserAccount(1)
-	r.fund(acct, "TON", 100_000_000_000)
+	r.fund(acct, store.TON.Symbol, 100_000_000_000)
 	var mu sync.Mutex
 	got := map[string]int{}
 	var wg sync.WaitGroup
@@ -269,7 +269,7 @@ func TestConcurrentWithdrawalsMeetTheLimitsOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: "TON", Amount: "1", Destination: payTo}, fmt.Sprint("c", i))
+			w, _, err := p.Withdraw(ctx, store.WithdrawRequest{UserID: 1, Asset: store.TON.Symbol, Amount: "1", Destination: payTo}, fmt.Sprint("c", i))
 			k := w.Status
 			if rf, ok := store.AsRefusal(err); ok {
 				k = rf.Code
@@ -285,7 +285,7 @@ func TestConcurrentWithdrawalsMeetTheLimitsOnce(t *testing.T) {
 	if got[store.WithdrawalQueued] != 10 || got[store.WithdrawalAwaitingApproval] != 10 || got[store.RefuseDailyLimit] != 20 || len(got) != 3 {
 		t.Fatalf("outcomes %v", got)
 	}
-	if b := r.balance(acct, "TON"); b != 100_000_000_000-20*1_010_000_000 {
+	if b := r.balance(acct, store.TON.Symbol); b != 100_000_000_000-20*1_010_000_000 {
 		t.Fatalf("balance %d", b)
 	}
 	audit(t, r.db)
@@ -296,7 +296,7 @@ func TestOpenInvoicesAreBoundedAndReused(t *testing.T) {
 	p := r.policy(func(rs *store.Rules) { rs.MaxOpenInvoices = 3 })
 	ctx := context.Background()
 	create := func(user int64, amount string) (store.Invoice, error) {
-		n, _, err := p.NewInvoice(store.InvoiceRequest{UserID: user, Asset: "TON", Amount: amount, Description: "top-up", Typed: true})
+		n, _, err := p.NewInvoice(store.InvoiceRequest{UserID: user, Asset: store.TON.Symbol, Amount: amount, Description: "top-up", Typed: true})
 		if err != nil {
 			return store.Invoice{}, err
 		}
@@ -324,7 +324,7 @@ func TestOpenInvoicesAreBoundedAndReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		n, _, err := p.NewInvoice(store.InvoiceRequest{MerchantID: r.merchant, Asset: "TON", Amount: fmt.Sprint(i + 1)})
+		n, _, err := p.NewInvoice(store.InvoiceRequest{MerchantID: r.merchant, Asset: store.TON.Symbol, Amount: fmt.Sprint(i + 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +366,7 @@ func TestPolicyReadsAmountsByWhoWroteThem(t *testing.T) {
 		{"1,000,000", true, 0, store.RefuseInvalidAmount},
 		{"0", true, 0, store.RefuseInvalidAmount},
 	} {
-		n, _, err := p.NewInvoice(store.InvoiceRequest{UserID: 1, Asset: "TON", Amount: tt.amount, Typed: tt.typed})
+		n, _, err := p.NewInvoice(store.InvoiceRequest{UserID: 1, Asset: store.TON.Symbol, Amount: tt.amount, Typed: tt.typed})
 		if tt.code == "" {
 			if err != nil || n.Amount != tt.want {
 				t.Fatalf("%q typed=%v: %d %v", tt.amount, tt.typed, n.Amount, err)

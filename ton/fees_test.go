@@ -58,7 +58,7 @@ func TestPayoutFeesCoverTheChain(t *testing.T) {
 			// Book the funding first: from here the fees account moves
 			// only by what the payouts cost.
 			r.catchUp(r.scanner(db, nil))
-			before := balance(t, db, store.AccountFees, "TON")
+			before := balance(t, db, store.AccountFees, store.TON.Symbol)
 			p := r.payer(db, nil)
 			if err := r.runPayer(db, p, want, 90*time.Second); err != nil && !errors.Is(err, context.Canceled) {
 				t.Fatal(err)
@@ -70,7 +70,7 @@ func TestPayoutFeesCoverTheChain(t *testing.T) {
 					t.Fatalf("withdrawal %d is %s (%s)", w.id, got.Status, got.Error)
 				}
 			}
-			cost := before - balance(t, db, store.AccountFees, "TON")
+			cost := before - balance(t, db, store.AccountFees, store.TON.Symbol)
 			per := cost / store.Amount(len(want))
 			fee := store.NewPolicy(nil, store.Rules{}).Fee(tt.asset)
 			t.Logf("%s: %d payout(s) in %d external(s) booked %s TON of network fees, %s TON each; default fee %s TON, derived bound %s TON",
@@ -99,7 +99,7 @@ func (r *rig) queueJettonPayout(db *store.DB) []payout {
 	must(r.t, err)
 	dest := r.wallet(1)
 	w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: 7, IdemKey: "j1", Asset: "USDT", Amount: 12_345_678,
-		FeeAsset: "TON", Destination: ton.FormatAddress(dest.Address(), true), Comment: "order 12345"})
+		FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(dest.Address(), true), Comment: "order 12345"})
 	must(r.t, err)
 	return []payout{{id: w.ID, dest: dest.Address(), amount: 12_345_678}}
 }
