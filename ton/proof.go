@@ -362,7 +362,7 @@ func stateInitKey(addr *address.Address, b64 string) (key ed25519.PublicKey, unk
 		return nil, nil, fmt.Errorf("%w: its hash is not the address", ErrProofStateInit)
 	}
 	var si tlb.StateInit
-	if err := safeLoad(&si, root.BeginParse()); err != nil {
+	if err := safeParse(&si, root); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
 	}
 	if si.Code == nil || si.Data == nil {
@@ -375,7 +375,10 @@ func stateInitKey(addr *address.Address, b64 string) (key ed25519.PublicKey, unk
 	if si.Data.GetType() != cell.OrdinaryCellType {
 		return nil, nil, fmt.Errorf("%w: exotic data cell", ErrProofStateInit)
 	}
-	s := si.Data.BeginParse()
+	s, err := si.Data.BeginParse()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
+	}
 	if _, err := s.LoadSlice(kind.keyOffset); err != nil {
 		return nil, nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
 	}
@@ -433,7 +436,10 @@ var walletKinds = func() map[string]walletKind {
 // the hash of that code.
 func codeHash(code *cell.Cell) []byte {
 	if code.GetType() == cell.LibraryCellType {
-		s := code.BeginParse()
+		s, err := code.BeginParse()
+		if err != nil {
+			return nil
+		}
 		if _, err := s.LoadUInt(8); err == nil {
 			if h, err := s.LoadSlice(256); err == nil {
 				return h

@@ -95,7 +95,7 @@ func (c *Chain) accountCell(a *account) *cell.Cell {
 		return cell.BeginCell().MustStoreBoolBit(false).EndCell()
 	}
 	b := cell.BeginCell().MustStoreBoolBit(true).MustStoreAddr(a.addr).
-		MustStoreVarUInt(1, 7).MustStoreVarUInt(0, 7).MustStoreVarUInt(0, 7). // storage used
+		MustStoreVarUInt(1, 7).MustStoreVarUInt(0, 7).MustStoreUInt(0, 3). // storage used: cells, bits, storage_extra_none$000
 		MustStoreUInt(uint64(a.lastPaid), 32).MustStoreBoolBit(false).        // last paid, no due
 		MustStoreUInt(a.lastLT, 64).MustStoreCoins(a.balance).MustStoreDict(nil)
 	if a.code == nil {
@@ -297,7 +297,7 @@ func (x *exec) bounce(msg *tlb.InternalMessage) *tlb.BouncePhase {
 	}
 	body := cell.BeginCell().MustStoreUInt(0xffffffff, 32)
 	if msg.Body != nil {
-		s := msg.Body.BeginParse()
+		s := msg.Body.MustBeginParse()
 		n := min(s.BitsLeft(), 256)
 		body.MustStoreSlice(s.MustLoadSlice(n), n)
 	}
@@ -471,7 +471,7 @@ func parseActions(list *cell.Cell) (actions []action, ok bool) {
 		if len(actions) == 255 {
 			return nil, false
 		}
-		s := list.BeginParse()
+		s := list.MustBeginParse()
 		prev, err := s.LoadRefCell()
 		if err != nil {
 			return nil, false
@@ -527,7 +527,7 @@ func (c *Chain) fromStateInit(si *tlb.StateInit, addr *address.Address) contract
 // loadContract returns the emulated contract with code and data at addr, or
 // nil when the code is not emulated. A jetton master is its live object.
 func (c *Chain) loadContract(code, data *cell.Cell, addr *address.Address) contract {
-	d := data.BeginParse()
+	d := data.MustBeginParse()
 	switch string(code.Hash()) {
 	case string(codeV4R2.Hash()):
 		return loadUserWallet(codeV4R2, d, false)

@@ -415,17 +415,17 @@ func TestJettonTransfer(t *testing.T) {
 		assert.True(t, in.SrcAddr.Equals(bobJW.Address()), "notification comes from bob's jetton wallet")
 		assert.Equal(t, uint64(1), in.Amount.Nano().Uint64())
 		var tn jetton.TransferNotification
-		require.NoError(t, tlb.LoadFromCell(&tn, in.Body.BeginParse()))
+		require.NoError(t, tlb.LoadFromCell(&tn, in.Body.MustBeginParse()))
 		assert.Equal(t, int64(250_000), tn.Amount.Nano().Int64())
 		assert.True(t, tn.Sender.Equals(alice.Address()))
-		fp := tn.ForwardPayload.BeginParse()
+		fp := tn.ForwardPayload.MustBeginParse()
 		assert.Zero(t, fp.MustLoadUInt(32))
 		assert.Equal(t, "order-42", fp.MustLoadStringSnake())
 
 		// Excesses come back to alice.
 		atx := chain.Transactions(alice.Address())
 		last := atx[len(atx)-1].IO.In.AsInternal()
-		assert.Equal(t, uint64(0xd53276db), last.Body.BeginParse().MustLoadUInt(32))
+		assert.Equal(t, uint64(0xd53276db), last.Body.MustBeginParse().MustLoadUInt(32))
 		assertLedger(t, chain, alice.Address(), 10*ton1)
 		assertLedger(t, chain, usdt.WalletAddress(alice.Address()), 0)
 		assertLedger(t, chain, usdt.WalletAddress(bob.Address()), 0)
@@ -439,7 +439,7 @@ func TestJettonTransfer(t *testing.T) {
 		assert.Equal(t, int64(300_000), usdt.BalanceOf(bob.Address()).Int64())
 		jtx := chain.Transactions(usdt.WalletAddress(bob.Address()))
 		in := jtx[len(jtx)-1].IO.In.AsInternal()
-		assert.Equal(t, uint64(0x178d4519), in.Body.BeginParse().MustLoadUInt(32))
+		assert.Equal(t, uint64(0x178d4519), in.Body.MustBeginParse().MustLoadUInt(32))
 	})
 
 	t.Run("insufficient balance bounces", func(t *testing.T) {
@@ -510,7 +510,7 @@ func TestHighloadV3(t *testing.T) {
 	self := outs(t, txs[1])
 	require.Len(t, self, 1)
 	assert.True(t, self[0].DstAddr.Equals(hw.WalletAddress()))
-	assert.Equal(t, uint64(0xae42e5a4), self[0].Body.BeginParse().MustLoadUInt(32))
+	assert.Equal(t, uint64(0xae42e5a4), self[0].Body.MustBeginParse().MustLoadUInt(32))
 	fan := ordinary(t, txs[2])
 	require.NotNil(t, fan.ActionPhase)
 	assert.True(t, fan.ActionPhase.Success)
@@ -826,7 +826,7 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	jtx := chain.Transactions(aliceJW)
 	require.Len(t, jtx, 3, "mint, transfer, bounce")
 	var tp jetton.TransferPayload
-	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.BeginParse()))
+	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.MustBeginParse()))
 
 	btx := chain.Transactions(bobJW)
 	require.Len(t, btx, 1)
@@ -839,7 +839,7 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	in := jtx[2].IO.In.AsInternal()
 	assert.True(t, in.Bounced)
 	assert.True(t, in.SrcAddr.Equals(bobJW))
-	body := in.Body.BeginParse()
+	body := in.Body.MustBeginParse()
 	assert.Equal(t, uint64(0xffffffff), body.MustLoadUInt(32))
 	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
 	assert.Equal(t, tp.QueryID, body.MustLoadUInt(64))
@@ -1040,7 +1040,7 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	assert.True(t, in.Bounce)
 	assert.NotNil(t, in.StateInit)
 	assert.Equal(t, int64(tontest.JettonTransferTON), nano(in.Amount))
-	body := in.Body.BeginParse()
+	body := in.Body.MustBeginParse()
 	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
 	assert.Zero(t, body.MustLoadUInt(64), "query id")
 	assert.Equal(t, int64(500), body.MustLoadBigCoins().Int64())
