@@ -96,7 +96,7 @@ func (c *Chain) accountCell(a *account) *cell.Cell {
 	}
 	b := cell.BeginCell().MustStoreBoolBit(true).MustStoreAddr(a.addr).
 		MustStoreVarUInt(1, 7).MustStoreVarUInt(0, 7).MustStoreUInt(0, 3). // storage used: cells, bits, storage_extra_none$000
-		MustStoreUInt(uint64(a.lastPaid), 32).MustStoreBoolBit(false).        // last paid, no due
+		MustStoreUInt(uint64(a.lastPaid), 32).MustStoreBoolBit(false).     // last paid, no due
 		MustStoreUInt(a.lastLT, 64).MustStoreCoins(a.balance).MustStoreDict(nil)
 	if a.code == nil {
 		return b.MustStoreUInt(0, 2).EndCell() // account_uninit$00
