@@ -444,7 +444,7 @@ func (c *Chain) Fund(addr *address.Address, nano uint64) {
 func (c *Chain) inject(m *tlb.InternalMessage) {
 	c.lt++
 	m.IHRDisabled = true
-	m.IHRFee = tlb.FromNanoTONU(0)
+	m.IHRFee = tlb.FromNanoTONU(0) // no extra flags
 	m.FwdFee = tlb.FromNanoTONU(c.opts.MsgFee - c.firstPart(c.opts.MsgFee))
 	m.CreatedLT = c.lt
 	m.CreatedAt = c.nextBlockTime()
