@@ -80,11 +80,12 @@ func decodeBase64(s string) ([]byte, error) {
 // about 1 KB, an external message at most 64 KB on chain.
 const maxBOC = 1 << 20
 
-// ParseBOC parses a BOC from an untrusted source (a wallet, a client) and
-// returns its first root. Use it instead of cell.FromBOC there: tonutils-go
-// trusts the header's counts (a 39-byte BOC makes it allocate terabytes) and
-// can panic on some malformed cells. Here the header is checked first and a
-// panic becomes an error.
+// ParseBOC parses a BOC of one root from an untrusted source (a wallet, a
+// client). Use it instead of cell.FromBOC there: tonutils-go takes the
+// header's counts at their word up to its own caps (since v1.18: 1,048,576
+// cells and about 295 MB of cell data, whatever the length of the BOC; v1.12
+// had none) and has panicked on malformed cells. Here the counts must fit
+// the bytes actually sent, and a panic becomes an error.
 func ParseBOC(boc []byte) (c *cell.Cell, err error) {
 	if err := checkBOCHeader(boc); err != nil {
 		return nil, err

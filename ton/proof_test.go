@@ -1170,3 +1170,100 @@ func TestVerifyProofCraftedW5Beta(t *testing.T) {
 		}
 	}
 }
+
+// tonutils-go (v1.13+) has a ton_proof verifier of its own; VerifyProof is
+// kept (see its comment). The library's is a second implementation of the
+// digest: it must accept what ours accepts on the third-party fixtures and
+// on proofs of the wallets its own codes cover. Where ours does better, the
+// case is pinned here, so that an upgrade that closes the gap is noticed.
+func TestProofAgainstTonutilsVerifier(t *testing.T) {
+	ctx := context.Background()
+	libVerify := func(addrRaw, domain string, p ton.Proof, stateInit string) error {
+		t.Helper()
+		addr, err := address.ParseRawAddr(addrRaw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := base64.StdEncoding.DecodeString(p.Signature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := base64.StdEncoding.DecodeString(stateInit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lp wallet.TonConnectProof
+		lp.Timestamp, lp.Signature, lp.Payload = int64(p.Timestamp), sig, p.Payload
+		lp.Domain.LengthBytes, lp.Domain.Value = p.Domain.LengthBytes, p.Domain.Value
+		// Its clock cannot be set: a window wide enough for the proof's age.
+		ttl := time.Since(time.Unix(int64(p.Timestamp), 0)) + time.Hour
+		return wallet.NewTonConnectVerifier(domain, ttl, nil).VerifyProof(ctx, addr, lp, p.Payload, si)
+	}
+
+	for _, v := range proofVectors(t) {
+		if !v.Valid {
+			continue
+		}
+		if _, err := ton.VerifyProof(ctx, v.account(), v.Proof, v.policy()); err != nil {
+			t.Fatalf("%s: ours: %v", v.Name, err)
+		}
+		if err := libVerify(v.Address, v.Proof.Domain.Value, v.Proof, v.Proof.StateInit); err != nil {
+			t.Fatalf("%s: tonutils-go refuses a fixture ours accepts: %v", v.Name, err)
+		}
+		bad := v.Proof
+		bad.Signature = flipB64(t, bad.Signature, 3)
+		if err := libVerify(v.Address, v.Proof.Domain.Value, bad, v.Proof.StateInit); err == nil {
+			t.Fatalf("%s: tonutils-go accepts a flipped signature", v.Name)
+		}
+	}
+
+	now := time.Now()
+	pol := testPolicy(false)
+	pol.Now = now
+	for _, w := range []testWallet{
+		newTestWallet(t, 0x21, wallet.V4R2),
+		newTestWallet(t, 0x22, wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}),
+		w5BetaWallet(t, 0x23, wallet.MainnetGlobalID),
+	} {
+		proof := w.sign("pay.example.com", now.Unix(), "p")
+		if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); err != nil {
+			t.Fatalf("%s: ours: %v", w.addr.StringRaw(), err)
+		}
+		if err := libVerify(w.addr.StringRaw(), "pay.example.com", proof, w.stateInit); err != nil {
+			t.Fatalf("%s: tonutils-go: %v", w.addr.StringRaw(), err)
+		}
+	}
+
+	// W5 final sent as a library cell, as wallets deploy it.
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x24}, 32))
+	si, err := wallet.GetStateInit(key.Public().(ed25519.PublicKey), wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}, wallet.DefaultSubwallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si.Code = libraryCell(si.Code)
+	w := walletWithStateInit(t, key, si)
+	proof := w.sign("pay.example.com", now.Unix(), "p")
+	if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); err != nil {
+		t.Fatalf("W5 as a library cell: ours: %v", err)
+	}
+	if err := libVerify(w.addr.StringRaw(), "pay.example.com", proof, w.stateInit); err == nil {
+		t.Fatal("tonutils-go now verifies W5 sent as a library cell: see whether ton.VerifyProof can use its verifier")
+	}
+
+	// A timestamp ahead of the clock: ours allows Skew, the library its
+	// whole window.
+	ahead := now.Add(5 * time.Minute).Unix()
+	w = newTestWallet(t, 0x25, wallet.V4R2)
+	proof = w.sign("pay.example.com", ahead, "p")
+	if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); !errors.Is(err, ton.ErrProofTimestamp) {
+		t.Fatalf("ours, 5 min ahead: %v", err)
+	}
+	var lp wallet.TonConnectProof
+	lp.Timestamp, lp.Payload = ahead, "p"
+	lp.Domain.LengthBytes, lp.Domain.Value = proof.Domain.LengthBytes, proof.Domain.Value
+	lp.Signature, _ = base64.StdEncoding.DecodeString(proof.Signature)
+	si2, _ := base64.StdEncoding.DecodeString(w.stateInit)
+	if err := wallet.NewTonConnectVerifier("pay.example.com", 15*time.Minute, nil).VerifyProof(ctx, w.addr, lp, "p", si2); err != nil {
+		t.Fatalf("tonutils-go no longer accepts a proof 5 min ahead with a 15 min window (%v): see whether ton.VerifyProof can use its verifier", err)
+	}
+}
