@@ -55,7 +55,7 @@ func TestJettonTransferBody(t *testing.T) {
 		for _, amount := range []store.Amount{0, 1, 1_500_000, math.MaxInt64} {
 			body := ton.JettonTransferBody(77, amount, dest, resp, 1, c)
 			var p jetton.TransferPayload
-			if err := tlb.LoadFromCell(&p, body.MustBeginParse()); err != nil {
+			if err := tlb.Parse(&p, body); err != nil {
 				t.Fatalf("%q: %v", c, err)
 			}
 			if p.QueryID != 77 || p.Amount.Nano().Int64() != int64(amount) || !p.Destination.Equals(dest) ||

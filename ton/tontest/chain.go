@@ -480,7 +480,7 @@ func (c *Chain) Transactions(addr *address.Address) []*tlb.Transaction {
 	txs := make([]*tlb.Transaction, 0, len(recs))
 	for _, r := range recs {
 		var tx tlb.Transaction
-		if err := tlb.LoadFromCell(&tx, r.cell.MustBeginParse()); err != nil {
+		if err := tlb.Parse(&tx, r.cell); err != nil {
 			panic("tontest: own transaction does not parse: " + err.Error())
 		}
 		tx.Hash = r.hash
@@ -522,7 +522,7 @@ func (c *Chain) SendExternal(boc []byte) error {
 		return fmt.Errorf("tontest: parse boc: %w", err)
 	}
 	var msg tlb.ExternalMessage
-	if err := tlb.LoadFromCell(&msg, root.MustBeginParse()); err != nil {
+	if err := tlb.Parse(&msg, root); err != nil {
 		return fmt.Errorf("tontest: parse external message: %w", err)
 	}
 	return c.submit(&msg, root.Hash())

@@ -416,7 +416,7 @@ func TestJettonTransfer(t *testing.T) {
 		assert.True(t, in.SrcAddr.Equals(bobJW.Address()), "notification comes from bob's jetton wallet")
 		assert.Equal(t, uint64(1), in.Amount.Nano().Uint64())
 		var tn jetton.TransferNotification
-		require.NoError(t, tlb.LoadFromCell(&tn, in.Body.MustBeginParse()))
+		require.NoError(t, tlb.Parse(&tn, in.Body))
 		assert.Equal(t, int64(250_000), tn.Amount.Nano().Int64())
 		assert.True(t, tn.Sender.Equals(alice.Address()))
 		fp := tn.ForwardPayload.MustBeginParse()

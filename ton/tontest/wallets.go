@@ -430,7 +430,7 @@ func highloadMessage(c *cell.Cell) (*tlb.InternalMessage, int32) {
 		return nil, 37
 	}
 	var msg tlb.InternalMessage
-	if err := tlb.LoadFromCell(&msg, c.MustBeginParse()); err != nil {
+	if err := tlb.Parse(&msg, c); err != nil {
 		return nil, 37
 	}
 	if msg.Bounced {
