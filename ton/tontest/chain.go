@@ -268,7 +268,7 @@ func (c *Chain) publicKey() string {
 
 // Client returns a real tonutils-go client connected to the chain over TCP:
 // a connection pool and ton.NewAPIClient(pool, ProofCheckPolicyUnsafe)
-// .WithRetry(). Close stops it.
+// .WithRetryTimeout(0, 0) (retries as WithRetry did). Close stops it.
 func (c *Chain) Client(ctx context.Context) (ton.APIClientWrapped, error) {
 	pool := liteclient.NewConnectionPool()
 	if err := pool.AddConnection(ctx, c.addr, c.publicKey()); err != nil {
@@ -282,7 +282,7 @@ func (c *Chain) Client(ctx context.Context) (ton.APIClientWrapped, error) {
 		return nil, errors.New("tontest: chain closed")
 	}
 	c.pools = append(c.pools, pool)
-	return ton.NewAPIClient(pool, ton.ProofCheckPolicyUnsafe).WithRetry(), nil
+	return ton.NewAPIClient(pool, ton.ProofCheckPolicyUnsafe).WithRetryTimeout(0, 0), nil
 }
 
 // Now returns the chain clock: the wall clock plus what Advance added.

@@ -467,7 +467,7 @@ func TestJettonTransfer(t *testing.T) {
 // highloadWallet is the service's hot wallet as tonpay builds it.
 func highloadWallet(t *testing.T, api ton.APIClientWrapped, qid *atomic.Uint32, createdAt func() int64) *wallet.Wallet {
 	t.Helper()
-	w, err := wallet.FromSeed(api, wallet.NewSeed(), wallet.ConfigHighloadV3{
+	w, err := wallet.FromSeedWithOptions(api, wallet.NewSeed(), wallet.ConfigHighloadV3{
 		MessageTTL: 300,
 		MessageBuilder: func(context.Context, uint32) (uint32, int64, error) {
 			return qid.Load(), createdAt(), nil
