@@ -455,7 +455,7 @@ func idleQueries(tb testing.TB, blocks int) float64 {
 	must(tb, err)
 	must(tb, pool.AddConnection(context.Background(), ls[0].Addr, ls[0].Key))
 	cc := &countingClient{LiteClient: pool}
-	api := tonapi.NewAPIClient(cc, tonapi.ProofCheckPolicyUnsafe).WithRetry()
+	api := tonapi.NewAPIClient(cc, tonapi.ProofCheckPolicyUnsafe).WithRetryTimeout(0, 0)
 	f := ton.NewFollower(api, db, ton.FollowerConfig{Hot: r.hot, Testnet: true, Log: quiet(),
 		Jettons: []store.Asset{{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}}})
 	ctx := context.Background()
