@@ -210,7 +210,7 @@ func TestDepositTON(t *testing.T) {
 	if m.Address != deposit || strings.Contains(m.Address, ":") || m.Amount != "1500000000" {
 		t.Fatalf("message: %+v", m)
 	}
-	s := decodePayload(t, m.Payload).BeginParse()
+	s := decodePayload(t, m.Payload).MustBeginParse()
 	if op := s.MustLoadUInt(32); op != 0 {
 		t.Fatalf("op %x", op)
 	}
@@ -306,7 +306,7 @@ func TestDepositJetton(t *testing.T) {
 	if m.Address != ton.FormatBounceable(jw, true) || m.Amount != "50000000" {
 		t.Fatalf("message to %q amount %q, want the user's jetton wallet %q with 0.05 GRAM", m.Address, m.Amount, ton.FormatBounceable(jw, true))
 	}
-	s := decodePayload(t, m.Payload).BeginParse()
+	s := decodePayload(t, m.Payload).MustBeginParse()
 	if op := s.MustLoadUInt(32); op != ton.JettonTransferOp {
 		t.Fatalf("op %x", op)
 	}

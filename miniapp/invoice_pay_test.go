@@ -104,7 +104,7 @@ func TestPayMerchantInvoiceTON(t *testing.T) {
 	if msg.Address != deposit || msg.Amount != "2500000000" {
 		t.Fatalf("message %+v, want 2.5 GRAM to the hot wallet", msg)
 	}
-	s := decodePayload(t, msg.Payload).BeginParse()
+	s := decodePayload(t, msg.Payload).MustBeginParse()
 	if op := s.MustLoadUInt(32); op != 0 {
 		t.Fatalf("op %x", op)
 	}
@@ -246,7 +246,7 @@ func TestJettonMerchantInvoiceNeedsWallet(t *testing.T) {
 	if msg.Address != ton.FormatBounceable(jw, true) {
 		t.Fatalf("message to %q, want the user's jetton wallet", msg.Address)
 	}
-	s := decodePayload(t, msg.Payload).BeginParse()
+	s := decodePayload(t, msg.Payload).MustBeginParse()
 	if op := s.MustLoadUInt(32); op != ton.JettonTransferOp {
 		t.Fatalf("op %x", op)
 	}

@@ -455,7 +455,7 @@ func idleQueries(tb testing.TB, blocks int) float64 {
 	must(tb, err)
 	must(tb, pool.AddConnection(context.Background(), ls[0].Addr, ls[0].Key))
 	cc := &countingClient{LiteClient: pool}
-	api := tonapi.NewAPIClient(cc, tonapi.ProofCheckPolicyUnsafe).WithRetry()
+	api := tonapi.NewAPIClient(cc, tonapi.ProofCheckPolicyUnsafe).WithRetryTimeout(0, 0)
 	f := ton.NewFollower(api, db, ton.FollowerConfig{Hot: r.hot, Testnet: true, Log: quiet(),
 		Jettons: []store.Asset{{Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}}})
 	ctx := context.Background()
@@ -486,4 +486,75 @@ func BenchmarkIdleQueries(b *testing.B) {
 	q := idleQueries(b, max(b.N, 20))
 	b.ReportMetric(q, "queries/block")
 	b.ReportMetric(0, "ns/op")
+}
+
+// The message field that was ihr_fee is extra_flags since IHR was disabled
+// (tonutils-go v1.17+ reads it as MessageRelaxedInfo.ExtraFlags and still
+// calls it IHRFee in tlb.InternalMessage): a wallet app may set it, the
+// chain carries it unchanged, a bounce carries the bounced message's. It is
+// never a fee: a deposit whose flags are set is credited whole, a bounce
+// whose flags are set leaves with its value and fwd_fee only, and the
+// ledger equals the chain to the nanoton.
+func TestExtraFlagsAreNoFee(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	db := r.open()
+	defer db.Close()
+	bob, err := db.UpsertUser(ctx, store.User{ID: 2})
+	must(t, err)
+	w, err := r.chain.NewWallet(wallet.V5R1Final, 100*tonUnit)
+	must(t, err)
+	send := func(nano uint64, flags uint64, bounce bool) *wallet.Message {
+		body, err := wallet.CreateCommentCell(bob.Comment)
+		must(t, err)
+		return &wallet.Message{Mode: wallet.PayGasSeparately + wallet.IgnoreErrors, InternalMessage: &tlb.InternalMessage{
+			IHRDisabled: true, Bounce: bounce, DstAddr: r.hot, Amount: tlb.FromNanoTONU(nano), IHRFee: tlb.FromNanoTONU(flags), Body: body}}
+	}
+	_, err = w.SendMessages(
+		send(2*tonUnit, 1, false), // credited
+		send(5*tonUnit, 3, true),  // the hot wallet is not deployed yet: bounces, in the new format, flags and all
+	)
+	must(t, err)
+	r.chain.Mine()
+	s := r.scanner(db, nil)
+	r.catchUp(s)
+
+	// The chain really carries the flags, in and out.
+	var in1, in3, out3 bool
+	var feeIncome store.Amount
+	for _, tx := range r.chain.Transactions(r.hot) {
+		in := tx.IO.In.AsInternal()
+		switch in.IHRFee.Nano().Int64() {
+		case 1:
+			in1 = true
+		case 3:
+			in3 = true
+			feeIncome += store.Amount(in.Amount.Nano().Int64())
+		}
+		if tx.IO.Out == nil {
+			continue
+		}
+		msgs, err := tx.IO.Out.ToSlice()
+		must(t, err)
+		for _, m := range msgs {
+			b := m.AsInternal()
+			if b.Bounced && b.IHRFee.Nano().Int64() == 3 && b.Body.MustBeginParse().MustLoadUInt(32) == 0xfffffffe {
+				out3 = true
+				feeIncome -= store.Amount(b.Amount.Nano().Int64())
+			}
+		}
+	}
+	if !in1 || !in3 || !out3 {
+		t.Fatalf("the chain did not carry the extra flags (in 1: %v, in 3: %v, bounce out 3: %v): the test proves nothing", in1, in3, out3)
+	}
+
+	if b := balance(t, db, store.UserAccount(bob.ID), store.TON.Symbol); b != 2*tonUnit {
+		t.Fatalf("bob: %d, want the deposit whole (2e9; the bounced 5e9 not at all)", b)
+	}
+	// What the bounce did not carry back is ours; the network took
+	// total_fees and the bounce's fwd_fee, nothing for the flags.
+	if got, want := balance(t, db, store.AccountFees, store.TON.Symbol), feeIncome-r.networkFees(); got != want {
+		t.Fatalf("fees account %d, want %d (fee income %d less network fees %d)", got, want, feeIncome, r.networkFees())
+	}
+	r.checkHot(db)
 }

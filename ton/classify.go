@@ -180,7 +180,7 @@ func (c *classifier) incoming(ct *chainTx, in *tlb.InternalMessage, value store.
 			// forwarded with it pays our fees.
 			ct.Event.Kind = store.KindJettonNotify
 			var tn jetton.TransferNotification
-			if err := tlb.LoadFromCell(&tn, in.Body.BeginParse()); err == nil {
+			if err := tlb.Parse(&tn, in.Body); err == nil {
 				ct.Event.Sender = rawOrEmpty(tn.Sender)
 			}
 			add(ct, store.MoveFeeIncome, value, 0)
@@ -241,11 +241,9 @@ func (c *classifier) external(tx *tlb.Transaction, ct *chainTx, outs []*tlb.Inte
 // fanOut classifies the internal_transfer a batch's external sent the wallet:
 // the transaction that sends the batch's messages (or skips them).
 func (c *classifier) fanOut(tx *tlb.Transaction, ct *chainTx, in *tlb.InternalMessage, outs []*tlb.InternalMessage) {
-	s := in.Body.BeginParse()
-	s.MustLoadUInt(32)
-	qid, err := s.LoadUInt(64)
+	qid, ok := queryID(in.Body)
 	var ob *openBatch
-	if err == nil {
+	if ok {
 		ob = c.byQID[uint32(qid)]
 	}
 	if ob == nil {
@@ -334,7 +332,7 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 	ct.Event.Sender = rawOrEmpty(in.SrcAddr)
 	if in.Bounced {
 		// body: 0xffffffff, then the first 256 bits of what we sent.
-		s := in.Body.BeginParse()
+		s := bodySlice(in.Body)
 		if op, err := s.LoadUInt(32); err != nil || op != opBounced {
 			return
 		}
@@ -359,7 +357,7 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 	switch opcode(in.Body) {
 	case opTransfer:
 		var tp jetton.TransferPayload
-		if err := tlb.LoadFromCell(&tp, in.Body.BeginParse()); err != nil || in.SrcAddr == nil || !in.SrcAddr.Equals(c.hot) {
+		if err := tlb.Parse(&tp, in.Body); err != nil || in.SrcAddr == nil || !in.SrcAddr.Equals(c.hot) {
 			return
 		}
 		amount, ok := jettonAmount(tp.Amount.Nano())
@@ -387,11 +385,11 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 		// Our jetton wallet accepted it: its balance grew by the amount,
 		// whatever the rest of the body holds. Read the fixed fields by
 		// hand; a forward payload that does not parse is only no comment.
-		s := in.Body.BeginParse()
-		s.MustLoadUInt(32)
+		s := bodySlice(in.Body)
+		_, err0 := s.LoadUInt(32)
 		_, err1 := s.LoadUInt(64)
 		amt, err2 := s.LoadBigCoins()
-		if err1 != nil || err2 != nil {
+		if err0 != nil || err1 != nil || err2 != nil {
 			ct.Event.Note = "internal_transfer without an amount"
 			return
 		}
@@ -405,7 +403,7 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 		if a, err := s.LoadAddr(); err == nil {
 			from = rawOrEmpty(a)
 			var it internalTransfer
-			if err := tlb.LoadFromCell(&it, in.Body.BeginParse()); err == nil {
+			if err := tlb.Parse(&it, in.Body); err == nil {
 				comment = payloadComment(it.ForwardPayload)
 			} else {
 				ct.Event.Note = "forward payload does not parse: no comment"
@@ -510,7 +508,7 @@ func opcode(body *cell.Cell) uint64 {
 	if body == nil {
 		return 0
 	}
-	sl := body.BeginParse()
+	sl := bodySlice(body)
 	if sl.BitsLeft() < 32 {
 		return 0
 	}
@@ -521,12 +519,26 @@ func opcode(body *cell.Cell) uint64 {
 	return op
 }
 
+// bodySlice begins reading a message body. A body that cannot be read
+// reads as empty, so every load from it fails: since tonutils-go v1.18
+// BeginParse returns an error, which only a lazily loaded cell (one
+// whose data is elsewhere; never those of the transactions we fetch) can
+// give.
+func bodySlice(c *cell.Cell) *cell.Slice {
+	if c != nil {
+		if s, err := c.BeginParse(); err == nil {
+			return s
+		}
+	}
+	return cell.BeginCell().ToSlice()
+}
+
 // queryID reads the 64-bit query id after the op of a TEP-74 message.
 func queryID(body *cell.Cell) (uint64, bool) {
 	if body == nil {
 		return 0, false
 	}
-	s := body.BeginParse()
+	s := bodySlice(body)
 	if _, err := s.LoadUInt(32); err != nil {
 		return 0, false
 	}
@@ -540,7 +552,7 @@ func payloadComment(c *cell.Cell) string {
 	if c == nil {
 		return ""
 	}
-	sl := c.BeginParse()
+	sl := bodySlice(c)
 	if sl.BitsLeft() < 32 {
 		return ""
 	}

@@ -151,7 +151,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if cfg.ProofCheck != tonapi.ProofCheckPolicyUnsafe && global.Validator.InitBlock.SeqNo != 0 {
 		api.SetTrustedBlockFromConfig(global)
 	}
-	return &Client{API: api.WithRetry(), pool: pool}, nil
+	return &Client{API: api.WithRetryTimeout(0, 0), pool: pool}, nil
 }
 
 // Close drops the connections.

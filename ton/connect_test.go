@@ -55,14 +55,14 @@ func TestJettonTransferBody(t *testing.T) {
 		for _, amount := range []store.Amount{0, 1, 1_500_000, math.MaxInt64} {
 			body := ton.JettonTransferBody(77, amount, dest, resp, 1, c)
 			var p jetton.TransferPayload
-			if err := tlb.LoadFromCell(&p, body.BeginParse()); err != nil {
+			if err := tlb.Parse(&p, body); err != nil {
 				t.Fatalf("%q: %v", c, err)
 			}
 			if p.QueryID != 77 || p.Amount.Nano().Int64() != int64(amount) || !p.Destination.Equals(dest) ||
 				!p.ResponseDestination.Equals(resp) || p.CustomPayload != nil || p.ForwardTONAmount.Nano().Int64() != 1 {
 				t.Fatalf("%q: parsed %+v", c, p)
 			}
-			fwd := p.ForwardPayload.BeginParse()
+			fwd := p.ForwardPayload.MustBeginParse()
 			if c == "" {
 				if body.RefsNum() != 0 || fwd.BitsLeft() != 0 {
 					t.Fatalf("empty comment: forward payload %s", p.ForwardPayload.Dump())
@@ -108,7 +108,7 @@ func TestJettonTransferBody(t *testing.T) {
 	}
 
 	var p jetton.TransferPayload
-	if err := tlb.LoadFromCell(&p, ton.JettonTransferBody(1, 1, dest, nil, 0, "").BeginParse()); err != nil {
+	if err := tlb.LoadFromCell(&p, ton.JettonTransferBody(1, 1, dest, nil, 0, "").MustBeginParse()); err != nil {
 		t.Fatal(err)
 	}
 	if p.ResponseDestination != nil && !p.ResponseDestination.IsAddrNone() {

@@ -57,7 +57,7 @@ func DialInBackground(cfg ClientConfig, report func(DialAttempt)) (*Client, erro
 		api.SetTrustedBlockFromConfig(global)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{API: api.WithRetry(), pool: pool, up: gate.up, stop: cancel}
+	c := &Client{API: api.WithRetryTimeout(0, 0), pool: pool, up: gate.up, stop: cancel}
 	for _, ls := range servers {
 		go func() {
 			retry := time.Second

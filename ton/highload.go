@@ -109,7 +109,7 @@ func highloadExternal(body *cell.Cell) (qid uint32, createdAt int64, ok bool) {
 	if body == nil || body.RefsNum() != 1 {
 		return 0, 0, false
 	}
-	s := body.BeginParse()
+	s := bodySlice(body)
 	if _, err := s.LoadSlice(512); err != nil {
 		return 0, 0, false
 	}

@@ -30,7 +30,7 @@ func ParseMnemonic(s string) ([]string, error) {
 	if len(words) != 24 {
 		return nil, fmt.Errorf("%w: got %d words", ErrBadMnemonic, len(words))
 	}
-	if _, err := wallet.SeedToPrivateKey(words, "", false); err != nil {
+	if _, err := wallet.SeedToPrivateKeyWithOptions(words); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMnemonic, err)
 	}
 	return words, nil
@@ -85,7 +85,7 @@ func HotWallet(api wallet.TonAPI, words []string, build MessageBuilder) (*wallet
 	if build != nil {
 		cfg.MessageBuilder = build
 	}
-	w, err := wallet.FromSeed(api, words, cfg)
+	w, err := wallet.FromSeedWithOptions(api, words, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -24,12 +24,24 @@ var (
 // body always in a ref. Explorers and indexers key on it, so it can show a
 // payment as pending at once. It proves nothing: credit only from the
 // incoming internal transaction on chain.
+//
+// The hash itself is tonutils-go's (*tlb.ExternalMessage).NormalizedHash
+// (since v1.14; it gives the same hashes as our own did, on the fixtures and
+// the tests). What is kept here is what the library leaves to its caller:
+// the BOC comes from a client, so it is parsed with ParseBOC's checks and a
+// panic turns into an error; anything but an external-in message is refused
+// (the library would hash whatever it was given); and the destination must
+// be a standard address (the library's MustStoreAddr would panic on some).
 func NormalizedHash(boc []byte) ([]byte, error) {
 	root, err := ParseBOC(boc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
-	tag, err := root.BeginParse().LoadUInt(2)
+	s, err := root.BeginParse()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	tag, err := s.LoadUInt(2)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
@@ -37,30 +49,13 @@ func NormalizedHash(boc []byte) ([]byte, error) {
 		return nil, ErrNotExternalIn
 	}
 	var msg tlb.ExternalMessage
-	if err := safeLoad(&msg, root.BeginParse()); err != nil {
+	if err := safeParse(&msg, root); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	if msg.DstAddr == nil || msg.DstAddr.Type() != address.StdAddress {
 		return nil, fmt.Errorf("%w: destination is not a standard address", ErrBadMessage)
 	}
-	body := msg.Body
-	if body == nil {
-		body = cell.BeginCell().EndCell()
-	}
-	b := cell.BeginCell()
-	err = errors.Join(
-		b.StoreUInt(0b10, 2), // ext_in_msg_info$10
-		b.StoreAddr(nil),     // src: addr_none
-		b.StoreAddr(msg.DstAddr),
-		b.StoreCoins(0),       // import_fee
-		b.StoreBoolBit(false), // no init
-		b.StoreBoolBit(true),  // body in a ref
-		b.StoreRef(body),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
-	}
-	return b.EndCell().Hash(), nil
+	return msg.NormalizedHash(), nil
 }
 
 // NormalizedHashBase64 is NormalizedHash of a base64 BOC, standard or
@@ -85,11 +80,12 @@ func decodeBase64(s string) ([]byte, error) {
 // about 1 KB, an external message at most 64 KB on chain.
 const maxBOC = 1 << 20
 
-// ParseBOC parses a BOC from an untrusted source (a wallet, a client) and
-// returns its first root. Use it instead of cell.FromBOC there: tonutils-go
-// trusts the header's counts (a 39-byte BOC makes it allocate terabytes) and
-// can panic on some malformed cells. Here the header is checked first and a
-// panic becomes an error.
+// ParseBOC parses a BOC of one root from an untrusted source (a wallet, a
+// client). Use it instead of cell.FromBOC there: tonutils-go takes the
+// header's counts at their word up to its own caps (since v1.18: 1,048,576
+// cells and about 295 MB of cell data, whatever the length of the BOC; v1.12
+// had none) and has panicked on malformed cells. Here the counts must fit
+// the bytes actually sent, and a panic becomes an error.
 func ParseBOC(boc []byte) (c *cell.Cell, err error) {
 	if err := checkBOCHeader(boc); err != nil {
 		return nil, err
@@ -137,13 +133,12 @@ func checkBOCHeader(boc []byte) error {
 	return nil
 }
 
-// safeLoad is tlb.LoadFromCell that turns a panic on crafted cells into an
-// error.
-func safeLoad(v any, s *cell.Slice) (err error) {
+// safeParse is tlb.Parse that turns a panic on crafted cells into an error.
+func safeParse(v any, c *cell.Cell) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed cell: %v", r)
 		}
 	}()
-	return tlb.LoadFromCell(v, s)
+	return tlb.Parse(v, c)
 }

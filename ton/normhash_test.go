@@ -96,7 +96,7 @@ func TestNormalizedHashInvariance(t *testing.T) {
 	}
 	// tonutils-go's own normalization agrees.
 	var msg tlb.ExternalMessage
-	if err := tlb.LoadFromCell(&msg, mustBOC(t, ref).BeginParse()); err != nil {
+	if err := tlb.LoadFromCell(&msg, mustBOC(t, ref).MustBeginParse()); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(msg.NormalizedHash(), want) {

@@ -303,7 +303,7 @@ func (p *Payer) send(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("batch %d: stored BOC: %w", b.ID, err)
 	}
 	var ext tlb.ExternalMessage
-	if err := tlb.LoadFromCell(&ext, root.BeginParse()); err != nil {
+	if err := tlb.Parse(&ext, root); err != nil {
 		return fmt.Errorf("batch %d: stored BOC: %w", b.ID, err)
 	}
 	p.mu.Lock()

@@ -300,7 +300,7 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 		if in := tx.IO.In; in != nil && in.MsgType == tlb.MsgTypeInternal {
 			m := in.AsInternal()
 			if m.SrcAddr.Equals(r.usdt.WalletAddress(dest.Address())) && m.Body != nil {
-				if op, err := m.Body.BeginParse().LoadUInt(32); err == nil && op == 0x7362d09c {
+				if op, err := m.Body.MustBeginParse().LoadUInt(32); err == nil && op == 0x7362d09c {
 					notified = true
 					if m.Amount.Nano().Int64() != 1 {
 						t.Fatalf("notification carried %v nanoton, want 1", m.Amount.Nano())

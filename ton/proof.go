@@ -155,6 +155,23 @@ type ProofPolicy struct {
 // answers it has no key for the wallet (see PublicKeyFetcher); any other
 // error from policy.Keys is returned wrapped as it is, so an outage does not
 // read as a bad proof.
+//
+// This is our own check, not tonutils-go's wallet.TonConnectVerifier (since
+// v1.13), which agrees with it on the digest and on the third-party
+// fixtures (TestProofAgainstTonutilsVerifier) but does less:
+//   - W5 sent as a library cell (as wallets deploy it) is "unknown code" to
+//     it: it looks the library cell's own hash up, not the code's;
+//   - its clock is time.Now (the fixtures, signed in 2024, cannot be checked
+//     at their time) and it accepts a timestamp as far in the future as in
+//     the past (here at most Skew ahead);
+//   - one domain, no list (PUBLIC_URL's host, host:port in local runs);
+//     lengthBytes is taken from the client, not computed from the domain;
+//   - no network check, no TON Connect 2.3 limits, no single-use payload;
+//   - it parses the client's BOC with cell.FromBOC (no ParseBOC checks, no
+//     recovery from a panic);
+//   - without a state init it reads the account from the cached head
+//     (CurrentMasterchainInfo) and knows only its own wallet codes: no
+//     get_public_key fallback, and an outage reads as a bad proof.
 func VerifyProof(ctx context.Context, account ConnectAccount, proof Proof, policy ProofPolicy) (*address.Address, error) {
 	now := policy.Now
 	if now.IsZero() {
@@ -362,7 +379,7 @@ func stateInitKey(addr *address.Address, b64 string) (key ed25519.PublicKey, unk
 		return nil, nil, fmt.Errorf("%w: its hash is not the address", ErrProofStateInit)
 	}
 	var si tlb.StateInit
-	if err := safeLoad(&si, root.BeginParse()); err != nil {
+	if err := safeParse(&si, root); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
 	}
 	if si.Code == nil || si.Data == nil {
@@ -375,7 +392,10 @@ func stateInitKey(addr *address.Address, b64 string) (key ed25519.PublicKey, unk
 	if si.Data.GetType() != cell.OrdinaryCellType {
 		return nil, nil, fmt.Errorf("%w: exotic data cell", ErrProofStateInit)
 	}
-	s := si.Data.BeginParse()
+	s, err := si.Data.BeginParse()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrProofStateInit, err)
+	}
 	if _, err := s.LoadSlice(kind.keyOffset); err != nil {
 		return nil, nil, fmt.Errorf("%w: %s data too short", ErrProofPublicKey, kind.name)
 	}
@@ -433,7 +453,10 @@ var walletKinds = func() map[string]walletKind {
 // the hash of that code.
 func codeHash(code *cell.Cell) []byte {
 	if code.GetType() == cell.LibraryCellType {
-		s := code.BeginParse()
+		s, err := code.BeginParse()
+		if err != nil {
+			return nil
+		}
 		if _, err := s.LoadUInt(8); err == nil {
 			if h, err := s.LoadSlice(256); err == nil {
 				return h

@@ -259,11 +259,11 @@ func testPolicy(testnet bool) ton.ProofPolicy {
 
 // libraryCell is an exotic library cell pointing at code by its hash.
 func libraryCell(code *cell.Cell) *cell.Cell {
-	return cell.FromRawUnsafe(cell.RawUnsafeCell{
-		IsSpecial: true,
-		BitsSz:    8 + 256,
-		Data:      append([]byte{byte(cell.LibraryCellType)}, code.Hash()...),
-	})
+	c, err := cell.BeginCell().MustStoreUInt(uint64(cell.LibraryCellType), 8).MustStoreSlice(code.Hash(), 256).EndCellSpecial(true)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 func TestVerifyProofSignedWallets(t *testing.T) {
@@ -688,11 +688,42 @@ func libraryOf(t testing.TB, hexHash string) *cell.Cell {
 	if err != nil || len(h) != 32 {
 		t.Fatalf("hash %q", hexHash)
 	}
-	return cell.FromRawUnsafe(cell.RawUnsafeCell{
-		IsSpecial: true,
-		BitsSz:    8 + 256,
-		Data:      append([]byte{byte(cell.LibraryCellType)}, h...),
-	})
+	c, err := cell.BeginCell().MustStoreUInt(uint64(cell.LibraryCellType), 8).MustStoreSlice(h, 256).EndCellSpecial(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// withLibraryWithRef is a wallet whose state init's code is a library cell
+// (W5 beta's hash) with a ref, which no valid cell is. The library refuses to
+// build one, so the code is built as an ordinary cell and its descriptor's
+// special bit is set in the serialized BOC; the address is the hash of the
+// state init as built.
+func withLibraryWithRef(t testing.TB, key ed25519.PrivateKey, data *cell.Cell) testWallet {
+	t.Helper()
+	h, err := hex.DecodeString(w5BetaCodeHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := cell.BeginCell().MustStoreUInt(uint64(cell.LibraryCellType), 8).MustStoreSlice(h, 256).
+		MustStoreRef(cell.BeginCell().EndCell()).EndCell()
+	si := &tlb.StateInit{Code: code, Data: data}
+	w := walletWithStateInit(t, key, si)
+	root, err := tlb.ToCell(si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boc := root.ToBOCWithFlags(false) // no CRC, which the change would break
+	// d1 = 1 ref, not special; d2 = 264 bits; then the tag and the hash.
+	ordinary := append([]byte{0x01, 0x42, byte(cell.LibraryCellType)}, h...)
+	if bytes.Count(boc, ordinary) != 1 {
+		t.Fatal("the code cell is not found once in the state init's BOC")
+	}
+	i := bytes.Index(boc, ordinary)
+	boc[i] |= 0x08 // the special bit of d1
+	w.stateInit = base64.StdEncoding.EncodeToString(boc)
+	return w
 }
 
 // w5BetaData lays out a W5 beta data cell: seqno:33, wallet_id:80 (network
@@ -790,7 +821,7 @@ func TestVerifyProofW5Beta(t *testing.T) {
 		return walletWithStateInit(t, key, &tlb.StateInit{Code: libraryOf(t, w5BetaCodeHash), Data: b.EndCell()})
 	}
 	bits := func(n uint) *cell.Builder {
-		full := w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell().BeginParse()
+		full := w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell().MustBeginParse()
 		return cell.BeginCell().MustStoreSlice(full.MustLoadSlice(n), n)
 	}
 	tests := []struct {
@@ -843,15 +874,10 @@ func TestVerifyProofW5Beta(t *testing.T) {
 			Code: libraryOf(t, "e4cf3b2f4c6d6a61ea0f2b5447d266785b26af3637db2deee6bcd1aa826f3413"),
 			Data: w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell(),
 		}), nil, ton.ErrProofUnknownWallet},
-		{"a library cell with a ref", walletWithStateInit(t, key, &tlb.StateInit{
-			Code: cell.FromRawUnsafe(cell.RawUnsafeCell{
-				IsSpecial: true,
-				BitsSz:    8 + 256,
-				Data:      libraryOf(t, w5BetaCodeHash).BeginParse().MustLoadSlice(8 + 256),
-				Refs:      []*cell.Cell{cell.BeginCell().EndCell()},
-			}),
-			Data: w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell(),
-		}), nil, ton.ErrProofUnknownWallet},
+		// tonutils-go (v1.18) no longer builds or parses a library cell with
+		// a ref, so the crafted cell arrives in the BOC and the BOC is refused.
+		{"a library cell with a ref", withLibraryWithRef(t, key, w5BetaData(pub, wallet.MainnetGlobalID, 0).EndCell()),
+			nil, ton.ErrProofStateInit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1142,5 +1168,102 @@ func TestVerifyProofCraftedW5Beta(t *testing.T) {
 				t.Fatalf("bit %d: verified", i)
 			}
 		}
+	}
+}
+
+// tonutils-go (v1.13+) has a ton_proof verifier of its own; VerifyProof is
+// kept (see its comment). The library's is a second implementation of the
+// digest: it must accept what ours accepts on the third-party fixtures and
+// on proofs of the wallets its own codes cover. Where ours does better, the
+// case is pinned here, so that an upgrade that closes the gap is noticed.
+func TestProofAgainstTonutilsVerifier(t *testing.T) {
+	ctx := context.Background()
+	libVerify := func(addrRaw, domain string, p ton.Proof, stateInit string) error {
+		t.Helper()
+		addr, err := address.ParseRawAddr(addrRaw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := base64.StdEncoding.DecodeString(p.Signature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := base64.StdEncoding.DecodeString(stateInit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lp wallet.TonConnectProof
+		lp.Timestamp, lp.Signature, lp.Payload = int64(p.Timestamp), sig, p.Payload
+		lp.Domain.LengthBytes, lp.Domain.Value = p.Domain.LengthBytes, p.Domain.Value
+		// Its clock cannot be set: a window wide enough for the proof's age.
+		ttl := time.Since(time.Unix(int64(p.Timestamp), 0)) + time.Hour
+		return wallet.NewTonConnectVerifier(domain, ttl, nil).VerifyProof(ctx, addr, lp, p.Payload, si)
+	}
+
+	for _, v := range proofVectors(t) {
+		if !v.Valid {
+			continue
+		}
+		if _, err := ton.VerifyProof(ctx, v.account(), v.Proof, v.policy()); err != nil {
+			t.Fatalf("%s: ours: %v", v.Name, err)
+		}
+		if err := libVerify(v.Address, v.Proof.Domain.Value, v.Proof, v.Proof.StateInit); err != nil {
+			t.Fatalf("%s: tonutils-go refuses a fixture ours accepts: %v", v.Name, err)
+		}
+		bad := v.Proof
+		bad.Signature = flipB64(t, bad.Signature, 3)
+		if err := libVerify(v.Address, v.Proof.Domain.Value, bad, v.Proof.StateInit); err == nil {
+			t.Fatalf("%s: tonutils-go accepts a flipped signature", v.Name)
+		}
+	}
+
+	now := time.Now()
+	pol := testPolicy(false)
+	pol.Now = now
+	for _, w := range []testWallet{
+		newTestWallet(t, 0x21, wallet.V4R2),
+		newTestWallet(t, 0x22, wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}),
+		w5BetaWallet(t, 0x23, wallet.MainnetGlobalID),
+	} {
+		proof := w.sign("pay.example.com", now.Unix(), "p")
+		if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); err != nil {
+			t.Fatalf("%s: ours: %v", w.addr.StringRaw(), err)
+		}
+		if err := libVerify(w.addr.StringRaw(), "pay.example.com", proof, w.stateInit); err != nil {
+			t.Fatalf("%s: tonutils-go: %v", w.addr.StringRaw(), err)
+		}
+	}
+
+	// W5 final sent as a library cell, as wallets deploy it.
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x24}, 32))
+	si, err := wallet.GetStateInit(key.Public().(ed25519.PublicKey), wallet.ConfigV5R1Final{NetworkGlobalID: wallet.MainnetGlobalID}, wallet.DefaultSubwallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si.Code = libraryCell(si.Code)
+	w := walletWithStateInit(t, key, si)
+	proof := w.sign("pay.example.com", now.Unix(), "p")
+	if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); err != nil {
+		t.Fatalf("W5 as a library cell: ours: %v", err)
+	}
+	if err := libVerify(w.addr.StringRaw(), "pay.example.com", proof, w.stateInit); err == nil {
+		t.Fatal("tonutils-go now verifies W5 sent as a library cell: see whether ton.VerifyProof can use its verifier")
+	}
+
+	// A timestamp ahead of the clock: ours allows Skew, the library its
+	// whole window.
+	ahead := now.Add(5 * time.Minute).Unix()
+	w = newTestWallet(t, 0x25, wallet.V4R2)
+	proof = w.sign("pay.example.com", ahead, "p")
+	if _, err := ton.VerifyProof(ctx, w.account(false), proof, pol); !errors.Is(err, ton.ErrProofTimestamp) {
+		t.Fatalf("ours, 5 min ahead: %v", err)
+	}
+	var lp wallet.TonConnectProof
+	lp.Timestamp, lp.Payload = ahead, "p"
+	lp.Domain.LengthBytes, lp.Domain.Value = proof.Domain.LengthBytes, proof.Domain.Value
+	lp.Signature, _ = base64.StdEncoding.DecodeString(proof.Signature)
+	si2, _ := base64.StdEncoding.DecodeString(w.stateInit)
+	if err := wallet.NewTonConnectVerifier("pay.example.com", 15*time.Minute, nil).VerifyProof(ctx, w.addr, lp, "p", si2); err != nil {
+		t.Fatalf("tonutils-go no longer accepts a proof 5 min ahead with a 15 min window (%v): see whether ton.VerifyProof can use its verifier", err)
 	}
 }

@@ -202,7 +202,7 @@ func (c *Chain) listen(ctx context.Context) error {
 		delete(c.conns, sc)
 		c.connMu.Unlock()
 	})
-	srv.SetMessageHandler(c.handle)
+	srv.SetQueryHandler(c.handle)
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(addr) }()
@@ -268,7 +268,7 @@ func (c *Chain) publicKey() string {
 
 // Client returns a real tonutils-go client connected to the chain over TCP:
 // a connection pool and ton.NewAPIClient(pool, ProofCheckPolicyUnsafe)
-// .WithRetry(). Close stops it.
+// .WithRetryTimeout(0, 0) (retries as WithRetry did). Close stops it.
 func (c *Chain) Client(ctx context.Context) (ton.APIClientWrapped, error) {
 	pool := liteclient.NewConnectionPool()
 	if err := pool.AddConnection(ctx, c.addr, c.publicKey()); err != nil {
@@ -282,7 +282,7 @@ func (c *Chain) Client(ctx context.Context) (ton.APIClientWrapped, error) {
 		return nil, errors.New("tontest: chain closed")
 	}
 	c.pools = append(c.pools, pool)
-	return ton.NewAPIClient(pool, ton.ProofCheckPolicyUnsafe).WithRetry(), nil
+	return ton.NewAPIClient(pool, ton.ProofCheckPolicyUnsafe).WithRetryTimeout(0, 0), nil
 }
 
 // Now returns the chain clock: the wall clock plus what Advance added.
@@ -444,7 +444,7 @@ func (c *Chain) Fund(addr *address.Address, nano uint64) {
 func (c *Chain) inject(m *tlb.InternalMessage) {
 	c.lt++
 	m.IHRDisabled = true
-	m.IHRFee = tlb.FromNanoTONU(0)
+	m.IHRFee = tlb.FromNanoTONU(0) // no extra flags
 	m.FwdFee = tlb.FromNanoTONU(c.opts.MsgFee - c.firstPart(c.opts.MsgFee))
 	m.CreatedLT = c.lt
 	m.CreatedAt = c.nextBlockTime()
@@ -480,7 +480,7 @@ func (c *Chain) Transactions(addr *address.Address) []*tlb.Transaction {
 	txs := make([]*tlb.Transaction, 0, len(recs))
 	for _, r := range recs {
 		var tx tlb.Transaction
-		if err := tlb.LoadFromCell(&tx, r.cell.BeginParse()); err != nil {
+		if err := tlb.Parse(&tx, r.cell); err != nil {
 			panic("tontest: own transaction does not parse: " + err.Error())
 		}
 		tx.Hash = r.hash
@@ -522,7 +522,7 @@ func (c *Chain) SendExternal(boc []byte) error {
 		return fmt.Errorf("tontest: parse boc: %w", err)
 	}
 	var msg tlb.ExternalMessage
-	if err := tlb.LoadFromCell(&msg, root.BeginParse()); err != nil {
+	if err := tlb.Parse(&msg, root); err != nil {
 		return fmt.Errorf("tontest: parse external message: %w", err)
 	}
 	return c.submit(&msg, root.Hash())

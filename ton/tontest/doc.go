@@ -29,6 +29,15 @@
 //     the destination gets the message's value. Without send mode +1, P
 //     comes out of the value.
 //
+// A message's extra_flags (the field that was ihr_fee, IHR being disabled;
+// tonutils-go's tlb.InternalMessage still names it IHRFee) are carried as
+// global version 12 does: the sender's action sets them (a bit other than 0
+// and 1 fails the send with result code 45, or skips it with mode +2), they
+// move no value and cost nothing, and a bounce carries the bounced message's.
+// Bit 0 asks for the new bounce body (TEP-503: 0xfffffffe, the original
+// body, its value and times, the phase and exit code), bit 1 for the whole
+// original body in it.
+//
 // Blocks are made by Mine (or AutoMine) on a clock that is the wall clock
 // plus Advance; SetLag dates blocks behind it as a lagging lite-server shows
 // them (contracts judge time by the block's, getTime keeps the clock). A

@@ -95,8 +95,8 @@ func (c *Chain) accountCell(a *account) *cell.Cell {
 		return cell.BeginCell().MustStoreBoolBit(false).EndCell()
 	}
 	b := cell.BeginCell().MustStoreBoolBit(true).MustStoreAddr(a.addr).
-		MustStoreVarUInt(1, 7).MustStoreVarUInt(0, 7).MustStoreVarUInt(0, 7). // storage used
-		MustStoreUInt(uint64(a.lastPaid), 32).MustStoreBoolBit(false).        // last paid, no due
+		MustStoreVarUInt(1, 7).MustStoreVarUInt(0, 7).MustStoreUInt(0, 3). // storage used: cells, bits, storage_extra_none$000
+		MustStoreUInt(uint64(a.lastPaid), 32).MustStoreBoolBit(false).     // last paid, no due
 		MustStoreUInt(a.lastLT, 64).MustStoreCoins(a.balance).MustStoreDict(nil)
 	if a.code == nil {
 		return b.MustStoreUInt(0, 2).EndCell() // account_uninit$00
@@ -278,7 +278,7 @@ func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 	}
 	desc.Aborted = exit != 0 || !desc.ActionPhase.Success
 	if exit != 0 && msg.Bounce && !msg.Bounced {
-		desc.BouncePhase = x.bounce(msg)
+		desc.BouncePhase = x.bounce(msg, desc.ComputePhase.Phase)
 	}
 	c.finish(x, &tlb.Message{MsgType: tlb.MsgTypeInternal, Msg: msg}, desc)
 }
@@ -287,26 +287,87 @@ func (c *Chain) runInternal(msg *tlb.InternalMessage) {
 // as mainnet does: the whole remaining value leaves the balance; the
 // forwarding price P comes out of it, its first part is booked in
 // total_fees (MsgFees) and the rest travels in the bounce's fwd_fee
-// (FwdFees). The body is 0xffffffff and the first 256 bits of the original.
-func (x *exec) bounce(msg *tlb.InternalMessage) *tlb.BouncePhase {
+// (FwdFees). The bounce carries the message's extra flags. The body is
+// 0xffffffff and the first 256 bits of the original, or, when the message
+// asked for it (extra flags bit 0, TEP-503), the new format: see
+// newBounceBody.
+func (x *exec) bounce(msg *tlb.InternalMessage, compute any) *tlb.BouncePhase {
 	price := x.c.opts.MsgFee
 	first := x.c.firstPart(price)
 	zero := tlb.StorageUsedShort{Cells: big.NewInt(0), Bits: big.NewInt(0)}
 	if x.msgLeft < price {
 		return &tlb.BouncePhase{Phase: tlb.BouncePhaseNoFunds{MsgSize: zero, ReqFwdFees: tlb.FromNanoTONU(price)}}
 	}
-	body := cell.BeginCell().MustStoreUInt(0xffffffff, 32)
-	if msg.Body != nil {
-		s := msg.Body.BeginParse()
-		n := min(s.BitsLeft(), 256)
-		body.MustStoreSlice(s.MustLoadSlice(n), n)
+	flags, _ := extraFlags(msg) // valid: every message was sent through an action phase or injected without
+	var body *cell.Cell
+	if flags&1 != 0 {
+		body = newBounceBody(msg, flags&2 != 0, compute)
+	} else {
+		b := cell.BeginCell().MustStoreUInt(0xffffffff, 32)
+		if msg.Body != nil {
+			s := msg.Body.MustBeginParse()
+			n := min(s.BitsLeft(), 256)
+			b.MustStoreSlice(s.MustLoadSlice(n), n)
+		}
+		body = b.EndCell()
 	}
 	x.acc.balance -= x.msgLeft
 	x.fees += first
 	x.sent = append(x.sent, x.outMessage(&tlb.InternalMessage{
-		Bounced: true, DstAddr: msg.SrcAddr, Amount: tlb.FromNanoTONU(x.msgLeft - price), Body: body.EndCell(),
+		Bounced: true, DstAddr: msg.SrcAddr, Amount: tlb.FromNanoTONU(x.msgLeft - price),
+		IHRFee: tlb.FromNanoTONU(flags), Body: body,
 	}))
 	return &tlb.BouncePhase{Phase: tlb.BouncePhaseOk{MsgSize: zero, MsgFees: tlb.FromNanoTONU(first), FwdFees: tlb.FromNanoTONU(price - first)}}
+}
+
+// extraFlags reads a message's extra_flags: the field that was ihr_fee,
+// which tonutils-go still names IHRFee. IHR is disabled; since global
+// version 12 the sender sets the field and the chain carries it unchanged
+// (a bounce carries the bounced message's): it moves no value and is no
+// fee. Bit 0 asks for the new bounce format (TEP-503), bit 1 for the whole
+// original body in it. false when another bit is set: the send action
+// fails with result code 45.
+func extraFlags(m *tlb.InternalMessage) (uint64, bool) {
+	v := m.IHRFee.Nano()
+	if !v.IsUint64() || v.Uint64()&^3 != 0 {
+		return 0, false
+	}
+	return v.Uint64(), true
+}
+
+// newBounceBody is the body of a bounce in the new format (TEP-503, as the
+// node builds it from global version 12):
+//
+//	0xfffffffe ^original_body ^[value:CurrencyCollection created_lt:uint64 created_at:uint32]
+//	phase:uint8 exit_code:int32 (compute:Maybe [gas_used:uint32 vm_steps:uint32])
+//
+// original_body is the whole body with full, else the bits of its root
+// cell; phase is 0 when compute was skipped (exit_code minus the skip
+// reason: -1 for no state), 1 when it failed. The fake counts no VM steps.
+func newBounceBody(msg *tlb.InternalMessage, full bool, compute any) *cell.Cell {
+	orig := cell.BeginCell().EndCell()
+	if msg.Body != nil {
+		orig = msg.Body
+		if !full {
+			s := msg.Body.MustBeginParse()
+			n := s.BitsLeft()
+			orig = cell.BeginCell().MustStoreSlice(s.MustLoadSlice(n), n).EndCell()
+		}
+	}
+	value, err := tlb.ToCell(&tlb.CurrencyCollection{Coins: msg.Amount, ExtraCurrencies: msg.ExtraCurrencies})
+	if err != nil {
+		panic("tontest: bounce value: " + err.Error())
+	}
+	info := cell.BeginCell().MustStoreBuilder(value.ToBuilder()).
+		MustStoreUInt(msg.CreatedLT, 64).MustStoreUInt(uint64(msg.CreatedAt), 32).EndCell()
+	b := cell.BeginCell().MustStoreUInt(0xfffffffe, 32).MustStoreRef(orig).MustStoreRef(info)
+	if vm, ok := compute.(tlb.ComputePhaseVM); ok {
+		b.MustStoreUInt(1, 8).MustStoreInt(int64(vm.Details.ExitCode), 32).
+			MustStoreBoolBit(true).MustStoreUInt(vm.Details.GasUsed.Uint64(), 32).MustStoreUInt(0, 32)
+	} else {
+		b.MustStoreUInt(0, 8).MustStoreInt(-1, 32).MustStoreBoolBit(false) // skipped: no state, the only reason the fake has
+	}
+	return b.EndCell()
 }
 
 // actionPhase sends the requested messages. Send modes: +1 pay the
@@ -337,6 +398,14 @@ func (x *exec) actionPhase() *tlb.ActionPhase {
 	balance := x.acc.balance
 	var sent []*tlb.InternalMessage
 	for _, a := range x.actions {
+		if _, ok := extraFlags(a.msg); !ok {
+			if a.mode&2 != 0 {
+				ap.SkippedActions++
+				continue
+			}
+			ap.Success, ap.ResultCode = false, 45
+			return ap
+		}
 		value := a.msg.Amount.Nano().Uint64()
 		switch {
 		case a.mode&128 != 0:
@@ -383,7 +452,8 @@ func (x *exec) outMessage(m *tlb.InternalMessage) *tlb.InternalMessage {
 	x.c.lt++
 	m.IHRDisabled = true
 	m.SrcAddr = x.acc.addr
-	m.IHRFee = tlb.FromNanoTONU(0)
+	flags, _ := extraFlags(m) // checked by the action phase; a bounce's are the bounced message's
+	m.IHRFee = tlb.FromNanoTONU(flags)
 	m.FwdFee = tlb.FromNanoTONU(x.c.opts.MsgFee - x.c.firstPart(x.c.opts.MsgFee)) // what the sender paid beyond its booked part
 	m.CreatedLT = x.c.lt
 	m.CreatedAt = x.c.blockNow
@@ -471,7 +541,7 @@ func parseActions(list *cell.Cell) (actions []action, ok bool) {
 		if len(actions) == 255 {
 			return nil, false
 		}
-		s := list.BeginParse()
+		s := list.MustBeginParse()
 		prev, err := s.LoadRefCell()
 		if err != nil {
 			return nil, false
@@ -527,7 +597,7 @@ func (c *Chain) fromStateInit(si *tlb.StateInit, addr *address.Address) contract
 // loadContract returns the emulated contract with code and data at addr, or
 // nil when the code is not emulated. A jetton master is its live object.
 func (c *Chain) loadContract(code, data *cell.Cell, addr *address.Address) contract {
-	d := data.BeginParse()
+	d := data.MustBeginParse()
 	switch string(code.Hash()) {
 	case string(codeV4R2.Hash()):
 		return loadUserWallet(codeV4R2, d, false)

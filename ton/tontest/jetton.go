@@ -185,7 +185,7 @@ func bouncedTransferAmount(m *tlb.InternalMessage) *big.Int {
 	if !m.Bounced || m.Body == nil {
 		return nil
 	}
-	s := m.Body.BeginParse()
+	s := m.Body.MustBeginParse()
 	if tag, err := s.LoadUInt(32); err != nil || tag != 0xffffffff {
 		return nil
 	}
@@ -259,7 +259,7 @@ func (w *jettonWallet) receive(x *exec, m *tlb.InternalMessage) int32 {
 	if m.Body == nil || m.Body.BitsSize() < 32 {
 		return 0 // plain TON
 	}
-	s := m.Body.BeginParse()
+	s := m.Body.MustBeginParse()
 	if m.Bounced {
 		// A bounced internal_transfer gives the jettons back; its TON stays.
 		if amount := bouncedTransferAmount(m); amount != nil {
@@ -282,7 +282,7 @@ func (w *jettonWallet) transfer(x *exec, m *tlb.InternalMessage) int32 {
 	// Read as the reference wallet does: the fixed fields, then whatever
 	// is left is the either_forward_payload, passed on unparsed (it only
 	// has to hold at least one bit).
-	s := m.Body.BeginParse()
+	s := m.Body.MustBeginParse()
 	s.MustLoadUInt(32)
 	qid, err1 := s.LoadUInt(64)
 	amount, err2 := s.LoadBigCoins()

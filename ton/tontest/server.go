@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/adnl"
 	"github.com/xssnick/tonutils-go/liteclient"
 	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
@@ -26,28 +25,14 @@ const (
 // maxTxPerPage is how many transactions a real lite-server returns at most.
 const maxTxPerPage = 16
 
-// handle is the lite-server message handler. The server reads a connection's
-// messages one at a time, so every query is answered from its own goroutine:
-// a long poll must not hold up the queries behind it.
-func (c *Chain) handle(ctx context.Context, sc *liteclient.ServerClient, msg tl.Serializable) error {
-	switch m := msg.(type) {
-	case adnl.MessageQuery:
-		q, ok := m.Data.(liteclient.LiteServerQuery)
-		if !ok {
-			return fmt.Errorf("tontest: unexpected adnl query %T", m.Data)
-		}
-		go func() {
-			_ = sc.Send(adnl.MessageAnswer{ID: m.ID, Data: c.answer(ctx, q.Data)})
-		}()
-		return nil
-	case liteclient.TCPAuthenticate:
-		return sc.Send(liteclient.TCPAuthenticationNonce{Nonce: make([]byte, 32)})
-	case liteclient.TCPAuthenticationComplete:
-		return nil
-	case liteclient.TCPPing:
-		return sc.Send(liteclient.TCPPong{RandomID: m.RandomID})
-	}
-	return fmt.Errorf("tontest: unexpected message %T", msg)
+// handle is the lite-server query handler. The server calls it from the
+// connection's read loop (and itself answers the TCP handshake's
+// authentication and pings), so every query is answered from its own
+// goroutine: a long poll must not hold up the queries behind it. Like a
+// real lite-server, an answer the connection cannot take (its send queue
+// full, or closed) is dropped, and the client times out.
+func (c *Chain) handle(ctx context.Context, sc *liteclient.ServerClient, queryID []byte, query tl.Serializable) {
+	go sc.Answer(queryID, c.answer(ctx, query))
 }
 
 // answer serves one lite-server query, applying the injected faults first.
@@ -135,20 +120,23 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
-	accounts := cell.NewDict(256)
+	accounts, err := tlb.NewShardAccountsAugDict()
+	if err != nil {
+		return ton.LSError{Code: codeUnsupported, Text: "tontest: shard accounts: " + err.Error()}
+	}
 	placeholder := make([]byte, 32)
 	for i, b := range id.ID {
 		placeholder[i] = ^b
 	}
 	none := cell.BeginCell().MustStoreBoolBit(false).EndCell()
-	mustSet(accounts, placeholder, shardAccount(none, 0, make([]byte, 32), 0))
+	mustSet(accounts, placeholder, shardAccount(none, make([]byte, 32), 0))
 
 	seqno := min(block.SeqNo, c.seqno)
 	var state *cell.Cell
 	if acc := c.accounts[key(addr)]; acc != nil {
 		if s := acc.at(seqno); s != nil && s.state != nil {
 			state = s.state
-			mustSet(accounts, id.ID, shardAccount(state, s.balance, s.lastHash, s.lastLT))
+			mustSet(accounts, id.ID, shardAccount(state, s.lastHash, s.lastLT))
 		}
 	}
 
@@ -160,7 +148,7 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 		GenLT:           c.blocks[seqno].lt,
 		OutMsgQueueInfo: cell.BeginCell().EndCell(),
 		Accounts: struct {
-			ShardAccounts *cell.Dictionary `tlb:"dict 256"`
+			ShardAccounts *tlb.ShardAccountsAugDict `tlb:"."`
 		}{ShardAccounts: accounts},
 		Stats: cell.BeginCell().EndCell(),
 	})
@@ -175,18 +163,17 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	}
 }
 
-// shardAccount is a ShardAccounts value: DepthBalanceInfo, then ShardAccount.
-func shardAccount(state *cell.Cell, balance uint64, lastHash []byte, lastLT uint64) *cell.Cell {
+// shardAccount is a ShardAccount (the account, its last transaction). The
+// augmented dictionary computes each leaf's DepthBalanceInfo (the balance
+// the client checks the state against) from the account cell itself.
+func shardAccount(state *cell.Cell, lastHash []byte, lastLT uint64) *cell.Cell {
 	if lastHash == nil {
 		lastHash = make([]byte, 32)
 	}
-	return cell.BeginCell().
-		MustStoreUInt(0, 5).MustStoreCoins(balance).MustStoreDict(nil).
-		MustStoreRef(state).MustStoreSlice(lastHash, 256).MustStoreUInt(lastLT, 64).
-		EndCell()
+	return cell.BeginCell().MustStoreRef(state).MustStoreSlice(lastHash, 256).MustStoreUInt(lastLT, 64).EndCell()
 }
 
-func mustSet(d *cell.Dictionary, k []byte, v *cell.Cell) {
+func mustSet(d *tlb.ShardAccountsAugDict, k []byte, v *cell.Cell) {
 	if err := d.Set(cell.BeginCell().MustStoreSlice(k, 256).EndCell(), v); err != nil {
 		panic("tontest: dict set: " + err.Error())
 	}
@@ -267,9 +254,13 @@ const (
 // proofs, so the client must use ProofCheckPolicyUnsafe.
 func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	var args []any
-	if r.Params != nil {
+	if len(r.Params) > 0 {
 		var st tlb.Stack
-		if err := st.LoadFromCell(r.Params.BeginParse()); err != nil {
+		params, err := cell.FromBOC(r.Params)
+		if err != nil {
+			return ton.LSError{Code: codeUnsupported, Text: "bad params boc: " + err.Error()}
+		}
+		if err := st.LoadFromCell(params.MustBeginParse()); err != nil {
 			return ton.LSError{Code: codeUnsupported, Text: "bad params stack: " + err.Error()}
 		}
 		for st.Depth() > 0 {
@@ -323,5 +314,5 @@ func intArg(args []any, i int) (*big.Int, error) {
 }
 
 func addrSlice(a *address.Address) *cell.Slice {
-	return cell.BeginCell().MustStoreAddr(a).EndCell().BeginParse()
+	return cell.BeginCell().MustStoreAddr(a).EndCell().MustBeginParse()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/jetton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/ton/tontest"
 )
@@ -415,17 +416,17 @@ func TestJettonTransfer(t *testing.T) {
 		assert.True(t, in.SrcAddr.Equals(bobJW.Address()), "notification comes from bob's jetton wallet")
 		assert.Equal(t, uint64(1), in.Amount.Nano().Uint64())
 		var tn jetton.TransferNotification
-		require.NoError(t, tlb.LoadFromCell(&tn, in.Body.BeginParse()))
+		require.NoError(t, tlb.Parse(&tn, in.Body))
 		assert.Equal(t, int64(250_000), tn.Amount.Nano().Int64())
 		assert.True(t, tn.Sender.Equals(alice.Address()))
-		fp := tn.ForwardPayload.BeginParse()
+		fp := tn.ForwardPayload.MustBeginParse()
 		assert.Zero(t, fp.MustLoadUInt(32))
 		assert.Equal(t, "order-42", fp.MustLoadStringSnake())
 
 		// Excesses come back to alice.
 		atx := chain.Transactions(alice.Address())
 		last := atx[len(atx)-1].IO.In.AsInternal()
-		assert.Equal(t, uint64(0xd53276db), last.Body.BeginParse().MustLoadUInt(32))
+		assert.Equal(t, uint64(0xd53276db), last.Body.MustBeginParse().MustLoadUInt(32))
 		assertLedger(t, chain, alice.Address(), 10*ton1)
 		assertLedger(t, chain, usdt.WalletAddress(alice.Address()), 0)
 		assertLedger(t, chain, usdt.WalletAddress(bob.Address()), 0)
@@ -439,7 +440,7 @@ func TestJettonTransfer(t *testing.T) {
 		assert.Equal(t, int64(300_000), usdt.BalanceOf(bob.Address()).Int64())
 		jtx := chain.Transactions(usdt.WalletAddress(bob.Address()))
 		in := jtx[len(jtx)-1].IO.In.AsInternal()
-		assert.Equal(t, uint64(0x178d4519), in.Body.BeginParse().MustLoadUInt(32))
+		assert.Equal(t, uint64(0x178d4519), in.Body.MustBeginParse().MustLoadUInt(32))
 	})
 
 	t.Run("insufficient balance bounces", func(t *testing.T) {
@@ -466,7 +467,7 @@ func TestJettonTransfer(t *testing.T) {
 // highloadWallet is the service's hot wallet as tonpay builds it.
 func highloadWallet(t *testing.T, api ton.APIClientWrapped, qid *atomic.Uint32, createdAt func() int64) *wallet.Wallet {
 	t.Helper()
-	w, err := wallet.FromSeed(api, wallet.NewSeed(), wallet.ConfigHighloadV3{
+	w, err := wallet.FromSeedWithOptions(api, wallet.NewSeed(), wallet.ConfigHighloadV3{
 		MessageTTL: 300,
 		MessageBuilder: func(context.Context, uint32) (uint32, int64, error) {
 			return qid.Load(), createdAt(), nil
@@ -510,7 +511,7 @@ func TestHighloadV3(t *testing.T) {
 	self := outs(t, txs[1])
 	require.Len(t, self, 1)
 	assert.True(t, self[0].DstAddr.Equals(hw.WalletAddress()))
-	assert.Equal(t, uint64(0xae42e5a4), self[0].Body.BeginParse().MustLoadUInt(32))
+	assert.Equal(t, uint64(0xae42e5a4), self[0].Body.MustBeginParse().MustLoadUInt(32))
 	fan := ordinary(t, txs[2])
 	require.NotNil(t, fan.ActionPhase)
 	assert.True(t, fan.ActionPhase.Success)
@@ -826,7 +827,7 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	jtx := chain.Transactions(aliceJW)
 	require.Len(t, jtx, 3, "mint, transfer, bounce")
 	var tp jetton.TransferPayload
-	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.BeginParse()))
+	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.MustBeginParse()))
 
 	btx := chain.Transactions(bobJW)
 	require.Len(t, btx, 1)
@@ -839,7 +840,7 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	in := jtx[2].IO.In.AsInternal()
 	assert.True(t, in.Bounced)
 	assert.True(t, in.SrcAddr.Equals(bobJW))
-	body := in.Body.BeginParse()
+	body := in.Body.MustBeginParse()
 	assert.Equal(t, uint64(0xffffffff), body.MustLoadUInt(32))
 	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
 	assert.Equal(t, tp.QueryID, body.MustLoadUInt(64))
@@ -1040,7 +1041,7 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	assert.True(t, in.Bounce)
 	assert.NotNil(t, in.StateInit)
 	assert.Equal(t, int64(tontest.JettonTransferTON), nano(in.Amount))
-	body := in.Body.BeginParse()
+	body := in.Body.MustBeginParse()
 	assert.Equal(t, uint64(0x178d4519), body.MustLoadUInt(32))
 	assert.Zero(t, body.MustLoadUInt(64), "query id")
 	assert.Equal(t, int64(500), body.MustLoadBigCoins().Int64())
@@ -1062,4 +1063,93 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	data, err := jetton.NewJettonMasterClient(api, usdt.Master()).GetJettonDataAtBlock(ctx, m)
 	require.NoError(t, err)
 	assert.Equal(t, int64(500), data.TotalSupply.Int64())
+}
+
+// The field that was ihr_fee is extra_flags (global version 12): the
+// sender's wallet sets it, the chain carries it unchanged, it moves no value
+// and is no fee. Bit 0 asks for the new bounce format (TEP-503), bit 1 for
+// the whole original body in it; another bit makes the send fail (45).
+func TestExtraFlags(t *testing.T) {
+	_, chain, _ := start(t)
+	alice := newWallet(t, chain, wallet.V5R1Final, 10*ton1) // five messages in one external
+	credited, newFormat, fullBody, oldFormat := randomAddr(t), randomAddr(t), randomAddr(t), randomAddr(t)
+	body := cell.BeginCell().MustStoreUInt(0x12345678, 32).MustStoreUInt(7, 64).
+		MustStoreRef(cell.BeginCell().MustStoreUInt(0xabcd, 16).EndCell()).EndCell()
+	msg := func(to *address.Address, flags uint64, bounce bool) *wallet.Message {
+		return &wallet.Message{Mode: wallet.PayGasSeparately + wallet.IgnoreErrors, InternalMessage: &tlb.InternalMessage{
+			IHRDisabled: true, Bounce: bounce, DstAddr: to, Amount: tlb.FromNanoTONU(ton1), IHRFee: tlb.FromNanoTONU(flags), Body: body}}
+	}
+	_, err := alice.SendMessages(
+		msg(credited, 3, false),      // credited whole, flags and all
+		msg(newFormat, 1, true),      // bounces in the new format, the root's bits of the body
+		msg(fullBody, 3, true),       // bounces in the new format, the whole body
+		msg(oldFormat, 2, true),      // bit 1 alone: the old format
+		msg(randomAddr(t), 4, false), // an unknown bit: the action is skipped (mode +2), nothing sent
+	)
+	require.NoError(t, err)
+	chain.Mine()
+
+	atx := chain.Transactions(alice.Address())
+	require.Len(t, atx, 4) // the external, three bounces
+	d := ordinary(t, atx[0])
+	require.NotNil(t, d.ActionPhase)
+	assert.True(t, d.ActionPhase.Success)
+	assert.Equal(t, uint16(1), d.ActionPhase.SkippedActions)
+	sent := outs(t, atx[0])
+	require.Len(t, sent, 4)
+	for i, want := range []uint64{3, 1, 3, 2} {
+		assert.Equal(t, int64(want), nano(sent[i].IHRFee), "extra flags of message %d as sent", i)
+		assert.Equal(t, int64(ton1), nano(sent[i].Amount), "message %d carries its value whole", i)
+	}
+
+	ctx := chain.Transactions(credited)
+	require.Len(t, ctx, 1)
+	assert.Equal(t, int64(3), nano(ctx[0].IO.In.AsInternal().IHRFee))
+	assert.Equal(t, uint64(ton1-storage), chain.Balance(credited), "the flags took nothing")
+
+	bounceOf := func(addr *address.Address) *tlb.InternalMessage {
+		t.Helper()
+		txs := chain.Transactions(addr)
+		require.Len(t, txs, 1)
+		back := outs(t, txs[0])
+		require.Len(t, back, 1)
+		require.True(t, back[0].Bounced)
+		assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
+		return back[0]
+	}
+	for _, tc := range []struct {
+		addr  *address.Address
+		flags uint64
+		full  bool
+	}{{newFormat, 1, false}, {fullBody, 3, true}} {
+		b := bounceOf(tc.addr)
+		assert.Equal(t, int64(tc.flags), nano(b.IHRFee), "a bounce carries the bounced message's flags")
+		s := b.Body.MustBeginParse()
+		assert.Equal(t, uint64(0xfffffffe), s.MustLoadUInt(32))
+		orig := s.MustLoadRef()
+		if tc.full {
+			assert.Equal(t, body.Hash(), orig.MustToCell().Hash(), "the whole body")
+		} else {
+			assert.Equal(t, uint(96), orig.BitsLeft())
+			assert.Zero(t, orig.RefsNum(), "the root's bits only")
+		}
+		info := s.MustLoadRef()
+		assert.Equal(t, int64(ton1), info.MustLoadBigCoins().Int64(), "the value the message brought")
+		assert.False(t, info.MustLoadBoolBit(), "no extra currencies")
+		info.MustLoadUInt(64) // created_lt
+		info.MustLoadUInt(32) // created_at
+		assert.Zero(t, info.BitsLeft())
+		assert.Equal(t, uint64(0), s.MustLoadUInt(8), "phase: compute skipped")
+		assert.Equal(t, int64(-1), s.MustLoadInt(32), "no state")
+		assert.False(t, s.MustLoadBoolBit())
+		assert.Zero(t, s.BitsLeft())
+	}
+	b := bounceOf(oldFormat)
+	assert.Equal(t, int64(2), nano(b.IHRFee))
+	assert.Equal(t, uint64(0xffffffff), b.Body.MustBeginParse().MustLoadUInt(32))
+
+	assertLedger(t, chain, alice.Address(), 10*ton1)
+	for _, a := range []*address.Address{credited, newFormat, fullBody, oldFormat} {
+		assertLedger(t, chain, a, 0)
+	}
 }

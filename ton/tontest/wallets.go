@@ -98,7 +98,7 @@ func (w *userWallet) external(now uint32, body *cell.Cell) (func(*exec) int32, i
 	}
 	// V4R2: signature:bits512 subwallet_id:uint32 valid_until:uint32
 	// seqno:uint32 op:uint8, then (mode:uint8 ^msg) per message.
-	s := body.BeginParse()
+	s := body.MustBeginParse()
 	sig, err := s.LoadSlice(512)
 	if err != nil {
 		return nil, 9
@@ -155,7 +155,7 @@ func (w *userWallet) externalV5(now uint32, body *cell.Cell) (func(*exec) int32,
 	if total < 512+32*4+2 {
 		return nil, 9
 	}
-	s := body.BeginParse()
+	s := body.MustBeginParse()
 	head := s.MustLoadSlice(total - 512)
 	sig := s.MustLoadSlice(512)
 	sb := cell.BeginCell().MustStoreSlice(head, total-512)
@@ -164,7 +164,7 @@ func (w *userWallet) externalV5(now uint32, body *cell.Cell) (func(*exec) int32,
 	}
 	signed := sb.EndCell()
 
-	p := signed.BeginParse()
+	p := signed.MustBeginParse()
 	op := p.MustLoadUInt(32)
 	id := p.MustLoadUInt(32)
 	until := p.MustLoadUInt(32)
@@ -319,7 +319,7 @@ func (h *highload) receive(x *exec, m *tlb.InternalMessage) int32 {
 	if m.SrcAddr == nil || !m.SrcAddr.Equals(x.acc.addr) {
 		return 0
 	}
-	s := m.Body.BeginParse()
+	s := m.Body.MustBeginParse()
 	if s.MustLoadUInt(32) != opHighloadInternalTransfer {
 		return 0
 	}
@@ -369,9 +369,9 @@ func (h *highload) external(now uint32, body *cell.Cell) (func(*exec) int32, int
 	if body == nil || body.RefsNum() != 1 || body.BitsSize() != 512 {
 		return nil, 9
 	}
-	sig := body.BeginParse().MustLoadSlice(512)
+	sig := body.MustBeginParse().MustLoadSlice(512)
 	signed := body.MustPeekRef(0)
-	inner := signed.BeginParse()
+	inner := signed.MustBeginParse()
 	t := uint64(now)
 	old, cur, last := h.generations(t)
 	if !verify(h.pub, signed.Hash(), sig) {
@@ -425,12 +425,12 @@ func (h *highload) external(now uint32, body *cell.Cell) (func(*exec) int32, int
 // message to send: internal, no source, no state init. A bounced message is
 // silently not sent.
 func highloadMessage(c *cell.Cell) (*tlb.InternalMessage, int32) {
-	s := c.BeginParse()
+	s := c.MustBeginParse()
 	if ext, err := s.LoadBoolBit(); err != nil || ext {
 		return nil, 37
 	}
 	var msg tlb.InternalMessage
-	if err := tlb.LoadFromCell(&msg, c.BeginParse()); err != nil {
+	if err := tlb.Parse(&msg, c); err != nil {
 		return nil, 37
 	}
 	if msg.Bounced {
