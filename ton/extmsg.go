@@ -71,7 +71,7 @@ func ParseWalletTransfer(b64 string) (*WalletTransfer, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	var msg tlb.ExternalMessage
-	if err := safeLoad(&msg, root.BeginParse()); err != nil {
+	if err := safeParse(&msg, root); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	t := &WalletTransfer{Wallet: msg.DstAddr, NormalizedHash: h}
@@ -101,7 +101,7 @@ func (t *WalletTransfer) readBody(body *cell.Cell) (err error) {
 	}()
 	bits, refs := body.BitsSize(), body.RefsNum()
 	if bits == 32*4+2+512 && refs <= 2 {
-		if op, err := body.BeginParse().LoadUInt(32); err == nil && op == opW5Sign {
+		if op, err := bodySlice(body).LoadUInt(32); err == nil && op == opW5Sign {
 			return t.readW5(body)
 		}
 	}
@@ -117,7 +117,7 @@ func (t *WalletTransfer) readBody(body *cell.Cell) (err error) {
 	default:
 		return ErrNotWalletBody
 	}
-	s := body.BeginParse()
+	s := bodySlice(body)
 	sig, err := s.LoadSlice(512)
 	if err != nil {
 		return ErrNotWalletBody
@@ -157,7 +157,7 @@ func (t *WalletTransfer) readBody(body *cell.Cell) (err error) {
 func (t *WalletTransfer) readW5(body *cell.Cell) error {
 	t.Version = "w5"
 	total := body.BitsSize()
-	s := body.BeginParse()
+	s := bodySlice(body)
 	head, err := s.LoadSlice(total - 512)
 	if err != nil {
 		return ErrNotWalletBody
@@ -172,7 +172,7 @@ func (t *WalletTransfer) readW5(body *cell.Cell) error {
 	}
 	signed := b.EndCell()
 	t.signature, t.signed = sig, signed.Hash()
-	p := signed.BeginParse()
+	p := bodySlice(signed)
 	if _, err := p.LoadSlice(128); err != nil {
 		return ErrNotWalletBody
 	}
@@ -197,7 +197,7 @@ func (t *WalletTransfer) readW5(body *cell.Cell) error {
 		if len(msgs) == maxOutMsgs {
 			return ErrNotWalletBody
 		}
-		a := lc.BeginParse()
+		a := bodySlice(lc)
 		prev, err := a.LoadRefCell()
 		if err != nil {
 			return ErrNotWalletBody
@@ -348,7 +348,7 @@ func (t *WalletTransfer) paid(m OutMessage, p Payment) (amount store.Amount, to 
 		return 0, false, "", false
 	}
 	var tp jetton.TransferPayload
-	if err := safeLoad(&tp, m.Body.BeginParse()); err != nil {
+	if err := safeParse(&tp, m.Body); err != nil {
 		return 0, false, "", false
 	}
 	a, good := jettonAmount(tp.Amount.Nano())
@@ -362,3 +362,14 @@ func (t *WalletTransfer) paid(m OutMessage, p Payment) (amount store.Amount, to 
 // IsBadMessage reports whether err says the BOC itself is wrong (as
 // opposed to the chain being unreachable).
 func IsBadMessage(err error) bool { return errors.Is(err, ErrBadMessage) }
+
+// safeLoad reads v from a slice of a message a client sent; a malformed
+// cell is an error, never a panic.
+func safeLoad(v any, s *cell.Slice) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed cell: %v", r)
+		}
+	}()
+	return tlb.LoadFromCell(v, s)
+}

@@ -191,7 +191,7 @@ func TestWalletTransferRefuses(t *testing.T) {
 	boc, _ := base64.StdEncoding.DecodeString(b64)
 	root, _ := ton.ParseBOC(boc)
 	var msg tlb.ExternalMessage
-	if err := tlb.LoadFromCell(&msg, root.BeginParse()); err != nil {
+	if err := tlb.LoadFromCell(&msg, root.MustBeginParse()); err != nil {
 		t.Fatal(err)
 	}
 	msg.DstAddr = extAddr(4)

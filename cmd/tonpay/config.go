@@ -154,7 +154,7 @@ func (c *Config) FeesBelowCost() []FeeShortfall {
 
 // String is the shortfall in words, with figures.
 func (f FeeShortfall) String() string {
-	return fmt.Sprintf("WITHDRAW_FEE of %s is %s TON and a payout costs the hot wallet up to %s TON on chain",
+	return fmt.Sprintf("WITHDRAW_FEE of %s is %s GRAM and a payout costs the hot wallet up to %s GRAM on chain",
 		f.Asset, f.Fee.Format(store.TON.Decimals), f.Cost.Format(store.TON.Decimals))
 }
 

@@ -200,7 +200,7 @@ func (d *doctor) fees() {
 	p := store.NewPolicy(nil, d.cfg.Rules())
 	var parts []string
 	for _, a := range p.ChainAssets() {
-		parts = append(parts, fmt.Sprintf("%s %s TON (a payout costs up to %s)", a.Symbol,
+		parts = append(parts, fmt.Sprintf("%s %s GRAM (a payout costs up to %s)", a.Symbol,
 			p.Fee(a).Format(store.TON.Decimals), store.PayoutCost(a).Format(store.TON.Decimals)))
 	}
 	d.ok("fees", "withdrawal fees cover the network cost: %s", strings.Join(parts, ", "))

@@ -301,7 +301,7 @@ func TestDoctor(t *testing.T) {
 			check: "config", verdict: "FAIL", says: "COLD_WALLET_ADDRESS", fix: "set COLD_WALLET_ADDRESS"},
 		{name: "no database", env: map[string]string{"DB_PATH": "/nonexistent/tonpay.db"}, check: "database", verdict: "FAIL", says: "no database at", fix: "DB_PATH"},
 		{name: "withdrawal fee below the network cost", env: map[string]string{"WITHDRAW_FEE": "TON:0.001"}, check: "fees", verdict: "warn",
-			says: "WITHDRAW_FEE of TON is 0.001 TON and a payout costs the hot wallet up to 0.0070148 TON on chain", fix: "WITHDRAW_FEE=TON:0.0070148"},
+			says: "WITHDRAW_FEE of GRAM is 0.001 GRAM and a payout costs the hot wallet up to 0.0070148 GRAM on chain", fix: "WITHDRAW_FEE=GRAM:0.0070148"},
 		{name: "zero jetton fee", env: map[string]string{"WITHDRAW_FEE": "USDT:0"}, check: "fees", verdict: "warn",
 			says: "WITHDRAW_FEE of USDT is 0 TON and a payout costs the hot wallet up to 0.0577988 TON", fix: "WITHDRAW_FEE=USDT:0.0577988"},
 		{name: "not a database", prepare: func(t *testing.T) map[string]string {

@@ -420,7 +420,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 			for _, acc := range []string{store.UserAccount(appUser), store.UserAccount(botUser), store.MerchantAccount(m.ID)} {
 				f.db.UpsertUser(context.Background(), store.User{ID: appUser})
 				f.db.UpsertUser(context.Background(), store.User{ID: botUser})
-				f.fund(acc, "TON", 10e9)
+				f.fund(acc, store.TON.Symbol, 10e9)
 			}
 			key := fmt.Sprint("comma", i)
 			for face, o := range map[string]outcome{

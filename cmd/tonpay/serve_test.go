@@ -96,7 +96,7 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	if code := svc.stop(); code != 0 {
 		t.Fatalf("serve exited %d: %s", code, svc.log())
 	}
-	if l := svc.log(); !strings.Contains(l, "withdrawal fee below the network cost") || !strings.Contains(l, "asset=TON fee_ton=0.001 cost_ton=0.0070148") {
+	if l := svc.log(); !strings.Contains(l, "withdrawal fee below the network cost") || !strings.Contains(l, "asset=GRAM fee_gram=0.001 cost_gram=0.0070148") {
 		t.Fatalf("the start log does not warn of the fee below cost:\n%s", l)
 	}
 	if _, err := net.Dial("tcp", httpAddr); err == nil {

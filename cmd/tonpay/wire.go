@@ -58,7 +58,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	// A fee below what a payout costs loses money on every withdrawal.
 	for _, f := range cfg.FeesBelowCost() {
 		log.Warn("withdrawal fee below the network cost: each withdrawal loses the difference",
-			"asset", f.Asset, "fee_ton", f.Fee.Format(store.TON.Decimals), "cost_ton", f.Cost.Format(store.TON.Decimals),
+			"asset", f.Asset, "fee_gram", f.Fee.Format(store.TON.Decimals), "cost_gram", f.Cost.Format(store.TON.Decimals),
 			"fix", fmt.Sprintf("set WITHDRAW_FEE=%s:%s or more, or leave it unset for the default", f.Asset, f.Cost.Format(store.TON.Decimals)))
 	}
 
