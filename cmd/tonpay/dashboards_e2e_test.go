@@ -481,7 +481,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 
 	// 4. The overview adds up (nothing left unmatched or awaiting, books
 	// equal to the chain), and the screenshots are there.
-	if o := res.Overview; o.Users != "4.4 TON" || o.Drift != "0" || o.Unmatched != "0 · 0 TON" || o.Awaiting != "0 · 0 TON" {
+	if o := res.Overview; o.Users != "4.4 GRAM" || o.Drift != "0" || o.Unmatched != "0 · 0 GRAM" || o.Awaiting != "0 · 0 GRAM" {
 		fail("admin overview: %+v", o)
 	}
 	for _, name := range []string{"dashboard-overview-light", "dashboard-overview-dark", "merchant-invoices-light", "merchant-invoices-dark"} {

@@ -42,7 +42,7 @@ describe('parseAmount', () => {
     ['1.2.3', 9, /digits/],
     ['-1', 9, /digits/],
     ['1e3', 9, /digits/],
-    ['0.0000000001', 9, /TON allows at most 9 decimal places/],
+    ['0.0000000001', 9, /GRAM allows at most 9 decimal places/],
     ['1.1234567', 6, /at most 6 decimal places/],
     ['1.5', 0, /whole numbers/],
     ['0', 9, /greater than zero/],
@@ -51,7 +51,7 @@ describe('parseAmount', () => {
   ];
   for (const [input, dec, re] of bad) {
     test(`rejects ${JSON.stringify(input)} with ${dec} decimals`, () => {
-      const r = parseAmount(input, dec, dec === 9 ? 'TON' : 'USDT');
+      const r = parseAmount(input, dec, dec === 9 ? 'GRAM' : 'USDT');
       assert.equal(r.ok, false);
       assert.match(r.error, re);
     });
