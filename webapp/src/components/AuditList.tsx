@@ -3,7 +3,7 @@ import { t } from '../lib/i18n';
 import type { AuditEntry } from '../lib/types';
 import { Empty } from './Feedback';
 
-const roleWords = (role: string) => (role === 'owner' ? t('role_owner') : role);
+const roleWords = (role: string) => (role === 'owner' ? t('role_owner') : role === 'operator' ? t('role_operator') : role);
 
 /** Who did what, newest first: when, actor, action, subject, before → after. */
 export function AuditList({ entries }: { entries: AuditEntry[] }) {

@@ -41,6 +41,8 @@ export function describe(description: string | undefined | null, kind: string): 
   const d = (description ?? '').trim();
   const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
   if (!d || d === 'top-up' || d === kind) return cap(kindWords(kind));
+  // A deposit found on the chain: its transfer is of kind "chain", described by how it matched.
+  if (kind === 'chain') return cap(kindWords(d === 'credited' ? 'deposit' : d));
   let m: RegExpExecArray | null;
   if ((m = /^withdrawal to (\S+)$/.exec(d))) return t('desc_withdrawal_to', { to: m[1] });
   if (d === 'withdrawal fee') return cap(kindWords('withdrawal_fee'));
@@ -67,6 +69,7 @@ export function historyMoney(h: AdminHistoryItem): Money {
 
 /** A person or merchant as the server names them ("Coffee (merchant 3)", "merchant 3"), in the page's words. */
 export function whoWords(who: string): string {
+  if (who === 'operator (CLI)') return t('operator_cli');
   return who
     .replace(/\(merchant (\d+)\)$/, (_, id: string) => `(${t('merchant_n', { id })})`)
     .replace(/^merchant (\d+)$/, (_, id: string) => t('merchant_n', { id }))

@@ -11,11 +11,20 @@ import type { UnmatchedDeposit } from '../../lib/types';
 
 // The ledger's notes on why a deposit was not matched (store/deposits.go), in the page's words.
 const NOTES: Record<string, Key> = {
+  'unknown comment': 'note_unknown_comment',
+  'no comment': 'note_no_comment',
+  'ambiguous memo-less amount': 'note_ambiguous',
+  'personal comment': 'note_personal_comment',
+  invoice: 'note_invoice',
   "asset differs from the invoice's": 'note_asset_differs',
   'invoice already paid': 'note_already_paid',
   'invoice expired': 'note_invoice_expired',
 };
-const noteWords = (n: string) => (NOTES[n] ? t(NOTES[n]) : n);
+const noteWords = (n: string) => {
+  const below = /^below minimum (\d+)$/.exec(n);
+  if (below) return t('note_below_minimum');
+  return NOTES[n] ? t(NOTES[n]) : n;
+};
 
 type Form = { id: number; kind: 'assign' | 'refund' } | null;
 
@@ -116,7 +125,7 @@ export function Unmatched() {
                 <div className="item-sub">
                   {d.link ? (
                     <ExtLink href={d.link} testid={`unmatched-link-${d.id}`}>
-                      {shortHash(d.tx_hash)} ↗
+                      <span className="mono">{shortHash(d.tx_hash)}</span> ↗
                     </ExtLink>
                   ) : (
                     <span className="mono">{shortHash(d.tx_hash)}</span>

@@ -124,7 +124,9 @@ export function InvoiceDetailView({ api, id, onInvoice }: { api: MerchantApi; id
                   {p.kind ? `${kindWords(p.kind)} · ` : ''}{t('from_lower')} <span className="mono">{p.sender}</span>
                 </div>
                 <div className="item-sub">
-                  {p.link ? <ExtLink href={p.link}>{shortHash(p.tx_hash)} ↗</ExtLink> : <span className="mono">{shortHash(p.tx_hash)}</span>}
+                  {p.link ? <ExtLink href={p.link}>
+                      <span className="mono">{shortHash(p.tx_hash)}</span> ↗
+                    </ExtLink> : <span className="mono">{shortHash(p.tx_hash)}</span>}
                 </div>
               </li>
             ))}
