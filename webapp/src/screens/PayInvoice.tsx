@@ -96,13 +96,15 @@ export function PayInvoice({ id }: { id: string }) {
       onSent: () => setSent(true),
     });
 
-  const payLabel = !wallet.connected ? t('connect_to_pay') : invoice ? t('pay_amount', { amount: amountText(invoice.formatted, invoice.asset) }) : t('pay');
+  // Until the wallet SDK is here (it loads with this screen) a restored wallet may still connect.
+  const walletWait = !wallet.loaded;
+  const payLabel = !wallet.connected && !walletWait ? t('connect_to_pay') : invoice ? t('pay_amount', { amount: amountText(invoice.formatted, invoice.asset) }) : t('pay');
   const needsWallet = load.state === 'wallet';
   useMainButton(
     status === 'paid'
       ? { text: t('done'), onClick: () => go({ name: 'home' }) }
       : (payable || needsWallet) && !wallet.modalOpen && !wallet.linking
-        ? { text: needsWallet ? t('connect_to_pay') : payLabel, onClick: () => void (needsWallet ? wallet.connect() : pay()), progress: busy }
+        ? { text: needsWallet ? t('connect_to_pay') : payLabel, onClick: () => void (needsWallet ? wallet.connect() : pay()), progress: busy || walletWait }
         : null,
   );
 
@@ -190,8 +192,8 @@ export function PayInvoice({ id }: { id: string }) {
 
       <div className="stack">
         {payable && !hasMainButton && (
-          <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking} onClick={() => void pay()}>
-            {busy && <IconSpinner />}
+          <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking || walletWait} onClick={() => void pay()}>
+            {(busy || walletWait) && <IconSpinner />}
             {payLabel}
           </button>
         )}

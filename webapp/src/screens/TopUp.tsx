@@ -69,7 +69,10 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
     });
   };
 
-  const payLabel = !wallet.connected
+  // Until the wallet SDK is here (it loads with this screen) a restored wallet may still connect:
+  // the action waits for it rather than offer a connect the wallet does not need.
+  const walletWait = !wallet.loaded;
+  const payLabel = !wallet.connected && !walletWait
     ? t('connect_to_pay')
     : parsed.ok
       ? t('pay_amount', { amount: amountText(parsed.text, asset) })
@@ -84,7 +87,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
         : null
       : wallet.modalOpen || wallet.linking
         ? null
-        : { text: payLabel, onClick: () => void pay(), progress: busy },
+        : { text: payLabel, onClick: () => void pay(), progress: busy || walletWait },
   );
 
   if (invoice) {
@@ -154,8 +157,8 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
       )}
 
       {!hasMainButton && (
-        <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking} onClick={() => void pay()}>
-          {busy && <IconSpinner />}
+        <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking || walletWait} onClick={() => void pay()}>
+          {(busy || walletWait) && <IconSpinner />}
           {payLabel}
         </button>
       )}
