@@ -10,9 +10,11 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -58,10 +60,20 @@ func (s *Server) secure(next echo.HandlerFunc) echo.HandlerFunc {
 // staticFiles serves the built web app: files as they are, hashed assets
 // cached for good, and index.html (never cached without revalidation) for
 // any other path so that the page's own routes load it.
+//
+// The build writes brotli (.br) and gzip (.gz) copies beside each
+// compressible file (webapp/tools/precompress.mjs); a request gets the
+// smallest one its Accept-Encoding allows (br, then gzip, then the file
+// itself), with Content-Encoding, Vary: Accept-Encoding, the original's
+// Content-Type and an ETag of its own. The copies are not served by their
+// own names.
 type staticFiles struct {
 	fsys  fs.FS
-	etags sync.Map // name -> quoted ETag
+	etags sync.Map // name of the file served (name, name.br or name.gz) -> quoted ETag
 }
+
+// encodings the server has copies for, in the order it prefers them.
+var encodings = []struct{ token, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
 
 func (sf *staticFiles) serve(c echo.Context) error {
 	r := c.Request()
@@ -71,6 +83,9 @@ func (sf *staticFiles) serve(c echo.Context) error {
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	if name == "" {
 		name = "index.html"
+	}
+	if ext := path.Ext(name); (ext == ".br" || ext == ".gz") && sf.isFile(strings.TrimSuffix(name, ext)) {
+		return echo.ErrNotFound // a precompressed copy, not a file of the page
 	}
 	if !sf.isFile(name) {
 		// A missing file with an extension is a missing file (a stale
@@ -93,10 +108,22 @@ func (sf *staticFiles) serve(c echo.Context) error {
 	default:
 		h.Set("Cache-Control", "public, max-age=3600")
 	}
-	if tag := sf.etag(name); tag != "" {
+	file, encoding := name, ""
+	if sf.hasVariants(name) {
+		// Caches must key the answer by Accept-Encoding whichever one this is.
+		h.Add("Vary", "Accept-Encoding")
+		accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
+		for _, e := range encodings {
+			if accepted[e.token] && sf.isFile(name+e.ext) {
+				file, encoding = name+e.ext, e.token
+				break
+			}
+		}
+	}
+	if tag := sf.etag(file); tag != "" {
 		h.Set("ETag", tag)
 	}
-	f, err := sf.fsys.Open(name)
+	f, err := sf.fsys.Open(file)
 	if err != nil {
 		return echo.ErrNotFound
 	}
@@ -113,10 +140,88 @@ func (sf *staticFiles) serve(c echo.Context) error {
 		}
 		rs = bytes.NewReader(b)
 	}
-	// ServeContent answers If-None-Match from the ETag set above, ranges,
-	// and the content type by extension.
-	http.ServeContent(c.Response(), r, name, st.ModTime(), rs)
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	// ServeContent answers If-None-Match from the ETag set above, ranges
+	// (of the encoded bytes, the representation sent) and Content-Length.
+	// It leaves Content-Length out when it sees a Content-Encoding, so the
+	// encoding is added only as the status goes out.
+	var w http.ResponseWriter = c.Response()
+	if encoding != "" {
+		w = &encodedWriter{ResponseWriter: w, encoding: encoding}
+	}
+	http.ServeContent(w, r, name, st.ModTime(), rs)
 	return nil
+}
+
+// encodedWriter sets Content-Encoding on a successful answer when its
+// status is written.
+type encodedWriter struct {
+	http.ResponseWriter
+	encoding string
+}
+
+func (w *encodedWriter) WriteHeader(code int) {
+	if code < 300 || code == http.StatusNotModified {
+		w.Header().Set("Content-Encoding", w.encoding)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *encodedWriter) Write(b []byte) (int, error) { return w.ResponseWriter.Write(b) }
+
+// hasVariants reports whether the build wrote any precompressed copy of name.
+func (sf *staticFiles) hasVariants(name string) bool {
+	for _, e := range encodings {
+		if sf.isFile(name + e.ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptedEncodings reads an Accept-Encoding header (RFC 9110 12.5.3): the
+// codings with a q-value above zero; "*" stands for any coding not named.
+func acceptedEncodings(header string) map[string]bool {
+	named := map[string]bool{}
+	ok := map[string]bool{}
+	star, starSet := false, false
+	for _, part := range strings.Split(header, ",") {
+		token, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		token = strings.ToLower(strings.TrimSpace(token))
+		if token == "" {
+			continue
+		}
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			k, v, found := strings.Cut(strings.TrimSpace(p), "=")
+			if found && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				} else {
+					q = 0 // an unreadable weight is not a yes
+				}
+			}
+		}
+		if token == "*" {
+			star, starSet = q > 0, true
+			continue
+		}
+		if token == "x-gzip" {
+			token = "gzip"
+		}
+		named[token] = true
+		ok[token] = q > 0
+	}
+	if starSet {
+		for _, e := range encodings {
+			if !named[e.token] {
+				ok[e.token] = star
+			}
+		}
+	}
+	return ok
 }
 
 func (sf *staticFiles) isFile(name string) bool {

@@ -270,7 +270,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 
 	renews := time.Now().Add(30 * 24 * time.Hour)
 	day := renews.Format("Jan") + " " + strconv.Itoa(renews.Day())
-	if !strings.HasPrefix(res.Subscribed, "1000 credits added (pro, ⭐ 500)") ||
+	if !strings.HasPrefix(res.Subscribed, "1,000 credits added (pro, ⭐ 500)") ||
 		!strings.Contains(res.Active, "renews "+day) || !strings.Contains(res.Canceled, "canceled, runs to "+day) ||
 		!strings.Contains(res.Failed, "renewal payment failed, credits stop "+day) {
 		t.Fatalf("subscription on the page: %q, then %q, then %q, then %q", res.Subscribed, res.Active, res.Canceled, res.Failed)

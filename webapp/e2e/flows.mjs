@@ -73,7 +73,7 @@ try {
   await page.getByTestId('pay-button').click();
   assert.equal(await textOf(page, 'amount-error'), 'Enter an amount');
   await amount.fill('1.1234567891');
-  assert.equal(await textOf(page, 'amount-error'), 'TON allows at most 9 decimal places');
+  assert.equal(await textOf(page, 'amount-error'), 'GRAM allows at most 9 decimal places');
   await amount.fill('0');
   assert.equal(await textOf(page, 'amount-error'), 'Amount must be greater than zero');
   await page.getByTestId('topup-asset').selectOption('USDT');
@@ -99,8 +99,8 @@ try {
   assert.equal(await amount.inputValue(), '5');
   check('insufficient balance offers a top-up of the missing amount');
 
-  step = 'pay 5 TON (in-page button)';
-  assert.equal(await textOf(page, 'pay-button'), 'Pay 5 TON');
+  step = 'pay 5 GRAM (in-page button)';
+  assert.equal(await textOf(page, 'pay-button'), 'Pay 5 GRAM');
   await page.getByTestId('pay-button').click();
   await page.locator('[data-testid="invoice-status"][data-status="paid"]').waitFor({ timeout: 20_000 });
   await waitText(page, 'balance-TON', '5', 10_000);
@@ -128,8 +128,8 @@ try {
   await page.getByTestId('withdraw-amount').fill('1');
   // The rule book's quote before confirming: the fee in TON and what leaves the balance.
   await page.getByTestId('withdraw-quote').waitFor();
-  assert.match(await textOf(page, 'quote-fee'), /0\.01 TON/);
-  assert.match(await textOf(page, 'quote-total'), /1\.01 TON/);
+  assert.match(await textOf(page, 'quote-fee'), /0\.01 GRAM/);
+  assert.match(await textOf(page, 'quote-total'), /1\.01 GRAM/);
   await shoot(page, ARTIFACTS, 'withdraw-form-light', screenshots);
   await page.getByTestId('withdraw-submit').click();
   await page.locator('[data-testid="withdrawal-status"][data-status="confirmed"]').waitFor({ timeout: 10_000 });
@@ -183,8 +183,8 @@ try {
   await shop.getByTestId('invoice').waitFor();
   assert.equal(await textOf(shop, 'invoice-merchant'), 'Coffee shop');
   assert.equal(await textOf(shop, 'invoice-description'), 'Two flat whites');
-  assert.equal(await textOf(shop, 'invoice-amount'), '0.25 TON');
-  assert.equal(await textOf(shop, 'pay-button'), 'Pay 0.25 TON');
+  assert.equal(await textOf(shop, 'invoice-amount'), '0.25 GRAM');
+  assert.equal(await textOf(shop, 'pay-button'), 'Pay 0.25 GRAM');
   await shop.getByTestId('pay-button').click();
   await shop.locator('[data-testid="invoice-status"][data-status="paid"]').waitFor({ timeout: 20_000 });
   await shoot(shop, ARTIFACTS, 'invoice-paid-light', screenshots);
@@ -350,7 +350,7 @@ try {
   await page.getByTestId('payout-amount').fill('1');
   await page.getByTestId('payout-get-quote').click();
   await page.getByTestId('payout-quote').waitFor();
-  assert.match(await textOf(page, 'quote-total'), /1\.01 TON/);
+  assert.match(await textOf(page, 'quote-total'), /1\.01 GRAM/);
   await page.getByTestId('payout-confirm').click();
   await page.getByTestId('payout-done').waitFor();
   const payoutPosts = tg.stats.requests.filter((r) => r.method === 'POST' && r.path === '/api/merchant/1/payouts');

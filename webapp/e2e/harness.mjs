@@ -274,7 +274,14 @@ export async function connectWallet(page) {
   await page.getByTestId('connect-wallet').or(page.getByTestId('wallet-address')).or(pageError).first().waitFor({ timeout: 15_000 });
   if (await pageError.isVisible()) throw new Error(`page error: ${((await pageError.textContent()) ?? '').trim()}`);
   if (await page.getByTestId('connect-wallet').isVisible()) {
-    await page.getByTestId('connect-wallet').click();
+    // Inside a wallet's own browser the SDK may connect the injected wallet by itself (the button
+    // turns to "linking", then goes): that is a connection too.
+    await page
+      .getByTestId('connect-wallet')
+      .click({ timeout: 10_000 })
+      .catch(async (e) => {
+        if (!(await page.getByTestId('wallet-address').isVisible())) throw e;
+      });
     // An injected wallet inside its own browser connects at once; otherwise pick it in the modal.
     const tonkeeper = page.locator('#tc-widget-root').getByText('Tonkeeper', { exact: true }).first();
     const linked = page.getByTestId('wallet-address');

@@ -103,7 +103,7 @@ try {
   if (await page.getByTestId('amount-error').isVisible()) throw new Error(`amount rejected: ${await textOf(page, 'amount-error')}`);
 
   step = 'pay';
-  const pay = await pressPrimary(page, 'pay-button', `Pay ${AMOUNT} TON`, log);
+  const pay = await pressPrimary(page, 'pay-button', `Pay ${AMOUNT} GRAM`, log);
 
   step = 'wait paid';
   const err = page.getByTestId('error');

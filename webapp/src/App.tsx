@@ -1,7 +1,7 @@
-import { THEME, TonConnectUIProvider } from '@tonconnect/ui-react';
-import { useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { IconSpinner } from './components/icons';
 import { ApiError, api, errorMessage } from './lib/api';
+import { lang, t, type Key } from './lib/i18n';
 import { WebApp, inTelegram, useBackButton, useColorScheme } from './lib/telegram';
 import type { Me } from './lib/types';
 import { Admin } from './screens/admin/Admin';
@@ -12,9 +12,10 @@ import { PayInvoice } from './screens/PayInvoice';
 import { TopUp } from './screens/TopUp';
 import { Withdraw } from './screens/Withdraw';
 import { AppProvider, useApp } from './state';
-import { WalletProvider } from './wallet';
+import { WalletCtx, type WalletState } from './walletState';
 
-const manifestUrl = `${location.origin}/tonconnect-manifest.json`;
+// The TON Connect SDK and the wallet logic: fetched when a screen needs them (WalletHost).
+const WalletBridge = lazy(() => import('./wallet'));
 
 export function App() {
   const scheme = useColorScheme();
@@ -24,18 +25,17 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.scheme = scheme;
   }, [scheme]);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, []);
 
   useEffect(() => {
     if (!WebApp.initData) {
-      setFatal('Open this page from the Telegram bot: it needs your Telegram sign-in.');
+      setFatal(t('open_from_bot'));
       return;
     }
     api.me().then(setMe, (e) => {
-      setFatal(
-        e instanceof ApiError && e.status === 401
-          ? 'Your Telegram session could not be verified. Close the app and open it again from the bot.'
-          : errorMessage(e),
-      );
+      setFatal(e instanceof ApiError && e.status === 401 ? t('session_unverified') : errorMessage(e));
     });
   }, []);
 
@@ -46,7 +46,7 @@ export function App() {
           <div className="notice" role="alert" style={{ maxWidth: 360 }}>
             <div data-testid="error">{fatal}</div>
             <button className="btn secondary" onClick={() => location.reload()}>
-              Try again
+              {t('try_again')}
             </button>
           </div>
         </div>
@@ -63,38 +63,77 @@ export function App() {
     );
   }
 
-  const button = WebApp.themeParams.button_color;
-  const buttonText = WebApp.themeParams.button_text_color;
-  const colors = button ? { accent: button, connectButton: { background: button, foreground: buttonText || '#fff' } } : {};
   return (
-    <TonConnectUIProvider
-      manifestUrl={manifestUrl}
-      language="en"
-      // No third-party analytics from a payment page (the SDK would send the Telegram user id).
-      analytics={{ mode: 'off' }}
-      uiPreferences={{
-        theme: scheme === 'dark' ? THEME.DARK : THEME.LIGHT,
-        borderRadius: 'm',
-        colorsSet: { [THEME.LIGHT]: colors, [THEME.DARK]: colors },
-      }}
-      actionsConfiguration={inTelegram && me.twa_return_url ? { twaReturnUrl: me.twa_return_url as `${string}://${string}` } : undefined}
-    >
-      <AppProvider initial={me}>
-        <WalletProvider>
-          <Screens />
-        </WalletProvider>
-      </AppProvider>
-    </TonConnectUIProvider>
+    <AppProvider initial={me}>
+      <WalletHost>
+        <Screens />
+      </WalletHost>
+    </AppProvider>
   );
 }
 
-const TITLES: Record<string, string> = {
-  topup: 'Top up',
-  history: 'History',
-  withdraw: 'Withdraw',
-  invoice: 'Payment',
-  admin: 'Admin',
-  merchant: 'Merchant',
+/**
+ * Gives the screens the wallet's state. The SDK is loaded when a screen needs it: a payment
+ * screen, a linked wallet (to show it connected), or a tap on Connect; until then the screens
+ * see a wallet that is not connected, whose connect() loads the SDK and connects once it is here.
+ */
+function WalletHost({ children }: { children: ReactNode }) {
+  const { me, screen, setWallet } = useApp();
+  const [bridged, setBridged] = useState<WalletState | null>(null);
+  const [connectRequested, setConnectRequested] = useState(false);
+  const [load, setLoad] = useState(false);
+  const needed = load || connectRequested || screen.name === 'topup' || screen.name === 'invoice' || !!me.wallet;
+  useEffect(() => {
+    if (needed) setLoad(true); // once loaded, it stays
+  }, [needed]);
+
+  const [error, setError] = useState<string | null>(null);
+  const placeholder = useMemo<WalletState>(
+    () => ({
+      loaded: false,
+      connected: false,
+      linking: connectRequested,
+      modalOpen: false,
+      error,
+      clearError: () => setError(null),
+      connect: async () => {
+        setError(null);
+        setConnectRequested(true);
+      },
+      disconnect: async () => {
+        setError(null);
+        try {
+          await api.unlinkWallet();
+          setWallet(null);
+        } catch (e) {
+          setError(errorMessage(e));
+        }
+      },
+      send: () => Promise.reject(new Error(t('wallet_not_ready'))),
+      isRejection: () => false,
+    }),
+    [connectRequested, error, setWallet],
+  );
+  const onConnectStarted = useCallback(() => setConnectRequested(false), []);
+  return (
+    <WalletCtx.Provider value={bridged ?? placeholder}>
+      {children}
+      {load && (
+        <Suspense fallback={null}>
+          <WalletBridge onState={setBridged} connectRequested={connectRequested} onConnectStarted={onConnectStarted} />
+        </Suspense>
+      )}
+    </WalletCtx.Provider>
+  );
+}
+
+const TITLES: Record<string, Key> = {
+  topup: 'title_topup',
+  history: 'title_history',
+  withdraw: 'title_withdraw',
+  invoice: 'title_invoice',
+  admin: 'title_admin',
+  merchant: 'title_merchant',
 };
 
 function Screens() {
@@ -102,19 +141,19 @@ function Screens() {
   const isHome = screen.name === 'home';
   useBackButton(isHome ? null : back);
   // A merchant's screen is titled with its name.
-  const title = (screen.name === 'merchant' && me.roles?.merchants.find((m) => m.id === screen.id)?.name) || TITLES[screen.name];
+  const title = (screen.name === 'merchant' && me.roles?.merchants.find((m) => m.id === screen.id)?.name) || (TITLES[screen.name] ? t(TITLES[screen.name]) : '');
   return (
     <main className="app" data-screen={screen.name}>
       {/* A blocked user's stream is refused too: the home screen says why, not "session expired". */}
       {stream === 'unauthorized' && !me.blocked && (
         <div className="notice" data-testid="session-expired" role="alert">
-          Your Telegram session has expired. Close the app and open it again from the bot.
+          {t('session_expired')}
         </div>
       )}
       {!isHome && (
         <div className="topbar">
           {!inTelegram && (
-            <button className="back" data-testid="back" onClick={back} aria-label="Back">
+            <button className="back" data-testid="back" onClick={back} aria-label={t('back')}>
               ‹
             </button>
           )}

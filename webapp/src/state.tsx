@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, authHeader, errorMessage } from './lib/api';
 import { EventStream, type StreamState } from './lib/events';
+import { sameAsset } from './lib/i18n';
 import { startInvoiceId } from './lib/telegram';
 import type { Balance, Invoice, LinkedWallet, Me, Withdrawal } from './lib/types';
 
@@ -188,7 +189,7 @@ export function AppProvider({ initial, children }: { initial: Me; children: Reac
 
 /** Balance of one asset as the server formats it, "0" when it has none. */
 export function balanceOf(balances: Balance[], asset: string): Balance {
-  return balances.find((b) => b.asset === asset) ?? { asset, amount: '0', formatted: '0' };
+  return balances.find((b) => sameAsset(b.asset, asset)) ?? { asset, amount: '0', formatted: '0' };
 }
 
 /** While `onBack` is set (a detail is open), Back (Telegram's or the in-page one) calls it instead of leaving the screen. */

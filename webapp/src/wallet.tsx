@@ -1,32 +1,69 @@
 // Wallet linking with TON Connect and ton_proof: fetch a payload from the API before the
 // wallet is asked (connect request parameters 'loading' → 'ready'), then post account + proof
 // to /api/wallet, which verifies the signature and links the address to the Telegram user.
-import { CHAIN, useIsConnectionRestored, useTonConnectModal, useTonConnectUI, useTonWallet } from '@tonconnect/ui-react';
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+//
+// This module and the TON Connect SDK are loaded on demand (App.tsx imports it lazily): it mounts
+// the SDK's provider beside the screens and publishes the wallet's state to them through
+// `onState` (walletState.ts), so the screens never import the SDK themselves.
+import {
+  CHAIN, THEME, TonConnectUIProvider, UserRejectsError, useIsConnectionRestored, useTonConnectModal, useTonConnectUI, useTonWallet,
+} from '@tonconnect/ui-react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { sameAddress } from './lib/address';
 import { api, errorMessage } from './lib/api';
-import { haptic } from './lib/telegram';
+import { lang, t } from './lib/i18n';
+import { WebApp, haptic, inTelegram, useColorScheme } from './lib/telegram';
+import type { TxRequest } from './lib/types';
 import { useApp } from './state';
+import type { WalletState } from './walletState';
 
-interface WalletState {
-  /** The wallet is connected through TON Connect on this device (can sign). */
-  connected: boolean;
-  /** Linking is in progress (proof being verified by the server). */
-  linking: boolean;
-  /** The TON Connect modal is open. */
-  modalOpen: boolean;
-  error: string | null;
-  clearError: () => void;
-  connect: () => Promise<void>;
-  disconnect: () => Promise<void>;
+const manifestUrl = `${location.origin}/tonconnect-manifest.json`;
+
+/** Only the keys @tonconnect/sdk accepts (it rejects extra ones), validUntil as a number. */
+export function cleanTx(tx: TxRequest): TxRequest {
+  return {
+    validUntil: Number(tx.validUntil),
+    ...(tx.network ? { network: String(tx.network) } : {}),
+    ...(tx.from ? { from: tx.from } : {}),
+    messages: tx.messages.map((m) => ({
+      address: m.address,
+      amount: String(m.amount),
+      ...(m.payload ? { payload: m.payload } : {}),
+      ...(m.stateInit ? { stateInit: m.stateInit } : {}),
+    })),
+  };
 }
 
-const Ctx = createContext<WalletState | null>(null);
+export interface BridgeProps {
+  onState: (s: WalletState) => void;
+  /** A connect was asked for before the SDK was here: run it once the session is restored. */
+  connectRequested: boolean;
+  onConnectStarted: () => void;
+}
 
-export function useWallet(): WalletState {
-  const v = useContext(Ctx);
-  if (!v) throw new Error('useWallet outside provider');
-  return v;
+/** The TON Connect provider and the wallet logic, publishing their state to the screens. */
+export default function WalletBridge(props: BridgeProps) {
+  const { me } = useApp();
+  const scheme = useColorScheme();
+  const button = WebApp.themeParams.button_color;
+  const buttonText = WebApp.themeParams.button_text_color;
+  const colors = button ? { accent: button, connectButton: { background: button, foreground: buttonText || '#fff' } } : {};
+  return (
+    <TonConnectUIProvider
+      manifestUrl={manifestUrl}
+      language={lang}
+      // No third-party analytics from a payment page (the SDK would send the Telegram user id).
+      analytics={{ mode: 'off' }}
+      uiPreferences={{
+        theme: scheme === 'dark' ? THEME.DARK : THEME.LIGHT,
+        borderRadius: 'm',
+        colorsSet: { [THEME.LIGHT]: colors, [THEME.DARK]: colors },
+      }}
+      actionsConfiguration={inTelegram && me.twa_return_url ? { twaReturnUrl: me.twa_return_url as `${string}://${string}` } : undefined}
+    >
+      <WalletProvider {...props} />
+    </TonConnectUIProvider>
+  );
 }
 
 function expiryMs(v: string | number | undefined): number {
@@ -37,7 +74,7 @@ function expiryMs(v: string | number | undefined): number {
   return Number.isNaN(t) ? Date.now() + 10 * 60_000 : t;
 }
 
-export function WalletProvider({ children }: { children: ReactNode }) {
+function WalletProvider({ onState, connectRequested, onConnectStarted }: BridgeProps) {
   const { me, setWallet } = useApp();
   const [tonConnectUI] = useTonConnectUI();
   const tcWallet = useTonWallet();
@@ -107,7 +144,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
         payload.current = null; // single use
         if (!('proof' in item)) {
           haptic.error();
-          setError(`The wallet did not confirm ownership: ${item.error?.message || 'no proof'}`);
+          setError(t('wallet_no_proof', { reason: item.error?.message || t('wallet_no_proof_reason') }));
           await tonConnectUI.disconnect().catch(() => {});
           return;
         }
@@ -137,9 +174,9 @@ export function WalletProvider({ children }: { children: ReactNode }) {
         haptic.error();
         const msg = e?.message ?? '';
         if (/wrong network/i.test(msg)) {
-          setError(`Switch your wallet to ${meRef.current.network} and connect again.`);
+          setError(t('wallet_switch_network', { network: t(meRef.current.network === 'mainnet' ? 'network_mainnet' : 'network_testnet') }));
         } else if (!/reject|cancel/i.test(msg)) {
-          setError(msg || 'Could not connect the wallet');
+          setError(lang === 'en' && msg ? msg : t('wallet_connect_failed'));
         }
       },
     );
@@ -181,8 +218,26 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     if (tonConnectUI.connected) await tonConnectUI.disconnect().catch(() => {});
   }, [tonConnectUI, setWallet]);
 
+  // A connect asked for while the SDK was loading runs once the earlier session is restored.
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!connectRequested || !restored || asked.current) return;
+    asked.current = true;
+    onConnectStarted();
+    void connect();
+  }, [connectRequested, restored, connect, onConnectStarted]);
+
+  const send = useCallback(
+    async (tx: TxRequest) => {
+      const res = await tonConnectUI.sendTransaction(cleanTx(tx), { modals: ['before'], notifications: ['error'] });
+      return { boc: res.boc };
+    },
+    [tonConnectUI],
+  );
+
   const value = useMemo<WalletState>(
     () => ({
+      loaded: restored,
       connected: !!tcWallet,
       linking,
       modalOpen: modalState.status === 'opened',
@@ -190,8 +245,11 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       clearError: () => setError(null),
       connect,
       disconnect,
+      send,
+      isRejection: (e: unknown) => e instanceof UserRejectsError,
     }),
-    [tcWallet, linking, modalState.status, error, connect, disconnect],
+    [restored, tcWallet, linking, modalState.status, error, connect, disconnect, send],
   );
-  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+  useEffect(() => onState(value), [value, onState]);
+  return null;
 }

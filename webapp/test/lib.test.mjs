@@ -42,7 +42,7 @@ describe('parseAmount', () => {
     ['1.2.3', 9, /digits/],
     ['-1', 9, /digits/],
     ['1e3', 9, /digits/],
-    ['0.0000000001', 9, /TON allows at most 9 decimal places/],
+    ['0.0000000001', 9, /GRAM allows at most 9 decimal places/],
     ['1.1234567', 6, /at most 6 decimal places/],
     ['1.5', 0, /whole numbers/],
     ['0', 9, /greater than zero/],
@@ -51,7 +51,7 @@ describe('parseAmount', () => {
   ];
   for (const [input, dec, re] of bad) {
     test(`rejects ${JSON.stringify(input)} with ${dec} decimals`, () => {
-      const r = parseAmount(input, dec, dec === 9 ? 'TON' : 'USDT');
+      const r = parseAmount(input, dec, dec === 9 ? 'GRAM' : 'USDT');
       assert.equal(r.ok, false);
       assert.match(r.error, re);
     });
@@ -107,5 +107,45 @@ describe('addresses', () => {
     assert.equal(toRaw('hello'), null);
     assert.equal(toRaw('0:1234'), null);
     assert.ok(!sameAddress(null, raw));
+  });
+});
+
+describe('dictionaries', () => {
+  const en = JSON.parse(readFileSync(new URL('../src/i18n/en.json', import.meta.url), 'utf8'));
+  const ru = JSON.parse(readFileSync(new URL('../src/i18n/ru.json', import.meta.url), 'utf8'));
+  test('English and Russian have the same keys', () => {
+    assert.deepEqual(Object.keys(ru).sort(), Object.keys(en).sort());
+  });
+  test('the same placeholders in both', () => {
+    const names = (s) => (s.match(/\{\w+\}/g) ?? []).sort().join(',');
+    for (const k of Object.keys(en)) assert.equal(names(ru[k]), names(en[k]), k);
+  });
+  test('no text names the coin TON', () => {
+    for (const [k, v] of [...Object.entries(en), ...Object.entries(ru)]) {
+      for (const m of v.matchAll(/(?<![A-Za-z])TON(?![A-Za-z])/g)) {
+        const after = v.slice(m.index + 3);
+        const before = v.slice(0, m.index);
+        assert.ok(/^( Connect| address| wallet|-кошел| \(EQ)/.test(after) || /(адрес |on )$/.test(before), `${k}: ${v}`);
+      }
+    }
+  });
+});
+
+describe('formatNumber (i18n)', () => {
+  // i18n.ts reads Telegram's initData through telegram.ts; here only its pure number code is loaded.
+  const src = readFileSync(new URL('../src/lib/i18n.ts', import.meta.url), 'utf8');
+  const body = src.slice(src.indexOf('export function formatNumber'), src.indexOf('/** The native coin'));
+  const make = (group, decimal) =>
+    new Function('groupSep', 'decimalSep', `${ts.transpileModule(body.replace('export ', ''), {}).outputText}; return formatNumber;`)(group, decimal);
+  test('English and Russian separators, digits untouched', () => {
+    const enF = make(',', '.');
+    const ruF = make('\u00a0', ',');
+    assert.equal(enF('1234567.000000001'), '1,234,567.000000001');
+    assert.equal(ruF('1234567.000000001'), '1\u00a0234\u00a0567,000000001');
+    assert.equal(enF('999'), '999');
+    assert.equal(enF('-1000'), '-1,000');
+    assert.equal(ruF('+0.5'), '+0,5');
+    assert.equal(enF('9223372036.854775807'), '9,223,372,036.854775807');
+    assert.equal(enF('n/a'), 'n/a');
   });
 });

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { assetName, t } from '../lib/i18n';
 
 interface Props {
   id: string;
@@ -36,10 +37,10 @@ export function AmountField(p: Props) {
         />
         {p.onMax ? (
           <button type="button" className="chip max" data-testid={`${p.testid}-max`} onClick={p.onMax}>
-            Max
+            {t('max')}
           </button>
         ) : (
-          <span className="suffix">{p.symbol}</span>
+          <span className="suffix">{assetName(p.symbol)}</span>
         )}
       </div>
       {p.error ? (

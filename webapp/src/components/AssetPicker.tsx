@@ -1,3 +1,4 @@
+import { assetName, t } from '../lib/i18n';
 import { haptic } from '../lib/telegram';
 import type { Asset } from '../lib/types';
 
@@ -11,7 +12,7 @@ interface Props {
 }
 
 /** The asset select of a money form. */
-export function AssetPicker({ id, testid, assets, value, onChange, label = 'Asset' }: Props) {
+export function AssetPicker({ id, testid, assets, value, onChange, label = t('asset') }: Props) {
   return (
     <div className="field">
       <label className="label" htmlFor={id}>
@@ -29,7 +30,7 @@ export function AssetPicker({ id, testid, assets, value, onChange, label = 'Asse
       >
         {assets.map((a) => (
           <option key={a.symbol} value={a.symbol}>
-            {a.symbol}
+            {assetName(a.symbol)}
           </option>
         ))}
       </select>

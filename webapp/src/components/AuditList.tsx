@@ -1,10 +1,13 @@
-import { when } from '../lib/format';
+import { when, whoWords } from '../lib/format';
+import { t } from '../lib/i18n';
 import type { AuditEntry } from '../lib/types';
 import { Empty } from './Feedback';
 
+const roleWords = (role: string) => (role === 'owner' ? t('role_owner') : role === 'operator' ? t('role_operator') : role);
+
 /** Who did what, newest first: when, actor, action, subject, before → after. */
 export function AuditList({ entries }: { entries: AuditEntry[] }) {
-  if (entries.length === 0) return <Empty testid="audit-empty">Nothing recorded yet</Empty>;
+  if (entries.length === 0) return <Empty testid="audit-empty">{t('audit_empty')}</Empty>;
   return (
     <ul className="items" data-testid="audit-list">
       {entries.map((e) => (
@@ -14,14 +17,14 @@ export function AuditList({ entries }: { entries: AuditEntry[] }) {
             <span className="item-sub nowrap">{when(e.at)}</span>
           </div>
           <div className="item-sub">
-            {e.actor}
-            {e.role !== 'admin' ? ` · ${e.role}` : ''}
-            {e.subject ? ` · ${e.subject}` : ''}
+            <span>{whoWords(e.actor)}</span>
+            {e.role !== 'admin' ? ` · ${roleWords(e.role)}` : ''}
+            {e.subject ? <span className="mono"> · {e.subject}</span> : ''}
           </div>
           {(e.before || e.after) && (
-            <div className="change">
+            <div className="change mono">
               {e.before && <span className="before">{e.before}</span>}
-              {e.before && e.after && <span aria-label="changed to"> → </span>}
+              {e.before && e.after && <span aria-label={t('changed_to')}> → </span>}
               {e.after && <span className="after">{e.after}</span>}
             </div>
           )}

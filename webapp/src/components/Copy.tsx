@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { t } from '../lib/i18n';
 import { haptic } from '../lib/telegram';
 
 export function Copy({ text, testid }: { text: string; testid?: string }) {
@@ -19,7 +20,7 @@ export function Copy({ text, testid }: { text: string; testid?: string }) {
         );
       }}
     >
-      {done ? 'Copied' : 'Copy'}
+      {done ? t('copied') : t('copy')}
     </button>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { errorMessage } from '../lib/api';
 import type { MerchantApi } from '../lib/dash';
 import { when } from '../lib/format';
+import { t, tn } from '../lib/i18n';
 import { haptic } from '../lib/telegram';
 import type { Delivery } from '../lib/types';
 import { Empty } from './Feedback';
@@ -22,7 +23,7 @@ export function Deliveries({
 }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  if (deliveries.length === 0) return <Empty testid="deliveries-empty">No webhook deliveries</Empty>;
+  if (deliveries.length === 0) return <Empty testid="deliveries-empty">{t('deliveries_empty')}</Empty>;
 
   const redeliver = async (d: Delivery) => {
     setError(null);
@@ -55,11 +56,11 @@ export function Deliveries({
             </div>
             <div className="item-sub">
               {when(d.created_at)}
-              {showInvoice && d.invoice_id ? ` · ${d.invoice_id}` : ''} · {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
-              {d.status === 'delivered' && d.delivered_at ? ` · delivered ${when(d.delivered_at)}` : ''}
-              {d.status === 'pending' && d.next_attempt_at ? ` · next ${when(d.next_attempt_at)}` : ''}
+              {showInvoice && d.invoice_id ? <span className="mono"> · {d.invoice_id}</span> : ''} · {tn('n_attempts', d.attempts)}
+              {d.status === 'delivered' && d.delivered_at ? ` · ${t('delivered_at', { when: when(d.delivered_at) })}` : ''}
+              {d.status === 'pending' && d.next_attempt_at ? ` · ${t('next_attempt_at', { when: when(d.next_attempt_at) })}` : ''}
             </div>
-            {d.last_error && d.status !== 'delivered' && <div className="item-error">{d.last_error}</div>}
+            {d.last_error && d.status !== 'delivered' && <div className="item-error mono">{d.last_error}</div>}
             <div className="item-actions" style={{ marginTop: 4 }}>
               <button
                 className="btn small plain"
@@ -67,7 +68,7 @@ export function Deliveries({
                 disabled={busy !== null}
                 onClick={() => void redeliver(d)}
               >
-                {busy === String(d.id) ? 'Queuing…' : 'Redeliver'}
+                {busy === String(d.id) ? t('queuing') : t('redeliver')}
               </button>
             </div>
           </li>

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { t } from '../lib/i18n';
 
 /** "Expires in m:ss", counting down each second. */
 export function Expiry({ at }: { at: string }) {
@@ -14,7 +15,7 @@ export function Expiry({ at }: { at: string }) {
   const ss = String(left % 60).padStart(2, '0');
   return (
     <div className="muted small" style={{ marginTop: 10 }}>
-      Expires in {mm}:{ss}
+      {t('expires_in', { left: `${mm}:${ss}` })}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { t } from '../lib/i18n';
 import { IconSpinner } from './icons';
 
 /** A spinner in place of a list being read. */
@@ -17,7 +18,7 @@ export function ErrorNotice({ error, onRetry, testid = 'error' }: { error: strin
       {error}
       {onRetry && (
         <button className="btn secondary small" style={{ marginTop: 10 }} onClick={onRetry}>
-          Try again
+          {t('try_again')}
         </button>
       )}
     </div>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { formatUnits, toUnits } from '../lib/amount';
 import { ApiError, api, errorMessage } from '../lib/api';
+import { amountText, formatNumber, sameAsset, t, tn } from '../lib/i18n';
 import { WebApp, haptic } from '../lib/telegram';
 import type { CreditPackage, StarsPurchase } from '../lib/types';
 import { balanceOf, useApp } from '../state';
@@ -28,7 +29,7 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
 
   const key = (p: CreditPackage) => `${p.name}:${p.asset}`;
 
-  const decimalsOf = (asset: string) => me.assets.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const decimalsOf = (asset: string) => me.assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
   const missingFor = (p: CreditPackage): string | null => {
     const have = toUnits(balanceOf(balances, p.asset).amount);
     const need = toUnits(p.price) - have;
@@ -59,13 +60,13 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
         WebApp.openInvoice(link, (s: string) => resolve(s));
       });
       if (status === 'cancelled' || status === 'failed') {
-        setFailure({ pkg: p, message: status === 'cancelled' ? 'Payment cancelled.' : 'Telegram could not take the payment.', missing: null });
+        setFailure({ pkg: p, message: status === 'cancelled' ? t('stars_cancelled') : t('stars_failed'), missing: null });
         return;
       }
-      setDone('Payment received by Telegram; confirming…');
+      setDone(t('stars_confirming'));
       const r = await Promise.race([booked, new Promise<null>((res) => setTimeout(() => res(null), 30_000))]);
       haptic.success();
-      setDone(r ? `${r.credits} credits added (${p.name}, ⭐ ${r.stars}).` : 'Paid; your credits arrive in a moment.');
+      setDone(r ? t('credits_added_stars', { credits: tn('n_credits', Number(r.credits)), name: p.name, stars: formatNumber(String(r.stars)) }) : t('credits_soon'));
     } catch (e) {
       haptic.error();
       setFailure({ pkg: p, message: errorMessage(e), missing: null });
@@ -93,7 +94,7 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
       const r = await api.purchase(p.name);
       if (Array.isArray(r.balances)) setBalances(r.balances);
       haptic.success();
-      setDone(`${r.purchase.credits} credits added (${p.name}).`);
+      setDone(t('credits_added', { credits: tn('n_credits', Number(r.purchase.credits)), name: p.name }));
     } catch (e) {
       haptic.error();
       const insufficient = e instanceof ApiError && /insufficient/.test(e.code);
@@ -105,7 +106,7 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
 
   return (
     <>
-      <div className="section-title">Credit packages</div>
+      <div className="section-title">{t('credit_packages')}</div>
       <div className="card" data-testid="packages">
         {packages.map((p) => (
           <div className="pkg" key={key(p)} data-testid={`package-${p.name}${p.asset === 'XTR' ? '-stars' : ''}`}>
@@ -115,7 +116,7 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
             <div className="pkg-main">
               <div className="pkg-name">{p.name}</div>
               <div className="muted small">
-                {p.credits} credits{p.period ? ' every month' : ''}
+                {tn('n_credits', Number(p.credits))}{p.period ? ` ${t('every_month')}` : ''}
               </div>
             </div>
             <button
@@ -125,12 +126,12 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
               onClick={() => void buy(p)}
             >
               {buying === key(p)
-                ? 'Buying…'
+                ? t('buying')
                 : p.asset === 'XTR'
-                  ? `⭐ ${p.formatted}${p.period ? ' / month' : ''}`
+                  ? `⭐ ${formatNumber(p.formatted)}${p.period ? ` ${t('per_month')}` : ''}`
                   : confirming === p.name
-                    ? 'Confirm'
-                    : `${p.formatted} ${p.asset}`}
+                    ? t('confirm')
+                    : amountText(p.formatted, p.asset)}
             </button>
           </div>
         ))}
@@ -152,7 +153,7 @@ export function Packages({ onTopUp }: { onTopUp: (asset: string, amount: string)
                 onTopUp(failure.pkg.asset, failure.missing!);
               }}
             >
-              Top up {failure.missing} {failure.pkg.asset}
+              {t('topup_amount', { amount: amountText(failure.missing, failure.pkg.asset) })}
             </button>
           )}
         </div>

@@ -1,9 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '../lib/api';
+import { formatDate, formatNumber, t, tn } from '../lib/i18n';
 import { haptic } from '../lib/telegram';
 import type { StarsSubscription } from '../lib/types';
 
-const dateOf = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const dateOf = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatDate(ms);
+};
 
 /**
  * The user's Stars subscriptions: renewal date, cancel (it runs to the end of the paid month) and
@@ -52,21 +56,21 @@ export function Subscriptions() {
 
   return (
     <>
-      <div className="section-title">Subscriptions</div>
+      <div className="section-title">{t('subscriptions')}</div>
       <div className="card" data-testid="subscriptions">
         {subs.map((s) => (
           <div className="pkg" key={s.package} data-testid={`subscription-${s.package}`} data-status={s.status}>
             <div className="pkg-main">
               <div className="pkg-name">{s.package}</div>
               <div className="muted small" data-testid={`subscription-${s.package}-state`}>
-                {s.credits} credits for ⭐ {s.stars} a month ·{' '}
+                {t('subscription_terms', { credits: tn('n_credits', Number(s.credits)), stars: formatNumber(String(s.stars)) })} ·{' '}
                 {s.status === 'active'
-                  ? `renews ${dateOf(s.expires_at)}`
+                  ? t('subscription_renews', { date: dateOf(s.expires_at) })
                   : s.status === 'canceled'
-                    ? `canceled, runs to ${dateOf(s.expires_at)}`
+                    ? t('subscription_canceled', { date: dateOf(s.expires_at) })
                     : s.status === 'payment_failed'
-                      ? `renewal payment failed, credits stop ${dateOf(s.expires_at)}`
-                      : `expired ${dateOf(s.expires_at)}`}
+                      ? t('subscription_payment_failed', { date: dateOf(s.expires_at) })
+                      : t('subscription_expired', { date: dateOf(s.expires_at) })}
               </div>
             </div>
             {(s.status === 'active' || s.status === 'canceled') && (
@@ -76,7 +80,7 @@ export function Subscriptions() {
                 disabled={busy !== null}
                 onClick={() => void setCanceled(s, s.status === 'active')}
               >
-                {busy === s.package ? '…' : s.status === 'active' ? 'Cancel' : 'Resume'}
+                {busy === s.package ? '…' : s.status === 'active' ? t('cancel') : t('resume')}
               </button>
             )}
           </div>

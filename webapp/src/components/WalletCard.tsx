@@ -1,5 +1,6 @@
+import { t } from '../lib/i18n';
 import { useApp } from '../state';
-import { useWallet } from '../wallet';
+import { useWallet } from '../walletState';
 import { IconSpinner, IconWallet } from './icons';
 
 /** The linked wallet, or an invitation to connect one. */
@@ -16,7 +17,7 @@ export function WalletCard() {
             <>
               <div className="wallet-label">
                 <span className={`dot${w.connected ? ' on' : ''}`} />
-                {w.connected ? 'Connected wallet' : 'Linked wallet · not connected on this device'}
+                {w.connected ? t('wallet_connected') : w.loaded ? t('wallet_linked_elsewhere') : t('wallet_linked')}
               </div>
               <div className="address" data-testid="wallet-address" data-address={linked.address}>
                 {linked.friendly || linked.address}
@@ -24,8 +25,8 @@ export function WalletCard() {
             </>
           ) : (
             <>
-              <div style={{ fontWeight: 600 }}>{w.linking ? 'Checking your wallet…' : 'No wallet linked'}</div>
-              <div className="muted small">Connect a TON wallet to pay in one tap.</div>
+              <div style={{ fontWeight: 600 }}>{w.linking ? t('wallet_checking') : t('wallet_none')}</div>
+              <div className="muted small">{t('wallet_invite')}</div>
             </>
           )}
         </div>
@@ -38,7 +39,7 @@ export function WalletCard() {
       <div style={{ display: 'flex', gap: 8, marginTop: 12, justifyContent: 'flex-end' }}>
         {linked && (
           <button className="btn danger" data-testid="disconnect-wallet" onClick={() => void w.disconnect()}>
-            Disconnect
+            {t('disconnect')}
           </button>
         )}
         {(!linked || !w.connected) && (
@@ -48,7 +49,7 @@ export function WalletCard() {
             disabled={w.linking}
             onClick={() => void w.connect()}
           >
-            {linked ? 'Reconnect' : 'Connect wallet'}
+            {linked ? t('reconnect') : t('connect_wallet')}
           </button>
         )}
       </div>

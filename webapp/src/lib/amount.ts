@@ -3,9 +3,12 @@
 
 export const MAX_UNITS = 9223372036854775807n; // int64 max, the server's limit
 
+/** Why an amount was refused; the page words it in the user's language (amountError in i18n). */
+export type ParseErrorCode = 'empty' | 'format' | 'whole' | 'decimals' | 'zero' | 'large';
+
 export type ParseResult =
   | { ok: true; units: bigint; text: string }
-  | { ok: false; error: string };
+  | { ok: false; code: ParseErrorCode; decimals: number; error: string };
 
 /**
  * Parse what a person typed ("1.5", "0,25", " 10 ") into smallest units.
@@ -13,19 +16,20 @@ export type ParseResult =
  */
 export function parseAmount(input: string, decimals: number, symbol = ''): ParseResult {
   const s = input.trim().replace(',', '.');
-  if (s === '') return { ok: false, error: 'Enter an amount' };
+  const fail = (code: ParseErrorCode, error: string): ParseResult => ({ ok: false, code, decimals, error });
+  if (s === '') return fail('empty', 'Enter an amount');
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) {
-    return { ok: false, error: 'Use digits and one decimal point, like 1.5' };
+    return fail('format', 'Use digits and one decimal point, like 1.5');
   }
   const [whole = '', frac = ''] = s.split('.');
   if (frac.length > decimals) {
-    if (decimals === 0) return { ok: false, error: `${symbol || 'This asset'} takes whole numbers only` };
+    if (decimals === 0) return fail('whole', `${symbol || 'This asset'} takes whole numbers only`);
     const places = `${decimals} decimal place${decimals === 1 ? '' : 's'}`;
-    return { ok: false, error: symbol ? `${symbol} allows at most ${places}` : `At most ${places}` };
+    return fail('decimals', symbol ? `${symbol} allows at most ${places}` : `At most ${places}`);
   }
   const units = BigInt((whole || '0') + frac.padEnd(decimals, '0'));
-  if (units === 0n) return { ok: false, error: 'Amount must be greater than zero' };
-  if (units > MAX_UNITS) return { ok: false, error: 'Amount is too large' };
+  if (units === 0n) return fail('zero', 'Amount must be greater than zero');
+  if (units > MAX_UNITS) return fail('large', 'Amount is too large');
   return { ok: true, units, text: formatUnits(units, decimals) };
 }
 

@@ -1,5 +1,7 @@
 // Thin client for the Mini App API. Every call carries `Authorization: tma <initData>`;
-// errors come back as {"error":{"code","message"}} and surface as ApiError with that message.
+// errors come back as {"error":{"code","message"}} and surface as ApiError with the message in the
+// page's language (the code through the dictionary, i18n.apiErrorText).
+import { apiErrorText, t } from './i18n';
 import type {
   Balance, CreditPackage, DepositResponse, HistoryPage, Invoice, InvoicePayResponse, LinkedWallet, Me, Purchase,
   StarsPurchase, StarsSubscription, TonProofAccount, TonProofBody, Withdrawal, WithdrawalQuote,
@@ -42,7 +44,7 @@ export async function call<T>(method: string, path: string, body?: unknown, head
       cache: 'no-store',
     });
   } catch {
-    throw new ApiError(0, 'network', 'No connection to the server. Check your internet and try again.');
+    throw new ApiError(0, 'network', t('err_network'));
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -56,13 +58,10 @@ export async function call<T>(method: string, path: string, body?: unknown, head
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(
-      res.status,
-      err?.code ?? `http_${res.status}`,
-      err?.message ?? (res.status === 401 ? 'Your session has expired. Reopen the app from the bot.' : `Request failed (${res.status})`),
-    );
+    const code = err?.code ?? `http_${res.status}`;
+    throw new ApiError(res.status, code, apiErrorText(res.status, code, err?.message));
   }
-  if (data === undefined) throw new ApiError(res.status, 'bad_response', 'Unexpected answer from the server');
+  if (data === undefined) throw new ApiError(res.status, 'bad_response', t('err_bad_response'));
   return data as T;
 }
 
@@ -100,5 +99,5 @@ export const api = {
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   if (e instanceof Error && e.message) return e.message;
-  return 'Something went wrong';
+  return t('error_generic');
 }

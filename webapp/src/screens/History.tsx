@@ -1,17 +1,15 @@
 import { useCallback, useEffect, useState } from 'react';
 import { IconIn, IconOut, IconSpinner } from '../components/icons';
 import { api, errorMessage } from '../lib/api';
-import { when } from '../lib/format';
+import { describe, kindWords, when } from '../lib/format';
+import { amountText, t } from '../lib/i18n';
 import { openExternal } from '../lib/telegram';
 import type { HistoryItem } from '../lib/types';
 
-const KIND_LABEL: Record<string, string> = {
-  deposit: 'Top up',
-  withdrawal: 'Withdrawal',
-  withdrawal_fee: 'Withdrawal fee',
-  fee: 'Fee',
-  refund: 'Refund',
-  purchase: 'Purchase',
+// The bot's words for a kind ("deposit" → Top up / пополнение), capitalised as a title.
+const kindLabel = (kind: string) => {
+  const w = kindWords(kind);
+  return w.charAt(0).toUpperCase() + w.slice(1);
 };
 
 export function History() {
@@ -53,7 +51,7 @@ export function History() {
       <div className="card" style={{ padding: 0 }}>
         {items.length === 0 && !loading && !error ? (
           <div className="empty" data-testid="history-empty">
-            No operations yet
+            {t('history_empty')}
           </div>
         ) : (
           <ul className="history" data-testid="history-list">
@@ -63,14 +61,14 @@ export function History() {
                 <li className="h-item" key={String(it.id)} data-testid="history-item" data-kind={it.kind}>
                   <div className={`h-icon${incoming ? '' : ' out'}`}>{incoming ? <IconIn /> : <IconOut />}</div>
                   <div className="h-main">
-                    <div className="h-title">{it.description || KIND_LABEL[it.kind] || it.kind}</div>
+                    <div className="h-title">{describe(it.description, it.kind)}</div>
                     <div className="h-sub">
-                      {KIND_LABEL[it.kind] ?? it.kind} · {when(it.created_at)}
+                      {kindLabel(it.kind)} · {when(it.created_at)}
                     </div>
                   </div>
                   <div className={`h-amount${incoming ? ' in' : ''}`}>
                     {incoming && !it.formatted.startsWith('+') ? '+' : ''}
-                    {it.formatted} {it.asset}
+                    {amountText(it.formatted, it.asset)}
                     {it.link && (
                       <a
                         href={it.link}
@@ -82,7 +80,7 @@ export function History() {
                           openExternal(it.link!);
                         }}
                       >
-                        Explorer ↗
+                        {t('explorer')} ↗
                       </a>
                     )}
                   </div>
@@ -99,7 +97,7 @@ export function History() {
       </div>
       {hasMore && items.length > 0 && !loading && (
         <button className="btn secondary" data-testid="history-more" onClick={() => void load(cursor)}>
-          Load more
+          {t('load_more')}
         </button>
       )}
     </>

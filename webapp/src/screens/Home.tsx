@@ -1,3 +1,4 @@
+import { assetName, formatNumber, t } from '../lib/i18n';
 import { haptic } from '../lib/telegram';
 import { balanceOf, useApp } from '../state';
 import { WalletCard } from '../components/WalletCard';
@@ -5,7 +6,7 @@ import { IconIn, IconList, IconOut, IconShield, IconShop } from '../components/i
 
 export function Home() {
   const { me, balances, go } = useApp();
-  const [main, ...rest] = me.assets.length ? me.assets : [{ symbol: 'TON', decimals: 9 }];
+  const [main, ...rest] = me.assets.length ? me.assets : [{ symbol: 'GRAM', decimals: 9 }];
   const mainBal = balanceOf(balances, main.symbol);
   const nav = (s: Parameters<typeof go>[0]) => () => {
     haptic.tap();
@@ -14,16 +15,16 @@ export function Home() {
   return (
     <>
       <div className="topbar">
-        <div className="greeting">Hi, {me.user.first_name || me.user.username || 'there'}</div>
-        {me.network === 'testnet' && <span className="pill testnet">Testnet</span>}
+        <div className="greeting">{me.user.first_name || me.user.username ? t('hi_name', { name: me.user.first_name || me.user.username || '' }) : t('hi')}</div>
+        {me.network === 'testnet' && <span className="pill testnet">{t('testnet')}</span>}
       </div>
       <div className="card hero">
-        <div className="hero-label">Balance</div>
+        <div className="hero-label">{t('balance')}</div>
         <div className="hero-amount">
           <span data-testid={`balance-${main.symbol}`} data-amount={mainBal.amount}>
-            {mainBal.formatted}
+            {formatNumber(mainBal.formatted)}
           </span>
-          <span className="sym">{main.symbol}</span>
+          <span className="sym">{assetName(main.symbol)}</span>
         </div>
         {rest.length > 0 && (
           <div className="other-balances">
@@ -32,9 +33,9 @@ export function Home() {
               return (
                 <span key={a.symbol}>
                   <span data-testid={`balance-${a.symbol}`} data-amount={b.amount}>
-                    {b.formatted}
+                    {formatNumber(b.formatted)}
                   </span>{' '}
-                  {a.symbol}
+                  {assetName(a.symbol)}
                 </span>
               );
             })}
@@ -42,22 +43,21 @@ export function Home() {
         )}
         {me.blocked ? (
           <div className="notice" role="alert" data-testid="blocked" style={{ margin: '18px 0 0' }}>
-            Your account is blocked by the service's administrator: top-ups, withdrawals and payments are not available.
-            Contact the service's support to find out why.
+            {t('blocked_notice')}
           </div>
         ) : (
           <div className="actions">
             <button className="action" data-testid="nav-topup" onClick={nav({ name: 'topup' })}>
               <IconIn />
-              Top up
+              {t('topup')}
             </button>
             <button className="action" data-testid="nav-withdraw" onClick={nav({ name: 'withdraw' })}>
               <IconOut />
-              Withdraw
+              {t('withdraw')}
             </button>
             <button className="action" data-testid="nav-history" onClick={nav({ name: 'history' })}>
               <IconList />
-              History
+              {t('history')}
             </button>
           </div>
         )}
@@ -65,7 +65,7 @@ export function Home() {
       {!me.blocked && <Manage />}
       {!me.blocked && (
         <>
-          <div className="section-title">Wallet</div>
+          <div className="section-title">{t('wallet')}</div>
           <WalletCard />
         </>
       )}
@@ -80,7 +80,7 @@ function Manage() {
   if (!roles || (!roles.admin && roles.merchants.length === 0)) return null;
   return (
     <>
-      <div className="section-title">Manage</div>
+      <div className="section-title">{t('manage')}</div>
       <div className="card list-card">
         <ul className="items">
           {roles.admin && (
@@ -96,7 +96,7 @@ function Manage() {
                 <span className="wallet-icon">
                   <IconShield />
                 </span>
-                <span className="item-title">Admin</span>
+                <span className="item-title">{t('title_admin')}</span>
                 <span className="chev">›</span>
               </button>
             </li>

@@ -10,18 +10,21 @@ import { StatusMark } from '../components/StatusMark';
 import { useFollowInvoice } from '../hooks/useFollowInvoice';
 import { useTonPayment } from '../hooks/useTonPayment';
 import { ApiError, api, errorMessage } from '../lib/api';
+import { statusWords } from '../lib/format';
+import { amountText, t, type Key } from '../lib/i18n';
 import { hasMainButton, useMainButton } from '../lib/telegram';
 import type { InvoicePayResponse } from '../lib/types';
 import { useApp } from '../state';
-import { useWallet } from '../wallet';
+import { useWallet } from '../walletState';
 
-const STATUS_TEXT: Record<string, string> = {
-  created: 'Waiting for your payment',
-  pending: 'Payment sent. Waiting for the network to confirm…',
-  paid: 'Paid. Thank you!',
-  expired: 'This invoice expired before it was paid. Ask the merchant for a new one.',
-  error: 'Something went wrong with this payment.',
+const STATUS_TEXT: Record<string, Key> = {
+  created: 'invoice_created',
+  pending: 'invoice_pending',
+  paid: 'invoice_paid',
+  expired: 'invoice_expired',
+  error: 'invoice_error',
 };
+const statusText = (s: string) => (STATUS_TEXT[s] ? t(STATUS_TEXT[s]) : s);
 
 type Load =
   | { state: 'loading' }
@@ -46,7 +49,7 @@ export function PayInvoice({ id }: { id: string }) {
     } catch (e) {
       if (e instanceof ApiError && e.code === 'wallet_required') setLoad({ state: 'wallet', message: e.message });
       else if (e instanceof ApiError && e.status === 404)
-        setLoad({ state: 'failed', message: 'This invoice was not found. Check the link or ask the merchant for a new one.', notFound: true });
+        setLoad({ state: 'failed', message: t('invoice_not_found'), notFound: true });
       else setLoad((l) => (l.state === 'ready' ? l : { state: 'failed', message: errorMessage(e), notFound: false }));
       return null;
     }
@@ -84,7 +87,7 @@ export function PayInvoice({ id }: { id: string }) {
         if (!d?.transaction || Number(d.transaction.validUntil) < Date.now() / 1000 + 60) d = await fetchInvoice();
         if (!d) return null;
         if (!d.transaction) {
-          setError(STATUS_TEXT[d.invoice.status] ?? 'This invoice cannot be paid now.');
+          setError(STATUS_TEXT[d.invoice.status] ? statusText(d.invoice.status) : t('invoice_not_payable'));
           return null;
         }
         return { id, transaction: d.transaction };
@@ -93,13 +96,15 @@ export function PayInvoice({ id }: { id: string }) {
       onSent: () => setSent(true),
     });
 
-  const payLabel = !wallet.connected ? 'Connect wallet to pay' : invoice ? `Pay ${invoice.formatted} ${invoice.asset}` : 'Pay';
+  // Until the wallet SDK is here (it loads with this screen) a restored wallet may still connect.
+  const walletWait = !wallet.loaded;
+  const payLabel = !wallet.connected && !walletWait ? t('connect_to_pay') : invoice ? t('pay_amount', { amount: amountText(invoice.formatted, invoice.asset) }) : t('pay');
   const needsWallet = load.state === 'wallet';
   useMainButton(
     status === 'paid'
-      ? { text: 'Done', onClick: () => go({ name: 'home' }) }
+      ? { text: t('done'), onClick: () => go({ name: 'home' }) }
       : (payable || needsWallet) && !wallet.modalOpen && !wallet.linking
-        ? { text: needsWallet ? 'Connect wallet to pay' : payLabel, onClick: () => void (needsWallet ? wallet.connect() : pay()), progress: busy }
+        ? { text: needsWallet ? t('connect_to_pay') : payLabel, onClick: () => void (needsWallet ? wallet.connect() : pay()), progress: busy || walletWait }
         : null,
   );
 
@@ -118,11 +123,11 @@ export function PayInvoice({ id }: { id: string }) {
         </div>
         {!load.notFound && (
           <button className="btn secondary" onClick={() => void fetchInvoice()}>
-            Try again
+            {t('try_again')}
           </button>
         )}
         <button className="btn secondary" data-testid="invoice-home" onClick={() => go({ name: 'home' })}>
-          Go to my balance
+          {t('go_to_balance')}
         </button>
       </div>
     );
@@ -141,7 +146,7 @@ export function PayInvoice({ id }: { id: string }) {
         {!hasMainButton && (
           <button className="btn" data-testid="pay-button" disabled={wallet.linking} onClick={() => void wallet.connect()}>
             {wallet.linking && <IconSpinner />}
-            Connect wallet to pay
+            {t('connect_to_pay')}
           </button>
         )}
       </div>
@@ -159,16 +164,16 @@ export function PayInvoice({ id }: { id: string }) {
           </div>
         )}
         <div className="invoice-amount" data-testid="invoice-amount">
-          {inv.formatted} {inv.asset}
+          {amountText(inv.formatted, inv.asset)}
         </div>
         {inv.description && (
           <div className="invoice-text" data-testid="invoice-description">
             {inv.description}
           </div>
         )}
-        <div className="invoice-text">{STATUS_TEXT[inv.status] ?? inv.status}</div>
+        <div className="invoice-text">{statusText(inv.status)}</div>
         <span className="status" data-testid="invoice-status" data-status={inv.status}>
-          {inv.status}
+          {statusWords(inv.status)}
         </span>
         {inv.status === 'created' && <Expiry at={inv.expires_at} />}
       </div>
@@ -181,20 +186,20 @@ export function PayInvoice({ id }: { id: string }) {
       )}
       {polling && (
         <div className="notice info" data-testid="stream-down">
-          Live updates are reconnecting; checking the payment every few seconds.
+          {t('stream_reconnecting')}
         </div>
       )}
 
       <div className="stack">
         {payable && !hasMainButton && (
-          <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking} onClick={() => void pay()}>
-            {busy && <IconSpinner />}
+          <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking || walletWait} onClick={() => void pay()}>
+            {(busy || walletWait) && <IconSpinner />}
             {payLabel}
           </button>
         )}
         {inv.status === 'paid' && !hasMainButton && (
           <button className="btn" data-testid="done-button" onClick={() => go({ name: 'home' })}>
-            Done
+            {t('done')}
           </button>
         )}
       </div>
@@ -208,11 +213,11 @@ export function PayInvoice({ id }: { id: string }) {
 function ManualPay({ address, comment, link }: { address: string; comment: string; link: string }) {
   return (
     <details className="card" style={{ marginTop: 14 }} data-testid="manual-pay">
-      <summary>Pay from another wallet</summary>
-      <Qr text={link} label="Payment QR code" />
+      <summary>{t('pay_from_other_wallet')}</summary>
+      <Qr text={link} label={t('payment_qr')} />
       <dl className="rows">
         <div className="row">
-          <dt>Address</dt>
+          <dt>{t('address')}</dt>
           <dd>
             <span className="address">{address}</span>
             <Copy text={address} />
@@ -220,7 +225,7 @@ function ManualPay({ address, comment, link }: { address: string; comment: strin
         </div>
         {comment && (
           <div className="row">
-            <dt>Comment</dt>
+            <dt>{t('comment')}</dt>
             <dd>
               <span className="address">{comment}</span>
               <Copy text={comment} />
@@ -228,9 +233,9 @@ function ManualPay({ address, comment, link }: { address: string; comment: strin
           </div>
         )}
       </dl>
-      {comment && <p className="muted small">Always include the comment, or the payment cannot be matched to this invoice.</p>}
+      {comment && <p className="muted small">{t('pay_comment_warning')}</p>}
       <a className="btn secondary" href={link}>
-        Open in wallet app
+        {t('open_in_wallet')}
       </a>
     </details>
   );

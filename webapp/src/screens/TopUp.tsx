@@ -11,22 +11,23 @@ import { StatusMark } from '../components/StatusMark';
 import { useFollowInvoice } from '../hooks/useFollowInvoice';
 import { useTonPayment } from '../hooks/useTonPayment';
 import { parseAmount } from '../lib/amount';
+import { amountError as amountErrorText, amountText, assetName, formatNumber, isNative, sameAsset, t, type Key } from '../lib/i18n';
 import { api } from '../lib/api';
+import { statusWords } from '../lib/format';
 import { hasMainButton, haptic, useMainButton } from '../lib/telegram';
 import type { DepositResponse, Invoice } from '../lib/types';
 import { balanceOf, isInvoiceOpen, useApp } from '../state';
-import { useWallet } from '../wallet';
+import { useWallet } from '../walletState';
 
-const PRESETS: Record<string, string[]> = { TON: ['1', '5', '10', '50'] };
-const presetsFor = (symbol: string, decimals: number) => PRESETS[symbol] ?? (decimals <= 6 ? ['5', '10', '25', '100'] : ['1', '5', '10', '50']);
+const presetsFor = (symbol: string, decimals: number) => (isNative(symbol) || decimals > 6 ? ['1', '5', '10', '50'] : ['5', '10', '25', '100']);
 
 export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; initialAmount?: string }) {
   const { me, balances, invoices, upsertInvoice, go } = useApp();
   const wallet = useWallet();
   const payment = useTonPayment();
-  const assets = me.assets.length ? me.assets : [{ symbol: 'TON', decimals: 9 }];
+  const assets = me.assets.length ? me.assets : [{ symbol: 'GRAM', decimals: 9 }];
   const [asset, setAsset] = useState(
-    assets.find((a) => a.symbol === initialAsset)?.symbol ?? assets[0].symbol,
+    assets.find((a) => sameAsset(a.symbol, initialAsset))?.symbol ?? assets[0].symbol,
   );
   const [amount, setAmount] = useState(initialAmount ?? '');
   const [submitted, setSubmitted] = useState(false);
@@ -34,9 +35,9 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
   const [shownId, setShownId] = useState<string | null>(null);
   const { busy, error, setError } = payment;
 
-  const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const decimals = assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
   const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  const amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
+  const amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
   const bal = balanceOf(balances, asset);
 
   const pay = async () => {
@@ -68,22 +69,25 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
     });
   };
 
-  const payLabel = !wallet.connected
-    ? 'Connect wallet to pay'
+  // Until the wallet SDK is here (it loads with this screen) a restored wallet may still connect:
+  // the action waits for it rather than offer a connect the wallet does not need.
+  const walletWait = !wallet.loaded;
+  const payLabel = !wallet.connected && !walletWait
+    ? t('connect_to_pay')
     : parsed.ok
-      ? `Pay ${parsed.text} ${asset}`
-      : 'Pay';
+      ? t('pay_amount', { amount: amountText(parsed.text, asset) })
+      : t('pay');
   const invoice = shownId ? invoices[shownId] : undefined;
 
   // One owner of the MainButton per screen: Pay on the form, Done on a paid invoice.
   useMainButton(
     invoice
       ? invoice.status === 'paid'
-        ? { text: 'Done', onClick: () => go({ name: 'home' }) }
+        ? { text: t('done'), onClick: () => go({ name: 'home' }) }
         : null
       : wallet.modalOpen || wallet.linking
         ? null
-        : { text: payLabel, onClick: () => void pay(), progress: busy },
+        : { text: payLabel, onClick: () => void pay(), progress: busy || walletWait },
   );
 
   if (invoice) {
@@ -106,17 +110,17 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
       <div className="card">
         <AssetPicker id="topup-asset" testid="topup-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="balance-line">
-          <span>Balance</span>
+          <span>{t('balance')}</span>
           <span>
             <strong data-testid={`balance-${asset}`} data-amount={bal.amount}>
-              {bal.formatted}
+              {formatNumber(bal.formatted)}
             </strong>{' '}
-            {asset}
+            {assetName(asset)}
           </span>
         </div>
         <AmountField
           id="topup-amount"
-          label="Amount"
+          label={t('amount')}
           value={amount}
           onChange={(v) => {
             setAmount(v);
@@ -127,7 +131,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
           testid="topup-amount"
           errorTestid="amount-error"
         />
-        <div className="chips" role="group" aria-label={`Preset amounts in ${asset}`}>
+        <div className="chips" role="group" aria-label={t('presets_in', { asset: assetName(asset) })}>
           {presetsFor(asset, decimals).map((p) => (
             <button
               key={p}
@@ -140,7 +144,7 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
                 setError(null);
               }}
             >
-              {p}
+              {formatNumber(p)}
             </button>
           ))}
         </div>
@@ -153,8 +157,8 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
       )}
 
       {!hasMainButton && (
-        <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking} onClick={() => void pay()}>
-          {busy && <IconSpinner />}
+        <button className="btn" data-testid="pay-button" disabled={busy || wallet.linking || walletWait} onClick={() => void pay()}>
+          {(busy || walletWait) && <IconSpinner />}
           {payLabel}
         </button>
       )}
@@ -182,11 +186,11 @@ function ManualDeposit() {
   if (!d?.address) return null;
   return (
     <details className="card" style={{ marginTop: 14 }} data-testid="manual-deposit">
-      <summary>Send from another wallet</summary>
-      {d.link && <Qr text={d.link} label="Deposit QR code" />}
+      <summary>{t('send_from_other_wallet')}</summary>
+      {d.link && <Qr text={d.link} label={t('deposit_qr')} />}
       <dl className="rows">
         <div className="row">
-          <dt>Address</dt>
+          <dt>{t('address')}</dt>
           <dd>
             <span className="address" data-testid="deposit-address">
               {d.address}
@@ -195,7 +199,7 @@ function ManualDeposit() {
           </dd>
         </div>
         <div className="row">
-          <dt>Comment</dt>
+          <dt>{t('comment')}</dt>
           <dd>
             <span className="address" data-testid="deposit-comment">
               {d.comment}
@@ -204,22 +208,22 @@ function ManualDeposit() {
           </dd>
         </div>
       </dl>
-      <p className="muted small">Always include the comment, or the transfer cannot be matched to you.</p>
+      <p className="muted small">{t('deposit_comment_warning')}</p>
       {d.link && (
         <a className="btn secondary" href={d.link} data-testid="deposit-link">
-          Open in wallet app
+          {t('open_in_wallet')}
         </a>
       )}
     </details>
   );
 }
 
-const STATUS_TEXT: Record<string, string> = {
-  created: 'Waiting for your payment',
-  pending: 'Payment sent. Waiting for the network to confirm…',
-  paid: 'Paid. Your balance is updated.',
-  expired: 'This invoice expired before it was paid.',
-  error: 'Something went wrong with this payment.',
+const STATUS_TEXT: Record<string, Key> = {
+  created: 'invoice_created',
+  pending: 'invoice_pending',
+  paid: 'topup_paid',
+  expired: 'topup_expired',
+  error: 'invoice_error',
 };
 
 function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: string | null; onAgain: () => void }) {
@@ -235,41 +239,39 @@ function InvoiceView({ invoice, note, onAgain }: { invoice: Invoice; note: strin
     <>
       <div className="card invoice" data-testid="invoice" data-invoice-id={invoice.id}>
         <StatusMark status={status} />
-        <div className="invoice-amount">
-          {invoice.formatted} {invoice.asset}
-        </div>
-        <div className="invoice-text">{STATUS_TEXT[status] ?? status}</div>
+        <div className="invoice-amount">{amountText(invoice.formatted, invoice.asset)}</div>
+        <div className="invoice-text">{STATUS_TEXT[status] ? t(STATUS_TEXT[status]) : status}</div>
         <span className="status" data-testid="invoice-status" data-status={status}>
-          {status}
+          {statusWords(status)}
         </span>
         {status === 'created' && <Expiry at={invoice.expires_at} />}
       </div>
       {note && <div className="notice info">{note}</div>}
       {polling && (
         <div className="notice info" data-testid="stream-down">
-          Live updates are reconnecting; checking the payment every few seconds.
+          {t('stream_reconnecting')}
         </div>
       )}
       <div className="card">
         <div className="balance-line" style={{ margin: 0 }}>
-          <span>{status === 'paid' ? 'New balance' : 'Balance'}</span>
+          <span>{status === 'paid' ? t('new_balance') : t('balance')}</span>
           <span>
             <strong data-testid={`balance-${invoice.asset}`} data-amount={bal.amount}>
-              {bal.formatted}
+              {formatNumber(bal.formatted)}
             </strong>{' '}
-            {invoice.asset}
+            {assetName(invoice.asset)}
           </span>
         </div>
       </div>
       <div className="stack">
         {status === 'paid' && !hasMainButton && (
           <button className="btn" data-testid="done-button" onClick={() => go({ name: 'home' })}>
-            Done
+            {t('done')}
           </button>
         )}
         {!open && (
           <button className="btn secondary" data-testid="topup-again" onClick={onAgain}>
-            {status === 'paid' ? 'Top up again' : 'Try again'}
+            {status === 'paid' ? t('topup_again') : t('try_again')}
           </button>
         )}
       </div>

@@ -7,6 +7,7 @@ import { StatusPill } from '../components/StatusPill';
 import { toRaw } from '../lib/address';
 import { parseAmount, toUnits } from '../lib/amount';
 import { ApiError, api, errorMessage } from '../lib/api';
+import { amountError as amountErrorText, amountText, sameAsset, t } from '../lib/i18n';
 import { hasMainButton, haptic, openExternal, useMainButton } from '../lib/telegram';
 import { uuid } from '../lib/uuid';
 import type { WithdrawalQuote } from '../lib/types';
@@ -14,7 +15,7 @@ import { balanceOf, isWithdrawalOpen, useApp } from '../state';
 
 export function Withdraw() {
   const { me, balances, refreshMe, withdrawals, upsertWithdrawal, stream } = useApp();
-  const assets = me.assets.length ? me.assets : [{ symbol: 'TON', decimals: 9 }];
+  const assets = me.assets.length ? me.assets : [{ symbol: 'GRAM', decimals: 9 }];
   const [asset, setAsset] = useState(assets[0].symbol);
   const [address, setAddress] = useState('');
   const [amount, setAmount] = useState('');
@@ -26,19 +27,19 @@ export function Withdraw() {
   // the same attempt, so the server cannot pay twice), replaced after any answer or any edit.
   const attempt = useRef<{ key: string; form: string } | null>(null);
 
-  const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const decimals = assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
   const bal = balanceOf(balances, asset);
   const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
+  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
   if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) {
-    amountError = `More than your balance (${bal.formatted} ${asset})`;
+    amountError = t('more_than_balance', { balance: amountText(bal.formatted, asset) });
   }
   const addrOk = toRaw(address) !== null;
   const addressError =
     (address.trim() !== '' || submitted) && !addrOk
       ? address.trim() === ''
-        ? 'Enter the address to send to'
-        : 'This does not look like a TON address (EQ…, UQ… or 0:…)'
+        ? t('address_empty')
+        : t('address_invalid')
       : null;
 
   // The server's rule book quotes the withdrawal before the user confirms:
@@ -95,7 +96,7 @@ export function Withdraw() {
   useMainButton(
     result
       ? null
-      : { text: parsed.ok ? `Withdraw ${parsed.text} ${asset}` : 'Withdraw', onClick: () => void submit(), progress: busy },
+      : { text: parsed.ok ? t('withdraw_amount', { amount: amountText(parsed.text, asset) }) : t('withdraw'), onClick: () => void submit(), progress: busy },
   );
 
   // Fallback only: poll while the event stream is down and the withdrawal is not final.
@@ -117,24 +118,20 @@ export function Withdraw() {
           </div>
           <dl className="rows">
             <div className="row">
-              <dt>Amount</dt>
-              <dd>
-                {result.formatted} {result.asset}
-              </dd>
+              <dt>{t('amount')}</dt>
+              <dd>{amountText(result.formatted, result.asset)}</dd>
             </div>
             <div className="row">
-              <dt>Fee</dt>
-              <dd>
-                {result.fee_formatted} {result.fee_asset ?? 'TON'}
-              </dd>
+              <dt>{t('fee')}</dt>
+              <dd>{amountText(result.fee_formatted, result.fee_asset ?? 'GRAM')}</dd>
             </div>
             <div className="row">
-              <dt>To</dt>
+              <dt>{t('to')}</dt>
               <dd className="address">{result.destination}</dd>
             </div>
             {result.link && (
               <div className="row">
-                <dt>Transaction</dt>
+                <dt>{t('transaction')}</dt>
                 <dd>
                   <a
                     href={result.link}
@@ -144,7 +141,7 @@ export function Withdraw() {
                       openExternal(result.link!);
                     }}
                   >
-                    View in explorer ↗
+                    {t('view_in_explorer')} ↗
                   </a>
                 </dd>
               </div>
@@ -152,7 +149,7 @@ export function Withdraw() {
           </dl>
         </div>
         <p className="muted small center">
-          {open ? 'We will update this page when the transfer is confirmed.' : ''}
+          {open ? t('withdraw_will_update') : ''}
         </p>
         <button
           className="btn secondary"
@@ -163,7 +160,7 @@ export function Withdraw() {
             setSubmitted(false);
           }}
         >
-          New withdrawal
+          {t('new_withdrawal')}
         </button>
       </>
     );
@@ -175,7 +172,7 @@ export function Withdraw() {
         <AssetPicker id="withdraw-asset" testid="withdraw-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="field">
           <label className="label" htmlFor="withdraw-address">
-            To address
+            {t('to_address')}
           </label>
           <input
             id="withdraw-address"
@@ -202,13 +199,13 @@ export function Withdraw() {
               data-testid="withdraw-use-wallet"
               onClick={() => setAddress(me.wallet!.friendly || me.wallet!.address)}
             >
-              Use my wallet
+              {t('use_my_wallet')}
             </button>
           )}
         </div>
         <AmountField
           id="withdraw-amount"
-          label="Amount"
+          label={t('amount')}
           value={amount}
           onChange={(v) => {
             setAmount(v);
@@ -219,9 +216,7 @@ export function Withdraw() {
           testid="withdraw-amount"
           errorTestid="withdraw-amount-error"
           hint={
-            <>
-              Available: {bal.formatted} {asset}.
-            </>
+            <>{t('available', { amount: amountText(bal.formatted, asset) })}</>
           }
           onMax={toUnits(bal.amount) > 0n ? () => setAmount(bal.formatted) : undefined}
         />
@@ -240,7 +235,7 @@ export function Withdraw() {
       {!hasMainButton && (
         <button className="btn" data-testid="withdraw-submit" disabled={busy} onClick={() => void submit()}>
           {busy && <IconSpinner />}
-          {parsed.ok ? `Withdraw ${parsed.text} ${asset}` : 'Withdraw'}
+          {parsed.ok ? t('withdraw_amount', { amount: amountText(parsed.text, asset) }) : t('withdraw')}
         </button>
       )}
     </>

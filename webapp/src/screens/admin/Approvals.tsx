@@ -3,6 +3,8 @@ import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { useResource } from '../../hooks/useResource';
 import { errorMessage } from '../../lib/api';
 import { admin } from '../../lib/dash';
+import { statusWords, whoWords } from '../../lib/format';
+import { amountText, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { AdminWithdrawal } from '../../lib/types';
 import { WithdrawalRow } from './WithdrawalRow';
@@ -22,7 +24,7 @@ export function Approvals() {
   const act = async (w: AdminWithdrawal, approve: boolean) => {
     const id = String(w.id);
     if (!approve && !reason.trim()) {
-      setReasonError('Say why: the reason is kept in the audit trail.');
+      setReasonError(t('reason_required'));
       return;
     }
     setBusy(id);
@@ -34,7 +36,7 @@ export function Approvals() {
       drop(id);
       setRejecting(null);
       setReason('');
-      setDone(`${approve ? 'Approved' : 'Rejected'}: ${out.amount?.formatted ?? w.amount.formatted} ${w.asset} for ${w.who} (${out.status.replace(/_/g, ' ')}).`);
+      setDone(t(approve ? 'approved_for' : 'rejected_for', { amount: amountText(out.amount?.formatted ?? w.amount.formatted, w.asset), who: whoWords(w.who), status: statusWords(out.status) }));
     } catch (e) {
       haptic.error();
       setError(errorMessage(e));
@@ -59,7 +61,7 @@ export function Approvals() {
         {r.loading && !r.data ? (
           <Loading />
         ) : list.length === 0 ? (
-          <Empty testid="approvals-empty">Nothing awaits approval</Empty>
+          <Empty testid="approvals-empty">{t('approvals_empty')}</Empty>
         ) : (
           <ul className="items">
             {list.map((w) => {
@@ -71,7 +73,7 @@ export function Approvals() {
                       <input
                         className={`input compact${reasonError ? ' invalid' : ''}`}
                         data-testid="reject-reason"
-                        placeholder="Reason (kept in the audit trail)"
+                        placeholder={t('reject_reason_placeholder')}
                         maxLength={200}
                         autoFocus
                         value={reason}
@@ -83,17 +85,17 @@ export function Approvals() {
                       {reasonError && <div className="field-error">{reasonError}</div>}
                       <div className="item-actions">
                         <button className="btn small danger-fill" data-testid="reject-confirm" disabled={busy !== null} onClick={() => void act(w, false)}>
-                          {busy === id ? 'Rejecting…' : 'Reject and refund'}
+                          {busy === id ? t('rejecting') : t('reject_and_refund')}
                         </button>
                         <button className="btn small secondary" onClick={() => setRejecting(null)}>
-                          Cancel
+                          {t('cancel')}
                         </button>
                       </div>
                     </div>
                   ) : (
                     <>
                       <button className="btn small" data-testid={`approve-${id}`} disabled={busy !== null} onClick={() => void act(w, true)}>
-                        {busy === id ? 'Approving…' : 'Approve'}
+                        {busy === id ? t('approving') : t('approve')}
                       </button>
                       <button
                         className="btn small secondary danger-text"
@@ -105,7 +107,7 @@ export function Approvals() {
                           setReasonError(null);
                         }}
                       >
-                        Reject
+                        {t('reject')}
                       </button>
                     </>
                   )}

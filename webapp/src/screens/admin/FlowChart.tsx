@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { toUnits } from '../../lib/amount';
 import { dayLabel } from '../../lib/format';
+import { amountText, assetName, formatNumber, t } from '../../lib/i18n';
 import type { DayFlow, Money } from '../../lib/types';
 
 const W = 300;
@@ -13,7 +14,7 @@ const units = (m: Money | undefined) => {
 
 /** Deposits and withdrawals per day, one asset at a time, as plain SVG bars. */
 export function FlowChart({ days, assets }: { days: DayFlow[]; assets: string[] }) {
-  const [asset, setAsset] = useState(assets[0] ?? 'TON');
+  const [asset, setAsset] = useState(assets[0] ?? 'GRAM');
   if (days.length === 0) return null;
   let max = 0n;
   for (const d of days) {
@@ -34,19 +35,19 @@ export function FlowChart({ days, assets }: { days: DayFlow[]; assets: string[] 
     <div className="card" data-testid="chart" data-asset={asset}>
       <div className="item-top">
         <div className="card-title" style={{ margin: 0 }}>
-          Last {days.length} days
+          {t('last_n_days', { n: days.length })}
         </div>
         {assets.length > 1 && (
-          <div className="seg" role="group" aria-label="Asset">
+          <div className="seg" role="group" aria-label={t('asset')}>
             {assets.map((a) => (
               <button key={a} type="button" className={a === asset ? 'active' : ''} data-testid={`chart-asset-${a}`} onClick={() => setAsset(a)}>
-                {a}
+                {assetName(a)}
               </button>
             ))}
           </div>
         )}
       </div>
-      <svg className="chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`Deposits and withdrawals of ${asset} per day`}>
+      <svg className="chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={t('chart_label', { asset: assetName(asset) })}>
         <line x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} className="axis" />
         {days.map((d, i) => {
           const dep = d.deposits?.[asset];
@@ -56,7 +57,7 @@ export function FlowChart({ days, assets }: { days: DayFlow[]; assets: string[] 
           const x = i * slot + 0.5;
           return (
             <g key={d.day}>
-              <title>{`${dayLabel(d.day)}: in ${dep?.formatted ?? '0'}, out ${wd?.formatted ?? '0'} ${asset}`}</title>
+              <title>{t('chart_day', { day: dayLabel(d.day), in: formatNumber(dep?.formatted ?? '0'), out: amountText(wd?.formatted ?? '0', asset) })}</title>
               <rect className="in" x={x} y={H - 1 - hd} width={bar} height={hd} />
               <rect className="out" x={x + bar} y={H - 1 - hw} width={bar} height={hw} />
             </g>
@@ -69,12 +70,12 @@ export function FlowChart({ days, assets }: { days: DayFlow[]; assets: string[] 
       </div>
       <div className="chart-legend">
         <span>
-          <i className="in" /> Deposits
+          <i className="in" /> {t('deposits')}
         </span>
         <span>
-          <i className="out" /> Withdrawals
+          <i className="out" /> {t('withdrawals')}
         </span>
-        <span className="muted small">{max === 0n ? 'none' : `max ${top?.formatted ?? ''} ${asset}`}</span>
+        <span className="muted small">{max === 0n ? t('none') : t('chart_max', { amount: amountText(top?.formatted ?? '', asset) })}</span>
       </div>
     </div>
   );

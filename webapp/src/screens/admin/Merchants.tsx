@@ -3,6 +3,7 @@ import { WebhookHealthRows } from '../../components/WebhookHealth';
 import { useResource } from '../../hooks/useResource';
 import { admin } from '../../lib/dash';
 import { money } from '../../lib/format';
+import { t } from '../../lib/i18n';
 
 /** Every merchant: owners, balances and how its webhook fares. */
 export function Merchants() {
@@ -15,7 +16,7 @@ export function Merchants() {
         <Loading />
       ) : list.length === 0 ? (
         <div className="card">
-          <Empty testid="merchants-empty">No merchants</Empty>
+          <Empty testid="merchants-empty">{t('merchants_empty')}</Empty>
         </div>
       ) : (
         list.map((m) => (
@@ -28,11 +29,11 @@ export function Merchants() {
             </div>
             <dl className="rows">
               <div className="row">
-                <dt>Owners</dt>
-                <dd>{m.owners.length ? m.owners.join(', ') : '—'}</dd>
+                <dt>{t('owners')}</dt>
+                <dd className="mono">{m.owners.length ? m.owners.join(', ') : '—'}</dd>
               </div>
               <div className="row">
-                <dt>Balances</dt>
+                <dt>{t('balances')}</dt>
                 <dd>
                   {m.balances.length
                     ? m.balances.map((b) => (

@@ -5,6 +5,7 @@ import { toUnits } from '../../lib/amount';
 import { errorMessage } from '../../lib/api';
 import { admin } from '../../lib/dash';
 import { money, when } from '../../lib/format';
+import { assetName, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { AssetOverview, PayoutsState } from '../../lib/types';
 import { FlowChart } from './FlowChart';
@@ -28,8 +29,9 @@ export function Overview({ onOpen }: { onOpen: (tab: 'approvals' | 'unmatched') 
             <AssetCard key={a.asset} a={a} onOpen={onOpen} />
           ))}
           <p className="muted small center" data-testid="overview-sync">
-            {o.synced ? 'Following the chain' : 'Catching up with the chain'}
-            {o.reconciled_block ? ` · reconciled at block ${o.reconciled_block}` : ' · not reconciled yet'}
+            {o.synced ? t('following_chain') : t('catching_up')}
+            {' · '}
+            {o.reconciled_block ? t('reconciled_at', { block: o.reconciled_block }) : t('not_reconciled_yet')}
           </p>
           <FlowChart days={o.days} assets={o.assets.map((a) => a.asset)} />
         </>
@@ -42,42 +44,42 @@ function AssetCard({ a, onOpen }: { a: AssetOverview; onOpen: (tab: 'approvals' 
   const drift = a.drift ? toUnits(a.drift.amount) : 0n;
   return (
     <div className="card" data-testid={`overview-${a.asset}`}>
-      <div className="card-title">{a.asset}</div>
+      <div className="card-title">{assetName(a.asset)}</div>
       <dl className="rows">
         <div className="row">
-          <dt>Users hold</dt>
+          <dt>{t('users_hold')}</dt>
           <dd data-testid={`overview-${a.asset}-users`}>{money(a.users)}</dd>
         </div>
         <div className="row">
-          <dt>Merchants hold</dt>
+          <dt>{t('merchants_hold')}</dt>
           <dd>{money(a.merchants)}</dd>
         </div>
         <div className="row">
-          <dt>Hot wallet, on chain</dt>
-          <dd>{a.hot_chain ? money(a.hot_chain) : <span className="muted">not reconciled</span>}</dd>
+          <dt>{t('hot_chain')}</dt>
+          <dd>{a.hot_chain ? money(a.hot_chain) : <span className="muted">{t('not_reconciled')}</span>}</dd>
         </div>
         <div className="row">
-          <dt>Hot wallet, books</dt>
+          <dt>{t('hot_ledger')}</dt>
           <dd>{money(a.hot_ledger)}</dd>
         </div>
         <div className="row">
-          <dt>Drift</dt>
+          <dt>{t('drift')}</dt>
           <dd data-testid={`overview-${a.asset}-drift`} className={drift !== 0n ? 'bad' : undefined} data-drift={a.drift?.amount ?? ''}>
             {a.drift ? `${drift > 0n && !a.drift.formatted.startsWith('+') ? '+' : ''}${money(a.drift)}` : '—'}
           </dd>
         </div>
         <div className="row">
-          <dt>Fees, net of network fees</dt>
+          <dt>{t('fees_net')}</dt>
           <dd>{money(a.fees)}</dd>
         </div>
         <div className="row">
-          <dt>Unmatched</dt>
+          <dt>{t('unmatched')}</dt>
           <dd>
             <CountLink count={a.unmatched_count} total={money(a.unmatched)} testid={`overview-${a.asset}-unmatched`} onClick={() => onOpen('unmatched')} />
           </dd>
         </div>
         <div className="row">
-          <dt>Awaiting approval</dt>
+          <dt>{t('awaiting_approval')}</dt>
           <dd>
             <CountLink count={a.awaiting_count} total={money(a.awaiting)} testid={`overview-${a.asset}-awaiting`} onClick={() => onOpen('approvals')} />
           </dd>
@@ -87,7 +89,7 @@ function AssetCard({ a, onOpen }: { a: AssetOverview; onOpen: (tab: 'approvals' 
   );
 }
 
-/** "2 · 3.5 TON", opening the tab that lists them (plain text while there are none). */
+/** "2 · 3.5 GRAM", opening the tab that lists them (plain text while there are none). */
 function CountLink({ count, total, testid, onClick }: { count: number; total: string; testid: string; onClick: () => void }) {
   if (!count) {
     return (
@@ -103,6 +105,8 @@ function CountLink({ count, total, testid, onClick }: { count: number; total: st
   );
 }
 
+const causeWords = (c: string) => (c === 'drift' ? t('cause_drift') : c === 'admin' ? t('cause_admin') : c);
+
 /** The payer: running, or paused (by an admin or by itself, with why); Pause / Resume. */
 function Payer({ state, onChange }: { state: PayoutsState; onChange: (p: PayoutsState) => void }) {
   const [reason, setReason] = useState('');
@@ -112,7 +116,7 @@ function Payer({ state, onChange }: { state: PayoutsState; onChange: (p: Payouts
     setBusy(true);
     setError(null);
     try {
-      const p = pause ? await admin.pause(reason.trim() || 'Paused from the Mini App') : await admin.resume();
+      const p = pause ? await admin.pause(reason.trim() || t('paused_from_app')) : await admin.resume();
       haptic.success();
       setReason('');
       onChange(p);
@@ -128,33 +132,33 @@ function Payer({ state, onChange }: { state: PayoutsState; onChange: (p: Payouts
       <div className="item-top">
         <div>
           <div className="card-title" style={{ margin: 0 }}>
-            Payouts
+            {t('payouts')}
           </div>
           <div data-testid="payouts-state" data-paused={String(state.paused)} className={state.paused ? 'bad strong' : 'ok strong'}>
-            {state.paused ? 'Paused' : 'Running'}
+            {state.paused ? t('paused') : t('running')}
           </div>
         </div>
         {state.paused ? (
           <button className="btn small" data-testid="payouts-resume" disabled={busy} onClick={() => void act(false)}>
-            {busy ? 'Resuming…' : 'Resume'}
+            {busy ? t('resuming') : t('resume')}
           </button>
         ) : (
           <button className="btn small secondary danger-text" data-testid="payouts-pause" disabled={busy} onClick={() => void act(true)}>
-            {busy ? 'Pausing…' : 'Pause'}
+            {busy ? t('pausing') : t('pause')}
           </button>
         )}
       </div>
       {state.paused ? (
         <p className="muted small" style={{ margin: '8px 0 0' }}>
-          {[state.cause, state.reason].filter(Boolean).join(': ') || 'No reason given'}
-          {state.since ? ` · since ${when(state.since)}` : ''}
+          {[state.cause ? causeWords(state.cause) : '', state.reason].filter(Boolean).join(': ') || t('no_reason')}
+          {state.since ? ` · ${t('since', { when: when(state.since) })}` : ''}
         </p>
       ) : (
         <input
           className="input compact"
           style={{ marginTop: 10 }}
           data-testid="pause-reason"
-          placeholder="Reason for a pause (optional)"
+          placeholder={t('pause_reason_placeholder')}
           maxLength={200}
           value={reason}
           onChange={(e) => setReason(e.target.value)}

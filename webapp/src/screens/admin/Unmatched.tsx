@@ -4,9 +4,27 @@ import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { useResource } from '../../hooks/useResource';
 import { errorMessage } from '../../lib/api';
 import { admin } from '../../lib/dash';
-import { money, shortHash, when } from '../../lib/format';
+import { money, shortHash, when, whoWords } from '../../lib/format';
+import { t, type Key } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { UnmatchedDeposit } from '../../lib/types';
+
+// The ledger's notes on why a deposit was not matched (store/deposits.go), in the page's words.
+const NOTES: Record<string, Key> = {
+  'unknown comment': 'note_unknown_comment',
+  'no comment': 'note_no_comment',
+  'ambiguous memo-less amount': 'note_ambiguous',
+  'personal comment': 'note_personal_comment',
+  invoice: 'note_invoice',
+  "asset differs from the invoice's": 'note_asset_differs',
+  'invoice already paid': 'note_already_paid',
+  'invoice expired': 'note_invoice_expired',
+};
+const noteWords = (n: string) => {
+  const below = /^below minimum (\d+)$/.exec(n);
+  if (below) return t('note_below_minimum');
+  return NOTES[n] ? t(NOTES[n]) : n;
+};
 
 type Form = { id: number; kind: 'assign' | 'refund' } | null;
 
@@ -22,10 +40,10 @@ function parseTarget(s: string): { user_id: number } | { merchant_id: number } |
 
 export function resolutionText(d: UnmatchedDeposit): string {
   const r = d.resolution;
-  if (!r) return d.kind === 'dust' ? 'Dust, unresolved' : 'Unresolved';
-  if (r.kind === 'refunded') return `Refunded${r.refund_tx ? ` in ${shortHash(r.refund_tx)}` : ''} · ${when(r.at)}`;
-  const to = r.who || (r.merchant_id ? `merchant ${r.merchant_id}` : `user ${r.user_id}`);
-  return `Assigned to ${to} · ${when(r.at)}`;
+  if (!r) return d.kind === 'dust' ? t('dust_unresolved') : t('unresolved');
+  if (r.kind === 'refunded') return `${r.refund_tx ? t('refunded_in', { tx: shortHash(r.refund_tx) }) : t('refunded')} · ${when(r.at)}`;
+  const to = (r.who && whoWords(r.who)) || (r.merchant_id ? t('merchant_n', { id: r.merchant_id }) : t('user_n', { id: r.user_id ?? '?' }));
+  return `${t('assigned_to', { to })} · ${when(r.at)}`;
 }
 
 /** Deposits nobody claimed: credit them to a user or merchant, or record their refund. */
@@ -50,14 +68,14 @@ export function Unmatched() {
     if (form.kind === 'assign') {
       const to = parseTarget(value);
       if (!to) {
-        setFieldError('A user id like 42, or m:7 for merchant 7');
+        setFieldError(t('assign_target_invalid'));
         return;
       }
       call = () => admin.assign(form.id, to);
     } else {
       const tx = value.trim().toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(tx)) {
-        setFieldError('The refund transaction hash: 64 hex characters');
+        setFieldError(t('refund_hash_invalid'));
         return;
       }
       call = () => admin.refund(form.id, tx);
@@ -85,7 +103,7 @@ export function Unmatched() {
         {r.loading && !r.data ? (
           <Loading />
         ) : list.length === 0 ? (
-          <Empty testid="unmatched-empty">No unmatched deposits</Empty>
+          <Empty testid="unmatched-empty">{t('unmatched_empty')}</Empty>
         ) : (
           <ul className="items">
             {list.map((d) => (
@@ -93,21 +111,21 @@ export function Unmatched() {
                 <div className="item-top">
                   <span className="strong">
                     {money(d.amount)}
-                    {d.kind === 'dust' && <span className="pill small-pill">dust</span>}
+                    {d.kind === 'dust' && <span className="pill small-pill">{t('dust')}</span>}
                   </span>
                   <span className="item-sub nowrap">{when(d.at)}</span>
                 </div>
                 <div className="item-sub">
-                  From <span className="mono">{d.sender}</span>
+                  {t('from')} <span className="mono">{d.sender}</span>
                 </div>
                 <div className="item-sub">
-                  Comment: {d.comment ? <span className="mono">“{d.comment}”</span> : <em>none</em>}
+                  {t('comment')}: {d.comment ? <span className="mono">“{d.comment}”</span> : <em>{t('comment_none')}</em>}
                 </div>
-                {d.note && <div className="item-sub">{d.note}</div>}
+                {d.note && <div className="item-sub">{noteWords(d.note)}</div>}
                 <div className="item-sub">
                   {d.link ? (
                     <ExtLink href={d.link} testid={`unmatched-link-${d.id}`}>
-                      {shortHash(d.tx_hash)} ↗
+                      <span className="mono">{shortHash(d.tx_hash)}</span> ↗
                     </ExtLink>
                   ) : (
                     <span className="mono">{shortHash(d.tx_hash)}</span>
@@ -127,7 +145,7 @@ export function Unmatched() {
                     <input
                       className={`input compact${fieldError ? ' invalid' : ''}${form.kind === 'refund' ? ' mono' : ''}`}
                       data-testid={form.kind === 'assign' ? 'assign-to' : 'refund-tx'}
-                      placeholder={form.kind === 'assign' ? 'User id, or m:<merchant id>' : 'Refund transaction hash'}
+                      placeholder={form.kind === 'assign' ? t('assign_placeholder') : t('refund_placeholder')}
                       autoComplete="off"
                       autoCapitalize="off"
                       spellCheck={false}
@@ -152,10 +170,10 @@ export function Unmatched() {
                         disabled={busy}
                         onClick={() => void submit()}
                       >
-                        {busy ? 'Saving…' : form.kind === 'assign' ? 'Credit it' : 'Record refund'}
+                        {busy ? t('saving') : form.kind === 'assign' ? t('credit_it') : t('record_refund')}
                       </button>
                       <button className="btn small secondary" onClick={() => setForm(null)}>
-                        Cancel
+                        {t('cancel')}
                       </button>
                     </div>
                   </div>
@@ -163,10 +181,10 @@ export function Unmatched() {
                   !d.resolution && (
                     <div className="item-actions">
                       <button className="btn small" data-testid={`assign-${d.id}`} onClick={() => open(d.id, 'assign')}>
-                        Assign
+                        {t('assign')}
                       </button>
                       <button className="btn small secondary" data-testid={`refund-${d.id}`} onClick={() => open(d.id, 'refund')}>
-                        Mark refunded
+                        {t('mark_refunded')}
                       </button>
                     </div>
                   )

@@ -3,7 +3,8 @@ import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { useResource } from '../../hooks/useResource';
 import { errorMessage } from '../../lib/api';
 import { admin } from '../../lib/dash';
-import { historyMoney, money, when } from '../../lib/format';
+import { describe, historyMoney, kindWords, money, when } from '../../lib/format';
+import { assetName, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { UserRow } from '../../lib/types';
 import { useApp } from '../../state';
@@ -21,7 +22,7 @@ export function UserDetailView({ id, onChanged }: { id: number; onChanged: (u: U
 
   const setBlocked = async (block: boolean) => {
     if (block && !reason.trim()) {
-      setReasonError('Say why: the reason is kept in the audit trail.');
+      setReasonError(t('reason_required'));
       return;
     }
     setBusy(true);
@@ -54,39 +55,39 @@ export function UserDetailView({ id, onChanged }: { id: number; onChanged: (u: U
         <div className="item-top">
           <div>
             <div className="card-title" style={{ margin: 0 }}>
-              {u.first_name || `User ${u.id}`}
+              {u.first_name || t('user_n', { id: u.id })}
             </div>
             <div className="muted small">
-              {u.username ? `@${u.username} · ` : ''}#{u.id} · since {when(u.created_at)}
+              {u.username ? `@${u.username} · ` : ''}#{u.id} · {t('since', { when: when(u.created_at) })}
             </div>
           </div>
           {u.blocked && (
             <span className="status" data-status="rejected" data-testid="user-blocked">
-              blocked
+              {t('blocked')}
             </span>
           )}
         </div>
-        {u.balances.length === 0 && <p className="muted small">No balance</p>}
+        {u.balances.length === 0 && <p className="muted small">{t('no_balance')}</p>}
         <dl className="rows" style={{ marginTop: 8 }}>
           {u.balances.map((b) => (
             <div className="row" key={b.asset}>
-              <dt>{b.asset}</dt>
+              <dt>{assetName(b.asset)}</dt>
               <dd data-testid={`user-balance-${b.asset}`}>{money(b)}</dd>
             </div>
           ))}
         </dl>
-        {u.blocked && u.blocked_reason && <p className="muted small">Blocked: {u.blocked_reason}</p>}
+        {u.blocked && u.blocked_reason && <p className="muted small">{t('blocked_reason', { reason: u.blocked_reason })}</p>}
         <ErrorNotice error={error} testid="user-action-error" />
         {u.blocked ? (
           <button className="btn secondary" data-testid="user-unblock" disabled={busy} onClick={() => void setBlocked(false)}>
-            {busy ? 'Unblocking…' : 'Unblock'}
+            {busy ? t('unblocking') : t('unblock')}
           </button>
         ) : u.id === me.user.id ? null : (
           <div className="inline-form">
             <input
               className={`input compact${reasonError ? ' invalid' : ''}`}
               data-testid="block-reason"
-              placeholder="Reason for blocking"
+              placeholder={t('block_reason_placeholder')}
               maxLength={200}
               value={reason}
               onChange={(e) => {
@@ -96,16 +97,16 @@ export function UserDetailView({ id, onChanged }: { id: number; onChanged: (u: U
             />
             {reasonError && <div className="field-error">{reasonError}</div>}
             <button className="btn secondary danger-text" style={{ marginTop: 10 }} data-testid="user-block" disabled={busy} onClick={() => void setBlocked(true)}>
-              {busy ? 'Blocking…' : 'Block'}
+              {busy ? t('blocking') : t('block')}
             </button>
           </div>
         )}
       </div>
 
-      <div className="section-title">Recent history</div>
+      <div className="section-title">{t('recent_history')}</div>
       <div className="card list-card">
         {u.history.length === 0 ? (
-          <Empty>No operations</Empty>
+          <Empty>{t('history_empty')}</Empty>
         ) : (
           <ul className="items">
             {u.history.map((h) => {
@@ -113,11 +114,11 @@ export function UserDetailView({ id, onChanged }: { id: number; onChanged: (u: U
               return (
                 <li className="item" key={String(h.id)} data-testid="user-history-item">
                   <div className="item-top">
-                    <span className="item-title">{h.description || h.kind}</span>
+                    <span className="item-title">{describe(h.description, h.kind)}</span>
                     <span className={`strong nowrap${m.amount.startsWith('-') ? '' : ' ok'}`}>{money(m)}</span>
                   </div>
                   <div className="item-sub">
-                    {h.kind.replace(/_/g, ' ')} · {when(h.created_at)}
+                    {kindWords(h.kind)} · {when(h.created_at)}
                   </div>
                 </li>
               );
@@ -126,10 +127,10 @@ export function UserDetailView({ id, onChanged }: { id: number; onChanged: (u: U
         )}
       </div>
 
-      <div className="section-title">Withdrawals</div>
+      <div className="section-title">{t('withdrawals')}</div>
       <div className="card list-card">
         {u.withdrawals.length === 0 ? (
-          <Empty>No withdrawals</Empty>
+          <Empty>{t('withdrawals_empty')}</Empty>
         ) : (
           <ul className="items">
             {u.withdrawals.map((w) => (

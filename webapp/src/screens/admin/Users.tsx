@@ -3,6 +3,7 @@ import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { errorMessage } from '../../lib/api';
 import { admin } from '../../lib/dash';
 import { money } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { UserRow } from '../../lib/types';
 import { useInnerBack } from '../../state';
 import { UserDetailView } from './UserDetail';
@@ -62,7 +63,7 @@ export function Users() {
           className="input"
           type="search"
           data-testid="user-search"
-          placeholder="User id, @username or name"
+          placeholder={t('user_search_placeholder')}
           autoComplete="off"
           autoCapitalize="off"
           spellCheck={false}
@@ -76,7 +77,7 @@ export function Users() {
           {loading && !rows ? (
             <Loading />
           ) : rows && rows.length === 0 ? (
-            <Empty testid="users-empty">No user matches</Empty>
+            <Empty testid="users-empty">{t('users_empty')}</Empty>
           ) : (
             <ul className="items">
               {(rows ?? []).map((u) => (
@@ -84,10 +85,10 @@ export function Users() {
                   <button className="item item-button" data-testid={`user-row-${u.id}`} onClick={() => setOpen(u.id)}>
                     <div className="item-top">
                       <span className="item-title">
-                        {u.first_name || u.username || `User ${u.id}`}
+                        {u.first_name || u.username || t('user_n', { id: u.id })}
                         {u.username ? <span className="muted"> @{u.username}</span> : null}
                       </span>
-                      {u.blocked ? <span className="status" data-status="rejected">blocked</span> : <span className="chev">›</span>}
+                      {u.blocked ? <span className="status" data-status="rejected">{t('blocked')}</span> : <span className="chev">›</span>}
                     </div>
                     <div className="item-sub">
                       #{u.id}
@@ -100,7 +101,7 @@ export function Users() {
           )}
         </div>
       )}
-      {!query && <p className="muted small center">Search by id, @username or the start of a name.</p>}
+      {!query && <p className="muted small center">{t('user_search_hint')}</p>}
     </>
   );
 }

@@ -1,7 +1,8 @@
 import type { ReactNode } from 'react';
 import { ExtLink } from '../../components/ExtLink';
 import { StatusPill } from '../../components/StatusPill';
-import { money, when } from '../../lib/format';
+import { money, when, whoWords } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { AdminWithdrawal } from '../../lib/types';
 
 /** One withdrawal: amount and fee, who, where to, when, status; actions below when given. */
@@ -13,14 +14,14 @@ export function WithdrawalRow({ w, testid, statusTestid, children }: { w: AdminW
         <StatusPill status={w.status} testid={statusTestid} />
       </div>
       <div className="item-sub">
-        {w.who || (w.merchant_id ? `merchant ${w.merchant_id}` : `user ${w.user_id ?? '?'}`)} · fee {money(w.fee)} · {when(w.created_at)}
+        {(w.who && whoWords(w.who)) || (w.merchant_id ? t('merchant_n', { id: w.merchant_id }) : t('user_n', { id: w.user_id ?? '?' }))} · {t('fee_amount', { amount: money(w.fee) })} · {when(w.created_at)}
       </div>
       <div className="address small-address">{w.destination}</div>
-      {w.error && <div className="item-error">{w.error}</div>}
+      {w.error && <div className="item-error mono">{w.error}</div>}
       {w.link && (
         <div className="item-sub">
           <ExtLink href={w.link} testid={`${testid}-link`}>
-            View in explorer ↗
+            {t('view_in_explorer')} ↗
           </ExtLink>
         </div>
       )}

@@ -1,6 +1,7 @@
 import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { useResource } from '../../hooks/useResource';
 import { admin } from '../../lib/dash';
+import { t } from '../../lib/i18n';
 import { WithdrawalRow } from './WithdrawalRow';
 
 const REFRESH_MS = 3000;
@@ -16,7 +17,7 @@ export function Withdrawals() {
         {r.loading && !r.data ? (
           <Loading />
         ) : list.length === 0 ? (
-          <Empty testid="withdrawals-empty">No withdrawals yet</Empty>
+          <Empty testid="withdrawals-empty">{t('withdrawals_empty')}</Empty>
         ) : (
           <ul className="items">
             {list.map((w) => (

@@ -6,7 +6,8 @@ import { ErrorNotice, Loading } from '../../components/Feedback';
 import { StatusPill } from '../../components/StatusPill';
 import { useResource } from '../../hooks/useResource';
 import type { MerchantApi } from '../../lib/dash';
-import { money, shortHash, when } from '../../lib/format';
+import { kindWords, money, shortHash, when } from '../../lib/format';
+import { amountText, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { MerchantInvoice } from '../../lib/types';
 
@@ -45,57 +46,57 @@ export function InvoiceDetailView({ api, id, onInvoice }: { api: MerchantApi; id
       <div className="card">
         <div className="item-top">
           <div className="invoice-amount" style={{ fontSize: 26 }}>
-            {inv.amount} {inv.asset}
+            {amountText(inv.amount, inv.asset)}
           </div>
           <StatusPill status={inv.status} testid="invoice-detail-status" />
         </div>
         {inv.description && <div className="invoice-text" style={{ margin: '4px 0 8px' }}>{inv.description}</div>}
         <dl className="rows">
           <div className="row">
-            <dt>Invoice</dt>
+            <dt>{t('invoice')}</dt>
             <dd className="mono small-address">{inv.id}</dd>
           </div>
           {inv.external_id && (
             <div className="row">
-              <dt>Your id</dt>
+              <dt>{t('your_id')}</dt>
               <dd className="mono small-address">{inv.external_id}</dd>
             </div>
           )}
           {(partly || inv.status === 'paid') && (
             <div className="row">
-              <dt>Received</dt>
+              <dt>{t('received')}</dt>
               <dd data-testid="invoice-detail-paid">
-                {inv.paid} {inv.asset}
+                {amountText(inv.paid, inv.asset)}
               </dd>
             </div>
           )}
           <div className="row">
-            <dt>Created</dt>
+            <dt>{t('created')}</dt>
             <dd>{when(inv.created_at)}</dd>
           </div>
           {inv.paid_at ? (
             <div className="row">
-              <dt>Paid</dt>
+              <dt>{t('paid_at')}</dt>
               <dd>
                 {when(inv.paid_at)}
-                {inv.late ? ' (after it expired)' : ''}
+                {inv.late ? ` (${t('after_expiry')})` : ''}
               </dd>
             </div>
           ) : (
             <div className="row">
-              <dt>Expires</dt>
+              <dt>{t('expires')}</dt>
               <dd>{when(inv.expires_at)}</dd>
             </div>
           )}
           {inv.duplicate && (
             <div className="row">
-              <dt>Note</dt>
-              <dd>Paid more than once</dd>
+              <dt>{t('note')}</dt>
+              <dd>{t('paid_more_than_once')}</dd>
             </div>
           )}
           {inv.pay_url && (
             <div className="row">
-              <dt>Pay link</dt>
+              <dt>{t('pay_link')}</dt>
               <dd>
                 <span className="address" data-testid="invoice-detail-link">
                   {inv.pay_url}
@@ -107,10 +108,10 @@ export function InvoiceDetailView({ api, id, onInvoice }: { api: MerchantApi; id
         </dl>
       </div>
 
-      <div className="section-title">Payments</div>
+      <div className="section-title">{t('payments')}</div>
       <div className="card list-card">
         {d.payments.length === 0 ? (
-          <div className="empty">Nothing received yet</div>
+          <div className="empty">{t('nothing_received')}</div>
         ) : (
           <ul className="items">
             {d.payments.map((p) => (
@@ -120,10 +121,12 @@ export function InvoiceDetailView({ api, id, onInvoice }: { api: MerchantApi; id
                   <span className="item-sub nowrap">{when(p.at)}</span>
                 </div>
                 <div className="item-sub">
-                  {p.kind ? `${p.kind.replace(/_/g, ' ')} · ` : ''}from <span className="mono">{p.sender}</span>
+                  {p.kind ? `${kindWords(p.kind)} · ` : ''}{t('from_lower')} <span className="mono">{p.sender}</span>
                 </div>
                 <div className="item-sub">
-                  {p.link ? <ExtLink href={p.link}>{shortHash(p.tx_hash)} ↗</ExtLink> : <span className="mono">{shortHash(p.tx_hash)}</span>}
+                  {p.link ? <ExtLink href={p.link}>
+                      <span className="mono">{shortHash(p.tx_hash)}</span> ↗
+                    </ExtLink> : <span className="mono">{shortHash(p.tx_hash)}</span>}
                 </div>
               </li>
             ))}
@@ -131,7 +134,7 @@ export function InvoiceDetailView({ api, id, onInvoice }: { api: MerchantApi; id
         )}
       </div>
 
-      <div className="section-title">Webhook deliveries</div>
+      <div className="section-title">{t('webhook_deliveries')}</div>
       <div className="card list-card">
         <Deliveries
           showInvoice={false}

@@ -4,7 +4,8 @@ import { IconSpinner } from '../../components/icons';
 import { StatusPill } from '../../components/StatusPill';
 import { errorMessage } from '../../lib/api';
 import type { InvoiceFilter, MerchantApi } from '../../lib/dash';
-import { when } from '../../lib/format';
+import { statusWords, when } from '../../lib/format';
+import { amountText, t } from '../../lib/i18n';
 import type { MerchantInvoice } from '../../lib/types';
 import { useInnerBack } from '../../state';
 import { InvoiceDetailView } from './InvoiceDetail';
@@ -107,7 +108,7 @@ export function Invoices({ api }: { api: MerchantApi }) {
       <div className="card filters">
         <div className="field">
           <label className="label" htmlFor="invoice-filter-status">
-            Status
+            {t('status')}
           </label>
           <select
             id="invoice-filter-status"
@@ -116,10 +117,10 @@ export function Invoices({ api }: { api: MerchantApi }) {
             value={filter.status ?? ''}
             onChange={(e) => setFilter((f) => ({ ...f, status: e.target.value || undefined }))}
           >
-            <option value="">Any status</option>
+            <option value="">{t('any_status')}</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {statusWords(s)}
               </option>
             ))}
           </select>
@@ -127,7 +128,7 @@ export function Invoices({ api }: { api: MerchantApi }) {
         <div className="date-range">
           <div className="field">
             <label className="label" htmlFor="invoice-filter-from">
-              From
+              {t('date_from')}
             </label>
             <input
               id="invoice-filter-from"
@@ -141,7 +142,7 @@ export function Invoices({ api }: { api: MerchantApi }) {
           </div>
           <div className="field">
             <label className="label" htmlFor="invoice-filter-to">
-              To
+              {t('date_to')}
             </label>
             <input
               id="invoice-filter-to"
@@ -154,10 +155,10 @@ export function Invoices({ api }: { api: MerchantApi }) {
             />
           </div>
         </div>
-        {bad && <div className="field-error">“From” is after “To”: nothing can match.</div>}
+        {bad && <div className="field-error">{t('dates_reversed')}</div>}
         {(filter.status || filter.from || filter.to) && (
           <button className="btn plain small" data-testid="invoice-filter-clear" onClick={() => setFilter({})}>
-            Clear filters
+            {t('clear_filters')}
           </button>
         )}
       </div>
@@ -167,7 +168,7 @@ export function Invoices({ api }: { api: MerchantApi }) {
         {items === null ? (
           loading && <Loading />
         ) : items.length === 0 ? (
-          <Empty testid="invoices-empty">{filter.status || filter.from || filter.to ? 'No invoice matches' : 'No invoices yet'}</Empty>
+          <Empty testid="invoices-empty">{filter.status || filter.from || filter.to ? t('invoices_no_match') : t('invoices_empty')}</Empty>
         ) : (
           <ul className="items" data-testid="invoice-list">
             {items.map((inv) => (
@@ -176,14 +177,14 @@ export function Invoices({ api }: { api: MerchantApi }) {
                   <div className="item-top">
                     <span className="item-title">{inv.description || inv.external_id || inv.id}</span>
                     <span className="strong nowrap">
-                      {inv.amount} {inv.asset}
+                      {amountText(inv.amount, inv.asset)}
                     </span>
                   </div>
                   <div className="item-top">
                     <span className="item-sub">
                       {when(inv.created_at)}
-                      {inv.late ? ' · late' : ''}
-                      {inv.duplicate ? ' · duplicate' : ''}
+                      {inv.late ? ` · ${t('late')}` : ''}
+                      {inv.duplicate ? ` · ${t('duplicate')}` : ''}
                     </span>
                     <StatusPill status={inv.status} testid={`invoice-status-${inv.id}`} />
                   </div>
@@ -196,7 +197,7 @@ export function Invoices({ api }: { api: MerchantApi }) {
       {cursor && items && items.length > 0 && (
         <button className="btn secondary" data-testid="invoice-more" disabled={loading} onClick={() => void more()}>
           {loading && <IconSpinner />}
-          Load more
+          {t('load_more')}
         </button>
       )}
     </>

@@ -5,6 +5,7 @@ import { ErrorNotice, Loading } from '../../components/Feedback';
 import { Tabs, type Tab } from '../../components/Tabs';
 import { useResource } from '../../hooks/useResource';
 import { merchant } from '../../lib/dash';
+import { assetName, formatNumber, t } from '../../lib/i18n';
 import { MerchantAudit } from './MerchantAudit';
 import { Invoices } from './Invoices';
 import { NewInvoice } from './NewInvoice';
@@ -14,13 +15,13 @@ import { Webhook } from './Webhook';
 
 type Name = 'invoices' | 'new' | 'payouts' | 'webhook' | 'settings' | 'audit';
 
-const TABS: Tab<Name>[] = [
-  { name: 'invoices', label: 'Invoices' },
-  { name: 'new', label: 'New invoice' },
-  { name: 'payouts', label: 'Payouts' },
-  { name: 'webhook', label: 'Webhook' },
-  { name: 'settings', label: 'API token' },
-  { name: 'audit', label: 'Audit' },
+const tabs = (): Tab<Name>[] => [
+  { name: 'invoices', label: t('tab_invoices') },
+  { name: 'new', label: t('tab_new_invoice') },
+  { name: 'payouts', label: t('payouts') },
+  { name: 'webhook', label: t('webhook') },
+  { name: 'settings', label: t('api_token') },
+  { name: 'audit', label: t('tab_audit') },
 ];
 
 // Balances move as invoices get paid: read again now and then while the screen is open.
@@ -46,14 +47,14 @@ export function Merchant({ id }: { id: number }) {
       <div className="card balances" data-testid="merchant-balances">
         {(m.balances.length ? m.balances : m.assets.map((a) => ({ asset: a.symbol, amount: '0', formatted: '0' }))).map((b) => (
           <div className="balance-cell" key={b.asset}>
-            <div className="muted small">{b.asset}</div>
+            <div className="muted small">{assetName(b.asset)}</div>
             <div className="balance-figure" data-testid={`merchant-balance-${b.asset}`} data-amount={b.amount}>
-              {b.formatted}
+              {formatNumber(b.formatted)}
             </div>
           </div>
         ))}
       </div>
-      <Tabs tabs={TABS} value={tab} onChange={setTab} prefix="merchant" />
+      <Tabs tabs={tabs()} value={tab} onChange={setTab} prefix="merchant" />
       {tab === 'invoices' && <Invoices api={api} />}
       {tab === 'new' && <NewInvoice api={api} assets={m.assets} onCreated={refresh} />}
       {tab === 'payouts' && <Payouts api={api} info={m} onPaid={refresh} />}

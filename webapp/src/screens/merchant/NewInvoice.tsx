@@ -6,6 +6,7 @@ import { ErrorNotice } from '../../components/Feedback';
 import { PrimaryAction } from '../../components/PrimaryAction';
 import { Qr } from '../../components/Qr';
 import { parseAmount } from '../../lib/amount';
+import { amountError as amountErrorText, amountText, sameAsset, t } from '../../lib/i18n';
 import { errorMessage } from '../../lib/api';
 import type { MerchantApi } from '../../lib/dash';
 import { haptic, shareLink } from '../../lib/telegram';
@@ -15,7 +16,7 @@ const MAX_DESCRIPTION = 255;
 
 /** Create an invoice by hand and pass its pay link on: copy, share to a chat, or show the QR. */
 export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; assets: Asset[]; onCreated: () => void }) {
-  const list = assets.length ? assets : [{ symbol: 'TON', decimals: 9 }];
+  const list = assets.length ? assets : [{ symbol: 'GRAM', decimals: 9 }];
   const [asset, setAsset] = useState(list[0].symbol);
   const [amount, setAmount] = useState('');
   const [description, setDescription] = useState('');
@@ -24,9 +25,9 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<MerchantInvoice | null>(null);
 
-  const decimals = list.find((a) => a.symbol === asset)?.decimals ?? 9;
+  const decimals = list.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
   const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  const amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
+  const amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
 
   const create = async () => {
     if (busy) return;
@@ -56,19 +57,19 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
       <>
         <div className="card" data-testid="new-invoice">
           <div className="invoice-amount center" style={{ fontSize: 26 }}>
-            {created.amount} {created.asset}
+            {amountText(created.amount, created.asset)}
           </div>
           {created.description && <div className="invoice-text center">{created.description}</div>}
-          {url && <Qr text={url} label="Pay link QR code" />}
+          {url && <Qr text={url} label={t('pay_link_qr')} />}
           <dl className="rows">
             <div className="row">
-              <dt>Invoice</dt>
+              <dt>{t('invoice')}</dt>
               <dd className="mono small-address" data-testid="new-invoice-id">
                 {created.id}
               </dd>
             </div>
             <div className="row">
-              <dt>Pay link</dt>
+              <dt>{t('pay_link')}</dt>
               <dd>
                 {url ? (
                   <>
@@ -78,7 +79,7 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
                     <Copy text={url} testid="new-invoice-copy" />
                   </>
                 ) : (
-                  <span className="muted">The server has no pay link configured (BOT_USERNAME).</span>
+                  <span className="muted">{t('no_pay_link')}</span>
                 )}
               </dd>
             </div>
@@ -91,10 +92,10 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
               data-testid="new-invoice-share"
               onClick={() => {
                 haptic.tap();
-                shareLink(url, `${created.description || 'Payment'}: ${created.amount} ${created.asset}`);
+                shareLink(url, `${created.description || t('payment')}: ${amountText(created.amount, created.asset)}`);
               }}
             >
-              Share
+              {t('share')}
             </button>
           )}
           <button
@@ -107,7 +108,7 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
               setSubmitted(false);
             }}
           >
-            Create another
+            {t('create_another')}
           </button>
         </div>
       </>
@@ -120,7 +121,7 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
         <AssetPicker id="new-invoice-asset" testid="new-invoice-asset" assets={list} value={asset} onChange={setAsset} />
         <AmountField
           id="new-invoice-amount"
-          label="Amount"
+          label={t('amount')}
           value={amount}
           onChange={(v) => {
             setAmount(v);
@@ -133,21 +134,21 @@ export function NewInvoice({ api, assets, onCreated }: { api: MerchantApi; asset
         />
         <div className="field" style={{ marginBottom: 0 }}>
           <label className="label" htmlFor="new-invoice-description">
-            Description (the payer sees it)
+            {t('description_label')}
           </label>
           <input
             id="new-invoice-description"
             className="input"
             data-testid="new-invoice-description"
             maxLength={MAX_DESCRIPTION}
-            placeholder="Two flat whites"
+            placeholder={t('description_placeholder')}
             value={description}
             onChange={(e) => setDescription(e.target.value)}
           />
         </div>
       </div>
       <ErrorNotice error={error} testid="new-invoice-error" />
-      <PrimaryAction text="Create invoice" onClick={() => void create()} busy={busy} testid="new-invoice-create" />
+      <PrimaryAction text={t('create_invoice')} onClick={() => void create()} busy={busy} testid="new-invoice-create" />
     </>
   );
 }

@@ -11,7 +11,8 @@ import { toRaw } from '../../lib/address';
 import { parseAmount, toUnits } from '../../lib/amount';
 import { errorMessage } from '../../lib/api';
 import type { MerchantApi } from '../../lib/dash';
-import { when } from '../../lib/format';
+import { statusWords, when } from '../../lib/format';
+import { amountError as amountErrorText, amountText, sameAsset, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import { uuid } from '../../lib/uuid';
 import type { MerchantInfo, WithdrawalQuote } from '../../lib/types';
@@ -24,7 +25,7 @@ const REFRESH_MS = 5000;
  */
 export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: MerchantInfo; onPaid: () => void }) {
   const list = useResource(() => api.payouts(), [api], REFRESH_MS);
-  const assets = info.assets.length ? info.assets : [{ symbol: 'TON', decimals: 9 }];
+  const assets = info.assets.length ? info.assets : [{ symbol: 'GRAM', decimals: 9 }];
   const [asset, setAsset] = useState(assets[0].symbol);
   const [amount, setAmount] = useState('');
   const [address, setAddress] = useState('');
@@ -35,17 +36,17 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  const decimals = assets.find((a) => a.symbol === asset)?.decimals ?? 9;
-  const bal = info.balances.find((b) => b.asset === asset) ?? { asset, amount: '0', formatted: '0' };
+  const decimals = assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
+  const bal = info.balances.find((b) => sameAsset(b.asset, asset)) ?? { asset, amount: '0', formatted: '0' };
   const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? parsed.error : null;
-  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) amountError = `More than the balance (${bal.formatted} ${asset})`;
+  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
+  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) amountError = t('more_than_merchant_balance', { balance: amountText(bal.formatted, asset) });
   const addrOk = toRaw(address) !== null;
   const addressError =
     (address.trim() !== '' || submitted) && !addrOk
       ? address.trim() === ''
-        ? 'Enter the address to pay'
-        : 'This does not look like a TON address (EQ…, UQ… or 0:…)'
+        ? t('address_empty_payout')
+        : t('address_invalid')
       : null;
   const form = parsed.ok ? `${asset}|${parsed.units}|${address.trim()}` : '';
   const quoted = quote && quote.form === form ? quote.q : null;
@@ -79,7 +80,7 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
       const p = await api.payout(asset, parsed.text, address.trim(), spendId);
       haptic.success();
       list.mutate((d) => ({ payouts: [p, ...(d?.payouts ?? []).filter((x) => x.id !== p.id)] }));
-      setDone(`Payout #${p.id} of ${p.amount} ${p.asset}: ${p.status.replace(/_/g, ' ')}.`);
+      setDone(t('payout_done', { id: p.id, amount: amountText(p.amount, p.asset), status: statusWords(p.status) }));
       setSpendId(uuid());
       setQuote(null);
       setAmount('');
@@ -100,7 +101,7 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
         <AssetPicker id="payout-asset" testid="payout-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="field">
           <label className="label" htmlFor="payout-address">
-            To address
+            {t('to_address')}
           </label>
           <input
             id="payout-address"
@@ -121,7 +122,7 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
         </div>
         <AmountField
           id="payout-amount"
-          label="Amount"
+          label={t('amount')}
           value={amount}
           onChange={(v) => {
             setAmount(v);
@@ -132,13 +133,11 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
           testid="payout-amount"
           errorTestid="payout-amount-error"
           hint={
-            <>
-              Available: {bal.formatted} {asset}.
-            </>
+            <>{t('available', { amount: amountText(bal.formatted, asset) })}</>
           }
         />
       </div>
-      {quoted && <QuoteCard quote={quoted} testid="payout-quote" totalLabel="Leaves the merchant's balance" />}
+      {quoted && <QuoteCard quote={quoted} testid="payout-quote" totalLabel={t('leaves_merchant_balance')} />}
       <ErrorNotice error={error} testid="payout-error" />
       {done && (
         <div className="notice ok" role="status" data-testid="payout-done">
@@ -146,36 +145,36 @@ export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: Merchan
         </div>
       )}
       {quoted ? (
-        <PrimaryAction text={`Pay out ${parsed.ok ? parsed.text : ''} ${asset}`} onClick={() => void confirm()} busy={busy} testid="payout-confirm" />
+        <PrimaryAction text={t('pay_out_amount', { amount: amountText(parsed.ok ? parsed.text : '', asset) })} onClick={() => void confirm()} busy={busy} testid="payout-confirm" />
       ) : (
-        <PrimaryAction text="Get quote" onClick={() => void getQuote()} busy={busy} testid="payout-get-quote" />
+        <PrimaryAction text={t('get_quote')} onClick={() => void getQuote()} busy={busy} testid="payout-get-quote" />
       )}
 
-      <div className="section-title">Recent payouts</div>
+      <div className="section-title">{t('recent_payouts')}</div>
       <ErrorNotice error={list.error} onRetry={() => void list.reload()} />
       <div className="card list-card">
         {list.loading && !list.data ? (
           <Loading />
         ) : payouts.length === 0 ? (
-          <Empty testid="payouts-empty">No payouts yet</Empty>
+          <Empty testid="payouts-empty">{t('payouts_empty')}</Empty>
         ) : (
           <ul className="items">
             {payouts.map((p) => (
               <li className="item" key={p.id} data-testid={`payout-${p.id}`}>
                 <div className="item-top">
                   <span className="item-title strong">
-                    {p.amount} {p.asset}
+                    {amountText(p.amount, p.asset)}
                   </span>
                   <StatusPill status={p.status} testid={`payout-status-${p.id}`} />
                 </div>
                 <div className="item-sub">
-                  fee {p.fee} {p.fee_asset} · {when(p.created_at)}
+                  {t('fee_amount', { amount: amountText(p.fee, p.fee_asset) })} · {when(p.created_at)}
                 </div>
                 <div className="address small-address">{p.address}</div>
-                {p.failure_reason && <div className="item-error">{p.failure_reason}</div>}
+                {p.failure_reason && <div className="item-error mono">{p.failure_reason}</div>}
                 {p.explorer_url && (
                   <div className="item-sub">
-                    <ExtLink href={p.explorer_url}>View in explorer ↗</ExtLink>
+                    <ExtLink href={p.explorer_url}>{t('view_in_explorer')} ↗</ExtLink>
                   </div>
                 )}
               </li>

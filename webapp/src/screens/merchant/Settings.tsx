@@ -3,6 +3,7 @@ import { Copy } from '../../components/Copy';
 import { ErrorNotice } from '../../components/Feedback';
 import { errorMessage } from '../../lib/api';
 import type { MerchantApi } from '../../lib/dash';
+import { t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 
 /** The merchant API token: rotated on demand (the old one stops at once), the new one shown once. */
@@ -31,19 +32,19 @@ export function Settings({ api }: { api: MerchantApi }) {
   return (
     <>
       <div className="card">
-        <div className="card-title">API token</div>
+        <div className="card-title">{t('api_token')}</div>
         <p className="muted small" style={{ marginTop: 0 }}>
-          Your server calls the merchant API with this token. Rotate it if it may have leaked.
+          {t('token_about')}
         </p>
         {confirming ? (
           <div className="confirm" data-testid="token-confirm-box">
-            <p className="warn small">The current token stops working at once: your server needs the new one.</p>
+            <p className="warn small">{t('token_warning')}</p>
             <div className="button-row">
               <button className="btn small danger-fill" data-testid="token-rotate-confirm" disabled={busy} onClick={() => void rotate()}>
-                {busy ? 'Rotating…' : 'Rotate now'}
+                {busy ? t('rotating') : t('rotate_now')}
               </button>
               <button className="btn small secondary" data-testid="token-rotate-cancel" disabled={busy} onClick={() => setConfirming(false)}>
-                Cancel
+                {t('cancel')}
               </button>
             </div>
           </div>
@@ -57,21 +58,21 @@ export function Settings({ api }: { api: MerchantApi }) {
               setError(null);
             }}
           >
-            Rotate API token
+            {t('rotate_token')}
           </button>
         )}
       </div>
       <ErrorNotice error={error} testid="token-error" />
       {token && (
         <div className="card secret" data-testid="token-box">
-          <div className="label-line">New API token</div>
+          <div className="label-line">{t('new_token')}</div>
           <div className="secret-value">
             <span className="address" data-testid="token-value">
               {token}
             </span>
             <Copy text={token} testid="token-copy" />
           </div>
-          <p className="warn small">Shown only now. Copy it to your server's settings before leaving this page.</p>
+          <p className="warn small">{t('token_shown_once')}</p>
         </div>
       )}
     </>

@@ -6,6 +6,7 @@ import { WebhookHealthRows } from '../../components/WebhookHealth';
 import { useResource } from '../../hooks/useResource';
 import { errorMessage } from '../../lib/api';
 import type { MerchantApi } from '../../lib/dash';
+import { t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import type { MerchantInfo } from '../../lib/types';
 
@@ -28,7 +29,7 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
       if (what === 'save') {
         const r = await api.setWebhook(url.trim());
         if (r.secret) setSecret(r.secret);
-        setDone(url.trim() ? 'Webhook URL saved.' : 'Webhook removed.');
+        setDone(url.trim() ? t('webhook_saved') : t('webhook_removed'));
         onSaved();
       } else if (what === 'rotate') {
         const r = await api.rotateSecret();
@@ -36,7 +37,7 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
       } else {
         const d = await api.testWebhook();
         deliveries.mutate((cur) => ({ deliveries: [d, ...(cur?.deliveries ?? []).filter((x) => String(x.id) !== String(d.id))] }));
-        setDone('A webhook.test event is queued.');
+        setDone(t('webhook_test_queued'));
       }
       haptic.success();
     } catch (e) {
@@ -52,7 +53,7 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
       <div className="card">
         <div className="field">
           <label className="label" htmlFor="webhook-url">
-            Webhook URL
+            {t('webhook_url')}
           </label>
           <input
             id="webhook-url"
@@ -70,13 +71,13 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
         </div>
         <div className="button-row">
           <button className="btn small" data-testid="webhook-save" disabled={busy !== null} onClick={() => void run('save')}>
-            {busy === 'save' ? 'Saving…' : 'Save'}
+            {busy === 'save' ? t('saving') : t('save')}
           </button>
           <button className="btn small secondary" data-testid="webhook-rotate" disabled={busy !== null} onClick={() => void run('rotate')}>
-            {busy === 'rotate' ? 'Rotating…' : 'Rotate secret'}
+            {busy === 'rotate' ? t('rotating') : t('rotate_secret')}
           </button>
           <button className="btn small secondary" data-testid="webhook-test" disabled={busy !== null || !info.webhook.url} onClick={() => void run('test')}>
-            {busy === 'test' ? 'Sending…' : 'Send test event'}
+            {busy === 'test' ? t('sending') : t('send_test_event')}
           </button>
         </div>
         <dl className="rows" style={{ marginTop: 12 }}>
@@ -85,14 +86,14 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
       </div>
       {secret && (
         <div className="card secret" data-testid="webhook-secret-box">
-          <div className="label-line">New signing secret</div>
+          <div className="label-line">{t('new_secret')}</div>
           <div className="secret-value">
             <span className="address" data-testid="webhook-secret">
               {secret}
             </span>
             <Copy text={secret} testid="webhook-secret-copy" />
           </div>
-          <p className="warn small">Shown only now: store it where your server checks signatures. The previous secret no longer verifies.</p>
+          <p className="warn small">{t('secret_shown_once')}</p>
         </div>
       )}
       <ErrorNotice error={error} testid="webhook-error" />
@@ -101,7 +102,7 @@ export function Webhook({ api, info, onSaved }: { api: MerchantApi; info: Mercha
           {done}
         </div>
       )}
-      <div className="section-title">Deliveries</div>
+      <div className="section-title">{t('deliveries')}</div>
       <ErrorNotice error={deliveries.error} onRetry={() => void deliveries.reload()} />
       <div className="card list-card">
         {deliveries.loading && !deliveries.data ? (
