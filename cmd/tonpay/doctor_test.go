@@ -303,7 +303,7 @@ func TestDoctor(t *testing.T) {
 		{name: "withdrawal fee below the network cost", env: map[string]string{"WITHDRAW_FEE": "TON:0.001"}, check: "fees", verdict: "warn",
 			says: "WITHDRAW_FEE of GRAM is 0.001 GRAM and a payout costs the hot wallet up to 0.0070148 GRAM on chain", fix: "WITHDRAW_FEE=GRAM:0.0070148"},
 		{name: "zero jetton fee", env: map[string]string{"WITHDRAW_FEE": "USDT:0"}, check: "fees", verdict: "warn",
-			says: "WITHDRAW_FEE of USDT is 0 TON and a payout costs the hot wallet up to 0.0577988 TON", fix: "WITHDRAW_FEE=USDT:0.0577988"},
+			says: "WITHDRAW_FEE of USDT is 0 GRAM and a payout costs the hot wallet up to 0.0577988 GRAM", fix: "WITHDRAW_FEE=USDT:0.0577988"},
 		{name: "not a database", prepare: func(t *testing.T) map[string]string {
 			p := filepath.Join(t.TempDir(), "x.db")
 			os.WriteFile(p, bytes.Repeat([]byte("not sqlite "), 1000), 0o600)

@@ -408,7 +408,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 			person, server outcome
 		}{
 			{"1,500", outcome{code: store.RefuseAmbiguousAmount}, outcome{code: store.RefuseInvalidAmount}},
-			{"1,5", outcome{amount: 1.5e9, fee: 50_000_000, feeAsset: "TON", status: store.WithdrawalQueued}, outcome{code: store.RefuseInvalidAmount}},
+			{"1,5", outcome{amount: 1.5e9, fee: 50_000_000, feeAsset: store.TON.Symbol, status: store.WithdrawalQueued}, outcome{code: store.RefuseInvalidAmount}},
 		} {
 			f.t = t
 			appUser, botUser := int64(7100+i), int64(7200+i)
@@ -437,7 +437,7 @@ func TestTheFacesAskOneRuleBook(t *testing.T) {
 					t.Errorf("%s %q: %v, want %v", face, c.amount, o, want)
 				}
 			}
-			if b, _ := f.db.Balance(context.Background(), store.MerchantAccount(m.ID), "TON"); b != 10e9 {
+			if b, _ := f.db.Balance(context.Background(), store.MerchantAccount(m.ID), store.TON.Symbol); b != 10e9 {
 				t.Errorf("merchant balance %d after a refused %q", b, c.amount)
 			}
 		}

@@ -14,7 +14,7 @@
 //   MERCHANT_SITE       the merchant's server: POST /pay {merchant_id, invoice_id} has a customer pay
 //                       the invoice on chain; POST /secret {secret} tells its webhook endpoint the
 //                       signing secret the owner just rotated to
-//   INVOICE_AMOUNT      TON the owner asks (default 2.5); INVOICE_DESCRIPTION (default "E2E order")
+//   INVOICE_AMOUNT      Gram the owner asks (default 2.5); INVOICE_DESCRIPTION (default "E2E order")
 //   ARTIFACTS_DIR       where screenshots go (default ./e2e-artifacts)
 //   CHROMIUM            browser binary (default /usr/bin/chromium)
 //
@@ -134,7 +134,7 @@ async function clickAndWait(p, testid, done, errorTestid, timeout = 30_000) {
   if (await err.isVisible()) throw new Error(`${testid}: page says ${await textOf(p, errorTestid)}`);
 }
 
-const balanceOf = (p) => p.getByTestId('balance-TON').getAttribute('data-amount');
+const balanceOf = (p) => p.getByTestId('balance-GRAM').getAttribute('data-amount');
 
 try {
   const result = {};
@@ -163,7 +163,7 @@ try {
   step = 'user: balance before';
   const user = await openApp(env.USER_INIT, 'light', 'user');
   result.balance_before = await balanceOf(user);
-  if (!/^\d+$/.test(result.balance_before ?? '')) throw new Error(`balance-TON data-amount is ${result.balance_before}`);
+  if (!/^\d+$/.test(result.balance_before ?? '')) throw new Error(`balance-GRAM data-amount is ${result.balance_before}`);
   for (const id of ['open-admin', `open-merchant-${MID}`]) {
     if (await user.getByTestId(id).isVisible()) throw new Error(`a plain user is offered ${id}`);
   }
@@ -184,12 +184,12 @@ try {
   const want = (BigInt(result.balance_before) + BigInt(env.UNMATCHED_UNITS)).toString();
   // Pushed over the event stream: the user's page is not reloaded.
   await user
-    .waitForFunction((w) => document.querySelector('[data-testid="balance-TON"]')?.getAttribute('data-amount') === w, want, { timeout: 30_000 })
+    .waitForFunction((w) => document.querySelector('[data-testid="balance-GRAM"]')?.getAttribute('data-amount') === w, want, { timeout: 30_000 })
     .catch(async () => {
       throw new Error(`the user's balance shows ${await balanceOf(user)}, want ${want} (before ${result.balance_before})`);
     });
   result.balance_after = await balanceOf(user);
-  result.balance_shown = await textOf(user, 'balance-TON');
+  result.balance_shown = await textOf(user, 'balance-GRAM');
   await user.close();
 
   // ---- 3. the merchant owner: invoice, payment, webhook, rotation, redelivery ----
@@ -264,21 +264,21 @@ try {
     step = `screenshots: ${theme} overview`;
     const a = await openApp(env.ADMIN_INIT, theme, `admin-${theme}`);
     await a.getByTestId('open-admin').click();
-    await a.getByTestId('overview-TON').waitFor({ timeout: 30_000 });
+    await a.getByTestId('overview-GRAM').waitFor({ timeout: 30_000 });
     await a.getByTestId('overview-sync').waitFor({ timeout: 30_000 });
     await shoot(a, ARTIFACTS, `dashboard-overview-${theme}`, screenshots);
     result[`overview_${theme}`] = {
-      users: await textOf(a, 'overview-TON-users'),
-      drift: await a.getByTestId('overview-TON-drift').getAttribute('data-drift'),
-      unmatched: await textOf(a, 'overview-TON-unmatched'),
-      awaiting: await textOf(a, 'overview-TON-awaiting'),
+      users: await textOf(a, 'overview-GRAM-users'),
+      drift: await a.getByTestId('overview-GRAM-drift').getAttribute('data-drift'),
+      unmatched: await textOf(a, 'overview-GRAM-unmatched'),
+      awaiting: await textOf(a, 'overview-GRAM-awaiting'),
     };
 
     step = `screenshots: ${theme} invoices`;
     const o = await openApp(env.OWNER_INIT, theme, `owner-${theme}`);
     await o.getByTestId(`open-merchant-${MID}`).click();
     await waitStatus(o, `invoice-status-${invoiceId}`, ['paid'], ['expired'], 30_000);
-    result[`merchant_balance_${theme}`] = await o.getByTestId('merchant-balance-TON').getAttribute('data-amount');
+    result[`merchant_balance_${theme}`] = await o.getByTestId('merchant-balance-GRAM').getAttribute('data-amount');
     await shoot(o, ARTIFACTS, `merchant-invoices-${theme}`, screenshots);
   }
 

@@ -1,6 +1,6 @@
 // Drives the sandbox (`tonpay` with no configuration, as `make run` starts it) in headless
 // Chromium, as a new user would: faucet, connect the sandbox wallet (a real ton_proof), top up
-// 2 TON, talk to the bot in the chat panel, withdraw 1 TON back to the wallet, pay a merchant
+// 2 GRAM, talk to the bot in the chat panel, withdraw 1 GRAM back to the wallet, pay a merchant
 // invoice created over /api/v1 and see its signed webhook. Prints one JSON line.
 // Env: BASE_URL, ARTIFACTS_DIR, CHROMIUM.
 
@@ -61,15 +61,15 @@ try {
   const app = page.frameLocator('[data-testid="app-frame"]');
 
   step = 'faucet';
-  // One at a time, each waited for: the USDT faucet's 0.2 TON alone must not
-  // pass for "funded" (the 2 TON top-up would then fail on chain).
+  // One at a time, each waited for: the USDT faucet's 0.2 GRAM alone must not
+  // pass for "funded" (the 2 GRAM top-up would then fail on chain).
   const walletHas = (id, min) =>
     page.waitForFunction(([i, m]) => Number(document.querySelector(`[data-testid="sandbox-wallet-${i}"]`)?.textContent) >= m, [id, min], { timeout: T });
   await page.getByTestId('faucet-ton').click(); // enabled once the page's script is ready
-  await walletHas('ton', 9); // 10 TON less the receiving transaction's fees
+  await walletHas('ton', 9); // 10 GRAM less the receiving transaction's fees
   await page.getByTestId('faucet-usdt').click();
   await walletHas('usdt', 100);
-  checks.push('faucet gave TON and USDT');
+  checks.push('faucet gave GRAM and USDT');
 
   step = 'connect';
   await app.getByTestId('connect-wallet').click({ timeout: T });
@@ -78,11 +78,11 @@ try {
 
   step = 'top up';
   await app.getByTestId('nav-topup').click();
-  await app.getByTestId('topup-asset').selectOption('TON');
+  await app.getByTestId('topup-asset').selectOption('GRAM');
   await app.getByTestId('topup-amount').fill('2');
   await app.getByTestId('pay-button').click();
   await app.locator('[data-testid="invoice-status"][data-status="paid"]').waitFor({ timeout: T });
-  checks.push('topped up 2 TON; paid pushed');
+  checks.push('topped up 2 GRAM; paid pushed');
   await shoot('sandbox-topup-light');
   await app.getByTestId('done-button').click();
 
@@ -93,7 +93,7 @@ try {
   await botSaid('Your balance');
   await page.getByTestId('chat-input').fill('/balance');
   await page.getByTestId('chat-send').click();
-  await botSaid('2 TON');
+  await botSaid('2 GRAM');
   checks.push('/start and /balance answered in the chat panel with the new balance');
 
   step = 'withdraw';
@@ -107,11 +107,11 @@ try {
   await app.locator('[data-testid="withdrawal-status"][data-status="confirmed"]').waitFor({ timeout: T });
   const deadline = Date.now() + T;
   while ((await walletTON()) < before + 0.99) {
-    if (Date.now() > deadline) throw new Error(`the sandbox wallet holds ${await walletTON()} TON, had ${before} before the withdrawal`);
+    if (Date.now() > deadline) throw new Error(`the sandbox wallet holds ${await walletTON()} GRAM, had ${before} before the withdrawal`);
     await page.waitForTimeout(300);
   }
   await botSaid('has arrived');
-  checks.push('withdrew 1 TON: arrived in the sandbox wallet, the bot told the user');
+  checks.push('withdrew 1 GRAM: arrived in the sandbox wallet, the bot told the user');
   await shoot('sandbox-withdraw-light');
 
   step = 'merchant invoice';

@@ -12,7 +12,7 @@
 //   THEME          light | dark | both (default both): the theme of the main run; `both` then
 //                  re-opens the page in dark and takes the dark screenshots
 //   CHROMIUM       browser binary (default /usr/bin/chromium)
-//   AMOUNT         TON to top up (default 1.5); EXPECT_BALANCE the TON balance after (default AMOUNT)
+//   AMOUNT         Gram to top up (default 1.5); EXPECT_BALANCE the GRAM balance after (default AMOUNT)
 //   MAX_POLLS      GET /api/deposits/{id} requests tolerated (default 0: the event stream must do it)
 //   E2E_TIMEOUT_MS wait for `paid` and the balance (default 20000)
 //   E2E_WIDTH      viewport width in CSS px (default 390)
@@ -98,7 +98,7 @@ try {
   // ---- 2. top up with the wallet ----
   step = 'topup form';
   await page.getByTestId('nav-topup').click();
-  await page.getByTestId('topup-asset').selectOption('TON');
+  await page.getByTestId('topup-asset').selectOption('GRAM');
   await page.getByTestId('topup-amount').fill(AMOUNT);
   if (await page.getByTestId('amount-error').isVisible()) throw new Error(`amount rejected: ${await textOf(page, 'amount-error')}`);
 
@@ -110,8 +110,8 @@ try {
   await page.locator('[data-testid="invoice-status"][data-status="paid"]').or(err).first().waitFor({ timeout: TIMEOUT });
   if (await err.isVisible()) throw new Error(`page error: ${await err.textContent()}`);
   step = 'wait balance';
-  await waitText(page, 'balance-TON', EXPECT_BALANCE, TIMEOUT);
-  const balance = await textOf(page, 'balance-TON');
+  await waitText(page, 'balance-GRAM', EXPECT_BALANCE, TIMEOUT);
+  const balance = await textOf(page, 'balance-GRAM');
   const invoiceId = await page.getByTestId('invoice').getAttribute('data-invoice-id');
   await shoot(page, ARTIFACTS, `topup-paid-${mainTheme}`, screenshots);
   if (stats.polls > MAX_POLLS) throw new Error(`the page polled GET /api/deposits/ ${stats.polls} times while the event stream was up`);
@@ -130,7 +130,7 @@ try {
     await page.close();
     page = p2;
     await p2.goto(launchUrl(BASE_URL, INIT_DATA, otherTheme, PLATFORM));
-    await waitText(p2, 'balance-TON', EXPECT_BALANCE, 10_000);
+    await waitText(p2, 'balance-GRAM', EXPECT_BALANCE, 10_000);
     await p2.getByTestId('wallet-address').waitFor({ timeout: 5000 });
     await p2.waitForTimeout(300);
     await shoot(p2, ARTIFACTS, `home-${otherTheme}`, screenshots);
