@@ -61,6 +61,10 @@ type Options struct {
 	GlobalID int32
 	// Key is the lite-server key; a fresh one when nil.
 	Key ed25519.PrivateKey
+	// TVM runs every contract's real code by tonutils-go's TVM under
+	// mainnet's configuration (see the package doc); TxFee, MsgFee,
+	// FirstFrac and StorageFee are then unused.
+	TVM bool
 }
 
 // Chain is an emulated TON chain behind a lite-server on 127.0.0.1.
@@ -98,6 +102,7 @@ type Chain struct {
 	delay     time.Duration
 	dropExt   bool
 	listenErr chan error
+	vm        *machine // with Options.TVM
 }
 
 // blockInfo is what the shard state of a block tells beside the accounts.
@@ -108,7 +113,7 @@ type blockInfo struct {
 
 type pendingExt struct {
 	msg  *tlb.ExternalMessage
-	hash []byte
+	root *cell.Cell
 }
 
 // Start starts a chain and its lite-server on a free 127.0.0.1 port. The
@@ -148,6 +153,13 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 		queued:   map[string]bool{},
 		jettons:  map[string]*Jetton{},
 		touched:  map[*account]bool{},
+	}
+	if opts.TVM {
+		m, err := newMachine()
+		if err != nil {
+			return nil, err
+		}
+		c.vm = m
 	}
 	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
@@ -335,6 +347,9 @@ func (c *Chain) Mine() uint32 {
 	defer c.mu.Unlock()
 	c.seqno++
 	c.blockNow = c.nextBlockTime()
+	if c.vm != nil {
+		c.vm.block = c.vm.blockContext(c.blockNow)
+	}
 	if start := uint64(c.seqno) * 1_000_000; c.lt < start {
 		c.lt = start
 	}
@@ -350,7 +365,7 @@ func (c *Chain) Mine() uint32 {
 	pending := c.pending
 	c.pending, c.queued = nil, map[string]bool{}
 	for _, p := range pending {
-		c.runExternal(p.msg)
+		c.runExternal(p.msg, p.root)
 	}
 	for ; len(c.inflight) > 0 && n < maxMessagesPerBlock; n++ {
 		msg := c.inflight[0]
@@ -525,27 +540,31 @@ func (c *Chain) SendExternal(boc []byte) error {
 	if err := tlb.LoadFromCell(&msg, root.MustBeginParse()); err != nil {
 		return fmt.Errorf("tontest: parse external message: %w", err)
 	}
-	return c.submit(&msg, root.Hash())
+	return c.submit(&msg, root)
 }
 
 // submit checks an external message against the current state and queues it
 // for the next block. A copy of a queued message is accepted and ignored.
-func (c *Chain) submit(msg *tlb.ExternalMessage, hash []byte) error {
+func (c *Chain) submit(msg *tlb.ExternalMessage, root *cell.Cell) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Checked as the next block will run it: at that block's time.
-	if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
+	if c.vm != nil {
+		if err := c.vmCheckExternal(msg, root, c.nextBlockTime()); err != nil {
+			return err
+		}
+	} else if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
 		return err
 	}
-	c.enqueue(msg, hash)
+	c.enqueue(msg, root)
 	return nil
 }
 
 // enqueue queues an external message for the next block, once.
-func (c *Chain) enqueue(msg *tlb.ExternalMessage, hash []byte) {
-	if !c.queued[string(hash)] {
+func (c *Chain) enqueue(msg *tlb.ExternalMessage, root *cell.Cell) {
+	if hash := root.Hash(); !c.queued[string(hash)] {
 		c.queued[string(hash)] = true
-		c.pending = append(c.pending, pendingExt{msg: msg, hash: hash})
+		c.pending = append(c.pending, pendingExt{msg: msg, root: root})
 	}
 }
 

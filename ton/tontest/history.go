@@ -24,10 +24,14 @@ type snapshot struct {
 // that the head block shows the change at once.
 func (c *Chain) snapshot(acc *account) {
 	s := snapshot{seqno: c.seqno, balance: acc.balance, lastLT: acc.lastLT, lastHash: acc.lastHash}
-	if acc.exists() {
+	switch {
+	case c.vm != nil:
+		s.state = acc.vmState()
+		s.code, s.data = acc.vmCodeData()
+	case acc.exists():
 		s.state = c.accountCell(acc)
 	}
-	if acc.code != nil {
+	if c.vm == nil && acc.code != nil {
 		s.code, s.data = acc.code.code(), acc.code.data()
 	}
 	if n := len(acc.history); n > 0 && acc.history[n-1].seqno == c.seqno {

@@ -274,7 +274,9 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	var result []any
 	seqno := min(r.ID.SeqNo, c.seqno)
 	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil {
-		if s := acc.at(seqno); s != nil && s.code != nil {
+		if s := acc.at(seqno); s != nil && s.code != nil && c.vm != nil {
+			result, exit = c.vmGet(acc.addr, s.code, s.data, s.balance, c.blocks[seqno].now, r.MethodID, args)
+		} else if s != nil && s.code != nil {
 			ctr := c.loadContract(s.code, s.data, acc.addr)
 			name, ok := getMethods[r.MethodID]
 			switch {

@@ -1,0 +1,57 @@
+package tontest_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton/wallet"
+
+	"github.com/tonpay/tonpay/ton/tontest"
+)
+
+// On the TVM the wallets run their real code under mainnet's
+// configuration: the fees are the network's (gas by gas used, forwarding
+// by message size), and every transaction still books exactly.
+func TestTVMWalletTransfers(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := startWith(t, tontest.Options{TVM: true})
+	const genesis = 10_000_000_000
+	a := newWallet(t, chain, wallet.V4R2, genesis)
+	b := newWallet(t, chain, wallet.V5R1Final, genesis)
+
+	require.NoError(t, a.Send(b.Address(), 1_000_000_000, "to b", true))
+	chain.Mine()
+	require.NoError(t, b.Send(a.Address(), 300_000_000, "back", true))
+	require.NoError(t, b.Send(randomAddr(t), 100_000_000, "bounces", true))
+	chain.Mine()
+
+	for _, w := range []*tontest.Wallet{a, b} {
+		assertLedger(t, chain, w.Address(), genesis)
+	}
+	txs := chain.Transactions(a.Address())
+	require.Len(t, txs, 2, "a: its external, b's transfer")
+	ext := ordinary(t, txs[0])
+	vm, ok := ext.ComputePhase.Phase.(tlb.ComputePhaseVM)
+	require.True(t, ok)
+	assert.True(t, vm.Success)
+	assert.Greater(t, vm.Details.GasUsed.Int64(), int64(1000), "the real code used gas")
+	assert.Positive(t, nano(vm.GasFees))
+	assert.Positive(t, nano(txs[0].TotalFees.Coins)-phaseFees(t, txs[0]), "the import fee of the external is in total_fees")
+
+	// The bounce from the address nobody deployed came back to b.
+	btx := chain.Transactions(b.Address())
+	require.Len(t, btx, 4, "b: a's transfer, its external, the bounce (the transfer to a has no answer)")
+	last := btx[3].IO.In.AsInternal()
+	assert.True(t, last.Bounced)
+
+	// Get-methods run the real code too.
+	m, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	res, err := api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, a.Address(), "seqno")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), res.MustInt(0).Int64())
+	acc := account(t, ctx, api, b.Address())
+	assert.Equal(t, chain.Balance(b.Address()), acc.State.Balance.Nano().Uint64())
+}
