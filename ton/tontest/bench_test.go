@@ -14,11 +14,17 @@ import (
 // iteration, each of 16 V4R2 wallets sends a comment transfer to the next
 // one (a signed external and the internal message it sends: two
 // transactions each) and one block executes them all. It reports
-// transactions per second of Mine's time.
+// transactions per second of Mine's time, on the Go models and on the TVM
+// (the real wallet code under mainnet's configuration).
 func BenchmarkChainTransactions(b *testing.B) {
+	b.Run("models", func(b *testing.B) { benchChain(b, tontest.Options{}) })
+	b.Run("tvm", func(b *testing.B) { benchChain(b, tontest.Options{TVM: true}) })
+}
+
+func benchChain(b *testing.B, opts tontest.Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	chain, err := tontest.Start(ctx, tontest.Options{})
+	chain, err := tontest.Start(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

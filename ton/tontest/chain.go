@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ const (
 	DefaultStorageFee = 1_000   // storage phase of every transaction
 	DefaultFirstFrac  = 21845   // share of a forwarding price the sender's transaction books, /65536
 )
+
+// DefaultKeepBlocks is Options.KeepBlocks's default: an hour of 400 ms blocks.
+const DefaultKeepBlocks = 9000
 
 // FaucetAddress is where Fund's messages come from (raw form). Nothing is
 // deployed there: the value they carry is created out of nothing.
@@ -61,9 +65,15 @@ type Options struct {
 	GlobalID int32
 	// Key is the lite-server key; a fresh one when nil.
 	Key ed25519.PrivateKey
+	// KeepBlocks is how many recent blocks' account states the chain keeps
+	// for getAccountState and runSmcMethod (older ones answer code -400),
+	// so that memory stays bounded however long the chain runs. Zero means
+	// DefaultKeepBlocks. Transactions are kept (see PruneBefore).
+	KeepBlocks uint32
 	// TVM runs every contract's real code by tonutils-go's TVM under
 	// mainnet's configuration (see the package doc); TxFee, MsgFee,
-	// FirstFrac and StorageFee are then unused.
+	// FirstFrac and StorageFee are then unused. The environment variable
+	// TONTEST_TVM (any value) turns it on for every chain.
 	TVM bool
 }
 
@@ -133,6 +143,9 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	if opts.StorageFee == 0 {
 		opts.StorageFee = DefaultStorageFee
 	}
+	if opts.KeepBlocks == 0 {
+		opts.KeepBlocks = DefaultKeepBlocks
+	}
 	if opts.GlobalID == 0 {
 		opts.GlobalID = wallet.TestnetGlobalID
 	}
@@ -154,7 +167,7 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 		jettons:  map[string]*Jetton{},
 		touched:  map[*account]bool{},
 	}
-	if opts.TVM {
+	if opts.TVM || os.Getenv("TONTEST_TVM") != "" {
 		m, err := newMachine()
 		if err != nil {
 			return nil, err
@@ -326,7 +339,15 @@ func (c *Chain) SetLag(d time.Duration) {
 }
 
 // nextBlockTime is the generation time the next block will have.
-func (c *Chain) nextBlockTime() uint32 { return uint32(c.now().Add(-c.lag).Unix()) }
+// On the TVM a block is never dated before the last one (the TVM refuses
+// a transaction older than the account's last storage payment).
+func (c *Chain) nextBlockTime() uint32 {
+	t := uint32(c.now().Add(-c.lag).Unix())
+	if c.vm != nil && len(c.blocks) > 0 {
+		t = max(t, c.blocks[len(c.blocks)-1].now)
+	}
+	return t
+}
 
 // Head returns the id of the last masterchain block (e.g. for RunGetMethod).
 func (c *Chain) Head() *ton.BlockIDExt {

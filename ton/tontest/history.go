@@ -3,6 +3,8 @@ package tontest
 import (
 	"sort"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
 
@@ -39,6 +41,21 @@ func (c *Chain) snapshot(acc *account) {
 		return
 	}
 	acc.history = append(acc.history, s)
+	// Keep what queries at the last KeepBlocks blocks need: the snapshots
+	// inside that window and the one before it (the state at its start).
+	if horizon := c.horizon(); len(acc.history) > 1 && acc.history[1].seqno <= horizon {
+		i := sort.Search(len(acc.history), func(i int) bool { return acc.history[i].seqno > horizon })
+		acc.history = append(acc.history[:0:0], acc.history[i-1:]...)
+	}
+}
+
+// horizon is the oldest block whose state queries are answered: older
+// ones get ton.LSError code -400, as from a node that pruned its states.
+func (c *Chain) horizon() uint32 {
+	if c.seqno <= c.opts.KeepBlocks {
+		return 0
+	}
+	return c.seqno - c.opts.KeepBlocks
 }
 
 // at returns the account as of block seqno: its latest snapshot at or
@@ -49,4 +66,14 @@ func (a *account) at(seqno uint32) *snapshot {
 		return nil
 	}
 	return &a.history[i-1]
+}
+
+// Snapshots returns how many per-block states of addr the chain keeps.
+func (c *Chain) Snapshots(addr *address.Address) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if acc := c.accounts[key(addr)]; acc != nil {
+		return len(acc.history)
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/ton/tontest"
@@ -54,4 +55,26 @@ func TestTVMWalletTransfers(t *testing.T) {
 	assert.Equal(t, int64(1), res.MustInt(0).Int64())
 	acc := account(t, ctx, api, b.Address())
 	assert.Equal(t, chain.Balance(b.Address()), acc.State.Balance.Nano().Uint64())
+}
+
+// The chain keeps the account states of the last KeepBlocks blocks only:
+// memory stays bounded over a long run, older states answer -400.
+func TestKeepBlocks(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := startWith(t, tontest.Options{KeepBlocks: 5})
+	a := newWallet(t, chain, wallet.V4R2, 10_000_000_000)
+	old := chain.Head()
+	for i := 0; i < 20; i++ {
+		require.NoError(t, a.Send(randomAddr(t), 1_000, "", false))
+		chain.Mine()
+	}
+	assert.LessOrEqual(t, chain.Snapshots(a.Address()), 6, "snapshots of the last 5 blocks and the one before")
+	_, err := api.GetAccount(ctx, old, a.Address())
+	var lsErr ton.LSError
+	require.ErrorAs(t, err, &lsErr)
+	assert.Equal(t, int32(-400), lsErr.Code)
+	head := chain.Head()
+	acc, err := api.WaitForBlock(head.SeqNo).GetAccount(ctx, head, a.Address())
+	require.NoError(t, err)
+	assert.Equal(t, chain.Balance(a.Address()), acc.State.Balance.Nano().Uint64())
 }
