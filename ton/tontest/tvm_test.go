@@ -1,6 +1,11 @@
 package tontest_test
 
 import (
+	"fmt"
+	"math/big"
+	"sync/atomic"
+
+	"github.com/xssnick/tonutils-go/address"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,4 +82,60 @@ func TestKeepBlocks(t *testing.T) {
 	acc, err := api.WaitForBlock(head.SeqNo).GetAccount(ctx, head, a.Address())
 	require.NoError(t, err)
 	assert.Equal(t, chain.Balance(a.Address()), acc.State.Balance.Nano().Uint64())
+}
+
+// Highload v3's real code on the TVM: a batch deploys the wallet, comes
+// back as internal_transfer and fans out; the same external is refused
+// (query id processed, exit 36) and so is one dated ahead of the chain
+// (exit 35), by the contract itself.
+func TestTVMHighloadV3(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := startWith(t, tontest.Options{TVM: true})
+	var qid atomic.Uint32
+	qid.Store(1 << 10)
+	var createdAt atomic.Int64
+	createdAt.Store(chain.Now().Unix() - 30)
+	hw := highloadWallet(t, api, &qid, createdAt.Load)
+	chain.Fund(hw.WalletAddress(), 10*ton1)
+
+	to := []*address.Address{randomAddr(t), randomAddr(t), randomAddr(t)}
+	var msgs []*wallet.Message
+	for i, a := range to {
+		m, err := hw.BuildTransfer(a, tlb.FromNanoTONU(uint64(i+1)*ton1/10), false, fmt.Sprint("withdrawal ", i))
+		require.NoError(t, err)
+		msgs = append(msgs, m)
+	}
+	ext, err := hw.PrepareExternalMessageForMany(ctx, true, msgs)
+	require.NoError(t, err)
+	require.NoError(t, api.SendExternalMessage(ctx, ext))
+	chain.Mine()
+
+	txs := chain.Transactions(hw.WalletAddress())
+	require.Len(t, txs, 3, "funding, external, then the internal_transfer fan-out")
+	fan := ordinary(t, txs[2])
+	require.NotNil(t, fan.ActionPhase)
+	assert.True(t, fan.ActionPhase.Success)
+	assert.Equal(t, uint16(3), fan.ActionPhase.MessagesCreated)
+	for i, a := range to {
+		assert.Equal(t, uint64(i+1)*ton1/10, chain.Balance(a), "destination %d got the value (uninit, no fee without code)", i)
+	}
+	assertLedger(t, chain, hw.WalletAddress(), 0)
+
+	err = api.SendExternalMessage(ctx, ext)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exitcode=36", "the query id is processed")
+
+	qid.Store(2 << 10)
+	createdAt.Store(chain.Now().Unix() + 60)
+	ahead, err := hw.PrepareExternalMessageForMany(ctx, false, msgs[:1])
+	require.NoError(t, err)
+	err = api.SendExternalMessage(ctx, ahead)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exitcode=35", "created_at ahead of the chain")
+
+	m, err := api.GetMasterchainInfo(ctx)
+	require.NoError(t, err)
+	res, err := api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, hw.WalletAddress(), "processed?", big.NewInt(1<<10), big.NewInt(0))
+	require.NoError(t, err)
+	assert.Equal(t, int64(-1), res.MustInt(0).Int64(), "processed? by the real get-method")
 }
