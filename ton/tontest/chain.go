@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ const (
 	DefaultStorageFee = 1_000   // storage phase of every transaction
 	DefaultFirstFrac  = 21845   // share of a forwarding price the sender's transaction books, /65536
 )
+
+// DefaultKeepBlocks is Options.KeepBlocks's default: an hour of 400 ms blocks.
+const DefaultKeepBlocks = 9000
 
 // FaucetAddress is where Fund's messages come from (raw form). Nothing is
 // deployed there: the value they carry is created out of nothing.
@@ -61,6 +65,16 @@ type Options struct {
 	GlobalID int32
 	// Key is the lite-server key; a fresh one when nil.
 	Key ed25519.PrivateKey
+	// KeepBlocks is how many recent blocks' account states the chain keeps
+	// for getAccountState and runSmcMethod (older ones answer code -400),
+	// so that memory stays bounded however long the chain runs. Zero means
+	// DefaultKeepBlocks. Transactions are kept (see PruneBefore).
+	KeepBlocks uint32
+	// TVM runs every contract's real code by tonutils-go's TVM under
+	// mainnet's configuration (see the package doc); TxFee, MsgFee,
+	// FirstFrac and StorageFee are then unused. The environment variable
+	// TONTEST_TVM (any value) turns it on for every chain.
+	TVM bool
 }
 
 // Chain is an emulated TON chain behind a lite-server on 127.0.0.1.
@@ -98,6 +112,7 @@ type Chain struct {
 	delay     time.Duration
 	dropExt   bool
 	listenErr chan error
+	vm        *machine // with Options.TVM
 }
 
 // blockInfo is what the shard state of a block tells beside the accounts.
@@ -108,7 +123,7 @@ type blockInfo struct {
 
 type pendingExt struct {
 	msg  *tlb.ExternalMessage
-	hash []byte
+	root *cell.Cell
 }
 
 // Start starts a chain and its lite-server on a free 127.0.0.1 port. The
@@ -127,6 +142,9 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	}
 	if opts.StorageFee == 0 {
 		opts.StorageFee = DefaultStorageFee
+	}
+	if opts.KeepBlocks == 0 {
+		opts.KeepBlocks = DefaultKeepBlocks
 	}
 	if opts.GlobalID == 0 {
 		opts.GlobalID = wallet.TestnetGlobalID
@@ -148,6 +166,13 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 		queued:   map[string]bool{},
 		jettons:  map[string]*Jetton{},
 		touched:  map[*account]bool{},
+	}
+	if opts.TVM || os.Getenv("TONTEST_TVM") != "" {
+		m, err := newMachine()
+		if err != nil {
+			return nil, err
+		}
+		c.vm = m
 	}
 	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
@@ -314,7 +339,15 @@ func (c *Chain) SetLag(d time.Duration) {
 }
 
 // nextBlockTime is the generation time the next block will have.
-func (c *Chain) nextBlockTime() uint32 { return uint32(c.now().Add(-c.lag).Unix()) }
+// On the TVM a block is never dated before the last one (the TVM refuses
+// a transaction older than the account's last storage payment).
+func (c *Chain) nextBlockTime() uint32 {
+	t := uint32(c.now().Add(-c.lag).Unix())
+	if c.vm != nil && len(c.blocks) > 0 {
+		t = max(t, c.blocks[len(c.blocks)-1].now)
+	}
+	return t
+}
 
 // Head returns the id of the last masterchain block (e.g. for RunGetMethod).
 func (c *Chain) Head() *ton.BlockIDExt {
@@ -335,6 +368,9 @@ func (c *Chain) Mine() uint32 {
 	defer c.mu.Unlock()
 	c.seqno++
 	c.blockNow = c.nextBlockTime()
+	if c.vm != nil {
+		c.vm.block = c.vm.blockContext(c.blockNow)
+	}
 	if start := uint64(c.seqno) * 1_000_000; c.lt < start {
 		c.lt = start
 	}
@@ -350,7 +386,7 @@ func (c *Chain) Mine() uint32 {
 	pending := c.pending
 	c.pending, c.queued = nil, map[string]bool{}
 	for _, p := range pending {
-		c.runExternal(p.msg)
+		c.runExternal(p.msg, p.root)
 	}
 	for ; len(c.inflight) > 0 && n < maxMessagesPerBlock; n++ {
 		msg := c.inflight[0]
@@ -525,27 +561,31 @@ func (c *Chain) SendExternal(boc []byte) error {
 	if err := tlb.Parse(&msg, root); err != nil {
 		return fmt.Errorf("tontest: parse external message: %w", err)
 	}
-	return c.submit(&msg, root.Hash())
+	return c.submit(&msg, root)
 }
 
 // submit checks an external message against the current state and queues it
 // for the next block. A copy of a queued message is accepted and ignored.
-func (c *Chain) submit(msg *tlb.ExternalMessage, hash []byte) error {
+func (c *Chain) submit(msg *tlb.ExternalMessage, root *cell.Cell) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Checked as the next block will run it: at that block's time.
-	if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
+	if c.vm != nil {
+		if err := c.vmCheckExternal(msg, root, c.nextBlockTime()); err != nil {
+			return err
+		}
+	} else if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
 		return err
 	}
-	c.enqueue(msg, hash)
+	c.enqueue(msg, root)
 	return nil
 }
 
 // enqueue queues an external message for the next block, once.
-func (c *Chain) enqueue(msg *tlb.ExternalMessage, hash []byte) {
-	if !c.queued[string(hash)] {
+func (c *Chain) enqueue(msg *tlb.ExternalMessage, root *cell.Cell) {
+	if hash := root.Hash(); !c.queued[string(hash)] {
 		c.queued[string(hash)] = true
-		c.pending = append(c.pending, pendingExt{msg: msg, hash: hash})
+		c.pending = append(c.pending, pendingExt{msg: msg, root: root})
 	}
 }
 

@@ -3,7 +3,22 @@
 // liteclient.NewServer) with an emulated chain behind it, so the real
 // ton.APIClient, wallet and jetton clients run against it unchanged.
 //
-// Contracts are emulated in Go by kind, not by TVM: wallets V4R2 and
+// Two engines execute the contracts.
+//
+// With Options.TVM (or TONTEST_TVM set in the environment) every message
+// is executed by tonutils-go's pure-Go TVM (tvm.EmulateTransaction) on the
+// account's real state under mainnet's configuration at masterchain block
+// 66519406 (mainnet-config-66519406.boc, taken from the block tonutils-go
+// v1.18.0 replays in its tests): the wallets' real code as tonutils-go
+// ships it (V4R2, V5R1Final, Highload v3), gas, forwarding, import and
+// storage fees, bounces, skipped actions and exit codes are the TVM's;
+// get-methods run the real code too, and an external is accepted only if
+// the real code accepts it. What stays a Go model there: block production
+// and logical times, the lite-server protocol, the clock (a TVM block is
+// never dated before the last one), the faucet, and the jettons below,
+// whose real code (USDT's) is not yet deployed on the TVM engine.
+//
+// The default engine emulates contracts in Go by kind: wallets V4R2 and
 // V5R1Final (real signed externals: signature, seqno, wallet id, expiry),
 // Highload Wallet v3 (signature, subwallet, timeout, created_at window,
 // query-id replay bitmap, internal_transfer fan-out) and TEP-74 jettons
@@ -44,7 +59,9 @@
 // block delivers the internal messages queued before it, executes the
 // pending externals, then delivers internal messages until none is left.
 // getAccountState and runSmcMethod answer the state at the end of the block
-// asked for. Chain.Fund and Jetton.Mint are real transactions (a message
+// asked for, within the last Options.KeepBlocks blocks (older states answer
+// code -400, so memory stays bounded however long the chain runs; the
+// transactions themselves are kept). Chain.Fund and Jetton.Mint are real transactions (a message
 // from FaucetAddress, an internal_transfer from the master) in a block of
 // their own; only NewWallet's balance, NewJetton and Lock change state
 // outside a transaction. Faults: PruneBefore, FailNext, Delay,

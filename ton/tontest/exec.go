@@ -9,6 +9,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/tvm"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
 
@@ -45,6 +46,11 @@ type account struct {
 	txs         []txRecord // oldest first
 	prunedBelow uint64
 	history     []snapshot // by block, oldest first
+
+	// With Options.TVM: the account as the TVM keeps it and its storage
+	// statistics (nil: account_none).
+	vm   *tvm.PreparedAccount
+	stat *cell.Cell
 }
 
 type txRecord struct {
@@ -205,7 +211,11 @@ func (c *Chain) checkExternal(msg *tlb.ExternalMessage, now uint32) (accept func
 
 // runExternal executes an external message in a transaction, unless the
 // contract no longer accepts it (then it leaves no trace, as on a real chain).
-func (c *Chain) runExternal(msg *tlb.ExternalMessage) {
+func (c *Chain) runExternal(msg *tlb.ExternalMessage, root *cell.Cell) {
+	if c.vm != nil {
+		c.vmRun(msg.DstAddr, root, true)
+		return
+	}
 	accept, deploy, err := c.checkExternal(msg, c.blockNow)
 	if err != nil {
 		return
@@ -235,6 +245,10 @@ func (c *Chain) runExternal(msg *tlb.ExternalMessage) {
 // code, and then free), actions, and a bounce when a bounceable message
 // failed.
 func (c *Chain) runInternal(msg *tlb.InternalMessage) {
+	if c.vm != nil {
+		c.vmInternal(msg)
+		return
+	}
 	acc := c.account(msg.DstAddr)
 	x := c.begin(acc)
 	x.inValue = msg.Amount.Nano().Uint64()

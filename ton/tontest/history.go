@@ -3,6 +3,8 @@ package tontest
 import (
 	"sort"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
 
@@ -24,10 +26,14 @@ type snapshot struct {
 // that the head block shows the change at once.
 func (c *Chain) snapshot(acc *account) {
 	s := snapshot{seqno: c.seqno, balance: acc.balance, lastLT: acc.lastLT, lastHash: acc.lastHash}
-	if acc.exists() {
+	switch {
+	case c.vm != nil:
+		s.state = acc.vmState()
+		s.code, s.data = acc.vmCodeData()
+	case acc.exists():
 		s.state = c.accountCell(acc)
 	}
-	if acc.code != nil {
+	if c.vm == nil && acc.code != nil {
 		s.code, s.data = acc.code.code(), acc.code.data()
 	}
 	if n := len(acc.history); n > 0 && acc.history[n-1].seqno == c.seqno {
@@ -35,6 +41,21 @@ func (c *Chain) snapshot(acc *account) {
 		return
 	}
 	acc.history = append(acc.history, s)
+	// Keep what queries at the last KeepBlocks blocks need: the snapshots
+	// inside that window and the one before it (the state at its start).
+	if horizon := c.horizon(); len(acc.history) > 1 && acc.history[1].seqno <= horizon {
+		i := sort.Search(len(acc.history), func(i int) bool { return acc.history[i].seqno > horizon })
+		acc.history = append(acc.history[:0:0], acc.history[i-1:]...)
+	}
+}
+
+// horizon is the oldest block whose state queries are answered: older
+// ones get ton.LSError code -400, as from a node that pruned its states.
+func (c *Chain) horizon() uint32 {
+	if c.seqno <= c.opts.KeepBlocks {
+		return 0
+	}
+	return c.seqno - c.opts.KeepBlocks
 }
 
 // at returns the account as of block seqno: its latest snapshot at or
@@ -45,4 +66,14 @@ func (a *account) at(seqno uint32) *snapshot {
 		return nil
 	}
 	return &a.history[i-1]
+}
+
+// Snapshots returns how many per-block states of addr the chain keeps.
+func (c *Chain) Snapshots(addr *address.Address) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if acc := c.accounts[key(addr)]; acc != nil {
+		return len(acc.history)
+	}
+	return 0
 }

@@ -132,6 +132,9 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	mustSet(accounts, placeholder, shardAccount(none, make([]byte, 32), 0))
 
 	seqno := min(block.SeqNo, c.seqno)
+	if seqno < c.horizon() {
+		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
+	}
 	var state *cell.Cell
 	if acc := c.accounts[key(addr)]; acc != nil {
 		if s := acc.at(seqno); s != nil && s.state != nil {
@@ -273,8 +276,14 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	exit := int32(exitNoState)
 	var result []any
 	seqno := min(r.ID.SeqNo, c.seqno)
+	if seqno < c.horizon() {
+		c.mu.Unlock()
+		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
+	}
 	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil {
-		if s := acc.at(seqno); s != nil && s.code != nil {
+		if s := acc.at(seqno); s != nil && s.code != nil && c.vm != nil {
+			result, exit = c.vmGet(acc.addr, s.code, s.data, s.balance, c.blocks[seqno].now, r.MethodID, args)
+		} else if s != nil && s.code != nil {
 			ctr := c.loadContract(s.code, s.data, acc.addr)
 			name, ok := getMethods[r.MethodID]
 			switch {

@@ -498,8 +498,12 @@ func (c *Chain) NewWallet(version wallet.Version, nano uint64) (*Wallet, error) 
 
 	c.mu.Lock()
 	acc := c.account(w.Address())
-	acc.code = ctr
-	acc.balance += nano
+	if c.vm != nil {
+		c.vm.deploy(acc, si.Code, si.Data, acc.balance+nano, c.blocks[len(c.blocks)-1].now)
+	} else {
+		acc.code = ctr
+		acc.balance += nano
+	}
 	c.snapshot(acc)
 	c.mu.Unlock()
 	return w, nil
@@ -511,11 +515,24 @@ func (w *Wallet) nextSeqno() uint32 {
 	w.c.mu.Lock()
 	defer w.c.mu.Unlock()
 	acc := w.c.account(w.Address())
-	uw, ok := acc.code.(*userWallet)
-	if !ok {
-		return 0
+	var seqno uint32
+	if w.c.vm != nil {
+		_, data := acc.vmCodeData()
+		if data == nil {
+			return 0
+		}
+		s := data.MustBeginParse()
+		if _, ok := w.w.GetSpec().(*wallet.SpecV5R1Final); ok {
+			s.MustLoadBoolBit() // is_signature_allowed
+		}
+		seqno = uint32(s.MustLoadUInt(32))
+	} else {
+		uw, ok := acc.code.(*userWallet)
+		if !ok {
+			return 0
+		}
+		seqno = uw.seqno
 	}
-	seqno := uw.seqno
 	for _, p := range w.c.pending {
 		if p.msg.DstAddr.Equals(acc.addr) {
 			seqno++
@@ -613,6 +630,6 @@ func (w *Wallet) sendBOC(msgs ...*wallet.Message) ([]byte, error) {
 	}
 	w.c.mu.Lock()
 	defer w.c.mu.Unlock()
-	w.c.enqueue(ext, root.Hash())
+	w.c.enqueue(ext, root)
 	return root.ToBOC(), nil
 }
