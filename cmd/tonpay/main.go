@@ -231,10 +231,3 @@ func printWallet(cfg *Config, stdout io.Writer) error {
 	}
 	return nil
 }
-
-func redact(s string) string {
-	if i := strings.IndexByte(s, ':'); i > 0 {
-		return s[:i] + ":***"
-	}
-	return "***"
-}

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
@@ -78,7 +79,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if cfg.TLSDomain != "" {
 		attrs = append(attrs, "https", cfg.HTTPSAddr, "domain", cfg.TLSDomain)
 	}
-	log.Info("starting", append(attrs, "bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
+	log.Info("starting", append(attrs, "bot", doctor.Redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
 
 	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
 		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)
