@@ -23,6 +23,7 @@ import (
 	initdata "github.com/telegram-mini-apps/init-data-golang"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
@@ -452,12 +453,12 @@ func abuseService(t *testing.T, bin string) {
 		// server's TON Connect request) and the BOC it returns is taken.
 		r = a.do("GET", "/api/invoices/"+id, a.initData(victim), nil)
 		var pay struct {
-			Transaction struct{ Messages []walletMessage }
+			Transaction struct{ Messages []sandbox.WalletMessage }
 		}
 		if err := json.Unmarshal(r.body, &pay); err != nil || len(pay.Transaction.Messages) != 1 {
 			t.Fatalf("pay request: %d %s", r.status, r.body)
 		}
-		boc, err := signAndSend(payer, pay.Transaction.Messages)
+		boc, err := sandbox.SignAndSend(payer, pay.Transaction.Messages)
 		if err != nil {
 			t.Fatal(err)
 		}

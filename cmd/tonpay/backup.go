@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/store"
 )
 
@@ -58,7 +59,7 @@ func backupCmd(ctx context.Context, cfg *Config, dst string, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s in %s\n%s\n", report.Path, humanBytes(report.Size), time.Since(start).Round(time.Millisecond), describeBackup(report))
+	fmt.Fprintf(stdout, "%s: %s in %s\n%s\n", report.Path, doctor.HumanBytes(report.Size), time.Since(start).Round(time.Millisecond), describeBackup(report))
 	if err := report.Err(); err != nil {
 		return fmt.Errorf("%w: %s; it is kept at %s for inspection", errBackupBad, strings.ReplaceAll(err.Error(), "\n", "; "), report.Path)
 	}
@@ -219,16 +220,4 @@ func (b *backups) rotate() {
 		}
 		files = files[1:]
 	}
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -7,9 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/xssnick/tonutils-go/tl"
-	tonapi "github.com/xssnick/tonutils-go/ton"
-
+	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -42,39 +40,8 @@ func dialInBackground(ctx context.Context, cfg *Config, log *slog.Logger) (*ton.
 	return c, nil
 }
 
-// clockProbe is what one getMasterchainInfoExt says about time.
-type clockProbe struct {
-	latency time.Duration
-	block   uint32
-	age     time.Duration // since the last block was made
-	skew    time.Duration // the lite-server's clock minus ours
-}
-
-// chainClock asks a lite-server for the last block and its clock.
-func chainClock(ctx context.Context, api tonapi.APIClientWrapped) (clockProbe, error) {
-	var p clockProbe
-	var resp tl.Serializable
-	start := time.Now()
-	err := api.Client().QueryLiteserver(ctx, tonapi.GetMasterchainInfoExt{}, &resp)
-	p.latency = time.Since(start)
-	if err != nil {
-		return p, err
-	}
-	info, ok := resp.(tonapi.MasterchainInfoExt)
-	if !ok || info.Last == nil {
-		return p, fmt.Errorf("unexpected answer %T", resp)
-	}
-	// Its clock at the middle of the round trip, against ours. It answers
-	// in whole seconds: take the middle of its second.
-	mid := start.Add(p.latency / 2)
-	p.block = info.Last.SeqNo
-	p.skew = time.Unix(int64(info.Now), 5e8).Sub(mid).Round(time.Second)
-	p.age = time.Unix(int64(info.Now), 0).Sub(time.Unix(int64(info.LastUTime), 0))
-	return p, nil
-}
-
 // clockWatch compares this machine's clock with the chain's once connected
-// and then every half hour: more than clockWarn off is a warning in the log
+// and then every half hour: more than doctor.ClockWarn off is a warning in the log
 // and on /healthz (a Highload v3 external dated ahead of the chain is
 // refused; ton_proof and initData ages are judged by this clock). It is a
 // warning, not a failure: /healthz keeps its status.
@@ -109,7 +76,7 @@ func (w *clockWatch) Run(ctx context.Context) error {
 	}
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		p, err := chainClock(qctx, w.chain.API)
+		p, err := doctor.ChainClock(qctx, w.chain.API)
 		cancel()
 		if err == nil {
 			w.judge(p)
@@ -122,21 +89,21 @@ func (w *clockWatch) Run(ctx context.Context) error {
 	}
 }
 
-func (w *clockWatch) judge(p clockProbe) {
+func (w *clockWatch) judge(p doctor.ClockProbe) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
-	case p.skew.Abs() > clockWarn:
-		w.log.Warn("this machine's clock is off the chain's", "off", p.skew, "block", p.block,
+	case p.Skew.Abs() > doctor.ClockWarn:
+		w.log.Warn("this machine's clock is off the chain's", "off", p.Skew, "block", p.Block,
 			"fix", "sync the clock: timedatectl set-ntp true")
 		side := "behind"
-		if p.skew < 0 {
+		if p.Skew < 0 {
 			side = "ahead of"
 		}
 		w.warning = fmt.Sprintf("clock: this machine's clock is %s %s the chain's (block %d); sync it: timedatectl set-ntp true",
-			p.skew.Abs(), side, p.block)
+			p.Skew.Abs(), side, p.Block)
 	case w.warning != "":
-		w.log.Info("this machine's clock agrees with the chain's again", "off", p.skew)
+		w.log.Info("this machine's clock agrees with the chain's again", "off", p.Skew)
 		w.warning = ""
 	}
 }

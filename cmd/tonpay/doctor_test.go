@@ -21,6 +21,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
@@ -91,19 +92,19 @@ type doctorFixture struct {
 	dir   string
 }
 
-func (f *doctorFixture) deps() doctorDeps {
+func (f *doctorFixture) deps() doctor.Deps {
 	d := defaultDoctorDeps()
-	d.web = f.proxy.Client() // trusts the proxy's test certificate
-	d.web.Timeout = 5 * time.Second
-	d.web.CheckRedirect = noRedirects
-	d.freeSpace = func(string) (uint64, uint64, error) { return 50 << 30, 100 << 30, nil }
-	d.lockWait = 300 * time.Millisecond
+	d.Web = f.proxy.Client() // trusts the proxy's test certificate
+	d.Web.Timeout = 5 * time.Second
+	d.Web.CheckRedirect = noRedirects
+	d.FreeSpace = func(string) (uint64, uint64, error) { return 50 << 30, 100 << 30, nil }
+	d.LockWait = 300 * time.Millisecond
 	return d
 }
 
 // doctor runs tonpay doctor on env with deps and returns its exit code and
 // its findings by check name.
-func runDoctor(t *testing.T, env map[string]string, deps doctorDeps) (int, string, map[string][]string) {
+func runDoctor(t *testing.T, env map[string]string, deps doctor.Deps) (int, string, map[string][]string) {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
 	var out bytes.Buffer
@@ -289,7 +290,7 @@ func TestDoctor(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string // "" removes the variable
-		deps    func(*doctorDeps)
+		deps    func(*doctor.Deps)
 		prepare func(t *testing.T) map[string]string
 		check   string // the check that must report it
 		verdict string // FAIL, or warn
@@ -352,8 +353,8 @@ func TestDoctor(t *testing.T) {
 				fh.Close()
 			})}
 		}, check: "integrity", verdict: "FAIL", says: "integrity_check", fix: "restore the newest backup"},
-		{name: "disk nearly full", deps: func(d *doctorDeps) {
-			d.freeSpace = func(string) (uint64, uint64, error) { return 50 << 20, 100 << 30, nil }
+		{name: "disk nearly full", deps: func(d *doctor.Deps) {
+			d.FreeSpace = func(string) (uint64, uint64, error) { return 50 << 20, 100 << 30, nil }
 		}, check: "disk", verdict: "FAIL", says: "50.0 MiB free", fix: "free space"},
 		{name: "no backups", env: map[string]string{"BACKUP_DIR": ""}, check: "backups", verdict: "warn", says: "no scheduled backups", fix: "BACKUP_DIR"},
 		{name: "bad bot token", env: map[string]string{"BOT_TOKEN": "123456:WRONG"}, check: "bot", verdict: "FAIL", says: "getMe answered 401", fix: "@BotFather"},
@@ -362,7 +363,7 @@ func TestDoctor(t *testing.T) {
 		{name: "public url is http", env: map[string]string{"PUBLIC_URL": "http://" + f.env["HTTP_ADDR"]}, check: "public url", verdict: "FAIL", says: "is not https", fix: "TLS_DOMAIN"},
 		{name: "public url does not serve the manifest", env: map[string]string{"PUBLIC_URL": notFound.URL}, check: "public url", verdict: "FAIL", says: "404", fix: "reach this tonpay"},
 		{name: "public url serves another instance", env: map[string]string{"PUBLIC_URL": other.URL}, check: "public url", verdict: "FAIL", says: "another.example.com", fix: "point PUBLIC_URL"},
-		{name: "public url with an untrusted certificate", deps: func(d *doctorDeps) { d.web = &http.Client{Timeout: 5 * time.Second} },
+		{name: "public url with an untrusted certificate", deps: func(d *doctor.Deps) { d.Web = &http.Client{Timeout: 5 * time.Second} },
 			check: "public url", verdict: "FAIL", says: "certificate is not valid", fix: "TLS_DOMAIN"},
 		{name: "public url does not resolve", env: map[string]string{"PUBLIC_URL": "https://tonpay-doctor.invalid"}, check: "public url", verdict: "FAIL", says: "does not resolve", fix: "DNS"},
 		{name: "lite-server unreachable", env: map[string]string{"TON_LITESERVERS": freeAddr(t) + ":" + base64.StdEncoding.EncodeToString(make([]byte, 32))},

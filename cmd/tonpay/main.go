@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stderr, "tonpay: sandbox takes no arguments\n%s", usage)
 			return 2
 		}
-		return sandbox(ctx, lookup, stdout, stderr)
+		return sandbox.Run(ctx, lookup, stdout, stderr, serveSandbox(stderr))
 	}
 	if len(args) > 1 && cmd != "merchant" && cmd != "backup" {
 		fmt.Fprintf(stderr, "tonpay: %s takes no arguments\n%s", cmd, usage)
@@ -229,11 +230,4 @@ func printWallet(cfg *Config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "seed file: %s\n", cfg.HotMnemonicFile)
 	}
 	return nil
-}
-
-func redact(s string) string {
-	if i := strings.IndexByte(s, ':'); i > 0 {
-		return s[:i] + ":***"
-	}
-	return "***"
 }

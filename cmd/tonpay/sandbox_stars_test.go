@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 )
 
 // TestSandboxStars runs the sandbox and buys Stars packages there as a
@@ -111,7 +113,7 @@ func TestSandboxStars(t *testing.T) {
 			t.Fatalf("pay: %d %+v\n%s", code, res, stderr.String())
 		}
 	}
-	auth := tma(t, sandboxToken, 1001)
+	auth := tma(t, sandbox.BotToken, 1001)
 	type sub struct{ Package, Status, ExpiresAt string }
 	subscription := func() sub {
 		t.Helper()

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
+	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -34,6 +37,32 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 // parts (the sandbox's chat panel, faucet and wallet).
 type extension func(web *miniapp.Server, db *store.DB) []named
 
+// serveSandbox is the service as the sandbox runs it: the configuration
+// the sandbox gives, checked as serve's, and the sandbox's routes and parts
+// added.
+func serveSandbox(stderr io.Writer) sandbox.Serve {
+	return func(ctx context.Context, env func(string) string, o sandbox.Options) error {
+		cfg, err := loadConfig(env, forServe)
+		if err != nil {
+			return err
+		}
+		cfg.PublicURL, cfg.PayURL = o.PublicURL, o.PayURL
+		log := newLogger(cfg, stderr)
+		return serveWith(ctx, cfg, log, func(web *miniapp.Server, db *store.DB) []named {
+			var parts []named
+			for _, p := range o.Extend(log, web, db) {
+				parts = append(parts, named{p.Name, runFunc(p.Run)})
+			}
+			return parts
+		})
+	}
+}
+
+// runFunc is a function as a component.
+type runFunc func(ctx context.Context) error
+
+func (f runFunc) Run(ctx context.Context) error { return f(ctx) }
+
 func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extension) error {
 	// The first log line comes at once, before the database (a migration
 	// takes a copy first) and the chain: the hot wallet's address needs
@@ -50,7 +79,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if cfg.TLSDomain != "" {
 		attrs = append(attrs, "https", cfg.HTTPSAddr, "domain", cfg.TLSDomain)
 	}
-	log.Info("starting", append(attrs, "bot", redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
+	log.Info("starting", append(attrs, "bot", doctor.Redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
 
 	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
 		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)

@@ -17,6 +17,7 @@ import (
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/admin"
 	"github.com/tonpay/tonpay/miniapp/merchant"
+	"github.com/tonpay/tonpay/miniapp/owner"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/webapp"
@@ -117,7 +118,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	shopAPI := merchant.New(shop, db, log.With("component", "merchant-api"))
 	shopAPI.Register(web.Group("/api/v1"))
 	// The dashboards in the Mini App: admins (ADMIN_IDS) and merchant owners.
-	shopAPI.RegisterOwners(web.Authed("/merchant/:mid"))
+	owner.New(shopAPI, db).Register(web.Authed("/merchant/:mid"))
 	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, Testnet: cfg.Testnet, Status: follower.Status},
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},

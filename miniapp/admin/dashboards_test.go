@@ -21,6 +21,7 @@ import (
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/admin"
 	"github.com/tonpay/tonpay/miniapp/merchant"
+	"github.com/tonpay/tonpay/miniapp/owner"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -70,7 +71,7 @@ func newDash(t *testing.T) *dash {
 		Policy: policy, AdminIDs: []int64{adminID}, Limits: miniapp.Limits{IPPerSecond: -1, UserPerSecond: -1}}, db, nil)
 	shop := merchant.New(merchant.Config{Testnet: true, DepositAddress: hot, Assets: []store.Asset{store.TON}, Policy: policy,
 		BotUsername: "tonpay_bot", AppName: "app"}, db, nil)
-	shop.RegisterOwners(srv.Authed("/merchant/:mid"))
+	owner.New(shop, db).Register(srv.Authed("/merchant/:mid"))
 	admin.New(admin.Config{AdminIDs: []int64{adminID}, Assets: []store.Asset{store.TON}, Testnet: true}, db, nil).
 		Register(srv.Authed("/admin"))
 	ts := httptest.NewServer(srv.Handler())

@@ -353,7 +353,10 @@ export interface MerchantInfo {
   owners: number[];
 }
 
-/** The merchant API's invoice: `amount` and `paid` in whole units, `*_units` in smallest units. */
+/**
+ * The merchant API's invoice: `amount` and `paid` in whole units, `*_units` in smallest units.
+ * Its fields are checked against the Invoice schema of miniapp/merchant/openapi.json (test/types.test.mjs).
+ */
 export interface MerchantInvoice {
   id: string;
   status: InvoiceStatus;
@@ -372,6 +375,9 @@ export interface MerchantInvoice {
   address: string;
   comment: string;
   link: string;
+  jetton_master?: string;
+  /** Webhooks only: the transaction that caused the event. */
+  tx_hash?: string;
   created_at: string;
   expires_at: string;
   paid_at: string | null;
@@ -404,16 +410,25 @@ export interface InvoiceDetail {
   deliveries: Delivery[];
 }
 
-/** The merchant API's payout: `amount` and `fee` in whole units. */
+export type PayoutStatus = 'requested' | 'awaiting_approval' | 'queued' | 'sent' | 'confirmed' | 'failed' | 'refunded' | 'rejected';
+
+/**
+ * The merchant API's payout: `amount` and `fee` in whole units, `*_units` in smallest units.
+ * Its fields are checked against the Payout schema of miniapp/merchant/openapi.json (test/types.test.mjs).
+ */
 export interface Payout {
   id: number;
   spend_id: string;
-  status: string;
+  status: PayoutStatus;
   asset: string;
+  decimals: number;
   amount: string;
+  amount_units: string;
   fee: string;
+  fee_units: string;
   fee_asset: string;
   address: string;
+  comment?: string;
   tx_hash?: string;
   explorer_url?: string;
   failure_reason?: string;

@@ -1,13 +1,13 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { AmountField } from '../components/AmountField';
 import { AssetPicker } from '../components/AssetPicker';
 import { IconSpinner } from '../components/icons';
 import { QuoteCard } from '../components/QuoteCard';
 import { StatusPill } from '../components/StatusPill';
-import { toRaw } from '../lib/address';
-import { parseAmount, toUnits } from '../lib/amount';
+import { usePayoutForm } from '../hooks/usePayoutForm';
+import { toUnits } from '../lib/amount';
 import { ApiError, api, errorMessage } from '../lib/api';
-import { amountError as amountErrorText, amountText, sameAsset, t } from '../lib/i18n';
+import { amountText, t } from '../lib/i18n';
 import { hasMainButton, haptic, openExternal, useMainButton } from '../lib/telegram';
 import { uuid } from '../lib/uuid';
 import type { WithdrawalQuote } from '../lib/types';
@@ -16,10 +16,8 @@ import { balanceOf, isWithdrawalOpen, useApp } from '../state';
 export function Withdraw() {
   const { me, balances, refreshMe, withdrawals, upsertWithdrawal, stream } = useApp();
   const assets = me.assets.length ? me.assets : [{ symbol: 'GRAM', decimals: 9 }];
-  const [asset, setAsset] = useState(assets[0].symbol);
-  const [address, setAddress] = useState('');
-  const [amount, setAmount] = useState('');
-  const [submitted, setSubmitted] = useState(false);
+  const { asset, setAsset, address, setAddress, amount, setAmount, setSubmitted, bal, parsed, amountError, addrOk, addressError, form, valid } =
+    usePayoutForm({ assets, balanceOf: (a) => balanceOf(balances, a), overBalance: 'more_than_balance', emptyAddress: 'address_empty' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [resultId, setResultId] = useState<string | null>(null);
@@ -27,26 +25,11 @@ export function Withdraw() {
   // the same attempt, so the server cannot pay twice), replaced after any answer or any edit.
   const attempt = useRef<{ key: string; form: string } | null>(null);
 
-  const decimals = assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
-  const bal = balanceOf(balances, asset);
-  const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
-  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) {
-    amountError = t('more_than_balance', { balance: amountText(bal.formatted, asset) });
-  }
-  const addrOk = toRaw(address) !== null;
-  const addressError =
-    (address.trim() !== '' || submitted) && !addrOk
-      ? address.trim() === ''
-        ? t('address_empty')
-        : t('address_invalid')
-      : null;
-
   // The server's rule book quotes the withdrawal before the user confirms:
   // the same fee and total the bot shows, or why it would be refused.
   const [quote, setQuote] = useState<WithdrawalQuote | null>(null);
   const [quoteError, setQuoteError] = useState<string | null>(null);
-  const quotable = parsed.ok && !amountError && addrOk;
+  const quotable = valid;
   const quoteText = parsed.ok ? parsed.text : '';
   useEffect(() => {
     setQuote(null);
@@ -73,7 +56,6 @@ export function Withdraw() {
       haptic.error();
       return;
     }
-    const form = `${asset}|${parsed.units}|${address.trim()}`;
     if (!attempt.current || attempt.current.form !== form) attempt.current = { key: uuid(), form };
     setBusy(true);
     try {

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { AmountField } from '../../components/AmountField';
 import { AssetPicker } from '../../components/AssetPicker';
 import { ExtLink } from '../../components/ExtLink';
@@ -6,16 +6,16 @@ import { Empty, ErrorNotice, Loading } from '../../components/Feedback';
 import { PrimaryAction } from '../../components/PrimaryAction';
 import { QuoteCard } from '../../components/QuoteCard';
 import { StatusPill } from '../../components/StatusPill';
+import { usePayoutForm } from '../../hooks/usePayoutForm';
 import { useResource } from '../../hooks/useResource';
-import { toRaw } from '../../lib/address';
-import { parseAmount, toUnits } from '../../lib/amount';
 import { errorMessage } from '../../lib/api';
 import type { MerchantApi } from '../../lib/dash';
 import { statusWords, when } from '../../lib/format';
-import { amountError as amountErrorText, amountText, sameAsset, t } from '../../lib/i18n';
+import { amountText, t } from '../../lib/i18n';
 import { haptic } from '../../lib/telegram';
 import { uuid } from '../../lib/uuid';
 import type { MerchantInfo, WithdrawalQuote } from '../../lib/types';
+import { balanceOf } from '../../state';
 
 const REFRESH_MS = 5000;
 
@@ -26,29 +26,18 @@ const REFRESH_MS = 5000;
 export function Payouts({ api, info, onPaid }: { api: MerchantApi; info: MerchantInfo; onPaid: () => void }) {
   const list = useResource(() => api.payouts(), [api], REFRESH_MS);
   const assets = info.assets.length ? info.assets : [{ symbol: 'GRAM', decimals: 9 }];
-  const [asset, setAsset] = useState(assets[0].symbol);
-  const [amount, setAmount] = useState('');
-  const [address, setAddress] = useState('');
-  const [submitted, setSubmitted] = useState(false);
+  const { asset, setAsset, address, setAddress, amount, setAmount, setSubmitted, bal, parsed, amountError, addrOk, addressError, form } = usePayoutForm({
+    assets,
+    balanceOf: (a) => balanceOf(info.balances, a),
+    overBalance: 'more_than_merchant_balance',
+    emptyAddress: 'address_empty_payout',
+  });
   const [spendId, setSpendId] = useState(() => uuid());
   const [quote, setQuote] = useState<{ form: string; q: WithdrawalQuote } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  const decimals = assets.find((a) => sameAsset(a.symbol, asset))?.decimals ?? 9;
-  const bal = info.balances.find((b) => sameAsset(b.asset, asset)) ?? { asset, amount: '0', formatted: '0' };
-  const parsed = useMemo(() => parseAmount(amount, decimals, asset), [amount, decimals, asset]);
-  let amountError = !parsed.ok && (amount.trim() !== '' || submitted) ? amountErrorText(parsed, asset) : null;
-  if (!amountError && parsed.ok && parsed.units > toUnits(bal.amount)) amountError = t('more_than_merchant_balance', { balance: amountText(bal.formatted, asset) });
-  const addrOk = toRaw(address) !== null;
-  const addressError =
-    (address.trim() !== '' || submitted) && !addrOk
-      ? address.trim() === ''
-        ? t('address_empty_payout')
-        : t('address_invalid')
-      : null;
-  const form = parsed.ok ? `${asset}|${parsed.units}|${address.trim()}` : '';
   const quoted = quote && quote.form === form ? quote.q : null;
 
   const getQuote = async () => {

@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"bytes"
@@ -58,16 +58,16 @@ func proveOwnership(w *tontest.Wallet, payload, domain string) (map[string]any, 
 	return map[string]any{"items": items}, nil
 }
 
-// walletMessage is one message of a TON Connect sendTransaction.
-type walletMessage struct {
+// WalletMessage is one message of a TON Connect sendTransaction.
+type WalletMessage struct {
 	Address string `json:"address"`
 	Amount  string `json:"amount"`
 	Payload string `json:"payload"`
 }
 
-// signAndSend signs what the page asked the wallet to send and hands it to
+// SignAndSend signs what the page asked the wallet to send and hands it to
 // the chain; the BOC goes back to the page, as a wallet app answers.
-func signAndSend(w *tontest.Wallet, msgs []walletMessage) (string, error) {
+func SignAndSend(w *tontest.Wallet, msgs []WalletMessage) (string, error) {
 	var out []*wallet.Message
 	for _, m := range msgs {
 		to, err := address.ParseAddr(m.Address)

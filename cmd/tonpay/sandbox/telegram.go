@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type tgStandIn struct {
 	nextID  int // message ids
 	nextUpd int
 	users   map[int64]map[string]any // Telegram users by id
-	stars   starsState               // invoices, payments, subscriptions (sandbox_stars.go)
+	stars   starsState               // invoices, payments, subscriptions (stars.go)
 }
 
 // chatMsg is one message of a chat as the panel shows it.

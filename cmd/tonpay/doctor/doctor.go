@@ -1,4 +1,9 @@
-package main
+// Package doctor is `tonpay doctor`: it checks everything a live service
+// needs (configuration, database, disk, backups, Telegram, the public URL,
+// lite-servers, wallets, the ledger against the chain) and prints one line
+// per check. main gives it the configuration as a Config and the world as
+// Deps.
+package doctor
 
 import (
 	"context"
@@ -20,6 +25,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/liteclient"
+	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/jetton"
@@ -50,44 +56,96 @@ type finding struct {
 	fix     string // what to do; for warn and fail
 }
 
-// doctorDeps is how doctor reaches the world; tests replace parts of it.
-type doctorDeps struct {
-	// web fetches PUBLIC_URL's manifest; its TLS settings decide which
+// Config is what doctor checks of the service's configuration (main's
+// Config, parsed and validated).
+type Config struct {
+	Version string // of this binary
+
+	Network     string
+	Testnet     bool
+	TONConfig   string
+	LiteServers []ton.LiteServer
+	RPS         int
+	ProofCheck  tonapi.ProofCheckPolicy
+
+	DBPath      string
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+
+	BotToken       string
+	TelegramAPIURL string
+	BotUsername    string
+	WebhookURL     *url.URL
+	PublicURL      *url.URL
+	AdminIDs       []int64
+
+	HotMnemonic     []string
+	HotMnemonicFile string
+	HotWalletMax    store.Amount
+	ColdWallet      *address.Address
+	Jettons         []store.Asset
+	Assets          []store.Asset // Gram and the jettons
+	Rules           store.Rules   // the money rules, for the rule book
+	FeesBelowCost   []FeeShortfall
+}
+
+// FeeShortfall is a withdrawal fee below what its payout costs on chain.
+type FeeShortfall struct {
+	Asset string
+	Cost  store.Amount // store.PayoutCost, in Gram
+	Says  string       // the shortfall in words, with figures
+}
+
+// ConfigError is a configuration that did not load; Var names the
+// variable to fix.
+type ConfigError struct {
+	Var string
+	Err error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Backup is a scheduled backup of the database.
+type Backup struct {
+	Path string
+	At   time.Time
+}
+
+// Deps is how doctor reaches the world; tests replace parts of it.
+type Deps struct {
+	// Web fetches PUBLIC_URL's manifest; its TLS settings decide which
 	// certificates are valid (the system's roots by default).
-	web *http.Client
-	// telegram calls the Bot API.
-	telegram *http.Client
-	// freeSpace reports the free and total bytes of the file system
+	Web *http.Client
+	// Telegram calls the Bot API.
+	Telegram *http.Client
+	// FreeSpace reports the free and total bytes of the file system
 	// holding path.
-	freeSpace func(path string) (free, total uint64, err error)
-	// lockWait is how long the database may stay locked by another writer
+	FreeSpace func(path string) (free, total uint64, err error)
+	// LockWait is how long the database may stay locked by another writer
 	// before doctor calls it not writable.
-	lockWait time.Duration
+	LockWait time.Duration
+	// OnChain reads what the hot wallet and its jetton wallets hold at the
+	// latest block, per asset (what tonpay reconcile reads).
+	OnChain func(ctx context.Context, chain *ton.Client, hot *address.Address, jettons []store.Asset) (block uint32, held map[string]store.Amount, err error)
+	// Backups lists the scheduled backups of the database at dbPath in
+	// dir, oldest first.
+	Backups func(dbPath, dir string) []Backup
 }
 
-func defaultDoctorDeps() doctorDeps {
-	return doctorDeps{
-		web:       &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects},
-		telegram:  &http.Client{Timeout: 10 * time.Second},
-		freeSpace: diskSpace,
-		lockWait:  3 * time.Second,
-	}
-}
-
-func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// Clock difference to the lite-servers: a warning above clockWarn (a
+// Clock difference to the lite-servers: a warning above ClockWarn (a
 // Highload v3 external dated ahead of the chain is refused, ton_proof and
-// initData ages are judged by this clock), a failure above clockFail.
+// initData ages are judged by this clock), a failure above ClockFail.
 const (
-	clockWarn = 5 * time.Second
-	clockFail = time.Minute
+	ClockWarn = 5 * time.Second
+	ClockFail = time.Minute
 )
 
-// doctorCmd checks everything a live service needs and prints one line per
+// Run checks everything a live service needs and prints one line per
 // check; it returns 1 when any check fails, 0 otherwise. cfgErr is the
-// configuration's error, reported as the first check.
-func doctorCmd(ctx context.Context, cfg *Config, cfgErr error, stdout io.Writer, deps doctorDeps) int {
+// configuration's error, reported as the first check (cfg is nil then).
+func Run(ctx context.Context, cfg *Config, cfgErr error, stdout io.Writer, deps Deps) int {
 	d := &doctor{ctx: ctx, cfg: cfg, deps: deps, out: stdout}
 	d.run(cfgErr)
 	var fails, warns int
@@ -114,7 +172,7 @@ func doctorCmd(ctx context.Context, cfg *Config, cfgErr error, stdout io.Writer,
 type doctor struct {
 	ctx      context.Context
 	cfg      *Config
-	deps     doctorDeps
+	deps     Deps
 	out      io.Writer
 	findings []finding
 
@@ -171,7 +229,7 @@ func (d *doctor) configuration(cfgErr error) bool {
 	if cfgErr != nil {
 		fix := "see README.md, Configuration"
 		var ce *ConfigError
-		if errors.As(cfgErr, &ce) {
+		if errors.As(cfgErr, &ce) && ce.Var != "" {
 			fix = "set " + ce.Var + " in the environment or the .env file as described (README.md, Configuration)"
 		}
 		d.report(vFail, "config", cfgErr.Error(), fix)
@@ -179,7 +237,7 @@ func (d *doctor) configuration(cfgErr error) bool {
 	}
 	c := d.cfg
 	var syms []string
-	for _, a := range c.Assets() {
+	for _, a := range c.Assets {
 		syms = append(syms, a.Symbol)
 	}
 	d.ok("config", "network %s; assets %s; %d admin(s); database %s", c.Network, strings.Join(syms, ", "), len(c.AdminIDs), c.DBPath)
@@ -189,15 +247,15 @@ func (d *doctor) configuration(cfgErr error) bool {
 // fees checks each withdrawal fee against what its payout costs the hot
 // wallet on chain (store.PayoutCost, from the network's fee configuration).
 func (d *doctor) fees() {
-	short := d.cfg.FeesBelowCost()
+	short := d.cfg.FeesBelowCost
 	for _, f := range short {
-		d.report(vWarn, "fees", f.String()+": every withdrawal loses the difference",
+		d.report(vWarn, "fees", f.Says+": every withdrawal loses the difference",
 			fmt.Sprintf("set WITHDRAW_FEE=%s:%s or more, or leave it unset for the default", f.Asset, f.Cost.Format(store.TON.Decimals)))
 	}
 	if len(short) > 0 {
 		return
 	}
-	p := store.NewPolicy(nil, d.cfg.Rules())
+	p := store.NewPolicy(nil, d.cfg.Rules)
 	var parts []string
 	for _, a := range p.ChainAssets() {
 		parts = append(parts, fmt.Sprintf("%s %s GRAM (a payout costs up to %s)", a.Symbol,
@@ -227,16 +285,16 @@ func (d *doctor) database() bool {
 		return false
 	}
 	d.db = db
-	if err := store.CheckWritable(d.ctx, path, d.deps.lockWait); err != nil {
+	if err := store.CheckWritable(d.ctx, path, d.deps.LockWait); err != nil {
 		fix := "make the database file, its directory and its -wal and -shm files writable by the user tonpay runs as " +
 			"(chown -R tonpay: /var/lib/tonpay; the systemd unit's StateDirectory does it)"
 		if msg := err.Error(); strings.Contains(msg, "locked") || strings.Contains(msg, "busy") {
-			fix = fmt.Sprintf("another process held the write lock for over %v: look for a stuck tonpay or sqlite3 shell (fuser %s)", d.deps.lockWait, path)
+			fix = fmt.Sprintf("another process held the write lock for over %v: look for a stuck tonpay or sqlite3 shell (fuser %s)", d.deps.LockWait, path)
 		}
 		d.report(vFail, "database", fmt.Sprintf("%s is not writable: %v", path, err), fix)
 		return true // still readable: the other checks look at it
 	}
-	d.ok("database", "%s is writable (%s)", path, humanBytes(info.Size()))
+	d.ok("database", "%s is writable (%s)", path, HumanBytes(info.Size()))
 	return true
 }
 
@@ -253,7 +311,7 @@ func (d *doctor) schema() {
 	}
 	switch {
 	case len(unknown) > 0:
-		d.report(vFail, "schema", fmt.Sprintf("%s: a newer tonpay made it (%s unknown to %s)", last, strings.Join(unknown, ", "), buildVersion()),
+		d.report(vFail, "schema", fmt.Sprintf("%s: a newer tonpay made it (%s unknown to %s)", last, strings.Join(unknown, ", "), d.cfg.Version),
 			"run the tonpay version that migrated it, or restore a backup made before (README.md, Restore)")
 	case len(pending) > 0:
 		d.report(vWarn, "schema", fmt.Sprintf("%s; this tonpay has %d newer migration(s): %s", last, len(pending), strings.Join(pending, ", ")),
@@ -278,13 +336,13 @@ func (d *doctor) integrity() {
 
 func (d *doctor) disk() {
 	dir := filepath.Dir(d.cfg.DBPath)
-	free, total, err := d.deps.freeSpace(dir)
+	free, total, err := d.deps.FreeSpace(dir)
 	if err != nil {
 		d.report(vWarn, "disk", fmt.Sprintf("free space of %s unknown: %v", dir, err), "check it with df -h")
 		return
 	}
 	pct := 100 * float64(free) / float64(max(total, 1))
-	detail := fmt.Sprintf("%s free of %s (%.0f%%) on %s", humanBytes(int64(free)), humanBytes(int64(total)), pct, dir)
+	detail := fmt.Sprintf("%s free of %s (%.0f%%) on %s", HumanBytes(int64(free)), HumanBytes(int64(total)), pct, dir)
 	fix := "free space: old backups, logs (journalctl --vacuum-size), or a bigger disk; SQLite stops writing when the disk is full"
 	switch {
 	case free < 100<<20:
@@ -303,17 +361,16 @@ func (d *doctor) backups() {
 			"set BACKUP_DIR (with BACKUP_EVERY and BACKUP_KEEP), or replicate it off the machine with Litestream (README.md, Backups)")
 		return
 	}
-	b := &backups{src: c.DBPath, dir: c.BackupDir}
-	files := b.files()
+	files := d.deps.Backups(c.DBPath, c.BackupDir)
 	if len(files) == 0 {
 		d.report(vWarn, "backups", fmt.Sprintf("every %v into %s, none yet", c.BackupEvery, c.BackupDir),
 			"the running service makes the first one at start: is it running with this BACKUP_DIR?")
 		return
 	}
 	newest := files[len(files)-1]
-	age := time.Since(newest.at).Round(time.Second)
+	age := time.Since(newest.At).Round(time.Second)
 	if age > 2*c.BackupEvery+time.Minute {
-		d.report(vWarn, "backups", fmt.Sprintf("the newest, %s, is %v old (every %v)", filepath.Base(newest.path), age, c.BackupEvery),
+		d.report(vWarn, "backups", fmt.Sprintf("the newest, %s, is %v old (every %v)", filepath.Base(newest.Path), age, c.BackupEvery),
 			"look for \"backup failed\" in the service's log (journalctl -u tonpay)")
 		return
 	}
@@ -328,7 +385,7 @@ func (d *doctor) botCall(method string, result any) (status int, err error) {
 	if err != nil {
 		return 0, errors.New("bad TELEGRAM_API_URL")
 	}
-	resp, err := d.deps.telegram.Do(req)
+	resp, err := d.deps.Telegram.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -360,7 +417,7 @@ func (d *doctor) bot() {
 	status, err := d.botCall("getMe", &me)
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusNotFound:
-		d.report(vFail, "bot", "BOT_TOKEN "+redact(d.cfg.BotToken)+" is not valid: "+err.Error(),
+		d.report(vFail, "bot", "BOT_TOKEN "+Redact(d.cfg.BotToken)+" is not valid: "+err.Error(),
 			"copy the token again from @BotFather (/mybots, API Token) into BOT_TOKEN")
 	case err != nil:
 		d.report(vFail, "bot", err.Error(), "let this machine reach "+d.cfg.TelegramAPIURL+" over https (firewall, DNS, proxy)")
@@ -437,7 +494,7 @@ func (d *doctor) publicURL() {
 		d.report(vFail, "public url", err.Error(), "set PUBLIC_URL to a base URL like https://pay.example.com")
 		return
 	}
-	resp, err := d.deps.web.Do(req)
+	resp, err := d.deps.Web.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -533,8 +590,8 @@ func (d *doctor) probe(ls ton.LiteServer) probe {
 		return p
 	}
 	defer c.Close()
-	cp, err := chainClock(ctx, c.API)
-	p.err, p.latency, p.block, p.age, p.skew = err, cp.latency, cp.block, cp.age, cp.skew
+	cp, err := ChainClock(ctx, c.API)
+	p.err, p.latency, p.block, p.age, p.skew = err, cp.Latency, cp.Block, cp.Age, cp.Skew
 	return p
 }
 
@@ -581,9 +638,9 @@ func (d *doctor) liteServers() bool {
 		detail := fmt.Sprintf("%s: %.1f ms round trip, block %d made %.1f s ago, its clock %+.0f s from ours",
 			p.ls.Addr, float64(p.latency.Microseconds())/1000, p.block, p.age.Seconds(), p.skew.Seconds())
 		switch skew := p.skew.Abs(); {
-		case skew > clockFail:
+		case skew > ClockFail:
 			d.report(vFail, "lite-server", detail, "sync this machine's clock (timedatectl set-ntp true); payouts and wallet proofs are judged by it")
-		case skew > clockWarn:
+		case skew > ClockWarn:
 			d.report(vWarn, "lite-server", detail, "sync this machine's clock (timedatectl set-ntp true): a payout dated ahead of the chain is refused")
 		default:
 			d.report(vOK, "lite-server", detail, "")
@@ -750,7 +807,7 @@ func (d *doctor) ledger() {
 	}
 	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
 	defer cancel()
-	block, figures, err := onChain(ctx, d.chain, d.hot, d.cfg.Jettons)
+	block, figures, err := d.deps.OnChain(ctx, d.chain, d.hot, d.cfg.Jettons)
 	if err != nil {
 		d.report(vFail, "ledger", "reading the chain: "+err.Error(), "run tonpay reconcile; if the error stays, list other lite-servers")
 		return
@@ -761,12 +818,12 @@ func (d *doctor) ledger() {
 		return
 	}
 	var parts, drifts []string
-	for _, a := range d.cfg.Assets() {
-		h := holding{asset: a, chain: figures[a.Symbol], ledger: held[a.Symbol]}
-		parts = append(parts, h.ledger.Format(a.Decimals)+" "+a.Symbol)
-		if h.drift() != 0 {
+	for _, a := range d.cfg.Assets {
+		chain, ledger := figures[a.Symbol], held[a.Symbol]
+		parts = append(parts, ledger.Format(a.Decimals)+" "+a.Symbol)
+		if drift := chain - ledger; drift != 0 {
 			drifts = append(drifts, fmt.Sprintf("%s chain %s, ledger %s, drift %s", a.Symbol,
-				h.chain.Format(a.Decimals), h.ledger.Format(a.Decimals), h.drift().Format(a.Decimals)))
+				chain.Format(a.Decimals), ledger.Format(a.Decimals), drift.Format(a.Decimals)))
 		}
 	}
 	if len(drifts) > 0 {
@@ -782,4 +839,56 @@ func (d *doctor) ledger() {
 		return
 	}
 	d.ok("ledger", "equals the chain at block %d: %s", block, strings.Join(parts, ", "))
+}
+
+// HumanBytes is a size in bytes, KiB, MiB or GiB.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Redact is a bot token with its secret part hidden: "123:***".
+func Redact(token string) string {
+	if i := strings.IndexByte(token, ':'); i > 0 {
+		return token[:i] + ":***"
+	}
+	return "***"
+}
+
+// ClockProbe is what one getMasterchainInfoExt says about time.
+type ClockProbe struct {
+	Latency time.Duration
+	Block   uint32
+	Age     time.Duration // since the last block was made
+	Skew    time.Duration // the lite-server's clock minus ours
+}
+
+// ChainClock asks a lite-server for the last block and its clock.
+func ChainClock(ctx context.Context, api tonapi.APIClientWrapped) (ClockProbe, error) {
+	var p ClockProbe
+	var resp tl.Serializable
+	start := time.Now()
+	err := api.Client().QueryLiteserver(ctx, tonapi.GetMasterchainInfoExt{}, &resp)
+	p.Latency = time.Since(start)
+	if err != nil {
+		return p, err
+	}
+	info, ok := resp.(tonapi.MasterchainInfoExt)
+	if !ok || info.Last == nil {
+		return p, fmt.Errorf("unexpected answer %T", resp)
+	}
+	// Its clock at the middle of the round trip, against ours. It answers
+	// in whole seconds: take the middle of its second.
+	mid := start.Add(p.Latency / 2)
+	p.Block = info.Last.SeqNo
+	p.Skew = time.Unix(int64(info.Now), 5e8).Sub(mid).Round(time.Second)
+	p.Age = time.Unix(int64(info.Now), 0).Sub(time.Unix(int64(info.LastUTime), 0))
+	return p, nil
 }

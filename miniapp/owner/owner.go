@@ -1,4 +1,4 @@
-package merchant
+package owner
 
 import (
 	"net/http"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/httpapi"
+	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -23,9 +24,22 @@ import (
 
 const ownerKey = "tonpay.owned_merchant"
 
-// RegisterOwners adds the dashboard routes to g, a group of
+// Dashboard serves a merchant's owners.
+type Dashboard struct {
+	shop *merchant.API
+	cfg  merchant.Config
+	db   *store.DB
+}
+
+// New builds the dashboard over the merchant API it shares its invoice and
+// payout code with; Register mounts it.
+func New(shop *merchant.API, db *store.DB) *Dashboard {
+	return &Dashboard{shop: shop, cfg: shop.Config(), db: db}
+}
+
+// Register adds the dashboard routes to g, a group of
 // miniapp.Server.Authed("/merchant/:mid").
-func (a *API) RegisterOwners(g *echo.Group) {
+func (a *Dashboard) Register(g *echo.Group) {
 	g.Use(a.ownersOnly)
 	g.GET("", a.ownerSummary)
 	g.GET("/invoices", a.ownerInvoices)
@@ -46,7 +60,7 @@ func (a *API) RegisterOwners(g *echo.Group) {
 
 // ownersOnly refuses anyone who does not own the merchant in the path, with
 // the same 403 whether or not that merchant exists.
-func (a *API) ownersOnly(next echo.HandlerFunc) echo.HandlerFunc {
+func (a *Dashboard) ownersOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		forbidden := httpapi.Err(http.StatusForbidden, httpapi.CodeForbidden, "only the merchant's owners see its dashboard")
 		id, err := strconv.ParseInt(c.Param("mid"), 10, 64)
@@ -90,7 +104,7 @@ type ownerSummary struct {
 	Owners   []int64                   `json:"owners"`
 }
 
-func (a *API) ownerSummary(c echo.Context) error {
+func (a *Dashboard) ownerSummary(c echo.Context) error {
 	ctx := c.Request().Context()
 	m := owned(c)
 	bals, err := a.db.MerchantBalances(ctx, m.ID)
@@ -107,14 +121,14 @@ func (a *API) ownerSummary(c echo.Context) error {
 	}
 	out := ownerSummary{ID: m.ID, Name: m.Name, Assets: []ownerAsset{}, Balances: []httpapi.Money{}, Webhook: httpapi.WebhookHealth(m, h),
 		Owners: owners}
-	for _, sym := range a.view.symbols() {
-		dec := a.view.decimals(sym)
+	for _, sym := range a.shop.Symbols() {
+		dec := a.shop.Decimals(sym)
 		out.Assets = append(out.Assets, ownerAsset{Symbol: sym, Decimals: dec})
 		out.Balances = append(out.Balances, httpapi.MoneyOf(sym, dec, bals[sym]))
 	}
 	for sym, v := range bals { // anything else it holds (never hidden)
-		if !slices.Contains(a.view.symbols(), sym) {
-			out.Balances = append(out.Balances, httpapi.MoneyOf(sym, a.view.decimals(sym), v))
+		if !slices.Contains(a.shop.Symbols(), sym) {
+			out.Balances = append(out.Balances, httpapi.MoneyOf(sym, a.shop.Decimals(sym), v))
 		}
 	}
 	return c.JSON(http.StatusOK, out)
@@ -132,7 +146,7 @@ func dateParam(c echo.Context, name string) (time.Time, error) {
 	return t, nil
 }
 
-func (a *API) ownerInvoices(c echo.Context) error {
+func (a *Dashboard) ownerInvoices(c echo.Context) error {
 	f := store.InvoiceFilter{Status: c.QueryParam("status"), Limit: 50}
 	switch f.Status {
 	case "", store.InvoiceCreated, store.InvoicePending, store.InvoicePaid, store.InvoiceExpired, store.InvoiceError:
@@ -151,7 +165,7 @@ func (a *API) ownerInvoices(c echo.Context) error {
 		f.To = to.AddDate(0, 0, 1) // the whole day named
 	}
 	if cur := c.QueryParam("cursor"); cur != "" {
-		if f.After, err = decodeMerchantCursor(cur); err != nil {
+		if f.After, err = merchant.DecodeCursor(cur); err != nil {
 			return httpapi.BadRequest(httpapi.CodeBadRequest, "cursor is not one this list gave")
 		}
 	}
@@ -159,13 +173,13 @@ func (a *API) ownerInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]merchantInvoice, 0, len(invs))
+	out := make([]merchant.Invoice, 0, len(invs))
 	for _, inv := range invs {
-		out = append(out, a.view.invoice(inv))
+		out = append(out, a.shop.InvoiceView(inv))
 	}
 	var next *string
 	if len(invs) == f.Limit {
-		s := encodeMerchantCursor(invs[len(invs)-1])
+		s := merchant.EncodeCursor(invs[len(invs)-1])
 		next = &s
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoices": out, "next_cursor": next})
@@ -181,7 +195,7 @@ type ownerPayment struct {
 	Note   string        `json:"note"`
 }
 
-func (a *API) ownerInvoice(c echo.Context) error {
+func (a *Dashboard) ownerInvoice(c echo.Context) error {
 	ctx := c.Request().Context()
 	m := owned(c)
 	inv, err := a.db.MerchantInvoice(ctx, m.ID, c.Param("id"))
@@ -195,13 +209,13 @@ func (a *API) ownerInvoice(c echo.Context) error {
 	pays := make([]ownerPayment, 0, len(evs))
 	for _, e := range evs {
 		pays = append(pays, ownerPayment{TxHash: e.Hash, Link: ton.TxLink(a.cfg.Testnet, e.Hash),
-			Amount: httpapi.MoneyOf(e.Asset, a.view.decimals(e.Asset), e.Amount), Sender: e.Sender, At: e.Time, Kind: e.Kind, Note: e.Note})
+			Amount: httpapi.MoneyOf(e.Asset, a.shop.Decimals(e.Asset), e.Amount), Sender: e.Sender, At: e.Time, Kind: e.Kind, Note: e.Note})
 	}
 	ds, err := a.db.Deliveries(ctx, m.ID, inv.ID, 50)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"invoice": a.view.invoice(inv), "payments": pays, "deliveries": deliveries(ds)})
+	return c.JSON(http.StatusOK, map[string]any{"invoice": a.shop.InvoiceView(inv), "payments": pays, "deliveries": deliveries(ds)})
 }
 
 func deliveries(ds []store.WebhookDelivery) []httpapi.DeliveryJSON {
@@ -212,7 +226,7 @@ func deliveries(ds []store.WebhookDelivery) []httpapi.DeliveryJSON {
 	return out
 }
 
-func (a *API) ownerCreateInvoice(c echo.Context) error {
+func (a *Dashboard) ownerCreateInvoice(c echo.Context) error {
 	var req struct {
 		Asset       string `json:"asset"`
 		Amount      string `json:"amount"`
@@ -221,23 +235,23 @@ func (a *API) ownerCreateInvoice(c echo.Context) error {
 	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
-	return a.invoice(c, owned(c), merchantInvoiceRequest{Asset: req.Asset, Amount: req.Amount,
+	return a.shop.CreateInvoice(c, owned(c), merchant.InvoiceRequest{Asset: req.Asset, Amount: req.Amount,
 		Description: strings.TrimSpace(req.Description)}, ownerActor(c))
 }
 
-func (a *API) ownerPayouts(c echo.Context) error {
+func (a *Dashboard) ownerPayouts(c echo.Context) error {
 	ws, err := a.db.MerchantWithdrawals(c.Request().Context(), owned(c).ID, 50)
 	if err != nil {
 		return err
 	}
-	out := make([]merchantPayout, 0, len(ws))
+	out := make([]merchant.Payout, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, a.view.payout(w))
+		out = append(out, a.shop.PayoutView(w))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"payouts": out})
 }
 
-func (a *API) ownerQuote(c echo.Context) error {
+func (a *Dashboard) ownerQuote(c echo.Context) error {
 	var req struct {
 		Asset   string `json:"asset"`
 		Amount  string `json:"amount"`
@@ -254,15 +268,15 @@ func (a *API) ownerQuote(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"quote": miniapp.QuoteView(q)})
 }
 
-func (a *API) ownerPayout(c echo.Context) error {
-	var req merchantPayoutRequest
+func (a *Dashboard) ownerPayout(c echo.Context) error {
+	var req merchant.PayoutRequest
 	if err := httpapi.Decode(c, &req, true); err != nil {
 		return err
 	}
-	return a.payout(c, owned(c), req, ownerActor(c))
+	return a.shop.CreatePayout(c, owned(c), req, ownerActor(c))
 }
 
-func (a *API) ownerDeliveries(c echo.Context) error {
+func (a *Dashboard) ownerDeliveries(c echo.Context) error {
 	ds, err := a.db.Deliveries(c.Request().Context(), owned(c).ID, "", 50)
 	if err != nil {
 		return err
@@ -270,7 +284,7 @@ func (a *API) ownerDeliveries(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"deliveries": deliveries(ds)})
 }
 
-func (a *API) ownerSetWebhook(c echo.Context) error {
+func (a *Dashboard) ownerSetWebhook(c echo.Context) error {
 	var req struct {
 		URL string `json:"url"`
 	}
@@ -301,7 +315,7 @@ type webhookSettings struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-func (a *API) ownerRotateSecret(c echo.Context) error {
+func (a *Dashboard) ownerRotateSecret(c echo.Context) error {
 	m := owned(c)
 	if m.WebhookURL == "" {
 		return httpapi.BadRequest(httpapi.CodeBadRequest, "set a webhook URL first")
@@ -313,7 +327,7 @@ func (a *API) ownerRotateSecret(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"secret": secret})
 }
 
-func (a *API) ownerTestWebhook(c echo.Context) error {
+func (a *Dashboard) ownerTestWebhook(c echo.Context) error {
 	m := owned(c)
 	if m.WebhookURL == "" {
 		return httpapi.BadRequest(httpapi.CodeBadRequest, "set a webhook URL first")
@@ -325,7 +339,7 @@ func (a *API) ownerTestWebhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpapi.Delivery(d))
 }
 
-func (a *API) ownerRedeliver(c echo.Context) error {
+func (a *Dashboard) ownerRedeliver(c echo.Context) error {
 	eid, err := strconv.ParseInt(c.Param("eid"), 10, 64)
 	if err != nil || eid <= 0 {
 		return store.ErrNotFound
@@ -337,7 +351,7 @@ func (a *API) ownerRedeliver(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpapi.Delivery(d))
 }
 
-func (a *API) ownerRotateToken(c echo.Context) error {
+func (a *Dashboard) ownerRotateToken(c echo.Context) error {
 	token, err := a.db.RotateToken(c.Request().Context(), *ownerActor(c), owned(c).ID)
 	if err != nil {
 		return err
@@ -345,7 +359,7 @@ func (a *API) ownerRotateToken(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"token": token})
 }
 
-func (a *API) ownerAudit(c echo.Context) error {
+func (a *Dashboard) ownerAudit(c echo.Context) error {
 	es, err := a.db.AuditLog(c.Request().Context(), store.AuditFilter{MerchantID: owned(c).ID, Limit: 100})
 	if err != nil {
 		return err

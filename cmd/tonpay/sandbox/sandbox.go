@@ -1,4 +1,13 @@
-package main
+// Package sandbox runs the whole product offline (`tonpay sandbox`): the
+// real service (the same follower, payer, ledger, bot,
+// API and web app) against an emulated chain in this process, reached
+// through the real tonutils-go client over loopback, and a Bot API
+// stand-in whose chats show in a panel beside the Mini App. It never dials
+// a real lite-server or the real Bot API. Its database is new at every
+// start; the chain lives in memory. The page it serves under /sandbox/ is
+// embedded from this directory. The service itself is main's: Run gets it
+// as a Serve.
+package sandbox
 
 import (
 	"bytes"
@@ -35,15 +44,12 @@ import (
 	"github.com/tonpay/tonpay/webapp"
 )
 
-// The sandbox is the real service (the same follower, payer, ledger, bot,
-// API and web app) against an emulated chain in this process, reached
-// through the real tonutils-go client over loopback, and a Bot API
-// stand-in whose chats show in a panel beside the Mini App. It never dials
-// a real lite-server or the real Bot API. Its database is new at every
-// start; the chain lives in memory.
+//go:embed index.html inject.js sandbox.css sandbox.js wallet.svg
+var pageFiles embed.FS
 
-//go:embed sandbox
-var sandboxFiles embed.FS
+// BotToken is the sandbox bot's token: the Bot API stand-in takes it, and
+// the Mini App's initData is signed with it.
+const BotToken = sandboxToken
 
 const (
 	sandboxToken   = "7000000001:SANDBOX-not-a-real-bot-token"
@@ -82,8 +88,31 @@ type webhookSeen struct {
 	Body     json.RawMessage `json:"body"`
 }
 
-// sandbox starts the sandbox and serves it until ctx ends.
-func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+// Serve runs the real service with the configuration env holds (as
+// `tonpay serve` reads it from the environment), its public URL and pay
+// link replaced by o's, until ctx ends. Once its database and HTTP server
+// exist it calls o.Extend, whose routes and parts it serves beside its own.
+type Serve func(ctx context.Context, env func(string) string, o Options) error
+
+// Options is what the sandbox changes in the service Serve runs.
+type Options struct {
+	PublicURL *url.URL
+	PayURL    string
+	// Extend mounts the sandbox on web (log is the service's logger) and
+	// returns the parts Serve runs beside its own.
+	Extend func(log *slog.Logger, web *miniapp.Server, db *store.DB) []Part
+}
+
+// Part is a long-running part of the sandbox (the Bot API stand-in).
+type Part struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
+// Run starts the sandbox and serves it until ctx ends; it returns the exit
+// code. getenv gives DB_PATH (its directory holds sandbox.db), HTTP_ADDR and
+// LOG_LEVEL; the rest of the configuration is the sandbox's own.
+func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, serve Serve) int {
 	started := time.Now()
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "tonpay sandbox: %v\n", err)
@@ -140,16 +169,10 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		"LOG_LEVEL":               or(getenv("LOG_LEVEL"), "warn"),
 		"TON_RPS":                 "0",
 	}
-	cfg, err := loadConfig(func(k string) string { return env[k] }, forServe)
-	if err != nil {
-		return fail(err)
-	}
 	base := "http://" + addr
-	cfg.PublicURL, _ = url.Parse(base + "/")
-	cfg.PayURL = base + "/sandbox/?startapp="
-	log := newLogger(cfg, stderr)
+	public, _ := url.Parse(base + "/")
 
-	run := &sandboxRun{log: log, base: base, chain: chain, usdt: usdt, tg: tg}
+	run := &sandboxRun{base: base, chain: chain, usdt: usdt, tg: tg}
 	hotAddr, err := ton.HotWalletAddress(words)
 	if err != nil {
 		return fail(err)
@@ -167,16 +190,18 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	chain.Fund(hotAddr, 100*1_000_000_000)
 	usdt.Mint(hotAddr, big.NewInt(1_000_000_000))
 
-	extend := func(web *miniapp.Server, db *store.DB) []named {
+	extend := func(log *slog.Logger, web *miniapp.Server, db *store.DB) []Part {
+		run.log = log
 		run.setup(ctx, db)
 		// Only loopback names: a page elsewhere that rebinds its own name
 		// to 127.0.0.1 reaches nothing here.
 		web.RestrictHosts(loopbackHost)
 		web.Mount("/sandbox/", run.handler())
 		fmt.Fprint(stdout, run.banner(time.Since(started)))
-		return []named{{"telegram stand-in", tg}}
+		return []Part{{"telegram stand-in", tg.Run}}
 	}
-	if err := serveWith(ctx, cfg, log, extend); err != nil {
+	o := Options{PublicURL: public, PayURL: base + "/sandbox/?startapp=", Extend: extend}
+	if err := serve(ctx, func(k string) string { return env[k] }, o); err != nil {
 		return fail(err)
 	}
 	return 0
@@ -285,8 +310,7 @@ func (s *sandboxRun) user(id string) (*demoUser, bool) {
 // handler serves the sandbox page and its API under /sandbox/.
 func (s *sandboxRun) handler() http.Handler {
 	mux := http.NewServeMux()
-	page, _ := fs.Sub(sandboxFiles, "sandbox")
-	mux.Handle("GET /sandbox/", http.StripPrefix("/sandbox/", http.FileServerFS(page)))
+	mux.Handle("GET /sandbox/", http.StripPrefix("/sandbox/", http.FileServerFS(pageFiles)))
 	mux.HandleFunc("GET /sandbox/app/", s.app)
 	mux.HandleFunc("GET /sandbox/api/state", func(w http.ResponseWriter, r *http.Request) {
 		type userJSON struct {
@@ -353,7 +377,7 @@ func (s *sandboxRun) handler() http.Handler {
 	mux.HandleFunc("POST /sandbox/api/wallet/send", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			User     string          `json:"user"`
-			Messages []walletMessage `json:"messages"`
+			Messages []WalletMessage `json:"messages"`
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		u, ok := s.user(req.User)
@@ -361,7 +385,7 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		boc, err := signAndSend(u.wallet, req.Messages)
+		boc, err := SignAndSend(u.wallet, req.Messages)
 		if err != nil {
 			writeJSON(w, map[string]any{"error": err.Error()})
 			return

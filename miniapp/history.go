@@ -1,0 +1,81 @@
+package miniapp
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tonpay/tonpay/miniapp/httpapi"
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton"
+)
+
+type historyItemJSON struct {
+	ID          int64  `json:"id"`
+	Asset       string `json:"asset"`
+	Amount      string `json:"amount"`
+	Formatted   string `json:"formatted"`
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+	CreatedAt   string `json:"created_at"`
+	Link        string `json:"link,omitempty"`
+}
+
+// history is GET /api/history?cursor=&limit=: the user's ledger entries,
+// newest first.
+func (s *Server) history(c echo.Context) error {
+	ctx := c.Request().Context()
+	var before int64
+	if v := c.QueryParam("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return httpapi.BadRequest(httpapi.CodeBadRequest, "bad cursor")
+		}
+		before = n
+	}
+	limit := 20
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return httpapi.BadRequest(httpapi.CodeBadRequest, "limit must be 1 to 100")
+		}
+		limit = n
+	}
+	u := user(c)
+	entries, err := s.db.History(ctx, store.UserAccount(u.ID), before, limit)
+	if err != nil {
+		return err
+	}
+	items := make([]historyItemJSON, 0, len(entries))
+	for _, e := range entries {
+		it := historyItemJSON{
+			ID:          e.ID,
+			Asset:       e.Asset,
+			Amount:      e.Amount.Units(),
+			Formatted:   s.format(ctx, e.Asset, e.Amount),
+			Kind:        e.Kind,
+			Description: e.Description,
+			CreatedAt:   rfc3339(e.CreatedAt),
+		}
+		switch e.Kind {
+		case "deposit":
+			if isHex64(e.Ref) {
+				it.Link = ton.TxLink(s.cfg.Testnet, e.Ref)
+			}
+		case "withdrawal", "refund":
+			if id, err := strconv.ParseInt(e.Ref, 10, 64); err == nil {
+				if w, err := s.db.UserWithdrawal(ctx, u.ID, id); err == nil && isHex64(w.TxHash) {
+					it.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)
+				}
+			}
+		}
+		items = append(items, it)
+	}
+	var next *string
+	if len(entries) == limit {
+		v := strconv.FormatInt(entries[len(entries)-1].ID, 10)
+		next = &v
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+}
