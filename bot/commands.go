@@ -366,7 +366,7 @@ func (b *Bot) history(ctx context.Context, l lang, userID, before int64) (string
 		sb.WriteString("\n" + l.t("history_empty"))
 	}
 	for _, e := range entries {
-		sb.WriteString("\n" + stamp(e.CreatedAt) + " · " + esc(l.kind(e.Kind)) + " · <b>" + esc(b.signed(e.Amount, e.Asset)) + "</b>")
+		sb.WriteString("\n" + stamp(e.CreatedAt) + " · " + esc(l.kind(e.Kind.Shown())) + " · <b>" + esc(b.signed(e.Amount, e.Asset)) + "</b>")
 		if link := b.entryLink(ctx, e); link != "" {
 			sb.WriteString(` · <a href="` + esc(link) + `">` + l.t("history_link") + `</a>`)
 		}

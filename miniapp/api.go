@@ -508,7 +508,7 @@ func (s *Server) history(c echo.Context) error {
 			Asset:       e.Asset,
 			Amount:      e.Amount.Units(),
 			Formatted:   s.format(ctx, e.Asset, e.Amount),
-			Kind:        e.Kind,
+			Kind:        e.Kind.Shown(),
 			Description: e.Description,
 			CreatedAt:   rfc3339(e.CreatedAt),
 		}

@@ -260,9 +260,13 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 	if err := tx.db.fail("recorded"); err != nil {
 		return Applied{}, err
 	}
-	if postings := merge(b.postings); len(postings) > 0 {
-		key := "chain:" + ev.Account + ":" + strconv.FormatUint(ev.LT, 10)
-		id, err := tx.post(ctx, Transfer{Key: key, Kind: "chain", Description: ev.Kind, Ref: ev.Hash, Postings: postings})
+	if len(merge(b.legs)) > 0 {
+		key := ChainKey(ev.Account, ev.LT)
+		kind, ok := ChainTransferKind(ev.Kind)
+		if !ok {
+			return Applied{}, fmt.Errorf("%w: chain event kind %q", ErrInvalid, ev.Kind)
+		}
+		id, err := tx.book(ctx, key, kind, ev.Kind, ev.Hash, b.legs)
 		if err != nil {
 			return Applied{}, fmt.Errorf("book %s: %w", key, err)
 		}
@@ -322,21 +326,21 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 // counterpart gets the move's amount, chain:hot the opposite (chain:hot's
 // balance is minus what our wallets hold).
 type booking struct {
-	tx       *Tx
-	c        ChainTx
-	res      *Applied
-	postings []Posting
-	after    []func() error
-	sent     map[int64]bool // withdrawals whose message this transaction sent
-	swept    bool           // this transaction sent TON to cold storage
-	notes    []string       // what the event's note must add
-	foreign  Amount         // what left in messages we did not sign
+	tx      *Tx
+	c       ChainTx
+	res     *Applied
+	legs    Legs
+	after   []func() error
+	sent    map[int64]bool // withdrawals whose message this transaction sent
+	swept   bool           // this transaction sent TON to cold storage
+	notes   []string       // what the event's note must add
+	foreign Amount         // what left in messages we did not sign
 }
 
 func (b *booking) note(s string) { b.notes = append(b.notes, s) }
 
 func (b *booking) leg(account string, amount Amount) {
-	b.postings = append(b.postings, Posting{account, b.c.Asset, amount}, Posting{AccountHot, b.c.Asset, -amount})
+	b.legs = b.legs.Plus(move(AccountHot, account, b.c.Asset, amount))
 }
 
 func (b *booking) markSent(wid int64) {
@@ -412,17 +416,15 @@ func (b *booking) returned(ctx context.Context, m Move) error {
 	b.leg(w.Account, m.Amount)
 	b.after = append(b.after, func() error {
 		from := w.Status
-		if w.Fee > 0 && from == WithdrawalSent {
-			if _, err := b.tx.post(ctx, Transfer{Key: "refund:" + strconv.FormatInt(w.ID, 10), Kind: "refund",
-				Description: "withdrawal returned", Ref: strconv.FormatInt(w.ID, 10),
-				Postings: []Posting{{AccountHold, w.FeeAsset, -w.Fee}, {w.Account, w.FeeAsset, w.Fee}}}); err != nil {
-				return err
+		if w.Fee > 0 {
+			// Still sent: the fee is on hold. Confirmed already: the fee
+			// was earned; give it back from fees.
+			src := AccountHold
+			if from != WithdrawalSent {
+				src = AccountFees
 			}
-		} else if w.Fee > 0 {
-			// Confirmed already: the fee was earned; give it back from fees.
-			if _, err := b.tx.post(ctx, Transfer{Key: "refund:" + strconv.FormatInt(w.ID, 10), Kind: "refund",
-				Description: "withdrawal returned", Ref: strconv.FormatInt(w.ID, 10),
-				Postings: []Posting{{AccountFees, w.FeeAsset, -w.Fee}, {w.Account, w.FeeAsset, w.Fee}}}); err != nil {
+			if _, err := b.tx.book(ctx, RefundKey(w.ID), TransferRefund, "withdrawal returned", strconv.FormatInt(w.ID, 10),
+				move(src, w.Account, w.FeeAsset, w.Fee)); err != nil {
 				return err
 			}
 		}
@@ -449,9 +451,8 @@ func (tx *Tx) bookFee(ctx context.Context, w Withdrawal) error {
 	if w.Fee <= 0 {
 		return nil
 	}
-	_, err := tx.post(ctx, Transfer{Key: "fee:" + strconv.FormatInt(w.ID, 10), Kind: "fee",
-		Description: "withdrawal fee", Ref: strconv.FormatInt(w.ID, 10),
-		Postings: []Posting{{AccountHold, w.FeeAsset, -w.Fee}, {AccountFees, w.FeeAsset, w.Fee}}})
+	_, err := tx.book(ctx, FeeKey(w.ID), TransferFee, "withdrawal fee", strconv.FormatInt(w.ID, 10),
+		move(AccountHold, AccountFees, w.FeeAsset, w.Fee))
 	return err
 }
 

@@ -356,10 +356,12 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 			return fmt.Errorf("%w: the unmatched account holds %s %s (smallest units), less than this deposit", ErrConflict,
 				held.Units(), u.Event.Asset)
 		}
-		id := strconv.FormatInt(eventID, 10)
-		transfer, err := tx.post(ctx, Transfer{Key: "unmatched:" + id, Kind: "unmatched_" + r.Kind,
-			Description: "unmatched deposit " + r.Kind + " by an administrator", Ref: id,
-			Postings: []Posting{{AccountUnmatched, u.Event.Asset, -u.Event.Amount}, {to, u.Event.Asset, u.Event.Amount}}})
+		kind := TransferUnmatchedAssigned
+		if r.Kind == ResolutionRefunded {
+			kind = TransferUnmatchedRefunded
+		}
+		transfer, err := tx.book(ctx, UnmatchedKey(eventID), kind, "unmatched deposit "+r.Kind+" by an administrator",
+			strconv.FormatInt(eventID, 10), move(AccountUnmatched, to, u.Event.Asset, u.Event.Amount))
 		if err != nil {
 			return err
 		}

@@ -135,17 +135,19 @@ type Posting struct {
 }
 
 // Transfer is a balanced set of postings. Key makes it idempotent: a transfer
-// whose key was already posted is not posted again.
+// whose key was already posted is not posted again. Code builds transfers
+// with Tx.book (transfer.go); Post is for tools and tests.
 type Transfer struct {
 	Key         string
-	Kind        string // deposit, withdrawal, fee, refund, purchase, sweep, adjustment...
+	Kind        TransferKind
 	Description string
 	Ref         string
 	Postings    []Posting
 }
 
 // Post records t atomically. A replayed key returns the first transfer's id
-// and ErrDuplicate; an overdraft of a user or merchant account returns
+// and ErrDuplicate when t has the first transfer's kind and legs, a
+// *KeyConflictError (ErrConflict) when not; an overdraft of a user or merchant account returns
 // ErrInsufficientFunds and changes nothing.
 func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
 	var id int64
@@ -164,7 +166,8 @@ func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
 }
 
 // post writes a transfer inside tx. On a replayed key it returns the existing
-// id with ErrDuplicate, having written nothing.
+// id with ErrDuplicate, or a *KeyConflictError if the legs differ, having
+// written nothing. Only book and Post call it.
 func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 	if t.Key == "" || t.Kind == "" || len(t.Postings) < 2 {
 		return 0, fmt.Errorf("%w: a transfer needs a key, a kind and at least two postings", ErrInvalid)
@@ -188,6 +191,9 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 	var existing int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM transfers WHERE key = ?`, t.Key).Scan(&existing)
 	if err == nil {
+		if err := tx.samePosted(ctx, existing, t); err != nil {
+			return 0, err
+		}
 		return existing, fmt.Errorf("%w: transfer %q already posted", ErrDuplicate, t.Key)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -325,7 +331,7 @@ type Entry struct {
 	Account     string
 	Asset       string
 	Amount      Amount
-	Kind        string
+	Kind        TransferKind
 	Description string
 	Ref         string
 	CreatedAt   time.Time

@@ -46,12 +46,6 @@ const (
 	StarSourceReconciler = "reconciler" // found in getStarTransactions
 )
 
-// Transfer kinds of Stars movements (history shows them).
-const (
-	KindStarsPurchase = "stars_purchase"
-	KindStarsRefund   = "stars_refund"
-)
-
 // StarPayment is a booked Stars payment.
 type StarPayment struct {
 	ChargeID       string // telegram_payment_charge_id
@@ -210,18 +204,15 @@ func (tx *Tx) bookStarPayment(ctx context.Context, n NewStarPayment) (StarPaymen
 		credits, pkg, period = Amount(pl.Credits), pl.Package, pl.Period
 	}
 	user := UserAccount(n.UserID)
-	postings := []Posting{
-		{AccountStarsTelegram, Stars.Symbol, -n.Amount},
-		{AccountStarsRevenue, Stars.Symbol, n.Amount},
-	}
+	legs := move(AccountStarsTelegram, AccountStarsRevenue, Stars.Symbol, n.Amount)
 	if credits > 0 {
-		postings = append(postings, Posting{AccountIssued, Credits.Symbol, -credits}, Posting{user, Credits.Symbol, credits})
+		legs = legs.Plus(move(AccountIssued, user, Credits.Symbol, credits))
 	}
 	desc := "Stars payment"
 	if pkg != "" {
 		desc = "package " + pkg + " (Stars)"
 	}
-	tid, err := tx.post(ctx, Transfer{Key: "stars:" + n.ChargeID, Kind: KindStarsPurchase, Description: desc, Ref: n.ChargeID, Postings: postings})
+	tid, err := tx.book(ctx, StarsKey(n.ChargeID), TransferStarsPurchase, desc, n.ChargeID, legs)
 	if err != nil {
 		return StarPayment{}, err
 	}
@@ -344,18 +335,15 @@ func (db *DB) BookStarRefund(ctx context.Context, chargeID, by string) (StarRefu
 			}
 			claw = min(max(have, 0), p.Credits)
 		}
-		postings := []Posting{
-			{AccountStarsRevenue, Stars.Symbol, -p.Amount},
-			{AccountStarsTelegram, Stars.Symbol, p.Amount},
-		}
+		legs := move(AccountStarsRevenue, AccountStarsTelegram, Stars.Symbol, p.Amount)
 		if claw > 0 {
-			postings = append(postings, Posting{user, Credits.Symbol, -claw}, Posting{AccountIssued, Credits.Symbol, claw})
+			legs = legs.Plus(move(user, AccountIssued, Credits.Symbol, claw))
 		}
 		desc := "Stars refund"
 		if p.Package != "" {
 			desc = "refund of package " + p.Package + " (Stars)"
 		}
-		tid, err := tx.post(ctx, Transfer{Key: "stars-refund:" + chargeID, Kind: KindStarsRefund, Description: desc, Ref: chargeID, Postings: postings})
+		tid, err := tx.book(ctx, StarsRefundKey(chargeID), TransferStarsRefund, desc, chargeID, legs)
 		if err != nil {
 			return err
 		}

@@ -216,12 +216,11 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		if err != nil {
 			return err
 		}
-		postings := []Posting{{account, n.Asset, -n.Amount}, {AccountHold, n.Asset, n.Amount}}
+		legs := move(account, AccountHold, n.Asset, n.Amount)
 		if n.Fee > 0 {
-			postings = append(postings, Posting{account, n.FeeAsset, -n.Fee}, Posting{AccountHold, n.FeeAsset, n.Fee})
+			legs = legs.Plus(move(account, AccountHold, n.FeeAsset, n.Fee))
 		}
-		if _, err := tx.post(ctx, Transfer{Key: "withdrawal:" + strconv.FormatInt(id, 10), Kind: "withdrawal",
-			Description: "withdrawal to " + n.Destination, Ref: strconv.FormatInt(id, 10), Postings: merge(postings)}); err != nil {
+		if _, err := tx.book(ctx, WithdrawalKey(id), TransferWithdrawal, "withdrawal to "+n.Destination, strconv.FormatInt(id, 10), legs); err != nil {
 			return err
 		}
 		created = true
@@ -376,11 +375,10 @@ func (tx *Tx) moveWithdrawal(ctx context.Context, id int64, from, to, reason str
 
 // refundWithdrawal reverses the hold of a withdrawal that will not be paid.
 func (tx *Tx) refundWithdrawal(ctx context.Context, w Withdrawal) error {
-	postings := []Posting{{AccountHold, w.Asset, -w.Amount}, {w.Account, w.Asset, w.Amount}}
+	legs := move(AccountHold, w.Account, w.Asset, w.Amount)
 	if w.Fee > 0 {
-		postings = append(postings, Posting{AccountHold, w.FeeAsset, -w.Fee}, Posting{w.Account, w.FeeAsset, w.Fee})
+		legs = legs.Plus(move(AccountHold, w.Account, w.FeeAsset, w.Fee))
 	}
-	_, err := tx.post(ctx, Transfer{Key: "refund:" + strconv.FormatInt(w.ID, 10), Kind: "refund",
-		Description: "withdrawal " + w.Status, Ref: strconv.FormatInt(w.ID, 10), Postings: merge(postings)})
+	_, err := tx.book(ctx, RefundKey(w.ID), TransferRefund, "withdrawal "+w.Status, strconv.FormatInt(w.ID, 10), legs)
 	return err
 }

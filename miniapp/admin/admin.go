@@ -454,7 +454,7 @@ func (a *API) renderUser(c echo.Context, u store.UserRow) error {
 	}
 	for _, e := range es {
 		m := a.v.money(ctx, e.Asset, e.Amount)
-		out.History = append(out.History, historyJSON{ID: e.ID, Asset: e.Asset, Amount: m.Amount, Formatted: m.Formatted, Kind: e.Kind,
+		out.History = append(out.History, historyJSON{ID: e.ID, Asset: e.Asset, Amount: m.Amount, Formatted: m.Formatted, Kind: e.Kind.Shown(),
 			Description: e.Description, CreatedAt: e.CreatedAt})
 	}
 	ws, err := a.db.UserWithdrawals(ctx, u.ID, 20)
