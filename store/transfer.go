@@ -1,5 +1,8 @@
 package store
 
+// Typed transfers: the kinds money moves for, the idempotency keys of each
+// flow, and the one way code builds a balanced transfer (move, Plus, book).
+
 import (
 	"cmp"
 	"context"
@@ -187,4 +190,27 @@ func (tx *Tx) samePosted(ctx context.Context, id int64, t Transfer) error {
 func isKeyConflict(err error) bool {
 	var kc *KeyConflictError
 	return errors.As(err, &kc)
+}
+
+// merge folds postings to the same account and asset together and drops
+// zeros, so one transfer never has two entries for one balance.
+func merge(ps []Posting) []Posting {
+	type k struct{ a, s string }
+	idx := map[k]int{}
+	var out []Posting
+	for _, p := range ps {
+		if i, ok := idx[k{p.Account, p.Asset}]; ok {
+			out[i].Amount += p.Amount
+			continue
+		}
+		idx[k{p.Account, p.Asset}] = len(out)
+		out = append(out, p)
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.Amount != 0 {
+			kept = append(kept, p)
+		}
+	}
+	return kept
 }

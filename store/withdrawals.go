@@ -382,3 +382,12 @@ func (tx *Tx) refundWithdrawal(ctx context.Context, w Withdrawal) error {
 	_, err := tx.book(ctx, RefundKey(w.ID), TransferRefund, "withdrawal "+w.Status, strconv.FormatInt(w.ID, 10), legs)
 	return err
 }
+
+// RecentWithdrawals lists withdrawals newest first (any status).
+func (db *DB) RecentWithdrawals(ctx context.Context, limit int) ([]Withdrawal, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals ORDER BY id DESC LIMIT ?`, limit)
+	return scanRows(rows, err, scanWithdrawal)
+}
