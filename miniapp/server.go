@@ -207,7 +207,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
 	s.decimals.Store(store.Stars.Symbol, store.Stars.Decimals)
 	db.Subscribe(func(c store.Change) {
-		if c.Kind == "user" {
+		if c.Kind == store.ChangeUser {
 			// An admin blocked or unblocked the user: their next call is
 			// authenticated afresh and sees it (and an open event stream of
 			// a blocked user ends).

@@ -101,7 +101,7 @@ func (db *DB) setBlocked(ctx context.Context, by Actor, userID int64, block bool
 			}
 		}
 		u, err = scanUserRow(tx.QueryRowContext(ctx, `SELECT `+userRowCols+` FROM users WHERE id = ?`, userID))
-		tx.changed(Change{Kind: "user", UserID: userID})
+		tx.changed(Change{Kind: ChangeUser, UserID: userID})
 		return err
 	})
 	return u, err

@@ -226,10 +226,10 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 		}
 		if uid, ok := strings.CutPrefix(p.Account, "user:"); ok {
 			u, _ := strconv.ParseInt(uid, 10, 64)
-			tx.changed(Change{Kind: "balance", UserID: u})
+			tx.changed(Change{Kind: ChangeBalance, UserID: u})
 		} else if mid, ok := strings.CutPrefix(p.Account, "merchant:"); ok {
 			m, _ := strconv.ParseInt(mid, 10, 64)
-			tx.changed(Change{Kind: "balance", MerchantID: m})
+			tx.changed(Change{Kind: ChangeBalance, MerchantID: m})
 		}
 	}
 	return id, nil

@@ -19,7 +19,7 @@ const (
 type Event struct {
 	ID            int64
 	Topic         string
-	Type          string
+	Type          EventType
 	Payload       json.RawMessage
 	UserID        int64
 	MerchantID    int64
@@ -34,7 +34,7 @@ type Event struct {
 }
 
 // emit appends an outbox event inside tx, due at once.
-func (tx *Tx) emit(ctx context.Context, topic, typ string, userID, merchantID int64, payload any) error {
+func (tx *Tx) emit(ctx context.Context, topic string, typ EventType, userID, merchantID int64, payload any) error {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (tx *Tx) emit(ctx context.Context, topic, typ string, userID, merchantID in
 
 // Emit appends an outbox event on its own (for events not tied to another
 // store call, such as admin notices).
-func (db *DB) Emit(ctx context.Context, topic, typ string, userID, merchantID int64, payload any) error {
+func (db *DB) Emit(ctx context.Context, topic string, typ EventType, userID, merchantID int64, payload any) error {
 	return db.write(ctx, func(tx *Tx) error { return tx.emit(ctx, topic, typ, userID, merchantID, payload) })
 }
 

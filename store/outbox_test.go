@@ -23,7 +23,7 @@ func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
 	defer db.Close()
 	emit := func(user int64, typ string) {
 		t.Helper()
-		if err := db.Emit(ctx, store.TopicBot, typ, user, 0, map[string]string{}); err != nil {
+		if err := db.Emit(ctx, store.TopicBot, store.EventType(typ), user, 0, map[string]string{}); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()

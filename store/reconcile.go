@@ -173,7 +173,7 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 					figures = append(figures, f.Asset+" "+f.Drift+" (chain "+f.Chain+", ledger "+f.Ledger+")")
 				}
 			}
-			if err := tx.emit(ctx, TopicBot, "ledger.drift", 0, 0, n); err != nil {
+			if err := tx.emit(ctx, TopicBot, EventLedgerDrift, 0, 0, n); err != nil {
 				return err
 			}
 			var acked int
@@ -259,7 +259,7 @@ func (tx *Tx) holdForeign(ctx context.Context, n ForeignNotice) error {
 		WHERE payout_pause.cause = 'drift'`, "the hot wallet did something tonpay did not sign: "+n.Note, ms(tx.now)); err != nil {
 		return err
 	}
-	return tx.emit(ctx, TopicBot, "ledger.foreign", 0, 0, n)
+	return tx.emit(ctx, TopicBot, EventLedgerForeign, 0, 0, n)
 }
 
 // HoldForeign pauses payouts and tells admins that the hot wallet did

@@ -80,7 +80,7 @@ type NewStarPayment struct {
 	Source         string
 }
 
-// StarPaidEvent is the outbox payload of "stars.paid" (to the user).
+// StarPaidEvent is the outbox payload of EventStarsPaid (to the user).
 type StarPaidEvent struct {
 	ChargeID  string `json:"charge_id"`
 	Package   string `json:"package"`
@@ -103,7 +103,7 @@ type StarRefundEvent struct {
 	By        string `json:"by"`
 }
 
-// StarMissingEvent is the outbox payload of "stars.missing" (to admins): a
+// StarMissingEvent is the outbox payload of EventStarsMissing (to admins): a
 // booked payment Telegram's transaction list does not have.
 type StarMissingEvent struct {
 	ChargeID string `json:"charge_id"`
@@ -157,7 +157,7 @@ func (tx *Tx) starPayment(ctx context.Context, chargeID string) (StarPayment, er
 
 // BookStarPayment books a Stars payment in ONE transaction: the payment
 // row (its charge id is the primary key), the XTR entries, the credits the
-// payload names, the subscription's renewal date, and a "stars.paid" event
+// payload names, the subscription's renewal date, and a EventStarsPaid event
 // for the user. A charge id booked before returns that payment with created
 // false and changes nothing. A payload that is not ours books the Stars with
 // no credits (the money came in all the same).
@@ -243,10 +243,10 @@ func (tx *Tx) bookStarPayment(ctx context.Context, n NewStarPayment) (StarPaymen
 	if expires.Valid {
 		ev.ExpiresAt = n.ExpiresAt.Unix()
 	}
-	if err := tx.emit(ctx, TopicBot, "stars.paid", n.UserID, 0, ev); err != nil {
+	if err := tx.emit(ctx, TopicBot, EventStarsPaid, n.UserID, 0, ev); err != nil {
 		return StarPayment{}, err
 	}
-	tx.changed(Change{Kind: "purchase", UserID: n.UserID, ID: n.ChargeID})
+	tx.changed(Change{Kind: ChangePurchase, UserID: n.UserID, ID: n.ChargeID})
 	return tx.starPayment(ctx, n.ChargeID)
 }
 
@@ -351,7 +351,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 			canceled, ms(tx.now), userID, pkg); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "subscription", UserID: userID, ID: pkg})
+		tx.changed(Change{Kind: ChangeSubscription, UserID: userID, ID: pkg})
 		return nil
 	})
 }
@@ -359,7 +359,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 // FlagMissingStarPayments compares the booked payments with Telegram's
 // transaction list: listed holds every charge id Telegram lists as paid.
 // A paid payment booked before the cutoff that is not listed is flagged (once:
-// a "stars.missing" event for admins); one listed again is unflagged. It
+// a EventStarsMissing event for admins); one listed again is unflagged. It
 // returns the newly flagged payments.
 func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]bool, cutoff time.Time) ([]StarPayment, error) {
 	var flagged []StarPayment
@@ -379,7 +379,7 @@ func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]boo
 				if _, err := tx.ExecContext(ctx, `UPDATE star_payments SET missing_at = ? WHERE charge_id = ?`, ms(tx.now), p.ChargeID); err != nil {
 					return err
 				}
-				if err := tx.emit(ctx, TopicBot, "stars.missing", 0, 0, StarMissingEvent{ChargeID: p.ChargeID, UserID: p.UserID,
+				if err := tx.emit(ctx, TopicBot, EventStarsMissing, 0, 0, StarMissingEvent{ChargeID: p.ChargeID, UserID: p.UserID,
 					Stars: p.Amount.Units(), Package: p.Package}); err != nil {
 					return err
 				}

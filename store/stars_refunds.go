@@ -20,7 +20,7 @@ type StarRefund struct {
 // the XTR entries reversed, the payment's credits taken back from the user
 // as far as the balance holds them (a balance never goes negative; what was
 // already spent is the shortfall, told to admins), the payment marked
-// refunded, and a "stars.refunded" event for the user. Telegram has already
+// refunded, and a EventStarsRefunded event for the user. Telegram has already
 // returned the Stars (refundStarPayment answered, or a refunded_payment
 // update or the transaction list says so), so the refund is booked even
 // when the credits are gone; the admin command refuses earlier, before
@@ -72,15 +72,15 @@ func (db *DB) BookStarRefund(ctx context.Context, chargeID, by string) (StarRefu
 		}
 		ev := StarRefundEvent{ChargeID: chargeID, UserID: p.UserID, Package: p.Package, Stars: p.Amount.Units(), Clawed: claw.Units(),
 			Shortfall: shortfall.Units(), By: by}
-		if err := tx.emit(ctx, TopicBot, "stars.refunded", p.UserID, 0, ev); err != nil {
+		if err := tx.emit(ctx, TopicBot, EventStarsRefunded, p.UserID, 0, ev); err != nil {
 			return err
 		}
 		if shortfall > 0 {
-			if err := tx.emit(ctx, TopicBot, "stars.refund_shortfall", 0, 0, ev); err != nil {
+			if err := tx.emit(ctx, TopicBot, EventStarsRefundShortfall, 0, 0, ev); err != nil {
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "purchase", UserID: p.UserID, ID: chargeID})
+		tx.changed(Change{Kind: ChangePurchase, UserID: p.UserID, ID: chargeID})
 		p, err = tx.starPayment(ctx, chargeID)
 		out = StarRefund{Payment: p, Created: true}
 		return err

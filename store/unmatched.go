@@ -241,12 +241,12 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 			if err != nil {
 				return err
 			}
-			if err := tx.emit(ctx, TopicBot, "deposit.credited", r.UserID, 0, DepositEvent{UserID: r.UserID, Asset: u.Event.Asset,
+			if err := tx.emit(ctx, TopicBot, EventDepositCredited, r.UserID, 0, DepositEvent{UserID: r.UserID, Asset: u.Event.Asset,
 				Amount: u.Event.Amount.Units(), Balance: bal.Units(), TxHash: u.Event.Hash, EventID: eventID}); err != nil {
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "balance", UserID: r.UserID, MerchantID: r.MerchantID})
+		tx.changed(Change{Kind: ChangeBalance, UserID: r.UserID, MerchantID: r.MerchantID})
 		r.TransferID, r.AdminID, r.CreatedAt = transfer, by.ID, tx.now
 		u.Resolution = &r
 		out = u

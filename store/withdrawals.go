@@ -236,11 +236,11 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		}
 		if n.NeedsApproval {
 			// Admins are told; user_id 0 addresses them.
-			if err := tx.emit(ctx, TopicBot, "withdrawal.awaiting_approval", 0, 0, w.event()); err != nil {
+			if err := tx.emit(ctx, TopicBot, EventWithdrawalAwaiting, 0, 0, w.event()); err != nil {
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "withdrawal", UserID: n.UserID, MerchantID: n.MerchantID, ID: strconv.FormatInt(id, 10)})
+		tx.changed(Change{Kind: ChangeWithdrawal, UserID: n.UserID, MerchantID: n.MerchantID, ID: strconv.FormatInt(id, 10)})
 		return nil
 	})
 	if err != nil {
@@ -344,11 +344,11 @@ func (tx *Tx) WithdrawalEvent(ctx context.Context, w Withdrawal) error {
 	if w.MerchantID != 0 {
 		switch w.Status {
 		case WithdrawalConfirmed, WithdrawalFailed, WithdrawalRejected:
-			return tx.emit(ctx, TopicWebhook, "payout."+w.Status, 0, w.MerchantID, w.event())
+			return tx.emit(ctx, TopicWebhook, PayoutEventType(w.Status), 0, w.MerchantID, w.event())
 		}
 		return nil
 	}
-	return tx.emit(ctx, TopicBot, "withdrawal."+w.Status, w.UserID, 0, w.event())
+	return tx.emit(ctx, TopicBot, WithdrawalEventType(w.Status), w.UserID, 0, w.event())
 }
 
 // moveWithdrawal changes a withdrawal's status if it is in from.
@@ -369,7 +369,7 @@ func (tx *Tx) moveWithdrawal(ctx context.Context, id int64, from, to, reason str
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	tx.changed(Change{Kind: "withdrawal", UserID: w.UserID, MerchantID: w.MerchantID, ID: strconv.FormatInt(id, 10)})
+	tx.changed(Change{Kind: ChangeWithdrawal, UserID: w.UserID, MerchantID: w.MerchantID, ID: strconv.FormatInt(id, 10)})
 	return w, nil
 }
 
