@@ -196,7 +196,7 @@ func (b *booking) settle(ctx context.Context, eventID int64, maxSkips int) error
 		}
 	}
 	if b.foreign != 0 || ev.Kind == KindForeign {
-		dec := tx.decimals(ctx, c.Asset)
+		dec := tx.db.registry().Decimals(c.Asset)
 		n := ForeignNotice{Account: ev.Account, TxHash: ev.Hash, Asset: c.Asset, Amount: b.foreign.Format(dec), Note: ev.Note}
 		if n.Note == "" {
 			n.Note = "an external message tonpay did not sign"

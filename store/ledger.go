@@ -42,6 +42,7 @@ type Asset struct {
 	Symbol   string
 	Decimals int
 	Master   string // jetton master address (raw); empty for Gram and off-chain assets
+	Name     string // display name ("Gram"); the symbol when empty (DisplayName)
 }
 
 // The native coin of TON is Gram, asset code GRAM, since the ticker change
@@ -56,7 +57,7 @@ const (
 
 // TON is the native coin, Gram (GRAM). The Go name stays: the coin is the
 // network's own.
-var TON = Asset{Symbol: NativeSymbol, Decimals: 9}
+var TON = Asset{Symbol: NativeSymbol, Decimals: 9, Name: "Gram"}
 
 // CanonicalSymbol is the asset code a symbol as given names: trimmed,
 // upper-cased, and the native coin's former code TON read as GRAM. It is the
@@ -79,7 +80,7 @@ func IsNativeSymbol(symbol string) bool { return CanonicalSymbol(symbol) == Nati
 // SyncAssets records the configured assets. An asset's decimals can never
 // change once recorded: every stored amount depends on them.
 func (db *DB) SyncAssets(ctx context.Context, assets []Asset) error {
-	return db.write(ctx, func(tx *Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		for _, a := range assets {
 			if a.Symbol == "" || a.Decimals < 0 || a.Decimals > MaxDecimals {
 				return fmt.Errorf("%w: asset %q", ErrInvalid, a.Symbol)
@@ -106,6 +107,10 @@ func (db *DB) SyncAssets(ctx context.Context, assets []Asset) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return db.loadKnown(ctx)
 }
 
 // Assets lists the recorded assets by symbol.

@@ -167,7 +167,7 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 			var figures []string
 			for _, r := range res.Assets {
 				if r.Drift != 0 {
-					dec := tx.decimals(ctx, r.Asset)
+					dec := tx.db.registry().Decimals(r.Asset)
 					f := DriftFigure{Asset: r.Asset, Chain: r.Chain.Format(dec), Ledger: r.Ledger.Format(dec), Drift: r.Drift.Format(dec)}
 					n.Assets = append(n.Assets, f)
 					figures = append(figures, f.Asset+" "+f.Drift+" (chain "+f.Chain+", ledger "+f.Ledger+")")
@@ -211,12 +211,6 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 	return res, err
 }
 
-// decimals of an asset inside a transaction; 0 when unknown.
-func (tx *Tx) decimals(ctx context.Context, asset string) int {
-	var d int
-	_ = tx.QueryRowContext(ctx, `SELECT decimals FROM assets WHERE symbol = ?`, asset).Scan(&d)
-	return d
-}
 
 // Reconciliations returns the last comparison of each asset.
 func (db *DB) Reconciliations(ctx context.Context) ([]Reconciliation, error) {

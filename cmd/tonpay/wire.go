@@ -27,6 +27,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	assets := cfg.Assets()
+	// The asset registry every face renders amounts with (decimals, names).
+	registry := store.NewAssets(db, assets)
 
 	follower := ton.NewFollower(chain.API, db, ton.FollowerConfig{
 		Hot:     hot.WalletAddress(),
@@ -80,22 +82,23 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		twa = cfg.MiniAppLink.String()
 	}
 	web := miniapp.New(miniapp.Config{
-		Addr:         cfg.HTTPAddr,
-		PublicURL:    cfg.PublicURL,
-		BotToken:     cfg.BotToken,
-		InitDataTTL:  cfg.InitDataTTL,
-		Testnet:      cfg.Testnet,
-		Hot:          hot.WalletAddress(),
-		Policy:       policy,
-		Assets:       assets,
-		ProofSecret:  derive(cfg.BotToken, "ton_proof payload"),
-		Keys:         chain,
-		Chain:        chain,
-		Health:       follower,
-		Warnings:     clock.Warnings,
-		Registry:     reg,
-		Static:       webapp.FS(),
-		TWAReturnURL: twa,
+		Addr:          cfg.HTTPAddr,
+		PublicURL:     cfg.PublicURL,
+		BotToken:      cfg.BotToken,
+		InitDataTTL:   cfg.InitDataTTL,
+		Testnet:       cfg.Testnet,
+		Hot:           hot.WalletAddress(),
+		Policy:        policy,
+		Assets:        assets,
+		AssetRegistry: registry,
+		ProofSecret:   derive(cfg.BotToken, "ton_proof payload"),
+		Keys:          chain,
+		Chain:         chain,
+		Health:        follower,
+		Warnings:      clock.Warnings,
+		Registry:      reg,
+		Static:        webapp.FS(),
+		TWAReturnURL:  twa,
 		// Without TLS_DOMAIN tonpay sits behind the operator's proxy: the
 		// client is the address that proxy reports (X-Forwarded-For is
 		// believed only from loopback and private peers, so a directly
@@ -109,6 +112,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Testnet:        cfg.Testnet,
 		DepositAddress: hot.WalletAddress(),
 		Assets:         assets,
+		AssetRegistry:  registry,
 		Policy:         policy,
 		BotUsername:    cfg.BotUsername,
 		AppName:        cfg.AppName,
@@ -118,7 +122,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	shopAPI.Register(web.Group("/api/v1"))
 	// The dashboards in the Mini App: admins (ADMIN_IDS) and merchant owners.
 	shopAPI.RegisterOwners(web.Authed("/merchant/:mid"))
-	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, Testnet: cfg.Testnet, Status: follower.Status},
+	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, AssetRegistry: registry, Testnet: cfg.Testnet, Status: follower.Status},
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
@@ -131,6 +135,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Testnet:        cfg.Testnet,
 		DepositAddress: hot.WalletAddress(),
 		Assets:         assets,
+		AssetRegistry:  registry,
 		Policy:         policy,
 		WebhookURL:     cfg.WebhookURL,
 		Log:            log.With("component", "bot"),

@@ -27,7 +27,10 @@ import (
 type Config struct {
 	AdminIDs []int64
 	Assets   []store.Asset // the chain assets in display order (TON first)
-	Testnet  bool
+	// AssetRegistry is the asset registry; built from Assets and the store
+	// when nil.
+	AssetRegistry *store.Assets
+	Testnet       bool
 	// Status is the chain follower's state (reconciled block, synced); nil
 	// when there is no chain.
 	Status func() ton.ScanStatus
@@ -46,7 +49,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{cfg: cfg, db: db, log: log, v: newView(cfg.Assets, cfg.Testnet, db)}
+	return &API{cfg: cfg, db: db, log: log, v: newView(cfg.Assets, cfg.AssetRegistry, cfg.Testnet, db)}
 }
 
 // Register adds the routes to g, a group of miniapp.Server.Authed("/admin").
