@@ -211,7 +211,6 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 	return res, err
 }
 
-
 // Reconciliations returns the last comparison of each asset.
 func (db *DB) Reconciliations(ctx context.Context) ([]Reconciliation, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT asset, block, block_time, chain, ledger, drift, coalesce(since, 0)
