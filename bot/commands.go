@@ -387,7 +387,7 @@ func (b *Bot) entryLink(ctx context.Context, e store.Entry) string {
 	if link := b.txLink(e.Ref); link != "" {
 		return link
 	}
-	if e.Kind == "withdrawal" || e.Kind == "refund" {
+	if e.Kind == store.TransferWithdrawal || e.Kind == store.TransferRefund {
 		if id, ok := parseID(e.Ref); ok {
 			if w, err := b.db.Withdrawal(ctx, id); err == nil {
 				return b.txLink(w.TxHash)

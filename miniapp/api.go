@@ -490,11 +490,11 @@ func (s *Server) history(c echo.Context) error {
 			CreatedAt:   rfc3339(e.CreatedAt),
 		}
 		switch e.Kind {
-		case "deposit":
+		case store.TransferDeposit:
 			if isHex64(e.Ref) {
 				it.Link = ton.TxLink(s.cfg.Testnet, e.Ref)
 			}
-		case "withdrawal", "refund":
+		case store.TransferWithdrawal, store.TransferRefund:
 			if id, err := strconv.ParseInt(e.Ref, 10, 64); err == nil {
 				if w, err := s.db.UserWithdrawal(ctx, u.ID, id); err == nil && isHex64(w.TxHash) {
 					it.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)

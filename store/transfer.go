@@ -31,12 +31,6 @@ const (
 	TransferAdjustment        TransferKind = "adjustment"         // an admin correction by hand
 )
 
-// Kinds of Stars movements, by their former names.
-const (
-	KindStarsPurchase = TransferStarsPurchase
-	KindStarsRefund   = TransferStarsRefund
-)
-
 // chainKindPrefix starts the kind of every chain booking: "chain_" and the
 // chain event's kind (chain_credited, chain_batch, chain_payout_returned...).
 // Databases written before kinds were typed booked them all as "chain", the
