@@ -16,11 +16,12 @@ import (
 // recorded, and what the moves mean settled (payouts, batches, the deposit's
 // match). The failpoints name the steps a crash may fall between.
 func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applied, error) {
-	if err := c.check(); err != nil {
-		return Applied{}, err
+	ev := c.Event
+	if ev.Account == "" || ev.LT == 0 || ev.Hash == "" || c.Asset == "" {
+		return Applied{}, fmt.Errorf("%w: chain event needs account, lt, hash and asset", ErrInvalid)
 	}
 	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chain_events WHERE account = ? AND lt = ?`, c.Event.Account, c.Event.LT).Scan(&exists); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chain_events WHERE account = ? AND lt = ?`, ev.Account, ev.LT).Scan(&exists); err != nil {
 		return Applied{}, err
 	}
 	if exists > 0 {
@@ -29,8 +30,10 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 	if err := tx.db.fail("event"); err != nil {
 		return Applied{}, err
 	}
-	b := &booking{tx: tx, c: c, ev: c.Event}
-	b.res = Applied{Kind: c.Event.Kind}
+	if err := c.balanced(); err != nil {
+		return Applied{}, err
+	}
+	b := &booking{tx: tx, c: c, ev: ev, res: Applied{Kind: ev.Kind}}
 	if err := b.moves(ctx); err != nil {
 		return Applied{}, err
 	}
@@ -50,13 +53,9 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 	return b.res, tx.advanceCursor(ctx, c.Cursor)
 }
 
-// check refuses a transaction without its identity, or whose moves do not
-// sum to the chain's change.
-func (c ChainTx) check() error {
-	ev := c.Event
-	if ev.Account == "" || ev.LT == 0 || ev.Hash == "" || c.Asset == "" {
-		return fmt.Errorf("%w: chain event needs account, lt, hash and asset", ErrInvalid)
-	}
+// balanced refuses a classification whose moves do not sum to the chain's
+// change.
+func (c ChainTx) balanced() error {
 	var sum Amount
 	for _, m := range c.Moves {
 		sum += m.Amount
