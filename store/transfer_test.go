@@ -3,7 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
@@ -111,5 +116,44 @@ func TestUpgradeRewritesChainKinds(t *testing.T) {
 	}
 	if _, err := raw.Exec(`UPDATE transfers SET kind = kind WHERE id = 1`); err == nil {
 		t.Fatal("transfers are no longer append-only after the upgrade")
+	}
+}
+
+// TestPostOnlyThroughBuilders: code writes the ledger through Tx.book (and
+// DB.Post for tools and tests) only; no other store code calls tx.post.
+func TestPostOnlyThroughBuilders(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var sites []string
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "post" {
+						sites = append(sites, path+":"+fn.Name.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	slices.Sort(sites)
+	if want := []string{"ledger.go:Post", "transfer.go:book"}; !slices.Equal(sites, want) {
+		t.Fatalf("tx.post is called from %v; only %v may", sites, want)
 	}
 }
