@@ -82,23 +82,22 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		twa = cfg.MiniAppLink.String()
 	}
 	web := miniapp.New(miniapp.Config{
-		Addr:          cfg.HTTPAddr,
-		PublicURL:     cfg.PublicURL,
-		BotToken:      cfg.BotToken,
-		InitDataTTL:   cfg.InitDataTTL,
-		Testnet:       cfg.Testnet,
-		Hot:           hot.WalletAddress(),
-		Policy:        policy,
-		Assets:        assets,
-		AssetRegistry: registry,
-		ProofSecret:   derive(cfg.BotToken, "ton_proof payload"),
-		Keys:          chain,
-		Chain:         chain,
-		Health:        follower,
-		Warnings:      clock.Warnings,
-		Registry:      reg,
-		Static:        webapp.FS(),
-		TWAReturnURL:  twa,
+		Addr:         cfg.HTTPAddr,
+		PublicURL:    cfg.PublicURL,
+		BotToken:     cfg.BotToken,
+		InitDataTTL:  cfg.InitDataTTL,
+		Testnet:      cfg.Testnet,
+		Hot:          hot.WalletAddress(),
+		Policy:       policy,
+		Assets:       assets,
+		ProofSecret:  derive(cfg.BotToken, "ton_proof payload"),
+		Keys:         chain,
+		Chain:        chain,
+		Health:       follower,
+		Warnings:     clock.Warnings,
+		Registry:     reg,
+		Static:       webapp.FS(),
+		TWAReturnURL: twa,
 		// Without TLS_DOMAIN tonpay sits behind the operator's proxy: the
 		// client is the address that proxy reports (X-Forwarded-For is
 		// believed only from loopback and private peers, so a directly
@@ -106,6 +105,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		// private-only rule then judge the real client, not the proxy.
 		TrustProxy: cfg.TLSDomain == "",
 		AdminIDs:   cfg.AdminIDs,
+
+		AssetRegistry: registry,
 	}, db, log.With("component", "http"))
 
 	shop := merchant.Config{
