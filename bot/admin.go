@@ -315,7 +315,7 @@ func (b *Bot) decide(ctx context.Context, q *models.CallbackQuery, cm callbackMe
 			ev := store.WithdrawalEvent{WithdrawalID: w.ID, UserID: w.UserID, Status: w.Status, Asset: w.Asset,
 				Amount: w.Amount.Units(), Fee: w.Fee.Units(), FeeAsset: w.FeeAsset, Destination: w.Destination}
 			if w.UserID != 0 {
-				if err := b.db.Emit(ctx, store.TopicBot, "withdrawal."+w.Status, w.UserID, 0, ev); err != nil {
+				if err := b.db.Emit(ctx, store.TopicBot, store.WithdrawalEventType(w.Status), w.UserID, 0, ev); err != nil {
 					b.log.Warn("queue approval notice", "withdrawal", id, "err", err)
 				}
 			}

@@ -41,6 +41,9 @@ type Config struct {
 	DepositAddress *address.Address
 	// Assets the bot shows and accepts; read from the store when empty.
 	Assets []store.Asset
+	// AssetRegistry is the asset registry (decimals and names); built from
+	// Assets and the store when nil.
+	AssetRegistry *store.Assets
 
 	// Policy is the rule book (fees, minimums, approval, own addresses,
 	// invoice lifetimes): the bot asks it and renders its answer.
@@ -93,7 +96,8 @@ type Bot struct {
 	secret string
 
 	assets  map[string]store.Asset
-	symbols []string // display order: TON first, then by symbol
+	reg     *store.Assets // decimals and names of every asset
+	symbols []string      // display order: TON first, then by symbol
 	admins  map[int64]bool
 
 	thr      *throttle
@@ -150,6 +154,9 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 		cfg.Assets = as
 	}
 	b := &Bot{cfg: cfg, db: db, status: status, log: cfg.Log, assets: map[string]store.Asset{}, admins: map[int64]bool{}, quotes: map[string]pendingQuote{}}
+	if b.reg = cfg.AssetRegistry; b.reg == nil {
+		b.reg = store.NewAssets(db, cfg.Assets)
+	}
 	for _, a := range cfg.Assets {
 		b.assets[a.Symbol] = a
 		b.symbols = append(b.symbols, a.Symbol)

@@ -366,7 +366,7 @@ func (b *Bot) history(ctx context.Context, l lang, userID, before int64) (string
 		sb.WriteString("\n" + l.t("history_empty"))
 	}
 	for _, e := range entries {
-		sb.WriteString("\n" + stamp(e.CreatedAt) + " · " + esc(l.kind(e.Kind)) + " · <b>" + esc(b.signed(e.Amount, e.Asset)) + "</b>")
+		sb.WriteString("\n" + stamp(e.CreatedAt) + " · " + esc(l.kind(e.Kind.Shown())) + " · <b>" + esc(b.signed(e.Amount, e.Asset)) + "</b>")
 		if link := b.entryLink(ctx, e); link != "" {
 			sb.WriteString(` · <a href="` + esc(link) + `">` + l.t("history_link") + `</a>`)
 		}
@@ -387,7 +387,7 @@ func (b *Bot) entryLink(ctx context.Context, e store.Entry) string {
 	if link := b.txLink(e.Ref); link != "" {
 		return link
 	}
-	if e.Kind == "withdrawal" || e.Kind == "refund" {
+	if e.Kind == store.TransferWithdrawal || e.Kind == store.TransferRefund {
 		if id, ok := parseID(e.Ref); ok {
 			if w, err := b.db.Withdrawal(ctx, id); err == nil {
 				return b.txLink(w.TxHash)

@@ -12,13 +12,14 @@ import (
 	"github.com/tonpay/tonpay/ton"
 )
 
-// amount renders a in whole units of asset with all its decimals, e.g.
-// "1.5 GRAM". An asset the bot does not know is shown in smallest units.
+// amount renders a in whole units of asset with all its decimals (the
+// registry's), e.g. "1.5 GRAM". An asset the registry does not know is shown
+// in smallest units.
 // An event queued before the native coin was renamed names it TON: shown
 // as GRAM.
 func (b *Bot) amount(a store.Amount, asset string) string {
 	asset = symbol(asset)
-	if as, ok := b.assets[asset]; ok {
+	if as, ok := b.reg.Lookup(asset); ok {
 		return a.Format(as.Decimals) + " " + asset
 	}
 	return a.Units() + " " + asset

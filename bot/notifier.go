@@ -230,7 +230,7 @@ func (n *notifier) retry(ctx context.Context, ev store.Event, cause error) error
 // nobody needs to be told about.
 func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, kb models.ReplyMarkup, ok bool, err error) {
 	switch ev.Type {
-	case "deposit.credited":
+	case store.EventDepositCredited:
 		var d store.DepositEvent
 		if err := json.Unmarshal(ev.Payload, &d); err != nil {
 			return "", nil, false, err
@@ -246,8 +246,8 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			text += "\n" + l.t("notice_explorer", esc(link))
 		}
 		return text, nil, true, nil
-	case "withdrawal.awaiting_approval", "withdrawal.sent", "withdrawal.confirmed", "withdrawal.failed",
-		"withdrawal.refunded", "withdrawal.rejected":
+	case store.EventWithdrawalAwaiting, store.EventWithdrawalSent, store.EventWithdrawalConfirmed, store.EventWithdrawalFailed,
+		store.EventWithdrawalRefunded, store.EventWithdrawalRejected:
 		var w store.WithdrawalEvent
 		if err := json.Unmarshal(ev.Payload, &w); err != nil {
 			return "", nil, false, err
@@ -276,13 +276,13 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			text += "\n" + l.t("notice_explorer", esc(link))
 		}
 		return text, nil, true, nil
-	case "webhook.disabled":
+	case store.EventWebhookDisabled:
 		var d store.WebhookDisabled
 		if err := json.Unmarshal(ev.Payload, &d); err != nil {
 			return "", nil, false, err
 		}
 		return l.t("notice_webhook_disabled", esc(d.Name), d.MerchantID, esc(d.URL), esc(d.Reason)), nil, true, nil
-	case "payer.paused":
+	case store.EventPayerPaused:
 		var p struct {
 			Reason, Asset, Need, Available string
 			WithdrawalID                   int64 `json:"withdrawal_id"`
@@ -291,7 +291,7 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			return "", nil, false, err
 		}
 		return l.t("notice_payer_paused", esc(symbol(p.Asset)), esc(p.Reason), esc(p.Need), esc(p.Available)), nil, true, nil
-	case "ledger.foreign":
+	case store.EventLedgerForeign:
 		var f store.ForeignNotice
 		if err := json.Unmarshal(ev.Payload, &f); err != nil {
 			return "", nil, false, err
@@ -305,16 +305,16 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			text += "\n" + l.t("notice_explorer", esc(link))
 		}
 		return text, nil, true, nil
-	case "ledger.drift":
+	case store.EventLedgerDrift:
 		var d store.DriftNotice
 		if err := json.Unmarshal(ev.Payload, &d); err != nil {
 			return "", nil, false, err
 		}
 		return b.driftNotice(ctx, l, d), nil, true, nil
-	case "stars.paid", "stars.refunded", "stars.refund_shortfall", "stars.missing":
+	case store.EventStarsPaid, store.EventStarsRefunded, store.EventStarsRefundShortfall, store.EventStarsMissing:
 		text, err := b.starsNotice(l, ev)
 		return text, nil, err == nil, err
-	case "stars.subscription":
+	case store.EventStarsSubscriptionChange:
 		text, err := subscriptionNotice(l, ev)
 		return text, nil, err == nil, err
 	}

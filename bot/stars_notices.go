@@ -10,7 +10,7 @@ import (
 // starsNotice renders a Stars outbox event.
 func (b *Bot) starsNotice(l lang, ev store.Event) (string, error) {
 	switch ev.Type {
-	case "stars.paid":
+	case store.EventStarsPaid:
 		var p store.StarPaidEvent
 		if err := json.Unmarshal(ev.Payload, &p); err != nil {
 			return "", err
@@ -23,12 +23,12 @@ func (b *Bot) starsNotice(l lang, ev store.Event) (string, error) {
 			text += "\n" + l.t("notice_stars_until", stamp(time.Unix(p.ExpiresAt, 0)))
 		}
 		return text, nil
-	case "stars.refunded", "stars.refund_shortfall":
+	case store.EventStarsRefunded, store.EventStarsRefundShortfall:
 		var r store.StarRefundEvent
 		if err := json.Unmarshal(ev.Payload, &r); err != nil {
 			return "", err
 		}
-		if ev.Type == "stars.refunded" {
+		if ev.Type == store.EventStarsRefunded {
 			return l.t("notice_stars_refunded", esc(r.Stars), esc(r.Package), esc(r.Clawed)), nil
 		}
 		return l.t("notice_stars_shortfall", esc(r.ChargeID), esc(r.Stars), r.UserID, esc(r.Package), esc(r.Shortfall), esc(r.Clawed)), nil

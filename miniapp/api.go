@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -18,11 +19,8 @@ type assetJSON struct {
 	Decimals int    `json:"decimals"`
 }
 
-type balanceJSON struct {
-	Asset     string `json:"asset"`
-	Amount    string `json:"amount"`
-	Formatted string `json:"formatted"`
-}
+// balanceJSON is an amount in the one money shape (asset, amount, formatted).
+type balanceJSON = httpapi.Money
 
 type invoiceJSON struct {
 	ID        string `json:"id"`
@@ -38,26 +36,6 @@ type invoiceJSON struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// decimalsOf is how many decimals an asset has (configured, credits, or
-// recorded in the store).
-func (s *Server) decimalsOf(ctx context.Context, symbol string) (int, bool) {
-	if d, ok := s.decimals.Load(symbol); ok {
-		return d.(int), true
-	}
-	assets, err := s.db.Assets(ctx)
-	if err != nil {
-		return 0, false
-	}
-	for _, a := range assets {
-		s.decimals.Store(a.Symbol, a.Decimals)
-	}
-	d, ok := s.decimals.Load(symbol)
-	if !ok {
-		return 0, false
-	}
-	return d.(int), true
-}
-
 // chainAsset is a configured asset users can deposit and withdraw.
 func (s *Server) chainAsset(symbol string) (store.Asset, bool) {
 	for _, a := range s.cfg.Assets {
@@ -68,9 +46,14 @@ func (s *Server) chainAsset(symbol string) (store.Asset, bool) {
 	return store.Asset{}, false
 }
 
-func (s *Server) format(ctx context.Context, asset string, a store.Amount) string {
-	d, _ := s.decimalsOf(ctx, asset)
-	return a.Format(d)
+// format renders an amount in whole units of its asset (the registry's decimals).
+func (s *Server) format(_ context.Context, asset string, a store.Amount) string {
+	return s.assets.Format(store.Money{Asset: asset, Amount: a})
+}
+
+// money is an amount as the Mini App's JSON shows it.
+func (s *Server) money(asset string, a store.Amount) httpapi.Money {
+	return httpapi.MoneyOf(asset, s.assets.Decimals(asset), a)
 }
 
 // balances are the user's balances: every configured asset (zero included)
@@ -83,7 +66,7 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 	out := make([]balanceJSON, 0, len(s.cfg.Assets)+len(m))
 	for _, a := range s.cfg.Assets {
 		v := m[a.Symbol]
-		out = append(out, balanceJSON{Asset: a.Symbol, Amount: v.Units(), Formatted: v.Format(a.Decimals)})
+		out = append(out, httpapi.MoneyOf(a.Symbol, a.Decimals, v))
 		delete(m, a.Symbol)
 	}
 	rest := make([]string, 0, len(m))
@@ -92,7 +75,7 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
-		out = append(out, balanceJSON{Asset: k, Amount: m[k].Units(), Formatted: s.format(ctx, k, m[k])})
+		out = append(out, s.money(k, m[k]))
 	}
 	return out, nil
 }
@@ -100,7 +83,7 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 func (s *Server) depositAddress() string { return ton.FormatAddress(s.cfg.Hot, s.cfg.Testnet) }
 
 func (s *Server) invoiceJSON(inv store.Invoice) invoiceJSON {
-	d, _ := s.decimalsOf(context.Background(), inv.Asset)
+	d := s.assets.Decimals(inv.Asset)
 	return invoiceJSON{
 		ID:        inv.ID,
 		Asset:     inv.Asset,

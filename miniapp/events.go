@@ -154,7 +154,7 @@ func (s *Server) events(c echo.Context) error {
 	buf.WriteString("retry: 2000\n\n")
 	// The current balances first: whatever happened while the page was
 	// not listening is reflected at once.
-	if err := s.writeEvent(ctx, &buf, u.ID, store.Change{Kind: "balance", UserID: u.ID}); err != nil {
+	if err := s.writeEvent(ctx, &buf, u.ID, store.Change{Kind: store.ChangeBalance, UserID: u.ID}); err != nil {
 		return nil // the stream is open: errors end it rather than answer
 	}
 	if err := send(); err != nil {
@@ -204,7 +204,7 @@ func (s *Server) events(c echo.Context) error {
 					continue
 				}
 				seen[ch] = true
-				if ch.Kind == "user" {
+				if ch.Kind == store.ChangeUser {
 					// Blocked by an admin: the stream ends; reconnecting is refused.
 					if cur, err := s.db.User(ctx, u.ID); err == nil && cur.Blocked {
 						return nil
@@ -232,7 +232,7 @@ func (s *Server) events(c echo.Context) error {
 func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64, ch store.Change) error {
 	var data any
 	switch ch.Kind {
-	case "invoice":
+	case store.ChangeInvoice:
 		// The user's top-up, or a merchant invoice they reported paying.
 		inv, err := s.db.InvoiceForUser(ctx, userID, ch.ID)
 		if err != nil {
@@ -243,13 +243,13 @@ func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64
 			return err
 		}
 		data = map[string]any{"invoice": out}
-	case "balance":
+	case store.ChangeBalance:
 		bals, err := s.balances(ctx, userID)
 		if err != nil {
 			return err
 		}
 		data = map[string]any{"balances": bals}
-	case "withdrawal":
+	case store.ChangeWithdrawal:
 		id, err := strconv.ParseInt(ch.ID, 10, 64)
 		if err != nil {
 			return err
@@ -259,7 +259,7 @@ func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64
 			return err
 		}
 		data = map[string]any{"withdrawal": s.withdrawalJSON(wd)}
-	case "purchase":
+	case store.ChangePurchase:
 		// A Stars payment booked or refunded (id: its charge id).
 		p, err := s.db.StarPayment(ctx, ch.ID)
 		if err != nil {
@@ -269,21 +269,21 @@ func (s *Server) writeEvent(ctx context.Context, buf *bytes.Buffer, userID int64
 			return store.ErrNotFound
 		}
 		data = map[string]any{"purchase": starPaymentOf(p)}
-	case "subscription":
+	case store.ChangeSubscription:
 		sub, err := s.db.StarSubscription(ctx, userID, ch.ID)
 		if err != nil {
 			return err
 		}
 		data = map[string]any{"subscription": s.subscriptionOf(sub)}
 	default:
-		return errors.New("unknown change kind " + ch.Kind)
+		return errors.New("unknown change kind " + string(ch.Kind))
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
 	buf.WriteString("event: ")
-	buf.WriteString(ch.Kind)
+	buf.WriteString(string(ch.Kind))
 	buf.WriteString("\ndata: ")
 	buf.Write(b) // JSON has no raw newlines
 	buf.WriteString("\n\n")

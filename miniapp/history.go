@@ -12,10 +12,8 @@ import (
 )
 
 type historyItemJSON struct {
-	ID          int64  `json:"id"`
-	Asset       string `json:"asset"`
-	Amount      string `json:"amount"`
-	Formatted   string `json:"formatted"`
+	ID int64 `json:"id"`
+	httpapi.Money
 	Kind        string `json:"kind"`
 	Description string `json:"description"`
 	CreatedAt   string `json:"created_at"`
@@ -51,19 +49,17 @@ func (s *Server) history(c echo.Context) error {
 	for _, e := range entries {
 		it := historyItemJSON{
 			ID:          e.ID,
-			Asset:       e.Asset,
-			Amount:      e.Amount.Units(),
-			Formatted:   s.format(ctx, e.Asset, e.Amount),
-			Kind:        e.Kind,
+			Money:       s.money(e.Asset, e.Amount),
+			Kind:        e.Kind.Shown(),
 			Description: e.Description,
 			CreatedAt:   rfc3339(e.CreatedAt),
 		}
 		switch e.Kind {
-		case "deposit":
+		case store.TransferDeposit:
 			if isHex64(e.Ref) {
 				it.Link = ton.TxLink(s.cfg.Testnet, e.Ref)
 			}
-		case "withdrawal", "refund":
+		case store.TransferWithdrawal, store.TransferRefund:
 			if id, err := strconv.ParseInt(e.Ref, 10, 64); err == nil {
 				if w, err := s.db.UserWithdrawal(ctx, u.ID, id); err == nil && isHex64(w.TxHash) {
 					it.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)

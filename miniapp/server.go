@@ -53,6 +53,9 @@ type Config struct {
 	Testnet bool
 	Hot     *address.Address // the deposit address (hot wallet); nil disables deposits
 	Assets  []store.Asset    // TON and the jettons (Master raw); [TON]
+	// AssetRegistry is the asset registry (decimals and names of every
+	// asset); built from Assets and the store when nil.
+	AssetRegistry *store.Assets
 
 	// Policy is the rule book: fees, minimums, approval, own addresses,
 	// invoice lifetimes. The API asks it and renders its answer.
@@ -147,7 +150,7 @@ type Server struct {
 
 	proofDomains []string
 	assetList    []assetJSON
-	decimals     sync.Map // symbol -> int
+	assets       *store.Assets
 	jwallets     sync.Map // jwKey -> *address.Address
 	mounted      sync.Map // route path -> true
 	api          *echo.Group
@@ -202,12 +205,12 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 	}
 	for _, a := range cfg.Assets {
 		s.assetList = append(s.assetList, assetJSON{Symbol: a.Symbol, Decimals: a.Decimals})
-		s.decimals.Store(a.Symbol, a.Decimals)
 	}
-	s.decimals.Store(store.Credits.Symbol, store.Credits.Decimals)
-	s.decimals.Store(store.Stars.Symbol, store.Stars.Decimals)
+	if s.assets = cfg.AssetRegistry; s.assets == nil {
+		s.assets = store.NewAssets(db, cfg.Assets)
+	}
 	db.Subscribe(func(c store.Change) {
-		if c.Kind == "user" {
+		if c.Kind == store.ChangeUser {
 			// An admin blocked or unblocked the user: their next call is
 			// authenticated afresh and sees it (and an open event stream of
 			// a blocked user ends).

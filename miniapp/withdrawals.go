@@ -1,7 +1,6 @@
 package miniapp
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,15 +28,14 @@ type withdrawalJSON struct {
 }
 
 func (s *Server) withdrawalJSON(w store.Withdrawal) withdrawalJSON {
-	ctx := context.Background()
 	out := withdrawalJSON{
 		ID:           w.ID,
 		Asset:        w.Asset,
 		Amount:       w.Amount.Units(),
 		Fee:          w.Fee.Units(),
 		FeeAsset:     w.FeeAsset,
-		Formatted:    s.format(ctx, w.Asset, w.Amount),
-		FeeFormatted: s.format(ctx, w.FeeAsset, w.Fee),
+		Formatted:    s.money(w.Asset, w.Amount).Formatted,
+		FeeFormatted: s.money(w.FeeAsset, w.Fee).Formatted,
 		Destination:  w.Destination,
 		Status:       w.Status,
 		TxHash:       w.TxHash,

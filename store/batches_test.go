@@ -73,7 +73,7 @@ func eventTypes(t *testing.T, db *store.DB, wid int64) []string {
 	for _, e := range evs {
 		var p store.WithdrawalEvent
 		if json.Unmarshal(e.Payload, &p) == nil && p.WithdrawalID == wid {
-			out = append(out, e.Type)
+			out = append(out, string(e.Type))
 		}
 	}
 	return out

@@ -3,7 +3,7 @@ package store
 // Change tells listeners that something a user or merchant can see was
 // committed. It carries ids only: listeners read the current state.
 type Change struct {
-	Kind       string // "invoice", "balance", "withdrawal"
+	Kind       ChangeKind
 	UserID     int64
 	MerchantID int64
 	ID         string // invoice or withdrawal id

@@ -40,6 +40,8 @@ type DB struct {
 	nstmts atomic.Int64
 	reads  sync.Map // query -> *sql.Stmt on the read pool (hot reads)
 
+	known sync.Map // symbol -> Asset: the recorded assets (Assets, the registry)
+
 	mu        sync.Mutex
 	listeners map[int]func(Change)
 	nextL     int
@@ -107,6 +109,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		o(db)
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.loadKnown(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -202,9 +202,9 @@ func (tx *Tx) settleMatch(ctx context.Context, ev ChainEvent, m match, transferI
 		}
 		tx.changed(inv.change())
 		if inv.MerchantID != 0 {
-			typ := "invoice." + inv.Status
+			typ := InvoiceEventType(inv.Status)
 			if !onTime {
-				typ = "invoice.payment"
+				typ = EventInvoicePayment
 			}
 			if err := tx.invoiceEvent(ctx, typ, inv, ev.Hash); err != nil {
 				return err
@@ -221,7 +221,7 @@ func (tx *Tx) settleMatch(ctx context.Context, ev ChainEvent, m match, transferI
 		if inv.ID != "" && inv.UserID == m.userID {
 			d.InvoiceID, d.Status, d.Late, d.Duplicate = inv.ID, inv.Status, inv.Late, inv.Duplicate
 		}
-		return tx.emit(ctx, TopicBot, "deposit.credited", m.userID, 0, d)
+		return tx.emit(ctx, TopicBot, EventDepositCredited, m.userID, 0, d)
 	}
 	return nil
 }

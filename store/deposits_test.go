@@ -212,7 +212,7 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	hooks, _ := db.DueEvents(ctx, store.TopicWebhook, 10)
 	var types []string
 	for _, h := range hooks {
-		types = append(types, h.Type)
+		types = append(types, string(h.Type))
 	}
 	if fmt.Sprint(types) != "[invoice.expired invoice.payment]" {
 		t.Fatalf("webhook events %v", types)

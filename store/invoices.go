@@ -62,7 +62,7 @@ func (inv Invoice) change() Change {
 	if uid == 0 {
 		uid = inv.PayerID
 	}
-	return Change{Kind: "invoice", UserID: uid, MerchantID: inv.MerchantID, ID: inv.ID}
+	return Change{Kind: ChangeInvoice, UserID: uid, MerchantID: inv.MerchantID, ID: inv.ID}
 }
 
 // NewInvoice is what CreateInvoice needs.
@@ -182,7 +182,7 @@ func (db *DB) CreateInvoice(ctx context.Context, n NewInvoice) (Invoice, error) 
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "invoice", UserID: n.UserID, MerchantID: n.MerchantID, ID: id})
+		tx.changed(Change{Kind: ChangeInvoice, UserID: n.UserID, MerchantID: n.MerchantID, ID: id})
 		return nil
 	})
 	if err != nil {
@@ -362,7 +362,7 @@ func (db *DB) ExpireInvoices(ctx context.Context, asOf time.Time) (int, error) {
 				return err
 			}
 			inv.Status = InvoiceExpired
-			if err := tx.invoiceEvent(ctx, "invoice.expired", inv); err != nil {
+			if err := tx.invoiceEvent(ctx, EventInvoiceExpired, inv); err != nil {
 				return err
 			}
 			tx.changed(inv.change())
@@ -388,7 +388,7 @@ type InvoiceEvent struct {
 
 // invoiceEvent queues a webhook for a merchant's invoice; user invoices are
 // announced by deposit.credited instead.
-func (tx *Tx) invoiceEvent(ctx context.Context, typ string, inv Invoice, txHash ...string) error {
+func (tx *Tx) invoiceEvent(ctx context.Context, typ EventType, inv Invoice, txHash ...string) error {
 	if inv.MerchantID == 0 {
 		return nil
 	}

@@ -42,6 +42,7 @@ type Asset struct {
 	Symbol   string
 	Decimals int
 	Master   string // jetton master address (raw); empty for Gram and off-chain assets
+	Name     string // display name ("Gram"); the symbol when empty (DisplayName)
 }
 
 // The native coin of TON is Gram, asset code GRAM, since the ticker change
@@ -56,7 +57,7 @@ const (
 
 // TON is the native coin, Gram (GRAM). The Go name stays: the coin is the
 // network's own.
-var TON = Asset{Symbol: NativeSymbol, Decimals: 9}
+var TON = Asset{Symbol: NativeSymbol, Decimals: 9, Name: "Gram"}
 
 // CanonicalSymbol is the asset code a symbol as given names: trimmed,
 // upper-cased, and the native coin's former code TON read as GRAM. It is the
@@ -79,7 +80,7 @@ func IsNativeSymbol(symbol string) bool { return CanonicalSymbol(symbol) == Nati
 // SyncAssets records the configured assets. An asset's decimals can never
 // change once recorded: every stored amount depends on them.
 func (db *DB) SyncAssets(ctx context.Context, assets []Asset) error {
-	return db.write(ctx, func(tx *Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		for _, a := range assets {
 			if a.Symbol == "" || a.Decimals < 0 || a.Decimals > MaxDecimals {
 				return fmt.Errorf("%w: asset %q", ErrInvalid, a.Symbol)
@@ -106,6 +107,10 @@ func (db *DB) SyncAssets(ctx context.Context, assets []Asset) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return db.loadKnown(ctx)
 }
 
 // Assets lists the recorded assets by symbol.
@@ -135,17 +140,19 @@ type Posting struct {
 }
 
 // Transfer is a balanced set of postings. Key makes it idempotent: a transfer
-// whose key was already posted is not posted again.
+// whose key was already posted is not posted again. Code builds transfers
+// with Tx.book (transfer.go); Post is for tools and tests.
 type Transfer struct {
 	Key         string
-	Kind        string // deposit, withdrawal, fee, refund, purchase, sweep, adjustment...
+	Kind        TransferKind
 	Description string
 	Ref         string
 	Postings    []Posting
 }
 
 // Post records t atomically. A replayed key returns the first transfer's id
-// and ErrDuplicate; an overdraft of a user or merchant account returns
+// and ErrDuplicate when t has the first transfer's kind and legs, a
+// *KeyConflictError (ErrConflict) when not; an overdraft of a user or merchant account returns
 // ErrInsufficientFunds and changes nothing.
 func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
 	var id int64
@@ -164,7 +171,8 @@ func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
 }
 
 // post writes a transfer inside tx. On a replayed key it returns the existing
-// id with ErrDuplicate, having written nothing.
+// id with ErrDuplicate, or a *KeyConflictError if the legs differ, having
+// written nothing. Only book and Post call it.
 func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 	if t.Key == "" || t.Kind == "" || len(t.Postings) < 2 {
 		return 0, fmt.Errorf("%w: a transfer needs a key, a kind and at least two postings", ErrInvalid)
@@ -188,6 +196,9 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 	var existing int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM transfers WHERE key = ?`, t.Key).Scan(&existing)
 	if err == nil {
+		if err := tx.samePosted(ctx, existing, t); err != nil {
+			return 0, err
+		}
 		return existing, fmt.Errorf("%w: transfer %q already posted", ErrDuplicate, t.Key)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -220,10 +231,10 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 		}
 		if uid, ok := strings.CutPrefix(p.Account, "user:"); ok {
 			u, _ := strconv.ParseInt(uid, 10, 64)
-			tx.changed(Change{Kind: "balance", UserID: u})
+			tx.changed(Change{Kind: ChangeBalance, UserID: u})
 		} else if mid, ok := strings.CutPrefix(p.Account, "merchant:"); ok {
 			m, _ := strconv.ParseInt(mid, 10, 64)
-			tx.changed(Change{Kind: "balance", MerchantID: m})
+			tx.changed(Change{Kind: ChangeBalance, MerchantID: m})
 		}
 	}
 	return id, nil
@@ -325,7 +336,7 @@ type Entry struct {
 	Account     string
 	Asset       string
 	Amount      Amount
-	Kind        string
+	Kind        TransferKind
 	Description string
 	Ref         string
 	CreatedAt   time.Time

@@ -314,7 +314,7 @@ func (db *DB) GiveUpWebhook(ctx context.Context, eventID, merchantID int64, reas
 		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_disabled = 1 WHERE id = ?`, merchantID); err != nil {
 			return err
 		}
-		return tx.emit(ctx, TopicBot, "webhook.disabled", 0, 0, WebhookDisabled{
+		return tx.emit(ctx, TopicBot, EventWebhookDisabled, 0, 0, WebhookDisabled{
 			MerchantID: m.ID, Name: m.Name, URL: m.WebhookURL, EventID: eventID, Reason: reason})
 	})
 }

@@ -19,7 +19,7 @@ const (
 type Event struct {
 	ID            int64
 	Topic         string
-	Type          string
+	Type          EventType
 	Payload       json.RawMessage
 	UserID        int64
 	MerchantID    int64
@@ -34,7 +34,7 @@ type Event struct {
 }
 
 // emit appends an outbox event inside tx, due at once.
-func (tx *Tx) emit(ctx context.Context, topic, typ string, userID, merchantID int64, payload any) error {
+func (tx *Tx) emit(ctx context.Context, topic string, typ EventType, userID, merchantID int64, payload any) error {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (tx *Tx) emit(ctx context.Context, topic, typ string, userID, merchantID in
 
 // Emit appends an outbox event on its own (for events not tied to another
 // store call, such as admin notices).
-func (db *DB) Emit(ctx context.Context, topic, typ string, userID, merchantID int64, payload any) error {
+func (db *DB) Emit(ctx context.Context, topic string, typ EventType, userID, merchantID int64, payload any) error {
 	return db.write(ctx, func(tx *Tx) error { return tx.emit(ctx, topic, typ, userID, merchantID, payload) })
 }
 
@@ -144,3 +144,17 @@ func (db *DB) Event(ctx context.Context, id int64) (Event, bool, error) {
 }
 
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+// DueEventsPerUser returns, of a topic's due events, only the oldest of each
+// user (events without a user form one group), oldest first, up to limit. A
+// consumer that paces each chat (Telegram: one message a second) thus sees
+// every chat's next event however long one chat's queue is, instead of a
+// window filled by that one chat.
+func (db *DB) DueEventsPerUser(ctx context.Context, topic string, limit int) ([]Event, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
+		FROM (SELECT *, coalesce(user_id, 0) AS uid,
+				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY next_attempt_at, id) AS nth
+			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?)
+		WHERE nth = 1 ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
+	return scanEvents(rows, err)
+}

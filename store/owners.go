@@ -207,7 +207,7 @@ func (db *DB) Redeliver(ctx context.Context, by Actor, merchantID, eventID int64
 		if n, _ := res.RowsAffected(); n == 1 {
 			after += " (webhook enabled again)"
 		}
-		tx.changed(Change{Kind: "webhook", MerchantID: merchantID}) // wakes the deliverer
+		tx.changed(Change{Kind: ChangeWebhook, MerchantID: merchantID}) // wakes the deliverer
 		if err := tx.audit(ctx, by, merchantID, AuditRedeliver, "event #"+strconv.FormatInt(eventID, 10)+" ("+before.Type+")",
 			before.Status, after); err != nil {
 			return err
@@ -239,7 +239,7 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 		if disabled {
 			return fmt.Errorf("%w: the webhook is disabled after failing for too long; save its URL or redeliver an event to enable it", ErrInvalid)
 		}
-		if err := tx.emit(ctx, TopicWebhook, "webhook.test", 0, merchantID,
+		if err := tx.emit(ctx, TopicWebhook, EventWebhookTest, 0, merchantID,
 			WebhookTest{Message: "a test event sent from the tonpay dashboard"}); err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = last_insert_rowid()`); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "webhook", MerchantID: merchantID})
+		tx.changed(Change{Kind: ChangeWebhook, MerchantID: merchantID})
 		var err error
 		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
 			return err

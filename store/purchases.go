@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -51,19 +50,12 @@ func (db *DB) BuyPackage(ctx context.Context, p Purchase) (PurchaseResult, error
 			return err
 		}
 		user := UserAccount(p.UserID)
-		key := "purchase:" + strconv.FormatInt(p.UserID, 10) + ":" + p.Key
-		id, err := tx.post(ctx, Transfer{
-			Key:         key,
-			Kind:        "purchase",
-			Description: "package " + p.Package,
-			Ref:         p.Package,
-			Postings: []Posting{
-				{user, p.Asset, -p.Price},
-				{AccountSales, p.Asset, p.Price},
-				{AccountIssued, Credits.Symbol, -p.Credits},
-				{user, Credits.Symbol, p.Credits},
-			},
-		})
+		id, err := tx.book(ctx, PurchaseKey(p.UserID, p.Key), TransferPurchase, "package "+p.Package, p.Package,
+			move(user, AccountSales, p.Asset, p.Price).Plus(move(AccountIssued, user, Credits.Symbol, p.Credits)))
+		if isKeyConflict(err) {
+			// Other legs under this key: another purchase.
+			return fmt.Errorf("%w: idempotency key %q was used for another purchase", ErrConflict, p.Key)
+		}
 		if errors.Is(err, ErrDuplicate) {
 			return tx.samePurchase(ctx, id, p, &res)
 		}

@@ -167,13 +167,13 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 			var figures []string
 			for _, r := range res.Assets {
 				if r.Drift != 0 {
-					dec := tx.decimals(ctx, r.Asset)
+					dec := tx.db.registry().Decimals(r.Asset)
 					f := DriftFigure{Asset: r.Asset, Chain: r.Chain.Format(dec), Ledger: r.Ledger.Format(dec), Drift: r.Drift.Format(dec)}
 					n.Assets = append(n.Assets, f)
 					figures = append(figures, f.Asset+" "+f.Drift+" (chain "+f.Chain+", ledger "+f.Ledger+")")
 				}
 			}
-			if err := tx.emit(ctx, TopicBot, "ledger.drift", 0, 0, n); err != nil {
+			if err := tx.emit(ctx, TopicBot, EventLedgerDrift, 0, 0, n); err != nil {
 				return err
 			}
 			var acked int
@@ -209,13 +209,6 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 		return nil
 	})
 	return res, err
-}
-
-// decimals of an asset inside a transaction; 0 when unknown.
-func (tx *Tx) decimals(ctx context.Context, asset string) int {
-	var d int
-	_ = tx.QueryRowContext(ctx, `SELECT decimals FROM assets WHERE symbol = ?`, asset).Scan(&d)
-	return d
 }
 
 // Reconciliations returns the last comparison of each asset.
@@ -259,7 +252,7 @@ func (tx *Tx) holdForeign(ctx context.Context, n ForeignNotice) error {
 		WHERE payout_pause.cause = 'drift'`, "the hot wallet did something tonpay did not sign: "+n.Note, ms(tx.now)); err != nil {
 		return err
 	}
-	return tx.emit(ctx, TopicBot, "ledger.foreign", 0, 0, n)
+	return tx.emit(ctx, TopicBot, EventLedgerForeign, 0, 0, n)
 }
 
 // HoldForeign pauses payouts and tells admins that the hot wallet did

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -46,12 +45,6 @@ const (
 	StarSourceReconciler = "reconciler" // found in getStarTransactions
 )
 
-// Transfer kinds of Stars movements (history shows them).
-const (
-	KindStarsPurchase = "stars_purchase"
-	KindStarsRefund   = "stars_refund"
-)
-
 // StarPayment is a booked Stars payment.
 type StarPayment struct {
 	ChargeID       string // telegram_payment_charge_id
@@ -87,7 +80,7 @@ type NewStarPayment struct {
 	Source         string
 }
 
-// StarPaidEvent is the outbox payload of "stars.paid" (to the user).
+// StarPaidEvent is the outbox payload of EventStarsPaid (to the user).
 type StarPaidEvent struct {
 	ChargeID  string `json:"charge_id"`
 	Package   string `json:"package"`
@@ -110,7 +103,7 @@ type StarRefundEvent struct {
 	By        string `json:"by"`
 }
 
-// StarMissingEvent is the outbox payload of "stars.missing" (to admins): a
+// StarMissingEvent is the outbox payload of EventStarsMissing (to admins): a
 // booked payment Telegram's transaction list does not have.
 type StarMissingEvent struct {
 	ChargeID string `json:"charge_id"`
@@ -164,7 +157,7 @@ func (tx *Tx) starPayment(ctx context.Context, chargeID string) (StarPayment, er
 
 // BookStarPayment books a Stars payment in ONE transaction: the payment
 // row (its charge id is the primary key), the XTR entries, the credits the
-// payload names, the subscription's renewal date, and a "stars.paid" event
+// payload names, the subscription's renewal date, and a EventStarsPaid event
 // for the user. A charge id booked before returns that payment with created
 // false and changes nothing. A payload that is not ours books the Stars with
 // no credits (the money came in all the same).
@@ -210,18 +203,15 @@ func (tx *Tx) bookStarPayment(ctx context.Context, n NewStarPayment) (StarPaymen
 		credits, pkg, period = Amount(pl.Credits), pl.Package, pl.Period
 	}
 	user := UserAccount(n.UserID)
-	postings := []Posting{
-		{AccountStarsTelegram, Stars.Symbol, -n.Amount},
-		{AccountStarsRevenue, Stars.Symbol, n.Amount},
-	}
+	legs := move(AccountStarsTelegram, AccountStarsRevenue, Stars.Symbol, n.Amount)
 	if credits > 0 {
-		postings = append(postings, Posting{AccountIssued, Credits.Symbol, -credits}, Posting{user, Credits.Symbol, credits})
+		legs = legs.Plus(move(AccountIssued, user, Credits.Symbol, credits))
 	}
 	desc := "Stars payment"
 	if pkg != "" {
 		desc = "package " + pkg + " (Stars)"
 	}
-	tid, err := tx.post(ctx, Transfer{Key: "stars:" + n.ChargeID, Kind: KindStarsPurchase, Description: desc, Ref: n.ChargeID, Postings: postings})
+	tid, err := tx.book(ctx, StarsKey(n.ChargeID), TransferStarsPurchase, desc, n.ChargeID, legs)
 	if err != nil {
 		return StarPayment{}, err
 	}
@@ -253,10 +243,10 @@ func (tx *Tx) bookStarPayment(ctx context.Context, n NewStarPayment) (StarPaymen
 	if expires.Valid {
 		ev.ExpiresAt = n.ExpiresAt.Unix()
 	}
-	if err := tx.emit(ctx, TopicBot, "stars.paid", n.UserID, 0, ev); err != nil {
+	if err := tx.emit(ctx, TopicBot, EventStarsPaid, n.UserID, 0, ev); err != nil {
 		return StarPayment{}, err
 	}
-	tx.changed(Change{Kind: "purchase", UserID: n.UserID, ID: n.ChargeID})
+	tx.changed(Change{Kind: ChangePurchase, UserID: n.UserID, ID: n.ChargeID})
 	return tx.starPayment(ctx, n.ChargeID)
 }
 
@@ -306,87 +296,6 @@ func (tx *Tx) ensureAsset(ctx context.Context, a Asset) error {
 		return fmt.Errorf("%w: asset %s has %d decimals in the database, want %d", ErrConflict, a.Symbol, dec, a.Decimals)
 	}
 	return nil
-}
-
-// StarRefund is what booking a refund did.
-type StarRefund struct {
-	Payment StarPayment
-	Created bool // false when the payment was refunded before: nothing was posted again
-}
-
-// BookStarRefund books the refund of a Stars payment in ONE transaction:
-// the XTR entries reversed, the payment's credits taken back from the user
-// as far as the balance holds them (a balance never goes negative; what was
-// already spent is the shortfall, told to admins), the payment marked
-// refunded, and a "stars.refunded" event for the user. Telegram has already
-// returned the Stars (refundStarPayment answered, or a refunded_payment
-// update or the transaction list says so), so the refund is booked even
-// when the credits are gone; the admin command refuses earlier, before
-// asking Telegram (Policy.RefundStars). A payment refunded before returns
-// with Created false.
-func (db *DB) BookStarRefund(ctx context.Context, chargeID, by string) (StarRefund, error) {
-	var out StarRefund
-	err := db.write(ctx, func(tx *Tx) error {
-		p, err := tx.starPayment(ctx, chargeID)
-		if err != nil {
-			return err
-		}
-		if p.Status == StarRefunded {
-			out = StarRefund{Payment: p}
-			return nil
-		}
-		user := UserAccount(p.UserID)
-		claw := Amount(0)
-		if p.Credits > 0 {
-			have, err := tx.balance(ctx, user, Credits.Symbol)
-			if err != nil {
-				return err
-			}
-			claw = min(max(have, 0), p.Credits)
-		}
-		postings := []Posting{
-			{AccountStarsRevenue, Stars.Symbol, -p.Amount},
-			{AccountStarsTelegram, Stars.Symbol, p.Amount},
-		}
-		if claw > 0 {
-			postings = append(postings, Posting{user, Credits.Symbol, -claw}, Posting{AccountIssued, Credits.Symbol, claw})
-		}
-		desc := "Stars refund"
-		if p.Package != "" {
-			desc = "refund of package " + p.Package + " (Stars)"
-		}
-		tid, err := tx.post(ctx, Transfer{Key: "stars-refund:" + chargeID, Kind: KindStarsRefund, Description: desc, Ref: chargeID, Postings: postings})
-		if err != nil {
-			return err
-		}
-		shortfall := p.Credits - claw
-		if _, err := tx.ExecContext(ctx, `UPDATE star_payments SET status = ?, refund_transfer_id = ?, clawed = ?, shortfall = ?, refunded_by = ?,
-			refunded_at = ? WHERE charge_id = ?`, StarRefunded, tid, int64(claw), int64(shortfall), by, ms(tx.now), chargeID); err != nil {
-			return err
-		}
-		if id, ok := strings.CutPrefix(by, "admin:"); ok {
-			n, _ := strconv.ParseInt(id, 10, 64)
-			if err := tx.audit(ctx, AdminActor(n, ""), 0, AuditStarsRefund, "Stars payment "+chargeID+" of user "+strconv.FormatInt(p.UserID, 10),
-				"paid: "+p.Amount.Units()+" Stars", fmt.Sprintf("refunded (%s credits taken back)", claw.Units())); err != nil {
-				return err
-			}
-		}
-		ev := StarRefundEvent{ChargeID: chargeID, UserID: p.UserID, Package: p.Package, Stars: p.Amount.Units(), Clawed: claw.Units(),
-			Shortfall: shortfall.Units(), By: by}
-		if err := tx.emit(ctx, TopicBot, "stars.refunded", p.UserID, 0, ev); err != nil {
-			return err
-		}
-		if shortfall > 0 {
-			if err := tx.emit(ctx, TopicBot, "stars.refund_shortfall", 0, 0, ev); err != nil {
-				return err
-			}
-		}
-		tx.changed(Change{Kind: "purchase", UserID: p.UserID, ID: chargeID})
-		p, err = tx.starPayment(ctx, chargeID)
-		out = StarRefund{Payment: p, Created: true}
-		return err
-	})
-	return out, err
 }
 
 // StarSubscription is a user's monthly package.
@@ -442,7 +351,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 			canceled, ms(tx.now), userID, pkg); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "subscription", UserID: userID, ID: pkg})
+		tx.changed(Change{Kind: ChangeSubscription, UserID: userID, ID: pkg})
 		return nil
 	})
 }
@@ -450,7 +359,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 // FlagMissingStarPayments compares the booked payments with Telegram's
 // transaction list: listed holds every charge id Telegram lists as paid.
 // A paid payment booked before the cutoff that is not listed is flagged (once:
-// a "stars.missing" event for admins); one listed again is unflagged. It
+// a EventStarsMissing event for admins); one listed again is unflagged. It
 // returns the newly flagged payments.
 func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]bool, cutoff time.Time) ([]StarPayment, error) {
 	var flagged []StarPayment
@@ -470,7 +379,7 @@ func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]boo
 				if _, err := tx.ExecContext(ctx, `UPDATE star_payments SET missing_at = ? WHERE charge_id = ?`, ms(tx.now), p.ChargeID); err != nil {
 					return err
 				}
-				if err := tx.emit(ctx, TopicBot, "stars.missing", 0, 0, StarMissingEvent{ChargeID: p.ChargeID, UserID: p.UserID,
+				if err := tx.emit(ctx, TopicBot, EventStarsMissing, 0, 0, StarMissingEvent{ChargeID: p.ChargeID, UserID: p.UserID,
 					Stars: p.Amount.Units(), Package: p.Package}); err != nil {
 					return err
 				}

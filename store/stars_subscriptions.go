@@ -64,7 +64,7 @@ type SubscriptionUpdated struct {
 	Created      bool // false: this update was booked before and nothing was done again
 }
 
-// StarSubscriptionEvent is the outbox payload of "stars.subscription" (to
+// StarSubscriptionEvent is the outbox payload of EventStarsSubscriptionChange (to
 // the user): their subscription changed on Telegram's word.
 type StarSubscriptionEvent struct {
 	Package   string `json:"package"`
@@ -75,7 +75,7 @@ type StarSubscriptionEvent struct {
 // BookSubscriptionUpdate books a subscription update in ONE transaction:
 // the update's row (UNIQUE on update id, user, payload and change: a
 // redelivered update returns Created false and changes nothing), the
-// subscription's new state, and a "stars.subscription" event for the user
+// subscription's new state, and a EventStarsSubscriptionChange event for the user
 // when the state moved. It posts nothing to the ledger. An update whose
 // payload is not ours, or that names no subscription booked here, is kept
 // with outcome unknown.
@@ -133,11 +133,11 @@ func (db *DB) BookSubscriptionUpdate(ctx context.Context, u SubscriptionUpdate) 
 			canceled, failed, ms(tx.now), u.UserID, pkg); err != nil {
 			return err
 		}
-		if err := tx.emit(ctx, TopicBot, "stars.subscription", u.UserID, 0, StarSubscriptionEvent{Package: pkg, Change: string(u.Change),
+		if err := tx.emit(ctx, TopicBot, EventStarsSubscriptionChange, u.UserID, 0, StarSubscriptionEvent{Package: pkg, Change: string(u.Change),
 			ExpiresAt: sub.ExpiresAt.Unix()}); err != nil {
 			return err
 		}
-		tx.changed(Change{Kind: "subscription", UserID: u.UserID, ID: pkg})
+		tx.changed(Change{Kind: ChangeSubscription, UserID: u.UserID, ID: pkg})
 		out.Subscription, err = tx.starSubscription(ctx, u.UserID, pkg)
 		return err
 	})

@@ -25,7 +25,7 @@ func eventsOf(t *testing.T, db *store.DB, typ string) []store.Event {
 	}
 	var out []store.Event
 	for _, e := range evs {
-		if e.Type == typ {
+		if string(e.Type) == typ {
 			out = append(out, e)
 		}
 	}

@@ -102,7 +102,8 @@ func TestPostRules(t *testing.T) {
 		{"unknown asset", deposit("ua", alice, "DOGE", 5), store.ErrUnknownAsset},
 		{"zero leg", store.Transfer{Key: "z", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, 0}, {store.AccountFees, store.TON.Symbol, 0}}}, store.ErrInvalid},
 		{"no key", store.Transfer{Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 1}}}, store.ErrInvalid},
-		{"replayed key", deposit("d1", alice, store.TON.Symbol, 7), store.ErrDuplicate},
+		{"replayed key", deposit("d1", alice, store.TON.Symbol, 1_500_000_000), store.ErrDuplicate},
+		{"replayed key, other legs", deposit("d1", alice, store.TON.Symbol, 7), store.ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,7 +169,7 @@ func TestUpgradeFromTON(t *testing.T) {
 		if e.Asset != store.TON.Symbol && e.Asset != store.Credits.Symbol {
 			t.Fatalf("history entry %+v", e)
 		}
-		kinds = append(kinds, e.Kind+" "+e.Asset+" "+e.Amount.Format(9))
+		kinds = append(kinds, string(e.Kind)+" "+e.Asset+" "+e.Amount.Format(9))
 	}
 	if len(h) != 4 {
 		t.Fatalf("user 1001's history: %v", kinds)

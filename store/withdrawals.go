@@ -216,12 +216,11 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		if err != nil {
 			return err
 		}
-		postings := []Posting{{account, n.Asset, -n.Amount}, {AccountHold, n.Asset, n.Amount}}
+		legs := move(account, AccountHold, n.Asset, n.Amount)
 		if n.Fee > 0 {
-			postings = append(postings, Posting{account, n.FeeAsset, -n.Fee}, Posting{AccountHold, n.FeeAsset, n.Fee})
+			legs = legs.Plus(move(account, AccountHold, n.FeeAsset, n.Fee))
 		}
-		if _, err := tx.post(ctx, Transfer{Key: "withdrawal:" + strconv.FormatInt(id, 10), Kind: "withdrawal",
-			Description: "withdrawal to " + n.Destination, Ref: strconv.FormatInt(id, 10), Postings: merge(postings)}); err != nil {
+		if _, err := tx.book(ctx, WithdrawalKey(id), TransferWithdrawal, "withdrawal to "+n.Destination, strconv.FormatInt(id, 10), legs); err != nil {
 			return err
 		}
 		created = true
@@ -237,11 +236,11 @@ func (db *DB) RequestWithdrawal(ctx context.Context, n NewWithdrawal) (w Withdra
 		}
 		if n.NeedsApproval {
 			// Admins are told; user_id 0 addresses them.
-			if err := tx.emit(ctx, TopicBot, "withdrawal.awaiting_approval", 0, 0, w.event()); err != nil {
+			if err := tx.emit(ctx, TopicBot, EventWithdrawalAwaiting, 0, 0, w.event()); err != nil {
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "withdrawal", UserID: n.UserID, MerchantID: n.MerchantID, ID: strconv.FormatInt(id, 10)})
+		tx.changed(Change{Kind: ChangeWithdrawal, UserID: n.UserID, MerchantID: n.MerchantID, ID: strconv.FormatInt(id, 10)})
 		return nil
 	})
 	if err != nil {
@@ -345,11 +344,11 @@ func (tx *Tx) WithdrawalEvent(ctx context.Context, w Withdrawal) error {
 	if w.MerchantID != 0 {
 		switch w.Status {
 		case WithdrawalConfirmed, WithdrawalFailed, WithdrawalRejected:
-			return tx.emit(ctx, TopicWebhook, "payout."+w.Status, 0, w.MerchantID, w.event())
+			return tx.emit(ctx, TopicWebhook, PayoutEventType(w.Status), 0, w.MerchantID, w.event())
 		}
 		return nil
 	}
-	return tx.emit(ctx, TopicBot, "withdrawal."+w.Status, w.UserID, 0, w.event())
+	return tx.emit(ctx, TopicBot, WithdrawalEventType(w.Status), w.UserID, 0, w.event())
 }
 
 // moveWithdrawal changes a withdrawal's status if it is in from.
@@ -370,17 +369,25 @@ func (tx *Tx) moveWithdrawal(ctx context.Context, id int64, from, to, reason str
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	tx.changed(Change{Kind: "withdrawal", UserID: w.UserID, MerchantID: w.MerchantID, ID: strconv.FormatInt(id, 10)})
+	tx.changed(Change{Kind: ChangeWithdrawal, UserID: w.UserID, MerchantID: w.MerchantID, ID: strconv.FormatInt(id, 10)})
 	return w, nil
 }
 
 // refundWithdrawal reverses the hold of a withdrawal that will not be paid.
 func (tx *Tx) refundWithdrawal(ctx context.Context, w Withdrawal) error {
-	postings := []Posting{{AccountHold, w.Asset, -w.Amount}, {w.Account, w.Asset, w.Amount}}
+	legs := move(AccountHold, w.Account, w.Asset, w.Amount)
 	if w.Fee > 0 {
-		postings = append(postings, Posting{AccountHold, w.FeeAsset, -w.Fee}, Posting{w.Account, w.FeeAsset, w.Fee})
+		legs = legs.Plus(move(AccountHold, w.Account, w.FeeAsset, w.Fee))
 	}
-	_, err := tx.post(ctx, Transfer{Key: "refund:" + strconv.FormatInt(w.ID, 10), Kind: "refund",
-		Description: "withdrawal " + w.Status, Ref: strconv.FormatInt(w.ID, 10), Postings: merge(postings)})
+	_, err := tx.book(ctx, RefundKey(w.ID), TransferRefund, "withdrawal "+w.Status, strconv.FormatInt(w.ID, 10), legs)
 	return err
+}
+
+// RecentWithdrawals lists withdrawals newest first (any status).
+func (db *DB) RecentWithdrawals(ctx context.Context, limit int) ([]Withdrawal, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals ORDER BY id DESC LIMIT ?`, limit)
+	return scanRows(rows, err, scanWithdrawal)
 }

@@ -187,7 +187,7 @@ func adminNotices(t *testing.T, db *store.DB, typ string) int {
 	must(t, err)
 	n := 0
 	for _, e := range evs {
-		if e.Type == typ && e.UserID == 0 {
+		if string(e.Type) == typ && e.UserID == 0 {
 			n++
 		}
 	}

@@ -526,7 +526,7 @@ func (p *Payer) setPaused(ctx context.Context, n *pauseNotice) {
 			"available", n.Available, "withdrawal", n.WithdrawalID, "hot_wallet", FormatAddress(p.hot, p.cfg.Testnet))
 	}
 	if was == "" {
-		if err := p.db.Emit(ctx, store.TopicBot, "payer.paused", 0, 0, n); err != nil {
+		if err := p.db.Emit(ctx, store.TopicBot, store.EventPayerPaused, 0, 0, n); err != nil {
 			p.log.Error("payer: admin notice", "err", err)
 		}
 	}

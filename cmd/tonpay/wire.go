@@ -28,6 +28,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	assets := cfg.Assets()
+	// The asset registry every face renders amounts with (decimals, names).
+	registry := store.NewAssets(db, assets)
 
 	follower := ton.NewFollower(chain.API, db, ton.FollowerConfig{
 		Hot:     hot.WalletAddress(),
@@ -104,12 +106,15 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		// private-only rule then judge the real client, not the proxy.
 		TrustProxy: cfg.TLSDomain == "",
 		AdminIDs:   cfg.AdminIDs,
+
+		AssetRegistry: registry,
 	}, db, log.With("component", "http"))
 
 	shop := merchant.Config{
 		Testnet:        cfg.Testnet,
 		DepositAddress: hot.WalletAddress(),
 		Assets:         assets,
+		AssetRegistry:  registry,
 		Policy:         policy,
 		BotUsername:    cfg.BotUsername,
 		AppName:        cfg.AppName,
@@ -119,7 +124,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	shopAPI.Register(web.Group("/api/v1"))
 	// The dashboards in the Mini App: admins (ADMIN_IDS) and merchant owners.
 	owner.New(shopAPI, db).Register(web.Authed("/merchant/:mid"))
-	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, Testnet: cfg.Testnet, Status: follower.Status},
+	admin.New(admin.Config{AdminIDs: cfg.AdminIDs, Assets: assets, AssetRegistry: registry, Testnet: cfg.Testnet, Status: follower.Status},
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
@@ -132,6 +137,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Testnet:        cfg.Testnet,
 		DepositAddress: hot.WalletAddress(),
 		Assets:         assets,
+		AssetRegistry:  registry,
 		Policy:         policy,
 		WebhookURL:     cfg.WebhookURL,
 		Log:            log.With("component", "bot"),

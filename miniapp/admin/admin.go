@@ -27,7 +27,10 @@ import (
 type Config struct {
 	AdminIDs []int64
 	Assets   []store.Asset // the chain assets in display order (TON first)
-	Testnet  bool
+	// AssetRegistry is the asset registry; built from Assets and the store
+	// when nil.
+	AssetRegistry *store.Assets
+	Testnet       bool
 	// Status is the chain follower's state (reconciled block, synced); nil
 	// when there is no chain.
 	Status func() ton.ScanStatus
@@ -46,7 +49,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{cfg: cfg, db: db, log: log, v: newView(cfg.Assets, cfg.Testnet, db)}
+	return &API{cfg: cfg, db: db, log: log, v: newView(cfg.Assets, cfg.AssetRegistry, cfg.Testnet, db)}
 }
 
 // Register adds the routes to g, a group of miniapp.Server.Authed("/admin").
@@ -454,7 +457,7 @@ func (a *API) renderUser(c echo.Context, u store.UserRow) error {
 	}
 	for _, e := range es {
 		m := a.v.money(ctx, e.Asset, e.Amount)
-		out.History = append(out.History, historyJSON{ID: e.ID, Asset: e.Asset, Amount: m.Amount, Formatted: m.Formatted, Kind: e.Kind,
+		out.History = append(out.History, historyJSON{ID: e.ID, Asset: e.Asset, Amount: m.Amount, Formatted: m.Formatted, Kind: e.Kind.Shown(),
 			Description: e.Description, CreatedAt: e.CreatedAt})
 	}
 	ws, err := a.db.UserWithdrawals(ctx, u.ID, 20)

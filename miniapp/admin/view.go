@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tonpay/tonpay/miniapp/httpapi"
@@ -18,16 +17,16 @@ type view struct {
 	db      *store.DB
 	testnet bool
 	symbols []string
-	mu      sync.Mutex
-	dec     map[string]int
+	assets  *store.Assets
 }
 
-func newView(assets []store.Asset, testnet bool, db *store.DB) *view {
-	v := &view{db: db, testnet: testnet, dec: map[string]int{
-		store.TON.Symbol: store.TON.Decimals, store.Credits.Symbol: store.Credits.Decimals, store.Stars.Symbol: store.Stars.Decimals}}
+func newView(assets []store.Asset, reg *store.Assets, testnet bool, db *store.DB) *view {
+	if reg == nil {
+		reg = store.NewAssets(db, assets)
+	}
+	v := &view{db: db, testnet: testnet, assets: reg}
 	for _, a := range assets {
 		v.symbols = append(v.symbols, a.Symbol)
-		v.dec[a.Symbol] = a.Decimals
 	}
 	if len(v.symbols) == 0 {
 		v.symbols = []string{store.TON.Symbol}
@@ -35,25 +34,8 @@ func newView(assets []store.Asset, testnet bool, db *store.DB) *view {
 	return v
 }
 
-// decimals of an asset: configured, else as the ledger has it.
-func (v *view) decimals(ctx context.Context, sym string) int {
-	v.mu.Lock()
-	d, ok := v.dec[sym]
-	v.mu.Unlock()
-	if ok {
-		return d
-	}
-	assets, err := v.db.Assets(ctx)
-	if err != nil {
-		return 0
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for _, a := range assets {
-		v.dec[a.Symbol] = a.Decimals
-	}
-	return v.dec[sym]
-}
+// decimals of an asset, as the registry has it.
+func (v *view) decimals(_ context.Context, sym string) int { return v.assets.Decimals(sym) }
 
 func (v *view) money(ctx context.Context, sym string, a store.Amount) httpapi.Money {
 	return httpapi.MoneyOf(sym, v.decimals(ctx, sym), a)

@@ -1,7 +1,6 @@
 package merchant
 
 import (
-	"context"
 	_ "embed"
 	"encoding/base64"
 	"errors"
@@ -42,6 +41,9 @@ type Config struct {
 	Testnet        bool
 	DepositAddress *address.Address // the hot wallet: where invoices are paid
 	Assets         []store.Asset    // TON and the configured jettons
+	// AssetRegistry is the asset registry; built from Assets and the store
+	// when nil.
+	AssetRegistry *store.Assets
 	// Policy is the rule book (fees, minimums, approval, own addresses,
 	// invoice lifetimes), the same the Mini App and the bot ask.
 	Policy *store.Policy
@@ -407,6 +409,7 @@ type merchantView struct {
 	app     string
 	payURL  string
 	db      *store.DB
+	reg     *store.Assets
 
 	mu      sync.Mutex
 	order   []string
@@ -416,7 +419,10 @@ type merchantView struct {
 
 func newMerchantView(cfg Config, db *store.DB) *merchantView {
 	v := &merchantView{testnet: cfg.Testnet, deposit: cfg.DepositAddress, bot: strings.TrimPrefix(cfg.BotUsername, "@"), app: cfg.AppName,
-		payURL: cfg.PayURL, db: db, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
+		payURL: cfg.PayURL, db: db, reg: cfg.AssetRegistry, assets: map[string]store.Asset{}, masters: map[string]*address.Address{}}
+	if v.reg == nil {
+		v.reg = store.NewAssets(db, cfg.Assets)
+	}
 	for _, a := range cfg.Assets {
 		v.add(a)
 	}
@@ -450,22 +456,13 @@ func (v *merchantView) symbols() []string {
 	return append([]string(nil), v.order...)
 }
 
-// decimals of an asset, asking the store for one no longer configured (an
-// old invoice's).
+// decimals of an asset: configured, or as the registry has it for one no
+// longer configured (an old invoice's).
 func (v *merchantView) decimals(symbol string) int {
 	if a, ok := v.asset(symbol); ok {
 		return a.Decimals
 	}
-	all, err := v.db.Assets(context.Background())
-	if err != nil {
-		return 0
-	}
-	for _, a := range all {
-		if a.Symbol == symbol {
-			return a.Decimals
-		}
-	}
-	return 0
+	return v.reg.Decimals(symbol)
 }
 
 type merchantInvoice struct {
@@ -495,8 +492,11 @@ type merchantInvoice struct {
 
 func (v *merchantView) invoice(inv store.Invoice) merchantInvoice {
 	dec := v.decimals(inv.Asset)
+	// The merchant API's money: amount in whole units beside amount_units,
+	// both from the one money shape of the faces.
+	amt, paid := httpapi.MoneyOf(inv.Asset, dec, inv.Amount), httpapi.MoneyOf(inv.Asset, dec, inv.Paid)
 	out := merchantInvoice{ID: inv.ID, Status: inv.Status, Asset: inv.Asset, Decimals: dec,
-		Amount: inv.Amount.Format(dec), AmountUnits: inv.Amount.Units(), Paid: inv.Paid.Format(dec), PaidUnits: inv.Paid.Units(),
+		Amount: amt.Formatted, AmountUnits: amt.Amount, Paid: paid.Formatted, PaidUnits: paid.Amount,
 		Late: inv.Late, Duplicate: inv.Duplicate, Description: inv.Description, Payload: inv.Payload,
 		Address: ton.FormatAddress(v.deposit, v.testnet), Comment: inv.Comment,
 		CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
@@ -551,9 +551,10 @@ type merchantPayout struct {
 }
 
 func (v *merchantView) payout(w store.Withdrawal) merchantPayout {
-	dec, feeDec := v.decimals(w.Asset), v.decimals(w.FeeAsset)
+	dec := v.decimals(w.Asset)
+	amt, fee := httpapi.MoneyOf(w.Asset, dec, w.Amount), httpapi.MoneyOf(w.FeeAsset, v.decimals(w.FeeAsset), w.Fee)
 	out := merchantPayout{ID: w.ID, SpendID: w.IdemKey, Status: w.Status, Asset: w.Asset, Decimals: dec,
-		Amount: w.Amount.Format(dec), AmountUnits: w.Amount.Units(), Fee: w.Fee.Format(feeDec), FeeUnits: w.Fee.Units(),
+		Amount: amt.Formatted, AmountUnits: amt.Amount, Fee: fee.Formatted, FeeUnits: fee.Amount,
 		FeeAsset: w.FeeAsset, Address: w.Destination, Comment: w.Comment, TxHash: w.TxHash, CreatedAt: w.CreatedAt.UTC()}
 	if w.TxHash != "" {
 		out.ExplorerURL = ton.TxLink(v.testnet, w.TxHash)

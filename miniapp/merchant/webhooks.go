@@ -16,7 +16,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -411,7 +410,7 @@ type webhookEnvelope struct {
 func (w *Webhooks) body(ctx context.Context, ev store.Event) ([]byte, error) {
 	data := ev.Payload
 	switch {
-	case strings.HasPrefix(ev.Type, "invoice."):
+	case ev.Type.IsInvoice():
 		var p store.InvoiceEvent
 		if err := json.Unmarshal(ev.Payload, &p); err != nil {
 			return nil, fmt.Errorf("invoice event payload: %w", err)
@@ -436,7 +435,7 @@ func (w *Webhooks) body(ctx context.Context, ev store.Event) ([]byte, error) {
 		if data, err = json.Marshal(obj); err != nil {
 			return nil, err
 		}
-	case strings.HasPrefix(ev.Type, "payout."):
+	case ev.Type.IsPayout():
 		var p store.WithdrawalEvent
 		if err := json.Unmarshal(ev.Payload, &p); err != nil {
 			return nil, fmt.Errorf("payout event payload: %w", err)
@@ -457,7 +456,7 @@ func (w *Webhooks) body(ctx context.Context, ev store.Event) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return json.Marshal(webhookEnvelope{ID: ev.ID, Type: ev.Type, CreatedAt: ev.CreatedAt.UTC(), Data: data})
+	return json.Marshal(webhookEnvelope{ID: ev.ID, Type: string(ev.Type), CreatedAt: ev.CreatedAt.UTC(), Data: data})
 }
 
 // webhookRefusedError is a connection the SSRF guard stopped.

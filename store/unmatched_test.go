@@ -40,44 +40,6 @@ func TestUnmatchedListedBeforeDust(t *testing.T) {
 	}
 }
 
-// The chart's days: every transfer in by its block's (UTC) day, 30 days,
-// oldest first, today last.
-func TestDailyFlows(t *testing.T) {
-	ctx := context.Background()
-	db := open(t)
-	now := db.Now().UTC()
-	alice, _ := db.UpsertUser(ctx, store.User{ID: 1})
-	for i, c := range []struct {
-		at      time.Time
-		amt     store.Amount
-		comment string
-	}{
-		{now, 1_000_000_000, alice.Comment},                    // credited today
-		{now, 500_000_000, "NOBODY"},                           // unmatched today
-		{now.AddDate(0, 0, -2), 2_000_000_000, alice.Comment},  // two days ago
-		{now.AddDate(0, 0, -40), 9_000_000_000, alice.Comment}, // before the window
-	} {
-		if _, err := db.ApplyChainTx(ctx, chainTx(uint64(i+1), c.at, store.TON.Symbol, c.amt, c.comment, 0)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	days, err := db.DailyFlows(ctx, 30)
-	if err != nil || len(days) != 30 {
-		t.Fatalf("%d days, %v", len(days), err)
-	}
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	if !days[29].Day.Equal(today) || !days[0].Day.Equal(today.AddDate(0, 0, -29)) {
-		t.Fatalf("window %s .. %s", days[0].Day, days[29].Day)
-	}
-	var total store.Amount
-	for _, d := range days {
-		total += d.Deposits[store.TON.Symbol]
-	}
-	if days[29].Deposits[store.TON.Symbol] != 1_500_000_000 || days[27].Deposits[store.TON.Symbol] != 2_000_000_000 || total != 3_500_000_000 {
-		t.Fatalf("today %d, two days ago %d, total %d", days[29].Deposits[store.TON.Symbol], days[27].Deposits[store.TON.Symbol], total)
-	}
-}
-
 // Every kind of chain event that leaves money on the unmatched account is
 // listed (dashboard and bot) and resolvable exactly once, with what it left
 // there; an aborted transaction that took back only our own message's

@@ -1,5 +1,9 @@
 package store
 
+// Unmatched deposits: money chain events left on the unmatched account,
+// listed for admins and resolved by hand (assigned to its owner, or
+// refunded from outside the hot wallet).
+
 import (
 	"context"
 	"database/sql"
@@ -14,151 +18,6 @@ import (
 // outside the hot wallet: their coins stay in the hot wallet and are the
 // operator's from then on.
 const AccountRefunded = "refunded:unmatched"
-
-// Totals are the admin overview's figures of one asset.
-type Totals struct {
-	Asset          string
-	Users          Amount // sum of user balances
-	Merchants      Amount // sum of merchant balances
-	Fees           Amount
-	Hot            Amount // what the ledger says the hot wallet holds
-	Unmatched      Amount // on the unmatched account
-	UnmatchedCount int    // unmatched and dust deposits nobody resolved yet
-	Awaiting       Amount // withdrawals awaiting approval (amounts)
-	AwaitingCount  int
-}
-
-// Overview totals every asset the ledger knows, keyed by symbol.
-func (db *DB) Overview(ctx context.Context) (map[string]*Totals, error) {
-	out := map[string]*Totals{}
-	get := func(a string) *Totals {
-		if out[a] == nil {
-			out[a] = &Totals{Asset: a}
-		}
-		return out[a]
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT b.asset,
-		coalesce(sum(b.balance) FILTER (WHERE a.name LIKE 'user:%'), 0),
-		coalesce(sum(b.balance) FILTER (WHERE a.name LIKE 'merchant:%'), 0),
-		coalesce(sum(b.balance) FILTER (WHERE a.name = ?), 0),
-		coalesce(-sum(b.balance) FILTER (WHERE a.name = ?), 0),
-		coalesce(sum(b.balance) FILTER (WHERE a.name = ?), 0)
-		FROM balances b JOIN accounts a ON a.id = b.account_id GROUP BY b.asset`, AccountFees, AccountHot, AccountUnmatched)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var asset string
-		var users, merchants, fees, hot, unmatched int64
-		if err := rows.Scan(&asset, &users, &merchants, &fees, &hot, &unmatched); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		t := get(asset)
-		t.Users, t.Merchants, t.Fees, t.Hot, t.Unmatched = Amount(users), Amount(merchants), Amount(fees), Amount(hot), Amount(unmatched)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = db.r.QueryContext(ctx, `SELECT coalesce(e.asset, ''), count(*) FROM chain_events e
-		LEFT JOIN unmatched_resolutions r ON r.event_id = e.id
-		WHERE `+unmatchedWhere+` AND r.event_id IS NULL GROUP BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var asset string
-		var n int
-		if err := rows.Scan(&asset, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		get(asset).UnmatchedCount = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = db.r.QueryContext(ctx, `SELECT asset, count(*), sum(amount) FROM withdrawals WHERE status = ? GROUP BY asset`,
-		WithdrawalAwaitingApproval)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var asset string
-		var n int
-		var sum int64
-		if err := rows.Scan(&asset, &n, &sum); err != nil {
-			return nil, err
-		}
-		t := get(asset)
-		t.AwaitingCount, t.Awaiting = n, Amount(sum)
-	}
-	return out, rows.Err()
-}
-
-// DayFlow is one day's (UTC) deposits — every transfer in, by its block's
-// time: credited, unmatched or dust — and confirmed withdrawals, per asset.
-type DayFlow struct {
-	Day         time.Time
-	Deposits    map[string]Amount
-	Withdrawals map[string]Amount
-}
-
-// DailyFlows returns the last days days (UTC, oldest first, today last),
-// every day present.
-func (db *DB) DailyFlows(ctx context.Context, days int) ([]DayFlow, error) {
-	now := db.now().UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	first := today.AddDate(0, 0, -(days - 1))
-	out := make([]DayFlow, days)
-	for i := range out {
-		out[i] = DayFlow{Day: first.AddDate(0, 0, i), Deposits: map[string]Amount{}, Withdrawals: map[string]Amount{}}
-	}
-	const day = int64(24 * time.Hour / time.Millisecond)
-	add := func(q string, pick func(*DayFlow) map[string]Amount, args ...any) error {
-		rows, err := db.r.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var i int64
-			var asset string
-			var sum int64
-			if err := rows.Scan(&i, &asset, &sum); err != nil {
-				return err
-			}
-			if i >= 0 && i < int64(days) {
-				pick(&out[i])[asset] += Amount(sum)
-			}
-		}
-		return rows.Err()
-	}
-	start := ms(first)
-	if err := add(`SELECT (utime - ?1) / ?2, coalesce(asset, ''), sum(amount) FROM chain_events
-		WHERE kind IN (?3, ?4, ?5) AND utime >= ?1 GROUP BY 1, 2`, func(d *DayFlow) map[string]Amount { return d.Deposits },
-		start, day, KindCredited, KindUnmatched, KindDust); err != nil {
-		return nil, err
-	}
-	if err := add(`SELECT (updated_at - ?1) / ?2, asset, sum(amount) FROM withdrawals
-		WHERE status = ?3 AND updated_at >= ?1 GROUP BY 1, 2`, func(d *DayFlow) map[string]Amount { return d.Withdrawals },
-		start, day, WithdrawalConfirmed); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// RecentWithdrawals lists withdrawals newest first (any status).
-func (db *DB) RecentWithdrawals(ctx context.Context, limit int) ([]Withdrawal, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals ORDER BY id DESC LIMIT ?`, limit)
-	return scanRows(rows, err, scanWithdrawal)
-}
 
 // UnmatchedKinds are the kinds of chain events that can leave money on the
 // unmatched account: a deposit nobody claimed (unmatched, dust), the value
@@ -356,10 +215,12 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 			return fmt.Errorf("%w: the unmatched account holds %s %s (smallest units), less than this deposit", ErrConflict,
 				held.Units(), u.Event.Asset)
 		}
-		id := strconv.FormatInt(eventID, 10)
-		transfer, err := tx.post(ctx, Transfer{Key: "unmatched:" + id, Kind: "unmatched_" + r.Kind,
-			Description: "unmatched deposit " + r.Kind + " by an administrator", Ref: id,
-			Postings: []Posting{{AccountUnmatched, u.Event.Asset, -u.Event.Amount}, {to, u.Event.Asset, u.Event.Amount}}})
+		kind := TransferUnmatchedAssigned
+		if r.Kind == ResolutionRefunded {
+			kind = TransferUnmatchedRefunded
+		}
+		transfer, err := tx.book(ctx, UnmatchedKey(eventID), kind, "unmatched deposit "+r.Kind+" by an administrator",
+			strconv.FormatInt(eventID, 10), move(AccountUnmatched, to, u.Event.Asset, u.Event.Amount))
 		if err != nil {
 			return err
 		}
@@ -380,112 +241,16 @@ func (db *DB) resolve(ctx context.Context, by Actor, eventID int64, r Resolution
 			if err != nil {
 				return err
 			}
-			if err := tx.emit(ctx, TopicBot, "deposit.credited", r.UserID, 0, DepositEvent{UserID: r.UserID, Asset: u.Event.Asset,
+			if err := tx.emit(ctx, TopicBot, EventDepositCredited, r.UserID, 0, DepositEvent{UserID: r.UserID, Asset: u.Event.Asset,
 				Amount: u.Event.Amount.Units(), Balance: bal.Units(), TxHash: u.Event.Hash, EventID: eventID}); err != nil {
 				return err
 			}
 		}
-		tx.changed(Change{Kind: "balance", UserID: r.UserID, MerchantID: r.MerchantID})
+		tx.changed(Change{Kind: ChangeBalance, UserID: r.UserID, MerchantID: r.MerchantID})
 		r.TransferID, r.AdminID, r.CreatedAt = transfer, by.ID, tx.now
 		u.Resolution = &r
 		out = u
 		return nil
 	})
 	return out, err
-}
-
-// UserRow is a user with what an admin sees of them.
-type UserRow struct {
-	User
-	BlockedAt     time.Time // zero unless an admin blocked them
-	BlockedReason string
-}
-
-const userRowCols = userCols + `, coalesce(blocked_at, 0), blocked_reason`
-
-func scanUserRow(row interface{ Scan(...any) error }) (UserRow, error) {
-	var u UserRow
-	var blocked, created, blockedAt int64
-	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LanguageCode, &u.Comment, &blocked, &created, &u.Blocked, &blockedAt, &u.BlockedReason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return UserRow{}, ErrNotFound
-	}
-	u.BotBlocked, u.CreatedAt = blocked == 1, fromMS(created)
-	if blockedAt != 0 {
-		u.BlockedAt = fromMS(blockedAt)
-	}
-	return u, err
-}
-
-// UserRow returns one user with their block state.
-func (db *DB) UserRow(ctx context.Context, id int64) (UserRow, error) {
-	return scanUserRow(db.r.QueryRowContext(ctx, `SELECT `+userRowCols+` FROM users WHERE id = ?`, id))
-}
-
-// SearchUsers finds users by id, @username or name prefix (case-insensitive), at most limit.
-func (db *DB) SearchUsers(ctx context.Context, q string, limit int) ([]UserRow, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
-	q = strings.TrimSpace(q)
-	id, _ := strconv.ParseInt(q, 10, 64)
-	name := strings.TrimPrefix(q, "@")
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(name) + "%"
-	if name == "" {
-		like = "%"
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+userRowCols+` FROM users
-		WHERE id = ? OR username LIKE ? ESCAPE '\' OR first_name LIKE ? ESCAPE '\'
-		ORDER BY id = ? DESC, lower(username) = lower(?) DESC, id LIMIT ?`, id, like, like, id, name, limit)
-	return scanRows(rows, err, scanUserRow)
-}
-
-// BlockUser stops a user from using the Mini App and from withdrawing (a
-// deposit is still credited); audited. Blocking a blocked user again only
-// updates the reason.
-func (db *DB) BlockUser(ctx context.Context, by Actor, userID int64, reason string) (UserRow, error) {
-	return db.setBlocked(ctx, by, userID, true, reason)
-}
-
-// UnblockUser lifts an admin's block; audited.
-func (db *DB) UnblockUser(ctx context.Context, by Actor, userID int64) (UserRow, error) {
-	return db.setBlocked(ctx, by, userID, false, "")
-}
-
-func (db *DB) setBlocked(ctx context.Context, by Actor, userID int64, block bool, reason string) (UserRow, error) {
-	var u UserRow
-	err := db.write(ctx, func(tx *Tx) error {
-		before, err := scanUserRow(tx.QueryRowContext(ctx, `SELECT `+userRowCols+` FROM users WHERE id = ?`, userID))
-		if err != nil {
-			return err
-		}
-		state := func(b bool, why string) string {
-			if !b {
-				return "active"
-			}
-			return "blocked: " + why
-		}
-		var at sql.NullInt64
-		action := AuditUnblock
-		if block {
-			at, action = sql.NullInt64{Int64: ms(tx.now), Valid: true}, AuditBlock
-			if before.Blocked {
-				at.Int64 = ms(before.BlockedAt)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET blocked_at = ?, blocked_reason = ?, updated_at = ? WHERE id = ?`,
-			at, reason, ms(tx.now), userID); err != nil {
-			return err
-		}
-		if before.Blocked != block || before.BlockedReason != reason {
-			if err := tx.audit(ctx, by, 0, action, "user "+strconv.FormatInt(userID, 10),
-				state(before.Blocked, before.BlockedReason), state(block, reason)); err != nil {
-				return err
-			}
-		}
-		u, err = scanUserRow(tx.QueryRowContext(ctx, `SELECT `+userRowCols+` FROM users WHERE id = ?`, userID))
-		tx.changed(Change{Kind: "user", UserID: userID})
-		return err
-	})
-	return u, err
 }

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -66,68 +65,40 @@ func TestDepositsSinceAndCountWithdrawals(t *testing.T) {
 	}
 }
 
-func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
+// The chart's days: every transfer in by its block's (UTC) day, 30 days,
+// oldest first, today last.
+func TestDailyFlows(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	emit := func(user int64, typ string) {
-		t.Helper()
-		if err := db.Emit(ctx, store.TopicBot, typ, user, 0, map[string]string{}); err != nil {
+	db := open(t)
+	now := db.Now().UTC()
+	alice, _ := db.UpsertUser(ctx, store.User{ID: 1})
+	for i, c := range []struct {
+		at      time.Time
+		amt     store.Amount
+		comment string
+	}{
+		{now, 1_000_000_000, alice.Comment},                    // credited today
+		{now, 500_000_000, "NOBODY"},                           // unmatched today
+		{now.AddDate(0, 0, -2), 2_000_000_000, alice.Comment},  // two days ago
+		{now.AddDate(0, 0, -40), 9_000_000_000, alice.Comment}, // before the window
+	} {
+		if _, err := db.ApplyChainTx(ctx, chainTx(uint64(i+1), c.at, store.TON.Symbol, c.amt, c.comment, 0)); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		now = now.Add(time.Second)
-		mu.Unlock()
 	}
-	for range 5 {
-		emit(1, "a") // a long queue for user 1 first
+	days, err := db.DailyFlows(ctx, 30)
+	if err != nil || len(days) != 30 {
+		t.Fatalf("%d days, %v", len(days), err)
 	}
-	emit(2, "b")
-	emit(0, "admin1")
-	emit(0, "admin2")
-	emit(3, "c")
-	if err := db.Emit(ctx, store.TopicWebhook, "invoice.paid", 4, 0, map[string]string{}); err != nil {
-		t.Fatal(err)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if !days[29].Day.Equal(today) || !days[0].Day.Equal(today.AddDate(0, 0, -29)) {
+		t.Fatalf("window %s .. %s", days[0].Day, days[29].Day)
 	}
-
-	got, err := db.DueEventsPerUser(ctx, store.TopicBot, 100)
-	if err != nil {
-		t.Fatal(err)
+	var total store.Amount
+	for _, d := range days {
+		total += d.Deposits[store.TON.Symbol]
 	}
-	var seen []string
-	for _, e := range got {
-		seen = append(seen, fmt.Sprint(e.UserID, ":", e.Type))
-	}
-	if want := []string{"1:a", "2:b", "0:admin1", "3:c"}; fmt.Sprint(seen) != fmt.Sprint(want) {
-		t.Fatalf("due per user %v, want %v", seen, want)
-	}
-	if got, _ := db.DueEventsPerUser(ctx, store.TopicBot, 2); len(got) != 2 || got[1].UserID != 2 {
-		t.Fatalf("limit 2: %+v", got)
-	}
-
-	// Done, and retried later: the user's next event comes forward; one not
-	// yet due is left out.
-	if err := db.MarkEventDone(ctx, got[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RetryEvent(ctx, got[1].ID, now.Add(time.Hour), "later"); err != nil {
-		t.Fatal(err)
-	}
-	got, err = db.DueEventsPerUser(ctx, store.TopicBot, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen = seen[:0]
-	for _, e := range got {
-		seen = append(seen, fmt.Sprint(e.UserID, ":", e.Type))
-	}
-	if want := []string{"1:a", "0:admin1", "3:c"}; fmt.Sprint(seen) != fmt.Sprint(want) || got[0].ID == 1 {
-		t.Fatalf("after done and retry %v (first id %d), want %v", seen, got[0].ID, want)
+	if days[29].Deposits[store.TON.Symbol] != 1_500_000_000 || days[27].Deposits[store.TON.Symbol] != 2_000_000_000 || total != 3_500_000_000 {
+		t.Fatalf("today %d, two days ago %d, total %d", days[29].Deposits[store.TON.Symbol], days[27].Deposits[store.TON.Symbol], total)
 	}
 }

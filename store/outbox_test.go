@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	emit := func(user int64, typ string) {
+		t.Helper()
+		if err := db.Emit(ctx, store.TopicBot, store.EventType(typ), user, 0, map[string]string{}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		now = now.Add(time.Second)
+		mu.Unlock()
+	}
+	for range 5 {
+		emit(1, "a") // a long queue for user 1 first
+	}
+	emit(2, "b")
+	emit(0, "admin1")
+	emit(0, "admin2")
+	emit(3, "c")
+	if err := db.Emit(ctx, store.TopicWebhook, "invoice.paid", 4, 0, map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := db.DueEventsPerUser(ctx, store.TopicBot, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, e := range got {
+		seen = append(seen, fmt.Sprint(e.UserID, ":", e.Type))
+	}
+	if want := []string{"1:a", "2:b", "0:admin1", "3:c"}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("due per user %v, want %v", seen, want)
+	}
+	if got, _ := db.DueEventsPerUser(ctx, store.TopicBot, 2); len(got) != 2 || got[1].UserID != 2 {
+		t.Fatalf("limit 2: %+v", got)
+	}
+
+	// Done, and retried later: the user's next event comes forward; one not
+	// yet due is left out.
+	if err := db.MarkEventDone(ctx, got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RetryEvent(ctx, got[1].ID, now.Add(time.Hour), "later"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.DueEventsPerUser(ctx, store.TopicBot, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen = seen[:0]
+	for _, e := range got {
+		seen = append(seen, fmt.Sprint(e.UserID, ":", e.Type))
+	}
+	if want := []string{"1:a", "0:admin1", "3:c"}; fmt.Sprint(seen) != fmt.Sprint(want) || got[0].ID == 1 {
+		t.Fatalf("after done and retry %v (first id %d), want %v", seen, got[0].ID, want)
+	}
+}
