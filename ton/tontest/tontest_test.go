@@ -852,6 +852,21 @@ func TestStorageFee(t *testing.T) {
 	assert.Zero(t, storageFee(t, atx[1]))
 	assert.Equal(t, phaseFees(t, atx[1]), nano(atx[1].TotalFees.Coins))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
+
+	// Storage never takes more than the balance holds: dust left for
+	// years pays all it has, the rest stays due.
+	dust := randomAddr(t)
+	chain.Fund(dust, 3_000)
+	chain.Advance(20 * 365 * 24 * time.Hour)
+	require.NoError(t, alice.Send(dust, 1_000, "", true))
+	chain.Mine()
+	dtx := chain.Transactions(dust)
+	require.Len(t, dtx, 2)
+	d = ordinary(t, dtx[1])
+	assert.False(t, d.CreditFirst)
+	assert.Equal(t, int64(3_000), storageFee(t, dtx[1]), "all there was")
+	assert.Positive(t, nano(*d.StoragePhase.StorageFeesDue), "the rest is due")
+	assertLedger(t, chain, dust, 0)
 }
 
 // A locked jetton wallet refuses internal_transfer with exit 45; the
