@@ -194,10 +194,11 @@ func adminNotices(t *testing.T, db *store.DB, typ string) int {
 	return n
 }
 
-// A jetton transfer whose forward payload does not parse (the reference
-// jetton wallet passes it on unchecked) still moved real jettons into our
-// jetton wallet: they are booked (no comment: unmatched), never left out of
-// the books for anyone to drift them at will.
+// A jetton transfer whose forward payload does not parse (USDT's wallet
+// checks only that a payload in a reference is alone; an inline one, bit 0
+// and whatever follows, it passes on unchecked) still moved real jettons
+// into our jetton wallet: they are booked (no comment: unmatched), never
+// left out of the books for anyone to drift them at will.
 func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
@@ -206,10 +207,10 @@ func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
 	w := r.wallet(10)
 	r.fundHot(w)
 	r.usdt.Mint(w.Address(), big.NewInt(10_000_000))
-	// transfer: either_forward_payload bit 1 (in a ref) but no ref.
+	// transfer: either_forward_payload bit 0 (inline), then 7 bits: no op.
 	body := cell.BeginCell().MustStoreUInt(0x0f8a7ea5, 32).MustStoreUInt(1, 64).MustStoreBigCoins(big.NewInt(5_000_000)).
 		MustStoreAddr(r.hot).MustStoreAddr(w.Address()).MustStoreBoolBit(false).MustStoreBigCoins(big.NewInt(1)).
-		MustStoreBoolBit(true).EndCell()
+		MustStoreBoolBit(false).MustStoreUInt(0x55, 7).EndCell()
 	must(t, w.SendBody(r.usdt.WalletAddress(w.Address()), 100_000_000, body, true))
 	for range 4 {
 		r.chain.Mine()
@@ -318,7 +319,8 @@ func TestForwardingFeesBookedInFull(t *testing.T) {
 }
 
 // 5. Our own jetton transfer refused by our own jetton wallet (too little
-// TON attached: exit 709) bounces its TON back: fee income, not a customer's
+// TON attached for the transfer's fees, enough for the check itself: exit
+// 48, not_enough_gas) bounces its TON back: fee income, not a customer's
 // unmatched money; the withdrawal is refunded.
 func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
 	ctx := context.Background()
@@ -327,7 +329,7 @@ func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
 	db := r.open()
 	defer db.Close()
 	r.depositJettons(db, 9, 20_000_000, tonUnit)
-	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{JettonTON: 500_000}}) // far too little for the jetton wallets
+	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{JettonTON: 1_200_000}}) // too little for the jetton wallets
 	r.run(s)
 	waitFor(t, 20*time.Second, "deposits", func() bool { return balance(t, db, store.UserAccount(9), "USDT") == 20_000_000 })
 	unmatched := balance(t, db, store.AccountUnmatched, store.TON.Symbol)

@@ -120,7 +120,6 @@ func TestServePaysAWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := chain.Balance(dest.Address())
-	const txFee = tontest.DefaultTxFee + tontest.DefaultStorageFee // the receiving wallet's own transaction
 	req := map[string]any{"asset": "TON", "amount": "1.25", "address": ton.FormatAddress(dest.Address(), true)}
 	code, first := call("POST", "/api/withdrawals", auth, req, "Idempotency-Key", "w-1")
 	if code != http.StatusCreated {
@@ -145,6 +144,13 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	})
 	if status != "confirmed" {
 		t.Fatalf("withdrawal %s: %s", id, status)
+	}
+	// What the destination's own transaction took, as its phases booked it.
+	var txFee uint64
+	for _, tx := range chain.Transactions(dest.Address()) {
+		if in := tx.IO.In; in != nil && in.MsgType == tlb.MsgTypeInternal && in.AsInternal().SrcAddr.Equals(hot) {
+			txFee += tx.TotalFees.Coins.Nano().Uint64()
+		}
 	}
 	if got := chain.Balance(dest.Address()) - before; got != 1_250_000_000-txFee {
 		t.Fatalf("destination gained %d nanoton, want 1250000000 less its own transaction fee", got)

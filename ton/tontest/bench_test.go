@@ -13,18 +13,13 @@ import (
 // BenchmarkChainTransactions measures the emulated chain's throughput: per
 // iteration, each of 16 V4R2 wallets sends a comment transfer to the next
 // one (a signed external and the internal message it sends: two
-// transactions each) and one block executes them all. It reports
-// transactions per second of Mine's time, on the Go models and on the TVM
-// (the real wallet code under mainnet's configuration).
+// transactions each) and one block executes them all on the TVM (the real
+// wallet code under mainnet's configuration). It reports transactions per
+// second of Mine's time.
 func BenchmarkChainTransactions(b *testing.B) {
-	b.Run("models", func(b *testing.B) { benchChain(b, tontest.Options{}) })
-	b.Run("tvm", func(b *testing.B) { benchChain(b, tontest.Options{TVM: true}) })
-}
-
-func benchChain(b *testing.B, opts tontest.Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	chain, err := tontest.Start(ctx, opts)
+	chain, err := tontest.Start(ctx, tontest.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

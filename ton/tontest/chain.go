@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -21,14 +20,6 @@ import (
 	"github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
-)
-
-// Default fees, in nanoton.
-const (
-	DefaultTxFee      = 100_000 // 0.0001 TON: compute of every transaction that runs code
-	DefaultMsgFee     = 400_000 // 0.0004 TON: forwarding price of a message (mainnet's lump price)
-	DefaultStorageFee = 1_000   // storage phase of every transaction
-	DefaultFirstFrac  = 21845   // share of a forwarding price the sender's transaction books, /65536
 )
 
 // DefaultKeepBlocks is Options.KeepBlocks's default: an hour of 400 ms blocks.
@@ -46,20 +37,6 @@ const maxMessagesPerBlock = 10_000
 
 // Options configures a Chain. The zero value is usable.
 type Options struct {
-	// TxFee is the compute fee of every transaction that runs code, in
-	// nanoton. Zero means DefaultTxFee.
-	TxFee uint64
-	// MsgFee is the full forwarding price P of every message a transaction
-	// sends (or bounces), in nanoton. The sender pays P; its transaction
-	// books FirstFrac of it in total_fees and the rest travels in the
-	// message's fwd_fee. Zero means DefaultMsgFee.
-	MsgFee uint64
-	// FirstFrac is the part of P booked by the sender, in 1/65536. Zero
-	// means DefaultFirstFrac (about 1/3, as on mainnet).
-	FirstFrac uint16
-	// StorageFee is what every transaction pays in its storage phase (at
-	// most the balance), in nanoton. Zero means DefaultStorageFee.
-	StorageFee uint64
 	// GlobalID is the network id V5R1 wallets are built for. Zero means
 	// wallet.TestnetGlobalID.
 	GlobalID int32
@@ -70,11 +47,6 @@ type Options struct {
 	// so that memory stays bounded however long the chain runs. Zero means
 	// DefaultKeepBlocks. Transactions are kept (see PruneBefore).
 	KeepBlocks uint32
-	// TVM runs every contract's real code by tonutils-go's TVM under
-	// mainnet's configuration (see the package doc); TxFee, MsgFee,
-	// FirstFrac and StorageFee are then unused. The environment variable
-	// TONTEST_TVM (any value) turns it on for every chain.
-	TVM bool
 }
 
 // Chain is an emulated TON chain behind a lite-server on 127.0.0.1.
@@ -112,7 +84,7 @@ type Chain struct {
 	delay     time.Duration
 	dropExt   bool
 	listenErr chan error
-	vm        *machine // with Options.TVM
+	vm        *machine // executes every transaction
 }
 
 // blockInfo is what the shard state of a block tells beside the accounts.
@@ -131,18 +103,6 @@ type pendingExt struct {
 func Start(ctx context.Context, opts Options) (*Chain, error) {
 	silenceServerLog.Do(func() { liteclient.Logger = func(...any) {} })
 
-	if opts.TxFee == 0 {
-		opts.TxFee = DefaultTxFee
-	}
-	if opts.MsgFee == 0 {
-		opts.MsgFee = DefaultMsgFee
-	}
-	if opts.FirstFrac == 0 {
-		opts.FirstFrac = DefaultFirstFrac
-	}
-	if opts.StorageFee == 0 {
-		opts.StorageFee = DefaultStorageFee
-	}
 	if opts.KeepBlocks == 0 {
 		opts.KeepBlocks = DefaultKeepBlocks
 	}
@@ -167,12 +127,9 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 		jettons:  map[string]*Jetton{},
 		touched:  map[*account]bool{},
 	}
-	if opts.TVM || os.Getenv("TONTEST_TVM") != "" {
-		m, err := newMachine()
-		if err != nil {
-			return nil, err
-		}
-		c.vm = m
+	var err error
+	if c.vm, err = newMachine(); err != nil {
+		return nil, err
 	}
 	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
@@ -180,7 +137,6 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	}
 	c.Mine()
 
-	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if err = c.listen(ctx); err == nil {
 			return c, nil
@@ -343,7 +299,7 @@ func (c *Chain) SetLag(d time.Duration) {
 // a transaction older than the account's last storage payment).
 func (c *Chain) nextBlockTime() uint32 {
 	t := uint32(c.now().Add(-c.lag).Unix())
-	if c.vm != nil && len(c.blocks) > 0 {
+	if len(c.blocks) > 0 {
 		t = max(t, c.blocks[len(c.blocks)-1].now)
 	}
 	return t
@@ -368,9 +324,7 @@ func (c *Chain) Mine() uint32 {
 	defer c.mu.Unlock()
 	c.seqno++
 	c.blockNow = c.nextBlockTime()
-	if c.vm != nil {
-		c.vm.block = c.vm.blockContext(c.blockNow)
-	}
+	c.vm.block = c.vm.blockContext(c.blockNow)
 	if start := uint64(c.seqno) * 1_000_000; c.lt < start {
 		c.lt = start
 	}
@@ -476,21 +430,16 @@ func (c *Chain) Fund(addr *address.Address, nano uint64) {
 }
 
 // inject queues an internal message no transaction sent (from the faucet or
-// a jetton master minting) for the next block, stamped as if sent now.
+// a jetton admin) for the next block, stamped as if sent now. Nobody paid to
+// forward it: its fwd_fee is 0.
 func (c *Chain) inject(m *tlb.InternalMessage) {
 	c.lt++
 	m.IHRDisabled = true
 	m.IHRFee = tlb.FromNanoTONU(0) // no extra flags
-	m.FwdFee = tlb.FromNanoTONU(c.opts.MsgFee - c.firstPart(c.opts.MsgFee))
+	m.FwdFee = tlb.FromNanoTONU(0)
 	m.CreatedLT = c.lt
 	m.CreatedAt = c.nextBlockTime()
 	c.inflight = append(c.inflight, m)
-}
-
-// firstPart is the share of forwarding price p the sender books in its
-// total_fees; p minus it travels in the message's fwd_fee.
-func (c *Chain) firstPart(p uint64) uint64 {
-	return p * uint64(c.opts.FirstFrac) >> 16
 }
 
 // Balance returns the balance of addr in nanoton.
@@ -570,11 +519,7 @@ func (c *Chain) submit(msg *tlb.ExternalMessage, root *cell.Cell) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Checked as the next block will run it: at that block's time.
-	if c.vm != nil {
-		if err := c.vmCheckExternal(msg, root, c.nextBlockTime()); err != nil {
-			return err
-		}
-	} else if _, _, err := c.checkExternal(msg, c.nextBlockTime()); err != nil {
+	if err := c.vmCheckExternal(msg, root, c.nextBlockTime()); err != nil {
 		return err
 	}
 	c.enqueue(msg, root)

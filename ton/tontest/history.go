@@ -25,17 +25,8 @@ type snapshot struct {
 // an account outside a transaction (NewWallet, NewJetton, Lock) call it so
 // that the head block shows the change at once.
 func (c *Chain) snapshot(acc *account) {
-	s := snapshot{seqno: c.seqno, balance: acc.balance, lastLT: acc.lastLT, lastHash: acc.lastHash}
-	switch {
-	case c.vm != nil:
-		s.state = acc.vmState()
-		s.code, s.data = acc.vmCodeData()
-	case acc.exists():
-		s.state = c.accountCell(acc)
-	}
-	if c.vm == nil && acc.code != nil {
-		s.code, s.data = acc.code.code(), acc.code.data()
-	}
+	s := snapshot{seqno: c.seqno, balance: acc.balance, lastLT: acc.lastLT, lastHash: acc.lastHash, state: acc.vmState()}
+	s.code, s.data = acc.vmCodeData()
 	if n := len(acc.history); n > 0 && acc.history[n-1].seqno == c.seqno {
 		acc.history[n-1] = s
 		return

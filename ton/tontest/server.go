@@ -2,9 +2,7 @@ package tontest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -32,7 +30,9 @@ const maxTxPerPage = 16
 // real lite-server, an answer the connection cannot take (its send queue
 // full, or closed) is dropped, and the client times out.
 func (c *Chain) handle(ctx context.Context, sc *liteclient.ServerClient, queryID []byte, query tl.Serializable) {
-	go sc.Answer(queryID, c.answer(ctx, query))
+	// The answer is computed in the goroutine too: a go statement
+	// evaluates its arguments before it starts.
+	go func() { sc.Answer(queryID, c.answer(ctx, query)) }()
 }
 
 // answer serves one lite-server query, applying the injected faults first.
@@ -231,29 +231,16 @@ func (c *Chain) sendMessage(boc []byte) tl.Serializable {
 	return ton.SendMessageStatus{Status: 1}
 }
 
-// getMethods names the get-methods the emulated contracts have, by id.
-var getMethods = func() map[uint64]string {
-	m := map[uint64]string{}
-	for _, name := range []string{
-		"seqno", "get_public_key", "get_subwallet_id", "get_timeout", "get_last_clean_time", "processed?",
-		"get_wallet_address", "get_jetton_data", "get_wallet_data",
-	} {
-		m[tlb.MethodNameHash(name)] = name
-	}
-	return m
-}()
-
 // Exit codes of get-methods.
 const (
-	exitNoState       = -256 // account has no code: what tonutils-go checks
-	exitMethodUnknown = 11
-	exitStackBad      = 7
+	exitNoState  = -256 // account has no code: what tonutils-go checks
+	exitStackBad = 7
 )
 
-// runMethod answers runSmcMethod by running the emulated contract's
-// get-method on the account's state at the block asked for (the head's for
-// a block still to come), at that block's time: the contract is re-loaded
-// from the data it had then. Only the result is given (mode 4): no
+// runMethod answers runSmcMethod by running the contract's real code on
+// the TVM (get-method by id) on the account's code and data at the block
+// asked for (the head's for a block still to come), at that block's time.
+// Only the result is given (mode 4): no
 // proofs, so the client must use ProofCheckPolicyUnsafe.
 func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	var args []any
@@ -281,19 +268,8 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
 	}
 	if acc := c.accounts[key(addrOf(r.Account))]; acc != nil {
-		if s := acc.at(seqno); s != nil && s.code != nil && c.vm != nil {
+		if s := acc.at(seqno); s != nil && s.code != nil {
 			result, exit = c.vmGet(acc.addr, s.code, s.data, s.balance, c.blocks[seqno].now, r.MethodID, args)
-		} else if s != nil && s.code != nil {
-			ctr := c.loadContract(s.code, s.data, acc.addr)
-			name, ok := getMethods[r.MethodID]
-			switch {
-			case ctr == nil:
-				exit = exitNoState // cannot happen: only emulated code is deployed
-			case !ok:
-				exit = exitMethodUnknown
-			default:
-				result, exit = ctr.get(c.blocks[seqno].now, name, args)
-			}
 		}
 	}
 	c.mu.Unlock()
@@ -307,21 +283,4 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 		return ton.LSError{Code: codeUnsupported, Text: "build result stack: " + err.Error()}
 	}
 	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(r.ID.SeqNo), ExitCode: exit, Result: stack}
-}
-
-// Helpers for get-method arguments and results.
-
-func intArg(args []any, i int) (*big.Int, error) {
-	if i >= len(args) {
-		return nil, errors.New("stack underflow")
-	}
-	v, ok := args[i].(*big.Int)
-	if !ok {
-		return nil, fmt.Errorf("argument %d is %T, not an integer", i, args[i])
-	}
-	return v, nil
-}
-
-func addrSlice(a *address.Address) *cell.Slice {
-	return cell.BeginCell().MustStoreAddr(a).EndCell().MustBeginParse()
 }

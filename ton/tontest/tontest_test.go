@@ -24,14 +24,66 @@ import (
 
 const ton1 = 1_000_000_000
 
-// The default fees, as the tests expect them to be booked.
-const (
-	txFee   = tontest.DefaultTxFee
-	price   = tontest.DefaultMsgFee                                  // full forwarding price of a message
-	first   = tontest.DefaultMsgFee * tontest.DefaultFirstFrac >> 16 // booked by the sender in total_fees
-	rest    = price - first                                          // travels in the message's fwd_fee
-	storage = tontest.DefaultStorageFee
-)
+// firstFrac is the share of a forwarding price the sender books in its
+// total_fees, in 1/65536, in mainnet's configuration (param 25,
+// first_frac); the rest travels in the message's fwd_fee.
+const firstFrac = 21845
+
+func firstPart(price int64) int64 { return price * firstFrac >> 16 }
+
+// storageFee, gasFee and fwdFees read a transaction's phases: what its
+// storage phase collected, what its compute phase charged, and its action
+// phase's forwarding prices (total, and the part booked in total_fees).
+func storageFee(t *testing.T, tx *tlb.Transaction) int64 {
+	t.Helper()
+	if sp := ordinary(t, tx).StoragePhase; sp != nil {
+		return nano(sp.StorageFeesCollected)
+	}
+	return 0
+}
+
+func gasFee(t *testing.T, tx *tlb.Transaction) int64 {
+	t.Helper()
+	if vm, ok := ordinary(t, tx).ComputePhase.Phase.(tlb.ComputePhaseVM); ok {
+		return nano(vm.GasFees)
+	}
+	return 0
+}
+
+func fwdFees(t *testing.T, tx *tlb.Transaction) (price, booked int64) {
+	t.Helper()
+	ap := ordinary(t, tx).ActionPhase
+	require.NotNil(t, ap, "action phase")
+	if ap.TotalFwdFees != nil {
+		price = nano(*ap.TotalFwdFees)
+	}
+	if ap.TotalActionFees != nil {
+		booked = nano(*ap.TotalActionFees)
+	}
+	return price, booked
+}
+
+// assertCredited checks that addr, an address without code, got value in
+// one transaction that took only its storage fee.
+func assertCredited(t *testing.T, chain *tontest.Chain, addr *address.Address, value int64, msgAndArgs ...any) {
+	t.Helper()
+	txs := chain.Transactions(addr)
+	require.Len(t, txs, 1, msgAndArgs...)
+	assert.IsType(t, tlb.ComputePhaseSkipped{}, ordinary(t, txs[0]).ComputePhase.Phase)
+	assert.Equal(t, storageFee(t, txs[0]), nano(txs[0].TotalFees.Coins), msgAndArgs...)
+	assert.Equal(t, value-storageFee(t, txs[0]), int64(chain.Balance(addr)), msgAndArgs...)
+}
+
+// spent is what tx took from its account beyond the value it brought:
+// total_fees and every message sent with its fwd_fee.
+func spent(t *testing.T, tx *tlb.Transaction) int64 {
+	t.Helper()
+	n := nano(tx.TotalFees.Coins)
+	for _, m := range outs(t, tx) {
+		n += nano(m.Amount) + nano(m.FwdFee)
+	}
+	return n
+}
 
 func start(t *testing.T) (context.Context, *tontest.Chain, ton.APIClientWrapped) {
 	t.Helper()
@@ -166,12 +218,13 @@ func TestTransferWithComment(t *testing.T) {
 	acc := account(t, ctx, api, bob.Address())
 	require.True(t, acc.IsActive)
 	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusActive), acc.State.Status)
-	// Credited first (not bounceable), then storage and compute.
-	assert.Equal(t, uint64(2*ton1-storage-txFee), acc.State.Balance.Nano().Uint64())
-
 	txs := chain.Transactions(bob.Address())
 	require.Len(t, txs, 1)
 	tx := txs[0]
+	// Credited first (not bounceable), then storage and compute.
+	assert.True(t, ordinary(t, tx).CreditFirst)
+	assert.Positive(t, gasFee(t, tx))
+	assert.Equal(t, 2*ton1-phaseFees(t, tx), nano(acc.State.Balance))
 	assert.Equal(t, tx.LT, acc.LastTxLT)
 	assert.Equal(t, tx.Hash, acc.LastTxHash)
 	assert.Equal(t, uint64(0), tx.PrevTxLT)
@@ -192,16 +245,15 @@ func TestTransferWithComment(t *testing.T) {
 	atxs := chain.Transactions(alice.Address())
 	require.Len(t, atxs, 1)
 	assert.Equal(t, tlb.MsgTypeExternalIn, atxs[0].IO.In.MsgType)
-	assert.Equal(t, int64(storage+txFee+first), nano(atxs[0].TotalFees.Coins))
-	ap := ordinary(t, atxs[0]).ActionPhase
-	require.NotNil(t, ap)
-	assert.Equal(t, int64(price), nano(*ap.TotalFwdFees))
-	assert.Equal(t, int64(first), nano(*ap.TotalActionFees))
+	price, booked := fwdFees(t, atxs[0])
+	assert.Positive(t, price)
+	assert.Equal(t, firstPart(price), booked)
 	sent := outs(t, atxs[0])
 	require.Len(t, sent, 1)
 	assert.Equal(t, int64(ton1), nano(sent[0].Amount))
-	assert.Equal(t, int64(rest), nano(sent[0].FwdFee))
-	assert.Equal(t, uint64(10*ton1-ton1-storage-txFee-price), chain.Balance(alice.Address()))
+	assert.Equal(t, price-booked, nano(sent[0].FwdFee))
+	assert.Greater(t, nano(atxs[0].TotalFees.Coins), storageFee(t, atxs[0])+gasFee(t, atxs[0])+booked, "and the import fee")
+	assert.Equal(t, 10*ton1-ton1-nano(atxs[0].TotalFees.Coins)-(price-booked), int64(chain.Balance(alice.Address())))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
 	assertLedger(t, chain, bob.Address(), ton1)
 
@@ -232,14 +284,15 @@ func TestBounceAndUninit(t *testing.T) {
 	require.NotNil(t, d.BouncePhase)
 	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
 	bp := d.BouncePhase.Phase.(tlb.BouncePhaseOk)
-	assert.Equal(t, int64(first), nano(bp.MsgFees))
-	assert.Equal(t, int64(rest), nano(bp.FwdFees))
-	assert.Equal(t, int64(first), nano(btx[0].TotalFees.Coins))
+	price := nano(bp.MsgFees) + nano(bp.FwdFees)
+	assert.Positive(t, price)
+	assert.Equal(t, firstPart(price), nano(bp.MsgFees))
+	assert.Equal(t, nano(bp.MsgFees), nano(btx[0].TotalFees.Coins))
 	back := outs(t, btx[0])
 	require.Len(t, back, 1)
 	assert.True(t, back[0].Bounced)
-	assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
-	assert.Equal(t, int64(rest), nano(back[0].FwdFee))
+	assert.Equal(t, ton1-price, nano(back[0].Amount))
+	assert.Equal(t, nano(bp.FwdFees), nano(back[0].FwdFee))
 	assert.False(t, account(t, ctx, api, bounceTo).IsActive, "nothing stays on a bounced account")
 	assert.Zero(t, chain.Balance(bounceTo))
 
@@ -250,7 +303,7 @@ func TestBounceAndUninit(t *testing.T) {
 	assert.True(t, last.SrcAddr.Equals(bounceTo))
 	// Two externals sending with mode 3, then the bounce credited and her
 	// code run.
-	assert.Equal(t, uint64(10*ton1-2*(storage+txFee+ton1+price)+(ton1-price)-storage-txFee), chain.Balance(alice.Address()))
+	assert.Equal(t, 10*ton1-spent(t, atx[0])-spent(t, atx[1])+(ton1-price)-phaseFees(t, atx[2]), int64(chain.Balance(alice.Address())))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
 	assertLedger(t, chain, bounceTo, 0)
 	assertLedger(t, chain, creditTo, 0)
@@ -259,12 +312,12 @@ func TestBounceAndUninit(t *testing.T) {
 	acc := account(t, ctx, api, creditTo)
 	require.True(t, acc.IsActive)
 	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusUninit), acc.State.Status)
-	assert.Equal(t, uint64(ton1-storage), acc.State.Balance.Nano().Uint64())
 	ctx2 := chain.Transactions(creditTo)
 	require.Len(t, ctx2, 1)
 	assert.Nil(t, ordinary(t, ctx2[0]).BouncePhase)
 	assert.True(t, ordinary(t, ctx2[0]).CreditFirst)
-	assert.Equal(t, int64(storage), nano(ordinary(t, ctx2[0]).StoragePhase.StorageFeesCollected))
+	assert.Equal(t, ton1-storageFee(t, ctx2[0]), nano(acc.State.Balance))
+	assert.Equal(t, storageFee(t, ctx2[0]), nano(ctx2[0].TotalFees.Coins))
 	assert.Equal(t, "gift", ctx2[0].IO.In.AsInternal().Comment())
 
 	// Get-methods on an account without code answer exit code -256.
@@ -365,7 +418,7 @@ func TestRealWalletOverClient(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tlb.MsgTypeExternalIn, tx.IO.In.MsgType)
 			require.Eventually(t, func() bool { return chain.Balance(to) > 0 }, 5*time.Second, 10*time.Millisecond)
-			assert.Equal(t, uint64(ton1-storage), chain.Balance(to))
+			assertCredited(t, chain, to, ton1)
 			assertLedger(t, chain, own.Address(), 5*ton1)
 
 			// A forged signature is refused by sendMessage.
@@ -455,14 +508,16 @@ func TestJettonTransfer(t *testing.T) {
 		d := ordinary(t, jtx[len(jtx)-1])
 		assert.True(t, d.Aborted)
 		vm := d.ComputePhase.Phase.(tlb.ComputePhaseVM)
-		assert.Equal(t, int32(706), vm.Details.ExitCode)
+		assert.Equal(t, int32(47), vm.Details.ExitCode, "the stablecoin's balance_error")
+		require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
+		bp := d.BouncePhase.Phase.(tlb.BouncePhaseOk)
 		atx := chain.Transactions(alice.Address())
 		back := atx[len(atx)-1].IO.In.AsInternal()
 		assert.True(t, back.Bounced)
 		// What came in, less the jetton wallet's compute and the bounce's
 		// forwarding price (its storage was taken before the credit).
-		assert.Equal(t, int64(tontest.JettonTransferTON+1-txFee-price), nano(back.Amount))
-		assert.Equal(t, int64(rest), nano(back.FwdFee))
+		assert.Equal(t, tontest.JettonTransferTON+1-gasFee(t, jtx[len(jtx)-1])-nano(bp.MsgFees)-nano(bp.FwdFees), nano(back.Amount))
+		assert.Equal(t, nano(bp.FwdFees), nano(back.FwdFee))
 		assert.Equal(t, int64(700_000), usdt.BalanceOf(alice.Address()).Int64())
 		assertLedger(t, chain, alice.Address(), 10*ton1)
 		assertLedger(t, chain, usdt.WalletAddress(alice.Address()), 0)
@@ -510,9 +565,10 @@ func TestHighloadV3(t *testing.T) {
 
 	txs := chain.Transactions(hw.WalletAddress())
 	require.Len(t, txs, 3, "funding, external, then the internal_transfer fan-out")
-	ext1 := ordinary(t, txs[1])
-	assert.True(t, ext1.ComputePhase.Phase.(tlb.ComputePhaseVM).AccountActivated)
-	assert.Equal(t, int64(storage+txFee+first), nano(txs[1].TotalFees.Coins))
+	// The external deploys the funded (uninit) wallet from its state init.
+	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusUninit), txs[1].OrigStatus)
+	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusActive), txs[1].EndStatus)
+	assert.True(t, ordinary(t, txs[1]).ComputePhase.Phase.(tlb.ComputePhaseVM).Success)
 	self := outs(t, txs[1])
 	require.Len(t, self, 1)
 	assert.True(t, self[0].DstAddr.Equals(hw.WalletAddress()))
@@ -522,18 +578,19 @@ func TestHighloadV3(t *testing.T) {
 	assert.True(t, fan.ActionPhase.Success)
 	assert.Zero(t, fan.ActionPhase.SkippedActions)
 	assert.Equal(t, uint16(3), fan.ActionPhase.MessagesCreated)
-	assert.Equal(t, int64(3*price), nano(*fan.ActionPhase.TotalFwdFees))
-	assert.Equal(t, int64(3*first), nano(*fan.ActionPhase.TotalActionFees))
-	assert.Equal(t, int64(storage+txFee+3*first), nano(txs[2].TotalFees.Coins))
+	price, booked := fwdFees(t, txs[2])
+	assert.Equal(t, phaseFees(t, txs[2]), nano(txs[2].TotalFees.Coins))
+	var travelling int64
 	for i, a := range to {
-		assert.Equal(t, uint64(i+1)*ton1/10-storage, chain.Balance(a))
+		assertCredited(t, chain, a, int64(i+1)*ton1/10)
 		rtx := chain.Transactions(a)
-		require.Len(t, rtx, 1)
 		in := rtx[0].IO.In.AsInternal()
 		assert.Equal(t, fmt.Sprint("withdrawal ", i), in.Comment())
-		assert.Equal(t, int64(rest), nano(in.FwdFee))
+		assert.Equal(t, price/3-firstPart(price/3), nano(in.FwdFee), "three messages of the same size")
+		travelling += nano(in.FwdFee)
 		assertLedger(t, chain, a, 0)
 	}
+	assert.Equal(t, price-booked, travelling)
 	assertLedger(t, chain, hw.WalletAddress(), 0)
 
 	res, err := api.RunGetMethod(ctx, chain.Head(), hw.WalletAddress(), "processed?", big.NewInt(1<<10), big.NewInt(0))
@@ -551,7 +608,7 @@ func TestHighloadV3(t *testing.T) {
 	require.Error(t, chain.SendExternal(boc.ToBOC()))
 	chain.Mine()
 	assert.Len(t, chain.Transactions(hw.WalletAddress()), 3)
-	assert.Equal(t, uint64(ton1/10-storage), chain.Balance(to[0]))
+	assertCredited(t, chain, to[0], ton1/10)
 
 	rejected := func(name string, id uint32, at int64) {
 		t.Run(name, func(t *testing.T) {
@@ -707,11 +764,7 @@ func freshSeqno(t *testing.T, api ton.APIClientWrapped, w *wallet.Wallet) {
 // message's fwd_fee; what arrives is the message's value. Without send mode
 // +1 the price comes out of the value.
 func TestForwardFeeSplit(t *testing.T) {
-	opts := tontest.Options{TxFee: 70_000, MsgFee: 1_000_000, FirstFrac: 16384, StorageFee: 3_000}
-	ctx, chain, api := startWith(t, opts)
-	p, f := opts.MsgFee, opts.MsgFee*uint64(opts.FirstFrac)>>16 // 1/4 of P booked
-	require.Equal(t, uint64(250_000), f)
-
+	ctx, chain, api := start(t)
 	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
 	w, err := wallet.FromPrivateKey(api, alice.PrivateKey(), wallet.V4R2)
 	require.NoError(t, err)
@@ -731,82 +784,89 @@ func TestForwardFeeSplit(t *testing.T) {
 	txs := chain.Transactions(alice.Address())
 	require.Len(t, txs, 1)
 	tx := txs[0]
-	assert.Equal(t, int64(opts.StorageFee+opts.TxFee+2*f), nano(tx.TotalFees.Coins))
-	ap := ordinary(t, tx).ActionPhase
-	require.NotNil(t, ap)
-	assert.Equal(t, int64(2*p), nano(*ap.TotalFwdFees))
-	assert.Equal(t, int64(2*f), nano(*ap.TotalActionFees))
+	total, booked := fwdFees(t, tx)
+	p := total / 2 // two messages of the same size
+	f := firstPart(p)
+	require.Positive(t, f)
+	assert.Equal(t, 2*f, booked)
 	sent := outs(t, tx)
 	require.Len(t, sent, 2)
 	assert.Equal(t, int64(ton1), nano(sent[0].Amount), "mode 3: price paid apart")
-	assert.Equal(t, int64(ton1-p), nano(sent[1].Amount), "mode 2: price out of the value")
+	assert.Equal(t, ton1-p, nano(sent[1].Amount), "mode 2: price out of the value")
 	for _, m := range sent {
-		assert.Equal(t, int64(p-f), nano(m.FwdFee))
+		assert.Equal(t, p-f, nano(m.FwdFee))
 	}
-	assert.Equal(t, uint64(10*ton1-opts.StorageFee-opts.TxFee-2*ton1-p), chain.Balance(alice.Address()))
+	// total_fees holds the booked 2f; the first price's rest leaves in
+	// its fwd_fee, the second price came out of the value.
+	assert.Equal(t, 10*ton1-nano(tx.TotalFees.Coins)-2*ton1-p+2*f, int64(chain.Balance(alice.Address())))
 
 	// Each destination gets the message's value, then pays its storage.
-	for addr, value := range map[*address.Address]uint64{apart: ton1, inside: ton1 - p} {
+	for addr, value := range map[*address.Address]int64{apart: ton1, inside: ton1 - p} {
 		rtx := chain.Transactions(addr)
 		require.Len(t, rtx, 1)
-		assert.Equal(t, int64(value), nano(rtx[0].IO.In.AsInternal().Amount))
-		assert.Equal(t, value-opts.StorageFee, chain.Balance(addr))
+		assert.Equal(t, value, nano(rtx[0].IO.In.AsInternal().Amount))
+		assertCredited(t, chain, addr, value)
 		assertLedger(t, chain, addr, 0)
 	}
 	assertLedger(t, chain, alice.Address(), 10*ton1)
 }
 
-// Every transaction pays storage: externals, messages to accounts without
-// code (compute skipped), bounces; before the credit for a bounceable
-// message, after it otherwise; never more than the balance holds.
+// Storage is paid by time and size on every transaction: externals,
+// messages to accounts without code (compute skipped), bounces; before the
+// credit for a bounceable message, after it otherwise.
 func TestStorageFee(t *testing.T) {
-	opts := tontest.Options{StorageFee: 5_000}
-	ctx, chain, api := startWith(t, opts)
-	s := opts.StorageFee
+	_, chain, _ := start(t)
 	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
 
-	// Credited first, then storage takes all 3000 there is: nothing is left.
-	dust := randomAddr(t)
-	chain.Fund(dust, 3_000)
-	dtx := chain.Transactions(dust)
-	require.Len(t, dtx, 1)
-	d := ordinary(t, dtx[0])
-	assert.True(t, d.CreditFirst)
-	assert.IsType(t, tlb.ComputePhaseSkipped{}, d.ComputePhase.Phase)
-	assert.Equal(t, int64(3_000), nano(d.StoragePhase.StorageFeesCollected))
-	assert.Equal(t, int64(3_000), nano(dtx[0].TotalFees.Coins))
-	assert.False(t, account(t, ctx, api, dust).IsActive)
-	assertLedger(t, chain, dust, 0)
-
-	// An uninit account holding TON: a bounceable message pays storage out
-	// of the old balance, then bounces whole less the forwarding price.
+	// An uninit account holding TON: a month later a bounceable message
+	// pays storage out of the old balance, then bounces whole less the
+	// forwarding price.
 	held := randomAddr(t)
 	chain.Fund(held, ton1)
-	assert.Equal(t, uint64(ton1-s), chain.Balance(held))
+	assertCredited(t, chain, held, ton1)
+	start := int64(chain.Balance(held))
+	chain.Advance(30 * 24 * time.Hour)
 	require.NoError(t, alice.Send(held, ton1, "", true))
 	chain.Mine()
 	htx := chain.Transactions(held)
 	require.Len(t, htx, 2)
-	d = ordinary(t, htx[1])
+	d := ordinary(t, htx[1])
 	assert.False(t, d.CreditFirst)
-	assert.Equal(t, int64(s), nano(d.StoragePhase.StorageFeesCollected))
+	s := storageFee(t, htx[1])
+	assert.Positive(t, s, "a month of storage")
 	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
-	assert.Equal(t, int64(s+first), nano(htx[1].TotalFees.Coins))
+	bp := d.BouncePhase.Phase.(tlb.BouncePhaseOk)
+	assert.Equal(t, s+nano(bp.MsgFees), nano(htx[1].TotalFees.Coins))
 	back := outs(t, htx[1])
 	require.Len(t, back, 1)
-	assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
-	assert.Equal(t, uint64(ton1-2*s), chain.Balance(held))
+	assert.Equal(t, ton1-nano(bp.MsgFees)-nano(bp.FwdFees), nano(back[0].Amount))
+	assert.Equal(t, start-s, int64(chain.Balance(held)))
 	assertLedger(t, chain, held, 0)
 
-	// Alice: her external, then the bounce credited first.
+	// Alice: her external a month after her genesis pays a month of
+	// storage; the bounce, credited first, pays none (no time passed).
 	atx := chain.Transactions(alice.Address())
 	require.Len(t, atx, 2)
-	assert.Equal(t, int64(s), nano(ordinary(t, atx[0]).StoragePhase.StorageFeesCollected))
-	assert.Equal(t, int64(s+txFee+first), nano(atx[0].TotalFees.Coins))
+	assert.Greater(t, storageFee(t, atx[0]), s, "a wallet's state is bigger than an uninit account's")
 	assert.True(t, ordinary(t, atx[1]).CreditFirst)
-	assert.Equal(t, int64(s+txFee), nano(atx[1].TotalFees.Coins))
-	assert.Equal(t, uint64(10*ton1-s-txFee-ton1-price+(ton1-price)-s-txFee), chain.Balance(alice.Address()))
+	assert.Zero(t, storageFee(t, atx[1]))
+	assert.Equal(t, phaseFees(t, atx[1]), nano(atx[1].TotalFees.Coins))
 	assertLedger(t, chain, alice.Address(), 10*ton1)
+
+	// Storage never takes more than the balance holds: dust left for
+	// years pays all it has, the rest stays due.
+	dust := randomAddr(t)
+	chain.Fund(dust, 3_000)
+	chain.Advance(20 * 365 * 24 * time.Hour)
+	require.NoError(t, alice.Send(dust, 1_000, "", true))
+	chain.Mine()
+	dtx := chain.Transactions(dust)
+	require.Len(t, dtx, 2)
+	d = ordinary(t, dtx[1])
+	assert.False(t, d.CreditFirst)
+	assert.Equal(t, int64(3_000), storageFee(t, dtx[1]), "all there was")
+	assert.Positive(t, nano(*d.StoragePhase.StorageFeesDue), "the rest is due")
+	assertLedger(t, chain, dust, 0)
 }
 
 // A locked jetton wallet refuses internal_transfer with exit 45; the
@@ -822,8 +882,13 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 
 	usdt.Lock(bob.Address(), true)
 	acc := account(t, ctx, api, bobJW)
-	require.True(t, acc.IsActive, "Lock deploys the wallet")
-	assert.Zero(t, acc.State.Balance.Nano().Int64())
+	require.True(t, acc.IsActive, "Lock deploys the wallet (a mint of 0), then sets its status")
+	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusActive), acc.State.Status)
+	assert.Zero(t, usdt.BalanceOf(bob.Address()).Int64())
+	res, err := api.WaitForBlock(chain.Head().SeqNo).RunGetMethod(ctx, chain.Head(), bobJW, "get_status")
+	require.NoError(t, err)
+	assert.Equal(t, int64(tontest.JettonStatusNoReceive), res.MustInt(0).Int64())
+	locked := chain.Balance(bobJW)
 
 	require.NoError(t, alice.SendJetton(usdt, bob.Address(), big.NewInt(400_000), 1, "to a locked wallet"))
 	chain.Mine()
@@ -835,11 +900,13 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	require.NoError(t, tlb.LoadFromCell(&tp, jtx[1].IO.In.AsInternal().Body.MustBeginParse()))
 
 	btx := chain.Transactions(bobJW)
-	require.Len(t, btx, 1)
-	d := ordinary(t, btx[0])
+	require.Len(t, btx, 3, "mint of 0, set_status, the refused transfer")
+	refused := btx[2]
+	d := ordinary(t, refused)
 	assert.Equal(t, int32(45), d.ComputePhase.Phase.(tlb.ComputePhaseVM).Details.ExitCode)
 	require.IsType(t, tlb.BouncePhaseOk{}, d.BouncePhase.Phase)
-	assert.Zero(t, chain.Balance(bobJW), "the locked wallet keeps nothing")
+	bp := d.BouncePhase.Phase.(tlb.BouncePhaseOk)
+	assert.Equal(t, int64(locked)-storageFee(t, refused), int64(chain.Balance(bobJW)), "the locked wallet keeps nothing of it")
 	assert.Zero(t, usdt.BalanceOf(bob.Address()).Int64())
 
 	in := jtx[2].IO.In.AsInternal()
@@ -860,14 +927,16 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	assert.Equal(t, int64(1_000_000), bal.Int64())
 
 	// No excesses: alice has only her external. The bounce's TON stays on
-	// her jetton wallet: mint (compute), transfer (storage, all the rest
-	// forwarded), bounce (what bob's wallet returned, then storage and
-	// compute).
+	// her jetton wallet: the transfer forwarded all that came in but its
+	// storage, bob's wallet returned what it got less its compute and the
+	// bounce's price, and alice's wallet keeps that less its fees.
 	assert.Len(t, chain.Transactions(alice.Address()), 1)
-	sent := uint64(tontest.JettonTransferTON + 1)
-	returned := sent - txFee - price - txFee - price
-	assert.Equal(t, int64(returned), nano(in.Amount))
-	assert.Equal(t, uint64(tontest.JettonTransferTON-txFee-storage+returned-storage-txFee), chain.Balance(aliceJW))
+	changes := chain.BalanceChanges(aliceJW)
+	require.Len(t, changes, 3)
+	assert.Equal(t, int64(changes[1].Before)-storageFee(t, jtx[1]), int64(changes[1].After), "transfer: the rest forwarded")
+	returned := nano(refused.IO.In.AsInternal().Amount) - gasFee(t, refused) - nano(bp.MsgFees) - nano(bp.FwdFees)
+	assert.Equal(t, returned, nano(in.Amount))
+	assert.Equal(t, int64(changes[2].Before)+returned-phaseFees(t, jtx[2]), int64(chain.Balance(aliceJW)))
 	for _, a := range []*address.Address{aliceJW, bobJW} {
 		assertLedger(t, chain, a, 0)
 	}
@@ -885,12 +954,12 @@ func TestJettonLockedWalletBounces(t *testing.T) {
 	carol := randomAddr(t)
 	usdt.Lock(carol, true)
 	usdt.Mint(carol, big.NewInt(5))
+	assert.Zero(t, usdt.BalanceOf(carol).Int64())
 	mtx := chain.Transactions(usdt.Master())
-	require.Len(t, mtx, 1)
-	assert.True(t, mtx[0].IO.In.AsInternal().Bounced)
+	assert.True(t, mtx[len(mtx)-1].IO.In.AsInternal().Bounced)
 	m, err := api.GetMasterchainInfo(ctx)
 	require.NoError(t, err)
-	res, err := api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, usdt.Master(), "get_jetton_data")
+	res, err = api.WaitForBlock(m.SeqNo).RunGetMethod(ctx, m, usdt.Master(), "get_jetton_data")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1_000_000), res.MustInt(0).Int64())
 }
@@ -914,16 +983,11 @@ func TestLag(t *testing.T) {
 		return ext
 	}
 
-	// Accepted without lag, then run by a block dated 20 s back: refused
-	// there, so it leaves no trace.
-	now, err := api.GetTime(ctx)
-	require.NoError(t, err)
-	require.NoError(t, api.SendExternalMessage(ctx, external(1<<10, int64(now)-5)))
+	// Blocks are never dated before the last one: move the clock ahead
+	// first, so that blocks dated 20 s behind it are still later.
+	chain.Advance(30 * time.Second)
 	chain.SetLag(20 * time.Second)
-	chain.Mine()
-	assert.Len(t, chain.Transactions(hw.WalletAddress()), 1, "only the funding")
-
-	now, err = api.GetTime(ctx)
+	now, err := api.GetTime(ctx)
 	require.NoError(t, err)
 	assert.InDelta(t, chain.Now().Unix(), int64(now), 1, "getTime answers the chain clock")
 	err = api.SendExternalMessage(ctx, external(2<<10, int64(now)-5))
@@ -936,7 +1000,7 @@ func TestLag(t *testing.T) {
 	require.Len(t, txs, 2)
 	assert.Equal(t, tlb.MsgTypeExternalIn, txs[1].IO.In.MsgType)
 	assert.InDelta(t, int64(now)-20, int64(txs[1].Now), 2, "the block's time")
-	assert.Equal(t, uint64(ton1-storage), chain.Balance(to))
+	assertCredited(t, chain, to, ton1)
 	assertLedger(t, chain, hw.WalletAddress(), 0)
 
 	var resp tl.Serializable
@@ -945,6 +1009,15 @@ func TestLag(t *testing.T) {
 	require.True(t, ok, "%T", resp)
 	assert.Equal(t, txs[1].Now, info.LastUTime)
 	assert.InDelta(t, chain.Now().Unix(), int64(info.Now), 1)
+
+	// A block checks an external again at its own time: accepted when
+	// sent, expired (created_at older than the 300 s timeout) by the time
+	// the block that runs it is made, it leaves no trace.
+	block := int64(txs[1].Now)
+	require.NoError(t, api.SendExternalMessage(ctx, external(1<<10, block-280)))
+	chain.Advance(40 * time.Second)
+	chain.Mine()
+	assert.Len(t, chain.Transactions(hw.WalletAddress()), 2, "expired in the block")
 }
 
 // Queries at an older block answer that block's state.
@@ -1027,13 +1100,17 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	assert.Zero(t, in.Body.BitsSize()+uint(in.Body.RefsNum()))
 	acc := account(t, ctx, api, addr)
 	assert.Equal(t, txs[0].LT, acc.LastTxLT, "on chain when Fund returns")
-	assert.Equal(t, int64(2*ton1-storage), nano(acc.State.Balance))
+	assertCredited(t, chain, addr, 2*ton1)
+	assert.Equal(t, int64(chain.Balance(addr)), nano(acc.State.Balance))
 	assertLedger(t, chain, addr, 0)
 
 	// A wallet with code also pays its compute.
 	w := newWallet(t, chain, wallet.V4R2, ton1)
 	chain.Fund(w.Address(), ton1)
-	assert.Equal(t, uint64(2*ton1-storage-txFee), chain.Balance(w.Address()))
+	wtx := chain.Transactions(w.Address())
+	require.Len(t, wtx, 1)
+	assert.Positive(t, gasFee(t, wtx[0]))
+	assert.Equal(t, 2*ton1-phaseFees(t, wtx[0]), int64(chain.Balance(w.Address())))
 	assertLedger(t, chain, w.Address(), ton1)
 
 	usdt := chain.NewJetton("USDT", 6)
@@ -1041,6 +1118,14 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	jw := usdt.WalletAddress(w.Address())
 	jtx := chain.Transactions(jw)
 	require.Len(t, jtx, 1)
+	// The admin's mint message ran the master, which sent the
+	// internal_transfer.
+	admin, err := address.ParseRawAddr(tontest.JettonAdminAddress)
+	require.NoError(t, err)
+	mtx := chain.Transactions(usdt.Master())
+	require.Len(t, mtx, 1)
+	assert.True(t, mtx[0].IO.In.AsInternal().SrcAddr.Equals(admin))
+	require.Len(t, outs(t, mtx[0]), 1)
 	in = jtx[0].IO.In.AsInternal()
 	assert.True(t, in.SrcAddr.Equals(usdt.Master()))
 	assert.True(t, in.Bounce)
@@ -1053,10 +1138,10 @@ func TestFundAndMintAreTransactions(t *testing.T) {
 	assert.True(t, body.MustLoadAddr().Equals(usdt.Master()), "from")
 	assert.True(t, body.MustLoadAddr().IsAddrNone(), "response destination")
 	assert.Zero(t, body.MustLoadBigCoins().Int64(), "forward_ton_amount")
-	d := ordinary(t, jtx[0])
-	assert.True(t, d.ComputePhase.Phase.(tlb.ComputePhaseVM).AccountActivated)
+	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusNonExist), jtx[0].OrigStatus)
+	assert.Equal(t, tlb.AccountStatus(tlb.AccountStatusActive), jtx[0].EndStatus, "deployed by its state init")
 	assert.Empty(t, outs(t, jtx[0]), "no notification, no excesses")
-	assert.Equal(t, uint64(tontest.JettonTransferTON-txFee), chain.Balance(jw))
+	assert.Equal(t, tontest.JettonTransferTON-phaseFees(t, jtx[0]), int64(chain.Balance(jw)))
 	assert.Equal(t, int64(500), usdt.BalanceOf(w.Address()).Int64())
 	assertLedger(t, chain, jw, 0)
 
@@ -1110,7 +1195,7 @@ func TestExtraFlags(t *testing.T) {
 	ctx := chain.Transactions(credited)
 	require.Len(t, ctx, 1)
 	assert.Equal(t, int64(3), nano(ctx[0].IO.In.AsInternal().IHRFee))
-	assert.Equal(t, uint64(ton1-storage), chain.Balance(credited), "the flags took nothing")
+	assertCredited(t, chain, credited, ton1, "the flags took nothing")
 
 	bounceOf := func(addr *address.Address) *tlb.InternalMessage {
 		t.Helper()
@@ -1119,7 +1204,8 @@ func TestExtraFlags(t *testing.T) {
 		back := outs(t, txs[0])
 		require.Len(t, back, 1)
 		require.True(t, back[0].Bounced)
-		assert.Equal(t, int64(ton1-price), nano(back[0].Amount))
+		bp := ordinary(t, txs[0]).BouncePhase.Phase.(tlb.BouncePhaseOk)
+		assert.Equal(t, ton1-nano(bp.MsgFees)-nano(bp.FwdFees), nano(back[0].Amount))
 		return back[0]
 	}
 	for _, tc := range []struct {

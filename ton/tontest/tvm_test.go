@@ -22,7 +22,7 @@ import (
 // by message size), and every transaction still books exactly.
 func TestTVMWalletTransfers(t *testing.T) {
 	t.Parallel()
-	ctx, chain, api := startWith(t, tontest.Options{TVM: true})
+	ctx, chain, api := start(t)
 	const genesis = 10_000_000_000
 	a := newWallet(t, chain, wallet.V4R2, genesis)
 	b := newWallet(t, chain, wallet.V5R1Final, genesis)
@@ -90,7 +90,7 @@ func TestKeepBlocks(t *testing.T) {
 // (exit 35), by the contract itself.
 func TestTVMHighloadV3(t *testing.T) {
 	t.Parallel()
-	ctx, chain, api := startWith(t, tontest.Options{TVM: true})
+	ctx, chain, api := start(t)
 	var qid atomic.Uint32
 	qid.Store(1 << 10)
 	var createdAt atomic.Int64

@@ -217,7 +217,7 @@ func (c *Chain) vmRun(dst *address.Address, msg *cell.Cell, external bool) bool 
 	before := acc.balance
 	acc.vm, acc.stat = res.NextAccount, res.AccountStorageStat
 	acc.balance = preparedBalance(res.NextAccount)
-	acc.lastLT, acc.lastHash, acc.lastPaid = tx.LT, tx.Hash, c.blockNow
+	acc.lastLT, acc.lastHash = tx.LT, tx.Hash
 	acc.txs = append(acc.txs, txRecord{lt: tx.LT, hash: tx.Hash, cell: res.TransactionCell, seqno: c.seqno, before: before, after: acc.balance})
 	c.lt = max(c.lt, res.EndLT)
 	for _, om := range res.OutMessages {

@@ -279,7 +279,7 @@ func (s *sandboxRun) setup(ctx context.Context, db *store.DB) {
 
 func (s *sandboxRun) banner(took time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  tonpay SANDBOX: an emulated TON chain and Telegram in this process. No real money, no network.\n\n")
+	fmt.Fprintf(&b, "\n  tonpay SANDBOX: an emulated TON chain (the real wallet and USDT code, mainnet's fees) and Telegram in this process.\n  No real money, no network.\n\n")
 	fmt.Fprintf(&b, "  open %s/sandbox/\n\n", s.base)
 	fmt.Fprintf(&b, "  demo users       ")
 	for i, u := range s.users {
