@@ -309,16 +309,7 @@ func (b *Bot) decide(ctx context.Context, q *models.CallbackQuery, cm callbackMe
 	default:
 		b.log.Info("withdrawal decision", "withdrawal", id, "status", w.Status, "admin", q.From.ID)
 		if approve {
-			ans(l.t("approved_by", admin), false)
-			// The store's approval announces nothing; the user hears of it
-			// through the outbox like of every other step.
-			ev := store.WithdrawalEvent{WithdrawalID: w.ID, UserID: w.UserID, Status: w.Status, Asset: w.Asset,
-				Amount: w.Amount.Units(), Fee: w.Fee.Units(), FeeAsset: w.FeeAsset, Destination: w.Destination}
-			if w.UserID != 0 {
-				if err := b.db.Emit(ctx, store.TopicBot, store.WithdrawalEventType(w.Status), w.UserID, 0, ev); err != nil {
-					b.log.Warn("queue approval notice", "withdrawal", id, "err", err)
-				}
-			}
+			ans(l.t("approved_by", admin), false) // the store's approval tells the user through the outbox
 		} else {
 			ans(l.t("rejected_by", admin), false)
 		}

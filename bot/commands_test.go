@@ -207,6 +207,17 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 	if bal, _ := db.Balance(ctx, store.UserAccount(801), store.TON.Symbol); bal != 10_000_000_000-3_100_000_000 {
 		t.Fatalf("balance after one approval and one rejection: %d", bal)
 	}
+	// The user hears of each decision once: the approval and the rejection.
+	waitUntil(t, 5*time.Second, "the user's notices", func() bool { return len(c.r.api.sent("sendMessage", 801)) >= 2 && c.r.pending() == 0 })
+	var approved, rejected int
+	for _, m := range c.r.api.sent("sendMessage", 801) {
+		txt := m.Form.Get("text")
+		approved += strings.Count(txt, "was approved")
+		rejected += strings.Count(txt, "was declined")
+	}
+	if approved != 1 || rejected != 1 {
+		t.Fatalf("the user was told %d approvals and %d rejections", approved, rejected)
+	}
 }
 
 func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {

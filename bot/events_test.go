@@ -11,11 +11,7 @@ import (
 
 // silentEvents are the bot-topic events the notifier consumes without a
 // message, and why.
-var silentEvents = map[store.EventType]string{
-	// The approval is answered on the admin's button; the user hears of
-	// the withdrawal again when it is sent.
-	store.EventWithdrawalQueued: "approval: answered on the admin's button, no notice to the user",
-}
+var silentEvents = map[store.EventType]string{}
 
 // TestEveryProducedEventHasANotice: every event type the store and its
 // callers put on the bot's topic is rendered by the notifier (in both

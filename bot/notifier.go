@@ -246,8 +246,8 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 			text += "\n" + l.t("notice_explorer", esc(link))
 		}
 		return text, nil, true, nil
-	case store.EventWithdrawalAwaiting, store.EventWithdrawalSent, store.EventWithdrawalConfirmed, store.EventWithdrawalFailed,
-		store.EventWithdrawalRefunded, store.EventWithdrawalRejected:
+	case store.EventWithdrawalAwaiting, store.EventWithdrawalQueued, store.EventWithdrawalSent, store.EventWithdrawalConfirmed,
+		store.EventWithdrawalFailed, store.EventWithdrawalRefunded, store.EventWithdrawalRejected:
 		var w store.WithdrawalEvent
 		if err := json.Unmarshal(ev.Payload, &w); err != nil {
 			return "", nil, false, err
@@ -261,6 +261,8 @@ func (b *Bot) notice(ctx context.Context, l lang, ev store.Event) (text string, 
 				who = fmt.Sprintf("merchant %d", w.MerchantID)
 			}
 			return l.t("notice_approval", w.WithdrawalID, amt, fee, who, dest), adminKeyboard(l, w.WithdrawalID), true, nil
+		case store.WithdrawalQueued: // an admin approved it
+			text = l.t("notice_withdrawal_approved", amt, dest)
 		case store.WithdrawalSent:
 			text = l.t("notice_withdrawal_sent", amt, dest)
 		case store.WithdrawalConfirmed:
@@ -350,6 +352,7 @@ func init() {
 		"notice_deposit_duplicate":    "The invoice was already paid, so this payment went to your balance.",
 		"notice_explorer":             `<a href="%s">View in the explorer</a>`,
 		"notice_approval":             "🛂 Withdrawal #%d waits for approval: <b>%s</b> (fee %s) by %s to <code>%s</code>",
+		"notice_withdrawal_approved":  "✅ Your withdrawal of <b>%s</b> to <code>%s</code> was approved; it leaves with the next batch.",
 		"notice_withdrawal_sent":      "↗️ Your withdrawal of <b>%s</b> to <code>%s</code> is on its way.",
 		"notice_withdrawal_confirmed": "✅ Your withdrawal of <b>%s</b> to <code>%s</code> has arrived.",
 		"notice_withdrawal_failed":    "⚠️ Your withdrawal of <b>%s</b> failed: %s. The money goes back to your balance.",
@@ -372,6 +375,7 @@ func init() {
 		"notice_deposit_duplicate":    "Счёт уже был оплачен, поэтому платёж зачислен на ваш баланс.",
 		"notice_explorer":             `<a href="%s">Открыть в обозревателе</a>`,
 		"notice_approval":             "🛂 Вывод #%d ждёт одобрения: <b>%s</b> (комиссия %s), %s, на <code>%s</code>",
+		"notice_withdrawal_approved":  "✅ Вывод <b>%s</b> на <code>%s</code> одобрен и уйдёт со следующей отправкой.",
 		"notice_withdrawal_sent":      "↗️ Вывод <b>%s</b> на <code>%s</code> отправлен.",
 		"notice_withdrawal_confirmed": "✅ Вывод <b>%s</b> на <code>%s</code> дошёл.",
 		"notice_withdrawal_failed":    "⚠️ Вывод <b>%s</b> не удался: %s. Деньги вернутся на ваш баланс.",

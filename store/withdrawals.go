@@ -290,9 +290,9 @@ func (db *DB) UserWithdrawals(ctx context.Context, userID int64, limit int) ([]W
 	return scanRows(rows, err, scanWithdrawal)
 }
 
-// ApproveWithdrawal queues a withdrawal that was waiting for an admin.
-// Anything but awaiting_approval is ErrConflict; a blocked user's is
-// ErrBlocked.
+// ApproveWithdrawal queues a withdrawal that was waiting for an admin and
+// tells its user (withdrawal.queued). Anything but awaiting_approval is
+// ErrConflict; a blocked user's is ErrBlocked.
 func (db *DB) ApproveWithdrawal(ctx context.Context, by Actor, id int64) (Withdrawal, error) {
 	var w Withdrawal
 	err := db.write(ctx, func(tx *Tx) error {
@@ -310,8 +310,11 @@ func (db *DB) ApproveWithdrawal(ctx context.Context, by Actor, id int64) (Withdr
 		if w, err = tx.moveWithdrawal(ctx, id, WithdrawalAwaitingApproval, WithdrawalQueued, ""); err != nil {
 			return err
 		}
-		return tx.audit(ctx, by, w.MerchantID, AuditApprove, "withdrawal #"+strconv.FormatInt(id, 10),
-			WithdrawalAwaitingApproval, WithdrawalQueued)
+		if err := tx.audit(ctx, by, w.MerchantID, AuditApprove, "withdrawal #"+strconv.FormatInt(id, 10),
+			WithdrawalAwaitingApproval, WithdrawalQueued); err != nil {
+			return err
+		}
+		return tx.WithdrawalEvent(ctx, w) // the user hears of the approval, from any face
 	})
 	return w, err
 }
