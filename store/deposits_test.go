@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 const hotAcct = "0:1111111111111111111111111111111111111111111111111111111111111111"
@@ -52,7 +53,7 @@ func depositEvents(t *testing.T, db *store.DB) []store.DepositEvent {
 
 func TestDepositMatching(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	now := db.Now()
 	alice, _ := db.UpsertUser(ctx, store.User{ID: 1, FirstName: "Alice"})
 	bob, _ := db.UpsertUser(ctx, store.User{ID: 2, FirstName: "Bob"})
@@ -149,7 +150,7 @@ func TestDepositMatching(t *testing.T) {
 	if cur.LT != lt {
 		t.Fatalf("cursor %d, want %d", cur.LT, lt)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func lowercase(s string) string {
@@ -217,12 +218,12 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	if fmt.Sprint(types) != "[invoice.expired invoice.payment]" {
 		t.Fatalf("webhook events %v", types)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestMerchantInvoicePaid(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	m, token, _ := db.CreateMerchant(ctx, "shop", "")
 	if got, err := db.MerchantByToken(ctx, token); err != nil || got.ID != m.ID {
 		t.Fatalf("token lookup: %v %v", got, err)
@@ -253,7 +254,7 @@ func TestMerchantInvoicePaid(t *testing.T) {
 
 func TestMemoLessInvoices(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u1, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	u2, _ := db.UpsertUser(ctx, store.User{ID: 2})
 	a, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u1.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
@@ -283,12 +284,12 @@ func TestMemoLessInvoices(t *testing.T) {
 	if got, _ := db.Invoice(ctx, a.ID); got.Status != store.InvoicePaid {
 		t.Fatalf("a: %+v", got)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestHotWalletBooking(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// What arrives minus the fees the hot wallet paid is what the chain holds.
 	db.ApplyChainTx(ctx, chainTx(1, db.Now(), store.TON.Symbol, 2_000_000_000, u.Comment, 300_000))
@@ -304,7 +305,7 @@ func TestHotWalletBooking(t *testing.T) {
 	if fees := bal(t, db, store.AccountFees, store.TON.Symbol); fees != 50_000_000-500_000 {
 		t.Fatalf("fees %d", fees)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
@@ -349,7 +350,7 @@ func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
 			if evs := depositEvents(t, db); len(evs) != 1 {
 				t.Fatalf("want one notification, got %d", len(evs))
 			}
-			audit(t, db)
+			storetest.Audit(t, db)
 		})
 	}
 }

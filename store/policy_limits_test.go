@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // limitsRig is a store on a clock the test moves, and a rule book over it.
@@ -221,7 +222,7 @@ func TestDailyCapRefusesAndMovesNothing(t *testing.T) {
 	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{MerchantID: r.merchant, Asset: store.TON.Symbol, Amount: "50", Destination: payTo}, "m"); err != nil {
 		t.Fatal(err)
 	}
-	audit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 func TestQueuedWithdrawalsAreBounded(t *testing.T) {
@@ -288,7 +289,7 @@ func TestConcurrentWithdrawalsMeetTheLimitsOnce(t *testing.T) {
 	if b := r.balance(acct, store.TON.Symbol); b != 100_000_000_000-20*1_010_000_000 {
 		t.Fatalf("balance %d", b)
 	}
-	audit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 func TestOpenInvoicesAreBoundedAndReused(t *testing.T) {

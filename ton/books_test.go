@@ -72,6 +72,7 @@ func (r *rig) depositJettons(db *store.DB, uid int64, usdt int64, tonAmt uint64)
 // our jetton wallet, which adds the jettons back: the withdrawal is refunded
 // (never "confirmed"), and the returned jettons are booked.
 func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -118,6 +119,7 @@ func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
 // when it ran): the internal_transfer the wallet sent itself comes back with
 // its value, which is ours, never a deposit.
 func TestSkippedBatchIsNoDeposit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -199,6 +201,7 @@ func adminNotices(t *testing.T, db *store.DB, typ string) int {
 // jetton wallet: they are booked (no comment: unmatched), never left out of
 // the books for anyone to drift them at will.
 func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -232,14 +235,13 @@ func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
 }
 
 // foreignQID is the last query id another signer used (far from tonpay's).
-var foreignQID uint32 = 4_000_000
+var foreignQID atomic.Uint32 // added to 4,000,000; tests run in parallel
 
 // foreignTransfer signs an external of the hot wallet that tonpay did not
 // make (another holder of the seed), sending nano to dst.
 func (r *rig) foreignTransfer(dst *address.Address, nano uint64) {
 	r.t.Helper()
-	foreignQID++
-	at, qid := r.chain.Now().Unix()-30, foreignQID
+	at, qid := r.chain.Now().Unix()-30, 4_000_000+foreignQID.Add(1)
 	w, err := ton.HotWallet(r.client.API, r.words, func(context.Context, uint32) (uint32, int64, error) {
 		return qid, at, nil
 	})
@@ -256,6 +258,7 @@ func (r *rig) foreignTransfer(dst *address.Address, nano uint64) {
 // before the invoice's expiry is on time however late this server gets to
 // it, and a merchant invoice is then the merchant's.
 func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.SetLag(20 * time.Second) // blocks dated behind the wall clock, as a lagging lite-server shows them
@@ -293,6 +296,7 @@ func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
 // message's forwarding fee; the rest leaves as the message's fwd_fee. Both
 // are network fees, booked to the nanoton.
 func TestForwardingFeesBookedInFull(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
@@ -321,6 +325,7 @@ func TestForwardingFeesBookedInFull(t *testing.T) {
 // TON attached: exit 709) bounces its TON back: fee income, not a customer's
 // unmatched money; the withdrawal is refunded.
 func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -354,6 +359,7 @@ func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
 // recorded and reconciliation reports the drift (the configuration refuses
 // jettons whose amounts could get there; see cmd/tonpay).
 func TestJettonAmountBeyondTheLedgerIsReported(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -384,6 +390,7 @@ func TestJettonAmountBeyondTheLedgerIsReported(t *testing.T) {
 // A tampered ledger is caught at the next block: the drift is exported,
 // admins are told once, and payouts wait until an admin resumes them.
 func TestTamperedLedgerHoldsPayouts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -475,6 +482,7 @@ func idleQueries(tb testing.TB, blocks int) float64 {
 // lite-server queries per block when nothing happens on them (one
 // long-poll of the next block, one account read each).
 func TestIdleBlockQueries(t *testing.T) {
+	t.Parallel()
 	if q := idleQueries(t, 20); q > 3 {
 		t.Fatalf("%.2f lite-server queries per idle block with two watched accounts, want at most 3", q)
 	}
@@ -496,6 +504,7 @@ func BenchmarkIdleQueries(b *testing.B) {
 // whose flags are set leaves with its value and fwd_fee only, and the
 // ledger equals the chain to the nanoton.
 func TestExtraFlagsAreNoFee(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()

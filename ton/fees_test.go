@@ -21,6 +21,7 @@ import (
 // a batch of many, TON and a jetton. The network fee booked per payout
 // (what the fees account lost) must be within the default fee.
 func TestPayoutFeesCoverTheChain(t *testing.T) {
+	t.Parallel()
 	// Every transaction that runs code pays the gas budget and the import
 	// of the dearest external; every message the dearest payout message's
 	// forwarding: the comment alone (TON), or the transfer body and its

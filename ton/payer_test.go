@@ -15,6 +15,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -68,6 +69,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 // a new payer on the same database re-issues it under a new query id: paid
 // once. The hot wallet is deployed first, so processed? runs on the contract.
 func TestPayerExpiredWhileDown(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		step string
@@ -131,6 +133,7 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 // funds and pays after a top-up), or after MaxSkips skips failed and
 // refunded in full.
 func TestPayerSkippedMessage(t *testing.T) {
+	t.Parallel()
 	for _, maxSkips := range []int{3, 1} {
 		t.Run(fmt.Sprint("max skips ", maxSkips), func(t *testing.T) {
 			ctx := context.Background()
@@ -206,11 +209,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 			if h := balance(t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 				t.Fatalf("hold %d", h)
 			}
-			problems, err := db.Audit(ctx)
-			must(t, err)
-			if len(problems) > 0 {
-				t.Fatalf("audit: %v", problems)
-			}
+			storetest.Audit(t, db)
 		})
 	}
 }
@@ -222,6 +221,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 // the users' balances are exact, and the fees account holds the fees charged
 // less what the network took.
 func TestPayerLedgerMatchesChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -339,6 +339,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 // behind the network looks like this): the payer must not judge the batch
 // from that head. Once a block dated past the expiry exists, it re-issues.
 func TestPayerWaitsForAHeadPastExpiry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)

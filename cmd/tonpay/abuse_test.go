@@ -538,11 +538,10 @@ func abuseService(t *testing.T, bin string) {
 		// The bot: /withdraw 1,500 must not be read as 1.5 (a quote of 1.5
 		// to confirm); it says how to write the amount.
 		quoted := regexp.MustCompile(`1[.,]5\s*(?:<[^>]*>\s*)*(?:TON|GRAM|Gram)`)
-		chat := strconv.FormatInt(victim, 10)
-		seen := len(tg.messages(chat))
-		tg.command(victim, "/withdraw 1,500 "+store.TON.Symbol+" "+dest)
-		waitFor(t, 10*time.Second, func() bool { return len(tg.messages(chat)) > seen })
-		reply := tg.messages(chat)[seen]
+		seen := len(tg.Texts(victim))
+		tg.Command(victim, "/withdraw 1,500 "+store.TON.Symbol+" "+dest)
+		waitFor(t, 10*time.Second, func() bool { return len(tg.Texts(victim)) > seen })
+		reply := tg.Texts(victim)[seen]
 		t.Logf("bot: /withdraw 1,500 -> %q", reply)
 		if quoted.MatchString(reply) {
 			taken++

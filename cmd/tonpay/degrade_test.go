@@ -6,9 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,88 +18,6 @@ import (
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
-
-// chatBot is a Bot API stand-in that delivers queued updates to the bot's
-// long polling and records what the bot sends.
-type chatBot struct {
-	*httptest.Server
-	mu      sync.Mutex
-	updates []map[string]any
-	sent    []sentMessage
-}
-
-func newChatBot(t *testing.T) *chatBot {
-	b := &chatBot{}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		var result any = true
-		switch method {
-		case "getMe":
-			result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_test_bot"}
-		case "getUpdates":
-			r.ParseMultipartForm(1 << 20)
-			offset, _ := strconv.Atoi(r.FormValue("offset"))
-			deadline := time.After(300 * time.Millisecond)
-			var out []map[string]any
-			for len(out) == 0 {
-				b.mu.Lock()
-				for _, u := range b.updates {
-					if u["update_id"].(int) >= offset {
-						out = append(out, u)
-					}
-				}
-				b.mu.Unlock()
-				if len(out) > 0 {
-					break
-				}
-				select {
-				case <-r.Context().Done():
-					return
-				case <-deadline:
-					out = []map[string]any{}
-				case <-time.After(20 * time.Millisecond):
-					continue
-				}
-				break
-			}
-			result = out
-		case "sendMessage", "sendPhoto", "editMessageText":
-			r.ParseMultipartForm(1 << 20)
-			b.mu.Lock()
-			b.sent = append(b.sent, sentMessage{ChatID: r.FormValue("chat_id"), Text: r.FormValue("text") + r.FormValue("caption")})
-			b.mu.Unlock()
-			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-	}))
-	t.Cleanup(b.Close)
-	return b
-}
-
-// command queues a user's command for the bot.
-func (b *chatBot) command(userID int64, text string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	id := len(b.updates) + 1
-	b.updates = append(b.updates, map[string]any{"update_id": id, "message": map[string]any{
-		"message_id": id, "date": time.Now().Unix(), "text": text,
-		"chat":     map[string]any{"id": userID, "type": "private"},
-		"from":     map[string]any{"id": userID, "is_bot": false, "first_name": "U", "language_code": "en"},
-		"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
-	}})
-}
-
-func (b *chatBot) messages(chat string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, m := range b.sent {
-		if m.ChatID == chat {
-			out = append(out, m.Text)
-		}
-	}
-	return out
-}
 
 // gate is a TCP address that refuses connections until opened, then
 // forwards them to target: a lite-server that is down, then up.
@@ -175,7 +91,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	httpAddr := freeAddr(t)
-	tg := newChatBot(t)
+	tg := fakeBotAPI(t)
 	env := map[string]string{
 		"BOT_TOKEN":           token,
 		"TELEGRAM_API_URL":    tg.URL,
@@ -234,9 +150,9 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 		t.Fatalf("/api/me while the chain is down: %d %v", resp.StatusCode, me)
 	}
 	comment := me["deposit"].(map[string]any)["comment"].(string)
-	tg.command(4242, "/balance")
+	tg.Command(4242, "/balance")
 	waitFor(t, 10*time.Second, func() bool {
-		for _, m := range tg.messages("4242") {
+		for _, m := range tg.Texts(4242) {
 			if strings.Contains(m, "Your balance") {
 				return true
 			}

@@ -29,19 +29,14 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
+	"github.com/tonpay/tonpay/bot/bottest"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-type sentMessage struct {
-	ChatID string
-	Text   string
-}
-
-// fakeBotAPI is a Bot API stand-in for a service nobody talks to: the
-// calls it makes at start and while idle are answered, what it sends is
-// recorded (chatBot, with no updates queued).
-func fakeBotAPI(t *testing.T) *chatBot { return newChatBot(t) }
+// fakeBotAPI is the tests' Bot API stand-in: it answers what the service
+// calls, records what it sends and delivers queued commands.
+func fakeBotAPI(t *testing.T) *bottest.API { return bottest.New(t) }
 
 // signer plays the user's wallet app for the page: it proves ownership with
 // a real ton_proof and signs real external messages, which it broadcasts to

@@ -85,7 +85,7 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	})
 	// ...and is told so in Telegram, once the Bot API accepted the notice.
 	waitFor(t, 10*time.Second, func() bool {
-		for _, m := range tgAPI.messages("42") {
+		for _, m := range tgAPI.Texts(42) {
 			if strings.Contains(m, "+2 GRAM") {
 				return true
 			}

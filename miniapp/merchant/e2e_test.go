@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
@@ -45,14 +45,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}})
 	recv := newWHReceiver(t, 200)
 	m, token, err := db.CreateMerchant(ctx, "shop", recv.srv.URL+"/tonpay")
 	if err != nil {
@@ -149,7 +142,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	if held, onChain := -merchantBalanceOf(t, db, store.AccountHot), store.Amount(chain.Balance(hot)); held != onChain {
 		t.Fatalf("ledger says the hot wallet holds %d, the chain %d", held, onChain)
 	}
-	merchantAudit(t, db)
+	storetest.Audit(t, db)
 }
 
 func merchantBalanceOf(t testing.TB, db *store.DB, account string) store.Amount {
