@@ -42,7 +42,7 @@ func (r *rig) run(s *svc) {
 // settle stops block production and lets the follower book up to the head.
 func (r *rig) settle(db *store.DB) {
 	r.t.Helper()
-	time.Sleep(600 * time.Millisecond) // messages in flight land
+	r.blocks(3) // messages in flight land
 	r.chain.AutoMine(0)
 	r.chain.Mine()
 	r.catchUp(r.scanner(db, nil))
@@ -409,7 +409,7 @@ func TestTamperedLedgerHoldsPayouts(t *testing.T) {
 	must(t, err)
 	waitFor(t, 10*time.Second, "drift reported", func() bool { return s.metric("tonpay_ledger_drift") == -1 })
 	want := r.queueTON(db, "held", 0, 0, tonUnit/2)
-	time.Sleep(2 * time.Second)
+	r.blocks(10)
 	if st := withdrawalOf(t, db, want[0].id).Status; st != store.WithdrawalQueued {
 		t.Fatalf("a withdrawal was paid while the books drift: %s", st)
 	}

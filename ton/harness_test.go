@@ -10,6 +10,7 @@ import (
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 )
 
 // svc is the chain side of one service as serve runs it: the follower and
@@ -51,6 +52,14 @@ func (r *rig) service(db *store.DB, fp func(string) error, o svcOpts) *svc {
 	p, err := ton.NewPayer(r.client.API, db, r.words, f.Heads(), pc)
 	must(r.t, err)
 	return &svc{Payer: p, f: f}
+}
+
+// blocks waits until the chain produced n more blocks (AutoMine running):
+// a test that lets something happen, or checks that nothing does, waits on
+// blocks rather than the clock.
+func (r *rig) blocks(n uint32) {
+	r.t.Helper()
+	tonrig.Blocks(r.t, r.chain, n)
 }
 
 func (r *rig) payer(db *store.DB, fp func(string) error) *svc { return r.service(db, fp, svcOpts{}) }

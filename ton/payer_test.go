@@ -103,7 +103,7 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 				t.Fatalf("first run ended with %v, want the crash", err)
 			}
 			r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
-			time.Sleep(500 * time.Millisecond) // a block on the new clock
+			r.blocks(2) // a block on the new clock
 			r.chain.DropExternals(false)
 
 			p := r.payer(db, nil)
@@ -182,7 +182,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 				if b := balance(t, db, store.UserAccount(uid), store.TON.Symbol); b != skipped.amount+fee {
 					t.Fatalf("user balance %d after the refund, want amount and fee back (%d)", b, skipped.amount+fee)
 				}
-				time.Sleep(time.Second)
+				r.blocks(5)
 				if _, n := r.received(skipped.dest); n != 0 || p.batches() != 1 {
 					t.Fatalf("a failed withdrawal was sent again: %d transfers, %d batches", n, p.batches())
 				}
@@ -293,7 +293,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	}
 	// Let the jetton transfer's excesses come home, then let the follower
 	// book everything up to the head.
-	time.Sleep(time.Second)
+	r.blocks(5)
 	r.chain.AutoMine(0)
 	stop()
 	r.chain.Mine()

@@ -208,7 +208,7 @@ func TestPayerResendsDroppedExternal(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+7)
 		r.chain.DropExternals(false)
 	}()
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -230,10 +230,10 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+7)
 		// The message's lifetime passes while the chain ignores it.
 		r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
-		time.Sleep(500 * time.Millisecond)
+		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+2)
 		r.chain.DropExternals(false)
 	}()
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -410,7 +410,7 @@ func TestPayerSweepsExcessToCold(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond) // a later pass must not sweep again
+	r.blocks(7) // later passes must not sweep again
 	if _, n := r.received(cold); n != 1 {
 		t.Fatalf("%d sweeps, want 1", n)
 	}

@@ -220,3 +220,17 @@ func (a *API) Texts(chat int64) []string {
 	}
 	return out
 }
+
+// Chat are the calls addressed to a chat (by chat_id), of any method, in
+// order.
+func (a *API) Chat(chat int64) []Call {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []Call
+	for _, c := range a.calls {
+		if c.Form.Get("chat_id") == strconv.FormatInt(chat, 10) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

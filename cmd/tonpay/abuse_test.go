@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -39,6 +39,7 @@ import (
 // The rule book's limits (dust, floods, amounts) are checked by behaviour:
 // a request the limits should have refused fails the test.
 func TestAbuse(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -297,18 +298,13 @@ func (h *hookRecv) arrivals() []time.Time {
 }
 
 func abuseService(t *testing.T, bin string) {
-	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(400 * time.Millisecond)
 
 	const token = "123456:ABUSE-secret"
 	const ownerA, ownerB, victim, mallory = 500001, 500002, 500003, 500004
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	httpAddr := freeAddr(t)
 	tg := fakeBotAPI(t)
 	env := map[string]string{

@@ -15,7 +15,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -72,12 +74,9 @@ func (g *gate) open(t *testing.T) {
 // credited once the lite-server comes up, and /healthz turns 200. A
 // withdrawal request made meanwhile is taken.
 func TestServeStartsWithoutTheChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	ls := chain.LiteServers() // 127.0.0.1:port:key
 	i := strings.LastIndex(ls, ":")
@@ -85,7 +84,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 
 	const token = "123456:DEGRADE"
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +164,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 	// A withdrawal request moves only the ledger: it is taken (and waits
 	// for the chain). The balance comes from an admin's adjustment, which
 	// the chain does not see either.
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	if _, err := db.Post(ctx, store.Transfer{Key: "gift", Kind: "adjustment", Postings: []store.Posting{
 		{Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.UserAccount(4242), Asset: store.TON.Symbol, Amount: 1_000_000_000}}}); err != nil {
 		t.Fatal(err)
@@ -228,11 +223,8 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 // chain's is a warning in the log and on /healthz once the chain is
 // reached; a warning does not fail /healthz.
 func TestServeWarnsAboutTheClock(t *testing.T) {
-	chain, err := tontest.Start(context.Background(), tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	t.Parallel()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.Advance(20 * time.Second) // the chain's clock: 20 s ahead of ours
 	chain.AutoMine(100 * time.Millisecond)
 	env := map[string]string{
@@ -242,7 +234,7 @@ func TestServeWarnsAboutTheClock(t *testing.T) {
 		"HTTP_ADDR":           freeAddr(t),
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"LOG_LEVEL":           "info",
 	}
 	svc := runService(t, env)

@@ -15,6 +15,7 @@ import (
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -23,14 +24,11 @@ import (
 // scanner (through the real liteclient) books it, and the webhook dispatcher
 // delivers exactly one signed invoice.paid to the merchant's receiver.
 func TestMerchantEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(chain.Close)
+	chain := tonrig.Chain(t, tontest.Options{})
 	ls, err := ton.ParseLiteServers(chain.LiteServers())
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +38,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	hot, err := ton.HotWalletAddress(wallet.NewSeed())
+	hot, err := ton.HotWalletAddress(tonrig.Seed())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,11 +91,15 @@ func (r *Rig) Wallet(t testing.TB, nano uint64) *tontest.Wallet {
 // WaitHead waits until the chain's head is at least seqno.
 func WaitHead(t testing.TB, chain *tontest.Chain, seqno uint32, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for chain.Head().SeqNo < seqno {
-		if time.Now().After(deadline) {
-			t.Fatalf("the chain's head stayed at %d, below %d, for %v", chain.Head().SeqNo, seqno, limit)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if !chain.WaitHead(ctx, seqno) {
+		t.Fatalf("the chain's head stayed at %d, below %d, for %v", chain.Head().SeqNo, seqno, limit)
 	}
+}
+
+// Blocks waits until the chain produced n more blocks (AutoMine running).
+func Blocks(t testing.TB, chain *tontest.Chain, n uint32) {
+	t.Helper()
+	WaitHead(t, chain, chain.Head().SeqNo+n, time.Duration(n)*10*time.Second)
 }
