@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -167,14 +166,9 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	var offset atomic.Int64
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithClock(func() time.Time {
 		return clock.Add(time.Duration(offset.Load()))
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SyncAssets(ctx, []store.Asset{store.TON})
+	})}})
 	u, _ := db.UpsertUser(ctx, store.User{ID: 5})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "https://shop.example/hook")
 	userInv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute})
@@ -313,17 +307,12 @@ func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
 	for _, step := range []string{"event", "recorded", "booked", "matched", "commit"} {
 		t.Run(step, func(t *testing.T) {
 			var armed atomic.Bool
-			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithFailpoint(func(s string) error {
+			db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithFailpoint(func(s string) error {
 				if s == step && armed.Load() {
 					return errors.New("injected at " + s)
 				}
 				return nil
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			db.SyncAssets(ctx, []store.Asset{store.TON})
+			})}})
 			u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 			inv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
 			c := chainTx(9, db.Now(), store.TON.Symbol, 1_000_000_000, inv.Comment, 1000)

@@ -138,16 +138,11 @@ func TestMerchantInvoicePayerHearsExpiry(t *testing.T) {
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	now := clock
-	db, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		return now
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SyncAssets(ctx, []store.Asset{store.TON})
+	})}})
 	var log changeLog
 	defer db.Subscribe(log.add)()
 	payer, _ := db.UpsertUser(ctx, store.User{ID: 7})

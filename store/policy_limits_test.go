@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,18 +27,11 @@ func newLimitsRig(t *testing.T) *limitsRig {
 	t.Helper()
 	r := &limitsRig{t: t, now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON, testUSDT}, Options: []store.Option{store.WithClock(func() time.Time {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		return r.now
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON, testUSDT}); err != nil {
-		t.Fatal(err)
-	}
+	})}})
 	r.db = db
 	for _, id := range []int64{1, 2} {
 		if _, err := db.UpsertUser(ctx, store.User{ID: id}); err != nil {

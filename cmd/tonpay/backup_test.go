@@ -29,14 +29,8 @@ import (
 func checkCopy(t *testing.T, path string, users []int64) store.Amount {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("%s does not open: %v", path, err)
-	}
-	defer db.Close()
-	if problems, err := db.Audit(ctx); err != nil || len(problems) > 0 {
-		t.Fatalf("%s: ledger audit: %v %v", path, problems, err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
+	storetest.Audit(t, db)
 	events, err := creditedEvents(db)
 	if err != nil {
 		t.Fatal(err)

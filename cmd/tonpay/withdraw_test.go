@@ -157,9 +157,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	if from != 1 {
 		t.Fatalf("%d transfers from the hot wallet, want 1", from)
 	}
-	if problems, err := db.Audit(ctx); err != nil || len(problems) > 0 {
-		t.Fatalf("ledger audit: %v %v", problems, err)
-	}
+	storetest.Audit(t, db)
 	if h, _ := db.Balance(ctx, store.AccountHold, store.TON.Symbol); h != 0 {
 		t.Fatalf("hold account %d after confirmation", h)
 	}
