@@ -102,6 +102,18 @@ func (s *svc) metric(name string) float64 {
 	return 0
 }
 
+// waitSends waits until the payer sent n externals (or limit passed).
+func (s *svc) waitSends(n int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for s.sends() < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 func (s *svc) batches() int { return int(s.metric("tonpay_payer_batches_total")) }
 func (s *svc) sends() int   { return int(s.metric("tonpay_payer_sends_total")) }
 

@@ -208,7 +208,7 @@ func TestPayerResendsDroppedExternal(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+7)
+		p.waitSends(2, time.Minute) // sent, dropped, sent again
 		r.chain.DropExternals(false)
 	}()
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -230,7 +230,7 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+7)
+		p.waitSends(1, time.Minute)
 		// The message's lifetime passes while the chain ignores it.
 		r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
 		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+2)
