@@ -378,8 +378,15 @@ func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
 		account int64
 		asset   string
 	}
+	// One read transaction: the sums and the balances are of one snapshot
+	// while the service books.
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
 	sums := map[key]int64{}
-	rows, err := pool.QueryContext(ctx, `SELECT account_id, asset, sum(amount) FROM entries GROUP BY account_id, asset`)
+	rows, err := tx.QueryContext(ctx, `SELECT account_id, asset, sum(amount) FROM entries GROUP BY account_id, asset`)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +413,7 @@ func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
 			problems = append(problems, fmt.Sprintf("entries of %s sum to %d", asset, s))
 		}
 	}
-	rows, err = pool.QueryContext(ctx, `SELECT b.account_id, a.name, a.nonneg, b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id`)
+	rows, err = tx.QueryContext(ctx, `SELECT b.account_id, a.name, a.nonneg, b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +453,7 @@ func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
 	})
 	for _, k := range orphans {
 		var name string
-		if err := pool.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, k.account).Scan(&name); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, k.account).Scan(&name); err != nil {
 			return nil, err
 		}
 		problems = append(problems, fmt.Sprintf("%s %s has entries but no balance", name, k.asset))
