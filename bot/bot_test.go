@@ -9,102 +9,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tonpay/tonpay/bot/bottest"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
 // call is one Bot API request the fake received.
-type call struct {
-	Method string
-	Form   url.Values
-	At     time.Time
-}
-
-// fakeAPI is an httptest Bot API: it parses the forms the real library
-// sends, records them, and answers as Telegram would. reply may override the
-// answer of a call (return nil for the default).
-type fakeAPI struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []call
-	reply func(c call) map[string]any
-}
-
-func newFakeAPI(t *testing.T) *fakeAPI {
-	f := &fakeAPI{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			_ = r.ParseMultipartForm(8 << 20) // calls without parameters send an empty body
-		} else {
-			_ = r.ParseForm()
-		}
-		form := url.Values{}
-		if r.MultipartForm != nil {
-			for k, v := range r.MultipartForm.Value {
-				form[k] = v
-			}
-			for k := range r.MultipartForm.File {
-				form.Set(k, "<file>")
-			}
-		} else {
-			form = r.Form
-		}
-		c := call{Method: method, Form: form, At: time.Now()}
-		f.mu.Lock()
-		f.calls = append(f.calls, c)
-		n := len(f.calls)
-		reply := f.reply
-		f.mu.Unlock()
-		if method == "getUpdates" {
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		var out map[string]any
-		if reply != nil {
-			out = reply(c)
-		}
-		if out == nil {
-			var result any = true
-			switch method {
-			case "getMe":
-				result = map[string]any{"id": 1, "is_bot": true, "first_name": "tonpay", "username": "tonpay_bot"}
-			case "getUpdates":
-				result = []any{}
-			case "sendMessage", "sendPhoto", "editMessageText":
-				chat, _ := strconv.ParseInt(form.Get("chat_id"), 10, 64)
-				result = map[string]any{"message_id": n, "date": time.Now().Unix(), "chat": map[string]any{"id": chat, "type": "private"}}
-			}
-			out = map[string]any{"ok": true, "result": result}
-		}
-		json.NewEncoder(w).Encode(out)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-// sent are the calls of a method, optionally to one chat.
-func (f *fakeAPI) sent(method string, chat int64) []call {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []call
-	for _, c := range f.calls {
-		if c.Method == method && (chat == 0 || c.Form.Get("chat_id") == strconv.FormatInt(chat, 10)) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+type call = bottest.Call
 
 func tooMany(retryAfter int) map[string]any {
 	return map[string]any{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after " + strconv.Itoa(retryAfter),
@@ -127,7 +45,7 @@ const testAdmin = 900
 type rig struct {
 	t   *testing.T
 	db  *store.DB
-	api *fakeAPI
+	api *bottest.API
 	cfg Config
 }
 
@@ -137,21 +55,13 @@ type rules func(*store.Rules)
 // newRig is a bot on a fresh database; mods are func(*Config) or rules.
 func newRig(t *testing.T, mods ...any) *rig {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}})
 	pub, _ := url.Parse("https://pay.example.com")
 	hot, err := ton.ParseAddress("0:"+strings.Repeat("11", 32), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, db: db, api: newFakeAPI(t)}
+	r := &rig{t: t, db: db, api: bottest.New(t)}
 	r.cfg = Config{
 		Token:          "123:TEST",
 		APIURL:         r.api.URL,
@@ -248,13 +158,13 @@ func TestNotifierBurstKeepsEachChatUnderItsRate(t *testing.T) {
 		r.deposit(100+int64(i%chats), store.Amount(1_000_000_000+i))
 	}
 	r.start()
-	waitUntil(t, 20*time.Second, "100 notices delivered", func() bool { return len(r.api.sent("sendMessage", 0)) >= chats*each })
+	waitUntil(t, 20*time.Second, "100 notices delivered", func() bool { return len(r.api.Sent("sendMessage", 0)) >= chats*each })
 	waitUntil(t, 5*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
-	if n := len(r.api.sent("sendMessage", 0)); n != chats*each {
+	if n := len(r.api.Sent("sendMessage", 0)); n != chats*each {
 		t.Fatalf("%d messages for %d events", n, chats*each)
 	}
 	for c := range int64(chats) {
-		msgs := r.api.sent("sendMessage", 100+c)
+		msgs := r.api.Sent("sendMessage", 100+c)
 		if len(msgs) != each {
 			t.Fatalf("chat %d got %d messages", 100+c, len(msgs))
 		}
@@ -273,7 +183,7 @@ func TestNotifierHonoursRetryAfter(t *testing.T) {
 	r := newRig(t)
 	r.user(201, "en")
 	var once sync.Once
-	r.api.reply = func(c call) map[string]any {
+	r.api.Reply = func(c call) map[string]any {
 		var out map[string]any
 		if c.Method == "sendMessage" {
 			once.Do(func() { out = tooMany(1) })
@@ -282,8 +192,8 @@ func TestNotifierHonoursRetryAfter(t *testing.T) {
 	}
 	r.deposit(201, 1_000_000_000)
 	r.start()
-	waitUntil(t, 10*time.Second, "notice delivered after the 429", func() bool { return len(r.api.sent("sendMessage", 201)) == 2 })
-	msgs := r.api.sent("sendMessage", 201)
+	waitUntil(t, 10*time.Second, "notice delivered after the 429", func() bool { return len(r.api.Sent("sendMessage", 201)) == 2 })
+	msgs := r.api.Sent("sendMessage", 201)
 	if gap := msgs[1].At.Sub(msgs[0].At); gap < time.Second {
 		t.Fatalf("re-sent %v after a 429 with retry_after 1", gap)
 	}
@@ -309,13 +219,13 @@ func TestNotifierCrashBetweenSendAndDoneResends(t *testing.T) {
 	if !errors.Is(err, crashed) {
 		t.Fatalf("Run = %v, want the crash", err)
 	}
-	if n := len(r.api.sent("sendMessage", 301)); n != 1 || r.pending() != 1 {
+	if n := len(r.api.Sent("sendMessage", 301)); n != 1 || r.pending() != 1 {
 		t.Fatalf("after the crash: %d sent, %d pending", n, r.pending())
 	}
 	// Restart: the notice is sent again (at least once) and then done.
 	r.cfg.Failpoint = nil
 	r.start()
-	waitUntil(t, 10*time.Second, "re-sent after restart", func() bool { return len(r.api.sent("sendMessage", 301)) == 2 })
+	waitUntil(t, 10*time.Second, "re-sent after restart", func() bool { return len(r.api.Sent("sendMessage", 301)) == 2 })
 	waitUntil(t, 5*time.Second, "event done", func() bool { return r.pending() == 0 })
 }
 
@@ -323,7 +233,7 @@ func TestNotifierStopsForBlockedUser(t *testing.T) {
 	r := newRig(t)
 	r.user(401, "en")
 	r.user(402, "en")
-	r.api.reply = func(c call) map[string]any {
+	r.api.Reply = func(c call) map[string]any {
 		if c.Method == "sendMessage" && c.Form.Get("chat_id") == "401" {
 			return forbidden()
 		}
@@ -340,10 +250,10 @@ func TestNotifierStopsForBlockedUser(t *testing.T) {
 	r.deposit(401, 5_000_000_000)
 	waitUntil(t, 5*time.Second, "later notice dropped", func() bool { return r.pending() == 0 })
 	time.Sleep(300 * time.Millisecond)
-	if n := len(r.api.sent("sendMessage", 401)); n != 1 {
+	if n := len(r.api.Sent("sendMessage", 401)); n != 1 {
 		t.Fatalf("%d sends to a user who blocked the bot, want the 1 that found out", n)
 	}
-	if n := len(r.api.sent("sendMessage", 402)); n != 1 {
+	if n := len(r.api.Sent("sendMessage", 402)); n != 1 {
 		t.Fatalf("user 402 got %d notices", n)
 	}
 }
@@ -365,12 +275,12 @@ func TestAdminNoticeWithButtonsAndDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.start()
-	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.sent("sendMessage", testAdmin)) == 1 })
-	m := r.api.sent("sendMessage", testAdmin)[0]
+	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.Sent("sendMessage", testAdmin)) == 1 })
+	m := r.api.Sent("sendMessage", testAdmin)[0]
 	if !strings.Contains(m.Form.Get("text"), "#"+strconv.FormatInt(w.ID, 10)) || !strings.Contains(m.Form.Get("reply_markup"), "wa:"+strconv.FormatInt(w.ID, 10)) {
 		t.Fatalf("admin notice %q %q", m.Form.Get("text"), m.Form.Get("reply_markup"))
 	}
-	if n := len(r.api.sent("sendMessage", 501)); n != 0 {
+	if n := len(r.api.Sent("sendMessage", 501)); n != 0 {
 		t.Fatalf("the user got %d admin notices", n)
 	}
 }
@@ -408,10 +318,10 @@ func TestWebhookRejectsWrongSecret(t *testing.T) {
 		t.Fatalf("no secret: %d", code)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(r.api.sent("sendMessage", 601)); n != 0 {
+	if n := len(r.api.Sent("sendMessage", 601)); n != 0 {
 		t.Fatalf("a refused update was handled (%d replies)", n)
 	}
-	if sw := r.api.sent("setWebhook", 0); len(sw) != 1 || sw[0].Form.Get("secret_token") != "s3cret" || sw[0].Form.Get("url") != hook.String() {
+	if sw := r.api.Sent("setWebhook", 0); len(sw) != 1 || sw[0].Form.Get("secret_token") != "s3cret" || sw[0].Form.Get("url") != hook.String() {
 		t.Fatalf("setWebhook calls %+v", sw)
 	}
 	// The right secret: /start is answered, in Russian for a ru client, with
@@ -419,8 +329,8 @@ func TestWebhookRejectsWrongSecret(t *testing.T) {
 	if code := post("s3cret", update(3, "/start")); code != http.StatusOK {
 		t.Fatalf("right secret: %d", code)
 	}
-	waitUntil(t, 5*time.Second, "/start answered", func() bool { return len(r.api.sent("sendMessage", 601)) == 1 })
-	m := r.api.sent("sendMessage", 601)[0]
+	waitUntil(t, 5*time.Second, "/start answered", func() bool { return len(r.api.Sent("sendMessage", 601)) == 1 })
+	m := r.api.Sent("sendMessage", 601)[0]
 	if !strings.Contains(m.Form.Get("text"), "Привет") {
 		t.Fatalf("ru /start text %q", m.Form.Get("text"))
 	}
@@ -431,8 +341,8 @@ func TestWebhookRejectsWrongSecret(t *testing.T) {
 	if code := post("s3cret", update(4, "/stats")); code != http.StatusOK {
 		t.Fatal(code)
 	}
-	waitUntil(t, 5*time.Second, "/stats refused", func() bool { return len(r.api.sent("sendMessage", 601)) == 2 })
-	if txt := r.api.sent("sendMessage", 601)[1].Form.Get("text"); !strings.Contains(txt, "только для администраторов") {
+	waitUntil(t, 5*time.Second, "/stats refused", func() bool { return len(r.api.Sent("sendMessage", 601)) == 2 })
+	if txt := r.api.Sent("sendMessage", 601)[1].Form.Get("text"); !strings.Contains(txt, "только для администраторов") {
 		t.Fatalf("non-admin /stats: %q", txt)
 	}
 }

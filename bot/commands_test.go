@@ -62,7 +62,7 @@ func from(id int64, lang string) map[string]any {
 // chat.
 func (c *chatter) say(id int64, lang, text, method string) call {
 	c.t.Helper()
-	before := len(c.r.api.sent(method, id))
+	before := len(c.r.api.Sent(method, id))
 	c.post(map[string]any{"message": map[string]any{"message_id": c.seq.Load(), "date": time.Now().Unix(),
 		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, lang), "text": text}})
 	return c.next(method, id, before)
@@ -72,7 +72,7 @@ func (c *chatter) say(id int64, lang, text, method string) call {
 // the answerCallbackQuery call.
 func (c *chatter) press(id int64, lang, data string, msgID int) call {
 	c.t.Helper()
-	before := len(c.r.api.sent("answerCallbackQuery", 0))
+	before := len(c.r.api.Sent("answerCallbackQuery", 0))
 	qid := fmt.Sprint("q", c.seq.Load())
 	c.post(map[string]any{"callback_query": map[string]any{"id": qid, "from": from(id, lang), "chat_instance": "1", "data": data,
 		"message": map[string]any{"message_id": msgID, "date": time.Now().Unix(), "chat": map[string]any{"id": id, "type": "private"}, "text": "x"}}})
@@ -85,8 +85,8 @@ func (c *chatter) press(id int64, lang, data string, msgID int) call {
 
 func (c *chatter) next(method string, chat int64, before int) call {
 	c.t.Helper()
-	waitUntil(c.t, 5*time.Second, method+" to "+strconv.FormatInt(chat, 10), func() bool { return len(c.r.api.sent(method, chat)) > before })
-	return c.r.api.sent(method, chat)[before]
+	waitUntil(c.t, 5*time.Second, method+" to "+strconv.FormatInt(chat, 10), func() bool { return len(c.r.api.Sent(method, chat)) > before })
+	return c.r.api.Sent(method, chat)[before]
 }
 
 func TestCommandsRepliesAndKeyboards(t *testing.T) {
@@ -143,7 +143,7 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 
 	// Menu buttons run their command and every press is answered, unknown
 	// ones included.
-	before := len(c.r.api.sent("sendMessage", ann))
+	before := len(c.r.api.Sent("sendMessage", ann))
 	c.press(ann, "en", "m:history", 5)
 	if txt := c.next("sendMessage", ann, before).Form.Get("text"); !strings.Contains(txt, "+1.500000001 GRAM") {
 		t.Fatalf("history button: %q", txt)
@@ -178,7 +178,7 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 	}
 	w1, w2 := req("a"), req("b")
 	// The notifier tells the admin about both first (with their buttons).
-	waitUntil(t, 5*time.Second, "approval notices", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 2 && c.r.pending() == 0 })
+	waitUntil(t, 5*time.Second, "approval notices", func() bool { return len(c.r.api.Sent("sendMessage", testAdmin)) == 2 && c.r.pending() == 0 })
 
 	// Someone else: refused, nothing changes.
 	if txt := c.say(802, "en", "/pending", "sendMessage").Form.Get("text"); !strings.Contains(txt, "administrators only") {
@@ -208,9 +208,9 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 		t.Fatalf("balance after one approval and one rejection: %d", bal)
 	}
 	// The user hears of each decision once: the approval and the rejection.
-	waitUntil(t, 5*time.Second, "the user's notices", func() bool { return len(c.r.api.sent("sendMessage", 801)) >= 2 && c.r.pending() == 0 })
+	waitUntil(t, 5*time.Second, "the user's notices", func() bool { return len(c.r.api.Sent("sendMessage", 801)) >= 2 && c.r.pending() == 0 })
 	var approved, rejected int
-	for _, m := range c.r.api.sent("sendMessage", 801) {
+	for _, m := range c.r.api.Sent("sendMessage", 801) {
 		txt := m.Form.Get("text")
 		approved += strings.Count(txt, "was approved")
 		rejected += strings.Count(txt, "was declined")
@@ -284,7 +284,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 		t.Fatalf("no Confirm button: %s", quote.Form.Get("reply_markup"))
 	}
 	// ...then Confirm: amount plus fee held, withdrawal queued; a second tap changes nothing.
-	edits := len(c.r.api.sent("editMessageText", id))
+	edits := len(c.r.api.Sent("editMessageText", id))
 	c.press(id, "en", confirm[1], 77)
 	if txt := c.next("editMessageText", id, edits).Form.Get("text"); !strings.Contains(txt, "1.5 GRAM") || !strings.Contains(txt, "requested") {
 		t.Fatalf("confirmed: %q", txt)
@@ -303,7 +303,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(c.r.api.sent("sendMessage", id))
+	before := len(c.r.api.Sent("sendMessage", id))
 	if err := b.InsufficientFunds(ctx, id, store.TON.Symbol, 250_000_000); err != nil {
 		t.Fatal(err)
 	}
@@ -318,9 +318,9 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 
 func TestStartupRegistersCommandsAndMenuButton(t *testing.T) {
 	c := newChatter(t)
-	waitUntil(t, 5*time.Second, "setup calls", func() bool { return len(c.r.api.sent("setChatMenuButton", 0)) == 1 })
+	waitUntil(t, 5*time.Second, "setup calls", func() bool { return len(c.r.api.Sent("setChatMenuButton", 0)) == 1 })
 	langs := map[string]bool{}
-	for _, call := range c.r.api.sent("setMyCommands", 0) {
+	for _, call := range c.r.api.Sent("setMyCommands", 0) {
 		langs[call.Form.Get("language_code")] = true
 		if !strings.Contains(call.Form.Get("commands"), `"command":"topup"`) {
 			t.Fatalf("commands %s", call.Form.Get("commands"))
@@ -329,7 +329,7 @@ func TestStartupRegistersCommandsAndMenuButton(t *testing.T) {
 	if !langs[""] || !langs["ru"] {
 		t.Fatalf("setMyCommands languages %v, want default and ru", langs)
 	}
-	if mb := c.r.api.sent("setChatMenuButton", 0)[0].Form.Get("menu_button"); !strings.Contains(mb, `"url":"https://pay.example.com`) {
+	if mb := c.r.api.Sent("setChatMenuButton", 0)[0].Form.Get("menu_button"); !strings.Contains(mb, `"url":"https://pay.example.com`) {
 		t.Fatalf("menu button %s", mb)
 	}
 }

@@ -46,15 +46,15 @@ func (q *updateQueue) reply(c call) map[string]any {
 func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
 	r := newRig(t) // no WebhookURL: long polling
 	q := &updateQueue{}
-	r.api.reply = q.reply
+	r.api.Reply = q.reply
 	r.start()
-	waitUntil(t, 5*time.Second, "deleteWebhook before polling", func() bool { return len(r.api.sent("deleteWebhook", 0)) == 1 })
+	waitUntil(t, 5*time.Second, "deleteWebhook before polling", func() bool { return len(r.api.Sent("deleteWebhook", 0)) == 1 })
 
 	const id = 1001
 	q.push(map[string]any{"message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
 		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, "ru"), "text": "/balance"}})
-	waitUntil(t, 5*time.Second, "/balance answered", func() bool { return len(r.api.sent("sendMessage", id)) == 1 })
-	if txt := r.api.sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 GRAM") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
+	waitUntil(t, 5*time.Second, "/balance answered", func() bool { return len(r.api.Sent("sendMessage", id)) == 1 })
+	if txt := r.api.Sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 GRAM") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
 		t.Fatalf("ru /balance over long polling: %q", txt)
 	}
 	if _, err := r.db.User(context.Background(), id); err != nil {
@@ -64,15 +64,15 @@ func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
 	// A button press arrives the same way and is answered once.
 	q.push(map[string]any{"callback_query": map[string]any{"id": "poll-q", "from": from(id, "ru"), "chat_instance": "1", "data": "m:balance",
 		"message": map[string]any{"message_id": 2, "date": time.Now().Unix(), "chat": map[string]any{"id": id, "type": "private"}, "text": "x"}}})
-	waitUntil(t, 5*time.Second, "callback answered", func() bool { return len(r.api.sent("answerCallbackQuery", 0)) == 1 })
-	if a := r.api.sent("answerCallbackQuery", 0)[0]; a.Form.Get("callback_query_id") != "poll-q" {
+	waitUntil(t, 5*time.Second, "callback answered", func() bool { return len(r.api.Sent("answerCallbackQuery", 0)) == 1 })
+	if a := r.api.Sent("answerCallbackQuery", 0)[0]; a.Form.Get("callback_query_id") != "poll-q" {
 		t.Fatalf("answered %v", a.Form)
 	}
-	waitUntil(t, 5*time.Second, "balance from the button", func() bool { return len(r.api.sent("sendMessage", id)) == 2 })
+	waitUntil(t, 5*time.Second, "balance from the button", func() bool { return len(r.api.Sent("sendMessage", id)) == 2 })
 	// Each update is handled once even though getUpdates is asked again and
 	// again (the library moves the offset on).
 	time.Sleep(500 * time.Millisecond)
-	if n := len(r.api.sent("sendMessage", id)); n != 2 {
+	if n := len(r.api.Sent("sendMessage", id)); n != 2 {
 		t.Fatalf("%d replies to 2 updates", n)
 	}
 }
@@ -112,7 +112,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	msgID := 4242
 
 	// Older: the message is edited in place to the two oldest, with a way back.
-	before := len(c.r.api.sent("editMessageText", id))
+	before := len(c.r.api.Sent("editMessageText", id))
 	c.press(id, "en", older, msgID)
 	page2 := c.next("editMessageText", id, before)
 	if page2.Form.Get("message_id") != strconv.Itoa(msgID) {
@@ -127,7 +127,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	}
 
 	// Newest again.
-	before = len(c.r.api.sent("editMessageText", id))
+	before = len(c.r.api.Sent("editMessageText", id))
 	c.press(id, "en", "h:0", msgID)
 	if txt := c.next("editMessageText", id, before).Form.Get("text"); !strings.Contains(txt, "+12 GRAM") || strings.Contains(txt, "+2 GRAM") {
 		t.Fatalf("back to the newest: %q", txt)
@@ -150,7 +150,7 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "approval notice", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 1 })
+	waitUntil(t, 5*time.Second, "approval notice", func() bool { return len(c.r.api.Sent("sendMessage", testAdmin)) == 1 })
 
 	for _, data := range []string{fmt.Sprintf("wa:%d", w.ID), fmt.Sprintf("wr:%d", w.ID), fmt.Sprintf("wa:%d:l", w.ID), "u:0"} {
 		for _, who := range []int64{stranger, owner} {
@@ -172,10 +172,10 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	if bal, _ := db.Balance(ctx, store.UserAccount(owner), store.TON.Symbol); bal != 6_000_000_000 {
 		t.Fatalf("owner balance %d, want the 6 GRAM left after the hold", bal)
 	}
-	if n := len(c.r.api.sent("editMessageText", 0)); n != 0 {
+	if n := len(c.r.api.Sent("editMessageText", 0)); n != 0 {
 		t.Fatalf("%d messages edited for refused presses", n)
 	}
-	if n := len(c.r.api.sent("sendMessage", owner)); n != 0 {
+	if n := len(c.r.api.Sent("sendMessage", owner)); n != 0 {
 		t.Fatalf("the owner was told %d things though nothing was decided", n)
 	}
 }
@@ -211,7 +211,7 @@ func TestNotifierRetriesTransientErrorsWithBackoff(t *testing.T) {
 	r.user(1301, "en")
 	fails := 2
 	var mu sync.Mutex
-	r.api.reply = func(c call) map[string]any {
+	r.api.Reply = func(c call) map[string]any {
 		mu.Lock()
 		defer mu.Unlock()
 		if c.Method == "sendMessage" && fails > 0 {
@@ -226,9 +226,9 @@ func TestNotifierRetriesTransientErrorsWithBackoff(t *testing.T) {
 		t.Fatalf("events %v %v", evs, err)
 	}
 	r.start()
-	waitUntil(t, 10*time.Second, "delivered on the third try", func() bool { return len(r.api.sent("sendMessage", 1301)) == 3 })
+	waitUntil(t, 10*time.Second, "delivered on the third try", func() bool { return len(r.api.Sent("sendMessage", 1301)) == 3 })
 	waitUntil(t, 5*time.Second, "event done", func() bool { _, done, _ := r.db.Event(context.Background(), evs[0].ID); return done })
-	msgs := r.api.sent("sendMessage", 1301)
+	msgs := r.api.Sent("sendMessage", 1301)
 	// Backoff doubles from RetryBase.
 	if g := msgs[1].At.Sub(msgs[0].At); g < r.cfg.RetryBase {
 		t.Fatalf("first retry after %v, RetryBase %v", g, r.cfg.RetryBase)
@@ -241,14 +241,14 @@ func TestNotifierRetriesTransientErrorsWithBackoff(t *testing.T) {
 		t.Fatalf("attempts %d, want 3", ev.Attempts)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(r.api.sent("sendMessage", 1301)); n != 3 {
+	if n := len(r.api.Sent("sendMessage", 1301)); n != 3 {
 		t.Fatalf("%d sends after delivery", n)
 	}
 }
 
 func TestNotifierGivesUpOnBadRequest(t *testing.T) {
 	r := newRig(t)
-	r.api.reply = func(c call) map[string]any {
+	r.api.Reply = func(c call) map[string]any {
 		if c.Method == "sendMessage" && c.Form.Get("chat_id") == "1401" {
 			return map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}
 		}
@@ -257,9 +257,9 @@ func TestNotifierGivesUpOnBadRequest(t *testing.T) {
 	r.deposit(1401, 1_000_000_000)
 	r.deposit(1402, 1_000_000_000)
 	r.start()
-	waitUntil(t, 5*time.Second, "both handled", func() bool { return r.pending() == 0 && len(r.api.sent("sendMessage", 1402)) == 1 })
+	waitUntil(t, 5*time.Second, "both handled", func() bool { return r.pending() == 0 && len(r.api.Sent("sendMessage", 1402)) == 1 })
 	time.Sleep(3 * r.cfg.PollInterval)
-	if n := len(r.api.sent("sendMessage", 1401)); n != 1 {
+	if n := len(r.api.Sent("sendMessage", 1401)); n != 1 {
 		t.Fatalf("%d sends to a chat Telegram does not know, want 1", n)
 	}
 }
@@ -278,8 +278,8 @@ func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
 	if err != nil || res.UserID != u.ID {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
-	waitUntil(t, 5*time.Second, "deposit notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 1 })
-	txt := r.api.sent("sendMessage", u.ID)[0].Form.Get("text")
+	waitUntil(t, 5*time.Second, "deposit notice", func() bool { return len(r.api.Sent("sendMessage", u.ID)) == 1 })
+	txt := r.api.Sent("sendMessage", u.ID)[0].Form.Get("text")
 	for _, want := range []string{"Пополнение получено", "+2.5 GRAM", "Баланс: <b>2.5 GRAM</b>", ton.TxLink(true, hash)} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("deposit notice lacks %q: %q", want, txt)
@@ -294,8 +294,8 @@ func TestNoticesFromTheStoreInTheUsersLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "withdrawal notice", func() bool { return len(r.api.sent("sendMessage", u.ID)) == 2 })
-	txt = r.api.sent("sendMessage", u.ID)[1].Form.Get("text")
+	waitUntil(t, 5*time.Second, "withdrawal notice", func() bool { return len(r.api.Sent("sendMessage", u.ID)) == 2 })
+	txt = r.api.Sent("sendMessage", u.ID)[1].Form.Get("text")
 	for _, want := range []string{"дошёл", "1 GRAM", ton.TxLink(true, whash)} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("withdrawal notice lacks %q: %q", want, txt)
@@ -316,8 +316,8 @@ func TestNotifierLongQueueOfOneChatDoesNotBlockOthers(t *testing.T) {
 	}
 	r.deposit(other, 7_000_000_000)
 	r.start()
-	waitUntil(t, 3*time.Second, "the other chat's notice", func() bool { return len(r.api.sent("sendMessage", other)) == 1 })
-	if n := len(r.api.sent("sendMessage", busy)); n > 3*int(time.Second/r.cfg.ChatInterval)+1 {
+	waitUntil(t, 3*time.Second, "the other chat's notice", func() bool { return len(r.api.Sent("sendMessage", other)) == 1 })
+	if n := len(r.api.Sent("sendMessage", busy)); n > 3*int(time.Second/r.cfg.ChatInterval)+1 {
 		t.Fatalf("busy chat got %d notices in about 3 s (interval %v)", n, r.cfg.ChatInterval)
 	}
 }

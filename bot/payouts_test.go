@@ -54,21 +54,21 @@ func TestLedgerDriftNoticeReachesEachAdminOnce(t *testing.T) {
 	}
 	r.start()
 	waitUntil(t, 10*time.Second, "both admins told", func() bool {
-		return len(r.api.sent("sendMessage", testAdmin)) == 1 && len(r.api.sent("sendMessage", ruAdmin)) == 1
+		return len(r.api.Sent("sendMessage", testAdmin)) == 1 && len(r.api.Sent("sendMessage", ruAdmin)) == 1
 	})
 	waitUntil(t, 5*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
 	time.Sleep(3 * r.cfg.PollInterval)
-	if n := len(r.api.sent("sendMessage", 0)); n != 2 {
+	if n := len(r.api.Sent("sendMessage", 0)); n != 2 {
 		t.Fatalf("%d messages for one drift and two admins", n)
 	}
-	en := r.api.sent("sendMessage", testAdmin)[0].Form.Get("text")
+	en := r.api.Sent("sendMessage", testAdmin)[0].Form.Get("text")
 	for _, want := range []string{"Ledger drift", "block 100", "GRAM: chain <b>4</b>, ledger <b>5</b>, drift <b>-1</b>",
 		"Payouts are paused", "tonpay reconcile", "/resume"} {
 		if !strings.Contains(en, want) {
 			t.Fatalf("admin notice lacks %q: %q", want, en)
 		}
 	}
-	ru := r.api.sent("sendMessage", ruAdmin)[0].Form.Get("text")
+	ru := r.api.Sent("sendMessage", ruAdmin)[0].Form.Get("text")
 	for _, want := range []string{"Расхождение учёта", "блоке 100", "в сети <b>4</b>", "Выплаты приостановлены", "tonpay reconcile", "/resume"} {
 		if !strings.Contains(ru, want) {
 			t.Fatalf("ru admin notice lacks %q: %q", want, ru)
@@ -80,7 +80,7 @@ func TestPauseAndResumeByAdmin(t *testing.T) {
 	c := newChatter(t)
 	db := c.r.db
 	drift(t, db, 1701, 100)
-	waitUntil(t, 5*time.Second, "drift notice", func() bool { return len(c.r.api.sent("sendMessage", testAdmin)) == 1 })
+	waitUntil(t, 5*time.Second, "drift notice", func() bool { return len(c.r.api.Sent("sendMessage", testAdmin)) == 1 })
 
 	stats := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text")
 	for _, want := range []string{"Hot wallet (ledger): 5 GRAM", "drift <b>-1 GRAM</b>", "block 100", "chain 4 GRAM, ledger 5 GRAM", "<b>paused</b>", "ledger drift"} {
@@ -178,14 +178,14 @@ func TestAdminCommandScopeListsPauseAndResume(t *testing.T) {
 	r.user(testAdmin, "ru")
 	r.start()
 	waitUntil(t, 5*time.Second, "admin commands registered", func() bool {
-		for _, c := range r.api.sent("setMyCommands", 0) {
+		for _, c := range r.api.Sent("setMyCommands", 0) {
 			if strings.Contains(c.Form.Get("scope"), `"chat_id":900`) {
 				return true
 			}
 		}
 		return false
 	})
-	for _, c := range r.api.sent("setMyCommands", 0) {
+	for _, c := range r.api.Sent("setMyCommands", 0) {
 		cmds := c.Form.Get("commands")
 		admin := strings.Contains(c.Form.Get("scope"), `"chat_id":900`)
 		for _, name := range []string{"pause", "resume"} {
@@ -210,8 +210,8 @@ func TestForeignNoticeReachesAdmins(t *testing.T) {
 		t.Fatalf("pause %+v %v", p, ok)
 	}
 	r.start()
-	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.sent("sendMessage", testAdmin)) == 1 })
-	text := r.api.sent("sendMessage", testAdmin)[0].Form.Get("text")
+	waitUntil(t, 10*time.Second, "admin told", func() bool { return len(r.api.Sent("sendMessage", testAdmin)) == 1 })
+	text := r.api.Sent("sendMessage", testAdmin)[0].Form.Get("text")
 	for _, want := range []string{"did not sign", "99 GRAM left it", "not a message of ours", "/resume"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("notice lacks %q: %q", want, text)

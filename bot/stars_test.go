@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 const bystander = 1999
@@ -36,12 +37,6 @@ func starsChatter(t *testing.T, mods ...any) *chatter {
 	return newChatter(t, append(base, mods...)...)
 }
 
-func (f *fakeAPI) setReply(fn func(c call) map[string]any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reply = fn
-}
-
 func ok(result any) map[string]any { return map[string]any{"ok": true, "result": result} }
 
 // starsReplies answers the Stars methods as Telegram would.
@@ -58,7 +53,7 @@ func starsReplies(c call) map[string]any {
 
 func (c *chatter) preCheckout(id int64, lang, payload, currency string, total int) call {
 	c.t.Helper()
-	before := len(c.r.api.sent("answerPreCheckoutQuery", 0))
+	before := len(c.r.api.Sent("answerPreCheckoutQuery", 0))
 	qid := fmt.Sprint("pc", c.seq.Load())
 	c.post(map[string]any{"pre_checkout_query": map[string]any{"id": qid, "from": from(id, lang), "currency": currency,
 		"total_amount": total, "invoice_payload": payload}})
@@ -108,16 +103,13 @@ func (c *chatter) balance(account, asset string) store.Amount {
 
 func (c *chatter) audit() {
 	c.t.Helper()
-	problems, err := c.r.db.Audit(context.Background())
-	if err != nil || len(problems) > 0 {
-		c.t.Fatalf("audit: %v %v", problems, err)
-	}
+	storetest.Audit(c.t, c.r.db)
 }
 
 // texts are the texts of the messages sent to a chat that contain s.
 func (c *chatter) texts(chat int64, s string) []string {
 	var out []string
-	for _, m := range c.r.api.sent("sendMessage", chat) {
+	for _, m := range c.r.api.Sent("sendMessage", chat) {
 		if strings.Contains(m.Form.Get("text"), s) {
 			out = append(out, m.Form.Get("text"))
 		}
@@ -135,7 +127,7 @@ func buyStarter(t *testing.T, c *chatter, user int64, charge string) {
 		!strings.Contains(kb, `"callback_data":"bx:pro"`) || !strings.Contains(list.Form.Get("text"), "1.5 GRAM") {
 		t.Fatalf("/buy: %q %s", list.Form.Get("text"), kb)
 	}
-	before := len(c.r.api.sent("sendInvoice", user))
+	before := len(c.r.api.Sent("sendInvoice", user))
 	if a := c.press(user, "en", "bx:starter", 1); a.Form.Get("text") != "" {
 		t.Fatalf("bx answered %q", a.Form.Get("text"))
 	}
@@ -163,7 +155,7 @@ func buyStarter(t *testing.T, c *chatter, user int64, charge string) {
 
 func TestStarsPurchaseFromTheBotIsBookedOnce(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	const ann = 1101
 	buyStarter(t, c, ann, "ch-1")
 	if b := c.balance(store.UserAccount(ann), "CREDITS"); b != 100 {
@@ -186,9 +178,9 @@ func TestStarsPurchaseFromTheBotIsBookedOnce(t *testing.T) {
 		t.Fatalf("%d payment notices after a redelivered payment", len(n))
 	}
 	// "/buy starter" sends the invoice at once.
-	before := len(c.r.api.sent("sendInvoice", ann))
+	before := len(c.r.api.Sent("sendInvoice", ann))
 	c.say(ann, "en", "/buy starter", "sendInvoice")
-	if len(c.r.api.sent("sendInvoice", ann)) != before+1 {
+	if len(c.r.api.Sent("sendInvoice", ann)) != before+1 {
 		t.Fatal("/buy starter sent no invoice")
 	}
 	c.audit()
@@ -196,14 +188,14 @@ func TestStarsPurchaseFromTheBotIsBookedOnce(t *testing.T) {
 
 func TestStarsInvoiceLinkForTheMiniApp(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	const ann = 1102
 	c.r.user(ann, "ru")
 	link, err := c.b.InvoiceLink(context.Background(), ann, "starter")
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := c.r.api.sent("createInvoiceLink", 0)
+	calls := c.r.api.Sent("createInvoiceLink", 0)
 	if len(calls) != 1 {
 		t.Fatalf("%d createInvoiceLink calls", len(calls))
 	}
@@ -268,7 +260,7 @@ func TestStarsPreCheckoutIsAnsweredFromTheRuleBook(t *testing.T) {
 
 func TestStarsRefundByAdmin(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	ctx := context.Background()
 	const ann = 1105
 	c.r.user(testAdmin, "en")
@@ -281,7 +273,7 @@ func TestStarsRefundByAdmin(t *testing.T) {
 	}
 	// The refund reverses exactly: Telegram first, then the books.
 	txt := c.say(testAdmin, "en", "/refund ch-a", "sendMessage").Form.Get("text")
-	calls := c.r.api.sent("refundStarPayment", 0)
+	calls := c.r.api.Sent("refundStarPayment", 0)
 	if len(calls) != 1 || calls[0].Form.Get("user_id") != strconv.Itoa(ann) || calls[0].Form.Get("telegram_payment_charge_id") != "ch-a" {
 		t.Fatalf("refundStarPayment calls %+v", calls)
 	}
@@ -317,7 +309,7 @@ func TestStarsRefundByAdmin(t *testing.T) {
 	if txt := c.say(testAdmin, "en", "/refund ch-b", "sendMessage").Form.Get("text"); !strings.Contains(txt, "Refund refused: it takes back 100 credits and the user has 99 left") {
 		t.Fatalf("refund of spent credits: %q", txt)
 	}
-	if n := len(c.r.api.sent("refundStarPayment", 0)); n != 1 {
+	if n := len(c.r.api.Sent("refundStarPayment", 0)); n != 1 {
 		t.Fatalf("Telegram was asked %d times", n)
 	}
 	if b := c.balance(store.AccountStarsRevenue, "XTR"); b != 150 {
@@ -331,7 +323,7 @@ func TestStarsRefundByAdmin(t *testing.T) {
 
 func TestStarsRefundFromTheAdminList(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(func(cl call) map[string]any {
+	c.r.api.SetReply(func(cl call) map[string]any {
 		if cl.Method == "refundStarPayment" && cl.Form.Get("telegram_payment_charge_id") == "ch-x" {
 			return map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: CHARGE_NOT_FOUND"}
 		}
@@ -350,16 +342,16 @@ func TestStarsRefundFromTheAdminList(t *testing.T) {
 	if a := c.press(ann, "en", data, 1); !strings.Contains(a.Form.Get("text"), "Only administrators") {
 		t.Fatalf("a user pressed Refund: %v", a.Form)
 	}
-	before := len(c.r.api.sent("sendMessage", testAdmin))
+	before := len(c.r.api.Sent("sendMessage", testAdmin))
 	c.press(testAdmin, "en", data, 1)
 	confirm := c.next("sendMessage", testAdmin, before)
 	if !strings.Contains(confirm.Form.Get("reply_markup"), "sy:"+strconv.FormatInt(p.TransferID, 10)) {
 		t.Fatalf("confirm %s", confirm.Form.Get("reply_markup"))
 	}
-	if n := len(c.r.api.sent("refundStarPayment", 0)); n != 0 {
+	if n := len(c.r.api.Sent("refundStarPayment", 0)); n != 0 {
 		t.Fatal("refunded before the confirmation")
 	}
-	before = len(c.r.api.sent("sendMessage", testAdmin))
+	before = len(c.r.api.Sent("sendMessage", testAdmin))
 	c.press(testAdmin, "en", "sy:"+strconv.FormatInt(p.TransferID, 10), 1)
 	if txt := c.next("sendMessage", testAdmin, before).Form.Get("text"); !strings.Contains(txt, "Refunded ⭐ 150") {
 		t.Fatalf("refund from the list: %q", txt)
@@ -379,7 +371,7 @@ func TestStarsRefundFromTheAdminList(t *testing.T) {
 
 func TestStarsRefundedPaymentUpdate(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	const ann = 1107
 	c.r.user(testAdmin, "en")
 	buyStarter(t, c, ann, "ch-s")
@@ -415,10 +407,10 @@ func TestStarsRefundedPaymentUpdate(t *testing.T) {
 
 func TestStarsSubscriptionRenewalsAndCancel(t *testing.T) {
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	const ann = 1108
 	offer := c.say(ann, "en", "/buy pro", "sendMessage")
-	calls := c.r.api.sent("createInvoiceLink", 0)
+	calls := c.r.api.Sent("createInvoiceLink", 0)
 	if len(calls) != 1 {
 		t.Fatalf("%d createInvoiceLink calls", len(calls))
 	}
@@ -453,7 +445,7 @@ func TestStarsSubscriptionRenewalsAndCancel(t *testing.T) {
 	if a := c.press(ann, "en", "sc:pro", 1); !strings.Contains(a.Form.Get("text"), "will not renew") {
 		t.Fatalf("cancel answer %v", a.Form)
 	}
-	edits := c.r.api.sent("editUserStarSubscription", 0)
+	edits := c.r.api.Sent("editUserStarSubscription", 0)
 	if len(edits) != 1 || edits[0].Form.Get("user_id") != strconv.Itoa(ann) || edits[0].Form.Get("telegram_payment_charge_id") != "s-1" ||
 		edits[0].Form.Get("is_canceled") != "true" {
 		t.Fatalf("editUserStarSubscription %+v", edits)
@@ -465,7 +457,7 @@ func TestStarsSubscriptionRenewalsAndCancel(t *testing.T) {
 		t.Fatalf("canceled shown as %q", txt)
 	}
 	c.press(ann, "en", "su:pro", 1)
-	if edits := c.r.api.sent("editUserStarSubscription", 0); len(edits) != 2 || edits[1].Form.Get("is_canceled") != "false" {
+	if edits := c.r.api.Sent("editUserStarSubscription", 0); len(edits) != 2 || edits[1].Form.Get("is_canceled") != "false" {
 		t.Fatalf("re-enable %+v", edits)
 	}
 	c.audit()
@@ -506,7 +498,7 @@ func TestStarsReconcilerBooksMissedAndFlagsUnlisted(t *testing.T) {
 		page1 = append(page1, starTx(fmt.Sprint("ads-", i), 10, nil, map[string]any{"type": "telegram_ads"}))
 	}
 	page2 := []any{starTx("r-1", 150, payer(ann, pl), nil), starTx("r-1", 150, nil, payer(ann, pl))}
-	c.r.api.setReply(func(cl call) map[string]any {
+	c.r.api.SetReply(func(cl call) map[string]any {
 		switch cl.Method {
 		case "getStarTransactions":
 			if cl.Form.Get("offset") == "100" {
@@ -525,7 +517,7 @@ func TestStarsReconcilerBooksMissedAndFlagsUnlisted(t *testing.T) {
 	if rep != (StarsReport{Listed: 3, Booked: 1, Refunded: 1, Missing: 1}) {
 		t.Fatalf("report %+v", rep)
 	}
-	gets := c.r.api.sent("getStarTransactions", 0)
+	gets := c.r.api.Sent("getStarTransactions", 0)
 	if len(gets) != 2 || gets[0].Form.Get("offset") != "" || gets[1].Form.Get("offset") != "100" || gets[1].Form.Get("limit") != "100" {
 		t.Fatalf("paging %+v", gets)
 	}

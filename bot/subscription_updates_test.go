@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // The recorded updates (testdata/subscription_updates.json): the first
@@ -84,7 +85,7 @@ func TestSubscriptionUpdatesOverLongPolling(t *testing.T) {
 	q := &batches{}
 	q.push(payment, canceled)
 	q.push(canceled, restored, failed, foreign, subsMessage(871234506)) // the cancel delivered again
-	r.api.setReply(q.reply)
+	r.api.SetReply(q.reply)
 	r.start()
 
 	waitUntil(t, 10*time.Second, "/subscriptions answered", func() bool {
@@ -93,7 +94,7 @@ func TestSubscriptionUpdatesOverLongPolling(t *testing.T) {
 	waitUntil(t, 10*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
 
 	// Asked for: getUpdates names subscription in allowed_updates.
-	polls := r.api.sent("getUpdates", 0)
+	polls := r.api.Sent("getUpdates", 0)
 	if len(polls) == 0 || !strings.Contains(polls[0].Form.Get("allowed_updates"), `"subscription"`) {
 		t.Fatalf("getUpdates allowed_updates %q", polls[0].Form.Get("allowed_updates"))
 	}
@@ -103,7 +104,7 @@ func TestSubscriptionUpdatesOverLongPolling(t *testing.T) {
 			t.Fatalf("%d notices with %q: %q", len(n), s, texts(r, vera, ""))
 		}
 	}
-	if n := len(r.api.sent("sendMessage", vera)); n != 5 {
+	if n := len(r.api.Sent("sendMessage", vera)); n != 5 {
 		t.Fatalf("%d messages to the user, want 4 notices and the listing: %q", n, texts(r, vera, ""))
 	}
 	if txt := texts(r, vera, "could not renew")[0]; !strings.Contains(txt, "No new credits after "+veraEnds) {
@@ -123,7 +124,7 @@ func TestSubscriptionUpdatesOverLongPolling(t *testing.T) {
 	}
 	// Shown: the listing says so and offers no cancel for a failed renewal.
 	var list call
-	for _, m := range r.api.sent("sendMessage", vera) {
+	for _, m := range r.api.Sent("sendMessage", vera) {
 		if strings.Contains(m.Form.Get("text"), "Your subscriptions") {
 			list = m
 		}
@@ -131,14 +132,12 @@ func TestSubscriptionUpdatesOverLongPolling(t *testing.T) {
 	if !strings.Contains(list.Form.Get("text"), "the renewal payment failed, credits stop on "+veraEnds) || strings.Contains(list.Form.Get("reply_markup"), "sc:pro") {
 		t.Fatalf("/subscriptions %q %s", list.Form.Get("text"), list.Form.Get("reply_markup"))
 	}
-	if problems, err := r.db.Audit(ctx); err != nil || len(problems) > 0 {
-		t.Fatalf("audit %v %v", problems, err)
-	}
+	storetest.Audit(t, r.db)
 }
 
 func texts(r *rig, chat int64, s string) []string {
 	var out []string
-	for _, m := range r.api.sent("sendMessage", chat) {
+	for _, m := range r.api.Sent("sendMessage", chat) {
 		if strings.Contains(m.Form.Get("text"), s) {
 			out = append(out, m.Form.Get("text"))
 		}
@@ -165,7 +164,7 @@ func (c *chatter) postRaw(body []byte) {
 func TestSubscriptionUpdatesOverTheWebhook(t *testing.T) {
 	t.Parallel()
 	c := starsChatter(t)
-	c.r.api.setReply(starsReplies)
+	c.r.api.SetReply(starsReplies)
 	payment, canceled, restored, failed, foreign := recordedUpdates(t)
 	ctx := context.Background()
 	status := func() string {
@@ -218,10 +217,10 @@ func TestSubscriptionUpdatesOverTheWebhook(t *testing.T) {
 		t.Fatalf("credits %d, want the 1000 paid for", b)
 	}
 	// No call to Telegram was made for what Telegram itself reported.
-	if n := len(c.r.api.sent("editUserStarSubscription", 0)); n != 0 {
+	if n := len(c.r.api.Sent("editUserStarSubscription", 0)); n != 0 {
 		t.Fatalf("%d editUserStarSubscription calls", n)
 	}
-	if sw := c.r.api.sent("setWebhook", 0); len(sw) != 1 || !strings.Contains(sw[0].Form.Get("allowed_updates"), `"subscription"`) {
+	if sw := c.r.api.Sent("setWebhook", 0); len(sw) != 1 || !strings.Contains(sw[0].Form.Get("allowed_updates"), `"subscription"`) {
 		t.Fatalf("setWebhook allowed_updates %+v", sw)
 	}
 	c.audit()

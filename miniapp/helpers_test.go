@@ -33,6 +33,7 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -125,16 +126,8 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 // newEnvRules is newEnv with the rule book's rules changed by rules.
 func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON, usdt, store.Credits}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{store.TON, usdt, store.Credits}})
 	e := &env{t: t, db: db, hot: appAddr(t, hotRaw), chain: &fakeChain{}, health: &fakeHealth{}, path: path}
 	e.health.set(ton.ScanStatus{Block: 1234, Lag: 300 * time.Millisecond, Synced: true})
 	pub, _ := url.Parse("https://pay.example.com/")
@@ -307,13 +300,7 @@ func (e *env) balance(userID int64, asset string) store.Amount {
 
 func (e *env) audit() {
 	e.t.Helper()
-	problems, err := e.db.Audit(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if len(problems) > 0 {
-		e.t.Fatalf("ledger: %v", problems)
-	}
+	storetest.Audit(e.t, e.db)
 }
 
 // testWallet is a V4R2 wallet whose key signs ton_proofs.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // TestAssetRegistry: the registry answers for configured assets, built-in
@@ -13,7 +14,7 @@ import (
 // has 0 decimals. Gram's display name is the one line the rename needs.
 func TestAssetRegistry(t *testing.T) {
 	t.Parallel()
-	db := open(t) // GRAM, USDT (6), CREDITS
+	db := storetest.Open(t) // GRAM, USDT (6), CREDITS
 	reg := store.NewAssets(db, []store.Asset{store.TON})
 	for sym, want := range map[string]int{store.TON.Symbol: 9, "USDT": 6, store.Credits.Symbol: 0, store.Stars.Symbol: 0, "DOGE": 0} {
 		if got := reg.Decimals(sym); got != want {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // The audit log is append-only: SQLite itself refuses to change or delete
@@ -14,11 +15,7 @@ import (
 func TestAuditLogIsAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	m, _, err := db.AddMerchant(ctx, store.Operator, "Shop", "", []int64{7})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // bookingStep is the i-th transfer the booking goroutine posts: a deposit
@@ -35,7 +36,7 @@ func bookingStep(i int) []store.Transfer {
 // last), and its balances are exactly the replay of that prefix.
 func TestBackupWhileTransfersAreBooked(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	var posted atomic.Int64 // transfers committed
 	stop := make(chan struct{})
 	done := make(chan error, 1)
@@ -141,12 +142,8 @@ func checkReplay(t *testing.T, path string, n int64) {
 	}
 
 	// It opens as tonpay's database, with a clean ledger and exact sums.
-	c, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	audit(t, c)
+	c := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
+	storetest.Audit(t, c)
 	for account, amt := range want {
 		if b, err := c.Balance(ctx, account, store.TON.Symbol); err != nil || b != amt {
 			t.Fatalf("%s: %s holds %d (%v), want %d", path, account, b, err, amt)
@@ -156,7 +153,7 @@ func checkReplay(t *testing.T, path string, n int64) {
 
 func TestBackupRefusesToOverwrite(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	path := filepath.Join(t.TempDir(), "b.db")
 	os.WriteFile(path, []byte("precious"), 0o600)
 	if _, err := db.Backup(ctx, path); err == nil || !strings.Contains(err.Error(), "exists") {
@@ -171,7 +168,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 // behind the ledger, or whose bytes are damaged, does not verify.
 func TestVerifyBackupFindsProblems(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	for i := 1; i <= 50; i++ {
 		for _, tr := range bookingStep(i) {
 			if _, err := db.Post(ctx, tr); err != nil {
@@ -269,10 +266,7 @@ func TestCopyBeforeMigrating(t *testing.T) {
 	backups := filepath.Join(dir, "backups")
 	var copies []store.BackupReport
 	opt := store.WithMigrationBackup(backups, func(r store.BackupReport) { copies = append(copies, r) })
-	db, err := store.Open(ctx, path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Options: []store.Option{opt}, Assets: []store.Asset{}})
 	if got, _ := db.Migrations(ctx); !slices.Equal(got, known) {
 		t.Fatalf("migrated to %v", got)
 	}
@@ -299,18 +293,12 @@ func TestCopyBeforeMigrating(t *testing.T) {
 	}
 
 	// Up to date: opening again copies nothing; nor does a new database.
-	db, err = store.Open(ctx, path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db = storetest.OpenWith(t, storetest.Config{Path: path, Options: []store.Option{opt}, Assets: []store.Asset{}})
 	if b, _ := db.Balance(ctx, "user:1", store.TON.Symbol); b != 5_000_000_000 {
 		t.Fatalf("migrated balance %d", b)
 	}
 	db.Close()
-	fresh, err := store.Open(ctx, filepath.Join(dir, "fresh.db"), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := storetest.OpenWith(t, storetest.Config{Path: filepath.Join(dir, "fresh.db"), Options: []store.Option{opt}, Assets: []store.Asset{}})
 	fresh.Close()
 	if len(copies) != 1 {
 		t.Fatalf("%d copies after opening current and new databases, want still 1", len(copies))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 const ttl = 300
@@ -81,7 +82,7 @@ func eventTypes(t *testing.T, db *store.DB, wid int64) []string {
 
 func TestQueryIDsNeverBit1023NorReusedInWindow(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	seen := map[uint32]bool{}
 	var last uint32
 	for i := range 1030 {
@@ -128,10 +129,7 @@ func TestQueryIDWrapSkipsRememberedIDs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "tonpay.db")
-			db, err := store.Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 			db.Close()
 			raw, err := rawOpen(path)
 			if err != nil {
@@ -146,11 +144,7 @@ func TestQueryIDWrapSkipsRememberedIDs(t *testing.T) {
 				}
 			}
 			raw.Close()
-			db, err = store.Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db = storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 			b, err := db.ReserveBatch(ctx, store.NewBatch{Sweep: 1, Value: 1, CreatedAt: tt.createdAt, TTL: ttl,
 				Build: func(uint32, int64) ([]byte, string, error) { return []byte{1}, "h", nil }})
 			if err != nil {
@@ -165,7 +159,7 @@ func TestQueryIDWrapSkipsRememberedIDs(t *testing.T) {
 
 func TestReserveBatchIsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	ws := queue(t, db, 3)
 
 	_, err := db.ReserveBatch(ctx, store.NewBatch{Withdrawals: ids(ws), Value: 1, CreatedAt: 1000, TTL: ttl,
@@ -213,7 +207,7 @@ func TestReserveBatchIsAllOrNothing(t *testing.T) {
 	if err != nil || f.TON != 1_000_000_000 {
 		t.Fatalf("in flight %+v %v", f, err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 // ctx builds a classified transaction on a watched account whose balance
@@ -245,7 +239,7 @@ func apply(t *testing.T, db *store.DB, maxSkips int, cs ...store.ChainTx) (res s
 
 func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	ws := queue(t, db, 3)
 	b := reserve(t, db, ids(ws), 1000)
 
@@ -321,12 +315,12 @@ func TestBatchSettlesOnceAndRequeuesSkipped(t *testing.T) {
 	if h := bal(t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 		t.Fatalf("hold %d", h)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestExpireBatchRequeues(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	ws := queue(t, db, 2)
 	b := reserve(t, db, ids(ws), 1000)
 	req, err := db.ExpireBatch(ctx, b.ID, "expired unprocessed")
@@ -356,12 +350,12 @@ func TestExpireBatchRequeues(t *testing.T) {
 	if len(open) != 1 || open[0].ID != b2.ID {
 		t.Fatalf("open %+v", open)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 7})
 	db.Post(ctx, deposit("t", store.UserAccount(u.ID), store.TON.Symbol, 1_000_000_000))
 	db.Post(ctx, deposit("j", store.UserAccount(u.ID), "USDT", 70_000_000))
@@ -441,12 +435,12 @@ func TestJettonPayoutDeliveredRefusedReturned(t *testing.T) {
 		t.Fatalf("fees %d", got)
 	}
 	// A quiet payout (no excesses, no bounce) is confirmed after DeliveryWait.
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestFailWithdrawalRefunds(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	ws := queue(t, db, 1)
 	w, err := db.FailWithdrawal(ctx, ws[0].ID, "bad destination")
 	if err != nil || w.Status != store.WithdrawalRefunded || w.Error != "bad destination" {
@@ -461,5 +455,5 @@ func TestFailWithdrawalRefunds(t *testing.T) {
 	if b := bal(t, db, store.UserAccount(1), store.TON.Symbol); b != 1_010_000_000 {
 		t.Fatalf("balance %d", b)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }

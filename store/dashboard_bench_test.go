@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // BenchmarkAdminOverview is what the admin's overview tab reads (totals per
@@ -16,14 +17,7 @@ import (
 func BenchmarkAdminOverview(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		b.Fatal(err)
-	}
+	db := storetest.OpenWith(b, storetest.Config{Path: path, Assets: []store.Asset{store.TON}})
 	raw, err := rawOpen(path)
 	if err != nil {
 		b.Fatal(err)

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 const hotAcct = "0:1111111111111111111111111111111111111111111111111111111111111111"
@@ -52,7 +52,7 @@ func depositEvents(t *testing.T, db *store.DB) []store.DepositEvent {
 
 func TestDepositMatching(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	now := db.Now()
 	alice, _ := db.UpsertUser(ctx, store.User{ID: 1, FirstName: "Alice"})
 	bob, _ := db.UpsertUser(ctx, store.User{ID: 2, FirstName: "Bob"})
@@ -149,7 +149,7 @@ func TestDepositMatching(t *testing.T) {
 	if cur.LT != lt {
 		t.Fatalf("cursor %d, want %d", cur.LT, lt)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func lowercase(s string) string {
@@ -166,14 +166,9 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	var offset atomic.Int64
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithClock(func() time.Time {
 		return clock.Add(time.Duration(offset.Load()))
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SyncAssets(ctx, []store.Asset{store.TON})
+	})}})
 	u, _ := db.UpsertUser(ctx, store.User{ID: 5})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "https://shop.example/hook")
 	userInv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute})
@@ -217,12 +212,12 @@ func TestLateAndExpiredInvoices(t *testing.T) {
 	if fmt.Sprint(types) != "[invoice.expired invoice.payment]" {
 		t.Fatalf("webhook events %v", types)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestMerchantInvoicePaid(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	m, token, _ := db.CreateMerchant(ctx, "shop", "")
 	if got, err := db.MerchantByToken(ctx, token); err != nil || got.ID != m.ID {
 		t.Fatalf("token lookup: %v %v", got, err)
@@ -253,7 +248,7 @@ func TestMerchantInvoicePaid(t *testing.T) {
 
 func TestMemoLessInvoices(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u1, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	u2, _ := db.UpsertUser(ctx, store.User{ID: 2})
 	a, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u1.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: 20 * time.Minute, MemoLess: true})
@@ -283,12 +278,12 @@ func TestMemoLessInvoices(t *testing.T) {
 	if got, _ := db.Invoice(ctx, a.ID); got.Status != store.InvoicePaid {
 		t.Fatalf("a: %+v", got)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestHotWalletBooking(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// What arrives minus the fees the hot wallet paid is what the chain holds.
 	db.ApplyChainTx(ctx, chainTx(1, db.Now(), store.TON.Symbol, 2_000_000_000, u.Comment, 300_000))
@@ -304,7 +299,7 @@ func TestHotWalletBooking(t *testing.T) {
 	if fees := bal(t, db, store.AccountFees, store.TON.Symbol); fees != 50_000_000-500_000 {
 		t.Fatalf("fees %d", fees)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
@@ -312,17 +307,12 @@ func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
 	for _, step := range []string{"event", "recorded", "booked", "matched", "commit"} {
 		t.Run(step, func(t *testing.T) {
 			var armed atomic.Bool
-			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithFailpoint(func(s string) error {
+			db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithFailpoint(func(s string) error {
 				if s == step && armed.Load() {
 					return errors.New("injected at " + s)
 				}
 				return nil
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			db.SyncAssets(ctx, []store.Asset{store.TON})
+			})}})
 			u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 			inv, _ := db.CreateInvoice(ctx, store.NewInvoice{UserID: u.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
 			c := chainTx(9, db.Now(), store.TON.Symbol, 1_000_000_000, inv.Comment, 1000)
@@ -349,7 +339,7 @@ func TestChainTxFailureAtEveryStepChangesNothing(t *testing.T) {
 			if evs := depositEvents(t, db); len(evs) != 1 {
 				t.Fatalf("want one notification, got %d", len(evs))
 			}
-			audit(t, db)
+			storetest.Audit(t, db)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // changeLog collects what the store publishes.
@@ -42,7 +43,7 @@ func invoiceChanges(cs []store.Change, id string) []store.Change {
 
 func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	var log changeLog
 	defer db.Subscribe(log.add)()
 
@@ -129,7 +130,7 @@ func TestMerchantInvoicePayerHearsChanges(t *testing.T) {
 	if cs := invoiceChanges(log.take(), inv.ID); len(cs) != 0 {
 		t.Fatalf("boc on a paid invoice published %+v", cs)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestMerchantInvoicePayerHearsExpiry(t *testing.T) {
@@ -137,16 +138,11 @@ func TestMerchantInvoicePayerHearsExpiry(t *testing.T) {
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	now := clock
-	db, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}, Options: []store.Option{store.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		return now
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SyncAssets(ctx, []store.Asset{store.TON})
+	})}})
 	var log changeLog
 	defer db.Subscribe(log.add)()
 	payer, _ := db.UpsertUser(ctx, store.User{ID: 7})

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -378,59 +381,95 @@ func (db *DB) History(ctx context.Context, account string, before int64, limit i
 func (db *DB) Audit(ctx context.Context) ([]string, error) { return audit(ctx, db.r) }
 
 // audit is Audit on any connection pool: VerifyBackup runs it on a copy.
+// It reads the entries once, summed per account and asset, and compares the
+// sums with the cached balances (a check per block in the long tests, so
+// one pass over the entries rather than one per invariant).
 func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
-	var problems []string
-	check := func(q string, describe func(*sql.Rows) (string, error)) error {
-		rows, err := pool.QueryContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := describe(rows)
-			if err != nil {
-				return err
-			}
-			problems = append(problems, p)
-		}
-		return rows.Err()
+	type key struct {
+		account int64
+		asset   string
 	}
-	err := check(`SELECT asset, sum(amount) FROM entries GROUP BY asset HAVING sum(amount) <> 0`, func(r *sql.Rows) (string, error) {
-		var asset string
+	// One read transaction: the sums and the balances are of one snapshot
+	// while the service books.
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	sums := map[key]int64{}
+	rows, err := tx.QueryContext(ctx, `SELECT account_id, asset, sum(amount) FROM entries GROUP BY account_id, asset`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k key
 		var s int64
-		err := r.Scan(&asset, &s)
-		return fmt.Sprintf("entries of %s sum to %d", asset, s), err
-	})
+		if err := rows.Scan(&k.account, &k.asset, &s); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sums[k] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var problems, negative []string
+	perAsset := map[string]int64{}
+	for k, s := range sums {
+		perAsset[k.asset] += s
+	}
+	for _, asset := range slices.Sorted(maps.Keys(perAsset)) {
+		if s := perAsset[asset]; s != 0 {
+			problems = append(problems, fmt.Sprintf("entries of %s sum to %d", asset, s))
+		}
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT b.account_id, a.name, a.nonneg, b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id`)
 	if err != nil {
 		return nil, err
 	}
-	err = check(`SELECT a.name, b.asset, b.balance, coalesce((SELECT sum(e.amount) FROM entries e WHERE e.account_id = b.account_id AND e.asset = b.asset), 0) AS s
-		FROM balances b JOIN accounts a ON a.id = b.account_id WHERE b.balance <> s`, func(r *sql.Rows) (string, error) {
-		var name, asset string
-		var b, s int64
-		err := r.Scan(&name, &asset, &b, &s)
-		return fmt.Sprintf("%s %s: cached %d, entries %d", name, asset, b, s), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = check(`SELECT a.name, e.asset FROM entries e JOIN accounts a ON a.id = e.account_id
-		WHERE NOT EXISTS (SELECT 1 FROM balances b WHERE b.account_id = e.account_id AND b.asset = e.asset) GROUP BY 1, 2`, func(r *sql.Rows) (string, error) {
-		var name, asset string
-		err := r.Scan(&name, &asset)
-		return fmt.Sprintf("%s %s has entries but no balance", name, asset), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = check(`SELECT a.name, b.asset, b.balance FROM balances b JOIN accounts a ON a.id = b.account_id
-		WHERE a.nonneg = 1 AND b.balance < 0`, func(r *sql.Rows) (string, error) {
-		var name, asset string
+	cached := map[key]bool{}
+	for rows.Next() {
+		var k key
+		var name string
+		var nonneg bool
 		var b int64
-		err := r.Scan(&name, &asset, &b)
-		return fmt.Sprintf("%s %s is negative: %d", name, asset, b), err
+		if err := rows.Scan(&k.account, &name, &nonneg, &k.asset, &b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cached[k] = true
+		if s := sums[k]; b != s {
+			problems = append(problems, fmt.Sprintf("%s %s: cached %d, entries %d", name, k.asset, b, s))
+		}
+		if nonneg && b < 0 {
+			negative = append(negative, fmt.Sprintf("%s %s is negative: %d", name, k.asset, b))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var orphans []key
+	for k := range sums {
+		if !cached[k] {
+			orphans = append(orphans, k)
+		}
+	}
+	slices.SortFunc(orphans, func(x, y key) int {
+		if c := cmp.Compare(x.account, y.account); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.asset, y.asset)
 	})
-	return problems, err
+	for _, k := range orphans {
+		var name string
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, k.account).Scan(&name); err != nil {
+			return nil, err
+		}
+		problems = append(problems, fmt.Sprintf("%s %s has entries but no balance", name, k.asset))
+	}
+	return append(problems, negative...), nil
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

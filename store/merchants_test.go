@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestMerchantTokensAndWebhooks(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	a, tokenA, err := db.CreateMerchant(ctx, "shop", "https://shop.example/hook")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func TestMerchantTokensAndWebhooks(t *testing.T) {
 
 func TestMerchantBalancesMoveInTheLedger(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
 	if _, err := db.Post(ctx, deposit("d1", store.MerchantAccount(m.ID), store.TON.Symbol, 5_000_000_000)); err != nil {
 		t.Fatal(err)
@@ -107,18 +108,14 @@ func TestMerchantBalancesMoveInTheLedger(t *testing.T) {
 	if _, err := db.MerchantWithdrawal(ctx, other.ID, w.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another merchant's payout: %v", err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestMerchantInvoicePages(t *testing.T) {
 	ctx := context.Background()
 	var now atomic.Int64
 	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
-	db, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(func() time.Time { return time.UnixMilli(now.Load()) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Options: []store.Option{store.WithClock(func() time.Time { return time.UnixMilli(now.Load()) })}, Assets: []store.Asset{}})
 	db.SyncAssets(ctx, []store.Asset{store.TON})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
 	other, _, _ := db.CreateMerchant(ctx, "other", "")
@@ -179,11 +176,7 @@ func TestDueWebhookEventsKeepMerchantOrder(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
 	clock := func() time.Time { return time.UnixMilli(now.Load()) }
-	db, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Options: []store.Option{store.WithClock(clock)}, Assets: []store.Asset{}})
 	a, _, _ := db.CreateMerchant(ctx, "a", "https://a.example/")
 	b, _, _ := db.CreateMerchant(ctx, "b", "https://b.example/")
 	emit := func(m int64) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // The database, its journals and its backups are the owner's only, under
@@ -22,10 +23,7 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	if _, err := db.UpsertUser(ctx, store.User{ID: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +55,7 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if _, err := os.Stat(p); os.IsNotExist(err) {
 			continue

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // limitsRig is a store on a clock the test moves, and a rule book over it.
@@ -27,18 +27,11 @@ func newLimitsRig(t *testing.T) *limitsRig {
 	t.Helper()
 	r := &limitsRig{t: t, now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(func() time.Time {
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON, testUSDT}, Options: []store.Option{store.WithClock(func() time.Time {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		return r.now
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON, testUSDT}); err != nil {
-		t.Fatal(err)
-	}
+	})}})
 	r.db = db
 	for _, id := range []int64{1, 2} {
 		if _, err := db.UpsertUser(ctx, store.User{ID: id}); err != nil {
@@ -221,7 +214,7 @@ func TestDailyCapRefusesAndMovesNothing(t *testing.T) {
 	if _, _, err := p.Withdraw(ctx, store.WithdrawRequest{MerchantID: r.merchant, Asset: store.TON.Symbol, Amount: "50", Destination: payTo}, "m"); err != nil {
 		t.Fatal(err)
 	}
-	audit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 func TestQueuedWithdrawalsAreBounded(t *testing.T) {
@@ -288,7 +281,7 @@ func TestConcurrentWithdrawalsMeetTheLimitsOnce(t *testing.T) {
 	if b := r.balance(acct, store.TON.Symbol); b != 100_000_000_000-20*1_010_000_000 {
 		t.Fatalf("balance %d", b)
 	}
-	audit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 func TestOpenInvoicesAreBoundedAndReused(t *testing.T) {

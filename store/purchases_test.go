@@ -3,15 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestBuyPackage(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	if _, err := db.UpsertUser(ctx, store.User{ID: 42, FirstName: "Ann"}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,19 +72,12 @@ func TestBuyPackage(t *testing.T) {
 			t.Fatalf("%+v: %v", bad, err)
 		}
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestBuyPackageRecordsCreditsAsset(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}})
 	if _, err := db.UpsertUser(ctx, store.User{ID: 7}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +98,5 @@ func TestBuyPackageRecordsCreditsAsset(t *testing.T) {
 	if !found {
 		t.Fatalf("CREDITS not recorded: %+v", assets)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }

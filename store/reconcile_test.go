@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestReconcileDriftPausesOnceAndResumes(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	db.Post(ctx, deposit("d", store.UserAccount(u.ID), store.TON.Symbol, 5_000_000_000))
 	at := time.Unix(1_800_000_000, 0)
@@ -74,7 +75,7 @@ func TestReconcileDriftPausesOnceAndResumes(t *testing.T) {
 
 func TestOnTimeByBlockTime(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	m, _, _ := db.CreateMerchant(ctx, "shop", "")
 	inv, _ := db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Minute})
@@ -98,12 +99,12 @@ func TestOnTimeByBlockTime(t *testing.T) {
 		t.Fatalf("merchant %d", b)
 	}
 	_ = u
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestPausesDoNotOverrideEachOther(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	db.Post(ctx, deposit("d", store.UserAccount(1), store.TON.Symbol, 5))
 	at := time.Unix(1_800_000_000, 0)
 	// An admin's pause survives a drift that comes and goes.

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestSubscriptionUpdatesBookedOnceAndNeverTouchCredits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, err := pol.StarsInvoice(42, "pro")
 	if err != nil {
@@ -100,5 +101,5 @@ func TestSubscriptionUpdatesBookedOnceAndNeverTouchCredits(t *testing.T) {
 			t.Fatalf("%+v: %v", bad, err)
 		}
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }

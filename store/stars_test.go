@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func starsPolicy(db *store.DB) *store.Policy {
@@ -49,7 +50,7 @@ func TestStarsPayloadRoundTrip(t *testing.T) {
 }
 
 func TestStarsCheckout(t *testing.T) {
-	pol := starsPolicy(open(t))
+	pol := starsPolicy(storetest.Open(t))
 	inv, err := pol.StarsInvoice(42, "starter")
 	if err != nil || inv.Package.Price != 150 || inv.Package.Asset != "XTR" {
 		t.Fatalf("invoice %+v %v", inv, err)
@@ -93,7 +94,7 @@ func TestStarsCheckout(t *testing.T) {
 
 func TestStarPaymentBookedOnce(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, _ := pol.StarsInvoice(42, "starter")
 	n := store.NewStarPayment{ChargeID: "ch1", UserID: 42, Amount: 150, Payload: inv.Payload}
@@ -128,12 +129,12 @@ func TestStarPaymentBookedOnce(t *testing.T) {
 	if b := bal(t, db, store.AccountStarsRevenue, "XTR"); b != 157 {
 		t.Fatalf("revenue %d", b)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestStarRefund(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, _ := pol.StarsInvoice(42, "starter")
 	if _, _, err := pol.StarsPaid(ctx, "XTR", store.NewStarPayment{ChargeID: "ch1", UserID: 42, Amount: 150, Payload: inv.Payload}); err != nil {
@@ -199,12 +200,12 @@ func TestStarRefund(t *testing.T) {
 	if _, err := pol.RefundStars(ctx, "nope", "admin:1", refund); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown charge: %v", err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestStarRefundOutsideTheBotTakesBackWhatIsLeft(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, _ := pol.StarsInvoice(42, "starter")
 	if _, _, err := pol.StarsPaid(ctx, "XTR", store.NewStarPayment{ChargeID: "ch1", UserID: 42, Amount: 150, Payload: inv.Payload}); err != nil {
@@ -227,12 +228,12 @@ func TestStarRefundOutsideTheBotTakesBackWhatIsLeft(t *testing.T) {
 	if evs := eventsOf(t, db, "stars.refund_shortfall"); len(evs) != 1 || evs[0].UserID != 0 {
 		t.Fatalf("admins not told of the shortfall: %+v", evs)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestStarSubscriptionRenewals(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, err := pol.StarsInvoice(42, "pro")
 	if err != nil || inv.Package.Period != store.StarsSubscriptionPeriod {
@@ -274,12 +275,12 @@ func TestStarSubscriptionRenewals(t *testing.T) {
 	if err := db.SetStarSubscriptionCanceled(ctx, 42, "nope", true); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("cancel unknown: %v", err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestFlagMissingStarPayments(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	pol := starsPolicy(db)
 	inv, _ := pol.StarsInvoice(42, "starter")
 	for _, c := range []string{"a", "b"} {

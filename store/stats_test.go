@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestDepositsSinceAndCountWithdrawals(t *testing.T) {
@@ -69,7 +70,7 @@ func TestDepositsSinceAndCountWithdrawals(t *testing.T) {
 // oldest first, today last.
 func TestDailyFlows(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	now := db.Now().UTC()
 	alice, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	for i, c := range []struct {

@@ -13,34 +13,8 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
-
-// open returns a fresh SQLite file store with TON, USDT and CREDITS.
-func open(t testing.TB) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	err = db.SyncAssets(ctx, []store.Asset{store.TON, {Symbol: "USDT", Decimals: 6, Master: "0:b113a994b5024a16719f69139328eb759596c38a25f59028b146fecdc3621dfe"}, {Symbol: "CREDITS"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-func audit(t testing.TB, db *store.DB) {
-	t.Helper()
-	problems, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(problems) > 0 {
-		t.Fatalf("ledger invariants broken:\n%s", strings.Join(problems, "\n"))
-	}
-}
 
 func deposit(key, user string, asset string, amt store.Amount) store.Transfer {
 	return store.Transfer{Key: key, Kind: "deposit", Postings: []store.Posting{
@@ -52,10 +26,7 @@ func deposit(key, user string, asset string, amt store.Amount) store.Transfer {
 func TestMigrateTwiceChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	first, err := db.Migrations(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -64,11 +35,7 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	if len(first) == 0 || first[0] != "0001_init.sql" {
 		t.Fatalf("migrations = %v", first)
 	}
-	db, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	second, _ := db.Migrations(ctx)
 	if fmt.Sprint(first) != fmt.Sprint(second) {
 		t.Fatalf("second open changed migrations: %v -> %v", first, second)
@@ -76,7 +43,7 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 }
 
 func TestAssetDecimalsCannotChange(t *testing.T) {
-	db := open(t)
+	db := storetest.Open(t)
 	err := db.SyncAssets(context.Background(), []store.Asset{{Symbol: "USDT", Decimals: 9}})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("err = %v, want ErrConflict", err)
@@ -85,7 +52,7 @@ func TestAssetDecimalsCannotChange(t *testing.T) {
 
 func TestPostRules(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	alice := store.UserAccount(1)
 	if _, err := db.Post(ctx, deposit("d1", alice, store.TON.Symbol, 1_500_000_000)); err != nil {
 		t.Fatal(err)
@@ -124,12 +91,12 @@ func TestPostRules(t *testing.T) {
 	if err != nil || len(h) != 1 || h[0].Amount != 1_500_000_000 || h[0].Kind != "deposit" {
 		t.Fatalf("history = %+v, %v", h, err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestReplayReturnsFirstTransfer(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	id1, err := db.Post(ctx, deposit("k", store.UserAccount(2), store.TON.Symbol, 10))
 	if err != nil {
 		t.Fatal(err)
@@ -146,13 +113,7 @@ func TestReplayReturnsFirstTransfer(t *testing.T) {
 func TestEntriesAreAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tonpay.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{store.TON}})
 	if _, err := db.Post(ctx, deposit("k", store.UserAccount(3), store.TON.Symbol, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +145,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 // invariants and that the books match a model kept beside them.
 func TestLedgerProperty(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	assets := []string{store.TON.Symbol, "USDT", "CREDITS"}
 	const workers, perWorker, usersPerWorker = 8, 1300, 2
 	const users = workers * usersPerWorker
@@ -274,7 +235,7 @@ func TestLedgerProperty(t *testing.T) {
 	if total < 10_000 || overdrafts.Load() == 0 || replays.Load() == 0 || debits.Load() < 1000 {
 		t.Fatalf("the mix did not exercise every path: %d attempts, %d overdrafts, %d replays, %d debits", total, overdrafts.Load(), replays.Load(), debits.Load())
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 	// Users can only hold what came from the chain: for each asset, the sum of
 	// user balances and fees equals minus the hot account.
 	for _, a := range assets {
@@ -296,7 +257,7 @@ func TestLedgerProperty(t *testing.T) {
 
 func TestUsersAndComments(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, err := db.UpsertUser(ctx, store.User{ID: 42, Username: "alice", FirstName: "Alice", LanguageCode: "en"})
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +286,7 @@ func TestUsersAndComments(t *testing.T) {
 
 func TestWalletLinkConsumesNonce(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	if _, err := db.UpsertUser(ctx, store.User{ID: 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -356,11 +317,7 @@ func TestWalletLinkConsumesNonce(t *testing.T) {
 func TestOutboxDelivery(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Options: []store.Option{store.WithClock(func() time.Time { return now })}, Assets: []store.Asset{}})
 	if err := db.Emit(ctx, store.TopicBot, "deposit.credited", 7, 0, map[string]string{"amount": "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +356,7 @@ func TestOutboxDelivery(t *testing.T) {
 
 func TestChangesPublishedAfterCommit(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	var got []store.Change
 	var mu sync.Mutex
 	stop := db.Subscribe(func(c store.Change) { mu.Lock(); got = append(got, c); mu.Unlock() })

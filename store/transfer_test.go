@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // TestReplayedKeyWithOtherLegsConflicts: a key posted again with the same
@@ -21,7 +22,7 @@ import (
 func TestReplayedKeyWithOtherLegsConflicts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	alice, bob := store.UserAccount(1), store.UserAccount(2)
 	first := deposit("k", alice, store.TON.Symbol, 10)
 	id, err := db.Post(ctx, first)
@@ -54,7 +55,7 @@ func TestReplayedKeyWithOtherLegsConflicts(t *testing.T) {
 	if b, _ := db.Balance(ctx, bob, store.TON.Symbol); b != 0 {
 		t.Fatalf("bob holds %d, want 0", b)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 // TestChainTransferKinds: every chain event kind has its booking kind, one
@@ -103,7 +104,7 @@ func TestUpgradeRewritesChainKinds(t *testing.T) {
 	if !slices.Contains(kinds, "chain_credited") {
 		t.Fatalf("user 1001's history kinds: %v", kinds)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 	raw, err := rawOpen(path)
 	if err != nil {
 		t.Fatal(err)

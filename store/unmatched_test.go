@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // A flood of dust does not push a real unmatched deposit out of the admin's
 // list: unmatched come before dust, newest first.
 func TestUnmatchedListedBeforeDust(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	now := db.Now()
 	apply := func(lt uint64, amt store.Amount, comment string) {
 		t.Helper()
@@ -46,7 +47,7 @@ func TestUnmatchedListedBeforeDust(t *testing.T) {
 // value leaves nothing there and is not listed.
 func TestUnmatchedOfEveryKind(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	now := db.Now()
 	if _, err := db.UpsertUser(ctx, store.User{ID: 77}); err != nil {
 		t.Fatal(err)
@@ -137,5 +138,5 @@ func TestUnmatchedOfEveryKind(t *testing.T) {
 	if ov, _ := db.Overview(ctx); ov[store.TON.Symbol].UnmatchedCount != 2 {
 		t.Fatalf("overview after resolving %+v", ov[store.TON.Symbol])
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // oldHot is the hot wallet of the database in testdata/upgrade (made by
@@ -96,11 +97,7 @@ func TestUpgradeFromTON(t *testing.T) {
 	// The upgrade runs while the invoices are open (they were made at
 	// 12:05 and 12:09 for 20 minutes).
 	now := time.Date(2026, 6, 1, 12, 18, 0, 0, time.UTC)
-	db, err := store.Open(ctx, path, store.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Options: []store.Option{store.WithClock(func() time.Time { return now })}, Assets: []store.Asset{}})
 	if got, _ := db.Migrations(ctx); !slices.Contains(got, "0008_gram.sql") {
 		t.Fatalf("migrations %v", got)
 	}
@@ -176,7 +173,7 @@ func TestUpgradeFromTON(t *testing.T) {
 	}
 	// The ledger's invariants: entries of each asset sum to zero, cached
 	// balances equal the sums of their entries.
-	audit(t, db)
+	storetest.Audit(t, db)
 	// The ledger is still append-only (the migration put its trigger back).
 	if _, err := raw.Exec(`UPDATE entries SET amount = amount WHERE id = 1`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Fatalf("updating an entry after the upgrade: %v", err)
@@ -263,7 +260,7 @@ func TestUpgradeFromTON(t *testing.T) {
 	if hold := bal(t, db, store.AccountHold, store.TON.Symbol); hold != 0 {
 		t.Fatalf("hold after paying: %d", hold)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 
 	// And the books still equal the chain: 10.7 + 1 + 1.5 in, 1.5 and the
 	// network fee out.
@@ -305,11 +302,7 @@ func TestUpgradeKeepsDriftEpisodes(t *testing.T) {
 		`UPDATE drift_state SET episode = 'TON=5' WHERE id = 1`,
 		`INSERT INTO drift_acks(episode, admin_id, created_at) VALUES ('TON=5', 7, 0), ('NOT=2,TON=-3,USDT=1', 7, 0), ('USDT=1', 7, 0)`,
 		`INSERT INTO payout_pause(id, reason, cause, episode, created_at) VALUES (1, 'the ledger differs from the chain at block 99: NOT 2 (chain 2, ledger 0); TON 0.000000005 (chain 10.700000005, ledger 10.7)', 'drift', 'NOT=2,TON=5', 0)`)
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 	raw, _ := rawOpen(path)
 	defer raw.Close()
 	var acks []string

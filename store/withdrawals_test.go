@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	// Covers exactly 10 withdrawals of 1 TON + 0.1 TON fee.
 	if _, err := db.Post(ctx, deposit("d1", store.UserAccount(u.ID), store.TON.Symbol, 11_000_000_000)); err != nil {
@@ -49,12 +50,12 @@ func TestConcurrentWithdrawalsNeverOverdraw(t *testing.T) {
 	if h := bal(t, db, store.AccountHold, store.TON.Symbol); h != 11_000_000_000 {
 		t.Fatalf("hold %d", h)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }
 
 func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	ctx := context.Background()
-	db := open(t)
+	db := storetest.Open(t)
 	u, _ := db.UpsertUser(ctx, store.User{ID: 1})
 	db.Post(ctx, deposit("d1", store.UserAccount(u.ID), store.TON.Symbol, 5_000_000_000))
 	db.Post(ctx, deposit("d2", store.UserAccount(u.ID), "USDT", 50_000_000))
@@ -100,5 +101,5 @@ func TestWithdrawalIdempotencyAndApproval(t *testing.T) {
 	if _, _, err := db.RequestWithdrawal(ctx, n); !errors.Is(err, store.ErrInsufficientFunds) {
 		t.Fatalf("overdraft: %v", err)
 	}
-	audit(t, db)
+	storetest.Audit(t, db)
 }

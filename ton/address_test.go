@@ -48,6 +48,7 @@ func urlSafeHash(t *testing.T) []byte {
 }
 
 func TestParseAddress(t *testing.T) {
+	t.Parallel()
 	hash := urlSafeHash(t)
 	raw := "0:" + hex.EncodeToString(hash)
 	bounceable := friendly(0x11, 0, hash)
@@ -132,6 +133,7 @@ func TestParseAddress(t *testing.T) {
 }
 
 func TestFormatAddress(t *testing.T) {
+	t.Parallel()
 	a := address.MustParseRawAddr("0:" + strings.Repeat("ab", 32))
 	for _, tt := range []struct {
 		testnet, bounce bool
@@ -161,6 +163,7 @@ func TestFormatAddress(t *testing.T) {
 }
 
 func TestExplorerLink(t *testing.T) {
+	t.Parallel()
 	a := address.MustParseRawAddr("0:" + strings.Repeat("ab", 32))
 	hash := strings.Repeat("C0", 32)
 	tests := []struct{ got, want string }{

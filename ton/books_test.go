@@ -42,7 +42,7 @@ func (r *rig) run(s *svc) {
 // settle stops block production and lets the follower book up to the head.
 func (r *rig) settle(db *store.DB) {
 	r.t.Helper()
-	time.Sleep(600 * time.Millisecond) // messages in flight land
+	r.blocks(3) // messages in flight land
 	r.chain.AutoMine(0)
 	r.chain.Mine()
 	r.catchUp(r.scanner(db, nil))
@@ -72,6 +72,7 @@ func (r *rig) depositJettons(db *store.DB, uid int64, usdt int64, tonAmt uint64)
 // our jetton wallet, which adds the jettons back: the withdrawal is refunded
 // (never "confirmed"), and the returned jettons are booked.
 func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -118,6 +119,7 @@ func TestJettonPayoutRefusedByTheDestination(t *testing.T) {
 // when it ran): the internal_transfer the wallet sent itself comes back with
 // its value, which is ours, never a deposit.
 func TestSkippedBatchIsNoDeposit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -200,6 +202,7 @@ func adminNotices(t *testing.T, db *store.DB, typ string) int {
 // into our jetton wallet: they are booked (no comment: unmatched), never
 // left out of the books for anyone to drift them at will.
 func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -233,14 +236,13 @@ func TestJettonDepositWithABrokenPayloadIsBooked(t *testing.T) {
 }
 
 // foreignQID is the last query id another signer used (far from tonpay's).
-var foreignQID uint32 = 4_000_000
+var foreignQID atomic.Uint32 // added to 4,000,000; tests run in parallel
 
 // foreignTransfer signs an external of the hot wallet that tonpay did not
 // make (another holder of the seed), sending nano to dst.
 func (r *rig) foreignTransfer(dst *address.Address, nano uint64) {
 	r.t.Helper()
-	foreignQID++
-	at, qid := r.chain.Now().Unix()-30, foreignQID
+	at, qid := r.chain.Now().Unix()-30, 4_000_000+foreignQID.Add(1)
 	w, err := ton.HotWallet(r.client.API, r.words, func(context.Context, uint32) (uint32, int64, error) {
 		return qid, at, nil
 	})
@@ -257,6 +259,7 @@ func (r *rig) foreignTransfer(dst *address.Address, nano uint64) {
 // before the invoice's expiry is on time however late this server gets to
 // it, and a merchant invoice is then the merchant's.
 func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.SetLag(20 * time.Second) // blocks dated behind the wall clock, as a lagging lite-server shows them
@@ -294,6 +297,7 @@ func TestOnTimeByTheBlockNotTheServerClock(t *testing.T) {
 // message's forwarding fee; the rest leaves as the message's fwd_fee. Both
 // are network fees, booked to the nanoton.
 func TestForwardingFeesBookedInFull(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
@@ -323,6 +327,7 @@ func TestForwardingFeesBookedInFull(t *testing.T) {
 // 48, not_enough_gas) bounces its TON back: fee income, not a customer's
 // unmatched money; the withdrawal is refunded.
 func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -356,6 +361,7 @@ func TestOwnRefusedJettonTransferIsNotUnmatched(t *testing.T) {
 // recorded and reconciliation reports the drift (the configuration refuses
 // jettons whose amounts could get there; see cmd/tonpay).
 func TestJettonAmountBeyondTheLedgerIsReported(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -386,6 +392,7 @@ func TestJettonAmountBeyondTheLedgerIsReported(t *testing.T) {
 // A tampered ledger is caught at the next block: the drift is exported,
 // admins are told once, and payouts wait until an admin resumes them.
 func TestTamperedLedgerHoldsPayouts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -404,7 +411,7 @@ func TestTamperedLedgerHoldsPayouts(t *testing.T) {
 	must(t, err)
 	waitFor(t, 10*time.Second, "drift reported", func() bool { return s.metric("tonpay_ledger_drift") == -1 })
 	want := r.queueTON(db, "held", 0, 0, tonUnit/2)
-	time.Sleep(2 * time.Second)
+	r.blocks(10)
 	if st := withdrawalOf(t, db, want[0].id).Status; st != store.WithdrawalQueued {
 		t.Fatalf("a withdrawal was paid while the books drift: %s", st)
 	}
@@ -477,6 +484,7 @@ func idleQueries(tb testing.TB, blocks int) float64 {
 // lite-server queries per block when nothing happens on them (one
 // long-poll of the next block, one account read each).
 func TestIdleBlockQueries(t *testing.T) {
+	t.Parallel()
 	if q := idleQueries(t, 20); q > 3 {
 		t.Fatalf("%.2f lite-server queries per idle block with two watched accounts, want at most 3", q)
 	}
@@ -498,6 +506,7 @@ func BenchmarkIdleQueries(b *testing.B) {
 // whose flags are set leaves with its value and fwd_fee only, and the
 // ledger equals the chain to the nanoton.
 func TestExtraFlagsAreNoFee(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()

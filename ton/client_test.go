@@ -13,6 +13,7 @@ import (
 )
 
 func TestNetworkConfigsAreEmbedded(t *testing.T) {
+	t.Parallel()
 	for _, testnet := range []bool{true, false} {
 		cfg, err := ton.NetworkConfig(testnet)
 		if err != nil {
@@ -25,6 +26,7 @@ func TestNetworkConfigsAreEmbedded(t *testing.T) {
 }
 
 func TestParseLiteServers(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("A", 43) + "="
 	good, err := ton.ParseLiteServers(" 127.0.0.1:4924:" + key + ", [::1]:5000:" + key)
 	if err != nil || len(good) != 2 || good[1].Addr != "[::1]:5000" {
@@ -46,6 +48,7 @@ func TestParseLiteServers(t *testing.T) {
 }
 
 func TestDialUnreachable(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	ls, _ := ton.ParseLiteServers("127.0.0.1:1:" + strings.Repeat("A", 43) + "=")
@@ -55,6 +58,7 @@ func TestDialUnreachable(t *testing.T) {
 }
 
 func TestClientJettonWalletAndRateLimit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	w := r.wallet(1)

@@ -28,6 +28,7 @@ var comments = []string{
 }
 
 func TestCommentCell(t *testing.T) {
+	t.Parallel()
 	for _, c := range comments {
 		msg := tlb.InternalMessage{Body: ton.CommentCell(c)}
 		if got := msg.Comment(); got != c {
@@ -49,6 +50,7 @@ func TestCommentCell(t *testing.T) {
 }
 
 func TestJettonTransferBody(t *testing.T) {
+	t.Parallel()
 	dest := address.MustParseRawAddr("0:" + strings.Repeat("11", 32))
 	resp := address.MustParseRawAddr("0:" + strings.Repeat("22", 32))
 	for _, c := range comments {
@@ -132,6 +134,7 @@ func TestJettonTransferBody(t *testing.T) {
 }
 
 func TestConnectSendTransaction(t *testing.T) {
+	t.Parallel()
 	to := address.MustParseRawAddr("0:" + strings.Repeat("33", 32))
 	jw := address.MustParseRawAddr("0:" + strings.Repeat("44", 32))
 	body := ton.JettonTransferBody(1, 5_000_000, to, jw, 1, "order 7")
@@ -217,6 +220,7 @@ func TestConnectSendTransaction(t *testing.T) {
 }
 
 func TestTransferLink(t *testing.T) {
+	t.Parallel()
 	to := address.MustParseRawAddr("0:" + strings.Repeat("55", 32))
 	master := address.MustParseRawAddr("0:" + strings.Repeat("66", 32))
 	comment := "order #7 & co: 100% + = ? / ü"

@@ -22,6 +22,7 @@ import (
 // lost) must be within the default fee, and a payout alone within the
 // derivation's worst case (store.PayoutCost).
 func TestPayoutFeesCoverTheChain(t *testing.T) {
+	t.Parallel()
 	usdt := store.Asset{Symbol: "USDT", Decimals: 6, Master: "set"}
 	for _, tt := range []struct {
 		name  string

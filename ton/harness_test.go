@@ -10,6 +10,7 @@ import (
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 )
 
 // svc is the chain side of one service as serve runs it: the follower and
@@ -53,6 +54,14 @@ func (r *rig) service(db *store.DB, fp func(string) error, o svcOpts) *svc {
 	return &svc{Payer: p, f: f}
 }
 
+// blocks waits until the chain produced n more blocks (AutoMine running):
+// a test that lets something happen, or checks that nothing does, waits on
+// blocks rather than the clock.
+func (r *rig) blocks(n uint32) {
+	r.t.Helper()
+	tonrig.Blocks(r.t, r.chain, n)
+}
+
 func (r *rig) payer(db *store.DB, fp func(string) error) *svc { return r.service(db, fp, svcOpts{}) }
 
 // Run runs the follower and the payer until ctx ends or one of them fails.
@@ -91,6 +100,18 @@ func (s *svc) metric(name string) float64 {
 		return m.GetGauge().GetValue()
 	}
 	return 0
+}
+
+// waitSends waits until the payer sent n externals (or limit passed).
+func (s *svc) waitSends(n int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for s.sends() < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
 
 func (s *svc) batches() int { return int(s.metric("tonpay_payer_batches_total")) }

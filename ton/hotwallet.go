@@ -2,12 +2,14 @@ package ton
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/ton/wallet"
@@ -30,7 +32,7 @@ func ParseMnemonic(s string) ([]string, error) {
 	if len(words) != 24 {
 		return nil, fmt.Errorf("%w: got %d words", ErrBadMnemonic, len(words))
 	}
-	if _, err := wallet.SeedToPrivateKeyWithOptions(words); err != nil {
+	if _, err := seedKey(words); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMnemonic, err)
 	}
 	return words, nil
@@ -85,11 +87,34 @@ func HotWallet(api wallet.TonAPI, words []string, build MessageBuilder) (*wallet
 	if build != nil {
 		cfg.MessageBuilder = build
 	}
-	w, err := wallet.FromSeedWithOptions(api, words, cfg)
+	key, err := seedKey(words)
+	if err != nil {
+		return nil, err
+	}
+	w, err := wallet.FromPrivateKey(api, key, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return w.GetSubwallet(HotSubwallet)
+}
+
+// seedKeys remembers the key of every phrase derived in this process: the
+// derivation is 100,000 rounds of PBKDF2 and the address, the payer and the
+// doctor each ask for the same phrase's key.
+var seedKeys sync.Map // phrase → ed25519.PrivateKey
+
+// seedKey is the private key of a seed phrase, derived once per process.
+func seedKey(words []string) (ed25519.PrivateKey, error) {
+	phrase := strings.Join(words, " ")
+	if k, ok := seedKeys.Load(phrase); ok {
+		return k.(ed25519.PrivateKey), nil
+	}
+	k, err := wallet.SeedToPrivateKeyWithOptions(words)
+	if err != nil {
+		return nil, err
+	}
+	seedKeys.Store(phrase, k)
+	return k, nil
 }
 
 // HotWalletAddress is the hot wallet's address for a seed phrase.

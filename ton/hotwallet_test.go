@@ -11,6 +11,7 @@ import (
 // upgrade must not move it. This seed's address was computed with
 // tonutils-go v1.12.0 (FromSeed, Highload v3, TTL 300 s, subwallet 0x10ad).
 func TestHotWalletAddressDoesNotMove(t *testing.T) {
+	t.Parallel()
 	words := strings.Fields("olympic crawl ethics wire junior access acoustic fetch learn job switch happy " +
 		"cricket coin cloud catalog very nation sense bachelor safe thumb exhibit trust")
 	addr, err := ton.HotWalletAddress(words)

@@ -36,6 +36,7 @@ import (
 //
 // TONPAY_MONEY_SEED=n replays a run; TONPAY_MONEY_BLOCKS sets its length.
 func TestMoneyRandomized(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("TONPAY_MONEY_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

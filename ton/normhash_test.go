@@ -17,6 +17,7 @@ import (
 )
 
 func TestNormalizedHashFixture(t *testing.T) {
+	t.Parallel()
 	var f struct {
 		BOC            string `json:"boc"`
 		Hash           string `json:"hash_hex"`
@@ -81,6 +82,7 @@ func mustBOC(t *testing.T, boc []byte) *cell.Cell {
 }
 
 func TestNormalizedHashInvariance(t *testing.T) {
+	t.Parallel()
 	dst := address.MustParseRawAddr("0:" + strings.Repeat("5a", 32))
 	body := cell.BeginCell().MustStoreUInt(0xdeadbeef, 32).MustStoreRef(cell.BeginCell().MustStoreUInt(7, 8).EndCell()).EndCell()
 	init, err := tlb.ToCell(&tlb.StateInit{Code: cell.BeginCell().MustStoreUInt(1, 8).EndCell(), Data: cell.BeginCell().EndCell()})
@@ -147,6 +149,7 @@ func TestNormalizedHashInvariance(t *testing.T) {
 }
 
 func TestNormalizedHashRejects(t *testing.T) {
+	t.Parallel()
 	dst := address.MustParseRawAddr("0:" + strings.Repeat("5a", 32))
 	internal, err := tlb.ToCell(&tlb.InternalMessage{
 		Bounce:  true,

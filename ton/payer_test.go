@@ -15,6 +15,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -68,6 +69,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 // a new payer on the same database re-issues it under a new query id: paid
 // once. The hot wallet is deployed first, so processed? runs on the contract.
 func TestPayerExpiredWhileDown(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		step string
@@ -101,7 +103,7 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 				t.Fatalf("first run ended with %v, want the crash", err)
 			}
 			r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
-			time.Sleep(500 * time.Millisecond) // a block on the new clock
+			r.blocks(2) // a block on the new clock
 			r.chain.DropExternals(false)
 
 			p := r.payer(db, nil)
@@ -131,6 +133,7 @@ func TestPayerExpiredWhileDown(t *testing.T) {
 // funds and pays after a top-up), or after MaxSkips skips failed and
 // refunded in full.
 func TestPayerSkippedMessage(t *testing.T) {
+	t.Parallel()
 	for _, maxSkips := range []int{3, 1} {
 		t.Run(fmt.Sprint("max skips ", maxSkips), func(t *testing.T) {
 			ctx := context.Background()
@@ -179,7 +182,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 				if b := balance(t, db, store.UserAccount(uid), store.TON.Symbol); b != skipped.amount+fee {
 					t.Fatalf("user balance %d after the refund, want amount and fee back (%d)", b, skipped.amount+fee)
 				}
-				time.Sleep(time.Second)
+				r.blocks(5)
 				if _, n := r.received(skipped.dest); n != 0 || p.batches() != 1 {
 					t.Fatalf("a failed withdrawal was sent again: %d transfers, %d batches", n, p.batches())
 				}
@@ -206,11 +209,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 			if h := balance(t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 				t.Fatalf("hold %d", h)
 			}
-			problems, err := db.Audit(ctx)
-			must(t, err)
-			if len(problems) > 0 {
-				t.Fatalf("audit: %v", problems)
-			}
+			storetest.Audit(t, db)
 		})
 	}
 }
@@ -222,6 +221,7 @@ func TestPayerSkippedMessage(t *testing.T) {
 // the users' balances are exact, and the fees account holds the fees charged
 // less what the network took.
 func TestPayerLedgerMatchesChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -293,7 +293,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 	}
 	// Let the jetton transfer's excesses come home, then let the follower
 	// book everything up to the head.
-	time.Sleep(time.Second)
+	r.blocks(5)
 	r.chain.AutoMine(0)
 	stop()
 	r.chain.Mine()
@@ -339,6 +339,7 @@ func TestPayerLedgerMatchesChain(t *testing.T) {
 // behind the network looks like this): the payer must not judge the batch
 // from that head. Once a block dated past the expiry exists, it re-issues.
 func TestPayerWaitsForAHeadPastExpiry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	"github.com/xssnick/tonutils-go/tlb"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -146,14 +147,11 @@ func (r *rig) checkPaidOnce(db *store.DB, want []payout) {
 	if h := balance(r.t, db, store.AccountHold, store.TON.Symbol); h != 0 {
 		r.t.Fatalf("hold account %d after every payout settled", h)
 	}
-	problems, err := db.Audit(ctx)
-	must(r.t, err)
-	if len(problems) > 0 {
-		r.t.Fatalf("audit: %v", problems)
-	}
+	storetest.Audit(r.t, db)
 }
 
 func TestPayerPaysAThousandInFewExternals(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("1,000 payouts")
 	}
@@ -172,6 +170,7 @@ func TestPayerPaysAThousandInFewExternals(t *testing.T) {
 }
 
 func TestPayerCrashAtEachStepPaysOnce(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{ton.StepPersisted, ton.StepSent, "classify"} {
 		t.Run(step, func(t *testing.T) {
 			r := newRig(t)
@@ -200,6 +199,7 @@ func TestPayerCrashAtEachStepPaysOnce(t *testing.T) {
 }
 
 func TestPayerResendsDroppedExternal(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
@@ -208,7 +208,7 @@ func TestPayerResendsDroppedExternal(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		p.waitSends(2, time.Minute) // sent, dropped, sent again
 		r.chain.DropExternals(false)
 	}()
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -221,6 +221,7 @@ func TestPayerResendsDroppedExternal(t *testing.T) {
 }
 
 func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
@@ -229,10 +230,10 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 	r.chain.DropExternals(true)
 	p := r.payer(db, nil)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		p.waitSends(1, time.Minute)
 		// The message's lifetime passes while the chain ignores it.
 		r.chain.Advance(time.Duration(ton.HotMessageTTL+60) * time.Second)
-		time.Sleep(500 * time.Millisecond)
+		r.chain.WaitHead(context.Background(), r.chain.Head().SeqNo+2)
 		r.chain.DropExternals(false)
 	}()
 	if err := r.runPayer(db, p, want, 60*time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -248,6 +249,7 @@ func TestPayerReissuesExpiredUnprocessed(t *testing.T) {
 }
 
 func TestPayerJettonWithdrawal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -315,14 +317,11 @@ func TestPayerJettonWithdrawal(t *testing.T) {
 	if h := balance(t, db, store.AccountHold, "USDT"); h != 0 {
 		t.Fatalf("USDT hold %d", h)
 	}
-	problems, err := db.Audit(ctx)
-	must(t, err)
-	if len(problems) > 0 {
-		t.Fatalf("audit: %v", problems)
-	}
+	storetest.Audit(t, db)
 }
 
 func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
@@ -385,6 +384,7 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 }
 
 func TestPayerSweepsExcessToCold(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.chain.AutoMine(200 * time.Millisecond)
 	db := r.open()
@@ -410,7 +410,7 @@ func TestPayerSweepsExcessToCold(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond) // a later pass must not sweep again
+	r.blocks(7) // later passes must not sweep again
 	if _, n := r.received(cold); n != 1 {
 		t.Fatalf("%d sweeps, want 1", n)
 	}

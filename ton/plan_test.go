@@ -22,6 +22,7 @@ func wd(id int64, asset string, amount store.Amount, to *address.Address) store.
 }
 
 func TestPlanCoversTheQueueInOrder(t *testing.T) {
+	t.Parallel()
 	hot, jw := addr(1), addr(2)
 	in := planInput{
 		Queued: []store.Withdrawal{
@@ -52,6 +53,7 @@ func TestPlanCoversTheQueueInOrder(t *testing.T) {
 }
 
 func TestPlanRefusesAndWaits(t *testing.T) {
+	t.Parallel()
 	hot, jw := addr(1), addr(2)
 	in := planInput{
 		Queued: []store.Withdrawal{
@@ -78,6 +80,7 @@ func TestPlanRefusesAndWaits(t *testing.T) {
 }
 
 func TestPlanBatchSize(t *testing.T) {
+	t.Parallel()
 	var q []store.Withdrawal
 	for i := range 10 {
 		q = append(q, wd(int64(i+1), store.TON.Symbol, 1_000_000, addr(100+i)))

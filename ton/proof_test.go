@@ -75,6 +75,7 @@ func (v proofVector) policy() ton.ProofPolicy {
 }
 
 func TestVerifyProofFixtures(t *testing.T) {
+	t.Parallel()
 	for _, v := range proofVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
 			addr, err := ton.VerifyProof(context.Background(), v.account(), v.Proof, v.policy())
@@ -110,6 +111,7 @@ func flipB64(t testing.TB, s string, i int) string {
 }
 
 func TestVerifyProofFixtureMutations(t *testing.T) {
+	t.Parallel()
 	vectors := proofVectors(t)
 	for vi, v := range vectors {
 		other := vectors[(vi+1)%len(vectors)]
@@ -267,6 +269,7 @@ func libraryCell(code *cell.Cell) *cell.Cell {
 }
 
 func TestVerifyProofSignedWallets(t *testing.T) {
+	t.Parallel()
 	w5 := wallet.ConfigV5R1Final{NetworkGlobalID: wallet.TestnetGlobalID}
 	w5lib := func() testWallet {
 		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
@@ -315,6 +318,7 @@ func TestVerifyProofSignedWallets(t *testing.T) {
 }
 
 func TestVerifyProofTime(t *testing.T) {
+	t.Parallel()
 	w := newTestWallet(t, 1, wallet.V4R2)
 	pol := testPolicy(false)
 	tests := []struct {
@@ -366,6 +370,7 @@ func (f *fakeKeys) GetPublicKey(context.Context, *address.Address) (ed25519.Publ
 }
 
 func TestVerifyProofBadStateInit(t *testing.T) {
+	t.Parallel()
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	pub := key.Public().(ed25519.PublicKey)
 	v4, err := wallet.GetStateInit(pub, wallet.V4R2, 0)
@@ -457,6 +462,7 @@ func TestVerifyProofBadStateInit(t *testing.T) {
 }
 
 func TestVerifyProofAccountChecks(t *testing.T) {
+	t.Parallel()
 	w := newTestWallet(t, 1, wallet.V4R2)
 	proof := w.sign("pay.example.com", t0.Unix(), "p")
 	tests := []struct {
@@ -507,6 +513,7 @@ func TestVerifyProofAccountChecks(t *testing.T) {
 }
 
 func TestProofJSON(t *testing.T) {
+	t.Parallel()
 	for _, ts := range []string{`1718913764`, `"1718913764"`} {
 		var p ton.Proof
 		raw := `{"timestamp":` + ts + `,"domain":{"lengthBytes":3,"value":"a.b"},"payload":"x","signature":"c2ln"}`
@@ -531,6 +538,7 @@ func TestProofJSON(t *testing.T) {
 }
 
 func TestProofIssuer(t *testing.T) {
+	t.Parallel()
 	secret := bytes.Repeat([]byte("k"), 32)
 	iss := ton.NewProofIssuer(secret, 5*time.Minute)
 	p, err := iss.Payload(t0)
@@ -594,6 +602,7 @@ func TestProofIssuer(t *testing.T) {
 }
 
 func TestProofIssuerVerifyProof(t *testing.T) {
+	t.Parallel()
 	iss := ton.NewProofIssuer(bytes.Repeat([]byte("k"), 32), 5*time.Minute)
 	w := newTestWallet(t, 3, wallet.V4R2)
 	payload, err := iss.Payload(t0.Add(-time.Minute))
@@ -755,6 +764,7 @@ func noChain() *fakeKeys {
 }
 
 func TestVerifyProofW5Beta(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("same state init as tonutils-go's W5 beta", func(t *testing.T) {
@@ -906,6 +916,7 @@ func TestVerifyProofW5Beta(t *testing.T) {
 // hand (the code is tonutils-go's: there is no other copy) and checks them
 // against tonutils-go's, in ordinary and library form.
 func TestVerifyProofBuiltStateInits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x71}, 32))
 	pub := key.Public().(ed25519.PublicKey)
@@ -981,6 +992,7 @@ func TestVerifyProofBuiltStateInits(t *testing.T) {
 // TestVerifyProofUnknownCode: only a code we do not know asks the chain's
 // get_public_key; when the chain cannot give the key, the refusal says why.
 func TestVerifyProofUnknownCode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x81}, 32))
 	pub := key.Public().(ed25519.PublicKey)
@@ -1090,6 +1102,7 @@ func TestVerifyProofUnknownCode(t *testing.T) {
 }
 
 func TestVerifyProofLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := w5BetaWallet(t, 0x91, wallet.MainnetGlobalID)
 	host := func(n int) string { return strings.Repeat("a", n-len(".example.com")) + ".example.com" }
@@ -1145,6 +1158,7 @@ func TestVerifyProofLimits(t *testing.T) {
 // offers each as the state init of its own hash: nothing may panic, nothing
 // may verify (the proof is signed by a key no state init holds).
 func TestVerifyProofCraftedW5Beta(t *testing.T) {
+	t.Parallel()
 	w := w5BetaWallet(t, 0xa1, wallet.MainnetGlobalID)
 	stranger := w
 	stranger.key = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xa2}, 32))
@@ -1177,6 +1191,7 @@ func TestVerifyProofCraftedW5Beta(t *testing.T) {
 // on proofs of the wallets its own codes cover. Where ours does better, the
 // case is pinned here, so that an upgrade that closes the gap is noticed.
 func TestProofAgainstTonutilsVerifier(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	libVerify := func(addrRaw, domain string, p ton.Proof, stateInit string) error {
 		t.Helper()

@@ -15,12 +15,13 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
-	tonapi "github.com/xssnick/tonutils-go/ton"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -46,40 +47,15 @@ func newRig(t testing.TB) *rig {
 // newRigWith is newRig on a chain with other fees.
 func newRigWith(t testing.TB, opts tontest.Options) *rig {
 	t.Helper()
-	ctx := context.Background()
-	chain, err := tontest.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(chain.Close)
-	ls, err := ton.ParseLiteServers(chain.LiteServers())
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := ton.Dial(ctx, ton.ClientConfig{Testnet: true, LiteServers: ls, ProofCheck: tonapi.ProofCheckPolicyUnsafe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	words := wallet.NewSeed()
-	hot, err := ton.HotWalletAddress(words)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{t: t, chain: chain, client: client, dbPath: filepath.Join(t.TempDir(), "tonpay.db"), hot: hot, words: words,
-		usdt: chain.NewJetton("USDT", 6)}
+	tr := tonrig.New(t, opts)
+	return &rig{t: t, chain: tr.Chain, client: tr.Client, dbPath: filepath.Join(t.TempDir(), "tonpay.db"), hot: tr.Hot, words: tr.Words,
+		usdt: tr.Chain.NewJetton("USDT", 6)}
 }
 
 func (r *rig) open(opts ...store.Option) *store.DB {
 	r.t.Helper()
-	db, err := store.Open(context.Background(), r.dbPath, opts...)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := db.SyncAssets(context.Background(), []store.Asset{store.TON, {Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}}); err != nil {
-		r.t.Fatal(err)
-	}
-	return db
+	return storetest.OpenWith(r.t, storetest.Config{Path: r.dbPath, Options: opts,
+		Assets: []store.Asset{store.TON, {Symbol: "USDT", Decimals: 6, Master: r.usdt.Master().StringRaw()}}})
 }
 
 func (r *rig) scanner(db *store.DB, fp func(string) error) *ton.Follower {
@@ -151,11 +127,7 @@ func (r *rig) checkHot(db *store.DB) {
 	if got, want := -balance(r.t, db, store.AccountHot, "USDT"), store.Amount(r.usdt.BalanceOf(r.hot).Int64()); got != want {
 		r.t.Fatalf("ledger says the hot wallet holds %d USDT units, the chain says %d", got, want)
 	}
-	problems, err := db.Audit(ctx)
-	must(r.t, err)
-	if len(problems) > 0 {
-		r.t.Fatalf("audit: %v", problems)
-	}
+	storetest.Audit(r.t, db)
 	// What the follower proved at its last block says the same.
 	rs, err := db.Reconciliations(ctx)
 	must(r.t, err)
@@ -182,6 +154,7 @@ func credits(t testing.TB, db *store.DB) []store.DepositEvent {
 }
 
 func TestScannerTONDeposits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -233,6 +206,7 @@ func TestScannerTONDeposits(t *testing.T) {
 }
 
 func TestScannerJettons(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()
@@ -290,6 +264,7 @@ func TestScannerJettons(t *testing.T) {
 // restarting (new scanner, reopened database) after each failure. The ledger
 // must end equal to the chain, every deposit booked exactly once.
 func TestScannerCrashAtEveryStep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long history")
 	}
@@ -448,6 +423,7 @@ func (r *rig) verify(db *store.DB, wantTON, wantUSDT map[int64]store.Amount, wan
 }
 
 func TestScannerNeverSkipsPrunedHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t)
 	db := r.open()

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +25,7 @@ import (
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -40,6 +40,7 @@ import (
 // The rule book's limits (dust, floods, amounts) are checked by behaviour:
 // a request the limits should have refused fails the test.
 func TestAbuse(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -298,18 +299,13 @@ func (h *hookRecv) arrivals() []time.Time {
 }
 
 func abuseService(t *testing.T, bin string) {
-	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(400 * time.Millisecond)
 
 	const token = "123456:ABUSE-secret"
 	const ownerA, ownerB, victim, mallory = 500001, 500002, 500003, 500004
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	httpAddr := freeAddr(t)
 	tg := fakeBotAPI(t)
 	env := map[string]string{
@@ -539,11 +535,10 @@ func abuseService(t *testing.T, bin string) {
 		// The bot: /withdraw 1,500 must not be read as 1.5 (a quote of 1.5
 		// to confirm); it says how to write the amount.
 		quoted := regexp.MustCompile(`1[.,]5\s*(?:<[^>]*>\s*)*(?:TON|GRAM|Gram)`)
-		chat := strconv.FormatInt(victim, 10)
-		seen := len(tg.messages(chat))
-		tg.command(victim, "/withdraw 1,500 "+store.TON.Symbol+" "+dest)
-		waitFor(t, 10*time.Second, func() bool { return len(tg.messages(chat)) > seen })
-		reply := tg.messages(chat)[seen]
+		seen := len(tg.Texts(victim))
+		tg.Command(victim, "/withdraw 1,500 "+store.TON.Symbol+" "+dest)
+		waitFor(t, 10*time.Second, func() bool { return len(tg.Texts(victim)) > seen })
+		reply := tg.Texts(victim)[seen]
 		t.Logf("bot: /withdraw 1,500 -> %q", reply)
 		if quoted.MatchString(reply) {
 			taken++

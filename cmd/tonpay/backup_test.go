@@ -16,7 +16,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -27,14 +29,8 @@ import (
 func checkCopy(t *testing.T, path string, users []int64) store.Amount {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("%s does not open: %v", path, err)
-	}
-	defer db.Close()
-	if problems, err := db.Audit(ctx); err != nil || len(problems) > 0 {
-		t.Fatalf("%s: ledger audit: %v %v", path, problems, err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
+	storetest.Audit(t, db)
 	events, err := creditedEvents(db)
 	if err != nil {
 		t.Fatal(err)
@@ -61,15 +57,11 @@ func checkCopy(t *testing.T, path string, users []int64) store.Amount {
 // everything was booked, holds exactly what the chain delivered.
 func TestBackupWhileTheServiceBooksDeposits(t *testing.T) {
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(50 * time.Millisecond)
 
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +77,7 @@ func TestBackupWhileTheServiceBooksDeposits(t *testing.T) {
 		"LOG_LEVEL":           "warn",
 	}
 	svc := startService(t, env)
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	users := []int64{101, 102, 103}
 	var comments []string
 	for _, id := range users {
@@ -220,17 +208,11 @@ func TestBackupCommandErrors(t *testing.T) {
 // scheduled backups (the copy taken before a migration, a .failed one, the
 // operator's own) are never deleted.
 func TestScheduledBackupsRotate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "tonpay.db")
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: dbPath, Assets: []store.Asset{store.TON}})
 	backupDir := filepath.Join(dir, "backups")
 	os.MkdirAll(backupDir, 0o700)
 	keepers := []string{"tonpay-schema-0003_invoice_payer-20200101T000000Z.db", "tonpay-20200101T000000Z.db.failed", "mine.db"}
@@ -273,12 +255,9 @@ func TestScheduledBackupsRotate(t *testing.T) {
 // the running service backs up at start and then on schedule, keeping
 // BACKUP_KEEP verified copies.
 func TestServeBacksUpOnSchedule(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	dir := t.TempDir()
 	env := map[string]string{
@@ -288,7 +267,7 @@ func TestServeBacksUpOnSchedule(t *testing.T) {
 		"HTTP_ADDR":           freeAddr(t),
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"BACKUP_DIR":          filepath.Join(dir, "backups"),
 		"BACKUP_EVERY":        "1s",
 		"BACKUP_KEEP":         "2",

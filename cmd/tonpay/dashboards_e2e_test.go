@@ -25,7 +25,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -170,14 +172,11 @@ func verifyTonpaySignature(header string, body []byte, secrets []string) (int, s
 //
 // Each change is in the audit log under the person who made it.
 func TestDashboardsInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
 	started := time.Now()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(200 * time.Millisecond)
 
 	const (
@@ -186,7 +185,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 		userID  = 777202
 		ownerID = 777203
 	)
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -247,11 +246,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	site.secrets = []string{m[2]}
 
 	svc := startService(t, env)
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	site.db = db
 
 	call := func(method, path string, as int64, body any, hdr ...string) (int, map[string]any) {

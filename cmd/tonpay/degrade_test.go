@@ -6,9 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,91 +15,11 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
-
-// chatBot is a Bot API stand-in that delivers queued updates to the bot's
-// long polling and records what the bot sends.
-type chatBot struct {
-	*httptest.Server
-	mu      sync.Mutex
-	updates []map[string]any
-	sent    []sentMessage
-}
-
-func newChatBot(t *testing.T) *chatBot {
-	b := &chatBot{}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		var result any = true
-		switch method {
-		case "getMe":
-			result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_test_bot"}
-		case "getUpdates":
-			r.ParseMultipartForm(1 << 20)
-			offset, _ := strconv.Atoi(r.FormValue("offset"))
-			deadline := time.After(300 * time.Millisecond)
-			var out []map[string]any
-			for len(out) == 0 {
-				b.mu.Lock()
-				for _, u := range b.updates {
-					if u["update_id"].(int) >= offset {
-						out = append(out, u)
-					}
-				}
-				b.mu.Unlock()
-				if len(out) > 0 {
-					break
-				}
-				select {
-				case <-r.Context().Done():
-					return
-				case <-deadline:
-					out = []map[string]any{}
-				case <-time.After(20 * time.Millisecond):
-					continue
-				}
-				break
-			}
-			result = out
-		case "sendMessage", "sendPhoto", "editMessageText":
-			r.ParseMultipartForm(1 << 20)
-			b.mu.Lock()
-			b.sent = append(b.sent, sentMessage{ChatID: r.FormValue("chat_id"), Text: r.FormValue("text") + r.FormValue("caption")})
-			b.mu.Unlock()
-			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-	}))
-	t.Cleanup(b.Close)
-	return b
-}
-
-// command queues a user's command for the bot.
-func (b *chatBot) command(userID int64, text string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	id := len(b.updates) + 1
-	b.updates = append(b.updates, map[string]any{"update_id": id, "message": map[string]any{
-		"message_id": id, "date": time.Now().Unix(), "text": text,
-		"chat":     map[string]any{"id": userID, "type": "private"},
-		"from":     map[string]any{"id": userID, "is_bot": false, "first_name": "U", "language_code": "en"},
-		"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
-	}})
-}
-
-func (b *chatBot) messages(chat string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, m := range b.sent {
-		if m.ChatID == chat {
-			out = append(out, m.Text)
-		}
-	}
-	return out
-}
 
 // gate is a TCP address that refuses connections until opened, then
 // forwards them to target: a lite-server that is down, then up.
@@ -156,12 +74,9 @@ func (g *gate) open(t *testing.T) {
 // credited once the lite-server comes up, and /healthz turns 200. A
 // withdrawal request made meanwhile is taken.
 func TestServeStartsWithoutTheChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	ls := chain.LiteServers() // 127.0.0.1:port:key
 	i := strings.LastIndex(ls, ":")
@@ -169,13 +84,13 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 
 	const token = "123456:DEGRADE"
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
 	}
 	httpAddr := freeAddr(t)
-	tg := newChatBot(t)
+	tg := fakeBotAPI(t)
 	env := map[string]string{
 		"BOT_TOKEN":           token,
 		"TELEGRAM_API_URL":    tg.URL,
@@ -234,9 +149,9 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 		t.Fatalf("/api/me while the chain is down: %d %v", resp.StatusCode, me)
 	}
 	comment := me["deposit"].(map[string]any)["comment"].(string)
-	tg.command(4242, "/balance")
+	tg.Command(4242, "/balance")
 	waitFor(t, 10*time.Second, func() bool {
-		for _, m := range tg.messages("4242") {
+		for _, m := range tg.Texts(4242) {
 			if strings.Contains(m, "Your balance") {
 				return true
 			}
@@ -249,11 +164,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 	// A withdrawal request moves only the ledger: it is taken (and waits
 	// for the chain). The balance comes from an admin's adjustment, which
 	// the chain does not see either.
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	if _, err := db.Post(ctx, store.Transfer{Key: "gift", Kind: "adjustment", Postings: []store.Posting{
 		{Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.UserAccount(4242), Asset: store.TON.Symbol, Amount: 1_000_000_000}}}); err != nil {
 		t.Fatal(err)
@@ -312,11 +223,8 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 // chain's is a warning in the log and on /healthz once the chain is
 // reached; a warning does not fail /healthz.
 func TestServeWarnsAboutTheClock(t *testing.T) {
-	chain, err := tontest.Start(context.Background(), tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	t.Parallel()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.Advance(20 * time.Second) // the chain's clock: 20 s ahead of ours
 	chain.AutoMine(100 * time.Millisecond)
 	env := map[string]string{
@@ -326,7 +234,7 @@ func TestServeWarnsAboutTheClock(t *testing.T) {
 		"HTTP_ADDR":           freeAddr(t),
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"LOG_LEVEL":           "info",
 	}
 	svc := runService(t, env)

@@ -23,7 +23,9 @@ import (
 
 	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -121,11 +123,7 @@ func runDoctor(t *testing.T, env map[string]string, deps doctor.Deps) (int, stri
 
 func startDoctorFixture(t *testing.T) *doctorFixture {
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(chain.Close)
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	usdt := chain.NewJetton("USDT", 6)
 	cold, err := chain.NewWallet(wallet.V4R2, 1_000_000_000)
@@ -134,7 +132,7 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 	}
 
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -164,11 +162,7 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 	}
 	startService(t, env)
 
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	chain.Fund(hot, 7_000_000_000)
 	usdt.Mint(hot, big.NewInt(12_500_000))
 	onChain := store.Amount(chain.Balance(hot))
@@ -191,6 +185,7 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 // exit 0), then breaks one thing at a time: each failing check is reported
 // on its line with its fix, and the exit status is 1.
 func TestDoctor(t *testing.T) {
+	t.Parallel()
 	f := startDoctorFixture(t)
 
 	t.Run("all green", func(t *testing.T) {
@@ -244,10 +239,7 @@ func TestDoctor(t *testing.T) {
 	// only TON, for cases that look at another chain or another wallet.
 	elsewhere := func(t *testing.T, env map[string]string) map[string]string {
 		p := filepath.Join(t.TempDir(), "tonpay.db")
-		db, err := store.Open(context.Background(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := storetest.OpenWith(t, storetest.Config{Path: p, Assets: []store.Asset{}})
 		db.Close()
 		return maps.Collect(func(yield func(string, string) bool) {
 			for k, v := range map[string]string{"DB_PATH": p, "JETTONS": "", "COLD_WALLET_ADDRESS": "", "HOT_WALLET_MAX": "", "BACKUP_DIR": filepath.Dir(p)} {
@@ -280,11 +272,7 @@ func TestDoctor(t *testing.T) {
 	defer other.Close()
 	notFound := httptest.NewTLSServer(http.NotFoundHandler())
 	defer notFound.Close()
-	skewed, err := tontest.Start(context.Background(), tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer skewed.Close()
+	skewed := tonrig.Chain(t, tontest.Options{})
 	skewed.AutoMine(100 * time.Millisecond)
 
 	tests := []struct {
@@ -396,12 +384,8 @@ func TestDoctor(t *testing.T) {
 			check: "cold wallet", verdict: "FAIL", says: "is the hot wallet itself", fix: "COLD_WALLET_ADDRESS"},
 		{name: "ledger drifted from the chain", prepare: func(t *testing.T) map[string]string {
 			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
-				db, err := store.Open(context.Background(), p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer db.Close()
-				_, err = db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
+				db := storetest.OpenWith(t, storetest.Config{Path: p, Assets: []store.Asset{}})
+				_, err := db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
 					{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 				if err != nil {
 					t.Fatal(err)

@@ -29,19 +29,16 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
+	"github.com/tonpay/tonpay/bot/bottest"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-type sentMessage struct {
-	ChatID string
-	Text   string
-}
-
-// fakeBotAPI is a Bot API stand-in for a service nobody talks to: the
-// calls it makes at start and while idle are answered, what it sends is
-// recorded (chatBot, with no updates queued).
-func fakeBotAPI(t *testing.T) *chatBot { return newChatBot(t) }
+// fakeBotAPI is the tests' Bot API stand-in: it answers what the service
+// calls, records what it sends and delivers queued commands.
+func fakeBotAPI(t *testing.T) *bottest.API { return bottest.New(t) }
 
 // signer plays the user's wallet app for the page: it proves ownership with
 // a real ton_proof and signs real external messages, which it broadcasts to
@@ -162,14 +159,11 @@ func (s *signer) send(r *http.Request) (any, error) {
 // against the whole service on the offline chain: connect a wallet with
 // ton_proof, top up 1.5 TON, see paid and the balance pushed by the server.
 func TestMiniAppTopUpInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
 
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(400 * time.Millisecond)
 	api, err := chain.Client(ctx)
 	if err != nil {
@@ -184,7 +178,7 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 
 	const token = "123456:E2E-secret"
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	httpAddr := freeAddr(t)
 	base := "http://" + httpAddr
 	env := map[string]string{
@@ -236,11 +230,7 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 	}
 
 	// The server's own record agrees with the page.
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	if b, _ := db.Balance(ctx, store.UserAccount(777001), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("ledger balance %d", b)
 	}

@@ -10,10 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,9 +19,11 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/bot"
+	"github.com/tonpay/tonpay/bot/bottest"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -32,46 +32,24 @@ import (
 // reason: they all ask one rule book. Configured as a user would:
 // WITHDRAW_FEE=TON:0.05,USDT:0.5 (the fee per withdrawn asset, in TON).
 
-// botTG is a Bot API stand-in that records what the bot says per chat.
-type botTG struct {
-	*httptest.Server
-	mu   sync.Mutex
-	said map[string][]tgCall // by chat id
-}
+// botTG is the Bot API stand-in; calls are what the bot said to a chat.
+type botTG struct{ *bottest.API }
 
 type tgCall struct {
 	method, text, markup string
 }
 
-func newBotTG(t *testing.T) *botTG {
-	b := &botTG{said: map[string][]tgCall{}}
-	var msgID atomic.Int64
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		_ = r.ParseMultipartForm(1 << 20)
-		var result any = true
-		switch method {
-		case "getMe":
-			result = map[string]any{"id": 1, "is_bot": true, "first_name": "tonpay", "username": "tonpay_bot"}
-		case "sendMessage", "editMessageText", "answerCallbackQuery":
-			b.mu.Lock()
-			chat := r.FormValue("chat_id")
-			b.said[chat] = append(b.said[chat], tgCall{method: method, text: r.FormValue("text"), markup: r.FormValue("reply_markup")})
-			b.mu.Unlock()
-			if method != "answerCallbackQuery" {
-				result = map[string]any{"message_id": msgID.Add(1) + 1000, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-	}))
-	t.Cleanup(b.Close)
-	return b
-}
+func newBotTG(t *testing.T) *botTG { return &botTG{bottest.New(t)} }
 
 func (b *botTG) calls(chat int64) []tgCall {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]tgCall(nil), b.said[fmt.Sprint(chat)]...)
+	var out []tgCall
+	for _, c := range b.Chat(chat) {
+		switch c.Method {
+		case "sendMessage", "editMessageText", "answerCallbackQuery":
+			out = append(out, tgCall{method: c.Method, text: c.Form.Get("text"), markup: c.Form.Get("reply_markup")})
+		}
+	}
+	return out
 }
 
 // faces is one rule book behind the three faces.
@@ -91,11 +69,7 @@ const facesToken = "123456:FACES"
 func newFaces(t *testing.T, hot, jettonWallet, cold *address.Address) *faces {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{}})
 	usdt := store.Asset{Symbol: "USDT", Decimals: 6, Master: "0:" + strings.Repeat("ee", 32)}
 	assets := []store.Asset{store.TON, usdt}
 	if err := db.SyncAssets(ctx, assets); err != nil {
@@ -320,6 +294,7 @@ func botRefusal(t *testing.T, text string) string {
 }
 
 func TestTheFacesAskOneRuleBook(t *testing.T) {
+	t.Parallel()
 	addr := func(b byte) *address.Address { return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32)) }
 	hot, jw, cold := addr(0x11), addr(0x12), addr(0x13)
 	dest := ton.FormatAddress(addr(0x21), false)

@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // tonpay runs the command in a fresh directory with only env set.
@@ -107,6 +108,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestConfigParsesEverything(t *testing.T) {
+	t.Parallel()
 	master := "0:" + strings.Repeat("ab", 32)
 	env := map[string]string{
 		"BOT_TOKEN":               "123456:ABC",
@@ -164,6 +166,7 @@ func TestConfigParsesEverything(t *testing.T) {
 // TestNativeCoinCodes: every per-asset value takes the native coin as GRAM
 // or by its former code TON, in any case, and the two name one asset.
 func TestNativeCoinCodes(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"GRAM", "TON", "gram", "Ton"} {
 		env := map[string]string{"BOT_TOKEN": "123456:ABC", "DEPOSIT_MIN": code + ":0.5", "WITHDRAW_FEE": code + ":0.02",
 			"WITHDRAW_MIN": code + ":1", "WITHDRAW_APPROVAL_ABOVE": code + ":100", "PACKAGES": "starter:" + code + ":1.5:100",
@@ -332,11 +335,7 @@ func TestMerchantCommands(t *testing.T) {
 	if code != 0 || token == nil || secret == nil {
 		t.Fatalf("add: %d %q", code, out)
 	}
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	m, err := db.MerchantByToken(ctx, token[1])
 	if err != nil || m.Name != "Coffee Shop" || m.WebhookSecret != secret[1] {
 		t.Fatalf("stored merchant %+v %v", m, err)

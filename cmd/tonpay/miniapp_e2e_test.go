@@ -21,7 +21,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -61,13 +63,9 @@ func runDriver(t *testing.T, root, node, script string, env []string, out any) (
 // and the time it takes. The page must arrive compressed and without the TON
 // Connect SDK, which is fetched only when a screen needs the wallet.
 func TestMiniAppFirstOpenInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
-	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(400 * time.Millisecond)
 	const token = "123456:E2E-first-open"
 	httpAddr := freeAddr(t)
@@ -79,7 +77,7 @@ func TestMiniAppFirstOpenInBrowser(t *testing.T) {
 		"DB_PATH":             filepath.Join(t.TempDir(), "tonpay.db"),
 		"HTTP_ADDR":           httpAddr,
 		"TON_LITESERVERS":     chain.LiteServers(),
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"TON_PROOF_CHECK":     "unsafe",
 		"LOG_LEVEL":           "warn",
 	}
@@ -141,13 +139,10 @@ func envOr(k, def string) string {
 // finds no English dictionary text and no Latin word but names on any of
 // them.
 func TestMiniAppInRussianInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(200 * time.Millisecond)
 
 	const (
@@ -156,7 +151,7 @@ func TestMiniAppInRussianInBrowser(t *testing.T) {
 		userID  = 777502
 		ownerID = 777503
 	)
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -202,11 +197,7 @@ func TestMiniAppInRussianInBrowser(t *testing.T) {
 	}
 	merchantID := m[1]
 	svc := startService(t, env)
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 
 	inits := map[int64]string{
 		adminID: initDataAs(t, token, adminID, "Админ", "ru"),

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xssnick/tonutils-go/ton/wallet"
-
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -38,16 +38,12 @@ func row(t *testing.T, out, asset string) []string {
 // noticed it and paused payouts.
 func TestReconcileComparesChainAndLedger(t *testing.T) {
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	usdt := chain.NewJetton("USDT", 6)
 
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -64,11 +60,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 		"LOG_LEVEL":           "warn",
 	}
 	svc := startService(t, env)
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 
 	chain.Fund(hot, 3_000_000_000)
 	usdt.Mint(hot, big.NewInt(25_500_000))
@@ -175,9 +167,8 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 // TestReconcileErrorsExitTwoWithOneLine: an unreachable liteserver, or no
 // database where DB_PATH says, is an error (2), not a verdict on the books.
 func TestReconcileErrorsExitTwoWithOneLine(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	env := map[string]string{
 		"BOT_TOKEN":           "123456:TEST",
 		"DB_PATH":             filepath.Join(dir, "tonpay.db"),
@@ -196,10 +187,7 @@ func TestReconcileErrorsExitTwoWithOneLine(t *testing.T) {
 		t.Fatalf("reconcile created files: %v", entries)
 	}
 
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	db.Close()
 	start := time.Now()
 	code, out, stderr = tonpay(t, dir, env, "reconcile")

@@ -20,6 +20,7 @@ import (
 // the subscription (a failed renewal, a restore, a cancel, a renewal), and
 // the chat and the Mini App API show each state.
 func TestSandboxStars(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	env := map[string]string{"DB_PATH": filepath.Join(dir, "ignored.db"), "HTTP_ADDR": addr}

@@ -39,6 +39,7 @@ func (s *syncBuffer) String() string {
 // sandbox: the banner, the page and its API, the bot answering in the chat
 // panel; it stops cleanly when its context ends.
 func TestSandboxWithoutConfiguration(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	env := map[string]string{"DB_PATH": filepath.Join(dir, "ignored.db"), "HTTP_ADDR": addr}
@@ -121,6 +122,7 @@ func TestServeWithoutTokenNamesTheSandbox(t *testing.T) {
 // the chat panel, a 1 TON withdrawal arriving in the wallet with its
 // notice, a merchant invoice paid with its signed webhook; then Ctrl-C.
 func TestSandboxInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
 	bin := filepath.Join(t.TempDir(), "tonpay")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tonpay")

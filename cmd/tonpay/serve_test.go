@@ -14,7 +14,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -32,16 +34,13 @@ func freeAddr(t *testing.T) string {
 // the offline chain: it starts, credits a deposit seen on chain, serves
 // /healthz, and returns 0 soon after its context is cancelled.
 func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +62,7 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	svc := startService(t, env)
 
 	// A user registered in the service's database pays with their comment.
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	u, err := db.UpsertUser(ctx, store.User{ID: 42})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +80,7 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	})
 	// ...and is told so in Telegram, once the Bot API accepted the notice.
 	waitFor(t, 10*time.Second, func() bool {
-		for _, m := range tgAPI.messages("42") {
+		for _, m := range tgAPI.Texts(42) {
 			if strings.Contains(m, "+2 GRAM") {
 				return true
 			}

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xssnick/tonutils-go/ton/wallet"
-
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -217,13 +217,10 @@ func (s *starsTelegram) subscriptionUpdate(w http.ResponseWriter, r *http.Reques
 // getUpdates) and the page shows it as pushed. The ledger holds each
 // payment once; the failed renewal took no credits back.
 func TestMiniAppBuysStarsInBrowser(t *testing.T) {
+	t.Parallel()
 	root, chromium, node := browser(t)
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(400 * time.Millisecond)
 
 	const user = 777002
@@ -239,7 +236,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		"HTTP_ADDR":           httpAddr,
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
 		"LOG_LEVEL":           "warn",
 	}
@@ -288,11 +285,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		edits[0].Get("user_id") != strconv.Itoa(user) {
 		t.Fatalf("editUserStarSubscription calls %v", edits)
 	}
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 1100 {
 		t.Fatalf("credits %d, want 1100", b)
 	}

@@ -22,8 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xssnick/tonutils-go/ton/wallet"
-
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -171,6 +170,7 @@ func testCertificate(t *testing.T, caName string, dns []string, ips []net.IP) (c
 // gone. The TLS-ALPN-01 challenge is answered on HTTPS_ADDR; when it cannot
 // be (pebble checks another port), HTTP-01 is answered on HTTP_ADDR.
 func TestAutomaticHTTPSWithPebble(t *testing.T) {
+	t.Parallel()
 	t.Run("TLS-ALPN-01 on HTTPS_ADDR", func(t *testing.T) {
 		httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
 		testAutomaticHTTPS(t, httpAddr, httpsAddr, httpsAddr)
@@ -187,12 +187,7 @@ func testAutomaticHTTPS(t *testing.T, httpAddr, httpsAddr, alpnAddr string) {
 	const domain = "pay.tonpay.test"
 	acme := startPebble(t, httpAddr, alpnAddr)
 
-	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 	dir := t.TempDir()
 	_, httpsPort, _ := net.SplitHostPort(httpsAddr)
@@ -209,7 +204,7 @@ func testAutomaticHTTPS(t *testing.T, httpAddr, httpsAddr, alpnAddr string) {
 		"HTTPS_ADDR":          httpsAddr,
 		"TON_LITESERVERS":     chain.LiteServers(),
 		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " "),
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
 		"LOG_LEVEL":           "info",
 	}
 	svc := runService(t, env)

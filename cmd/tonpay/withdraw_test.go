@@ -18,7 +18,9 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -42,17 +44,14 @@ func tma(t *testing.T, token string, id int64) string {
 // the payer sends it from the Highload v3 hot wallet: the destination gets
 // exactly the amount, the fee stays with the service, the ledger balances.
 func TestServePaysAWithdrawal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
 
 	const token = "123456:WITHDRAW"
 	dir := t.TempDir()
-	words := wallet.NewSeed()
+	words := tonrig.Seed()
 	hot, err := ton.HotWalletAddress(words)
 	if err != nil {
 		t.Fatal(err)
@@ -105,11 +104,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	if err := payer.Send(hot, 5_000_000_000, comment, false); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, env["DB_PATH"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 	waitFor(t, 15*time.Second, func() bool {
 		b, _ := db.Balance(ctx, store.UserAccount(uid), store.TON.Symbol)
 		return b == 5_000_000_000
@@ -168,9 +163,7 @@ func TestServePaysAWithdrawal(t *testing.T) {
 	if from != 1 {
 		t.Fatalf("%d transfers from the hot wallet, want 1", from)
 	}
-	if problems, err := db.Audit(ctx); err != nil || len(problems) > 0 {
-		t.Fatalf("ledger audit: %v %v", problems, err)
-	}
+	storetest.Audit(t, db)
 	if h, _ := db.Balance(ctx, store.AccountHold, store.TON.Symbol); h != 0 {
 		t.Fatalf("hold account %d after confirmation", h)
 	}

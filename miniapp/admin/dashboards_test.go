@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/miniapp/owner"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -48,14 +48,7 @@ type dash struct {
 func newDash(t *testing.T) *dash {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON, store.Credits}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON, store.Credits}})
 	hot, err := ton.ParseAddress(hotRaw, true)
 	if err != nil {
 		t.Fatal(err)
@@ -322,9 +315,7 @@ func TestAssignUnmatchedOnce(t *testing.T) {
 	if d.balance(store.AccountUnmatched) != 0 || d.balance(store.AccountRefunded) != 5_000_000 {
 		t.Errorf("after the refund: unmatched %d, refunded %d", d.balance(store.AccountUnmatched), d.balance(store.AccountRefunded))
 	}
-	if errs, err := d.db.Audit(context.Background()); err != nil || len(errs) != 0 {
-		t.Fatalf("ledger invariants: %v %v", errs, err)
-	}
+	storetest.Audit(t, d.db)
 	var assigns, refunds int
 	for _, e := range d.audit(0) {
 		switch e.Action {

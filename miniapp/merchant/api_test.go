@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
@@ -66,15 +66,7 @@ func merchantConfig(t testing.TB) merchant.Config {
 
 func openMerchantStore(t testing.TB, opts ...store.Option) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, merchantAssets); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Options: opts, Assets: merchantAssets})
 	return db
 }
 
@@ -431,7 +423,7 @@ func TestMerchantValidationChangesNothing(t *testing.T) {
 	}
 	// The same spend_id still works after all those refusals.
 	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "GRAM", "amount": "0.5", "address": merchantPayoutTo, "spend_id": "p"}), 201, "")
-	merchantAudit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 // merchantFlipLast changes the last character of a user-friendly address, breaking
@@ -441,14 +433,6 @@ func merchantFlipLast(s string) string {
 		return s[:len(s)-1] + "B"
 	}
 	return s[:len(s)-1] + "A"
-}
-
-func merchantAudit(t testing.TB, db *store.DB) {
-	t.Helper()
-	problems, err := db.Audit(context.Background())
-	if err != nil || len(problems) > 0 {
-		t.Fatalf("audit: %v %v", problems, err)
-	}
 }
 
 func TestMerchantPayouts(t *testing.T) {
@@ -508,7 +492,7 @@ func TestMerchantPayouts(t *testing.T) {
 	if len(balances.Balances) != 2 || balances.Balances[0].Asset != "GRAM" || balances.Balances[0].Amount != "1.3" || balances.Balances[1].Amount != "0" {
 		t.Fatalf("balance: %s", bal.raw)
 	}
-	merchantAudit(t, r.db)
+	storetest.Audit(t, r.db)
 
 	// Payouts run on the withdrawal machinery: a rejection refunds, and the
 	// merchant hears of it by webhook (see webhooks_test.go).
@@ -523,7 +507,7 @@ func TestMerchantPayouts(t *testing.T) {
 	if b, _ := r.db.MerchantBalances(ctx, m.ID); b[store.TON.Symbol] != 7_400_000_000 {
 		t.Fatalf("balance after the refund %d", b[store.TON.Symbol])
 	}
-	merchantAudit(t, r.db)
+	storetest.Audit(t, r.db)
 }
 
 func TestMerchantPayoutNetwork(t *testing.T) {

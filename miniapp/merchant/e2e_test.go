@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,9 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
+	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
@@ -23,14 +24,11 @@ import (
 // scanner (through the real liteclient) books it, and the webhook dispatcher
 // delivers exactly one signed invoice.paid to the merchant's receiver.
 func TestMerchantEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	chain, err := tontest.Start(ctx, tontest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(chain.Close)
+	chain := tonrig.Chain(t, tontest.Options{})
 	ls, err := ton.ParseLiteServers(chain.LiteServers())
 	if err != nil {
 		t.Fatal(err)
@@ -40,19 +38,12 @@ func TestMerchantEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	hot, err := ton.HotWalletAddress(wallet.NewSeed())
+	hot, err := ton.HotWalletAddress(tonrig.Seed())
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{store.TON}})
 	recv := newWHReceiver(t, 200)
 	m, token, err := db.CreateMerchant(ctx, "shop", recv.srv.URL+"/tonpay")
 	if err != nil {
@@ -149,7 +140,7 @@ func TestMerchantEndToEnd(t *testing.T) {
 	if held, onChain := -merchantBalanceOf(t, db, store.AccountHot), store.Amount(chain.Balance(hot)); held != onChain {
 		t.Fatalf("ledger says the hot wallet holds %d, the chain %d", held, onChain)
 	}
-	merchantAudit(t, db)
+	storetest.Audit(t, db)
 }
 
 func merchantBalanceOf(t testing.TB, db *store.DB, account string) store.Amount {

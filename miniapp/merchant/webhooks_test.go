@@ -23,6 +23,7 @@ import (
 
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // merchantQuietLog keeps the expected delivery failures out of the test output.
@@ -146,14 +147,7 @@ type whRig struct {
 func newWHRig(t *testing.T) *whRig {
 	clock := newWHClock()
 	path := filepath.Join(t.TempDir(), "tonpay.db")
-	db, err := store.Open(context.Background(), path, store.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(context.Background(), merchantAssets); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Options: []store.Option{store.WithClock(clock.Now)}, Assets: merchantAssets})
 	return &whRig{t: t, clock: clock, db: db, path: path}
 }
 
@@ -350,11 +344,7 @@ func TestWebhookRetriesUntilDelivered(t *testing.T) {
 // then delivers each event exactly once.
 func TestWebhookRunRetriesUntil200(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{}})
 	db.SyncAssets(ctx, merchantAssets)
 	recv := newWHReceiver(t, 500, 500, 200)
 	m, _, _ := db.CreateMerchant(ctx, "shop", recv.srv.URL)
@@ -782,14 +772,7 @@ func TestWebhookRedeliveryAfterTheGramUpgrade(t *testing.T) {
 	raw.Close()
 	clock := newWHClock()
 	clock.ms.Store(time.Date(2026, 6, 1, 12, 20, 0, 0, time.UTC).UnixMilli()) // order-2 is still open
-	db, err := store.Open(ctx, path, store.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.SyncAssets(ctx, merchantAssets); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Options: []store.Option{store.WithClock(clock.Now)}, Assets: merchantAssets})
 	r := &whRig{t: t, clock: clock, db: db, path: path}
 	recv := newWHReceiver(t)
 	owner := store.OwnerActor(7, "@owner")
