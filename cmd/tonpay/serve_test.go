@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,13 +25,29 @@ import (
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below Linux's ephemeral range (32768-60999): a port picked here and
+	// closed until the service binds it again cannot meanwhile become the
+	// local port of some parallel test's outgoing connection or of a ":0"
+	// listener, which the ephemeral range hands out. Each call takes the
+	// next port of a per-process sequence.
+	for range 1000 {
+		port := 20000 + int(nextPort.Add(1))%12000
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
+
+var nextPort = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(int64(os.Getpid()*7) % 12000)
+	return &n
+}()
 
 // TestServeCreditsADepositAndStopsCleanly runs the whole service against
 // the offline chain: it starts, credits a deposit seen on chain, serves
