@@ -25,6 +25,8 @@ const (
 	KindRefill         = "refill"          // TON from the cold wallet
 	KindOutOfRange     = "out_of_range"    // a jetton amount the ledger cannot hold (left to reconciliation)
 	KindForeign        = "foreign"         // an external we did not sign (another signer of the hot wallet)
+	KindSweep          = "sweep"           // money between our own wallets: a deposit wallet swept to the hot wallet, or its gas
+	KindCapital        = "capital"         // the operator's own money arrived (their deposit address)
 	KindOther          = "other"
 )
 
@@ -66,6 +68,9 @@ type Incoming struct {
 	Sender  string // the payer's address (for jettons, the owner who sent them)
 	Comment string
 	Min     Amount // below this it is dust
+	// Wallet is the deposit wallet it arrived at (0: the hot wallet): it
+	// is that wallet's owner's, whatever the comment says.
+	Wallet int64
 }
 
 // ChainTx is one transaction on a watched account, classified once, applied
@@ -81,6 +86,9 @@ type ChainTx struct {
 	Asset  string
 	Change Amount
 	Moves  []Move
+	// Holder is the ledger account of the watched wallet: chain:hot when
+	// empty, or a deposit wallet's (DepositAccount).
+	Holder string
 	// Batch: the transaction ran one of our batches (its external, or the
 	// internal_transfer that sends its messages).
 	Batch *BatchOutcome

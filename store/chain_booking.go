@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // applyChainTx applies one watched transaction: seen before (replayed:
@@ -19,6 +20,9 @@ func (tx *Tx) applyChainTx(ctx context.Context, c ChainTx, maxSkips int) (Applie
 	ev := c.Event
 	if ev.Account == "" || ev.LT == 0 || ev.Hash == "" || c.Asset == "" {
 		return Applied{}, fmt.Errorf("%w: chain event needs account, lt, hash and asset", ErrInvalid)
+	}
+	if c.Holder != "" && c.Holder != AccountHot && !strings.HasPrefix(c.Holder, depositAccountPrefix) {
+		return Applied{}, fmt.Errorf("%w: chain holder %q", ErrInvalid, c.Holder)
 	}
 	var exists int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chain_events WHERE account = ? AND lt = ?`, ev.Account, ev.LT).Scan(&exists); err != nil {
@@ -138,6 +142,8 @@ func (b *booking) deposit(ctx context.Context, m Move) error {
 	b.res.Kind, b.res.InvoiceID, b.res.UserID, b.res.MerchantID = mt.kind, mt.invoice.ID, mt.userID, mt.merchantID
 	to := AccountUnmatched
 	switch {
+	case mt.kind == KindCapital:
+		to = AccountCapital
 	case mt.userID != 0:
 		to = UserAccount(mt.userID)
 	case mt.merchantID != 0:
@@ -248,7 +254,11 @@ type booking struct {
 func (b *booking) note(s string) { b.notes = append(b.notes, s) }
 
 func (b *booking) leg(account string, amount Amount) {
-	b.legs = b.legs.Plus(move(AccountHot, account, b.c.Asset, amount))
+	holder := b.c.Holder
+	if holder == "" {
+		holder = AccountHot
+	}
+	b.legs = b.legs.Plus(move(holder, account, b.c.Asset, amount))
 }
 
 func (b *booking) markSent(wid int64) {

@@ -42,6 +42,8 @@ type DB struct {
 
 	known sync.Map // symbol -> Asset: the recorded assets (Assets, the registry)
 
+	deriver atomic.Pointer[DepositDeriver] // how deposit addresses are derived (deposit_wallets.go)
+
 	mu        sync.Mutex
 	listeners map[int]func(Change)
 	nextL     int

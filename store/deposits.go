@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -56,6 +57,9 @@ type match struct {
 //     amount of this asset: that invoice;
 //  4. otherwise unmatched. Below the minimum it is dust.
 func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, error) {
+	if in.Wallet != 0 {
+		return tx.matchDepositWallet(ctx, in)
+	}
 	if in.Amount < in.Min {
 		return match{kind: KindDust, note: "below minimum " + in.Min.Units()}, nil
 	}
@@ -105,6 +109,25 @@ func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, er
 		return match{kind: KindUnmatched, note: "no comment"}, nil
 	}
 	return match{kind: KindUnmatched, note: "ambiguous memo-less amount"}, nil
+}
+
+// matchDepositWallet gives what arrived at a deposit wallet to its owner,
+// comment or none: a user (dust below the minimum, like the hot wallet's),
+// or the operator's capital.
+func (tx *Tx) matchDepositWallet(ctx context.Context, in *Incoming) (match, error) {
+	var kind string
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT owner_kind, owner_id FROM deposit_wallets WHERE id = ?`, in.Wallet).Scan(&kind, &id)
+	if err != nil {
+		return match{}, fmt.Errorf("deposit wallet %d: %w", in.Wallet, err)
+	}
+	if kind == OwnerOperator {
+		return match{kind: KindCapital, note: "the operator's deposit address"}, nil
+	}
+	if in.Amount < in.Min {
+		return match{kind: KindDust, note: "below minimum " + in.Min.Units() + " at a deposit address"}, nil
+	}
+	return match{kind: KindCredited, userID: id, note: "deposit address"}, nil
 }
 
 func (tx *Tx) matchInvoice(ctx context.Context, ev ChainEvent, in *Incoming, inv Invoice) (match, error) {

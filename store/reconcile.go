@@ -17,8 +17,9 @@ type Reconciliation struct {
 	Asset     string
 	Block     uint32
 	BlockTime time.Time
-	Chain     Amount // on chain: the hot wallet's TON, or its jetton wallet's balance
-	Ledger    Amount // what the ledger says: minus chain:hot
+	Chain     Amount // on chain: the hot wallet's (or its jetton wallet's) plus every deposit wallet's
+	Ledger    Amount // what the ledger says: minus chain:hot and every chain:deposit:<id>
+	Hot       Amount // the hot wallet's own figure (Chain minus the deposit wallets')
 	Drift     Amount // Chain - Ledger
 	Since     time.Time
 }
@@ -61,15 +62,33 @@ type DriftFigure struct {
 // Holdings is what the ledger says our wallets hold, by asset: minus the
 // balance of chain:hot.
 func (db *DB) Holdings(ctx context.Context) (map[string]Amount, error) {
-	bal, err := db.Balances(ctx, AccountHot)
+	rows, err := db.r.QueryContext(ctx, `SELECT b.asset, sum(b.balance) FROM balances b JOIN accounts a ON a.id = b.account_id
+		WHERE a.name = ? OR a.name LIKE 'chain:deposit:%' GROUP BY b.asset`, AccountHot)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Amount, len(bal))
-	for a, b := range bal {
-		out[a] = -b
+	defer rows.Close()
+	out := map[string]Amount{}
+	for rows.Next() {
+		var a string
+		var b int64
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, err
+		}
+		out[a] = -Amount(b)
 	}
-	return out, nil
+	return out, rows.Err()
+}
+
+// FollowerBlock is the last masterchain block the follower finished
+// (ErrNotFound before its first).
+func (db *DB) FollowerBlock(ctx context.Context) (uint32, error) {
+	var b int64
+	err := db.r.QueryRowContext(ctx, `SELECT block FROM follower_state WHERE id = 1`).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return uint32(b), err
 }
 
 // Reconcile compares the ledger with the chain after the follower booked up
@@ -80,12 +99,35 @@ func (db *DB) Holdings(ctx context.Context) (map[string]Amount, error) {
 // to admins once (ledger.drift) and pauses payouts; a drift back to zero
 // lifts a pause it caused.
 func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, chain map[string]Amount) (ReconcileResult, error) {
+	return db.ReconcileAll(ctx, block, blockTime, chain, nil)
+}
+
+// ReconcileAll is Reconcile over every wallet of ours: hot holds the hot
+// wallet's figures read at this block (an asset missing keeps its last
+// one), deposits what each deposit wallet that changed in this block holds
+// (the others keep theirs). The chain's figure of an asset is the hot
+// wallet's plus every deposit wallet's; the ledger's, chain:hot plus every
+// deposit wallet's account. The follower's block is recorded with it.
+func (db *DB) ReconcileAll(ctx context.Context, block uint32, blockTime time.Time, chain map[string]Amount, deposits []DepositHolding) (ReconcileResult, error) {
 	var res ReconcileResult
 	err := db.write(ctx, func(tx *Tx) error {
 		res = ReconcileResult{}
 		assets := map[string]bool{}
 		for a := range chain {
 			assets[a] = true
+		}
+		for _, d := range deposits {
+			assets[d.Asset] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deposit_holdings(wallet_id, asset, chain, block) VALUES (?, ?, ?, ?)
+				ON CONFLICT(wallet_id, asset) DO UPDATE SET chain = excluded.chain, block = excluded.block`,
+				d.WalletID, d.Asset, int64(d.Chain), block); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO follower_state(id, block, updated_at) VALUES (1, ?, ?)
+			ON CONFLICT(id) DO UPDATE SET block = excluded.block, updated_at = excluded.updated_at WHERE excluded.block > follower_state.block`,
+			block, ms(tx.now)); err != nil {
+			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT asset FROM reconciliations`)
 		if err != nil {
@@ -111,21 +153,30 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 		var episode []string
 		for _, a := range names {
 			r := Reconciliation{Asset: a, Block: block, BlockTime: blockTime}
-			var prevChain int64
+			var prevHot int64
 			var since sql.NullInt64
-			err := tx.QueryRowContext(ctx, `SELECT chain, since FROM reconciliations WHERE asset = ?`, a).Scan(&prevChain, &since)
+			err := tx.QueryRowContext(ctx, `SELECT coalesce(hot, chain), since FROM reconciliations WHERE asset = ?`, a).Scan(&prevHot, &since)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			c, ok := chain[a]
+			hot, ok := chain[a]
 			if !ok {
-				c = Amount(prevChain)
+				hot = Amount(prevHot)
+			}
+			var onDeposits, heldDeposits int64
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(chain), 0) FROM deposit_holdings WHERE asset = ?`, a).Scan(&onDeposits); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(b.balance), 0) FROM balances b JOIN accounts ac ON ac.id = b.account_id
+				WHERE b.asset = ? AND ac.name LIKE 'chain:deposit:%'`, a).Scan(&heldDeposits); err != nil {
+				return err
 			}
 			held, err := tx.balance(ctx, AccountHot, a)
 			if err != nil {
 				return err
 			}
-			r.Chain, r.Ledger = c, -held
+			r.Hot = hot
+			r.Chain, r.Ledger = hot+Amount(onDeposits), -held-Amount(heldDeposits)
 			r.Drift = r.Chain - r.Ledger
 			switch {
 			case r.Drift == 0:
@@ -137,10 +188,11 @@ func (db *DB) Reconcile(ctx context.Context, block uint32, blockTime time.Time, 
 				r.Since = fromMS(since.Int64)
 				episode = append(episode, a+"="+strconv.FormatInt(int64(r.Drift), 10))
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO reconciliations(asset, block, block_time, chain, ledger, drift, since, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(asset) DO UPDATE SET block = excluded.block, block_time = excluded.block_time,
-				chain = excluded.chain, ledger = excluded.ledger, drift = excluded.drift, since = excluded.since, updated_at = excluded.updated_at`,
-				a, block, blockTime.Unix(), int64(r.Chain), int64(r.Ledger), int64(r.Drift), since, ms(tx.now)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reconciliations(asset, block, block_time, chain, ledger, drift, since, updated_at, hot)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(asset) DO UPDATE SET block = excluded.block, block_time = excluded.block_time,
+				chain = excluded.chain, ledger = excluded.ledger, drift = excluded.drift, since = excluded.since, updated_at = excluded.updated_at,
+				hot = excluded.hot`,
+				a, block, blockTime.Unix(), int64(r.Chain), int64(r.Ledger), int64(r.Drift), since, ms(tx.now), int64(hot)); err != nil {
 				if isConstraint(err, 0) {
 					return fmt.Errorf("%w: %s", ErrUnknownAsset, a)
 				}

@@ -41,7 +41,7 @@ const chainKindPrefix = "chain_"
 // chainKinds is the closed set of chain event kinds (chain.go).
 var chainKinds = []string{KindCredited, KindUnmatched, KindDust, KindBounced, KindAborted, KindFakeJetton,
 	KindJettonNotify, KindExcesses, KindBatch, KindFanOut, KindPayout, KindPayoutFailed, KindPayoutReturned,
-	KindRefill, KindOutOfRange, KindForeign, KindOther}
+	KindRefill, KindOutOfRange, KindForeign, KindSweep, KindCapital, KindOther}
 
 // ChainTransferKind is the kind of the booking of a chain event of kind
 // eventKind; ok is false for a kind outside the closed set.
