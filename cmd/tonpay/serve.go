@@ -91,6 +91,11 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if err := db.SyncAssets(ctx, cfg.Assets()); err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
+	keys, err := ton.NewDepositKeys(words, cfg.Testnet)
+	if err != nil {
+		return err
+	}
+	db.SetDepositDeriver(keys.Deriver())
 
 	// Serving starts without waiting for the chain: what needs only the
 	// ledger works at once, deposits and payouts wait for a lite-server.
