@@ -95,3 +95,47 @@ func TestTopupShowsTheUsersOwnDepositAddress(t *testing.T) {
 		t.Fatalf("deposit wallets recorded: %v %v", n, err)
 	}
 }
+
+// /stats tells the operator's own money (capital) and what waits on deposit
+// addresses apart from the hot wallet and from unmatched money.
+func TestStatsShowCapitalAndDepositAddresses(t *testing.T) {
+	t.Parallel()
+	keys, err := testDepositKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChatter(t)
+	ctx := context.Background()
+	db := c.r.db
+	db.SetDepositDeriver(keys.Deriver())
+	c.r.user(721, "en")
+	uw, err := db.DepositWallet(ctx, store.UserOwner(721))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ow, err := db.DepositWallet(ctx, store.OperatorOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(key, from, to string, amt store.Amount) {
+		t.Helper()
+		_, err := db.Post(ctx, store.Transfer{Key: key, Kind: "deposit", Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
+			{Account: from, Asset: store.TON.Symbol, Amount: -amt}, {Account: to, Asset: store.TON.Symbol, Amount: amt}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	post("user", uw.Account(), store.UserAccount(721), 2_000_000_000)       // the user's deposit, not swept
+	post("operator", ow.Account(), store.AccountCapital, 100_000_000_000)   // the operator's funding, not swept
+	post("opening", store.AccountHot, store.AccountCapital, 50_000_000_000) // opening capital on the hot wallet
+	stats := c.say(testAdmin, "en", "/stats", "sendMessage").Form.Get("text")
+	for _, want := range []string{"Hot wallet (ledger): 50 GRAM", "On deposit addresses, not yet swept (ledger): 102 GRAM",
+		"Operator capital (the operator's own money): 150 GRAM"} {
+		if !strings.Contains(stats, want) {
+			t.Fatalf("/stats lacks %q:\n%s", want, stats)
+		}
+	}
+	if ru := c.say(testAdmin, "ru", "/stats", "sendMessage").Form.Get("text"); !strings.Contains(ru, "Капитал оператора (его собственные деньги): 150 GRAM") {
+		t.Fatalf("ru /stats:\n%s", ru)
+	}
+}
