@@ -29,7 +29,8 @@ commands:
   sandbox   run the whole product offline: an emulated chain and Telegram in this process, a demo
             wallet with a faucet, a chat panel with the bot and a demo merchant; no real money
   migrate   create or upgrade the database schema and exit
-  wallet    print the hot wallet's address (creates its seed file on first use)
+  wallet    print the hot wallet's address (creates its seed file on first use) and the operator's
+            own deposit address, whose deposits book to the operator's capital
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
   reconcile compare what the hot wallet holds on chain with what the ledger says, per asset;
             only reads (the service may run); exit 0 when equal, 1 on a drift, 2 on an error.
@@ -143,7 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		err = migrate(ctx, cfg, stdout)
 	case "wallet":
-		err = printWallet(cfg, stdout)
+		err = walletCmd(ctx, cfg, stdout)
 	case "merchant":
 		err = merchantCmd(ctx, cfg, args[1:], stdout)
 		var ue usageError

@@ -96,6 +96,11 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 		return err
 	}
 	db.SetDepositDeriver(keys.Deriver())
+	// The operator's own deposit address (`tonpay wallet` prints it) is on
+	// record from the first start: the follower watches it.
+	if _, err := db.DepositWallet(ctx, store.OperatorOwner); err != nil {
+		return fmt.Errorf("operator deposit address: %w", err)
+	}
 
 	// Serving starts without waiting for the chain: what needs only the
 	// ledger works at once, deposits and payouts wait for a lite-server.
