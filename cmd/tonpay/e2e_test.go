@@ -32,6 +32,7 @@ import (
 	"github.com/tonpay/tonpay/bot/bottest"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
+	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
@@ -221,6 +222,9 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		Balance string `json:"balance"`
 		Error   string `json:"error"`
 		Step    string `json:"step"`
+		// The top-up screen's own deposit address and its line.
+		OwnAddress   string `json:"own_address"`
+		OwnNoComment string `json:"own_address_no_comment"`
 	}
 	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
@@ -236,6 +240,14 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 	}
 	if w, err := db.WalletOf(ctx, 777001); err != nil || w.Address != user.Address().StringRaw() {
 		t.Fatalf("linked wallet %+v %v", w, err)
+	}
+	// The page showed the user's own deposit address, the one on record.
+	dw, err := db.DepositWallet(ctx, store.UserOwner(777001))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := ton.DepositAddressText(dw.Address, true); res.OwnAddress != want || !strings.Contains(res.OwnNoComment, "No comment needed") {
+		t.Fatalf("top-up screen showed %q (%q); the user's deposit address is %q", res.OwnAddress, res.OwnNoComment, want)
 	}
 	t.Logf("browser e2e: %s", last)
 }
