@@ -279,3 +279,40 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) 
 	}
 	return out, nil
 }
+
+// AnyoneTold reports whether anybody could have been told where to pay:
+// a user (each has a comment), an invoice, a merchant or a deposit address
+// exists.
+func (db *DB) AnyoneTold(ctx context.Context) (bool, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1))
+		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets LIMIT 1))`).Scan(&n)
+	return n > 0, err
+}
+
+// OpenWithCapital starts following a hot wallet from its present state:
+// what it holds (held, by asset) is booked as the operator's opening
+// capital and the cursors start at each account's last transaction, in one
+// transaction, once (a second call finds the transfer and changes nothing).
+func (db *DB) OpenWithCapital(ctx context.Context, cursors []Cursor, held map[string]Amount) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var legs Legs
+		for asset, amt := range held {
+			if amt < 0 {
+				return fmt.Errorf("%w: opening %s %d", ErrInvalid, asset, amt)
+			}
+			legs = legs.Plus(move(AccountHot, AccountCapital, asset, amt))
+		}
+		if len(merge(legs)) > 0 {
+			if _, err := tx.book(ctx, OpeningCapitalKey, TransferOpeningCapital, "what the hot wallet held before the service's first block", "", legs); err != nil {
+				return err
+			}
+		}
+		for _, c := range cursors {
+			if err := tx.setCursor(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
