@@ -66,14 +66,16 @@ type Follower struct {
 	depositsAfter int64            // the last deposit wallet loaded
 	tips          []*tonapi.BlockIDExt
 	hotAcc        *tlb.Account
-	jclients   map[string]*jetton.WalletClient
-	synced     time.Time // when a pass last reached the head
-	seqno      uint32
-	stalled    string
-	recon      store.ReconcileResult
-	jettonLT   map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
-	resolveLog time.Time
-	heads      chan Head
+	jclients      map[string]*jetton.WalletClient
+	synced        time.Time // when a pass last reached the head
+	seqno         uint32
+	stalled       string
+	recon         store.ReconcileResult
+	jettonLT      map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
+	resolveLog    time.Time
+	heads         chan Head
+	headsTaken    bool
+	moreHeads     []chan Head
 
 	lag        prometheus.GaugeFunc
 	block      prometheus.Gauge
@@ -119,8 +121,18 @@ func (f *Follower) Collectors() []prometheus.Collector {
 }
 
 // Heads delivers the blocks the follower finished, newest only (a slow
-// reader misses none of the money, only intermediate blocks).
+// reader misses none of the money, only intermediate blocks): the payer's.
 func (f *Follower) Heads() <-chan Head { return f.heads }
+
+// MoreHeads is another reader of the blocks the follower finished (the
+// sweeper), newest only.
+func (f *Follower) MoreHeads() <-chan Head {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan Head, 1)
+	f.moreHeads = append(f.moreHeads, ch)
+	return ch
+}
 
 // Lag is how long ago the follower was last caught up with the chain head.
 func (f *Follower) Lag() time.Duration {
@@ -331,11 +343,16 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 	f.block.Set(float64(master.SeqNo))
 	f.pruned.Set(0)
 	h := Head{Block: master, Time: utime, Hot: hotAcc, Jettons: jw}
-	select { // newest only
-	case <-f.heads:
-	default:
+	f.mu.Lock()
+	readers := append([]chan Head{f.heads}, f.moreHeads...)
+	f.mu.Unlock()
+	for _, ch := range readers {
+		select { // newest only
+		case <-ch:
+		default:
+		}
+		ch <- h
 	}
-	f.heads <- h
 	return master, nil
 }
 
