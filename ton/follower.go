@@ -74,7 +74,6 @@ type Follower struct {
 	jettonLT      map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
 	resolveLog    time.Time
 	heads         chan Head
-	headsTaken    bool
 	moreHeads     []chan Head
 
 	lag        prometheus.GaugeFunc
