@@ -155,7 +155,8 @@ func (s *Sweeper) Pass(ctx context.Context, h Head) (int, error) {
 // messages is what a deposit wallet sends to be swept: each jetton it holds
 // (a transfer to the hot wallet, the excesses back to the hot wallet), then
 // every coin left (mode 128). A jetton waits while the wallet has not the
-// gas to move it.
+// gas to move it. W5 refuses an external whose messages do not all carry
+// the ignore-errors mode (exit code 137), so every one does.
 func (s *Sweeper) messages(c store.SweepCandidate) ([]*wallet.Message, error) {
 	native := c.Held[store.TON.Symbol]
 	var msgs []*wallet.Message
@@ -174,7 +175,7 @@ func (s *Sweeper) messages(c store.SweepCandidate) ([]*wallet.Message, error) {
 		body := cell.BeginCell().MustStoreUInt(opTransfer, 32).MustStoreUInt(uint64(sweepQueryBit|c.Wallet.ID), 64).
 			MustStoreBigCoins(big.NewInt(int64(amt))).MustStoreAddr(s.cfg.Hot).MustStoreAddr(s.cfg.Hot).
 			MustStoreBoolBit(false).MustStoreBigCoins(big.NewInt(0)).MustStoreBoolBit(false).EndCell()
-		msgs = append(msgs, &wallet.Message{Mode: wallet.PayGasSeparately, InternalMessage: &tlb.InternalMessage{
+		msgs = append(msgs, &wallet.Message{Mode: wallet.PayGasSeparately + wallet.IgnoreErrors, InternalMessage: &tlb.InternalMessage{
 			IHRDisabled: true, Bounce: true, DstAddr: to.Bounce(true), Amount: tlb.FromNanoTON(big.NewInt(int64(s.cfg.JettonGas))), Body: body}})
 	}
 	if len(msgs) == 0 && native < s.cfg.Min {
