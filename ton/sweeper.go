@@ -130,14 +130,22 @@ func (s *Sweeper) Pass(ctx context.Context, h Head) (int, error) {
 		if len(msgs) == 0 {
 			continue
 		}
-		w, err := s.cfg.Keys.Wallet(s.api.WaitForBlock(h.Block.SeqNo), c.Wallet.Owner)
+		addr, err := address.ParseRawAddr(c.Wallet.Address)
 		if err != nil {
 			return sent, err
 		}
-		if w.WalletAddress().StringRaw() != c.Wallet.Address {
-			return sent, fmt.Errorf("deposit wallet %d: the seed derives %s, the database has %s", c.Wallet.ID, w.WalletAddress().StringRaw(), c.Wallet.Address)
+		if derived, err := s.cfg.Keys.Address(c.Wallet.Owner); err != nil || !derived.Equals(addr) {
+			return sent, fmt.Errorf("deposit wallet %d: the seed does not derive %s (%v)", c.Wallet.ID, c.Wallet.Address, err)
 		}
-		ext, err := w.BuildExternalMessageForMany(ctx, msgs)
+		acc, err := s.api.WaitForBlock(h.Block.SeqNo).GetAccount(ctx, h.Block, addr)
+		if err != nil {
+			return sent, fmt.Errorf("deposit wallet %d: %w", c.Wallet.ID, err)
+		}
+		seqno, deployed, err := DepositWalletSeqno(acc)
+		if err != nil {
+			return sent, fmt.Errorf("deposit wallet %d: %w", c.Wallet.ID, err)
+		}
+		ext, err := s.cfg.Keys.SweepExternal(c.Wallet.Owner, seqno, deployed, h.Time+sweepTTL, msgs)
 		if err != nil {
 			return sent, fmt.Errorf("deposit wallet %d: %w", c.Wallet.ID, err)
 		}
@@ -145,6 +153,9 @@ func (s *Sweeper) Pass(ctx context.Context, h Head) (int, error) {
 		s.pending[c.Wallet.ID] = h.Time + sweepTTL + 10
 		s.mu.Unlock()
 		if err := s.api.SendExternalMessage(ctx, ext); err != nil {
+			s.mu.Lock()
+			delete(s.pending, c.Wallet.ID)
+			s.mu.Unlock()
 			return sent, fmt.Errorf("deposit wallet %d: send: %w", c.Wallet.ID, err)
 		}
 		sent++
