@@ -307,3 +307,41 @@ func (db *DB) UserAddresses(ctx context.Context, userID int64) (UserAddresses, e
 	}
 	return out, nil
 }
+
+// AnyoneTold reports whether anybody could have been told where to pay:
+// a user (each has a comment), an invoice, a merchant or a user's deposit
+// address exists. The operator's own address does not count: serve records
+// it at every start, and what arrives there is the operator's anyway.
+func (db *DB) AnyoneTold(ctx context.Context) (bool, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1))
+		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets WHERE owner_kind = 'user' LIMIT 1))`).Scan(&n)
+	return n > 0, err
+}
+
+// OpenWithCapital starts following a hot wallet from its present state:
+// what it holds (held, by asset) is booked as the operator's opening
+// capital and the cursors start at each account's last transaction, in one
+// transaction, once (a second call finds the transfer and changes nothing).
+func (db *DB) OpenWithCapital(ctx context.Context, cursors []Cursor, held map[string]Amount) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var legs Legs
+		for asset, amt := range held {
+			if amt < 0 {
+				return fmt.Errorf("%w: opening %s %d", ErrInvalid, asset, amt)
+			}
+			legs = legs.Plus(move(AccountHot, AccountCapital, asset, amt))
+		}
+		if len(merge(legs)) > 0 {
+			if _, err := tx.book(ctx, OpeningCapitalKey, TransferOpeningCapital, "what the hot wallet held before the service's first block", "", legs); err != nil {
+				return err
+			}
+		}
+		for _, c := range cursors {
+			if err := tx.setCursor(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -464,6 +464,16 @@ func (p *Policy) destination(ctx context.Context, req WithdrawRequest) (Destinat
 			}
 		}
 	}
+	// A deposit address (or its jetton wallet) is ours too: a payout there
+	// would come back as a deposit, paid for twice in network fees.
+	var n int
+	if err := p.db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM deposit_wallets WHERE address = ?1)
+		+ (SELECT count(*) FROM deposit_jetton_wallets WHERE address = ?1)`, strings.ToLower(d.Raw)).Scan(&n); err != nil {
+		return Destination{}, err
+	}
+	if n > 0 {
+		return Destination{}, refuse(RefuseOwnAddress, "", "that is a deposit address of this service: a transfer there would only come back as a deposit")
+	}
 	return d, nil
 }
 

@@ -29,6 +29,7 @@ const (
 	TransferUnmatchedRefunded TransferKind = "unmatched_refunded" // an unmatched deposit sent back by an administrator
 	TransferDeposit           TransferKind = "deposit"            // money put on an account by hand (tools, tests)
 	TransferAdjustment        TransferKind = "adjustment"         // an admin correction by hand
+	TransferOpeningCapital    TransferKind = "opening_capital"    // what the hot wallet held before the service's first block: the operator's
 )
 
 // chainKindPrefix starts the kind of every chain booking: "chain_" and the
@@ -88,6 +89,9 @@ func FeeKey(id int64) Key { return Key("fee:" + strconv.FormatInt(id, 10)) }
 func ChainKey(account string, lt uint64) Key {
 	return Key("chain:" + account + ":" + strconv.FormatUint(lt, 10))
 }
+
+// OpeningCapitalKey books the hot wallet's opening holdings, once.
+const OpeningCapitalKey Key = "opening-capital"
 
 // UnmatchedKey books the resolution of the unmatched deposit of chain event id.
 func UnmatchedKey(eventID int64) Key { return Key("unmatched:" + strconv.FormatInt(eventID, 10)) }

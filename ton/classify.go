@@ -25,12 +25,24 @@ const (
 	opBounced              = 0xffffffff
 )
 
-// watch is one followed account: the hot wallet (asset TON) or one of its
-// jetton wallets (asset: the jetton).
+// watch is one followed account: the hot wallet (asset GRAM) or one of its
+// jetton wallets (asset: the jetton), a deposit wallet or one of its jetton
+// wallets.
 type watch struct {
 	addr  *address.Address
 	raw   string
 	asset string
+	// deposit is the deposit wallet's id (0: the hot wallet's side); the
+	// account's transactions book to that wallet's ledger account.
+	deposit int64
+}
+
+// holder is the ledger account of what the watched account holds.
+func (w watch) holder() string {
+	if w.deposit == 0 {
+		return store.AccountHot
+	}
+	return store.DepositAccount(w.deposit)
 }
 
 // openBatch is a batch not settled yet, with what its messages look like.
@@ -50,6 +62,18 @@ type classifier struct {
 	min     map[string]store.Amount
 	byExt   map[[2]int64]*openBatch // (query id, created_at) of the external
 	byQID   map[uint32]*openBatch   // query id of a batch whose external ran
+	// deposits are the deposit wallets and their jetton wallets (raw ->
+	// watch): money between them and the hot wallet is ours in transit.
+	deposits map[string]watch
+}
+
+// ourDeposit is the deposit-side watch at a (nil: none of ours), of asset.
+func (c *classifier) ourDeposit(a *address.Address, asset string) (watch, bool) {
+	if a == nil {
+		return watch{}, false
+	}
+	w, ok := c.deposits[a.StringRaw()]
+	return w, ok && w.deposit != 0 && w.asset == asset
 }
 
 // classify is the one classification of a transaction on a watched account.
@@ -59,6 +83,20 @@ func (c *classifier) classify(w watch, tx *tlb.Transaction) store.ChainTx {
 		Event:  store.ChainEvent{Account: w.raw, LT: tx.LT, Hash: h, Time: time.Unix(int64(tx.Now), 0).UTC(), Kind: store.KindOther},
 		Cursor: store.Cursor{Account: w.raw, LT: tx.LT, Hash: h},
 		Asset:  store.TON.Symbol,
+	}
+	if w.deposit != 0 {
+		ct.Holder = w.holder()
+		if w.asset != store.TON.Symbol {
+			ct.Asset = w.asset
+			c.depositJettonWallet(w, tx, &ct)
+			for _, m := range ct.Moves {
+				ct.Change += m.Amount
+			}
+			return ct
+		}
+		c.depositWallet(w, tx, &ct)
+		ct.Change = tonChange(tx)
+		return ct
 	}
 	if w.asset != store.TON.Symbol {
 		// A jetton balance has no figure in the transaction: it changes by
@@ -160,6 +198,10 @@ func (c *classifier) hotWallet(tx *tlb.Transaction, ct *chainTx) {
 	case c.cold != nil && in.SrcAddr != nil && in.SrcAddr.Equals(c.cold):
 		ct.Event.Kind, ct.Event.Sender = store.KindRefill, src
 		add(ct, store.MoveCold, value, 0)
+	case c.isDepositWallet(in.SrcAddr) && !failed(tx):
+		// A deposit wallet swept: ours already, in transit until now.
+		ct.Event.Kind, ct.Event.Sender, ct.Event.Note = store.KindSweep, src, "swept from a deposit address"
+		add(ct, store.MoveTransit, value, 0)
 	case failed(tx):
 		ct.Event.Kind, ct.Event.Sender = store.KindAborted, src
 		add(ct, store.MoveUnmatched, value, 0)
@@ -311,6 +353,11 @@ func (c *classifier) outgoing(ct *chainTx, ob *openBatch, outs []*tlb.InternalMe
 			add(ct, store.MoveCold, -value, 0)
 			continue
 		}
+		if c.isDepositWallet(m.DstAddr) {
+			// Gas for a deposit wallet's sweep: ours, in transit.
+			add(ct, store.MoveTransit, -value, 0)
+			continue
+		}
 		if ct.Event.Note != "" {
 			ct.Event.Note += "; "
 		}
@@ -408,6 +455,12 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 			} else {
 				ct.Event.Note = "forward payload does not parse: no comment"
 			}
+		}
+		if _, ours := c.ourDeposit(in.SrcAddr, ct.Asset); ours {
+			// A deposit wallet's jettons swept: ours, in transit until now.
+			ct.Event.Kind, ct.Event.Note = store.KindSweep, "swept from a deposit address"
+			add(ct, store.MoveTransit, amount, 0)
+			return
 		}
 		in := &store.Incoming{Asset: ct.Asset, Amount: amount, Sender: from, Comment: comment, Min: c.min[ct.Asset]}
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MoveDeposit, Amount: amount, Incoming: in})
@@ -603,4 +656,10 @@ func rawOrEmpty(a *address.Address) string {
 		return ""
 	}
 	return a.Bounce(true).StringRaw()
+}
+
+// isDepositWallet reports whether a is one of our deposit wallets.
+func (c *classifier) isDepositWallet(a *address.Address) bool {
+	_, ok := c.ourDeposit(a, store.TON.Symbol)
+	return ok
 }

@@ -21,7 +21,9 @@ import (
 	"crypto/sha256"
 
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/ton/wallet"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/store"
 )
@@ -97,4 +99,50 @@ func DepositAddressText(raw string, testnet bool) (string, error) {
 		return "", err
 	}
 	return FormatAddress(a, testnet), nil
+}
+
+// SweepExternal signs owner's deposit wallet's external message carrying
+// msgs: seqno as the wallet's state says, valid until validUntil by the
+// chain's clock (a block's time, never this machine's), the state init
+// attached while the wallet is not deployed (its first message deploys it).
+func (k *DepositKeys) SweepExternal(owner store.DepositOwner, seqno uint32, deployed bool, validUntil int64, msgs []*wallet.Message) (*tlb.ExternalMessage, error) {
+	key := k.Key(owner)
+	cfg := k.config()
+	actions, err := wallet.PackV5OutActions(msgs)
+	if err != nil {
+		return nil, err
+	}
+	id := wallet.V5R1ID{NetworkGlobalID: cfg.NetworkGlobalID, WorkChain: cfg.Workchain}
+	payload := cell.BeginCell().MustStoreUInt(0x7369676e, 32).MustStoreUInt(uint64(id.Serialized()), 32).
+		MustStoreUInt(uint64(validUntil), 32).MustStoreUInt(uint64(seqno), 32).MustStoreBuilder(actions)
+	sig := ed25519.Sign(key, payload.EndCell().Hash())
+	body := cell.BeginCell().MustStoreBuilder(payload).MustStoreSlice(sig, 512).EndCell()
+	w, err := k.Wallet(nil, owner)
+	if err != nil {
+		return nil, err
+	}
+	ext := &tlb.ExternalMessage{DstAddr: w.WalletAddress(), Body: body}
+	if !deployed {
+		if ext.StateInit, err = wallet.GetStateInit(key.Public().(ed25519.PublicKey), cfg, 0); err != nil {
+			return nil, err
+		}
+	}
+	return ext, nil
+}
+
+// DepositWalletSeqno reads a W5 deposit wallet's seqno from its state (0
+// while it is not deployed) and whether it is deployed.
+func DepositWalletSeqno(acc *tlb.Account) (seqno uint32, deployed bool, err error) {
+	if acc == nil || !acc.IsActive || acc.State == nil || acc.State.Status != tlb.AccountStatusActive || acc.Data == nil {
+		return 0, false, nil
+	}
+	s, err := acc.Data.BeginParse()
+	if err != nil {
+		return 0, true, err
+	}
+	if _, err := s.LoadBoolBit(); err != nil { // is_signature_allowed
+		return 0, true, err
+	}
+	v, err := s.LoadUInt(32)
+	return uint32(v), true, err
 }

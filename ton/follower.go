@@ -60,16 +60,21 @@ type Follower struct {
 	cfg FollowerConfig
 	log *slog.Logger
 
-	mu         sync.Mutex
-	watches    []watch
-	jclients   map[string]*jetton.WalletClient
-	synced     time.Time // when a pass last reached the head
-	seqno      uint32
-	stalled    string
-	recon      store.ReconcileResult
-	jettonLT   map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
-	resolveLog time.Time
-	heads      chan Head
+	mu            sync.Mutex
+	watches       []watch          // the hot wallet, then its jetton wallets
+	byRaw         map[string]watch // every followed account: the hot side and the deposit wallets
+	depositsAfter int64            // the last deposit wallet loaded
+	tips          []*tonapi.BlockIDExt
+	hotAcc        *tlb.Account
+	jclients      map[string]*jetton.WalletClient
+	synced        time.Time // when a pass last reached the head
+	seqno         uint32
+	stalled       string
+	recon         store.ReconcileResult
+	jettonLT      map[string]uint64 // asset -> the jetton wallet's last lt when its balance was read
+	resolveLog    time.Time
+	heads         chan Head
+	moreHeads     []chan Head
 
 	lag        prometheus.GaugeFunc
 	block      prometheus.Gauge
@@ -92,6 +97,7 @@ func NewFollower(api tonapi.APIClientWrapped, db *store.DB, cfg FollowerConfig) 
 		jettonLT: map[string]uint64{}, heads: make(chan Head, 1)}
 	hot := cfg.Hot.Bounce(true)
 	f.watches = []watch{{addr: hot, raw: hot.StringRaw(), asset: store.TON.Symbol}}
+	f.byRaw = map[string]watch{f.watches[0].raw: f.watches[0]}
 	f.lag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tonpay_scanner_lag_seconds",
 		Help: "Seconds since the chain follower was last caught up with the chain head."},
 		func() float64 { return f.Lag().Seconds() })
@@ -114,8 +120,18 @@ func (f *Follower) Collectors() []prometheus.Collector {
 }
 
 // Heads delivers the blocks the follower finished, newest only (a slow
-// reader misses none of the money, only intermediate blocks).
+// reader misses none of the money, only intermediate blocks): the payer's.
 func (f *Follower) Heads() <-chan Head { return f.heads }
+
+// MoreHeads is another reader of the blocks the follower finished (the
+// sweeper), newest only.
+func (f *Follower) MoreHeads() <-chan Head {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan Head, 1)
+	f.moreHeads = append(f.moreHeads, ch)
+	return ch
+}
 
 // Lag is how long ago the follower was last caught up with the chain head.
 func (f *Follower) Lag() time.Duration {
@@ -221,10 +237,18 @@ type fetched struct {
 }
 
 // Pass waits for the block after prev (the head when prev is nil), books
-// everything new on the watched accounts up to it, in logical-time order
-// across the accounts (a message is always booked before its effects),
-// expires invoices by the block's time, and reconciles. It returns the
-// block it reached.
+// everything new on our accounts up to it, in logical-time order across the
+// accounts (a message is always booked before its effects), expires
+// invoices by the block's time, and reconciles. It returns the block it
+// reached.
+//
+// After its first pass the follower reads blocks, not accounts: the shard
+// blocks since the last block it finished and their transaction lists; only
+// the accounts of ours that appear there are read (their state and their
+// transactions since their cursor). The first pass of a process resumes from
+// the block the database says was finished; a database that has none (or
+// whose block the lite-server no longer keeps) is caught up account by
+// account.
 func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.BlockIDExt, error) {
 	ctx = f.api.Client().StickyContext(ctx)
 	master, utime, err := f.nextBlock(ctx, prev)
@@ -237,19 +261,52 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 	if err := f.resolveJettonWallets(ctx, master); err != nil {
 		return prev, err
 	}
+	if err := f.loadDeposits(ctx, master); err != nil {
+		return prev, err
+	}
+	var accounts []fetched
+	var tips []*tonapi.BlockIDExt
 	f.mu.Lock()
-	watches := f.watches
+	known := f.tips
 	f.mu.Unlock()
-	accounts := make([]fetched, 0, len(watches))
-	var all []txOf
-	for _, w := range watches {
-		fe, err := f.fetch(ctx, master, w)
+	if known == nil {
+		known, err = f.resumeTips(ctx, master)
 		if err != nil {
-			return prev, fmt.Errorf("%s: %w", w.raw, err)
+			return prev, err
 		}
-		accounts = append(accounts, fe)
+	}
+	if known != nil {
+		var blocks []*tonapi.BlockIDExt
+		blocks, tips, err = f.newShardBlocks(ctx, master, known)
+		if err == nil {
+			var touched map[string]*lastTx
+			touched, err = f.ourTransactions(ctx, blocks)
+			if err == nil {
+				accounts, err = f.fetchTouched(ctx, master, touched)
+			}
+		}
+		if errors.Is(err, errFarBehind) {
+			f.log.Warn("the follower is far behind: catching up account by account", "err", err)
+			known = nil
+		} else if err != nil {
+			return prev, err
+		}
+	}
+	if known == nil {
+		// No block to resume from: every account from its cursor.
+		accounts, err = f.catchUpAccounts(ctx, master)
+		if err != nil {
+			return prev, err
+		}
+		tips, err = f.api.WaitForBlock(master.SeqNo).GetBlockShardsInfo(ctx, master)
+		if err != nil {
+			return prev, fmt.Errorf("shards of block %d: %w", master.SeqNo, err)
+		}
+	}
+	var all []txOf
+	for _, fe := range accounts {
 		for _, tx := range fe.txs {
-			all = append(all, txOf{w: w, tx: tx})
+			all = append(all, txOf{w: fe.w, tx: tx})
 		}
 	}
 	if len(all) > 0 {
@@ -269,8 +326,13 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 	if err := f.reconcile(ctx, master, blockTime, accounts); err != nil {
 		return prev, err
 	}
+	hotAcc, err := f.hotAccount(ctx, master, accounts)
+	if err != nil {
+		return prev, err
+	}
 
 	f.mu.Lock()
+	f.tips = tips
 	f.synced, f.seqno, f.stalled = time.Now(), master.SeqNo, ""
 	jw := make(map[string]*address.Address, len(f.watches))
 	for _, w := range f.watches[1:] {
@@ -279,13 +341,245 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 	f.mu.Unlock()
 	f.block.Set(float64(master.SeqNo))
 	f.pruned.Set(0)
-	h := Head{Block: master, Time: utime, Hot: accounts[0].acc, Jettons: jw}
-	select { // newest only
-	case <-f.heads:
-	default:
+	h := Head{Block: master, Time: utime, Hot: hotAcc, Jettons: jw}
+	f.mu.Lock()
+	readers := append([]chan Head{f.heads}, f.moreHeads...)
+	f.mu.Unlock()
+	for _, ch := range readers {
+		select { // newest only
+		case <-ch:
+		default:
+		}
+		ch <- h
 	}
-	f.heads <- h
 	return master, nil
+}
+
+// resumeTips is the shard tips of the block the database says the follower
+// finished last, or nil when there is none to resume from (a first start,
+// a database from before blocks were read, or a block the lite-server no
+// longer keeps).
+func (f *Follower) resumeTips(ctx context.Context, master *tonapi.BlockIDExt) ([]*tonapi.BlockIDExt, error) {
+	done, err := f.db.FollowerBlock(ctx)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && done > master.SeqNo) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	at := master
+	if done < master.SeqNo {
+		at, err = f.api.LookupBlock(ctx, master.Workchain, master.Shard, done)
+		if err != nil {
+			f.log.Warn("the block the follower finished last is not found: catching up account by account", "block", done, "err", err)
+			return nil, nil
+		}
+	}
+	tips, err := f.api.WaitForBlock(at.SeqNo).GetBlockShardsInfo(ctx, at)
+	if err != nil {
+		f.log.Warn("the shards of the block the follower finished last are not found: catching up account by account", "block", done, "err", err)
+		return nil, nil
+	}
+	return tips, nil
+}
+
+// loadDeposits adds the deposit wallets handed out since the last pass to
+// what is followed, with their jetton wallets as each jetton's master names
+// them at master (one get-method per new wallet and jetton, once).
+func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) error {
+	for {
+		f.mu.Lock()
+		after := f.depositsAfter
+		f.mu.Unlock()
+		ws, err := f.db.DepositWalletsAfter(ctx, after, 512)
+		if err != nil {
+			return err
+		}
+		if len(ws) == 0 {
+			return nil
+		}
+		add := map[string]watch{}
+		for _, w := range ws {
+			a, err := address.ParseRawAddr(w.Address)
+			if err != nil {
+				return fmt.Errorf("deposit wallet %d: %w", w.ID, err)
+			}
+			a = a.Bounce(true)
+			add[w.Address] = watch{addr: a, raw: w.Address, asset: store.TON.Symbol, deposit: w.ID}
+			for _, j := range f.cfg.Jettons {
+				raw, ok := w.Jettons[j.Symbol]
+				if !ok {
+					m, err := address.ParseRawAddr(j.Master)
+					if err != nil {
+						return fmt.Errorf("jetton %s master %q: %w", j.Symbol, j.Master, err)
+					}
+					jw, err := jetton.NewJettonMasterClient(f.api, m).GetJettonWalletAtBlock(ctx, a, master)
+					if err != nil {
+						// Its deposits wait on chain until the master answers:
+						// the follower does not go past this block meanwhile.
+						return fmt.Errorf("%s wallet of deposit wallet %d: %w", j.Symbol, w.ID, err)
+					}
+					raw = jw.Address().StringRaw()
+					if err := f.db.SetDepositJettonWallet(ctx, w.ID, j.Symbol, raw); err != nil {
+						return err
+					}
+				}
+				ja, err := address.ParseRawAddr(raw)
+				if err != nil {
+					return err
+				}
+				add[raw] = watch{addr: ja.Bounce(true), raw: raw, asset: j.Symbol, deposit: w.ID}
+			}
+		}
+		f.mu.Lock()
+		next := make(map[string]watch, len(f.byRaw)+len(add))
+		for k, v := range f.byRaw {
+			next[k] = v
+		}
+		for k, v := range add {
+			next[k] = v
+		}
+		f.byRaw = next
+		f.depositsAfter = ws[len(ws)-1].ID
+		f.mu.Unlock()
+	}
+}
+
+// fetchTouched reads each account that had transactions in the blocks read:
+// its state at master and its transactions since its cursor.
+func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]*lastTx) ([]fetched, error) {
+	out := make([]fetched, 0, len(touched))
+	for _, t := range touched {
+		fe := fetched{w: t.w}
+		acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, t.w.addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: get account: %w", t.w.raw, err)
+		}
+		fe.acc = acc
+		if err := f.fail("account"); err != nil {
+			return nil, err
+		}
+		cur, err := f.db.Cursor(ctx, t.w.raw)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if t.lt > cur.LT {
+			fe.txs, err = history(ctx, f.api, t.w.addr, t.lt, t.hash, cur, func() error { return f.fail("page") })
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.w.raw, err)
+			}
+		}
+		out = append(out, fe)
+	}
+	return out, nil
+}
+
+// catchUpAccounts reads every followed account at master and its
+// transactions since its cursor. A hot wallet that already has a history
+// when nothing was ever booked and nobody could have been told where to
+// pay (a seed brought from elsewhere) starts from its present state: what
+// it holds is the operator's opening capital.
+func (f *Follower) catchUpAccounts(ctx context.Context, master *tonapi.BlockIDExt) ([]fetched, error) {
+	f.mu.Lock()
+	hot := f.watches
+	byRaw := f.byRaw
+	f.mu.Unlock()
+	opened, err := f.openingCapital(ctx, master, hot)
+	if err != nil {
+		return nil, err
+	}
+	var out []fetched
+	for _, w := range byRaw {
+		if opened != nil && w.deposit == 0 {
+			out = append(out, opened[w.raw])
+			continue
+		}
+		fe, err := f.fetch(ctx, master, w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.raw, err)
+		}
+		out = append(out, fe)
+	}
+	return out, nil
+}
+
+// openingCapital books what the hot wallet and its jetton wallets hold as
+// the operator's capital and starts their cursors at their last
+// transaction, when the hot wallet has a history, has no cursor, and the
+// database never handed out a comment, an invoice or an address (so no
+// transfer there can be anybody's but the operator's). nil when not.
+func (f *Follower) openingCapital(ctx context.Context, master *tonapi.BlockIDExt, hot []watch) (map[string]fetched, error) {
+	if _, err := f.db.Cursor(ctx, hot[0].raw); !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if told, err := f.db.AnyoneTold(ctx); err != nil || told {
+		return nil, err
+	}
+	out := map[string]fetched{}
+	var cursors []store.Cursor
+	held := map[string]store.Amount{}
+	for i, w := range hot {
+		acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, w.addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: get account: %w", w.raw, err)
+		}
+		if i == 0 && acc.LastTxLT == 0 {
+			return nil, nil // no history: nothing to open with
+		}
+		out[w.raw] = fetched{w: w, acc: acc}
+		if acc.LastTxLT != 0 {
+			cursors = append(cursors, store.Cursor{Account: w.raw, LT: acc.LastTxLT, Hash: hex.EncodeToString(acc.LastTxHash)})
+		}
+		if i == 0 {
+			held[w.asset] = balanceOf(acc)
+			continue
+		}
+		if acc.IsActive {
+			f.mu.Lock()
+			jc := f.jclients[w.asset]
+			f.mu.Unlock()
+			b, err := jc.GetBalanceAtBlock(ctx, master)
+			if err != nil {
+				return nil, fmt.Errorf("%s balance: %w", w.asset, err)
+			}
+			if v, ok := jettonAmount(b); ok {
+				held[w.asset] = v
+			}
+		}
+	}
+	if err := f.db.OpenWithCapital(ctx, cursors, held); err != nil {
+		return nil, err
+	}
+	f.log.Info("the hot wallet had a history before this database: what it holds is booked as the operator's opening capital",
+		"block", master.SeqNo, "holdings", held)
+	return out, nil
+}
+
+// hotAccount is the hot wallet's state at master: read in this pass, or,
+// when it had no transaction since, the one read before.
+func (f *Follower) hotAccount(ctx context.Context, master *tonapi.BlockIDExt, accounts []fetched) (*tlb.Account, error) {
+	for _, a := range accounts {
+		if a.w.deposit == 0 && a.w.asset == store.TON.Symbol {
+			f.mu.Lock()
+			f.hotAcc = a.acc
+			f.mu.Unlock()
+			return a.acc, nil
+		}
+	}
+	f.mu.Lock()
+	acc := f.hotAcc
+	f.mu.Unlock()
+	if acc != nil {
+		return acc, nil
+	}
+	acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, f.watches[0].addr)
+	if err != nil {
+		return nil, fmt.Errorf("hot wallet: get account: %w", err)
+	}
+	f.mu.Lock()
+	f.hotAcc = acc
+	f.mu.Unlock()
+	return acc, nil
 }
 
 // nextBlock long-polls the liteserver for the block after prev (it answers
@@ -363,7 +657,14 @@ func (f *Follower) resolveJettonWallets(ctx context.Context, master *tonapi.Bloc
 		}
 		a := jw.Address().Bounce(true)
 		f.mu.Lock()
-		f.watches = append(f.watches, watch{addr: a, raw: a.StringRaw(), asset: j.Symbol})
+		w := watch{addr: a, raw: a.StringRaw(), asset: j.Symbol}
+		f.watches = append(f.watches, w)
+		next := make(map[string]watch, len(f.byRaw)+1)
+		for k, v := range f.byRaw {
+			next[k] = v
+		}
+		next[w.raw] = w
+		f.byRaw = next
 		f.jclients[j.Symbol] = jw
 		f.mu.Unlock()
 		f.log.Info("following jetton wallet", "jetton", j.Symbol, "wallet", a.String())
@@ -455,6 +756,7 @@ func (f *Follower) classifier(ctx context.Context) (*classifier, error) {
 	for _, w := range f.watches[1:] {
 		c.jettons[w.raw] = w.asset
 	}
+	c.deposits = f.byRaw
 	f.mu.Unlock()
 	open, err := f.db.OpenBatches(ctx)
 	if err != nil {
@@ -515,7 +817,22 @@ func (f *Follower) report(cs []store.ChainTx, res []store.Applied) {
 func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blockTime time.Time, accounts []fetched) error {
 	figures := map[string]store.Amount{}
 	read := map[string]uint64{} // remembered only once the comparison is recorded
+	var deposits []store.DepositHolding
 	for _, a := range accounts {
+		if a.w.deposit != 0 {
+			h := store.DepositHolding{WalletID: a.w.deposit, Asset: a.w.asset}
+			if a.w.asset == store.TON.Symbol {
+				h.Chain = balanceOf(a.acc)
+			} else if a.acc != nil && a.acc.IsActive {
+				b, err := f.jettonBalance(ctx, master, a.w.addr)
+				if err != nil {
+					return fmt.Errorf("%s balance of deposit wallet %d: %w", a.w.asset, a.w.deposit, err)
+				}
+				h.Chain = b
+			}
+			deposits = append(deposits, h)
+			continue
+		}
 		if a.w.asset == store.TON.Symbol {
 			figures[store.TON.Symbol] = balanceOf(a.acc)
 			continue
@@ -546,7 +863,7 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 		figures[a.w.asset] = bal
 		read[a.w.asset] = a.acc.LastTxLT
 	}
-	res, err := f.db.Reconcile(ctx, master.SeqNo, blockTime, figures)
+	res, err := f.db.ReconcileAll(ctx, master.SeqNo, blockTime, figures, deposits)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
@@ -572,6 +889,26 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 		f.log.Info("the ledger equals the chain again", "block", master.SeqNo)
 	}
 	return nil
+}
+
+// jettonBalance is a jetton wallet's balance at master (get_wallet_data),
+// the largest figure the ledger can hold when it is beyond (a drift, never
+// an error that stops following).
+func (f *Follower) jettonBalance(ctx context.Context, master *tonapi.BlockIDExt, addr *address.Address) (store.Amount, error) {
+	res, err := f.api.WaitForBlock(master.SeqNo).RunGetMethod(ctx, master, addr, "get_wallet_data")
+	if err != nil {
+		return 0, err
+	}
+	b, err := res.Int(0)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := jettonAmount(b)
+	if !ok && b.Sign() != 0 {
+		f.log.Error("jetton balance beyond what the ledger can hold", "wallet", addr.StringRaw(), "balance", b.String())
+		v = math.MaxInt64
+	}
+	return v, nil
 }
 
 // balanceOf is an account's TON balance.

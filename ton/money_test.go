@@ -72,6 +72,8 @@ type user struct {
 	comment string
 	w       *tontest.Wallet
 	paidIn  map[string]store.Amount // what reached the hot wallet under their name
+	dep     *address.Address        // their deposit address
+	depID   int64
 }
 
 type money struct {
@@ -80,6 +82,8 @@ type money struct {
 	rng    *rand.Rand
 	db     *store.DB
 	s      *svc
+	sw     *ton.Sweeper
+	keys   *ton.DepositKeys
 	prev   *tonapi.BlockIDExt
 	users  []*user
 	payer  *tontest.Wallet // a stranger: no comment, fake jettons, bounced sends
@@ -104,12 +108,19 @@ func newMoney(t *testing.T, seed uint64) *money {
 	r := newRig(t)
 	m := &money{t: t, r: r, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), dests: map[int64]*address.Address{}, stats: map[string]int{}}
 	m.cold = address.NewAddress(0, 0, append(make([]byte, 31), 0xc0))
-	m.db = r.open()
+	keys, err := ton.NewDepositKeys(r.words, true)
+	must(t, err)
+	m.keys = keys
+	m.db = m.open()
 	ctx := context.Background()
 	for i := range 6 {
 		u, err := m.db.UpsertUser(ctx, store.User{ID: int64(100 + i)})
 		must(t, err)
-		us := &user{id: u.ID, comment: u.Comment, w: r.wallet(100_000), paidIn: map[string]store.Amount{}}
+		dw, err := m.db.DepositWallet(ctx, store.UserOwner(u.ID))
+		must(t, err)
+		dep, err := address.ParseRawAddr(dw.Address)
+		must(t, err)
+		us := &user{id: u.ID, comment: u.Comment, w: r.wallet(100_000), paidIn: map[string]store.Amount{}, dep: dep, depID: dw.ID}
 		r.usdt.Mint(us.w.Address(), big.NewInt(1_000_000_000_000))
 		m.users = append(m.users, us)
 	}
@@ -129,7 +140,16 @@ func newMoney(t *testing.T, seed uint64) *money {
 func (m *money) start() {
 	m.s = m.r.service(m.db, nil, svcOpts{maxSkips: 3, payer: ton.PayerConfig{BatchSize: 8, HotWalletMax: 150 * tonUnit,
 		Cold: m.cold, SweepMin: 10 * tonUnit, Reserve: tonUnit}})
+	m.sw = ton.NewSweeper(m.r.client.API, m.db, nil, ton.SweeperConfig{Keys: m.keys, Hot: m.r.hot, Min: 2 * tonUnit, Log: quiet()})
 	m.prev = nil
+}
+
+// open opens the database with the deposit addresses' deriver, as the
+// service does.
+func (m *money) open() *store.DB {
+	db := m.r.open()
+	db.SetDepositDeriver(m.keys.Deriver())
+	return db
 }
 
 func (m *money) close() { m.db.Close() }
@@ -138,7 +158,7 @@ func (m *money) close() { m.db.Close() }
 func (m *money) restart() {
 	if m.rng.IntN(2) == 0 {
 		m.db.Close()
-		m.db = m.r.open()
+		m.db = m.open()
 	}
 	m.start()
 	m.stats["restart"]++
@@ -205,6 +225,11 @@ func (m *money) follow(ctx context.Context, b int) {
 		if err := m.s.Payer.Pass(ctx, h); err != nil {
 			m.stats["payer-error"]++ // retried next block, as Run does
 		}
+		if n, err := m.sw.Pass(ctx, h); err != nil {
+			m.stats["sweep-error"]++
+		} else {
+			m.stats["sweeps"] += n
+		}
 	default:
 	}
 }
@@ -267,6 +292,27 @@ func (m *money) act(ctx context.Context) {
 			m.r.foreignTransfer(m.cold, bal-tonUnit)
 			m.stats["drain"]++
 		}
+	case k < 92: // Gram to the user's own deposit address, from an exchange: no comment (or any)
+		a := amt(moneyMin, 10*tonUnit)
+		must(t, u.w.Send(u.dep.Bounce(false), uint64(a), []string{"", "", "hello", u.comment}[m.rng.IntN(4)], false))
+		u.paidIn[store.TON.Symbol] += a
+		m.credited++
+		m.stats["to-address"]++
+	case k < 96: // USDT to the deposit address, with or without a notification, no comment
+		a := amt(1_000_000, 300_000_000)
+		must(t, u.w.SendJetton(m.r.usdt, u.dep, big.NewInt(int64(a)), uint64(m.rng.IntN(2)), ""))
+		u.paidIn["USDT"] += a
+		m.credited++
+		m.stats["usdt-to-address"]++
+	case k < 97: // the jetton's admin stops (or lets again) a deposit address's USDT wallet sending: its sweeps fail meanwhile
+		status := uint8(tontest.JettonStatusUnlocked)
+		if m.rng.IntN(2) == 0 {
+			status = tontest.JettonStatusNoSend
+		}
+		m.r.usdt.SetStatus(u.dep, status)
+		m.stats["lock-address"]++
+	case k < 98: // dust to a deposit address: never credited
+		must(t, m.payer.Send(u.dep.Bounce(false), uint64(amt(1, moneyMin)), "", false))
 	}
 }
 
@@ -329,6 +375,14 @@ func (m *money) check(ctx context.Context, b int) {
 	}
 	if got, want := -balance(t, m.db, store.AccountHot, "USDT"), store.Amount(r.usdt.BalanceOf(r.hot).Int64()); got != want {
 		fail("ledger says the hot wallet holds %d USDT units, the chain %d", got, want)
+	}
+	for _, u := range m.users {
+		if got, want := -balance(t, m.db, store.DepositAccount(u.depID), store.TON.Symbol), store.Amount(r.chain.Balance(u.dep)); got != want {
+			fail("ledger says user %d's deposit address holds %d nanogram, the chain %d", u.id, got, want)
+		}
+		if got, want := -balance(t, m.db, store.DepositAccount(u.depID), "USDT"), store.Amount(r.usdt.BalanceOf(u.dep).Int64()); got != want {
+			fail("ledger says user %d's deposit address holds %d USDT units, the chain %d", u.id, got, want)
+		}
 	}
 	rs, err := m.db.Reconciliations(ctx)
 	must(t, err)

@@ -44,6 +44,7 @@ type Config struct {
 	HotMnemonicFile string
 	ColdWallet      *address.Address
 	HotWalletMax    store.Amount // nanogram; 0 = no sweep
+	SweepMin        store.Amount // nanogram: a deposit address is swept from this much
 
 	Jettons  []store.Asset
 	AdminIDs []int64
@@ -306,6 +307,16 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		}
 		if c.ColdWallet == nil {
 			return nil, bad("COLD_WALLET_ADDRESS", "required when HOT_WALLET_MAX is set: where to sweep the excess")
+		}
+	}
+
+	c.SweepMin = ton.DefaultSweepMin
+	if v := env("SWEEP_MIN", ""); v != "" {
+		if sym, amt, ok := strings.Cut(v, ":"); ok && store.IsNativeSymbol(sym) {
+			v = amt
+		}
+		if c.SweepMin, err = store.ParseAmount(v, store.TON.Decimals); err != nil || c.SweepMin < 10_000_000 {
+			return nil, bad("SWEEP_MIN", "%q: want an amount of Gram of at least 0.01 (a sweep costs about 0.004), like 0.5", v)
 		}
 	}
 

@@ -75,6 +75,13 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		return nil, nil, err
 	}
 	reg.MustRegister(payer.Collectors()...)
+	keys, err := ton.NewDepositKeys(words, cfg.Testnet)
+	if err != nil {
+		return nil, nil, err
+	}
+	sweeper := ton.NewSweeper(chain.API, db, follower.MoreHeads(), ton.SweeperConfig{
+		Keys: keys, Hot: hot.WalletAddress(), Min: cfg.SweepMin, Log: log.With("component", "sweeper"),
+	})
 
 	clock := newClockWatch(chain, log.With("component", "chain"))
 
@@ -154,6 +161,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		{"follower", follower},
 		{"bot", tgBot},
 		{"payer", payer},
+		{"sweeper", sweeper},
 		{"http", web},
 		{"webhooks", hooks},
 		{"clock", clock},

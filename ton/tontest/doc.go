@@ -38,11 +38,26 @@
 //     Options.KeepBlocks blocks (older states answer code -400, so memory
 //     stays bounded however long the chain runs; the transactions
 //     themselves are kept); no proofs (clients must use
-//     ton.ProofCheckPolicyUnsafe), no shards or block contents;
+//     ton.ProofCheckPolicyUnsafe);
+//   - blocks: the basechain has one shard (0x8000000000000000) and one
+//     shard block per masterchain block, of the same seqno
+//     (Chain.ShardBlock). What a block-reading follower asks is answered
+//     as the real lite-server answers it (blocks.go): getAllShardsInfo (a
+//     real ShardHashes dictionary naming that block), listBlockTransactions
+//     and listBlockTransactionsExt (every transaction the block executed,
+//     by account then lt, the real paging: at most 256 a page, after,
+//     reverse, incomplete), lookupBlock by seqno, getOneTransaction. Within
+//     the KeepBlocks horizon; beyond it, and for blocks not produced,
+//     code 651 "not in db" (a masterchain state: 602 "state already
+//     gc'd"), and the per-block lists are dropped. Block ids are not
+//     hashes of real block cells: no getBlock, getBlockHeader or block
+//     proofs;
 //   - the faucet and the jetton admin: Chain.Fund and Jetton.Mint are
 //     messages from FaucetAddress and JettonAdminAddress, where nothing is
 //     deployed, carrying value that comes out of nothing (their fwd_fee is
 //     0: nobody paid to forward them), each in a block of its own;
+//     Chain.FundMany sends up to 10,000 such payments in one block (the
+//     cheap way to give a benchmark 10,000 deposit addresses);
 //   - genesis: NewWallet and NewJetton install code, data and a balance
 //     outside any transaction.
 //

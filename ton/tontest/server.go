@@ -96,6 +96,16 @@ func (c *Chain) answer(ctx context.Context, data any) tl.Serializable {
 		return c.runMethod(r)
 	case ton.SendMessage:
 		return c.sendMessage(r.Body)
+	case ton.GetAllShardsInfo:
+		return c.allShardsInfo(r)
+	case ton.ListBlockTransactions:
+		return c.blockTransactions(r)
+	case ton.ListBlockTransactionsExt:
+		return c.blockTransactionsExt(r)
+	case ton.LookupBlock:
+		return c.lookupBlock(r)
+	case ton.GetOneTransaction:
+		return c.oneTransaction(r)
 	}
 	return ton.LSError{Code: codeUnsupported, Text: fmt.Sprintf("tontest: unsupported query %T", req)}
 }

@@ -219,6 +219,7 @@ func (c *Chain) vmRun(dst *address.Address, msg *cell.Cell, external bool) bool 
 	acc.balance = preparedBalance(res.NextAccount)
 	acc.lastLT, acc.lastHash = tx.LT, tx.Hash
 	acc.txs = append(acc.txs, txRecord{lt: tx.LT, hash: tx.Hash, cell: res.TransactionCell, seqno: c.seqno, before: before, after: acc.balance})
+	c.recordBlockTx(acc.addr, tx.LT, tx.Hash)
 	c.lt = max(c.lt, res.EndLT)
 	for _, om := range res.OutMessages {
 		if om.Msg == nil || om.Msg.MsgType != tlb.MsgTypeInternal {

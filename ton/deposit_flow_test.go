@@ -1,0 +1,166 @@
+package ton_test
+
+import (
+	"context"
+	"math/big"
+	"testing"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
+	"github.com/tonpay/tonpay/ton"
+)
+
+// depositRig is the rig with deposit wallets derived from the hot wallet's
+// seed, a follower and a sweeper.
+type depositRig struct {
+	*rig
+	db   *store.DB
+	keys *ton.DepositKeys
+	f    *ton.Follower
+	sw   *ton.Sweeper
+	head ton.Head
+}
+
+func newDepositRig(t *testing.T) *depositRig {
+	r := newRig(t)
+	db := r.open()
+	t.Cleanup(func() { db.Close() })
+	keys, err := ton.NewDepositKeys(r.words, true)
+	must(t, err)
+	db.SetDepositDeriver(keys.Deriver())
+	f := r.scanner(db, nil)
+	d := &depositRig{rig: r, db: db, keys: keys, f: f}
+	d.sw = ton.NewSweeper(r.client.API, db, nil, ton.SweeperConfig{Keys: keys, Hot: r.hot, Min: tonUnit, Log: quiet()})
+	d.pass()
+	return d
+}
+
+// pass runs the follower to the chain's head and checks the books equal the
+// chain at that block, over the hot wallet and every deposit wallet.
+func (d *depositRig) pass() {
+	d.t.Helper()
+	d.catchUp(d.f)
+	select {
+	case d.head = <-d.f.Heads():
+	default:
+	}
+	rs, err := d.db.Reconciliations(context.Background())
+	must(d.t, err)
+	for _, rc := range rs {
+		if rc.Drift != 0 {
+			d.t.Fatalf("block %d: %s drift %d (chain %d, ledger %d)", rc.Block, rc.Asset, rc.Drift, rc.Chain, rc.Ledger)
+		}
+	}
+	storetest.Audit(d.t, d.db)
+}
+
+// mine makes n blocks, following each.
+func (d *depositRig) mine(n int) {
+	for range n {
+		d.chain.Mine()
+		d.pass()
+	}
+}
+
+// A user gets an address of their own, receives Gram and USDT there from a
+// wallet that writes no comment, sees both credited in the block they land
+// in, and the sweep moves both to the hot wallet; the books equal the chain
+// after every block, over every wallet.
+func TestDepositAddressCreditsAndSweeps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 77})
+	must(t, err)
+	other, err := d.db.UpsertUser(ctx, store.User{ID: 78})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	again, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	ow, err := d.db.DepositWallet(ctx, store.UserOwner(other.ID))
+	must(t, err)
+	if again.Address != dw.Address || ow.Address == dw.Address {
+		t.Fatalf("addresses: %s, again %s, another user's %s", dw.Address, again.Address, ow.Address)
+	}
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	d.pass() // the follower learns the address (and its USDT wallet)
+
+	payer := d.wallet(100)
+	d.usdt.Mint(payer.Address(), big.NewInt(50_000_000))
+	d.mine(3)
+	// A plain transfer and a jetton transfer, neither with a comment, the
+	// jetton one with no notification (as exchanges send).
+	must(t, payer.Send(addr.Bounce(false), 3*tonUnit, "", false))
+	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(5_000_000), 0, ""))
+	for i := 0; i < 8 && (balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol) == 0 ||
+		balance(t, d.db, store.UserAccount(u.ID), "USDT") == 0); i++ {
+		d.mine(1)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol); got != 3*tonUnit {
+		t.Fatalf("user's Gram %d, want %d", got, 3*tonUnit)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), "USDT"); got != 5_000_000 {
+		t.Fatalf("user's USDT %d, want 5000000", got)
+	}
+	if got := balance(t, d.db, store.UserAccount(other.ID), store.TON.Symbol); got != 0 {
+		t.Fatalf("another user got %d", got)
+	}
+	held, err := d.db.DepositBalance(ctx, dw.ID)
+	must(t, err)
+	if held[store.TON.Symbol] != store.Amount(d.chain.Balance(addr)) || held["USDT"] != 5_000_000 {
+		t.Fatalf("ledger says the address holds %v, the chain %d nanogram", held, d.chain.Balance(addr))
+	}
+
+	// The sweep: the jettons with their gas, then every coin left.
+	n, err := d.sw.Pass(ctx, d.head)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("swept %d wallets, want 1", n)
+	}
+	hotBefore := d.chain.Balance(d.hot)
+	for i := 0; i < 10 && d.usdt.BalanceOf(d.hot).Int64() != 5_000_000; i++ {
+		d.mine(1)
+	}
+	d.mine(3)
+	if got := d.usdt.BalanceOf(d.hot).Int64(); got != 5_000_000 {
+		for _, tx := range d.chain.Transactions(addr) {
+			t.Logf("deposit wallet tx %d: %s", tx.LT, tx.String())
+		}
+		evs, _ := d.db.ChainEvents(ctx, 0, 50)
+		for _, e := range evs {
+			t.Logf("event %s %s %d %s", e.Kind, e.Asset, e.Amount, e.Note)
+		}
+		t.Fatalf("hot wallet's USDT %d after the sweep", got)
+	}
+	if got := d.usdt.BalanceOf(addr).Int64(); got != 0 {
+		t.Fatalf("the address still holds %d USDT", got)
+	}
+	if d.chain.Balance(d.hot) <= hotBefore+2*tonUnit {
+		t.Fatalf("hot wallet %d, was %d: the coins were not swept", d.chain.Balance(d.hot), hotBefore)
+	}
+	held, err = d.db.DepositBalance(ctx, dw.ID)
+	must(t, err)
+	if held[store.TON.Symbol] != store.Amount(d.chain.Balance(addr)) || held["USDT"] != 0 {
+		t.Fatalf("after the sweep the ledger says the address holds %v, the chain %d", held, d.chain.Balance(addr))
+	}
+	if got := balance(t, d.db, store.AccountTransit, store.TON.Symbol) + balance(t, d.db, store.AccountTransit, "USDT"); got != 0 {
+		t.Fatalf("%d left in transit", got)
+	}
+	// The user's balance never depended on the sweep.
+	if got := balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol); got != 3*tonUnit {
+		t.Fatalf("user's Gram %d after the sweep", got)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), "USDT"); got != 5_000_000 {
+		t.Fatalf("user's USDT %d after the sweep", got)
+	}
+	// Nothing more to sweep.
+	n, err = d.sw.Pass(ctx, d.head)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("swept %d wallets again", n)
+	}
+}
