@@ -138,6 +138,19 @@ func TestSandboxWithoutConfiguration(t *testing.T) {
 		get("/sandbox/api/wallet?user=1001", &w)
 		return strings.HasPrefix(w.TON, "8.") // 10 from the faucet, 1 sent, the fee
 	})
+	// ...and the bot tells Alice it was credited to her.
+	waitFor(t, 10*time.Second, func() bool {
+		var chat struct {
+			Messages []struct{ From, Text string }
+		}
+		get("/sandbox/api/chat?user=1001", &chat)
+		for _, m := range chat.Messages {
+			if m.From == "bot" && strings.Contains(m.Text, "+1 GRAM") {
+				return true
+			}
+		}
+		return false
+	})
 	cancel()
 	select {
 	case code := <-done:
