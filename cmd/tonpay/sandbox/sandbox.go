@@ -60,10 +60,10 @@ const (
 
 // demoUser is a user of the sandbox, with their wallet on the emulated chain.
 type demoUser struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Lang   string `json:"-"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Lang string `json:"-"`
 	// Deposit is the user's own deposit address, as the faces show it
 	// (no comment needed); empty when the service hands out none.
 	Deposit string `json:"deposit_address,omitempty"`
