@@ -181,7 +181,9 @@ func (a *API) overview(c echo.Context) error {
 			Unmatched: a.v.money(ctx, sym, t.Unmatched), UnmatchedCount: t.UnmatchedCount,
 			Awaiting: a.v.money(ctx, sym, t.Awaiting), AwaitingCount: t.AwaitingCount}
 		if r, ok := byAsset[sym]; ok {
-			chain, drift := a.v.money(ctx, sym, r.Chain), a.v.money(ctx, sym, r.Drift)
+			// The hot wallet's own figure beside the books' hot wallet; the
+			// drift is over every wallet (deposit addresses included).
+			chain, drift := a.v.money(ctx, sym, r.Hot), a.v.money(ctx, sym, r.Drift)
 			at := r.BlockTime
 			row.HotChain, row.Drift, row.ReconciledAt = &chain, &drift, &at
 		}
