@@ -26,13 +26,18 @@ type notifier struct {
 
 	mu   sync.Mutex
 	busy map[int64]bool // chats with a notice in flight
+	// finished is when (in ticks of seq) each chat's last delivery ended:
+	// a look at the outbox that began before it may still list the event
+	// just delivered, and must not send it again.
+	finished map[int64]uint64
+	seq      uint64
 }
 
 // notifyBatch is how many chats' due events one look at the outbox reads.
 const notifyBatch = 256
 
 func newNotifier(b *Bot) *notifier {
-	return &notifier{b: b, wake: make(chan struct{}, 1), busy: map[int64]bool{}}
+	return &notifier{b: b, wake: make(chan struct{}, 1), busy: map[int64]bool{}, finished: map[int64]uint64{}}
 }
 
 func (n *notifier) poke() {
@@ -76,6 +81,17 @@ func (n *notifier) run(ctx context.Context) error {
 // and says how long to wait before the next look.
 func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}, crash context.CancelCauseFunc) (time.Duration, error) {
 	wait := n.b.cfg.PollInterval
+	n.mu.Lock()
+	n.seq++
+	lookedAt := n.seq
+	if len(n.finished) > 4096 {
+		for c, at := range n.finished {
+			if at < lookedAt { // matters to no look from now on
+				delete(n.finished, c)
+			}
+		}
+	}
+	n.mu.Unlock()
 	// The oldest due event of each user only: a chat with a long queue
 	// (paced to one a second) must not fill the window and hold up the rest.
 	evs, err := n.b.db.DueEventsPerUser(ctx, store.TopicBot, notifyBatch)
@@ -95,7 +111,7 @@ func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct
 		}
 		ready := true
 		for _, c := range chats {
-			if claimed[c] || n.isBusy(c) {
+			if claimed[c] || n.isBusy(c) || n.finishedSince(c, lookedAt) {
 				ready = false
 				break
 			}
@@ -145,13 +161,26 @@ func (n *notifier) isBusy(chat int64) bool {
 func (n *notifier) setBusy(chats []int64, busy bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if !busy {
+		n.seq++
+	}
 	for _, c := range chats {
 		if busy {
 			n.busy[c] = true
 		} else {
 			delete(n.busy, c)
+			n.finished[c] = n.seq
 		}
 	}
+}
+
+// finishedSince reports whether a delivery to chat ended after the look at
+// the outbox numbered at began: what that look read of the chat may be stale
+// (the next pass reads it again).
+func (n *notifier) finishedSince(chat int64, at uint64) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.finished[chat] > at
 }
 
 // recipients are the chats an event goes to: its user, or every admin for

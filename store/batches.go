@@ -38,6 +38,8 @@ type Batch struct {
 	TxHash      string // hex hash of the transaction that executed the external ("" until seen)
 	Value       Amount // nanoton the batch sends out of the hot wallet
 	Sweep       Amount // nanoton of Value going to cold storage
+	Gas         Amount // nanogram of Value going to deposit wallets, the gas of their jetton sweeps
+	GasMessages int    // how many messages carry it
 	Note        string
 	Withdrawals []int64
 }
@@ -48,7 +50,7 @@ func (b Batch) Messages() int {
 	if b.Sweep > 0 {
 		n++
 	}
-	return n
+	return n + b.GasMessages
 }
 
 // NewBatch is a batch to reserve.
@@ -56,6 +58,8 @@ type NewBatch struct {
 	Withdrawals []int64 // queued withdrawals to carry, in order
 	Value       Amount  // nanoton leaving the hot wallet
 	Sweep       Amount  // nanoton of Value to cold storage
+	Gas         Amount  // nanogram of Value to deposit wallets (gas for their jetton sweeps)
+	GasMessages int     // how many messages carry it
 	CreatedAt   int64   // created_at to sign (chain time, unix seconds)
 	TTL         int64   // the wallet's message timeout, seconds
 	// Build signs the external message for the reserved query id and
@@ -64,12 +68,12 @@ type NewBatch struct {
 	Build func(queryID uint32, createdAt int64) (boc []byte, msgHash string, err error)
 }
 
-const batchCols = `id, query_id, created_at_chain, expires_at, coalesce(boc, x''), msg_hash, status, send_count, tx_hash, value, sweep, note`
+const batchCols = `id, query_id, created_at_chain, expires_at, coalesce(boc, x''), msg_hash, status, send_count, tx_hash, value, sweep, note, gas, gas_messages`
 
 func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 	var b Batch
 	var qid int64
-	err := row.Scan(&b.ID, &qid, &b.CreatedAt, &b.ExpiresAt, &b.BOC, &b.MsgHash, &b.Status, &b.SendCount, &b.TxHash, &b.Value, &b.Sweep, &b.Note)
+	err := row.Scan(&b.ID, &qid, &b.CreatedAt, &b.ExpiresAt, &b.BOC, &b.MsgHash, &b.Status, &b.SendCount, &b.TxHash, &b.Value, &b.Sweep, &b.Note, &b.Gas, &b.GasMessages)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Batch{}, ErrNotFound
 	}
@@ -91,11 +95,12 @@ func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 // processed at T (at most one timeout after its created_at) can still be
 // refused up to three timeouts later.
 func (db *DB) ReserveBatch(ctx context.Context, n NewBatch) (Batch, error) {
-	if len(n.Withdrawals) == 0 && n.Sweep <= 0 {
-		return Batch{}, fmt.Errorf("%w: a batch carries withdrawals or a sweep", ErrInvalid)
+	if len(n.Withdrawals) == 0 && n.Sweep <= 0 && n.Gas <= 0 {
+		return Batch{}, fmt.Errorf("%w: a batch carries withdrawals, a sweep or gas", ErrInvalid)
 	}
-	if n.Build == nil || n.TTL <= 0 || n.CreatedAt <= 0 || n.Value < n.Sweep || n.Sweep < 0 {
-		return Batch{}, fmt.Errorf("%w: batch needs a builder, a ttl, created_at and value >= sweep >= 0", ErrInvalid)
+	if n.Build == nil || n.TTL <= 0 || n.CreatedAt <= 0 || n.Sweep < 0 || n.Gas < 0 || n.Value < n.Sweep+n.Gas ||
+		(n.Gas > 0) != (n.GasMessages > 0) {
+		return Batch{}, fmt.Errorf("%w: batch needs a builder, a ttl, created_at and value >= sweep + gas, each >= 0", ErrInvalid)
 	}
 	var b Batch
 	err := db.write(ctx, func(tx *Tx) error {
@@ -109,9 +114,9 @@ func (db *DB) ReserveBatch(ctx context.Context, n NewBatch) (Batch, error) {
 		}
 		now := ms(tx.now)
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO batches(query_id, created_at_chain, expires_at, boc, msg_hash, status, value, sweep, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			int64(qid), n.CreatedAt, n.CreatedAt+n.TTL, boc, hash, BatchBuilding, int64(n.Value), int64(n.Sweep), now, now).Scan(&id)
+		err = tx.QueryRowContext(ctx, `INSERT INTO batches(query_id, created_at_chain, expires_at, boc, msg_hash, status, value, sweep, gas, gas_messages, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			int64(qid), n.CreatedAt, n.CreatedAt+n.TTL, boc, hash, BatchBuilding, int64(n.Value), int64(n.Sweep), int64(n.Gas), n.GasMessages, now, now).Scan(&id)
 		if err != nil {
 			return err
 		}

@@ -345,3 +345,29 @@ func (db *DB) OpenWithCapital(ctx context.Context, cursors []Cursor, held map[st
 		return nil
 	})
 }
+
+// DepositHoldings is what the follower last read on chain of every deposit
+// wallet, by asset (each as of the last block it changed in), and how many
+// deposit wallets there are.
+func (db *DB) DepositHoldings(ctx context.Context) (map[string]Amount, int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT asset, sum(chain) FROM deposit_holdings GROUP BY asset`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := map[string]Amount{}
+	for rows.Next() {
+		var a string
+		var v int64
+		if err := rows.Scan(&a, &v); err != nil {
+			return nil, 0, err
+		}
+		out[a] = Amount(v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var n int
+	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM deposit_wallets`).Scan(&n)
+	return out, n, err
+}

@@ -18,6 +18,7 @@ type depositRig struct {
 	*rig
 	db   *store.DB
 	keys *ton.DepositKeys
+	s    *svc
 	f    *ton.Follower
 	sw   *ton.Sweeper
 	head ton.Head
@@ -30,8 +31,8 @@ func newDepositRig(t *testing.T) *depositRig {
 	keys, err := ton.NewDepositKeys(r.words, true)
 	must(t, err)
 	db.SetDepositDeriver(keys.Deriver())
-	f := r.scanner(db, nil)
-	d := &depositRig{rig: r, db: db, keys: keys, f: f}
+	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{SweepGas: ton.DefaultSweepJettonGas}})
+	d := &depositRig{rig: r, db: db, keys: keys, s: s, f: s.f}
 	d.sw = ton.NewSweeper(r.client.API, db, nil, ton.SweeperConfig{Keys: keys, Hot: r.hot, Min: tonUnit, Log: quiet()})
 	d.pass()
 	return d
@@ -162,5 +163,68 @@ func TestDepositAddressCreditsAndSweeps(t *testing.T) {
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("swept %d wallets again", n)
+	}
+}
+
+// USDT alone sent to a deposit address (the usual exchange withdrawal: no
+// Gram there to pay the sweep): credited at once; the hot wallet sends the
+// address the gas its sweep needs, the sweep moves the USDT, and the gas
+// left comes back with it; every fee is booked and the books equal the
+// chain after every block.
+func TestDepositAddressJettonsGetTheirGas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 90})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	funder := d.wallet(100)
+	d.fundHot(funder)
+	d.pass()
+	payer := d.wallet(10)
+	d.usdt.Mint(payer.Address(), big.NewInt(50_000_000))
+	d.mine(2)
+	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(7_000_000), 0, ""))
+	for i := 0; i < 6 && balance(t, d.db, store.UserAccount(u.ID), "USDT") == 0; i++ {
+		d.mine(1)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), "USDT"); got != 7_000_000 {
+		t.Fatalf("user's USDT %d, want 7000000", got)
+	}
+	if d.chain.Balance(addr) != 0 {
+		t.Fatalf("the address holds %d nanogram before any gas", d.chain.Balance(addr))
+	}
+	// The payer sends the gas; the sweeper then moves the USDT.
+	for i := 0; i < 20 && d.usdt.BalanceOf(d.hot).Int64() != 7_000_000; i++ {
+		if err := d.s.Payer.Pass(ctx, d.head); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.sw.Pass(ctx, d.head); err != nil {
+			t.Fatal(err)
+		}
+		d.mine(1)
+	}
+	d.mine(2)
+	if got := d.usdt.BalanceOf(d.hot).Int64(); got != 7_000_000 {
+		t.Fatalf("hot wallet's USDT %d: the sweep did not happen", got)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), "USDT"); got != 7_000_000 {
+		t.Fatalf("user's USDT %d after the sweep", got)
+	}
+	held, err := d.db.DepositBalance(ctx, dw.ID)
+	must(t, err)
+	if held["USDT"] != 0 || held[store.TON.Symbol] != store.Amount(d.chain.Balance(addr)) {
+		t.Fatalf("the ledger says the address holds %v, the chain %d nanogram", held, d.chain.Balance(addr))
+	}
+	if got := balance(t, d.db, store.AccountTransit, store.TON.Symbol); got != 0 {
+		t.Fatalf("%d nanogram left in transit", got)
+	}
+	open, err := d.db.OpenBatches(ctx)
+	must(t, err)
+	if len(open) != 0 {
+		t.Fatalf("%d batches still open", len(open))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/big"
 	"sync"
 	"time"
@@ -54,6 +55,11 @@ type PayerConfig struct {
 	Cold         *address.Address
 	// SweepMin is the least worth sweeping (default 1 TON).
 	SweepMin store.Amount
+	// SweepGas, when set, is what a deposit wallet's jetton sweep needs
+	// attached (the sweeper's JettonGas): a deposit wallet holding jettons
+	// and not the Gram to move them gets it from the hot wallet, in a batch
+	// of its own when nothing else is going on.
+	SweepGas store.Amount
 	// ExpiryGrace is how long after a batch's expiry (by the chain's
 	// clock) the payer waits before it believes the chain's history about
 	// it (default 1 min).
@@ -79,6 +85,7 @@ type Payer struct {
 
 	mu       sync.Mutex
 	lastSend map[int64]time.Time // batch -> last send
+	gasSent  map[int64]int64     // deposit wallet -> chain time its sweep gas was last sent
 	alarmed  map[int64]time.Time // batch -> last alarm about it
 	paused   string              // why payouts wait for funds
 	pauseLog time.Time
@@ -141,7 +148,7 @@ func NewPayer(api tonapi.APIClientWrapped, db *store.DB, words []string, heads <
 		}
 	}
 	p := &Payer{api: api, db: db, cfg: cfg, log: cfg.Log, signer: signer{w: w, hot: hot}, hot: hot, heads: heads,
-		lastSend: map[int64]time.Time{}, alarmed: map[int64]time.Time{}}
+		lastSend: map[int64]time.Time{}, gasSent: map[int64]int64{}, alarmed: map[int64]time.Time{}}
 	p.pausedG = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tonpay_payer_paused",
 		Help: "1 while withdrawals wait because the hot wallet cannot cover them."})
 	p.heldG = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tonpay_payer_held",
@@ -265,6 +272,9 @@ func (p *Payer) Pass(ctx context.Context, h Head) error {
 	if len(queued) == 0 {
 		p.setPaused(ctx, nil)
 		if len(open) == 0 {
+			if sent, err := p.gasForSweeps(ctx, h); sent || err != nil {
+				return err
+			}
 			return p.sweep(ctx, h)
 		}
 		return nil
@@ -423,7 +433,7 @@ func (p *Payer) payQueue(ctx context.Context, h Head, queued []store.Withdrawal)
 		for i, pay := range pays {
 			msgs[i], ids[i] = pay.msg, pay.w.ID
 		}
-		if err := p.issue(ctx, h, msgs, ids, 0, deployed); err != nil {
+		if err := p.issue(ctx, h, msgs, ids, store.NewBatch{}, deployed); err != nil {
 			return err
 		}
 	}
@@ -432,8 +442,9 @@ func (p *Payer) payQueue(ctx context.Context, h Head, queued []store.Withdrawal)
 
 // issue reserves a batch (query id, signed BOC, withdrawals sent) in one
 // store transaction and sends it.
-func (p *Payer) issue(ctx context.Context, h Head, msgs []*wallet.Message, ids []int64, sweep store.Amount, deployed bool) error {
-	b, err := p.db.ReserveBatch(ctx, store.NewBatch{Withdrawals: ids, Value: batchValue(msgs), Sweep: sweep,
+func (p *Payer) issue(ctx context.Context, h Head, msgs []*wallet.Message, ids []int64, extra store.NewBatch, deployed bool) error {
+	sweep := extra.Sweep
+	b, err := p.db.ReserveBatch(ctx, store.NewBatch{Withdrawals: ids, Value: batchValue(msgs), Sweep: sweep, Gas: extra.Gas, GasMessages: extra.GasMessages,
 		CreatedAt: h.Time - createdAtLag, TTL: HotMessageTTL,
 		Build: func(qid uint32, createdAt int64) ([]byte, string, error) {
 			return p.signer.sign(ctx, qid, createdAt, msgs, !deployed)
@@ -467,7 +478,62 @@ func (p *Payer) sweep(ctx context.Context, h Head) error {
 	p.log.Info("sweeping to cold storage", "amount", excess, "cold", p.cfg.Cold.String())
 	msg := &wallet.Message{Mode: sendMode, InternalMessage: &tlb.InternalMessage{
 		IHRDisabled: true, Bounce: false, DstAddr: p.cfg.Cold, Amount: tlb.FromNanoTONU(uint64(excess))}}
-	return p.issue(ctx, h, []*wallet.Message{msg}, nil, excess, deployed)
+	return p.issue(ctx, h, []*wallet.Message{msg}, nil, store.NewBatch{Sweep: excess}, deployed)
+}
+
+// gasForSweeps sends deposit wallets holding jettons the Gram their sweep
+// needs (SweepGas per jetton, half as much again for fees and the first
+// message's deploy), once per wallet and ten minutes of chain time.
+func (p *Payer) gasForSweeps(ctx context.Context, h Head) (bool, error) {
+	if p.cfg.SweepGas <= 0 {
+		return false, nil
+	}
+	cands, err := p.db.SweepCandidates(ctx, math.MaxInt64, 64)
+	if err != nil {
+		return false, err
+	}
+	avail, err := p.db.Available(ctx)
+	if err != nil {
+		return false, err
+	}
+	left := avail[store.TON.Symbol] - p.cfg.Reserve
+	var msgs []*wallet.Message
+	var total store.Amount
+	sentTo := map[int64]bool{}
+	for _, c := range cands {
+		jets := 0
+		for asset, amt := range c.Held {
+			if _, known := c.Wallet.Jettons[asset]; asset != store.TON.Symbol && amt > 0 && known {
+				jets++
+			}
+		}
+		need := p.cfg.SweepGas*store.Amount(jets) + p.cfg.SweepGas/2 + p.cfg.SweepGas/4 - c.Held[store.TON.Symbol]
+		p.mu.Lock()
+		recent := h.Time < p.gasSent[c.Wallet.ID]+600
+		p.mu.Unlock()
+		if jets == 0 || need <= 0 || recent || total+need > left || len(msgs) >= p.cfg.BatchSize {
+			continue
+		}
+		to, err := address.ParseRawAddr(c.Wallet.Address)
+		if err != nil {
+			return false, err
+		}
+		msgs = append(msgs, &wallet.Message{Mode: sendMode, InternalMessage: &tlb.InternalMessage{
+			IHRDisabled: true, Bounce: false, DstAddr: to.Bounce(false), Amount: tlb.FromNanoTONU(uint64(need)), Body: CommentCell("gas for a sweep")}})
+		total += need
+		sentTo[c.Wallet.ID] = true
+	}
+	if len(msgs) == 0 {
+		return false, nil
+	}
+	p.mu.Lock()
+	for id := range sentTo {
+		p.gasSent[id] = h.Time
+	}
+	p.mu.Unlock()
+	deployed := h.Hot.IsActive && h.Hot.State != nil && h.Hot.State.Status == tlb.AccountStatusActive
+	p.log.Info("sending deposit addresses the gas of their jetton sweeps", "wallets", len(msgs), "gram", total.Format(store.TON.Decimals))
+	return true, p.issue(ctx, h, msgs, nil, store.NewBatch{Gas: total, GasMessages: len(msgs)}, deployed)
 }
 
 // pauseNotice is the payload of the payer.paused admin notice.

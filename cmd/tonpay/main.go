@@ -32,8 +32,10 @@ commands:
   wallet    print the hot wallet's address (creates its seed file on first use) and the operator's
             own deposit address, whose deposits book to the operator's capital
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
-  reconcile compare what the hot wallet holds on chain with what the ledger says, per asset;
-            only reads (the service may run); exit 0 when equal, 1 on a drift, 2 on an error.
+  reconcile [--all]
+            compare what the hot wallet and the deposit addresses hold on chain with what the
+            ledger says, per asset (deposit addresses as the service last read each; --all reads
+            every one now); only reads (the service may run); exit 0 when equal, 1 on a drift, 2 on an error.
             A transaction the running service has not booked yet shows as a passing
             difference: when the figures differ, run it again
   backup FILE
@@ -79,7 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return sandbox.Run(ctx, lookup, stdout, stderr, serveSandbox(stderr))
 	}
-	if len(args) > 1 && cmd != "merchant" && cmd != "backup" {
+	all := cmd == "reconcile" && len(args) == 2 && args[1] == "--all"
+	if len(args) > 1 && cmd != "merchant" && cmd != "backup" && !all {
 		fmt.Fprintf(stderr, "tonpay: %s takes no arguments\n%s", cmd, usage)
 		return 2
 	}
@@ -125,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch cmd {
 	case "reconcile":
-		err = reconcileCmd(ctx, cfg, stdout)
+		err = reconcileCmd(ctx, cfg, stdout, all)
 		switch {
 		case errors.Is(err, errDrift):
 			return 1

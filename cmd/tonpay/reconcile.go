@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -35,8 +36,10 @@ func (h holding) drift() store.Amount { return h.chain - h.ledger }
 // prints both per asset, with what the running service last recorded and
 // whether payouts are paused. It only reads: the service's follower is what
 // records reconciliations and pauses payouts, so this can run beside it.
-// It returns errDrift when any asset differs.
-func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
+// It returns errDrift when any asset differs. Deposit addresses count as
+// the follower last read each one (at the last block it changed in), or,
+// with all, as read now, every one of them.
+func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) error {
 	// Never create a seed or a database here: a fresh one would compare
 	// the wrong wallet with an empty ledger.
 	words := cfg.HotMnemonic
@@ -76,6 +79,21 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	deposits, count, err := db.DepositHoldings(ctx)
+	if err != nil {
+		return err
+	}
+	how := "as the service last read each"
+	if all {
+		deposits, count, err = depositsOnChain(ctx, chain, db, block, cfg.Jettons)
+		if err != nil {
+			return err
+		}
+		how = "each read now"
+	}
+	for a, v := range deposits {
+		figures[a] += v
+	}
 	// The ledger after the chain: a transfer booked in between shows as a
 	// passing difference rather than being missed.
 	held, err := db.Holdings(ctx)
@@ -100,6 +118,9 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	}
 
 	fmt.Fprintf(stdout, "hot wallet %s (%s), block %d\n", ton.FormatAddress(hot, cfg.Testnet), cfg.Network, block)
+	if count > 0 {
+		fmt.Fprintf(stdout, "and %d deposit addresses, %s\n", count, how)
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "asset\tchain\tledger\tdrift\t")
 	for _, h := range hs {
@@ -167,6 +188,61 @@ func onChain(ctx context.Context, chain *ton.Client, hot *address.Address, jetto
 		figures[j.Symbol] = store.Amount(b.Int64())
 	}
 	return head.SeqNo, figures, nil
+}
+
+// depositsOnChain reads every deposit address at block seqno: its Gram and
+// the balance of each of its jetton wallets (as the service recorded them
+// from the jetton's master).
+func depositsOnChain(ctx context.Context, chain *ton.Client, db *store.DB, seqno uint32, jettons []store.Asset) (map[string]store.Amount, int, error) {
+	head, err := chain.API.LookupBlock(ctx, -1, math.MinInt64, seqno)
+	if err != nil {
+		return nil, 0, fmt.Errorf("block %d: %w", seqno, err)
+	}
+	api := chain.API.WaitForBlock(seqno)
+	out := map[string]store.Amount{}
+	n := 0
+	for after := int64(0); ; {
+		ws, err := db.DepositWalletsAfter(ctx, after, 500)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(ws) == 0 {
+			return out, n, nil
+		}
+		for _, w := range ws {
+			after, n = w.ID, n+1
+			a, err := address.ParseRawAddr(w.Address)
+			if err != nil {
+				return nil, 0, err
+			}
+			acc, err := api.GetAccount(ctx, head, a)
+			if err != nil {
+				return nil, 0, fmt.Errorf("deposit address %s: %w", w.Address, err)
+			}
+			if acc.State != nil {
+				out[store.TON.Symbol] += store.Amount(acc.State.Balance.Nano().Int64())
+			}
+			for _, j := range jettons {
+				raw, ok := w.Jettons[j.Symbol]
+				if !ok {
+					continue // never resolved: nothing was followed there yet
+				}
+				ja, err := address.ParseRawAddr(raw)
+				if err != nil {
+					return nil, 0, err
+				}
+				res, err := api.RunGetMethod(ctx, head, ja, "get_wallet_data")
+				if err != nil {
+					continue // not deployed: holds nothing
+				}
+				b, err := res.Int(0)
+				if err != nil || !b.IsInt64() {
+					return nil, 0, fmt.Errorf("deposit address %s: %s balance unreadable", w.Address, j.Symbol)
+				}
+				out[j.Symbol] += store.Amount(b.Int64())
+			}
+		}
+	}
 }
 
 // recorded describes the service's last reconciliation of each asset.

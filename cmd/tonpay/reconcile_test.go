@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
@@ -58,13 +60,38 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
 		"JETTONS":             "USDT:" + usdt.Master().StringRaw() + ":6",
 		"LOG_LEVEL":           "warn",
+		"SWEEP_MIN":           "1000", // the deposit address stays unswept: its figure is the service's last read
 	}
 	svc := startService(t, env)
 	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
 
+	// A user's deposit address, handed out as the service does.
+	keys, err := ton.NewDepositKeys(words, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetDepositDeriver(keys.Deriver())
+	if _, err := db.UpsertUser(ctx, store.User{ID: 5}); err != nil {
+		t.Fatal(err)
+	}
+	dw, err := db.DepositWallet(ctx, store.UserOwner(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	depAddr, err := address.ParseRawAddr(dw.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { // the follower follows it
+		w, err := db.DepositWalletByAddress(ctx, dw.Address)
+		return err == nil && len(w.Jettons) == 1
+	})
+
 	chain.Fund(hot, 3_000_000_000)
 	usdt.Mint(hot, big.NewInt(25_500_000))
-	tonOnChain := store.Amount(chain.Balance(hot))
+	chain.Fund(depAddr, 2_000_000_000)
+	// What the service holds: the hot wallet and the deposit address.
+	tonOnChain := store.Amount(chain.Balance(hot) + chain.Balance(depAddr))
 	// The follower booked both and found the books equal.
 	waitFor(t, 15*time.Second, func() bool {
 		recs, _ := db.Reconciliations(ctx)
@@ -104,6 +131,17 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 	tonFig := tonOnChain.Format(9)
 	if r := row(t, out, "GRAM"); r[0] != tonFig || r[1] != tonFig || r[2] != "0" {
 		t.Fatalf("TON row %v, want chain = ledger = %s:\n%s", r, tonFig, out)
+	}
+	if !strings.Contains(out, "and 1 deposit addresses, as the service last read each") {
+		t.Fatalf("equal books: the deposit address is not counted:\n%s", out)
+	}
+	// --all reads every deposit address now: the same figures.
+	code, all, stderr := tonpay(t, dir, env, "reconcile", "--all")
+	if code != 0 || !strings.Contains(all, "each read now") {
+		t.Fatalf("reconcile --all: exit %d\n%s%s", code, all, stderr)
+	}
+	if r := row(t, all, "GRAM"); r[0] != tonFig || r[1] != tonFig || r[2] != "0" {
+		t.Fatalf("reconcile --all: GRAM row %v, want chain = ledger = %s:\n%s", r, tonFig, all)
 	}
 	if r := row(t, out, "USDT"); r[0] != "25.5" || r[1] != "25.5" || r[2] != "0" {
 		t.Fatalf("USDT row %v:\n%s", r, out)

@@ -69,6 +69,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		Testnet:      cfg.Testnet,
 		HotWalletMax: cfg.HotWalletMax,
 		Cold:         cfg.ColdWallet,
+		SweepGas:     ton.DefaultSweepJettonGas, // deposit addresses holding jettons get the gas of their sweep
 		Log:          log.With("component", "payer"),
 	})
 	if err != nil {

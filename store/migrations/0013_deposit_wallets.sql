@@ -44,3 +44,8 @@ CREATE TABLE follower_state (
     block      INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 ) STRICT;
+
+-- A batch may carry gas to deposit wallets whose jettons wait for it (the
+-- hot wallet's messages to them: in transit until they land).
+ALTER TABLE batches ADD COLUMN gas INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN gas_messages INTEGER NOT NULL DEFAULT 0;
