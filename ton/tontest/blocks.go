@@ -103,10 +103,19 @@ func (c *Chain) loadBlock(id *ton.BlockIDExt) (uint32, tl.Serializable) {
 		len(id.RootHash) != 32 || len(id.FileHash) != 32 {
 		return 0, ton.LSError{Code: codeNotInDB, Text: "invalid block id requested"}
 	}
-	if id.SeqNo > c.seqno || id.SeqNo < c.horizon() || !id.Equals(c.blockID(id.Workchain, id.SeqNo)) {
+	if id.SeqNo > c.served(id.Workchain) || id.SeqNo < c.horizon() || !id.Equals(c.blockID(id.Workchain, id.SeqNo)) {
 		return 0, ton.LSError{Code: codeNotReady, Text: "cannot load block " + blockIDString(id) + " : not in db"}
 	}
 	return id.SeqNo, nil
+}
+
+// served is the last block of workchain wc the node serves: the head for
+// the masterchain, the head's shard tip for the basechain. c.mu held.
+func (c *Chain) served(wc int32) uint32 {
+	if wc == -1 {
+		return c.seqno
+	}
+	return c.blocks[c.seqno].tip
 }
 
 // blockTxs returns the transactions of the block with id's workchain at
@@ -140,7 +149,7 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	if bad != nil {
 		return bad
 	}
-	data, err := c.shardHashes(seqno)
+	data, err := c.shardHashes(c.blocks[seqno].tip)
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "tontest: shard hashes: " + err.Error()}
 	}
@@ -150,12 +159,16 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	return ton.AllShardsInfo{ID: r.ID, Proof: proof, Data: data}
 }
 
-// shardHashes is the ShardHashes of masterchain block seqno
-// (HashmapE 32 ^(BinTree ShardDescr)) as a cell holding the dictionary
-// (Maybe ^), as the lite-server sends it. c.mu held.
+// shardHashes is the ShardHashes of a masterchain block whose basechain
+// tip is block seqno (HashmapE 32 ^(BinTree ShardDescr)), as a cell holding
+// the dictionary (Maybe ^), as the lite-server sends it. c.mu held.
 func (c *Chain) shardHashes(seqno uint32) (*cell.Cell, error) {
 	blk := c.shardBlock(seqno)
 	info := c.blocks[seqno]
+	reg := seqno // the masterchain block that named it first
+	for reg < c.seqno && c.blocks[reg].tip != seqno {
+		reg++
+	}
 	// fees_collected and funds_created: CurrencyCollection 0 each.
 	zero := cell.BeginCell().MustStoreCoins(0).MustStoreDict(nil)
 	currencies := cell.BeginCell().MustStoreBuilder(zero).MustStoreBuilder(zero).EndCell()
@@ -164,7 +177,7 @@ func (c *Chain) shardHashes(seqno uint32) (*cell.Cell, error) {
 		MustStoreUInt(0, 1).
 		MustStoreUInt(0xa, 4).
 		MustStoreUInt(uint64(seqno), 32).    // seq_no
-		MustStoreUInt(uint64(seqno), 32).    // reg_mc_seqno
+		MustStoreUInt(uint64(reg), 32).      // reg_mc_seqno
 		MustStoreUInt(info.startLT, 64).     // start_lt
 		MustStoreUInt(info.lt, 64).          // end_lt
 		MustStoreSlice(blk.RootHash, 256).   // root_hash
@@ -285,7 +298,7 @@ func (c *Chain) lookupBlock(r ton.LookupBlock) tl.Serializable {
 	defer c.mu.Unlock()
 	seqno := uint32(r.ID.Seqno)
 	if (r.ID.Workchain != -1 && r.ID.Workchain != 0) || r.ID.Shard == 0 || r.ID.Seqno < 0 ||
-		seqno > c.seqno || seqno < c.horizon() {
+		seqno > c.served(r.ID.Workchain) || seqno < c.horizon() {
 		return ton.LSError{Code: codeNotReady, Text: "seqno not in db"}
 	}
 	return ton.BlockHeader{ID: c.blockID(r.ID.Workchain, seqno), Mode: r.Mode >> 4, HeaderProof: []byte{}}
@@ -316,8 +329,9 @@ func (c *Chain) oneTransaction(r ton.GetOneTransaction) tl.Serializable {
 	return res
 }
 
-// ShardBlock returns the id of the basechain block that masterchain block
-// seqno names as the shard's top block (what getAllShardsInfo answers).
+// ShardBlock returns the id of the basechain block made with masterchain
+// block seqno, which that block names as the shard's tip (what
+// getAllShardsInfo answers) unless HoldShardTips held it back.
 func (c *Chain) ShardBlock(seqno uint32) *ton.BlockIDExt { return c.shardBlock(seqno) }
 
 // BlockTransactions returns the transactions of the basechain block that

@@ -429,3 +429,63 @@ func BenchmarkFundMany(b *testing.B) {
 	}
 	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "deposits/s")
 }
+
+// With shard tips held back, masterchain blocks name no new basechain block
+// and then jump: the blocks in between are served only once named, and a
+// follower finds them by lookupBlock and lists their transactions.
+func TestHeldShardTips(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	before := chain.Head().SeqNo
+
+	chain.HoldShardTips(2)
+	dst := []*address.Address{randomAddr(t), randomAddr(t), randomAddr(t)}
+	var made []uint32
+	for _, to := range dst {
+		require.NoError(t, alice.Send(to, ton1, "", false))
+		made = append(made, chain.Mine())
+	}
+	// The first two masterchain blocks still name the old tip.
+	for _, seqno := range made[:2] {
+		assert.Equal(t, chain.ShardBlock(before), shardTip(t, ctx, api, seqno), "block %d", seqno)
+		acc, err := api.GetAccount(ctx, masterBlock(t, ctx, api, seqno), dst[0])
+		require.NoError(t, err)
+		assert.False(t, acc.IsActive, "the state at a masterchain block is its tip's")
+	}
+	assert.Equal(t, chain.ShardBlock(made[2]), shardTip(t, ctx, api, made[2]), "then the newest")
+
+	// Found by seqno, listed, each with its transfer.
+	for i, seqno := range made {
+		id, err := api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+		require.NoError(t, err)
+		assert.Equal(t, chain.ShardBlock(seqno), id)
+		ids := listAll(t, ctx, api, id, 256)
+		var accounts []string
+		for _, x := range ids {
+			accounts = append(accounts, address.NewAddress(0, 0, x.Account).StringRaw())
+		}
+		assert.Contains(t, accounts, dst[i].StringRaw())
+		assert.Contains(t, accounts, alice.Address().StringRaw())
+	}
+	acc, err := api.GetAccount(ctx, masterBlock(t, ctx, api, made[2]), dst[0])
+	require.NoError(t, err)
+	assert.Equal(t, chain.Balance(dst[0]), acc.State.Balance.Nano().Uint64())
+}
+
+// A basechain block no masterchain block names yet is not served.
+func TestUnnamedShardBlock(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	chain.HoldShardTips(1)
+	seqno := chain.Mine()
+	_, err := api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+	assert.ErrorIs(t, err, ton.ErrBlockNotFound)
+	_, _, err = api.GetBlockTransactionsV2(ctx, chain.ShardBlock(seqno), 10)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	chain.Mine()
+	_, err = api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+	require.NoError(t, err)
+	_, _, err = api.GetBlockTransactionsV2(ctx, chain.ShardBlock(seqno), 10)
+	require.NoError(t, err)
+}

@@ -41,7 +41,9 @@
 //     ton.ProofCheckPolicyUnsafe);
 //   - blocks: the basechain has one shard (0x8000000000000000) and one
 //     shard block per masterchain block, of the same seqno
-//     (Chain.ShardBlock). What a block-reading follower asks is answered
+//     (Chain.ShardBlock), named as the shard's tip by that masterchain
+//     block (HoldShardTips delays the naming, so tips jump as they do on
+//     mainnet). What a block-reading follower asks is answered
 //     as the real lite-server answers it (blocks.go): getAllShardsInfo (a
 //     real ShardHashes dictionary naming that block), listBlockTransactions
 //     and listBlockTransactionsExt (every transaction the block executed,
@@ -61,7 +63,7 @@
 //   - genesis: NewWallet and NewJetton install code, data and a balance
 //     outside any transaction.
 //
-// Faults: PruneBefore, FailNext, Delay, DropExternals.
+// Faults: PruneBefore, FailNext, Delay, DropExternals, HoldShardTips.
 //
 // Every transaction satisfies
 //

@@ -119,8 +119,20 @@ func addrOf(id ton.AccountID) *address.Address {
 	return address.NewAddress(0, byte(id.Workchain), id.ID)
 }
 
+// stateSeqno is the basechain block whose state a query at block asks
+// for: a basechain block's own, a masterchain block's shard tip (see
+// HoldShardTips); the head's for a block still to come. c.mu held.
+func (c *Chain) stateSeqno(block *ton.BlockIDExt) uint32 {
+	seqno := min(block.SeqNo, c.seqno)
+	if block.Workchain == -1 {
+		seqno = c.blocks[seqno].tip
+	}
+	return seqno
+}
+
 // accountState answers getAccountState with the state of the account at
-// the end of the block asked for (the head's for a block still to come).
+// the end of the block asked for (the head's for a block still to come;
+// a masterchain block's shard tip's).
 // With ProofCheckPolicyUnsafe the client still reads the account from
 // proof[1].ref0, a ShardStateUnsplit, and checks the state cell's hash and
 // the balance against it; the fake builds that state with just this account
@@ -141,7 +153,7 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	none := cell.BeginCell().MustStoreBoolBit(false).EndCell()
 	mustSet(accounts, placeholder, shardAccount(none, make([]byte, 32), 0))
 
-	seqno := min(block.SeqNo, c.seqno)
+	seqno := c.stateSeqno(block)
 	if seqno < c.horizon() {
 		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
 	}
@@ -170,7 +182,7 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	}
 	return ton.AccountState{
 		ID:    block,
-		Shard: c.shardBlock(block.SeqNo),
+		Shard: c.shardBlock(seqno),
 		Proof: []*cell.Cell{cell.BeginCell().EndCell(), cell.BeginCell().MustStoreRef(shardState).EndCell()},
 		State: state,
 	}
@@ -272,7 +284,7 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	c.mu.Lock()
 	exit := int32(exitNoState)
 	var result []any
-	seqno := min(r.ID.SeqNo, c.seqno)
+	seqno := c.stateSeqno(r.ID)
 	if seqno < c.horizon() {
 		c.mu.Unlock()
 		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
@@ -292,5 +304,5 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	if err != nil {
 		return ton.LSError{Code: codeUnsupported, Text: "build result stack: " + err.Error()}
 	}
-	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(r.ID.SeqNo), ExitCode: exit, Result: stack}
+	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(seqno), ExitCode: exit, Result: stack}
 }
