@@ -24,9 +24,11 @@ import (
 //     (ErrorCode::error) "state already gc'd" beyond the horizon;
 //   - a malformed query: code -400 (the lite-server's fatal_error).
 //
-// Block ids are not hashes of real block cells, so nothing that carries a
-// Merkle proof of a block can be served (clients use
-// ton.ProofCheckPolicyUnsafe): no proofs, no getBlock or getBlockHeader.
+// The blocks themselves are real Block cells (blockcell.go), served by
+// getBlock and getBlockHeader (a real header proof, also in lookupBlock's
+// answer). Other proofs are not built: listBlockTransactions,
+// getAllShardsInfo and getOneTransaction answer without them, so clients
+// use ton.ProofCheckPolicyUnsafe.
 
 // codeNotReady is ErrorCode::notready: a block or state the node does not
 // have (never had, not yet, or no longer).
@@ -87,7 +89,8 @@ func (c *Chain) sealBlockTxs() {
 	slices.SortFunc(txs, compareBlockTx)
 	c.blocks[c.seqno].txs = txs
 	for h := c.horizon(); c.listsFrom < h; c.listsFrom++ {
-		c.blocks[c.listsFrom].txs = nil
+		b := &c.blocks[c.listsFrom]
+		b.txs, b.masterCell, b.shardCell = nil, nil, nil
 	}
 }
 
@@ -281,9 +284,9 @@ func (c *Chain) blockTransactionsExt(r ton.ListBlockTransactionsExt) tl.Serializ
 	return ton.BlockTransactionsExt{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, Transactions: roots}
 }
 
-// lookupBlock answers lookupBlock by seqno (mode.0) with the block's id;
-// the header proof is left empty (the ids are not hashes of real blocks).
-// By logical time or unix time (mode.1, mode.2) is not emulated.
+// lookupBlock answers lookupBlock by seqno (mode.0) with the block's id
+// and its header proof. By logical time or unix time (mode.1, mode.2) is
+// not emulated.
 func (c *Chain) lookupBlock(r ton.LookupBlock) tl.Serializable {
 	if (1<<(r.Mode&7))&0x16 == 0 {
 		return ton.LSError{Code: codeNotInDB, Text: "exactly one of mode.0, mode.1 and mode.2 bits must be set"}
@@ -297,11 +300,56 @@ func (c *Chain) lookupBlock(r ton.LookupBlock) tl.Serializable {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	seqno := uint32(r.ID.Seqno)
-	if (r.ID.Workchain != -1 && r.ID.Workchain != 0) || r.ID.Shard == 0 || r.ID.Seqno < 0 ||
+	if (r.ID.Workchain != -1 && r.ID.Workchain != 0) || r.ID.Shard == 0 || r.ID.Seqno <= 0 ||
 		seqno > c.served(r.ID.Workchain) || seqno < c.horizon() {
 		return ton.LSError{Code: codeNotReady, Text: "seqno not in db"}
 	}
-	return ton.BlockHeader{ID: c.blockID(r.ID.Workchain, seqno), Mode: r.Mode >> 4, HeaderProof: []byte{}}
+	proof, err := headerProof(c.blockCell(r.ID.Workchain, seqno))
+	if err != nil {
+		return ton.LSError{Code: codeNotInDB, Text: "cannot construct header proof: " + err.Error()}
+	}
+	return ton.BlockHeader{ID: c.blockID(r.ID.Workchain, seqno), Mode: r.Mode >> 4, HeaderProof: proof}
+}
+
+// blockCell is the Block cell of workchain wc at seqno (kept within the
+// horizon). c.mu held.
+func (c *Chain) blockCell(wc int32, seqno uint32) *cell.Cell {
+	if wc == -1 {
+		return c.blocks[seqno].masterCell
+	}
+	return c.blocks[seqno].shardCell
+}
+
+// block answers getBlock: the block's BOC.
+func (c *Chain) block(r ton.GetBlockData) tl.Serializable {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seqno, bad := c.loadBlock(r.ID)
+	if bad != nil {
+		return bad
+	}
+	if seqno == 0 {
+		return ton.LSError{Code: codeNotReady, Text: "cannot load block " + blockIDString(r.ID) + " : not in db"}
+	}
+	return ton.BlockData{ID: r.ID, Payload: c.blockCell(r.ID.Workchain, seqno).ToBOCWithFlags(false)}
+}
+
+// blockHeader answers getBlockHeader: a Merkle proof of the block's info.
+func (c *Chain) blockHeader(r ton.GetBlockHeader) tl.Serializable {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seqno, bad := c.loadBlock(r.ID)
+	if bad != nil {
+		return bad
+	}
+	if seqno == 0 {
+		return ton.LSError{Code: codeNotReady, Text: "cannot load block " + blockIDString(r.ID) + " : not in db"}
+	}
+	proof, err := headerProof(c.blockCell(r.ID.Workchain, seqno))
+	if err != nil {
+		return ton.LSError{Code: codeNotInDB, Text: "cannot construct header proof: " + err.Error()}
+	}
+	return ton.BlockHeader{ID: r.ID, Mode: r.Mode, HeaderProof: proof}
 }
 
 // oneTransaction answers getOneTransaction: the transaction of the account
@@ -332,7 +380,15 @@ func (c *Chain) oneTransaction(r ton.GetOneTransaction) tl.Serializable {
 // ShardBlock returns the id of the basechain block made with masterchain
 // block seqno, which that block names as the shard's tip (what
 // getAllShardsInfo answers) unless HoldShardTips held it back.
-func (c *Chain) ShardBlock(seqno uint32) *ton.BlockIDExt { return c.shardBlock(seqno) }
+// It is nil for a block not made yet.
+func (c *Chain) ShardBlock(seqno uint32) *ton.BlockIDExt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if seqno > c.seqno {
+		return nil
+	}
+	return c.shardBlock(seqno)
+}
 
 // BlockTransactions returns the transactions of the basechain block that
 // goes with masterchain block seqno, in the order listBlockTransactions

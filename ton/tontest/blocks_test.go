@@ -489,3 +489,57 @@ func TestUnnamedShardBlock(t *testing.T) {
 	_, _, err = api.GetBlockTransactionsV2(ctx, chain.ShardBlock(seqno), 10)
 	require.NoError(t, err)
 }
+
+// Blocks are real Block cells whose hashes are their ids: getBlock and
+// getBlockHeader check out on the client, the block's ShardAccountBlocks
+// hold its transactions, parents link the blocks, and a masterchain block
+// carries the ShardHashes getAllShardsInfo answers.
+func TestBlockCells(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", true))
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "hi", false))
+	chain.Mine()
+	chain.Mine()
+
+	for seqno := uint32(1); seqno <= chain.Head().SeqNo; seqno++ {
+		shard := chain.ShardBlock(seqno)
+		b, err := api.GetBlockData(ctx, shard)
+		require.NoError(t, err, "block %d", seqno)
+		assert.Equal(t, seqno, b.BlockInfo.SeqNo)
+		assert.True(t, b.BlockInfo.NotMaster)
+		txs, err := b.ListTransactions()
+		require.NoError(t, err)
+		want := chain.BlockTransactions(seqno)
+		require.Len(t, txs, len(want))
+		for i := range txs {
+			assert.Equal(t, want[i].Hash, txs[i].Hash)
+			assert.GreaterOrEqual(t, txs[i].LT, b.BlockInfo.StartLt)
+			assert.LessOrEqual(t, txs[i].LT, b.BlockInfo.EndLt)
+		}
+
+		h, err := api.GetBlockHeader(ctx, shard)
+		require.NoError(t, err)
+		assert.Equal(t, b.BlockInfo.GenUtime, h.GenUtime)
+		parents, err := ton.GetParentBlocks(h)
+		require.NoError(t, err)
+		require.Len(t, parents, 1)
+		if seqno > 1 {
+			assert.Equal(t, chain.ShardBlock(seqno-1), parents[0])
+		}
+
+		m := masterBlock(t, ctx, api, seqno)
+		mb, err := api.GetBlockData(ctx, m)
+		require.NoError(t, err)
+		assert.False(t, mb.BlockInfo.NotMaster)
+		require.NotNil(t, mb.Extra.Custom)
+		shards, err := ton.LoadShardsFromHashes(mb.Extra.Custom.ShardHashes, false)
+		require.NoError(t, err)
+		assert.Equal(t, []*ton.BlockIDExt{shard}, shards)
+	}
+	wrong := chain.ShardBlock(2)
+	wrong.FileHash = make([]byte, 32)
+	_, err := api.GetBlockData(ctx, wrong)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+}

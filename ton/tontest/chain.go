@@ -97,6 +97,9 @@ type blockInfo struct {
 	startLT uint64    // the block's start_lt
 	txs     []blockTx // its transactions by account, then lt; nil beyond the horizon
 	tip     uint32    // the basechain block this masterchain block names (itself unless held)
+
+	master, shard         *ton.BlockIDExt // the ids of the masterchain block and of its basechain block
+	masterCell, shardCell *cell.Cell      // their Block cells; nil beyond the horizon
 }
 
 type pendingExt struct {
@@ -137,10 +140,10 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	if c.vm, err = newMachine(); err != nil {
 		return nil, err
 	}
-	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
 		return nil, err
 	}
+	c.blocks = []blockInfo{{now: uint32(time.Now().Unix()), master: c.zeroStateID(-1), shard: c.zeroStateID(0)}}
 	c.Mine()
 
 	for attempt := 0; attempt < 5; attempt++ {
@@ -368,6 +371,7 @@ func (c *Chain) Mine() uint32 {
 	}
 	c.blocks = append(c.blocks, blockInfo{now: c.blockNow, lt: c.lt, startLT: startLT, tip: tip})
 	c.sealBlockTxs()
+	c.sealBlocks()
 
 	close(c.newBlock)
 	c.newBlock = make(chan struct{})
@@ -651,10 +655,18 @@ func (c *Chain) shardBlock(seqno uint32) *ton.BlockIDExt {
 }
 
 func (c *Chain) blockID(wc int32, seqno uint32) *ton.BlockIDExt {
-	var buf [8]byte
-	binary.BigEndian.PutUint32(buf[:4], uint32(wc))
-	binary.BigEndian.PutUint32(buf[4:], seqno)
+	if wc == -1 {
+		return c.blocks[seqno].master.Copy()
+	}
+	return c.blocks[seqno].shard.Copy()
+}
+
+// zeroStateID is the id of workchain wc's zero state (block 0): not a
+// block, so not the hash of one.
+func (c *Chain) zeroStateID(wc int32) *ton.BlockIDExt {
+	var buf [4]byte
+	binary.BigEndian.PutUint32(buf[:], uint32(wc))
 	root := sha256.Sum256(append(c.id[:], buf[:]...))
 	file := sha256.Sum256(root[:])
-	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: seqno, RootHash: root[:], FileHash: file[:]}
+	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: 0, RootHash: root[:], FileHash: file[:]}
 }

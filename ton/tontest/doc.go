@@ -48,12 +48,14 @@
 //     real ShardHashes dictionary naming that block), listBlockTransactions
 //     and listBlockTransactionsExt (every transaction the block executed,
 //     by account then lt, the real paging: at most 256 a page, after,
-//     reverse, incomplete), lookupBlock by seqno, getOneTransaction. Within
-//     the KeepBlocks horizon; beyond it, and for blocks not produced,
-//     code 651 "not in db" (a masterchain state: 602 "state already
-//     gc'd"), and the per-block lists are dropped. Block ids are not
-//     hashes of real block cells: no getBlock, getBlockHeader or block
-//     proofs;
+//     reverse, incomplete), lookupBlock by seqno, getOneTransaction,
+//     getBlock and getBlockHeader: every block is a real Block cell (its
+//     BlockInfo, its transactions in ShardAccountBlocks, a masterchain
+//     block's ShardHashes; value flow, message descriptors and the state
+//     update are empty placeholders) whose hashes are its id. Within the
+//     KeepBlocks horizon; beyond it, and for blocks not produced, code 651
+//     "not in db" (a masterchain state: 602 "state already gc'd"), and the
+//     per-block lists and cells are dropped. No proofs but block headers';
 //   - the faucet and the jetton admin: Chain.Fund and Jetton.Mint are
 //     messages from FaucetAddress and JettonAdminAddress, where nothing is
 //     deployed, carrying value that comes out of nothing (their fwd_fee is

@@ -106,6 +106,10 @@ func (c *Chain) answer(ctx context.Context, data any) tl.Serializable {
 		return c.lookupBlock(r)
 	case ton.GetOneTransaction:
 		return c.oneTransaction(r)
+	case ton.GetBlockData:
+		return c.block(r)
+	case ton.GetBlockHeader:
+		return c.blockHeader(r)
 	}
 	return ton.LSError{Code: codeUnsupported, Text: fmt.Sprintf("tontest: unsupported query %T", req)}
 }
@@ -294,6 +298,7 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 			result, exit = c.vmGet(acc.addr, s.code, s.data, s.balance, c.blocks[seqno].now, r.MethodID, args)
 		}
 	}
+	shard := c.shardBlock(seqno)
 	c.mu.Unlock()
 
 	var st tlb.Stack
@@ -304,5 +309,5 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	if err != nil {
 		return ton.LSError{Code: codeUnsupported, Text: "build result stack: " + err.Error()}
 	}
-	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(seqno), ExitCode: exit, Result: stack}
+	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: shard, ExitCode: exit, Result: stack}
 }

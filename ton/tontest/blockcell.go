@@ -1,0 +1,235 @@
+package tontest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/ton"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// Every block the chain makes is a real Block cell (block.tlb), and its id
+// is that cell's hash (root_hash) and the hash of its BOC (file_hash), so
+// getBlock, getBlockHeader and the header proofs check out on the client:
+//   - info: the real BlockInfo (seqno, shard, gen_utime, start/end lt, the
+//     previous block, and for a basechain block the masterchain block
+//     before it as master_ref);
+//   - extra.account_blocks: the real ShardAccountBlocks, every transaction
+//     of the block under its account, with the account's HASH_UPDATE;
+//   - extra.custom of a masterchain block: McBlockExtra with the
+//     ShardHashes getAllShardsInfo answers;
+//   - what is not modelled is empty or zero but well-formed: value_flow
+//     (zero amounts), in_msg_descr and out_msg_descr (empty), state_update
+//     (a Merkle update between two placeholder cells, not the states).
+
+// zeroCurrencies is a CurrencyCollection of nothing: Grams 0, no extra.
+func zeroCurrencies() *cell.Builder { return cell.BeginCell().MustStoreCoins(0).MustStoreDict(nil) }
+
+// valueFlow is a ValueFlow of zero amounts (value_flow#b8e48dfb).
+func valueFlow() *cell.Cell {
+	four := func() *cell.Cell {
+		b := cell.BeginCell()
+		for i := 0; i < 4; i++ {
+			b.MustStoreBuilder(zeroCurrencies())
+		}
+		return b.EndCell()
+	}
+	return cell.BeginCell().MustStoreUInt(0xb8e48dfb, 32).MustStoreRef(four()).
+		MustStoreBuilder(zeroCurrencies()).MustStoreRef(four()).EndCell()
+}
+
+// shardAccountBlocks is the ShardAccountBlocks of a block's transactions
+// (sorted by account, then lt), as a cell holding the HashmapAugE. c.mu held.
+func (c *Chain) shardAccountBlocks(txs []blockTx) (*cell.Cell, error) {
+	blocks, err := tlb.NewShardAccountBlocksAugDict()
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(txs); {
+		j := i
+		for j < len(txs) && txs[j].acc == txs[i].acc {
+			j++
+		}
+		trans, err := tlb.NewAccountTransactionsAugDict()
+		if err != nil {
+			return nil, err
+		}
+		var first, last *cell.Cell
+		for _, t := range txs[i:j] {
+			txCell := c.txCell(t)
+			if first == nil {
+				first = txCell
+			}
+			last = txCell
+			if err := trans.Set(cell.BeginCell().MustStoreUInt(t.lt, 64).EndCell(), cell.BeginCell().MustStoreRef(txCell).EndCell()); err != nil {
+				return nil, fmt.Errorf("account transactions: %w", err)
+			}
+		}
+		inline, err := trans.InlineCell()
+		if err != nil {
+			return nil, err
+		}
+		// The account's HASH_UPDATE: from before its first transaction to
+		// after its last, read from the transactions' own (ref 1).
+		fu, lu := first.MustPeekRef(1).MustBeginParse(), last.MustPeekRef(1).MustBeginParse()
+		fu.MustLoadUInt(8)
+		lu.MustLoadUInt(8)
+		lu.MustLoadSlice(256)
+		update := cell.BeginCell().MustStoreUInt(0x72, 8).MustStoreSlice(fu.MustLoadSlice(256), 256).
+			MustStoreSlice(lu.MustLoadSlice(256), 256).EndCell()
+		block := cell.BeginCell().MustStoreUInt(5, 4).MustStoreSlice(txs[i].acc[:], 256).
+			MustStoreBuilder(inline.ToBuilder()).MustStoreRef(update).EndCell()
+		if err := blocks.Set(cell.BeginCell().MustStoreSlice(txs[i].acc[:], 256).EndCell(), block); err != nil {
+			return nil, fmt.Errorf("shard account blocks: %w", err)
+		}
+		i = j
+	}
+	return blocks.ToCell()
+}
+
+// txCell is the cell of a transaction a block lists. c.mu held.
+func (c *Chain) txCell(t blockTx) *cell.Cell {
+	acc := c.accounts[key(address.NewAddress(0, byte(t.wc), t.acc[:]))]
+	return acc.txs[acc.txIndex(t.lt)].cell
+}
+
+// shardAll is the shard id of a whole workchain (0x8000000000000000).
+const shardAll = math.MinInt64
+
+// sealBlocks makes the Block cells of masterchain block c.seqno and of the
+// basechain block that goes with it, and records their ids; c.mu held,
+// c.blocks[c.seqno] appended with its transactions.
+func (c *Chain) sealBlocks() {
+	seqno := c.seqno
+	b := &c.blocks[seqno]
+	prevMaster, prevShard := c.blocks[seqno-1].master, c.blocks[seqno-1].shard
+	var err error
+	if b.shardCell, b.shard, err = c.makeBlock(0, seqno, b, prevShard, prevMaster, nil); err != nil {
+		panic("tontest: make basechain block: " + err.Error())
+	}
+	shards, err := c.shardHashes(b.tip)
+	if err != nil {
+		panic("tontest: shard hashes: " + err.Error())
+	}
+	custom, err := mcBlockExtra(shards)
+	if err != nil {
+		panic("tontest: masterchain block extra: " + err.Error())
+	}
+	if b.masterCell, b.master, err = c.makeBlock(-1, seqno, b, prevMaster, nil, custom); err != nil {
+		panic("tontest: make masterchain block: " + err.Error())
+	}
+}
+
+// extBlkRef is an ExtBlkRef of the block id with end lt endLT.
+func extBlkRef(id *ton.BlockIDExt, endLT uint64) *cell.Builder {
+	return cell.BeginCell().MustStoreUInt(endLT, 64).MustStoreUInt(uint64(id.SeqNo), 32).
+		MustStoreSlice(id.RootHash, 256).MustStoreSlice(id.FileHash, 256)
+}
+
+// makeBlock builds the Block of workchain wc made by masterchain block
+// seqno (info, its transactions), after block prev; master is the
+// masterchain block a basechain block refers to, custom a masterchain
+// block's McBlockExtra. It returns the block and its id. c.mu held.
+func (c *Chain) makeBlock(wc int32, seqno uint32, info *blockInfo, prev, master *ton.BlockIDExt, custom *cell.Cell) (*cell.Cell, *ton.BlockIDExt, error) {
+	var txs []blockTx
+	for _, t := range info.txs {
+		if t.wc == wc {
+			txs = append(txs, t)
+		}
+	}
+	// block_info#9bc7a987
+	h := cell.BeginCell().MustStoreUInt(0x9bc7a987, 32).
+		MustStoreUInt(0, 32).                             // version
+		MustStoreBoolBit(wc != -1).                       // not_master
+		MustStoreUInt(0, 7).                              // after_merge before_split after_split want_split want_merge key_block vert_seqno_incr
+		MustStoreUInt(0, 8).                              // flags
+		MustStoreUInt(uint64(seqno), 32).                 // seq_no
+		MustStoreUInt(0, 32).                             // vert_seq_no
+		MustStoreUInt(0, 2).MustStoreUInt(0, 6).          // shard: shard_ident$00 shard_pfx_bits
+		MustStoreInt(int64(wc), 32).MustStoreUInt(0, 64). // workchain_id shard_prefix
+		MustStoreUInt(uint64(info.now), 32).              // gen_utime
+		MustStoreUInt(info.startLT, 64).                  // start_lt
+		MustStoreUInt(info.lt, 64).                       // end_lt
+		MustStoreUInt(0, 32).                             // gen_validator_list_hash_short
+		MustStoreUInt(0, 32).                             // gen_catchain_seqno
+		MustStoreUInt(uint64(max(seqno, 1)-1), 32).       // min_ref_mc_seqno
+		MustStoreUInt(0, 32)                              // prev_key_block_seqno
+	if wc != -1 {
+		h.MustStoreRef(extBlkRef(master, c.blocks[master.SeqNo].lt).EndCell()) // master_ref
+	}
+	h.MustStoreRef(extBlkRef(prev, c.blocks[prev.SeqNo].lt).EndCell()) // prev_ref: prev_blk_info$_
+	blockInfoCell := h.EndCell()
+
+	accounts, err := c.shardAccountBlocks(txs)
+	if err != nil {
+		return nil, nil, err
+	}
+	inMsgs, err := tlb.NewInMsgDescrAugDict()
+	if err != nil {
+		return nil, nil, err
+	}
+	outMsgs, err := tlb.NewOutMsgDescrAugDict()
+	if err != nil {
+		return nil, nil, err
+	}
+	inCell, err := inMsgs.ToCell()
+	if err != nil {
+		return nil, nil, err
+	}
+	outCell, err := outMsgs.ToCell()
+	if err != nil {
+		return nil, nil, err
+	}
+	seed := sha256.Sum256(binary.BigEndian.AppendUint32(append(c.id[:], byte(wc)), seqno))
+	// block_extra#4a33f6fd
+	extra := cell.BeginCell().MustStoreUInt(0x4a33f6fd, 32).MustStoreRef(inCell).MustStoreRef(outCell).
+		MustStoreRef(accounts).MustStoreSlice(seed[:], 256).MustStoreSlice(make([]byte, 32), 256).
+		MustStoreMaybeRef(custom).EndCell()
+
+	update, err := cell.CreateMerkleUpdate(
+		cell.BeginCell().MustStoreUInt(uint64(max(seqno, 1)-1), 32).EndCell(),
+		cell.BeginCell().MustStoreUInt(uint64(seqno), 32).EndCell())
+	if err != nil {
+		return nil, nil, err
+	}
+	// block#11ef55aa
+	root := cell.BeginCell().MustStoreUInt(0x11ef55aa, 32).MustStoreInt(int64(c.opts.GlobalID), 32).
+		MustStoreRef(blockInfoCell).MustStoreRef(valueFlow()).MustStoreRef(update).MustStoreRef(extra).EndCell()
+	file := sha256.Sum256(root.ToBOCWithFlags(false))
+	return root, &ton.BlockIDExt{Workchain: wc, Shard: shardAll, SeqNo: seqno, RootHash: root.Hash(), FileHash: file[:]}, nil
+}
+
+// mcBlockExtra is the McBlockExtra of a masterchain block whose ShardHashes
+// are shards (masterchain_block_extra#cca5).
+func mcBlockExtra(shards *cell.Cell) (*cell.Cell, error) {
+	fees, err := tlb.NewShardFeesAugDict()
+	if err != nil {
+		return nil, err
+	}
+	feesCell, err := fees.ToCell()
+	if err != nil {
+		return nil, err
+	}
+	details := cell.BeginCell().MustStoreDict(nil). // prev_blk_signatures
+							MustStoreMaybeRef(nil).MustStoreMaybeRef(nil). // recover_create_msg mint_msg
+							EndCell()
+	return cell.BeginCell().MustStoreUInt(0xcca5, 16).MustStoreBoolBit(false). // key_block
+											MustStoreBuilder(shards.ToBuilder()).MustStoreBuilder(feesCell.ToBuilder()).
+											MustStoreRef(details).EndCell(), nil
+}
+
+// headerProof is a Merkle proof of block's header (its info), what
+// getBlockHeader and lookupBlock send.
+func headerProof(block *cell.Cell) ([]byte, error) {
+	sk := cell.CreateProofSkeleton()
+	sk.ProofRef(0).SetRecursive()
+	p, err := block.CreateProof(sk)
+	if err != nil {
+		return nil, err
+	}
+	return p.ToBOCWithFlags(false), nil
+}
