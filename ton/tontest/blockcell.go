@@ -233,3 +233,22 @@ func headerProof(block *cell.Cell) ([]byte, error) {
 	}
 	return p.ToBOCWithFlags(false), nil
 }
+
+// blockProof is a Merkle proof of block with its header and, as asked, its
+// ShardAccountBlocks (the transactions) or its McBlockExtra (the shards),
+// what the lite-server sends with listBlockTransactions (mode.5),
+// getOneTransaction and getAllShardsInfo. It proves more than the real
+// one, which keeps only the paths the query walked: a superset the
+// client's check accepts all the same.
+func blockProof(block *cell.Cell, accounts, custom bool) (*cell.Cell, error) {
+	sk := cell.CreateProofSkeleton()
+	sk.ProofRef(0).SetRecursive()
+	extra := sk.ProofRef(3)
+	if accounts {
+		extra.ProofRef(2).SetRecursive()
+	}
+	if custom {
+		extra.ProofRef(3).SetRecursive()
+	}
+	return block.CreateProof(sk)
+}

@@ -25,10 +25,11 @@ import (
 //   - a malformed query: code -400 (the lite-server's fatal_error).
 //
 // The blocks themselves are real Block cells (blockcell.go), served by
-// getBlock and getBlockHeader (a real header proof, also in lookupBlock's
-// answer). Other proofs are not built: listBlockTransactions,
-// getAllShardsInfo and getOneTransaction answer without them, so clients
-// use ton.ProofCheckPolicyUnsafe.
+// getBlock and getBlockHeader, and these queries carry real Merkle proofs
+// of them (a header proof, the block's ShardAccountBlocks, its
+// ShardHashes), which tonutils-go's ProofCheckPolicyFast checks. Other
+// queries (getAccountState, runSmcMethod) still answer without proofs, so
+// clients of the whole chain use ton.ProofCheckPolicyUnsafe.
 
 // codeNotReady is ErrorCode::notready: a block or state the node does not
 // have (never had, not yet, or no longer).
@@ -156,10 +157,13 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "tontest: shard hashes: " + err.Error()}
 	}
-	// The proof is a pair of Merkle proofs the unsafe client does not read;
-	// two distinct plain cells keep the field a well-formed two-root BOC.
-	proof := []*cell.Cell{cell.BeginCell().EndCell(), cell.BeginCell().MustStoreRef(data).EndCell()}
-	return ton.AllShardsInfo{ID: r.ID, Proof: proof, Data: data}
+	// The proof of the block's ShardHashes, in the one-root form newer
+	// lite-servers send.
+	proof, err := blockProof(c.blocks[seqno].masterCell, false, true)
+	if err != nil {
+		return ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
+	}
+	return ton.AllShardsInfo{ID: r.ID, Proof: []*cell.Cell{proof}, Data: data}
 }
 
 // shardHashes is the ShardHashes of a masterchain block whose basechain
@@ -208,18 +212,27 @@ func (c *Chain) shardHashes(seqno uint32) (*cell.Cell, error) {
 // only when the walk ran out of transactions before the page filled: a
 // page that ends exactly on the block's last transaction says incomplete,
 // and the next page is empty.
-func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, after *ton.TransactionID3) ([]blockTx, bool, tl.Serializable) {
+func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, after *ton.TransactionID3) ([]blockTx, bool, []byte, tl.Serializable) {
 	if mode&modeAfter != 0 && (after == nil || len(after.Account) != 32) {
-		return nil, false, ton.LSError{Code: codeNotInDB, Text: "invalid listBlockTransactions query"}
+		return nil, false, nil, ton.LSError{Code: codeNotInDB, Text: "invalid listBlockTransactions query"}
 	}
 	c.mu.Lock()
 	seqno, bad := c.loadBlock(id)
 	if bad != nil {
 		c.mu.Unlock()
-		return nil, false, bad
+		return nil, false, nil, bad
 	}
 	txs := c.blockTxs(id.Workchain, seqno)
+	block := c.blockCell(id.Workchain, seqno)
 	c.mu.Unlock()
+	var proof []byte
+	if mode&modeWantProof != 0 && block != nil {
+		p, err := blockProof(block, true, false)
+		if err != nil {
+			return nil, false, nil, ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
+		}
+		proof = p.ToBOCWithFlags(false)
+	}
 
 	reverse := mode&modeReverse != 0
 	var from blockTx
@@ -251,26 +264,30 @@ func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, af
 		}
 	}
 	eof := int64(len(page)) < limit
-	return page, !eof, nil
+	return page, !eof, proof, nil
 }
 
 func (c *Chain) blockTransactions(r ton.ListBlockTransactions) tl.Serializable {
-	page, incomplete, bad := c.listBlockTransactions(r.ID, r.Mode, r.Count, r.After)
+	page, incomplete, proof, bad := c.listBlockTransactions(r.ID, r.Mode, r.Count, r.After)
 	if bad != nil {
 		return bad
+	}
+	var proofCell *cell.Cell
+	if proof != nil {
+		proofCell, _ = cell.FromBOC(proof)
 	}
 	flags := r.Mode &^ modeMetadata // no message metadata is kept
 	ids := make([]ton.TransactionID, len(page))
 	for i, t := range page {
 		ids[i] = ton.TransactionID{Flags: flags, Account: t.acc[:], LT: t.lt, Hash: t.hash}
 	}
-	return ton.BlockTransactions{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, TransactionIds: ids}
+	return ton.BlockTransactions{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, TransactionIds: ids, Proof: proofCell}
 }
 
 // blockTransactionsExt answers listBlockTransactionsExt: the same walk,
 // the transactions themselves as one multi-root BOC.
 func (c *Chain) blockTransactionsExt(r ton.ListBlockTransactionsExt) tl.Serializable {
-	page, incomplete, bad := c.listBlockTransactions(r.ID, r.Mode, r.Count, r.After)
+	page, incomplete, proof, bad := c.listBlockTransactions(r.ID, r.Mode, r.Count, r.After)
 	if bad != nil {
 		return bad
 	}
@@ -281,7 +298,10 @@ func (c *Chain) blockTransactionsExt(r ton.ListBlockTransactionsExt) tl.Serializ
 		roots = append(roots, acc.txs[acc.txIndex(t.lt)].cell)
 	}
 	c.mu.Unlock()
-	return ton.BlockTransactionsExt{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, Transactions: roots}
+	if proof == nil {
+		proof = []byte{}
+	}
+	return ton.BlockTransactionsExt{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, Transactions: roots, Proof: proof}
 }
 
 // lookupBlock answers lookupBlock by seqno (mode.0) with the block's id
@@ -354,7 +374,8 @@ func (c *Chain) blockHeader(r ton.GetBlockHeader) tl.Serializable {
 
 // oneTransaction answers getOneTransaction: the transaction of the account
 // at lt in the block given, or an empty answer when the block holds none
-// (the client reports ton.ErrNoTransactionsWereFound). No proof.
+// (the client reports ton.ErrNoTransactionsWereFound), with the block's
+// proof.
 func (c *Chain) oneTransaction(r ton.GetOneTransaction) tl.Serializable {
 	if r.AccID == nil || len(r.AccID.ID) != 32 {
 		return ton.LSError{Code: codeNotInDB, Text: "invalid getOneTransaction query"}
@@ -369,6 +390,13 @@ func (c *Chain) oneTransaction(r ton.GetOneTransaction) tl.Serializable {
 		return bad
 	}
 	res := ton.TransactionInfo{ID: r.ID, Proof: []byte{}, Transaction: []byte{}}
+	if block := c.blockCell(r.ID.Workchain, seqno); block != nil {
+		proof, err := blockProof(block, true, false)
+		if err != nil {
+			return ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
+		}
+		res.Proof = proof.ToBOCWithFlags(false)
+	}
 	if acc := c.accounts[key(addrOf(*r.AccID))]; acc != nil {
 		if i := acc.txIndex(uint64(r.LT)); i >= 0 && acc.txs[i].seqno == seqno {
 			res.Transaction = acc.txs[i].cell.ToBOCWithFlags(false)

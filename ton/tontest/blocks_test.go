@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/liteclient"
 	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/ton"
@@ -542,4 +544,45 @@ func TestBlockCells(t *testing.T) {
 	wrong.FileHash = make([]byte, 32)
 	_, err := api.GetBlockData(ctx, wrong)
 	assert.Equal(t, int32(651), lsErr(t, err).Code)
+}
+
+// The block queries carry real Merkle proofs of the blocks: a client that
+// checks them (ProofCheckPolicyFast) accepts the shards, the lists and the
+// transactions.
+func TestBlockProofs(t *testing.T) {
+	t.Parallel()
+	ctx, chain, unsafe := start(t)
+	ls := chain.LiteServers()
+	i := strings.LastIndex(ls, ":")
+	pool := liteclient.NewConnectionPool()
+	require.NoError(t, pool.AddConnection(ctx, ls[:i], ls[i+1:]))
+	t.Cleanup(pool.Stop)
+	api := ton.NewAPIClient(pool, ton.ProofCheckPolicyFast)
+
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	payments := make([]tontest.Payment, 40)
+	for i := range payments {
+		payments[i] = tontest.Payment{To: randomAddr(t), Nano: ton1}
+	}
+	funded, _ := chain.FundMany(payments)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", true))
+	sent := chain.Mine()
+
+	for _, seqno := range []uint32{funded, sent} {
+		master := masterBlock(t, ctx, unsafe, seqno)
+		shards, err := api.GetBlockShardsInfo(ctx, master)
+		require.NoError(t, err)
+		require.Equal(t, []*ton.BlockIDExt{chain.ShardBlock(seqno)}, shards)
+		ids, more, err := api.GetBlockTransactionsV2(ctx, shards[0], 256)
+		require.NoError(t, err)
+		assert.False(t, more)
+		want := chain.BlockTransactions(seqno)
+		require.Len(t, ids, len(want))
+		for j, id := range ids {
+			assert.Equal(t, want[j].Hash, id.Hash)
+			tx, err := api.GetTransaction(ctx, shards[0], address.NewAddress(0, 0, id.Account), id.LT)
+			require.NoError(t, err)
+			assert.Equal(t, id.Hash, tx.Hash)
+		}
+	}
 }
