@@ -234,21 +234,41 @@ func headerProof(block *cell.Cell) ([]byte, error) {
 	return p.ToBOCWithFlags(false), nil
 }
 
-// blockProof is a Merkle proof of block with its header and, as asked, its
-// ShardAccountBlocks (the transactions) or its McBlockExtra (the shards),
-// what the lite-server sends with listBlockTransactions (mode.5),
-// getOneTransaction and getAllShardsInfo. It proves more than the real
-// one, which keeps only the paths the query walked: a superset the
-// client's check accepts all the same.
-func blockProof(block *cell.Cell, accounts, custom bool) (*cell.Cell, error) {
-	sk := cell.CreateProofSkeleton()
-	sk.ProofRef(0).SetRecursive()
-	extra := sk.ProofRef(3)
-	if accounts {
-		extra.ProofRef(2).SetRecursive()
+// blockProof is a Merkle proof of block as the real lite-server makes
+// it: only the cells the query visits. visit walks the block as parsed
+// from the traced root, as the client's own check does (so the client
+// finds everything it reads); nil visits the header and extra only.
+func blockProof(block *cell.Cell, visit func(*tlb.Block) error) (*cell.Cell, error) {
+	pb := cell.NewMerkleProofBuilder(block)
+	var blk tlb.Block
+	if err := tlb.LoadFromCellAsProof(&blk, pb.Root().MustBeginParse(), false); err != nil {
+		return nil, err
 	}
-	if custom {
-		extra.ProofRef(3).SetRecursive()
+	if visit != nil {
+		if err := visit(&blk); err != nil {
+			return nil, err
+		}
 	}
-	return block.CreateProof(sk)
+	return pb.CreateProof()
+}
+
+// visitTransactions visits the paths of transactions txs in a block's
+// ShardAccountBlocks, as ton.CheckTransactionProof walks them.
+func visitTransactions(txs []blockTx) func(*tlb.Block) error {
+	return func(blk *tlb.Block) error {
+		var accounts tlb.ShardAccountBlocks
+		s, err := blk.Extra.ShardAccountBlocks.BeginParse()
+		if err != nil {
+			return err
+		}
+		if err := tlb.LoadFromCellAsProof(&accounts, s); err != nil {
+			return err
+		}
+		for _, t := range txs {
+			if err := ton.CheckTransactionProof(t.hash, t.lt, t.acc[:], &accounts); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

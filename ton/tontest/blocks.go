@@ -159,7 +159,7 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	}
 	// The proof of the block's ShardHashes, in the one-root form newer
 	// lite-servers send.
-	proof, err := blockProof(c.blocks[seqno].masterCell, false, true)
+	proof, err := blockProof(c.blocks[seqno].masterCell, nil)
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
 	}
@@ -225,14 +225,6 @@ func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, af
 	txs := c.blockTxs(id.Workchain, seqno)
 	block := c.blockCell(id.Workchain, seqno)
 	c.mu.Unlock()
-	var proof []byte
-	if mode&modeWantProof != 0 && block != nil {
-		p, err := blockProof(block, true, false)
-		if err != nil {
-			return nil, false, nil, ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
-		}
-		proof = p.ToBOCWithFlags(false)
-	}
 
 	reverse := mode&modeReverse != 0
 	var from blockTx
@@ -264,6 +256,14 @@ func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, af
 		}
 	}
 	eof := int64(len(page)) < limit
+	var proof []byte
+	if mode&modeWantProof != 0 && block != nil {
+		p, err := blockProof(block, visitTransactions(page))
+		if err != nil {
+			return nil, false, nil, ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
+		}
+		proof = p.ToBOCWithFlags(false)
+	}
 	return page, !eof, proof, nil
 }
 
@@ -390,17 +390,21 @@ func (c *Chain) oneTransaction(r ton.GetOneTransaction) tl.Serializable {
 		return bad
 	}
 	res := ton.TransactionInfo{ID: r.ID, Proof: []byte{}, Transaction: []byte{}}
+	var found []blockTx
+	if acc := c.accounts[key(addrOf(*r.AccID))]; acc != nil {
+		if i := acc.txIndex(uint64(r.LT)); i >= 0 && acc.txs[i].seqno == seqno {
+			res.Transaction = acc.txs[i].cell.ToBOCWithFlags(false)
+			t := blockTx{wc: r.AccID.Workchain, lt: acc.txs[i].lt, hash: acc.txs[i].hash}
+			copy(t.acc[:], r.AccID.ID)
+			found = append(found, t)
+		}
+	}
 	if block := c.blockCell(r.ID.Workchain, seqno); block != nil {
-		proof, err := blockProof(block, true, false)
+		proof, err := blockProof(block, visitTransactions(found))
 		if err != nil {
 			return ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
 		}
 		res.Proof = proof.ToBOCWithFlags(false)
-	}
-	if acc := c.accounts[key(addrOf(*r.AccID))]; acc != nil {
-		if i := acc.txIndex(uint64(r.LT)); i >= 0 && acc.txs[i].seqno == seqno {
-			res.Transaction = acc.txs[i].cell.ToBOCWithFlags(false)
-		}
 	}
 	return res
 }

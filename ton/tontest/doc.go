@@ -37,8 +37,8 @@
 //     state at the end of the block asked for, within the last
 //     Options.KeepBlocks blocks (older states answer code -400, so memory
 //     stays bounded however long the chain runs; the transactions
-//     themselves are kept); no proofs (clients must use
-//     ton.ProofCheckPolicyUnsafe);
+//     themselves are kept); without proofs (clients of the whole chain
+//     must use ton.ProofCheckPolicyUnsafe);
 //   - blocks: the basechain has one shard (0x8000000000000000) and one
 //     shard block per masterchain block, of the same seqno
 //     (Chain.ShardBlock), named as the shard's tip by that masterchain
@@ -55,7 +55,10 @@
 //     update are empty placeholders) whose hashes are its id. Within the
 //     KeepBlocks horizon; beyond it, and for blocks not produced, code 651
 //     "not in db" (a masterchain state: 602 "state already gc'd"), and the
-//     per-block lists and cells are dropped. No proofs but block headers';
+//     per-block lists and cells are dropped. These queries carry real
+//     Merkle proofs of the blocks, built from the cells the query visits as
+//     the real lite-server builds them (tonutils-go's
+//     ProofCheckPolicyFast accepts them);
 //   - the faucet and the jetton admin: Chain.Fund and Jetton.Mint are
 //     messages from FaucetAddress and JettonAdminAddress, where nothing is
 //     deployed, carrying value that comes out of nothing (their fwd_fee is
