@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
@@ -22,29 +23,57 @@ import (
 //     of the block under its account, with the account's HASH_UPDATE;
 //   - extra.custom of a masterchain block: McBlockExtra with the
 //     ShardHashes getAllShardsInfo answers;
-//   - what is not modelled is empty or zero but well-formed: value_flow
-//     (zero amounts), in_msg_descr and out_msg_descr (empty), state_update
-//     (a Merkle update between two placeholder cells, not the states).
+//   - what is not modelled is empty or zero but well-formed, and shared by
+//     every block: value_flow (zero amounts), in_msg_descr and
+//     out_msg_descr (empty), state_update (a Merkle update between two
+//     placeholder cells, not the states).
 
 // zeroCurrencies is a CurrencyCollection of nothing: Grams 0, no extra.
 func zeroCurrencies() *cell.Builder { return cell.BeginCell().MustStoreCoins(0).MustStoreDict(nil) }
 
-// valueFlow is a ValueFlow of zero amounts (value_flow#b8e48dfb).
-func valueFlow() *cell.Cell {
-	four := func() *cell.Cell {
-		b := cell.BeginCell()
-		for i := 0; i < 4; i++ {
-			b.MustStoreBuilder(zeroCurrencies())
-		}
-		return b.EndCell()
+// The parts every block shares (what is not modelled), made once.
+var blockParts = sync.OnceValue(func() (p struct {
+	valueFlow, update, inMsgs, outMsgs, noAccounts, shardFees, mcDetails *cell.Cell
+}) {
+	four := cell.BeginCell()
+	for i := 0; i < 4; i++ {
+		four.MustStoreBuilder(zeroCurrencies())
 	}
-	return cell.BeginCell().MustStoreUInt(0xb8e48dfb, 32).MustStoreRef(four()).
-		MustStoreBuilder(zeroCurrencies()).MustStoreRef(four()).EndCell()
-}
+	fourCell := four.EndCell()
+	// value_flow#b8e48dfb of zero amounts
+	p.valueFlow = cell.BeginCell().MustStoreUInt(0xb8e48dfb, 32).MustStoreRef(fourCell).
+		MustStoreBuilder(zeroCurrencies()).MustStoreRef(fourCell).EndCell()
+	var err error
+	if p.update, err = cell.CreateMerkleUpdate(cell.BeginCell().MustStoreUInt(0, 1).EndCell(),
+		cell.BeginCell().MustStoreUInt(1, 1).EndCell()); err != nil {
+		panic("tontest: state update: " + err.Error())
+	}
+	must := func(c *cell.Cell, err error) *cell.Cell {
+		if err != nil {
+			panic("tontest: empty block part: " + err.Error())
+		}
+		return c
+	}
+	in, err := tlb.NewInMsgDescrAugDict()
+	p.inMsgs = must(in.ToCell())
+	out, err := tlb.NewOutMsgDescrAugDict()
+	p.outMsgs = must(out.ToCell())
+	accounts, err := tlb.NewShardAccountBlocksAugDict()
+	p.noAccounts = must(accounts.ToCell())
+	fees, err := tlb.NewShardFeesAugDict()
+	p.shardFees = must(fees.ToCell())
+	_ = err
+	// prev_blk_signatures recover_create_msg mint_msg: none
+	p.mcDetails = cell.BeginCell().MustStoreDict(nil).MustStoreMaybeRef(nil).MustStoreMaybeRef(nil).EndCell()
+	return p
+})
 
 // shardAccountBlocks is the ShardAccountBlocks of a block's transactions
 // (sorted by account, then lt), as a cell holding the HashmapAugE. c.mu held.
 func (c *Chain) shardAccountBlocks(txs []blockTx) (*cell.Cell, error) {
+	if len(txs) == 0 {
+		return blockParts().noAccounts, nil
+	}
 	blocks, err := tlb.NewShardAccountBlocksAugDict()
 	if err != nil {
 		return nil, err
@@ -100,16 +129,35 @@ func (c *Chain) txCell(t blockTx) *cell.Cell {
 // shardAll is the shard id of a whole workchain (0x8000000000000000).
 const shardAll = math.MinInt64
 
+// cellWindow is how many recent blocks keep their cells at hand.
+const cellWindow = 64
+
 // sealBlocks makes the Block cells of masterchain block c.seqno and of the
-// basechain block that goes with it, and records their ids; c.mu held,
-// c.blocks[c.seqno] appended with its transactions.
+// basechain block that goes with it, records their ids and forgets the
+// cells of the blocks that left the window; c.mu held, c.blocks[c.seqno]
+// appended with its transactions.
 func (c *Chain) sealBlocks() {
-	seqno := c.seqno
+	b := &c.blocks[c.seqno]
+	b.shardCell, b.masterCell = c.makeBlocks(c.seqno)
+	b.master = hashesOf(blockIDOf(-1, c.seqno, b.masterCell))
+	for c.cellsFrom+cellWindow <= c.seqno {
+		c.blocks[c.cellsFrom].shardCell, c.blocks[c.cellsFrom].masterCell = nil, nil
+		c.cellsFrom++
+	}
+}
+
+// makeBlocks makes the Block cells of the basechain block and of the
+// masterchain block of seqno from what the chain keeps of them (again,
+// the same, for a block whose cells were forgotten). c.mu held.
+func (c *Chain) makeBlocks(seqno uint32) (shard, master *cell.Cell) {
 	b := &c.blocks[seqno]
-	prevMaster, prevShard := c.blocks[seqno-1].master, c.blocks[seqno-1].shard
+	prevMaster, prevShard := c.masterBlock(seqno-1), c.shardBlock(seqno-1)
 	var err error
-	if b.shardCell, b.shard, err = c.makeBlock(0, seqno, b, prevShard, prevMaster, nil); err != nil {
+	if shard, err = c.makeBlock(0, seqno, b, prevShard, prevMaster, nil); err != nil {
 		panic("tontest: make basechain block: " + err.Error())
+	}
+	if b.shard == (blockHashes{}) { // a new block: its id is not recorded yet
+		b.shard = hashesOf(blockIDOf(0, seqno, shard))
 	}
 	shards, err := c.shardHashes(b.tip)
 	if err != nil {
@@ -119,9 +167,40 @@ func (c *Chain) sealBlocks() {
 	if err != nil {
 		panic("tontest: masterchain block extra: " + err.Error())
 	}
-	if b.masterCell, b.master, err = c.makeBlock(-1, seqno, b, prevMaster, nil, custom); err != nil {
+	if master, err = c.makeBlock(-1, seqno, b, prevMaster, nil, custom); err != nil {
 		panic("tontest: make masterchain block: " + err.Error())
 	}
+	return shard, master
+}
+
+// blockIDOf is the id of Block cell root: its hash and its BOC's.
+func blockIDOf(wc int32, seqno uint32, root *cell.Cell) *ton.BlockIDExt {
+	file := sha256.Sum256(root.ToBOCWithFlags(false))
+	return &ton.BlockIDExt{Workchain: wc, Shard: shardAll, SeqNo: seqno, RootHash: root.Hash(), FileHash: file[:]}
+}
+
+// blockCell is the Block cell of workchain wc at seqno, made again if it
+// left the window (seqno within the horizon). c.mu held.
+func (c *Chain) blockCell(wc int32, seqno uint32) *cell.Cell {
+	if seqno == 0 {
+		return nil // the zero state is not a block
+	}
+	b := &c.blocks[seqno]
+	shard, master := b.shardCell, b.masterCell
+	if master == nil && c.remade.seqno == seqno && c.remade.master != nil {
+		shard, master = c.remade.shard, c.remade.master
+	}
+	if master == nil {
+		shard, master = c.makeBlocks(seqno)
+		if hashesOf(blockIDOf(0, seqno, shard)) != b.shard || hashesOf(blockIDOf(-1, seqno, master)) != b.master {
+			panic(fmt.Sprintf("tontest: block %d made again differs", seqno))
+		}
+		c.remade.seqno, c.remade.shard, c.remade.master = seqno, shard, master
+	}
+	if wc == -1 {
+		return master
+	}
+	return shard
 }
 
 // extBlkRef is an ExtBlkRef of the block id with end lt endLT.
@@ -133,8 +212,8 @@ func extBlkRef(id *ton.BlockIDExt, endLT uint64) *cell.Builder {
 // makeBlock builds the Block of workchain wc made by masterchain block
 // seqno (info, its transactions), after block prev; master is the
 // masterchain block a basechain block refers to, custom a masterchain
-// block's McBlockExtra. It returns the block and its id. c.mu held.
-func (c *Chain) makeBlock(wc int32, seqno uint32, info *blockInfo, prev, master *ton.BlockIDExt, custom *cell.Cell) (*cell.Cell, *ton.BlockIDExt, error) {
+// block's McBlockExtra. c.mu held.
+func (c *Chain) makeBlock(wc int32, seqno uint32, info *blockInfo, prev, master *ton.BlockIDExt, custom *cell.Cell) (*cell.Cell, error) {
 	var txs []blockTx
 	for _, t := range info.txs {
 		if t.wc == wc {
@@ -166,60 +245,28 @@ func (c *Chain) makeBlock(wc int32, seqno uint32, info *blockInfo, prev, master 
 
 	accounts, err := c.shardAccountBlocks(txs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	inMsgs, err := tlb.NewInMsgDescrAugDict()
-	if err != nil {
-		return nil, nil, err
-	}
-	outMsgs, err := tlb.NewOutMsgDescrAugDict()
-	if err != nil {
-		return nil, nil, err
-	}
-	inCell, err := inMsgs.ToCell()
-	if err != nil {
-		return nil, nil, err
-	}
-	outCell, err := outMsgs.ToCell()
-	if err != nil {
-		return nil, nil, err
-	}
+	parts := blockParts()
 	seed := sha256.Sum256(binary.BigEndian.AppendUint32(append(c.id[:], byte(wc)), seqno))
 	// block_extra#4a33f6fd
-	extra := cell.BeginCell().MustStoreUInt(0x4a33f6fd, 32).MustStoreRef(inCell).MustStoreRef(outCell).
+	extra := cell.BeginCell().MustStoreUInt(0x4a33f6fd, 32).MustStoreRef(parts.inMsgs).MustStoreRef(parts.outMsgs).
 		MustStoreRef(accounts).MustStoreSlice(seed[:], 256).MustStoreSlice(make([]byte, 32), 256).
 		MustStoreMaybeRef(custom).EndCell()
 
-	update, err := cell.CreateMerkleUpdate(
-		cell.BeginCell().MustStoreUInt(uint64(max(seqno, 1)-1), 32).EndCell(),
-		cell.BeginCell().MustStoreUInt(uint64(seqno), 32).EndCell())
-	if err != nil {
-		return nil, nil, err
-	}
 	// block#11ef55aa
 	root := cell.BeginCell().MustStoreUInt(0x11ef55aa, 32).MustStoreInt(int64(c.opts.GlobalID), 32).
-		MustStoreRef(blockInfoCell).MustStoreRef(valueFlow()).MustStoreRef(update).MustStoreRef(extra).EndCell()
-	file := sha256.Sum256(root.ToBOCWithFlags(false))
-	return root, &ton.BlockIDExt{Workchain: wc, Shard: shardAll, SeqNo: seqno, RootHash: root.Hash(), FileHash: file[:]}, nil
+		MustStoreRef(blockInfoCell).MustStoreRef(parts.valueFlow).MustStoreRef(parts.update).MustStoreRef(extra).EndCell()
+	return root, nil
 }
 
 // mcBlockExtra is the McBlockExtra of a masterchain block whose ShardHashes
 // are shards (masterchain_block_extra#cca5).
 func mcBlockExtra(shards *cell.Cell) (*cell.Cell, error) {
-	fees, err := tlb.NewShardFeesAugDict()
-	if err != nil {
-		return nil, err
-	}
-	feesCell, err := fees.ToCell()
-	if err != nil {
-		return nil, err
-	}
-	details := cell.BeginCell().MustStoreDict(nil). // prev_blk_signatures
-							MustStoreMaybeRef(nil).MustStoreMaybeRef(nil). // recover_create_msg mint_msg
-							EndCell()
+	parts := blockParts()
 	return cell.BeginCell().MustStoreUInt(0xcca5, 16).MustStoreBoolBit(false). // key_block
-											MustStoreBuilder(shards.ToBuilder()).MustStoreBuilder(feesCell.ToBuilder()).
-											MustStoreRef(details).EndCell(), nil
+											MustStoreBuilder(shards.ToBuilder()).MustStoreBuilder(parts.shardFees.ToBuilder()).
+											MustStoreRef(parts.mcDetails).EndCell(), nil
 }
 
 // headerProof is a Merkle proof of block's header (its info), what

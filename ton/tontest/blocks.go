@@ -90,8 +90,7 @@ func (c *Chain) sealBlockTxs() {
 	slices.SortFunc(txs, compareBlockTx)
 	c.blocks[c.seqno].txs = txs
 	for h := c.horizon(); c.listsFrom < h; c.listsFrom++ {
-		b := &c.blocks[c.listsFrom]
-		b.txs, b.masterCell, b.shardCell = nil, nil, nil
+		c.blocks[c.listsFrom].txs = nil
 	}
 }
 
@@ -159,7 +158,7 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	}
 	// The proof of the block's ShardHashes, in the one-root form newer
 	// lite-servers send.
-	proof, err := blockProof(c.blocks[seqno].masterCell, nil)
+	proof, err := blockProof(c.blockCell(-1, seqno), nil)
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "cannot construct Merkle proof: " + err.Error()}
 	}
@@ -223,7 +222,10 @@ func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, af
 		return nil, false, nil, bad
 	}
 	txs := c.blockTxs(id.Workchain, seqno)
-	block := c.blockCell(id.Workchain, seqno)
+	var block *cell.Cell
+	if mode&modeWantProof != 0 {
+		block = c.blockCell(id.Workchain, seqno)
+	}
 	c.mu.Unlock()
 
 	reverse := mode&modeReverse != 0
@@ -329,15 +331,6 @@ func (c *Chain) lookupBlock(r ton.LookupBlock) tl.Serializable {
 		return ton.LSError{Code: codeNotInDB, Text: "cannot construct header proof: " + err.Error()}
 	}
 	return ton.BlockHeader{ID: c.blockID(r.ID.Workchain, seqno), Mode: r.Mode >> 4, HeaderProof: proof}
-}
-
-// blockCell is the Block cell of workchain wc at seqno (kept within the
-// horizon). c.mu held.
-func (c *Chain) blockCell(wc int32, seqno uint32) *cell.Cell {
-	if wc == -1 {
-		return c.blocks[seqno].masterCell
-	}
-	return c.blocks[seqno].shardCell
 }
 
 // block answers getBlock: the block's BOC.

@@ -540,9 +540,21 @@ func TestBlockCells(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []*ton.BlockIDExt{shard}, shards)
 	}
+	// An older block, whose cells the chain made again.
+	sent := chain.Head().SeqNo - 1
+	for i := 0; i < 70; i++ {
+		chain.Mine()
+	}
+	b, err := api.GetBlockData(ctx, chain.ShardBlock(sent))
+	require.NoError(t, err)
+	txs, err := b.ListTransactions()
+	require.NoError(t, err)
+	assert.Len(t, txs, len(chain.BlockTransactions(sent)))
+	assert.NotEmpty(t, txs)
+
 	wrong := chain.ShardBlock(2)
 	wrong.FileHash = make([]byte, 32)
-	_, err := api.GetBlockData(ctx, wrong)
+	_, err = api.GetBlockData(ctx, wrong)
 	assert.Equal(t, int32(651), lsErr(t, err).Code)
 }
 

@@ -1,6 +1,7 @@
 package tontest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -88,6 +89,11 @@ type Chain struct {
 	making    []blockTx // transactions of the block being made
 	listsFrom uint32    // blocks before it no longer keep their transaction lists
 	holdTips  int       // masterchain blocks still to name no new shard block
+	cellsFrom uint32    // blocks before it no longer keep their cells
+	remade    struct {  // the last older block whose cells were made again
+		seqno         uint32
+		shard, master *cell.Cell
+	}
 }
 
 // blockInfo is what the shard state of a block tells beside the accounts.
@@ -98,8 +104,21 @@ type blockInfo struct {
 	txs     []blockTx // its transactions by account, then lt; nil beyond the horizon
 	tip     uint32    // the basechain block this masterchain block names (itself unless held)
 
-	master, shard         *ton.BlockIDExt // the ids of the masterchain block and of its basechain block
-	masterCell, shardCell *cell.Cell      // their Block cells; nil beyond the horizon
+	// The ids of the masterchain block and of its basechain block (root
+	// and file hashes), kept for good: transactions name their blocks.
+	master, shard blockHashes
+	// Their Block cells while recent (cellWindow); older ones within the
+	// horizon are made again when asked for.
+	masterCell, shardCell *cell.Cell
+}
+
+// blockHashes are a block's root_hash and file_hash.
+type blockHashes struct{ root, file [32]byte }
+
+func hashesOf(id *ton.BlockIDExt) (h blockHashes) {
+	copy(h.root[:], id.RootHash)
+	copy(h.file[:], id.FileHash)
+	return h
 }
 
 type pendingExt struct {
@@ -143,7 +162,7 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	if _, err := rand.Read(c.id[:]); err != nil {
 		return nil, err
 	}
-	c.blocks = []blockInfo{{now: uint32(time.Now().Unix()), master: c.zeroStateID(-1), shard: c.zeroStateID(0)}}
+	c.blocks = []blockInfo{{now: uint32(time.Now().Unix()), master: hashesOf(c.zeroStateID(-1)), shard: hashesOf(c.zeroStateID(0))}}
 	c.Mine()
 
 	for attempt := 0; attempt < 5; attempt++ {
@@ -655,10 +674,11 @@ func (c *Chain) shardBlock(seqno uint32) *ton.BlockIDExt {
 }
 
 func (c *Chain) blockID(wc int32, seqno uint32) *ton.BlockIDExt {
+	h := c.blocks[seqno].shard
 	if wc == -1 {
-		return c.blocks[seqno].master.Copy()
+		h = c.blocks[seqno].master
 	}
-	return c.blocks[seqno].shard.Copy()
+	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: seqno, RootHash: bytes.Clone(h.root[:]), FileHash: bytes.Clone(h.file[:])}
 }
 
 // zeroStateID is the id of workchain wc's zero state (block 0): not a
