@@ -74,19 +74,13 @@ func (c *Chain) shardAccountBlocks(txs []blockTx) (*cell.Cell, error) {
 	if len(txs) == 0 {
 		return blockParts().noAccounts, nil
 	}
-	blocks, err := tlb.NewShardAccountBlocksAugDict()
-	if err != nil {
-		return nil, err
-	}
+	var accounts []augLeaf
 	for i := 0; i < len(txs); {
 		j := i
 		for j < len(txs) && txs[j].acc == txs[i].acc {
 			j++
 		}
-		trans, err := tlb.NewAccountTransactionsAugDict()
-		if err != nil {
-			return nil, err
-		}
+		trans := make([]augLeaf, 0, j-i)
 		var first, last *cell.Cell
 		for _, t := range txs[i:j] {
 			txCell := c.txCell(t)
@@ -94,13 +88,11 @@ func (c *Chain) shardAccountBlocks(txs []blockTx) (*cell.Cell, error) {
 				first = txCell
 			}
 			last = txCell
-			if err := trans.Set(cell.BeginCell().MustStoreUInt(t.lt, 64).EndCell(), cell.BeginCell().MustStoreRef(txCell).EndCell()); err != nil {
-				return nil, fmt.Errorf("account transactions: %w", err)
-			}
+			trans = append(trans, augLeaf{key: binary.BigEndian.AppendUint64(nil, t.lt), value: cell.BeginCell().MustStoreRef(txCell).EndCell()})
 		}
-		inline, err := trans.InlineCell()
+		inline, _, err := buildAugDict(trans, 64, tlb.AugAccountTransactions{})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("account transactions: %w", err)
 		}
 		// The account's HASH_UPDATE: from before its first transaction to
 		// after its last, read from the transactions' own (ref 1).
@@ -112,12 +104,15 @@ func (c *Chain) shardAccountBlocks(txs []blockTx) (*cell.Cell, error) {
 			MustStoreSlice(lu.MustLoadSlice(256), 256).EndCell()
 		block := cell.BeginCell().MustStoreUInt(5, 4).MustStoreSlice(txs[i].acc[:], 256).
 			MustStoreBuilder(inline.ToBuilder()).MustStoreRef(update).EndCell()
-		if err := blocks.Set(cell.BeginCell().MustStoreSlice(txs[i].acc[:], 256).EndCell(), block); err != nil {
-			return nil, fmt.Errorf("shard account blocks: %w", err)
-		}
+		accounts = append(accounts, augLeaf{key: txs[i].acc[:], value: block})
 		i = j
 	}
-	return blocks.ToCell()
+	root, extra, err := buildAugDict(accounts, 256, tlb.AugShardAccountBlocks{})
+	if err != nil {
+		return nil, fmt.Errorf("shard account blocks: %w", err)
+	}
+	// ahme_root$1 root:^(HashmapAug 256 AccountBlock CurrencyCollection) extra:CurrencyCollection
+	return cell.BeginCell().MustStoreUInt(1, 1).MustStoreRef(root).MustStoreBuilder(extra.ToBuilder()).EndCell(), nil
 }
 
 // txCell is the cell of a transaction a block lists. c.mu held.
