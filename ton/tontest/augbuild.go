@@ -24,6 +24,9 @@ func buildAugDict(leaves []augLeaf, keyBits uint, aug cell.Augmentation) (*cell.
 	if len(leaves) == 0 {
 		return nil, nil, fmt.Errorf("empty augmented dictionary has no root")
 	}
+	if !sortedKeys(leaves) {
+		return nil, nil, fmt.Errorf("augmented dictionary: keys not sorted or not distinct")
+	}
 	return buildAugNode(leaves, keyBits, 0, aug)
 }
 
