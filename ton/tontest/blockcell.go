@@ -209,12 +209,7 @@ func extBlkRef(id *ton.BlockIDExt, endLT uint64) *cell.Builder {
 // masterchain block a basechain block refers to, custom a masterchain
 // block's McBlockExtra. c.mu held.
 func (c *Chain) makeBlock(wc int32, seqno uint32, info *blockInfo, prev, master *ton.BlockIDExt, custom *cell.Cell) (*cell.Cell, error) {
-	var txs []blockTx
-	for _, t := range info.txs {
-		if t.wc == wc {
-			txs = append(txs, t)
-		}
-	}
+	txs := c.blockTxs(wc, seqno)
 	// block_info#9bc7a987
 	h := cell.BeginCell().MustStoreUInt(0x9bc7a987, 32).
 		MustStoreUInt(0, 32).                             // version

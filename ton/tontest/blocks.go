@@ -59,9 +59,16 @@ type blockTx struct {
 	hash []byte
 }
 
-// compareBlockTx orders a block's transactions as its ShardAccountBlocks
-// dictionary does: by account id, then by logical time.
+// compareBlockTx orders a block's transactions by workchain (the
+// masterchain's block, then the basechain's), then as their block's
+// ShardAccountBlocks dictionary does: by account id, then by logical time.
 func compareBlockTx(a, b blockTx) int {
+	if a.wc != b.wc {
+		if a.wc < b.wc {
+			return -1
+		}
+		return 1
+	}
 	if c := bytes.Compare(a.acc[:], b.acc[:]); c != 0 {
 		return c
 	}
@@ -124,16 +131,10 @@ func (c *Chain) served(wc int32) uint32 {
 // blockTxs returns the transactions of the block with id's workchain at
 // seqno: the masterchain's or the basechain's. c.mu held.
 func (c *Chain) blockTxs(wc int32, seqno uint32) []blockTx {
-	var out []blockTx
-	for _, t := range c.blocks[seqno].txs {
-		if t.wc == wc {
-			out = append(out, t)
-		}
-	}
-	if len(out) == len(c.blocks[seqno].txs) {
-		return c.blocks[seqno].txs
-	}
-	return out
+	txs := c.blocks[seqno].txs
+	from, _ := slices.BinarySearchFunc(txs, wc, func(t blockTx, wc int32) int { return int(t.wc) - int(wc) })
+	to, _ := slices.BinarySearchFunc(txs, wc+1, func(t blockTx, wc int32) int { return int(t.wc) - int(wc) })
+	return txs[from:to]
 }
 
 // allShardsInfo answers getAllShardsInfo for a masterchain block: its
@@ -229,7 +230,7 @@ func (c *Chain) listBlockTransactions(id *ton.BlockIDExt, mode, count uint32, af
 	c.mu.Unlock()
 
 	reverse := mode&modeReverse != 0
-	var from blockTx
+	from := blockTx{wc: id.Workchain}
 	switch {
 	case mode&modeAfter != 0:
 		copy(from.acc[:], after.Account)
