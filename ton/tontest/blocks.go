@@ -153,6 +153,9 @@ func (c *Chain) allShardsInfo(r ton.GetAllShardsInfo) tl.Serializable {
 	if bad != nil {
 		return bad
 	}
+	if seqno == 0 { // the zero state is not a block: no shards to prove
+		return ton.LSError{Code: codeNotReady, Text: "cannot load block " + blockIDString(r.ID) + " : not in db"}
+	}
 	data, err := c.shardHashes(c.blocks[seqno].tip)
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "tontest: shard hashes: " + err.Error()}

@@ -598,3 +598,27 @@ func TestBlockProofs(t *testing.T) {
 		}
 	}
 }
+
+// The zero state is not a block: the block queries refuse it without harm.
+func TestZeroStateIsNoBlock(t *testing.T) {
+	t.Parallel()
+	ctx, _, api := start(t)
+	var resp tl.Serializable
+	require.NoError(t, api.Client().QueryLiteserver(ctx, ton.GetMasterchainInf{}, &resp))
+	zero := resp.(ton.MasterchainInfo).Init
+	master := &ton.BlockIDExt{Workchain: -1, Shard: math.MinInt64, SeqNo: 0, RootHash: zero.RootHash, FileHash: zero.FileHash}
+	_, err := api.GetBlockShardsInfo(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	_, err = api.GetBlockData(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	_, err = api.GetBlockHeader(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	ids, more, err := api.GetBlockTransactionsV2(ctx, master, 10)
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	assert.False(t, more)
+	_, err = api.LookupBlock(ctx, -1, math.MinInt64, 0)
+	assert.ErrorIs(t, err, ton.ErrBlockNotFound)
+	_, err = api.GetMasterchainInfo(ctx)
+	require.NoError(t, err, "the server still answers")
+}
