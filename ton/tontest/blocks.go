@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tl"
@@ -310,31 +311,55 @@ func (c *Chain) blockTransactionsExt(r ton.ListBlockTransactionsExt) tl.Serializ
 	return ton.BlockTransactionsExt{ID: r.ID, ReqCount: int32(r.Count), Incomplete: incomplete, Transactions: roots, Proof: proof}
 }
 
-// lookupBlock answers lookupBlock by seqno (mode.0) with the block's id
-// and its header proof. By logical time or unix time (mode.1, mode.2) is
-// not emulated.
+// lookupBlock answers lookupBlock with the block's id and its header
+// proof, found as the node's block index finds it: by seqno (mode.0), by
+// logical time (mode.1: the first block whose end_lt reaches it) or by
+// unix time (mode.2: the first block generated at or after it); code 651
+// "ltdb: block not found" when none is held.
 func (c *Chain) lookupBlock(r ton.LookupBlock) tl.Serializable {
 	if (1<<(r.Mode&7))&0x16 == 0 {
 		return ton.LSError{Code: codeNotInDB, Text: "exactly one of mode.0, mode.1 and mode.2 bits must be set"}
-	}
-	if r.Mode&1 == 0 {
-		return ton.LSError{Code: codeUnsupported, Text: "tontest: lookupBlock by lt or utime is not emulated"}
 	}
 	if r.ID == nil {
 		return ton.LSError{Code: codeNotInDB, Text: "invalid lookupBlock query"}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	seqno := uint32(r.ID.Seqno)
-	if (r.ID.Workchain != -1 && r.ID.Workchain != 0) || r.ID.Shard == 0 || r.ID.Seqno <= 0 ||
-		seqno > c.served(r.ID.Workchain) || seqno < c.horizon() {
-		return ton.LSError{Code: codeNotReady, Text: "seqno not in db"}
+	notFound := ton.LSError{Code: codeNotReady, Text: "ltdb: block not found"}
+	wc := r.ID.Workchain
+	if (wc != -1 && wc != 0) || r.ID.Shard == 0 {
+		return notFound
 	}
-	proof, err := headerProof(c.blockCell(r.ID.Workchain, seqno))
+	first, last := max(c.horizon(), 1), c.served(wc)
+	if first > last {
+		return notFound
+	}
+	var seqno uint32
+	switch {
+	case r.Mode&1 != 0:
+		if r.ID.Seqno < 0 {
+			return notFound
+		}
+		seqno = uint32(r.ID.Seqno)
+	case r.Mode&2 != 0:
+		seqno = first + uint32(sort.Search(int(last-first+1), func(i int) bool { return c.blocks[first+uint32(i)].lt >= r.LT }))
+		if seqno == first && first > 1 && r.LT < c.blocks[first].startLT {
+			return notFound // in a block no longer held
+		}
+	default:
+		seqno = first + uint32(sort.Search(int(last-first+1), func(i int) bool { return c.blocks[first+uint32(i)].now >= r.UTime }))
+		if seqno == first && first > 1 && r.UTime < c.blocks[first].now {
+			return notFound
+		}
+	}
+	if seqno < first || seqno > last {
+		return notFound
+	}
+	proof, err := headerProof(c.blockCell(wc, seqno))
 	if err != nil {
 		return ton.LSError{Code: codeNotInDB, Text: "cannot construct header proof: " + err.Error()}
 	}
-	return ton.BlockHeader{ID: c.blockID(r.ID.Workchain, seqno), Mode: r.Mode >> 4, HeaderProof: proof}
+	return ton.BlockHeader{ID: c.blockID(wc, seqno), Mode: r.Mode >> 4, HeaderProof: proof}
 }
 
 // block answers getBlock: the block's BOC.

@@ -622,3 +622,42 @@ func TestZeroStateIsNoBlock(t *testing.T) {
 	_, err = api.GetMasterchainInfo(ctx)
 	require.NoError(t, err, "the server still answers")
 }
+
+// lookupBlock by logical time finds the block whose lt range reaches it,
+// by unix time the first block generated then or later.
+func TestLookupBlockByTime(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", false))
+	sent := chain.Mine()
+	chain.Advance(10 * time.Second)
+	later := chain.Mine()
+	chain.Mine()
+	tx := chain.Transactions(alice.Address())[0]
+
+	query := func(q ton.LookupBlock) (*ton.BlockIDExt, error) {
+		var resp tl.Serializable
+		require.NoError(t, api.Client().QueryLiteserver(ctx, q, &resp))
+		switch r := resp.(type) {
+		case ton.BlockHeader:
+			return r.ID, nil
+		case ton.LSError:
+			return nil, r
+		}
+		t.Fatalf("%T", resp)
+		return nil, nil
+	}
+	id, err := query(ton.LookupBlock{Mode: 2, ID: &ton.BlockInfoShort{Workchain: 0, Shard: math.MinInt64}, LT: tx.LT})
+	require.NoError(t, err)
+	assert.Equal(t, chain.ShardBlock(sent), id)
+	id, err = query(ton.LookupBlock{Mode: 4, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}, UTime: tx.Now + 5})
+	require.NoError(t, err)
+	assert.Equal(t, later, id.SeqNo)
+	_, err = query(ton.LookupBlock{Mode: 4, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}, UTime: tx.Now + 3600})
+	e := lsErr(t, err)
+	assert.Equal(t, int32(651), e.Code)
+	assert.Equal(t, "ltdb: block not found", e.Text)
+	_, err = query(ton.LookupBlock{Mode: 3, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}})
+	assert.Equal(t, int32(-400), lsErr(t, err).Code)
+}

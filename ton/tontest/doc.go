@@ -48,7 +48,8 @@
 //     real ShardHashes dictionary naming that block), listBlockTransactions
 //     and listBlockTransactionsExt (every transaction the block executed,
 //     by account then lt, the real paging: at most 256 a page, after,
-//     reverse, incomplete), lookupBlock by seqno, getOneTransaction,
+//     reverse, incomplete), lookupBlock (by seqno, lt or unix time),
+//     getOneTransaction,
 //     getBlock and getBlockHeader: every block is a real Block cell (its
 //     BlockInfo, its transactions in ShardAccountBlocks, a masterchain
 //     block's ShardHashes; value flow, message descriptors and the state
