@@ -43,23 +43,21 @@
 //     shard block per masterchain block, of the same seqno
 //     (Chain.ShardBlock), named as the shard's tip by that masterchain
 //     block (HoldShardTips delays the naming, so tips jump as they do on
-//     mainnet). What a block-reading follower asks is answered
-//     as the real lite-server answers it (blocks.go): getAllShardsInfo (a
-//     real ShardHashes dictionary naming that block), listBlockTransactions
-//     and listBlockTransactionsExt (every transaction the block executed,
-//     by account then lt, the real paging: at most 256 a page, after,
-//     reverse, incomplete), lookupBlock (by seqno, lt or unix time),
-//     getOneTransaction,
-//     getBlock and getBlockHeader: every block is a real Block cell (its
-//     BlockInfo, its transactions in ShardAccountBlocks, a masterchain
+//     mainnet). Every block is a real Block cell whose hashes are its id
+//     (its BlockInfo, its transactions in ShardAccountBlocks, a masterchain
 //     block's ShardHashes; value flow, message descriptors and the state
-//     update are empty placeholders) whose hashes are its id. Within the
-//     KeepBlocks horizon; beyond it, and for blocks not produced, code 651
-//     "not in db" (a masterchain state: 602 "state already gc'd"), and the
-//     per-block lists and cells are dropped. These queries carry real
-//     Merkle proofs of the blocks, built from the cells the query visits as
-//     the real lite-server builds them (tonutils-go's
-//     ProofCheckPolicyFast accepts them);
+//     update are well-formed placeholders). What a block-reading follower
+//     asks is answered as the real lite-server answers it (blocks.go):
+//     getAllShardsInfo, listBlockTransactions and listBlockTransactionsExt
+//     (every transaction the block executed, by account then lt, the real
+//     paging: at most 256 a page, after, reverse, incomplete), lookupBlock
+//     (by seqno, lt or unix time), getOneTransaction, getBlock and
+//     getBlockHeader, with real Merkle proofs of the blocks built from the
+//     cells the query visits (tonutils-go's ProofCheckPolicyFast accepts
+//     them). Within the KeepBlocks horizon; beyond it, and for blocks not
+//     produced, code 651 "not in db" (a masterchain state: 602 "state
+//     already gc'd"), and the per-block lists are dropped (the cells of all
+//     but the last 64 blocks are made again when asked for);
 //   - the faucet and the jetton admin: Chain.Fund and Jetton.Mint are
 //     messages from FaucetAddress and JettonAdminAddress, where nothing is
 //     deployed, carrying value that comes out of nothing (their fwd_fee is
