@@ -135,11 +135,7 @@ func (tx *Tx) matchDepositWallet(ctx context.Context, ev ChainEvent, in *Incomin
 		if err != nil {
 			return match{}, fmt.Errorf("invoice %s of deposit wallet %d: %w", invoiceID.String, in.Wallet, err)
 		}
-		m, err := tx.matchInvoice(ctx, ev, in, inv)
-		if err == nil && m.kind == KindCredited && m.note == "invoice" {
-			m.note = "invoice's own address"
-		}
-		return m, err
+		return tx.matchInvoice(ctx, ev, in, inv)
 	}
 	return match{kind: KindCredited, userID: id, note: "deposit address"}, nil
 }
