@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/tonpay/tonpay/miniapp/httpapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -82,8 +84,20 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 
 func (s *Server) depositAddress() string { return ton.FormatAddress(s.cfg.Hot, s.cfg.Testnet) }
 
+// payTo is where an invoice is paid and with which comment: the hot wallet
+// and the invoice's comment, or the invoice's own address and none.
+func (s *Server) payTo(inv store.Invoice) (*address.Address, string) {
+	if inv.Address != "" {
+		if a, err := address.ParseRawAddr(inv.Address); err == nil {
+			return a, ""
+		}
+	}
+	return s.cfg.Hot, inv.Comment
+}
+
 func (s *Server) invoiceJSON(inv store.Invoice) invoiceJSON {
 	d := s.assets.Decimals(inv.Asset)
+	to, comment := s.payTo(inv)
 	return invoiceJSON{
 		ID:        inv.ID,
 		Asset:     inv.Asset,
@@ -91,8 +105,8 @@ func (s *Server) invoiceJSON(inv store.Invoice) invoiceJSON {
 		Formatted: inv.Amount.Format(d),
 		Paid:      inv.Paid.Units(),
 		Status:    inv.Status,
-		Comment:   inv.Comment,
-		Address:   s.depositAddress(),
+		Comment:   comment,
+		Address:   ton.FormatAddress(to, s.cfg.Testnet),
 		ExpiresAt: rfc3339(inv.ExpiresAt),
 	}
 }

@@ -96,13 +96,14 @@ func (s *Server) payerOf(ctx context.Context, userID int64, a store.Asset, purpo
 func (s *Server) payRequest(inv store.Invoice, a store.Asset, p payer, validUntil time.Time) (ton.SendTransaction, string, error) {
 	var msg ton.Message
 	var link string
+	to, comment := s.payTo(inv)
 	if a.Master == "" {
-		msg = ton.TONMessage(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
-		link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, inv.Amount, inv.Comment)
+		msg = ton.TONMessage(to, s.cfg.Testnet, inv.Amount, comment)
+		link = ton.TransferLink(to, s.cfg.Testnet, inv.Amount, comment)
 	} else {
-		body := ton.JettonTransferBody(queryID(inv.ID), inv.Amount, s.cfg.Hot, p.owner, 1, inv.Comment)
+		body := ton.JettonTransferBody(queryID(inv.ID), inv.Amount, to, p.owner, 1, comment)
 		msg = ton.JettonMessage(p.jettonWallet, s.cfg.Testnet, s.cfg.JettonAttach, body)
-		link = ton.JettonTransferLink(s.cfg.Hot, p.master, s.cfg.Testnet, inv.Amount, inv.Comment)
+		link = ton.JettonTransferLink(to, p.master, s.cfg.Testnet, inv.Amount, comment)
 	}
 	tx := ton.NewSendTransaction(validUntil, s.cfg.Testnet, msg)
 	if err := tx.Validate(time.Now()); err != nil {
@@ -226,7 +227,8 @@ func (s *Server) checkBOC(ctx context.Context, userID int64, inv store.Invoice, 
 	if !ok || s.cfg.Hot == nil {
 		return "", httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "payments in "+inv.Asset+" are not available right now")
 	}
-	p := ton.Payment{To: s.cfg.Hot, Amount: max(inv.Amount-inv.Paid, 0), Comment: inv.Comment}
+	to, comment := s.payTo(inv)
+	p := ton.Payment{To: to, Amount: max(inv.Amount-inv.Paid, 0), Comment: comment}
 	if inv.MemoLess {
 		p.Amount, p.Exact = inv.Amount, true
 	}

@@ -26,6 +26,7 @@ type DepositOwner struct {
 const (
 	OwnerUser     = "user"
 	OwnerOperator = "operator"
+	OwnerInvoice  = "invoice" // a merchant invoice with an address of its own (ID: its number among them)
 )
 
 // UserOwner is a user's deposit wallet owner.
@@ -38,7 +39,7 @@ var OperatorOwner = DepositOwner{Kind: OwnerOperator}
 func (o DepositOwner) String() string { return o.Kind + ":" + strconv.FormatInt(o.ID, 10) }
 
 func (o DepositOwner) valid() bool {
-	return (o.Kind == OwnerUser && o.ID > 0) || (o.Kind == OwnerOperator && o.ID == 0)
+	return (o.Kind == OwnerUser && o.ID > 0) || (o.Kind == OwnerOperator && o.ID == 0) || (o.Kind == OwnerInvoice && o.ID > 0)
 }
 
 // AccountCapital is the operator's own money in the service: the hot
@@ -50,7 +51,10 @@ const AccountCapital = "capital:operator"
 // chain (like chain:hot, the negative of the holdings).
 func DepositAccount(walletID int64) string { return "chain:deposit:" + strconv.FormatInt(walletID, 10) }
 
-// depositAccountPrefix starts every deposit wallet's ledger account.
+// depositAccountPrefix starts every deposit wallet's ledger account. The
+// queries over all of them read the range ['chain:deposit:',
+// 'chain:deposit;') of the accounts' unique name index (';' follows ':'),
+// never a LIKE, which SQLite would run as a scan of every account.
 const depositAccountPrefix = "chain:deposit:"
 
 // DepositWallet is a deposit address handed out.
@@ -78,7 +82,7 @@ func (db *DB) SetDepositDeriver(d DepositDeriver) { db.deriver.Store(&d) }
 // DepositWallet returns the owner's deposit wallet, deriving and recording
 // it the first time it is asked for (from then on the follower watches it).
 func (db *DB) DepositWallet(ctx context.Context, owner DepositOwner) (DepositWallet, error) {
-	if !owner.valid() {
+	if !owner.valid() || owner.Kind == OwnerInvoice {
 		return DepositWallet{}, fmt.Errorf("%w: deposit wallet owner %s", ErrInvalid, owner)
 	}
 	w, err := db.depositWallet(ctx, db.r, `owner_kind = ? AND owner_id = ?`, owner.Kind, owner.ID)
@@ -167,6 +171,26 @@ func (db *DB) depositWallets(ctx context.Context, q querier, where string, args 
 	return out, jr.Err()
 }
 
+// invoiceWallet gives a new invoice an address of its own, in the invoice's
+// transaction: the next invoice number, its address derived.
+func (tx *Tx) invoiceWallet(ctx context.Context, invoiceID string) error {
+	d := tx.db.deriver.Load()
+	if d == nil || *d == nil {
+		return ErrNoDepositWallets
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(owner_id), 0) + 1 FROM deposit_wallets WHERE owner_kind = ?`, OwnerInvoice).Scan(&n); err != nil {
+		return err
+	}
+	addr, err := (*d)(DepositOwner{Kind: OwnerInvoice, ID: n})
+	if err != nil {
+		return fmt.Errorf("derive the invoice's address: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deposit_wallets(owner_kind, owner_id, address, invoice_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+		OwnerInvoice, n, addr, invoiceID, ms(tx.now))
+	return err
+}
+
 // DepositWalletsAfter lists the deposit wallets handed out after id, oldest
 // first, at most limit: the follower loads new ones each block.
 func (db *DB) DepositWalletsAfter(ctx context.Context, afterID int64, limit int) ([]DepositWallet, error) {
@@ -233,7 +257,7 @@ type SweepCandidate struct {
 func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) ([]SweepCandidate, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT a.name, b.asset, b.balance
 		FROM balances b JOIN accounts a ON a.id = b.account_id
-		WHERE a.name LIKE 'chain:deposit:%' AND b.balance < 0`)
+		WHERE (a.name >= 'chain:deposit:' AND a.name < 'chain:deposit;') AND b.balance < 0`)
 	if err != nil {
 		return nil, err
 	}

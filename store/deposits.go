@@ -58,7 +58,7 @@ type match struct {
 //  4. otherwise unmatched. Below the minimum it is dust.
 func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, error) {
 	if in.Wallet != 0 {
-		return tx.matchDepositWallet(ctx, in)
+		return tx.matchDepositWallet(ctx, ev, in)
 	}
 	if in.Amount < in.Min {
 		return match{kind: KindDust, note: "below minimum " + in.Min.Units()}, nil
@@ -114,10 +114,11 @@ func (tx *Tx) match(ctx context.Context, ev ChainEvent, in *Incoming) (match, er
 // matchDepositWallet gives what arrived at a deposit wallet to its owner,
 // comment or none: a user (dust below the minimum, like the hot wallet's),
 // or the operator's capital.
-func (tx *Tx) matchDepositWallet(ctx context.Context, in *Incoming) (match, error) {
+func (tx *Tx) matchDepositWallet(ctx context.Context, ev ChainEvent, in *Incoming) (match, error) {
 	var kind string
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT owner_kind, owner_id FROM deposit_wallets WHERE id = ?`, in.Wallet).Scan(&kind, &id)
+	var invoiceID sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT owner_kind, owner_id, invoice_id FROM deposit_wallets WHERE id = ?`, in.Wallet).Scan(&kind, &id, &invoiceID)
 	if err != nil {
 		return match{}, fmt.Errorf("deposit wallet %d: %w", in.Wallet, err)
 	}
@@ -126,6 +127,15 @@ func (tx *Tx) matchDepositWallet(ctx context.Context, in *Incoming) (match, erro
 	}
 	if in.Amount < in.Min {
 		return match{kind: KindDust, note: "below minimum " + in.Min.Units() + " at a deposit address"}, nil
+	}
+	if kind == OwnerInvoice {
+		// The invoice's own address: a payment of it, as its comment
+		// would be (late, repeated or of another asset: the payer's).
+		inv, err := scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE id = ?`, invoiceID.String))
+		if err != nil {
+			return match{}, fmt.Errorf("invoice %s of deposit wallet %d: %w", invoiceID.String, in.Wallet, err)
+		}
+		return tx.matchInvoice(ctx, ev, in, inv)
 	}
 	return match{kind: KindCredited, userID: id, note: "deposit address"}, nil
 }

@@ -30,14 +30,17 @@ const memoLessSpread = 1000
 // Invoice is a request for a payment of Amount of Asset, owned by a user
 // (a top-up) or a merchant.
 type Invoice struct {
-	ID          string
-	UserID      int64
-	MerchantID  int64
-	Asset       string
-	Amount      Amount
-	Paid        Amount
-	Comment     string // empty for memo-less invoices
-	MemoLess    bool
+	ID         string
+	UserID     int64
+	MerchantID int64
+	Asset      string
+	Amount     Amount
+	Paid       Amount
+	Comment    string // empty for memo-less invoices
+	MemoLess   bool
+	// Address is the invoice's own deposit address (raw), when it asked
+	// for one: paid there with no comment.
+	Address     string
 	Status      string
 	Late        bool // money arrived after it expired
 	Duplicate   bool // money arrived after it was paid
@@ -67,12 +70,16 @@ func (inv Invoice) change() Change {
 
 // NewInvoice is what CreateInvoice needs.
 type NewInvoice struct {
-	UserID      int64
-	MerchantID  int64
-	Asset       string
-	Amount      Amount
-	TTL         time.Duration
-	MemoLess    bool // no comment: matched by a unique amount instead
+	UserID     int64
+	MerchantID int64
+	Asset      string
+	Amount     Amount
+	TTL        time.Duration
+	MemoLess   bool // no comment: matched by a unique amount instead
+	// OwnAddress gives the invoice a deposit address of its own: paid
+	// there with no comment (from an exchange, by hand), swept like a
+	// user's.
+	OwnAddress  bool
 	Description string
 	Payload     string
 	ExternalID  string
@@ -87,7 +94,8 @@ type NewInvoice struct {
 
 const invoiceCols = `id, coalesce(user_id, 0), coalesce(merchant_id, 0), asset, amount, paid_amount, coalesce(comment, ''),
 	memo_less, status, late, duplicate, description, payload, coalesce(external_id, ''), ext_msg_hash,
-	coalesce(payer_user_id, 0), created_at, expires_at, paid_at, updated_at`
+	coalesce(payer_user_id, 0), created_at, expires_at, paid_at, updated_at,
+	coalesce((SELECT d.address FROM deposit_wallets d WHERE d.invoice_id = invoices.id), '')`
 
 func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 	var inv Invoice
@@ -95,7 +103,7 @@ func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 	var paidAt sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.MerchantID, &inv.Asset, &inv.Amount, &inv.Paid, &inv.Comment,
 		&inv.MemoLess, &inv.Status, &inv.Late, &inv.Duplicate, &inv.Description, &inv.Payload, &inv.ExternalID,
-		&inv.ExtMsgHash, &inv.PayerID, &created, &expires, &paidAt, &updated)
+		&inv.ExtMsgHash, &inv.PayerID, &created, &expires, &paidAt, &updated, &inv.Address)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound
 	}
@@ -175,6 +183,11 @@ func (db *DB) CreateInvoice(ctx context.Context, n NewInvoice) (Invoice, error) 
 		}
 		if err != nil {
 			return err
+		}
+		if n.OwnAddress {
+			if err := tx.invoiceWallet(ctx, id); err != nil {
+				return err
+			}
 		}
 		if n.By != nil {
 			if err := tx.audit(ctx, *n.By, n.MerchantID, AuditInvoice, "invoice "+id, "",

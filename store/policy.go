@@ -546,6 +546,7 @@ type InvoiceRequest struct {
 	Amount      string
 	TTL         time.Duration // 0: the configured lifetime
 	MemoLess    bool
+	OwnAddress  bool // a merchant invoice with a deposit address of its own
 	Description string
 	Payload     string
 	ExternalID  string
@@ -565,6 +566,9 @@ func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
 	a, err := p.Asset(req.Asset)
 	if err != nil {
 		return NewInvoice{}, Asset{}, err
+	}
+	if req.OwnAddress && (req.MerchantID == 0 || req.MemoLess) {
+		return NewInvoice{}, a, fmt.Errorf("%w: an address of its own is for a merchant's invoice with its comment", ErrInvalid)
 	}
 	amount, err := p.amount(a, req.Amount, req.Typed)
 	if err != nil {
@@ -587,7 +591,7 @@ func (p *Policy) NewInvoice(req InvoiceRequest) (NewInvoice, Asset, error) {
 	if ttl > p.r.InvoiceMaxTTL {
 		ttl = p.r.InvoiceMaxTTL
 	}
-	n := NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess,
+	n := NewInvoice{UserID: req.UserID, MerchantID: req.MerchantID, Asset: a.Symbol, Amount: amount, TTL: ttl, MemoLess: req.MemoLess, OwnAddress: req.OwnAddress,
 		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: req.By}
 	if req.UserID != 0 {
 		n.MaxOpen = p.r.MaxOpenInvoices

@@ -63,7 +63,7 @@ type DriftFigure struct {
 // balance of chain:hot.
 func (db *DB) Holdings(ctx context.Context) (map[string]Amount, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT b.asset, sum(b.balance) FROM balances b JOIN accounts a ON a.id = b.account_id
-		WHERE a.name = ? OR a.name LIKE 'chain:deposit:%' GROUP BY b.asset`, AccountHot)
+		WHERE a.name = ? OR (a.name >= 'chain:deposit:' AND a.name < 'chain:deposit;') GROUP BY b.asset`, AccountHot)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (db *DB) ReconcileAll(ctx context.Context, block uint32, blockTime time.Tim
 				return err
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(b.balance), 0) FROM balances b JOIN accounts ac ON ac.id = b.account_id
-				WHERE b.asset = ? AND ac.name LIKE 'chain:deposit:%'`, a).Scan(&heldDeposits); err != nil {
+				WHERE b.asset = ? AND (ac.name >= 'chain:deposit:' AND ac.name < 'chain:deposit;')`, a).Scan(&heldDeposits); err != nil {
 				return err
 			}
 			held, err := tx.balance(ctx, AccountHot, a)

@@ -21,7 +21,9 @@ const sweepQueryBit = 1 << 62
 
 // depositWallet classifies a transaction on a deposit wallet (the native
 // coin). Like the hot wallet's, its balance changes by in.value -
-// total_fees - Σ(out.value + out.fwd_fee).
+// total_fees - Σ(out.value + out.fwd_fee). Nothing of ours sends a deposit
+// wallet excesses (a sweep's go to the hot wallet), so a transfer with that
+// opcode is its owner's like any other.
 func (c *classifier) depositWallet(w watch, tx *tlb.Transaction, ct *chainTx) {
 	outs := internalOuts(tx)
 	fee := coins(tx.TotalFees.Coins)
@@ -77,9 +79,6 @@ func (c *classifier) depositWallet(w watch, tx *tlb.Transaction, ct *chainTx) {
 		if err := tlb.Parse(&tn, in.Body); err == nil {
 			ct.Event.Sender = rawOrEmpty(tn.Sender)
 		}
-		add(ct, store.MoveFeeIncome, value, 0)
-	case opcode(in.Body) == opExcesses:
-		ct.Event.Kind = store.KindExcesses
 		add(ct, store.MoveFeeIncome, value, 0)
 	case failed(tx):
 		ct.Event.Kind = store.KindAborted

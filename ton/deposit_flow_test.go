@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 
@@ -226,5 +227,97 @@ func TestDepositAddressJettonsGetTheirGas(t *testing.T) {
 	must(t, err)
 	if len(open) != 0 {
 		t.Fatalf("%d batches still open", len(open))
+	}
+}
+
+// Shard blocks reach the masterchain late (a masterchain block names no new
+// shard block, the next one names a tip several blocks ahead): the follower
+// walks back over the blocks it was not told of, so every deposit made in
+// them is credited, once, and the books equal the chain.
+func TestFollowerWalksShardBlocksItWasNotToldOf(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	var addrs []*address.Address
+	for i := range 3 {
+		u, err := d.db.UpsertUser(ctx, store.User{ID: int64(300 + i)})
+		must(t, err)
+		dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+		must(t, err)
+		a, err := address.ParseRawAddr(dw.Address)
+		must(t, err)
+		addrs = append(addrs, a)
+	}
+	d.pass()
+	w := d.wallet(100)
+	d.mine(1)
+	d.chain.HoldShardTips(3)
+	for i, a := range addrs {
+		must(t, w.Send(a.Bounce(false), uint64(i+1)*tonUnit, "", false))
+		d.mine(1) // the masterchain names none of these shard blocks yet
+	}
+	d.mine(2)
+	for i := range addrs {
+		if got := balance(t, d.db, store.UserAccount(int64(300+i)), store.TON.Symbol); got != store.Amount(i+1)*tonUnit {
+			t.Fatalf("user %d: %d, want %d", 300+i, got, (i+1)*tonUnit)
+		}
+	}
+	kinds, err := d.db.CountChainEvents(ctx)
+	must(t, err)
+	if kinds[store.KindCredited] != len(addrs) {
+		t.Fatalf("%d credits, want %d", kinds[store.KindCredited], len(addrs))
+	}
+}
+
+// A merchant invoice with an address of its own is paid there with no
+// comment (as from an exchange): the invoice is paid, the merchant credited
+// once, a second payment is the payer's (here nobody's: unmatched), and the
+// address is swept like a user's.
+func TestInvoiceOwnAddressIsPaidWithoutAComment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	m, _, err := d.db.CreateMerchant(ctx, "shop", "")
+	must(t, err)
+	inv, err := d.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2 * tonUnit,
+		TTL: time.Hour, OwnAddress: true})
+	must(t, err)
+	other, err := d.db.CreateInvoice(ctx, store.NewInvoice{MerchantID: m.ID, Asset: store.TON.Symbol, Amount: 2 * tonUnit,
+		TTL: time.Hour, OwnAddress: true})
+	must(t, err)
+	if inv.Address == "" || other.Address == "" || inv.Address == other.Address {
+		t.Fatalf("invoice addresses %q and %q", inv.Address, other.Address)
+	}
+	addr, err := address.ParseRawAddr(inv.Address)
+	must(t, err)
+	d.pass()
+	w := d.wallet(100)
+	d.mine(1)
+	must(t, w.Send(addr.Bounce(false), 2*tonUnit, "", false))
+	d.mine(1)
+	got, err := d.db.Invoice(ctx, inv.ID)
+	must(t, err)
+	if got.Status != store.InvoicePaid || got.Paid != 2*tonUnit {
+		t.Fatalf("invoice %s paid %d", got.Status, got.Paid)
+	}
+	if b := balance(t, d.db, store.MerchantAccount(m.ID), store.TON.Symbol); b != 2*tonUnit {
+		t.Fatalf("merchant %d", b)
+	}
+	must(t, w.Send(addr.Bounce(false), tonUnit, "", false)) // paid again: not the merchant's
+	d.mine(1)
+	if b := balance(t, d.db, store.MerchantAccount(m.ID), store.TON.Symbol); b != 2*tonUnit {
+		t.Fatalf("merchant %d after a second payment", b)
+	}
+	if o, _ := d.db.Invoice(ctx, other.ID); o.Paid != 0 {
+		t.Fatalf("the other invoice was paid %d", o.Paid)
+	}
+	n, err := d.sw.Pass(ctx, d.head)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("swept %d", n)
+	}
+	d.mine(2)
+	if d.chain.Balance(addr) != 0 {
+		t.Fatalf("the invoice's address still holds %d", d.chain.Balance(addr))
 	}
 }

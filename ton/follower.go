@@ -446,32 +446,64 @@ func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) 
 }
 
 // fetchTouched reads each account that had transactions in the blocks read:
-// its state at master and its transactions since its cursor.
+// its state at master and its transactions since its cursor. Accounts are
+// read fetchWorkers at a time (a block with many deposits waits on the
+// lite-server's answers, not on their round trips one after another).
 func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]*lastTx) ([]fetched, error) {
-	out := make([]fetched, 0, len(touched))
+	list := make([]*lastTx, 0, len(touched))
 	for _, t := range touched {
-		fe := fetched{w: t.w}
-		acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, t.w.addr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: get account: %w", t.w.raw, err)
-		}
-		fe.acc = acc
-		if err := f.fail("account"); err != nil {
-			return nil, err
-		}
-		cur, err := f.db.Cursor(ctx, t.w.raw)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if t.lt > cur.LT {
-			fe.txs, err = history(ctx, f.api, t.w.addr, t.lt, t.hash, cur, func() error { return f.fail("page") })
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t.w.raw, err)
+		list = append(list, t)
+	}
+	out := make([]fetched, len(list))
+	errs := make([]error, len(list))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(fetchWorkers, len(list)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = f.fetchOne(ctx, master, list[i])
 			}
+		}()
+	}
+	for i := range list {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, fe)
 	}
 	return out, nil
+}
+
+// fetchWorkers is how many accounts fetchTouched reads at once.
+const fetchWorkers = 16
+
+func (f *Follower) fetchOne(ctx context.Context, master *tonapi.BlockIDExt, t *lastTx) (fetched, error) {
+	fe := fetched{w: t.w}
+	acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, t.w.addr)
+	if err != nil {
+		return fe, fmt.Errorf("%s: get account: %w", t.w.raw, err)
+	}
+	fe.acc = acc
+	if err := f.fail("account"); err != nil {
+		return fe, err
+	}
+	cur, err := f.db.Cursor(ctx, t.w.raw)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fe, err
+	}
+	if t.lt > cur.LT {
+		fe.txs, err = history(ctx, f.api, t.w.addr, t.lt, t.hash, cur, func() error { return f.fail("page") })
+		if err != nil {
+			return fe, fmt.Errorf("%s: %w", t.w.raw, err)
+		}
+	}
+	return fe, nil
 }
 
 // catchUpAccounts reads every followed account at master and its

@@ -198,6 +198,9 @@ type merchantInvoiceRequest struct {
 	Payload     string `json:"payload"`
 	ExpiresIn   *int64 `json:"expires_in"`
 	ExternalID  string `json:"external_id"`
+	// OwnAddress asks for a deposit address of the invoice's own: paid
+	// there with no comment (from an exchange, by hand).
+	OwnAddress bool `json:"own_address"`
 }
 
 func (a *API) createInvoice(c echo.Context, m store.Merchant) error {
@@ -229,7 +232,7 @@ func (a *API) invoice(c echo.Context, m store.Merchant, req merchantInvoiceReque
 		ttl = time.Duration(*req.ExpiresIn) * time.Second
 	}
 	n, asset, err := a.cfg.Policy.NewInvoice(store.InvoiceRequest{MerchantID: m.ID, Asset: req.Asset, Amount: req.Amount, TTL: ttl,
-		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: by})
+		Description: req.Description, Payload: req.Payload, ExternalID: req.ExternalID, By: by, OwnAddress: req.OwnAddress})
 	if err != nil {
 		return err
 	}
@@ -252,6 +255,9 @@ func (a *API) invoice(c echo.Context, m store.Merchant, req merchantInvoiceReque
 		}
 	}
 	inv, err := a.db.CreateInvoice(ctx, n)
+	if errors.Is(err, store.ErrNoDepositWallets) {
+		return merchantErr(http.StatusServiceUnavailable, "own_address_unavailable", "this service hands out no deposit addresses: create the invoice without own_address")
+	}
 	if errors.Is(err, store.ErrDuplicate) && req.ExternalID != "" {
 		_, err = same() // a concurrent request with the same external_id won
 		return err
@@ -481,6 +487,7 @@ type merchantInvoice struct {
 	ExternalID   *string    `json:"external_id"`
 	PayURL       string     `json:"pay_url,omitempty"`
 	Address      string     `json:"address"`
+	OwnAddress   bool       `json:"own_address,omitempty"`
 	Comment      string     `json:"comment"`
 	Link         string     `json:"link"`
 	JettonMaster string     `json:"jetton_master,omitempty"`
@@ -517,15 +524,23 @@ func (v *merchantView) invoice(inv store.Invoice) merchantInvoice {
 			out.PayURL = "https://t.me/" + v.bot + "?start=" + inv.ID
 		}
 	}
-	if v.deposit != nil {
+	to, comment := v.deposit, inv.Comment
+	if inv.Address != "" {
+		// Its own address: paid there, no comment to copy.
+		if a, err := address.ParseRawAddr(inv.Address); err == nil {
+			to, comment = a, ""
+			out.Address, out.Comment, out.OwnAddress = ton.FormatAddress(a, v.testnet), "", true
+		}
+	}
+	if to != nil {
 		v.mu.Lock()
 		master := v.masters[inv.Asset]
 		v.mu.Unlock()
 		if master != nil {
 			out.JettonMaster = ton.FormatBounceable(master, v.testnet)
-			out.Link = ton.JettonTransferLink(v.deposit, master, v.testnet, inv.Amount, inv.Comment)
+			out.Link = ton.JettonTransferLink(to, master, v.testnet, inv.Amount, comment)
 		} else {
-			out.Link = ton.TransferLink(v.deposit, v.testnet, inv.Amount, inv.Comment)
+			out.Link = ton.TransferLink(to, v.testnet, inv.Amount, comment)
 		}
 	}
 	return out

@@ -733,3 +733,49 @@ func TestMerchantAmountsAreNeverGuessed(t *testing.T) {
 	r.expect(r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "TON", "amount": "1500"}), 201, "")
 	r.expect(r.call("POST", "/api/v1/payouts", token, map[string]any{"asset": "TON", "amount": "1.5", "address": merchantPayoutTo, "spend_id": "ok"}), 201, "")
 }
+
+// own_address gives an invoice a deposit address of its own: shown with no
+// comment and a link without one, distinct per invoice; without deposit
+// addresses in the service the request is refused and creates nothing.
+func TestMerchantInvoiceOwnAddress(t *testing.T) {
+	r := newMerchantRig(t, nil)
+	m, token := r.merchant("shop")
+	ctx := context.Background()
+	got := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "2", "own_address": true})
+	r.expect(got, 503, "own_address_unavailable")
+	if invs, _ := r.db.MerchantInvoices(ctx, m.ID, "", 10); len(invs) != 0 {
+		t.Fatalf("%d invoices after a refused request", len(invs))
+	}
+
+	keys, err := ton.NewDepositKeys(strings.Fields("olympic crawl ethics wire junior access acoustic fetch learn job switch happy "+
+		"cricket coin cloud catalog very nation sense bachelor safe thumb exhibit trust"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.db.SetDepositDeriver(keys.Deriver())
+	a := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "2", "own_address": true})
+	r.expect(a, 201, "")
+	b := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "2", "own_address": true})
+	r.expect(b, 201, "")
+	hot := ton.FormatAddress(r.cfg.DepositAddress, true)
+	if a.str("address") == hot || a.str("address") == b.str("address") || a.body["own_address"] != true {
+		t.Fatalf("own addresses %q and %q (hot %q): %s", a.str("address"), b.str("address"), hot, a.raw)
+	}
+	if a.str("comment") != "" || strings.Contains(a.str("link"), "text=") || !strings.Contains(a.str("link"), a.str("address")) {
+		t.Fatalf("comment %q link %q", a.str("comment"), a.str("link"))
+	}
+	inv, err := r.db.Invoice(ctx, a.str("id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ton.DepositAddressText(inv.Address, true)
+	if err != nil || want != a.str("address") {
+		t.Fatalf("stored address %q shown as %q, answered %q", inv.Address, want, a.str("address"))
+	}
+	// A plain invoice is unchanged: the service's address and a comment.
+	c := r.call("POST", "/api/v1/invoices", token, map[string]any{"asset": "GRAM", "amount": "2"})
+	r.expect(c, 201, "")
+	if c.str("address") != hot || c.str("comment") == "" || c.body["own_address"] != nil {
+		t.Fatalf("plain invoice: %s", c.raw)
+	}
+}

@@ -1,15 +1,19 @@
--- A deposit wallet per owner (a user, or the operator): a standard wallet
--- contract whose key is derived from the hot wallet's seed and the owner
--- alone, so the same seed re-derives every address (nothing new to back up).
--- Whatever arrives there is its owner's, no comment needed. The row is made
--- the first time the address is shown; the follower watches every row.
+-- A deposit wallet per owner (a user, the operator, or a merchant invoice
+-- that asked for an address of its own): a standard wallet contract whose key
+-- is derived from the hot wallet's seed and the owner alone ("user:<id>",
+-- "operator:0", "invoice:<n>"), so the same seed re-derives every address
+-- (nothing new to back up). Whatever arrives there is its owner's, no
+-- comment needed. The row is made the first time the address is shown; the
+-- follower watches every row.
 CREATE TABLE deposit_wallets (
     id         INTEGER PRIMARY KEY,
-    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'operator')),
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'operator', 'invoice')),
     owner_id   INTEGER NOT NULL,
     address    TEXT NOT NULL UNIQUE, -- raw 0:hex
+    invoice_id TEXT UNIQUE REFERENCES invoices(id), -- owner_kind 'invoice'
     created_at INTEGER NOT NULL,
-    UNIQUE (owner_kind, owner_id)
+    UNIQUE (owner_kind, owner_id),
+    CHECK ((owner_kind = 'invoice') = (invoice_id IS NOT NULL))
 ) STRICT;
 
 -- The deposit wallet's own jetton wallet of each configured jetton, as the

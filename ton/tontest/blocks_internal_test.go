@@ -39,3 +39,31 @@ func TestBlockListsBounded(t *testing.T) {
 		t.Errorf("%d transactions left for no block", len(c.making))
 	}
 }
+
+// Only the last cellWindow blocks keep their cells; an older block within
+// the horizon is made again, identical (blockCell checks its hashes).
+func TestBlockCellsWindow(t *testing.T) {
+	t.Parallel()
+	c, err := Start(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	id := make([]byte, 32)
+	id[0] = 7
+	funded, _ := c.FundMany([]Payment{{To: address.NewAddress(0, 0, id), Nano: 1_000_000_000}})
+	for i := 0; i < cellWindow+5; i++ {
+		c.Mine()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for seqno := uint32(1); seqno <= c.seqno; seqno++ {
+		kept := c.blocks[seqno].masterCell != nil
+		if want := seqno+cellWindow > c.seqno; kept != want {
+			t.Errorf("block %d keeps its cells: %v, want %v", seqno, kept, want)
+		}
+	}
+	if got := c.blockCell(0, funded); got == nil || string(got.Hash()) != string(c.shardBlock(funded).RootHash) {
+		t.Errorf("block %d made again is not the block", funded)
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/liteclient"
 	"github.com/xssnick/tonutils-go/tl"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/ton"
@@ -428,4 +430,234 @@ func BenchmarkFundMany(b *testing.B) {
 		chain.FundMany(payments)
 	}
 	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "deposits/s")
+}
+
+// With shard tips held back, masterchain blocks name no new basechain block
+// and then jump: the blocks in between are served only once named, and a
+// follower finds them by lookupBlock and lists their transactions.
+func TestHeldShardTips(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	before := chain.Head().SeqNo
+
+	chain.HoldShardTips(2)
+	dst := []*address.Address{randomAddr(t), randomAddr(t), randomAddr(t)}
+	var made []uint32
+	for _, to := range dst {
+		require.NoError(t, alice.Send(to, ton1, "", false))
+		made = append(made, chain.Mine())
+	}
+	// The first two masterchain blocks still name the old tip.
+	for _, seqno := range made[:2] {
+		assert.Equal(t, chain.ShardBlock(before), shardTip(t, ctx, api, seqno), "block %d", seqno)
+		acc, err := api.GetAccount(ctx, masterBlock(t, ctx, api, seqno), dst[0])
+		require.NoError(t, err)
+		assert.False(t, acc.IsActive, "the state at a masterchain block is its tip's")
+	}
+	assert.Equal(t, chain.ShardBlock(made[2]), shardTip(t, ctx, api, made[2]), "then the newest")
+
+	// Found by seqno, listed, each with its transfer.
+	for i, seqno := range made {
+		id, err := api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+		require.NoError(t, err)
+		assert.Equal(t, chain.ShardBlock(seqno), id)
+		ids := listAll(t, ctx, api, id, 256)
+		var accounts []string
+		for _, x := range ids {
+			accounts = append(accounts, address.NewAddress(0, 0, x.Account).StringRaw())
+		}
+		assert.Contains(t, accounts, dst[i].StringRaw())
+		assert.Contains(t, accounts, alice.Address().StringRaw())
+	}
+	acc, err := api.GetAccount(ctx, masterBlock(t, ctx, api, made[2]), dst[0])
+	require.NoError(t, err)
+	assert.Equal(t, chain.Balance(dst[0]), acc.State.Balance.Nano().Uint64())
+}
+
+// A basechain block no masterchain block names yet is not served.
+func TestUnnamedShardBlock(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	chain.HoldShardTips(1)
+	seqno := chain.Mine()
+	_, err := api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+	assert.ErrorIs(t, err, ton.ErrBlockNotFound)
+	_, _, err = api.GetBlockTransactionsV2(ctx, chain.ShardBlock(seqno), 10)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	chain.Mine()
+	_, err = api.LookupBlock(ctx, 0, math.MinInt64, seqno)
+	require.NoError(t, err)
+	_, _, err = api.GetBlockTransactionsV2(ctx, chain.ShardBlock(seqno), 10)
+	require.NoError(t, err)
+}
+
+// Blocks are real Block cells whose hashes are their ids: getBlock and
+// getBlockHeader check out on the client, the block's ShardAccountBlocks
+// hold its transactions, parents link the blocks, and a masterchain block
+// carries the ShardHashes getAllShardsInfo answers.
+func TestBlockCells(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", true))
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "hi", false))
+	chain.Mine()
+	chain.Mine()
+
+	for seqno := uint32(1); seqno <= chain.Head().SeqNo; seqno++ {
+		shard := chain.ShardBlock(seqno)
+		b, err := api.GetBlockData(ctx, shard)
+		require.NoError(t, err, "block %d", seqno)
+		assert.Equal(t, seqno, b.BlockInfo.SeqNo)
+		assert.True(t, b.BlockInfo.NotMaster)
+		txs, err := b.ListTransactions()
+		require.NoError(t, err)
+		want := chain.BlockTransactions(seqno)
+		require.Len(t, txs, len(want))
+		for i := range txs {
+			assert.Equal(t, want[i].Hash, txs[i].Hash)
+			assert.GreaterOrEqual(t, txs[i].LT, b.BlockInfo.StartLt)
+			assert.LessOrEqual(t, txs[i].LT, b.BlockInfo.EndLt)
+		}
+
+		h, err := api.GetBlockHeader(ctx, shard)
+		require.NoError(t, err)
+		assert.Equal(t, b.BlockInfo.GenUtime, h.GenUtime)
+		parents, err := ton.GetParentBlocks(h)
+		require.NoError(t, err)
+		require.Len(t, parents, 1)
+		if seqno > 1 {
+			assert.Equal(t, chain.ShardBlock(seqno-1), parents[0])
+		}
+
+		m := masterBlock(t, ctx, api, seqno)
+		mb, err := api.GetBlockData(ctx, m)
+		require.NoError(t, err)
+		assert.False(t, mb.BlockInfo.NotMaster)
+		require.NotNil(t, mb.Extra.Custom)
+		shards, err := ton.LoadShardsFromHashes(mb.Extra.Custom.ShardHashes, false)
+		require.NoError(t, err)
+		assert.Equal(t, []*ton.BlockIDExt{shard}, shards)
+	}
+	// An older block, whose cells the chain made again.
+	sent := chain.Head().SeqNo - 1
+	for i := 0; i < 70; i++ {
+		chain.Mine()
+	}
+	b, err := api.GetBlockData(ctx, chain.ShardBlock(sent))
+	require.NoError(t, err)
+	txs, err := b.ListTransactions()
+	require.NoError(t, err)
+	assert.Len(t, txs, len(chain.BlockTransactions(sent)))
+	assert.NotEmpty(t, txs)
+
+	wrong := chain.ShardBlock(2)
+	wrong.FileHash = make([]byte, 32)
+	_, err = api.GetBlockData(ctx, wrong)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+}
+
+// The block queries carry real Merkle proofs of the blocks: a client that
+// checks them (ProofCheckPolicyFast) accepts the shards, the lists and the
+// transactions.
+func TestBlockProofs(t *testing.T) {
+	t.Parallel()
+	ctx, chain, unsafe := start(t)
+	ls := chain.LiteServers()
+	i := strings.LastIndex(ls, ":")
+	pool := liteclient.NewConnectionPool()
+	require.NoError(t, pool.AddConnection(ctx, ls[:i], ls[i+1:]))
+	t.Cleanup(pool.Stop)
+	api := ton.NewAPIClient(pool, ton.ProofCheckPolicyFast)
+
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	payments := make([]tontest.Payment, 40)
+	for i := range payments {
+		payments[i] = tontest.Payment{To: randomAddr(t), Nano: ton1}
+	}
+	funded, _ := chain.FundMany(payments)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", true))
+	sent := chain.Mine()
+
+	for _, seqno := range []uint32{funded, sent} {
+		master := masterBlock(t, ctx, unsafe, seqno)
+		shards, err := api.GetBlockShardsInfo(ctx, master)
+		require.NoError(t, err)
+		require.Equal(t, []*ton.BlockIDExt{chain.ShardBlock(seqno)}, shards)
+		ids, more, err := api.GetBlockTransactionsV2(ctx, shards[0], 256)
+		require.NoError(t, err)
+		assert.False(t, more)
+		want := chain.BlockTransactions(seqno)
+		require.Len(t, ids, len(want))
+		for j, id := range ids {
+			assert.Equal(t, want[j].Hash, id.Hash)
+			tx, err := api.GetTransaction(ctx, shards[0], address.NewAddress(0, 0, id.Account), id.LT)
+			require.NoError(t, err)
+			assert.Equal(t, id.Hash, tx.Hash)
+		}
+	}
+}
+
+// The zero state is not a block: the block queries refuse it without harm.
+func TestZeroStateIsNoBlock(t *testing.T) {
+	t.Parallel()
+	ctx, _, api := start(t)
+	var resp tl.Serializable
+	require.NoError(t, api.Client().QueryLiteserver(ctx, ton.GetMasterchainInf{}, &resp))
+	zero := resp.(ton.MasterchainInfo).Init
+	master := &ton.BlockIDExt{Workchain: -1, Shard: math.MinInt64, SeqNo: 0, RootHash: zero.RootHash, FileHash: zero.FileHash}
+	_, err := api.GetBlockShardsInfo(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	_, err = api.GetBlockData(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	_, err = api.GetBlockHeader(ctx, master)
+	assert.Equal(t, int32(651), lsErr(t, err).Code)
+	ids, more, err := api.GetBlockTransactionsV2(ctx, master, 10)
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	assert.False(t, more)
+	_, err = api.LookupBlock(ctx, -1, math.MinInt64, 0)
+	assert.ErrorIs(t, err, ton.ErrBlockNotFound)
+	_, err = api.GetMasterchainInfo(ctx)
+	require.NoError(t, err, "the server still answers")
+}
+
+// lookupBlock by logical time finds the block whose lt range reaches it,
+// by unix time the first block generated then or later.
+func TestLookupBlockByTime(t *testing.T) {
+	t.Parallel()
+	ctx, chain, api := start(t)
+	alice := newWallet(t, chain, wallet.V4R2, 10*ton1)
+	require.NoError(t, alice.Send(randomAddr(t), ton1, "", false))
+	sent := chain.Mine()
+	chain.Advance(10 * time.Second)
+	later := chain.Mine()
+	chain.Mine()
+	tx := chain.Transactions(alice.Address())[0]
+
+	query := func(q ton.LookupBlock) (*ton.BlockIDExt, error) {
+		var resp tl.Serializable
+		require.NoError(t, api.Client().QueryLiteserver(ctx, q, &resp))
+		switch r := resp.(type) {
+		case ton.BlockHeader:
+			return r.ID, nil
+		case ton.LSError:
+			return nil, r
+		}
+		t.Fatalf("%T", resp)
+		return nil, nil
+	}
+	id, err := query(ton.LookupBlock{Mode: 2, ID: &ton.BlockInfoShort{Workchain: 0, Shard: math.MinInt64}, LT: tx.LT})
+	require.NoError(t, err)
+	assert.Equal(t, chain.ShardBlock(sent), id)
+	id, err = query(ton.LookupBlock{Mode: 4, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}, UTime: tx.Now + 5})
+	require.NoError(t, err)
+	assert.Equal(t, later, id.SeqNo)
+	_, err = query(ton.LookupBlock{Mode: 4, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}, UTime: tx.Now + 3600})
+	e := lsErr(t, err)
+	assert.Equal(t, int32(651), e.Code)
+	assert.Equal(t, "ltdb: block not found", e.Text)
+	_, err = query(ton.LookupBlock{Mode: 3, ID: &ton.BlockInfoShort{Workchain: -1, Shard: math.MinInt64}})
+	assert.Equal(t, int32(-400), lsErr(t, err).Code)
 }

@@ -1,6 +1,7 @@
 package tontest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -87,6 +88,12 @@ type Chain struct {
 	vm        *machine  // executes every transaction
 	making    []blockTx // transactions of the block being made
 	listsFrom uint32    // blocks before it no longer keep their transaction lists
+	holdTips  int       // masterchain blocks still to name no new shard block
+	cellsFrom uint32    // blocks before it no longer keep their cells
+	remade    struct {  // the last older block whose cells were made again
+		seqno         uint32
+		shard, master *cell.Cell
+	}
 }
 
 // blockInfo is what the shard state of a block tells beside the accounts.
@@ -95,6 +102,23 @@ type blockInfo struct {
 	lt      uint64    // gen_lt: the block's end_lt
 	startLT uint64    // the block's start_lt
 	txs     []blockTx // its transactions by account, then lt; nil beyond the horizon
+	tip     uint32    // the basechain block this masterchain block names (itself unless held)
+
+	// The ids of the masterchain block and of its basechain block (root
+	// and file hashes), kept for good: transactions name their blocks.
+	master, shard blockHashes
+	// Their Block cells while recent (cellWindow); older ones within the
+	// horizon are made again when asked for.
+	masterCell, shardCell *cell.Cell
+}
+
+// blockHashes are a block's root_hash and file_hash.
+type blockHashes struct{ root, file [32]byte }
+
+func hashesOf(id *ton.BlockIDExt) (h blockHashes) {
+	copy(h.root[:], id.RootHash)
+	copy(h.file[:], id.FileHash)
+	return h
 }
 
 type pendingExt struct {
@@ -135,10 +159,10 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	if c.vm, err = newMachine(); err != nil {
 		return nil, err
 	}
-	c.blocks = []blockInfo{{now: uint32(time.Now().Unix())}}
 	if _, err := rand.Read(c.id[:]); err != nil {
 		return nil, err
 	}
+	c.blocks = []blockInfo{{now: uint32(time.Now().Unix()), master: hashesOf(c.zeroStateID(-1)), shard: hashesOf(c.zeroStateID(0))}}
 	c.Mine()
 
 	for attempt := 0; attempt < 5; attempt++ {
@@ -359,8 +383,14 @@ func (c *Chain) Mine() uint32 {
 		c.snapshot(acc)
 	}
 	c.touched = map[*account]bool{}
-	c.blocks = append(c.blocks, blockInfo{now: c.blockNow, lt: c.lt, startLT: startLT})
+	tip := c.seqno
+	if c.holdTips > 0 {
+		c.holdTips--
+		tip = c.blocks[c.seqno-1].tip
+	}
+	c.blocks = append(c.blocks, blockInfo{now: c.blockNow, lt: c.lt, startLT: startLT, tip: tip})
 	c.sealBlockTxs()
+	c.sealBlocks()
 
 	close(c.newBlock)
 	c.newBlock = make(chan struct{})
@@ -445,16 +475,18 @@ type Payment struct {
 // non-bounceable internal message without body: a plain transfer, no
 // comment), all queued for the next block and mined before FundMany
 // returns: one block for up to 10,000 payments, the rest in the blocks
-// right after (a block delivers at most 10,000 messages). It returns the
-// first and last block mined. This is the cheap way to give a benchmark
-// thousands of funded addresses or deposits: no signing, one TVM
-// transaction per payment.
+// right after (a block delivers at most 10,000 messages, after what was
+// queued before). It returns the first and last block that may hold them
+// (with AutoMine running, its blocks may deliver some). This is the cheap
+// way to give a benchmark thousands of funded addresses or deposits: no
+// signing, one TVM transaction per payment.
 func (c *Chain) FundMany(payments []Payment) (first, last uint32) {
 	if len(payments) == 0 {
 		return 0, 0
 	}
 	mine := make(map[*tlb.InternalMessage]bool, len(payments))
 	c.mu.Lock()
+	first = c.seqno + 1
 	for _, p := range payments {
 		m := &tlb.InternalMessage{SrcAddr: faucet, DstAddr: p.To, Amount: tlb.FromNanoTONU(p.Nano), Body: cell.BeginCell().EndCell()}
 		mine[m] = true
@@ -463,9 +495,6 @@ func (c *Chain) FundMany(payments []Payment) (first, last uint32) {
 	c.mu.Unlock()
 	for {
 		last = c.Mine()
-		if first == 0 {
-			first = last
-		}
 		c.mu.Lock()
 		left := false
 		for _, m := range c.inflight {
@@ -586,6 +615,20 @@ func (c *Chain) enqueue(msg *tlb.ExternalMessage, root *cell.Cell) {
 	}
 }
 
+// HoldShardTips makes the next n masterchain blocks name no new basechain
+// block: their ShardHashes keep the tip of the block before, as when the
+// shard's blocks reach the masterchain late, and the block after names the
+// newest again, so the shard's seqno jumps by n+1. The basechain blocks in
+// between are made all the same (with their transactions) but, as on a
+// real node, are not served until a masterchain block names a later tip
+// (lookupBlock: not found), and the state at a masterchain block is its
+// tip's. A follower that reads only the tips misses their transactions.
+func (c *Chain) HoldShardTips(n int) {
+	c.mu.Lock()
+	c.holdTips = n
+	c.mu.Unlock()
+}
+
 // PruneBefore forgets the transactions of addr with a logical time below lt:
 // getTransactions reaching them answers ton.LSError code -400, like a node
 // that dropped old history.
@@ -622,18 +665,28 @@ func (c *Chain) masterBlock(seqno uint32) *ton.BlockIDExt {
 	return c.blockID(-1, seqno)
 }
 
-// shardBlock returns the id of the basechain block that goes with masterchain
+// shardBlock returns the id of the basechain block made with masterchain
 // block seqno (the emulated basechain has one shard and one block per
-// masterchain block).
+// masterchain block, which the masterchain block names as the shard's tip
+// unless HoldShardTips held it back).
 func (c *Chain) shardBlock(seqno uint32) *ton.BlockIDExt {
 	return c.blockID(0, seqno)
 }
 
 func (c *Chain) blockID(wc int32, seqno uint32) *ton.BlockIDExt {
-	var buf [8]byte
-	binary.BigEndian.PutUint32(buf[:4], uint32(wc))
-	binary.BigEndian.PutUint32(buf[4:], seqno)
+	h := c.blocks[seqno].shard
+	if wc == -1 {
+		h = c.blocks[seqno].master
+	}
+	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: seqno, RootHash: bytes.Clone(h.root[:]), FileHash: bytes.Clone(h.file[:])}
+}
+
+// zeroStateID is the id of workchain wc's zero state (block 0): not a
+// block, so not the hash of one.
+func (c *Chain) zeroStateID(wc int32) *ton.BlockIDExt {
+	var buf [4]byte
+	binary.BigEndian.PutUint32(buf[:], uint32(wc))
 	root := sha256.Sum256(append(c.id[:], buf[:]...))
 	file := sha256.Sum256(root[:])
-	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: seqno, RootHash: root[:], FileHash: file[:]}
+	return &ton.BlockIDExt{Workchain: wc, Shard: math.MinInt64, SeqNo: 0, RootHash: root[:], FileHash: file[:]}
 }

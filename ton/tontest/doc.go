@@ -37,21 +37,27 @@
 //     state at the end of the block asked for, within the last
 //     Options.KeepBlocks blocks (older states answer code -400, so memory
 //     stays bounded however long the chain runs; the transactions
-//     themselves are kept); no proofs (clients must use
-//     ton.ProofCheckPolicyUnsafe);
+//     themselves are kept); without proofs (clients of the whole chain
+//     must use ton.ProofCheckPolicyUnsafe);
 //   - blocks: the basechain has one shard (0x8000000000000000) and one
 //     shard block per masterchain block, of the same seqno
-//     (Chain.ShardBlock). What a block-reading follower asks is answered
-//     as the real lite-server answers it (blocks.go): getAllShardsInfo (a
-//     real ShardHashes dictionary naming that block), listBlockTransactions
-//     and listBlockTransactionsExt (every transaction the block executed,
-//     by account then lt, the real paging: at most 256 a page, after,
-//     reverse, incomplete), lookupBlock by seqno, getOneTransaction. Within
-//     the KeepBlocks horizon; beyond it, and for blocks not produced,
-//     code 651 "not in db" (a masterchain state: 602 "state already
-//     gc'd"), and the per-block lists are dropped. Block ids are not
-//     hashes of real block cells: no getBlock, getBlockHeader or block
-//     proofs;
+//     (Chain.ShardBlock), named as the shard's tip by that masterchain
+//     block (HoldShardTips delays the naming, so tips jump as they do on
+//     mainnet). Every block is a real Block cell whose hashes are its id
+//     (its BlockInfo, its transactions in ShardAccountBlocks, a masterchain
+//     block's ShardHashes; value flow, message descriptors and the state
+//     update are well-formed placeholders). What a block-reading follower
+//     asks is answered as the real lite-server answers it (blocks.go):
+//     getAllShardsInfo, listBlockTransactions and listBlockTransactionsExt
+//     (every transaction the block executed, by account then lt, the real
+//     paging: at most 256 a page, after, reverse, incomplete), lookupBlock
+//     (by seqno, lt or unix time), getOneTransaction, getBlock and
+//     getBlockHeader, with real Merkle proofs of the blocks built from the
+//     cells the query visits (tonutils-go's ProofCheckPolicyFast accepts
+//     them). Within the KeepBlocks horizon; beyond it, and for blocks not
+//     produced, code 651 "not in db" (a masterchain state: 602 "state
+//     already gc'd"), and the per-block lists are dropped (the cells of all
+//     but the last 64 blocks are made again when asked for);
 //   - the faucet and the jetton admin: Chain.Fund and Jetton.Mint are
 //     messages from FaucetAddress and JettonAdminAddress, where nothing is
 //     deployed, carrying value that comes out of nothing (their fwd_fee is
@@ -61,7 +67,7 @@
 //   - genesis: NewWallet and NewJetton install code, data and a balance
 //     outside any transaction.
 //
-// Faults: PruneBefore, FailNext, Delay, DropExternals.
+// Faults: PruneBefore, FailNext, Delay, DropExternals, HoldShardTips.
 //
 // Every transaction satisfies
 //

@@ -106,6 +106,10 @@ func (c *Chain) answer(ctx context.Context, data any) tl.Serializable {
 		return c.lookupBlock(r)
 	case ton.GetOneTransaction:
 		return c.oneTransaction(r)
+	case ton.GetBlockData:
+		return c.block(r)
+	case ton.GetBlockHeader:
+		return c.blockHeader(r)
 	}
 	return ton.LSError{Code: codeUnsupported, Text: fmt.Sprintf("tontest: unsupported query %T", req)}
 }
@@ -119,8 +123,20 @@ func addrOf(id ton.AccountID) *address.Address {
 	return address.NewAddress(0, byte(id.Workchain), id.ID)
 }
 
+// stateSeqno is the basechain block whose state a query at block asks
+// for: a basechain block's own, a masterchain block's shard tip (see
+// HoldShardTips); the head's for a block still to come. c.mu held.
+func (c *Chain) stateSeqno(block *ton.BlockIDExt) uint32 {
+	seqno := min(block.SeqNo, c.seqno)
+	if block.Workchain == -1 {
+		seqno = c.blocks[seqno].tip
+	}
+	return seqno
+}
+
 // accountState answers getAccountState with the state of the account at
-// the end of the block asked for (the head's for a block still to come).
+// the end of the block asked for (the head's for a block still to come;
+// a masterchain block's shard tip's).
 // With ProofCheckPolicyUnsafe the client still reads the account from
 // proof[1].ref0, a ShardStateUnsplit, and checks the state cell's hash and
 // the balance against it; the fake builds that state with just this account
@@ -141,7 +157,7 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	none := cell.BeginCell().MustStoreBoolBit(false).EndCell()
 	mustSet(accounts, placeholder, shardAccount(none, make([]byte, 32), 0))
 
-	seqno := min(block.SeqNo, c.seqno)
+	seqno := c.stateSeqno(block)
 	if seqno < c.horizon() {
 		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
 	}
@@ -170,7 +186,7 @@ func (c *Chain) accountState(block *ton.BlockIDExt, id ton.AccountID) tl.Seriali
 	}
 	return ton.AccountState{
 		ID:    block,
-		Shard: c.shardBlock(block.SeqNo),
+		Shard: c.shardBlock(seqno),
 		Proof: []*cell.Cell{cell.BeginCell().EndCell(), cell.BeginCell().MustStoreRef(shardState).EndCell()},
 		State: state,
 	}
@@ -272,7 +288,7 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	c.mu.Lock()
 	exit := int32(exitNoState)
 	var result []any
-	seqno := min(r.ID.SeqNo, c.seqno)
+	seqno := c.stateSeqno(r.ID)
 	if seqno < c.horizon() {
 		c.mu.Unlock()
 		return ton.LSError{Code: codeNotInDB, Text: "state of this block is no longer kept"}
@@ -282,6 +298,7 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 			result, exit = c.vmGet(acc.addr, s.code, s.data, s.balance, c.blocks[seqno].now, r.MethodID, args)
 		}
 	}
+	shard := c.shardBlock(seqno)
 	c.mu.Unlock()
 
 	var st tlb.Stack
@@ -292,5 +309,5 @@ func (c *Chain) runMethod(r ton.RunSmcMethod) tl.Serializable {
 	if err != nil {
 		return ton.LSError{Code: codeUnsupported, Text: "build result stack: " + err.Error()}
 	}
-	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: c.shardBlock(r.ID.SeqNo), ExitCode: exit, Result: stack}
+	return ton.RunMethodResult{Mode: 1 << 2, ID: r.ID, ShardBlock: shard, ExitCode: exit, Result: stack}
 }
