@@ -311,6 +311,9 @@ func (db *DB) write(ctx context.Context, fn func(*Tx) error) error {
 	tx := &Tx{Tx: stx, db: db, now: db.now()}
 	defer db.prepare(tx)
 	defer stx.Rollback()
+	if err := tx.fence(ctx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}

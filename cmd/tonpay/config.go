@@ -45,6 +45,7 @@ type Config struct {
 	ColdWallet      *address.Address
 	HotWalletMax    store.Amount // nanogram; 0 = no sweep
 	SweepMin        store.Amount // nanogram: a deposit address is swept from this much
+	NodeName        string       // this node's name in the leader's lease (hostname-pid when empty)
 
 	Jettons  []store.Asset
 	AdminIDs []int64
@@ -310,6 +311,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		}
 	}
 
+	c.NodeName = strings.TrimSpace(env("NODE_NAME", ""))
 	c.SweepMin = ton.DefaultSweepMin
 	if v := env("SWEEP_MIN", ""); v != "" {
 		if sym, amt, ok := strings.Cut(v, ":"); ok && store.IsNativeSymbol(sym) {

@@ -136,6 +136,10 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
+	// The chain's work runs on the node that holds the leader's lease
+	// (one node on SQLite; any of several on PostgreSQL).
+	lead := newLeadership(db, cfg.NodeName, []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks}},
+		log.With("component", "leader"))
 
 	tgBot, err := bot.New(bot.Config{
 		Token:          cfg.BotToken,
@@ -158,13 +162,19 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		web.Mount(cfg.WebhookURL.Path, tgBot.WebhookHandler())
 	}
 
+	web.SetLeader(lead.Status)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tonpay_leader",
+		Help: "1 while this node holds the leader's lease (follows the chain, pays, sweeps, delivers webhooks)."},
+		func() float64 {
+			if _, _, leading := lead.Status(); leading {
+				return 1
+			}
+			return 0
+		}))
 	parts := []named{
-		{"follower", follower},
+		{"leader", lead},
 		{"bot", tgBot},
-		{"payer", payer},
-		{"sweeper", sweeper},
 		{"http", web},
-		{"webhooks", hooks},
 		{"clock", clock},
 	}
 	if cfg.TLSDomain != "" {
