@@ -263,7 +263,7 @@ func TestAdminNoticeWithButtonsAndDecision(t *testing.T) {
 	ctx := context.Background()
 	r.user(testAdmin, "en")
 	r.user(501, "en")
-	_, err := r.db.Post(ctx, store.Transfer{Key: "fund-501", Kind: "deposit", Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
+	_, err := r.db.Post(ctx, store.Transfer{Key: "fund-501", Kind: store.TransferDeposit, Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000},
 		{Account: store.UserAccount(501), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {

@@ -83,7 +83,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	const id = 1101
 	c.say(id, "en", "/start", "sendMessage")
 	for i := 1; i <= historyPage+2; i++ {
-		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: "deposit", Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
+		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: store.TransferDeposit, Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
 			{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -store.Amount(i) * 1_000_000_000},
 			{Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: store.Amount(i) * 1_000_000_000}}})
 		if err != nil {
@@ -140,7 +140,7 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	db := c.r.db
 	const owner, stranger = 1201, 1202
 	c.r.user(owner, "en")
-	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000}, {Account: store.UserAccount(owner), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)

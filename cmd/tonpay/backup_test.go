@@ -224,7 +224,7 @@ func TestScheduledBackupsRotate(t *testing.T) {
 	b := newBackups(&Config{DBPath: dbPath, BackupDir: backupDir, BackupEvery: time.Hour, BackupKeep: 3}, slog.New(slog.DiscardHandler))
 	b.now = func() time.Time { return clock }
 	for i := range 5 {
-		if _, err := db.Post(ctx, store.Transfer{Key: "k" + string(rune('a'+i)), Kind: "adjustment", Postings: []store.Posting{
+		if _, err := db.Post(ctx, store.Transfer{Key: "k" + string(rune('a'+i)), Kind: store.TransferAdjustment, Postings: []store.Posting{
 			{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1}}}); err != nil {
 			t.Fatal(err)
 		}

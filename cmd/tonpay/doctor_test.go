@@ -385,7 +385,7 @@ func TestDoctor(t *testing.T) {
 		{name: "ledger drifted from the chain", prepare: func(t *testing.T) map[string]string {
 			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
 				db := storetest.OpenWith(t, storetest.Config{Path: p, Assets: []store.Asset{}})
-				_, err := db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
+				_, err := db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: store.TransferAdjustment, Postings: []store.Posting{
 					{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 				if err != nil {
 					t.Fatal(err)

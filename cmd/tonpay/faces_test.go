@@ -119,7 +119,7 @@ func (f *faces) fund(account, asset string, amt store.Amount) {
 	if amt == 0 {
 		return
 	}
-	_, err := f.db.Post(context.Background(), store.Transfer{Key: fmt.Sprint("fund:", account, asset, f.seq.Add(1)), Kind: "deposit",
+	_, err := f.db.Post(context.Background(), store.Transfer{Key: fmt.Sprint("fund:", account, asset, f.seq.Add(1)), Kind: store.TransferDeposit,
 		Postings: []store.Posting{{Account: store.AccountHot, Asset: asset, Amount: -amt}, {Account: account, Asset: asset, Amount: amt}}})
 	if err != nil {
 		f.t.Fatal(err)
