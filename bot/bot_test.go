@@ -15,23 +15,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
 // call is one Bot API request the fake received.
-type call = bottest.Call
+type call = botapi.Call
 
-func tooMany(retryAfter int) map[string]any {
-	return map[string]any{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after " + strconv.Itoa(retryAfter),
-		"parameters": map[string]any{"retry_after": retryAfter}}
-}
+func tooMany(retryAfter int) map[string]any { return botapi.TooMany(retryAfter) }
 
-func forbidden() map[string]any {
-	return map[string]any{"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
-}
+func forbidden() map[string]any { return botapi.Blocked() }
 
 type fixedStatus struct{}
 
@@ -45,7 +40,7 @@ const testAdmin = 900
 type rig struct {
 	t   *testing.T
 	db  *store.DB
-	api *bottest.API
+	api *botapi.API
 	cfg Config
 }
 
@@ -61,7 +56,7 @@ func newRig(t *testing.T, mods ...any) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, db: db, api: bottest.New(t)}
+	r := &rig{t: t, db: db, api: botapi.New(t)}
 	r.cfg = Config{
 		Token:          "123:TEST",
 		APIURL:         r.api.URL,

@@ -40,6 +40,7 @@ func newChatter(t *testing.T, mods ...any) *chatter {
 func (c *chatter) post(update map[string]any) {
 	c.t.Helper()
 	update["update_id"] = c.seq.Add(1)
+	c.r.api.Delivered(update)
 	body, _ := json.Marshal(update)
 	req, _ := http.NewRequest("POST", c.srv.URL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -29,7 +29,7 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton/tonrig"
@@ -38,7 +38,7 @@ import (
 
 // fakeBotAPI is the tests' Bot API stand-in: it answers what the service
 // calls, records what it sends and delivers queued commands.
-func fakeBotAPI(t *testing.T) *bottest.API { return bottest.New(t) }
+func fakeBotAPI(t *testing.T) *botapi.API { return botapi.New(t) }
 
 // signer plays the user's wallet app for the page: it proves ownership with
 // a real ton_proof and signs real external messages, which it broadcasts to

@@ -19,7 +19,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/bot"
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
@@ -33,13 +33,13 @@ import (
 // WITHDRAW_FEE=TON:0.05,USDT:0.5 (the fee per withdrawn asset, in TON).
 
 // botTG is the Bot API stand-in; calls are what the bot said to a chat.
-type botTG struct{ *bottest.API }
+type botTG struct{ *botapi.API }
 
 type tgCall struct {
 	method, text, markup string
 }
 
-func newBotTG(t *testing.T) *botTG { return &botTG{bottest.New(t)} }
+func newBotTG(t *testing.T) *botTG { return &botTG{botapi.New(t)} }
 
 func (b *botTG) calls(chat int64) []tgCall {
 	var out []tgCall
@@ -208,6 +208,7 @@ func (f *faces) merchantAPI(asset, amount, addr, key string) outcome {
 func (f *faces) post(update map[string]any) {
 	f.t.Helper()
 	update["update_id"] = f.seq.Add(1)
+	f.tg.Delivered(update)
 	b, _ := json.Marshal(update)
 	req := httptest.NewRequest("POST", "/telegram/hook", bytes.NewReader(b))
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s")
