@@ -58,6 +58,10 @@ type Options struct {
 	// InvoicePrefix names invoice links (https://t.me/$<prefix><n>);
 	// ChargePrefix starts a payment's charge id (<prefix><invoice slug>).
 	InvoicePrefix, ChargePrefix string
+	// WebhookClient delivers updates to the webhook (its roots decide which
+	// certificates are trusted, as Telegram trusts public CAs); a client
+	// with a 10 s timeout when nil.
+	WebhookClient *http.Client
 }
 
 // API is a running stand-in. Reply, when set, may answer a call in place

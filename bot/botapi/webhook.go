@@ -92,7 +92,10 @@ func (a *API) deliver() {
 
 func (a *API) deliveryLoop() {
 	defer a.wg.Done()
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := a.o.WebhookClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
 	for {
 		a.mu.Lock()
 		if a.hook.url == "" || a.ctx.Err() != nil {
