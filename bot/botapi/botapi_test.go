@@ -164,7 +164,9 @@ func TestEditsAndCallbackAnswers(t *testing.T) {
 		CallbackQuery struct {
 			ID   string
 			Data string
-			From struct{ FirstName string `json:"first_name"` }
+			From struct {
+				FirstName string `json:"first_name"`
+			}
 		} `json:"callback_query"`
 	}
 	json.Unmarshal(upd.Result, &updates)
