@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -146,22 +145,7 @@ func (o outcome) String() string {
 
 func (f *faces) http(method, path, auth string, body any, hdr ...string) (int, map[string]any) {
 	f.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, f.api.URL+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return res.StatusCode, out
+	return jsonCall(f.t, f.api.URL, method, path, auth, body, hdr...)
 }
 
 func errCode(m map[string]any) string {

@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,9 +13,6 @@ import (
 
 	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/store/storetest"
-	"github.com/tonpay/tonpay/ton/tonrig"
-	"github.com/tonpay/tonpay/ton/tontest"
 )
 
 // starsTelegram is Telegram on both sides of a Stars payment: the Bot API
@@ -84,37 +78,17 @@ func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
 // payment once; the failed renewal took no credits back.
 func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
 	ctx := context.Background()
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(400 * time.Millisecond)
-
 	const user = 777002
 	tgm := newStarsTelegram(t, user)
 	const token = "123456:E2E-stars"
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":           token,
-		"PUBLIC_URL":          base,
-		"TELEGRAM_API_URL":    tgm.api.URL,
-		"DB_PATH":             filepath.Join(t.TempDir(), "tonpay.db"),
-		"HTTP_ADDR":           httpAddr,
-		"TON_LITESERVERS":     chain.LiteServers(),
-		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
-		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
-		"LOG_LEVEL":           "warn",
-	}
-	svc := startService(t, env)
+	e := newE2E(t, token, 400*time.Millisecond, map[string]string{
+		"TELEGRAM_API_URL": tgm.api.URL,
+		"PACKAGES":         "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
+	})
+	e.start()
+	svc := e.svc
 
-	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "stars.mjs"))
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+strings.TrimPrefix(tma(t, token, user), "tma "), "TELEGRAM_URL="+tgm.app.URL,
-		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
-	cmd.Dir = filepath.Join(root, "webapp")
-	out, err := cmd.Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK         bool   `json:"ok"`
 		Price      string `json:"price"`
@@ -124,7 +98,9 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		Canceled   string `json:"canceled"`
 		Failed     string `json:"failed"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+	last, err := e.driver("stars.mjs", []string{"INIT_DATA=" + strings.TrimPrefix(tma(t, token, user), "tma "), "TELEGRAM_URL=" + tgm.app.URL,
+		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro"}, &res)
+	if err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
 	}
 	if !strings.Contains(res.Price, "150") || !strings.HasPrefix(res.Done, "100 credits added (starter, ⭐ 150)") {
@@ -158,7 +134,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		edits[0].Get("user_id") != strconv.Itoa(user) {
 		t.Fatalf("editUserStarSubscription calls %v", edits)
 	}
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	db := e.db
 	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 1100 {
 		t.Fatalf("credits %d, want 1100", b)
 	}
