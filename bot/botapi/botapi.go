@@ -167,9 +167,17 @@ func New(t TB, opts ...Options) *API {
 
 // Close stops the server and the webhook delivery.
 func (a *API) Close() {
-	a.stop()
+	a.halt()
 	a.srv.Close()
 	a.wg.Wait()
+}
+
+// halt ends the webhook delivery; none starts after it (deliver checks
+// under a.mu).
+func (a *API) halt() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stop()
 }
 
 // Run serves until ctx ends, then shuts down gracefully (a part of the
@@ -179,7 +187,7 @@ func (a *API) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := a.srv.Shutdown(sctx)
-	a.stop()
+	a.halt()
 	a.wg.Wait()
 	return err
 }
