@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,6 +194,40 @@ func TestNotifierHonoursRetryAfter(t *testing.T) {
 		t.Fatalf("re-sent %v after a 429 with retry_after 1", gap)
 	}
 	waitUntil(t, 5*time.Second, "event done", func() bool { return r.pending() == 0 })
+}
+
+// TestNotifierUnderTelegramsLimits: with a chat interval shorter than
+// Telegram's one message a second, the stand-in answers the extra sends
+// 429 as Telegram does; the bot waits retry_after and every notice arrives
+// once.
+func TestNotifierUnderTelegramsLimits(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.api = botapi.New(t, botapi.Options{Limits: &botapi.TelegramLimits})
+	r.cfg.APIURL = r.api.URL
+	r.user(211, "en")
+	for i := range 3 {
+		r.deposit(211, store.Amount(1_000_000_000+i))
+	}
+	r.start()
+	var chat []botapi.Message
+	waitUntil(t, 15*time.Second, "three notices shown", func() bool {
+		_, chat = r.api.Transcript(context.Background(), 211, -1, 0)
+		return len(chat) >= 3
+	})
+	waitUntil(t, 5*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
+	_, chat = r.api.Transcript(context.Background(), 211, -1, 0)
+	var got []string
+	for _, m := range chat {
+		got = append(got, m.Text)
+	}
+	slices.Sort(got) // a notice answered 429 is retried after the ones behind it
+	if len(got) != 3 || !strings.Contains(got[0], "+1 GRAM") || !strings.Contains(got[1], "+1.000000001 GRAM") || !strings.Contains(got[2], "+1.000000002 GRAM") {
+		t.Fatalf("delivered %q", got)
+	}
+	if n := len(r.api.Sent("sendMessage", 211)); n <= 3 {
+		t.Fatalf("%d sends for 3 notices: the limit never answered 429", n)
+	}
 }
 
 func TestNotifierCrashBetweenSendAndDoneResends(t *testing.T) {

@@ -58,6 +58,9 @@ type Options struct {
 	// InvoicePrefix names invoice links (https://t.me/$<prefix><n>);
 	// ChargePrefix starts a payment's charge id (<prefix><invoice slug>).
 	InvoicePrefix, ChargePrefix string
+	// Limits, when set, answers sends over Telegram's rates with 429 and
+	// retry_after, as Telegram does; none when nil.
+	Limits *Limits
 	// WebhookClient delivers updates to the webhook (its roots decide which
 	// certificates are trusted, as Telegram trusts public CAs); a client
 	// with a 10 s timeout when nil.
@@ -93,6 +96,7 @@ type API struct {
 	hook     webhook                  // webhook.go
 	stars    starsState               // stars.go
 	delivery bool                     // a webhook delivery loop runs
+	rates    rates                    // limits.go
 }
 
 // Message is one message of a chat as a Telegram app shows it.

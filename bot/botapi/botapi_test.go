@@ -359,3 +359,24 @@ func TestStars(t *testing.T) {
 		t.Fatal("paid an invoice nobody made")
 	}
 }
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	api := botapi.New(t, botapi.Options{Limits: &botapi.Limits{ChatInterval: time.Second, ChatBurst: 2, Global: 3}})
+	ok(t, call(t, api, token, "sendMessage", send("1")))
+	ok(t, call(t, api, token, "sendMessage", send("2"))) // the burst
+	a := call(t, api, token, "sendMessage", send("3"))
+	refused(t, a, 429, "Too Many Requests: retry after 1")
+	if a.Parameters.RetryAfter != 1 {
+		t.Fatalf("retry_after %d", a.Parameters.RetryAfter)
+	}
+	// Another chat has its own rate, within the global one.
+	ok(t, call(t, api, token, "sendMessage", url.Values{"chat_id": {"43"}, "text": {"a"}}))
+	refused(t, call(t, api, token, "sendMessage", url.Values{"chat_id": {"44"}, "text": {"b"}}), 429, "retry after 1")
+	time.Sleep(time.Second) // the rate is per second: nothing else to wait on
+	ok(t, call(t, api, token, "sendMessage", send("3")))
+	_, chat := api.Transcript(context.Background(), 42, -1, time.Second)
+	if len(chat) != 3 {
+		t.Fatalf("%d messages delivered to chat 42, want 3 (the refused one not)", len(chat))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -63,6 +64,23 @@ func (a *API) check(r *request) map[string]any {
 	if e := a.checkWebhook(r); e != nil {
 		return e
 	}
+	if e := a.checkContent(r); e != nil {
+		return e
+	}
+	if sends[m] && m != "sendChatAction" {
+		a.mu.Lock()
+		wait := a.limited(r.chat(), time.Now())
+		a.mu.Unlock()
+		if wait > 0 {
+			return TooMany(wait)
+		}
+	}
+	return nil
+}
+
+// checkContent refuses what a call carries that Telegram would refuse.
+func (a *API) checkContent(r *request) map[string]any {
+	m := r.Method
 	switch m {
 	case "sendMessage", "editMessageText":
 		if e := checkText(r, "text", MaxText, "message is too long"); e != nil {
