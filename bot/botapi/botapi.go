@@ -105,7 +105,7 @@ type Message struct {
 	From   string          `json:"from"` // "bot", "user" or "toast" (a notice from Telegram, an answered callback)
 	Text   string          `json:"text"`
 	HTML   bool            `json:"html"`
-	Photo  string          `json:"photo,omitempty"` // data: URL
+	Photo  string          `json:"photo,omitempty"` // data: URL of an upload, or the file_id or URL sent
 	Markup json.RawMessage `json:"markup,omitempty"`
 	Edited bool            `json:"edited,omitempty"`
 	At     int64           `json:"at"`
@@ -396,6 +396,7 @@ func (a *API) answer(r *request, wait time.Duration) (out map[string]any, hungUp
 		result = a.say(r, Message{Text: r.get("text"), HTML: r.get("parse_mode") == "HTML", Markup: markup(r)})
 	case "sendPhoto":
 		m := Message{Text: r.get("caption"), HTML: r.get("parse_mode") == "HTML", Markup: markup(r)}
+		m.Photo = r.get("photo") // a file_id or URL
 		if b := r.files["photo"]; b != nil {
 			m.Photo = "data:" + http.DetectContentType(b) + ";base64," + base64Std(b)
 		}

@@ -153,6 +153,12 @@ func TestEditsAndCallbackAnswers(t *testing.T) {
 	refused(t, call(t, api, token, "editMessageText", url.Values{"chat_id": {"42"}, "message_id": {"999"}, "text": {"x"}}), 400, "message to edit not found")
 	refused(t, call(t, api, token, "editMessageText", url.Values{"chat_id": {"43"}, "message_id": {id}, "text": {"x"}}), 400, "message to edit not found")
 	ok(t, edit("confirmed", ""))
+	photo := call(t, api, token, "sendPhoto", url.Values{"chat_id": {"42"}, "photo": {"AgADqr"}, "caption": {"QR"}})
+	ok(t, photo)
+	json.Unmarshal(photo.Result, &m)
+	refused(t, call(t, api, token, "editMessageText", url.Values{"chat_id": {"42"}, "message_id": {strconv.Itoa(m.MessageID)}, "text": {"x"}}), 400, "there is no text in the message to edit")
+	ok(t, call(t, api, token, "editMessageCaption", url.Values{"chat_id": {"42"}, "message_id": {strconv.Itoa(m.MessageID)}, "caption": {"QR code"}}))
+	refused(t, call(t, api, token, "editMessageCaption", url.Values{"chat_id": {"42"}, "message_id": {id}, "caption": {"x"}}), 400, "there is no caption in the message to edit")
 
 	// A callback query is answered once, and only one Telegram asked.
 	refused(t, call(t, api, token, "answerCallbackQuery", url.Values{"callback_query_id": {"made-up"}}), 400, "query ID is invalid")
@@ -194,7 +200,7 @@ func TestEditsAndCallbackAnswers(t *testing.T) {
 	for _, m := range chat {
 		shown = append(shown, m.From+":"+m.Text)
 	}
-	if got := strings.Join(shown, "|"); got != "bot:confirmed|toast:Done|bot:new" {
+	if got := strings.Join(shown, "|"); got != "bot:confirmed|bot:QR code|toast:Done|bot:new" {
 		t.Fatalf("chat %s", got)
 	}
 }

@@ -346,6 +346,10 @@ func (a *API) checkEdit(r *request) map[string]any {
 		return badRequest("message to edit not found")
 	case m.From != "bot":
 		return badRequest("message can't be edited")
+	case r.Method == "editMessageText" && m.Photo != "":
+		return badRequest("there is no text in the message to edit")
+	case r.Method == "editMessageCaption" && m.Photo == "":
+		return badRequest("there is no caption in the message to edit")
 	}
 	text, html := m.Text, m.HTML
 	switch r.Method {
