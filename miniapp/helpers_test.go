@@ -300,7 +300,7 @@ func (e *env) fund(userID int64, asset string, amt store.Amount) {
 		e.t.Fatal(err)
 	}
 	key := fmt.Sprintf("fund:%d:%s:%d", userID, asset, time.Now().UnixNano())
-	_, err := e.db.Post(ctx, store.Transfer{Key: key, Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := e.db.Post(ctx, store.Transfer{Key: key, Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: asset, Amount: -amt},
 		{Account: store.UserAccount(userID), Asset: asset, Amount: amt},
 	}})

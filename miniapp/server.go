@@ -67,11 +67,11 @@ type Config struct {
 	ProofTTL    time.Duration // payload lifetime; ton.DefaultProofTTL
 	Keys        ton.PublicKeyFetcher
 
-	Chain      Chain
-	Health     Health
+	Chain  Chain
+	Health Health
 	// Leader, when set, says which node leads (cmd's leadership): a node
 	// that does not lead reports no follower of its own.
-	Leader func() (node, leader string, leading bool)
+	Leader     func() (node, leader string, leading bool)
 	MaxScanLag time.Duration // /healthz fails beyond it; 2m
 	// Warnings are shown on /healthz without failing it (a clock off the
 	// chain's); nil shows none.

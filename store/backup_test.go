@@ -23,7 +23,7 @@ func bookingStep(i int) []store.Transfer {
 	user := store.UserAccount(int64(i%7 + 1))
 	out := []store.Transfer{deposit(fmt.Sprintf("d%07d", i), user, store.TON.Symbol, store.Amount(i))}
 	if i%5 == 0 {
-		out = append(out, store.Transfer{Key: fmt.Sprintf("f%07d", i), Kind: "fee", Postings: []store.Posting{
+		out = append(out, store.Transfer{Key: fmt.Sprintf("f%07d", i), Kind: store.TransferFee, Postings: []store.Posting{
 			{Account: user, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountFees, Asset: store.TON.Symbol, Amount: 1}}})
 	}
 	return out

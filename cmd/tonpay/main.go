@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -128,9 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch cmd {
 	case "reconcile":
-		err = reconcileCmd(ctx, cfg, stdout, all)
+		err = cli.Reconcile(ctx, cfg.cliEnv(), stdout, all)
 		switch {
-		case errors.Is(err, errDrift):
+		case errors.Is(err, cli.ErrDrift):
 			return 1
 		case err != nil:
 			fmt.Fprintf(stderr, "tonpay reconcile: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -138,19 +139,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 0
 	case "backup":
-		err = backupCmd(ctx, cfg, args[1], stdout)
+		err = cli.Backup(ctx, cfg.cliEnv(), args[1], stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "tonpay backup: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 			return 1
 		}
 		return 0
 	case "migrate":
-		err = migrate(ctx, cfg, stdout)
+		err = cli.Migrate(ctx, cfg.cliEnv(), stdout)
 	case "wallet":
-		err = walletCmd(ctx, cfg, stdout)
+		err = cli.Wallet(cfg.cliEnv(), stdout)
 	case "merchant":
-		err = merchantCmd(ctx, cfg, args[1:], stdout)
-		var ue usageError
+		err = cli.Merchant(ctx, cfg.cliEnv(), args[1:], stdout)
+		var ue cli.UsageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "tonpay merchant: %s", ue)
 			return 2
@@ -190,48 +191,9 @@ func buildVersion() string {
 	return version
 }
 
-func migrate(ctx context.Context, cfg *Config, stdout io.Writer) error {
-	db, err := openDB(ctx, cfg, printCopied(stdout))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	names, err := db.Migrations(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", cfg.DBPath, names[len(names)-1], len(names))
-	return nil
-}
-
-// hotWords returns the hot wallet's seed, creating the seed file on first use.
-func hotWords(cfg *Config, log *slog.Logger) ([]string, error) {
-	if cfg.HotMnemonic != nil {
-		return cfg.HotMnemonic, nil
-	}
-	words, created, err := ton.LoadMnemonic(cfg.HotMnemonicFile, true)
-	if err != nil {
-		return nil, fmt.Errorf("hot wallet seed: %w", err)
-	}
-	if created && log != nil {
-		log.Warn("generated a new hot wallet seed: back it up", "file", cfg.HotMnemonicFile)
-	}
-	return words, nil
-}
-
-func printWallet(cfg *Config, stdout io.Writer) error {
-	words, err := hotWords(cfg, nil)
-	if err != nil {
-		return err
-	}
-	addr, err := ton.HotWalletAddress(words)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s\n", ton.FormatAddress(addr, cfg.Testnet))
-	fmt.Fprintf(stdout, "network: %s\nkind: Highload Wallet v3 (subwallet %#x, message TTL %ds)\n", cfg.Network, ton.HotSubwallet, ton.HotMessageTTL)
-	if cfg.HotMnemonic == nil {
-		fmt.Fprintf(stdout, "seed file: %s\n", cfg.HotMnemonicFile)
-	}
-	return nil
+// cliEnv is what the operator's commands need of the configuration.
+func (c *Config) cliEnv() cli.Env {
+	return cli.Env{DBPath: c.DBPath, BackupDir: c.BackupDir, Assets: c.Assets(), Jettons: c.Jettons, Network: c.Network,
+		Testnet: c.Testnet, HotMnemonic: c.HotMnemonic, HotMnemonicFile: c.HotMnemonicFile,
+		Dial: func(ctx context.Context) (*ton.Client, error) { return dial(ctx, c) }}
 }

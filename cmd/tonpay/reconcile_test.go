@@ -155,7 +155,7 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 	}
 
 	// Someone books 1 TON more on the hot wallet than it holds.
-	_, err = db.Post(ctx, store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
+	_, err = db.Post(ctx, store.Transfer{Key: "tamper", Kind: store.TransferAdjustment, Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)

@@ -227,17 +227,12 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatalf("no 'open http://' within 10 s:\n%s", stderr.String())
 	}
 
-	artifacts := filepath.Join(root, "test-artifacts", "e2e")
-	e2e := exec.Command(node, filepath.Join(root, "webapp", "e2e", "sandbox.mjs"))
-	e2e.Env = append(os.Environ(), "BASE_URL=http://"+addr, "ARTIFACTS_DIR="+artifacts, "CHROMIUM="+chromium)
-	e2e.Dir = filepath.Join(root, "webapp")
-	out, err := e2e.Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK bool `json:"ok"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+	last, err := runDriver(t, root, node, "sandbox.mjs", []string{"BASE_URL=http://" + addr,
+		"ARTIFACTS_DIR=" + filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM=" + chromium}, &res)
+	if err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nsandbox log:\n%s", err, last, stderr.String())
 	}
 	t.Logf("sandbox e2e: %s", last)

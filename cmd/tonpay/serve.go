@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
 	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/miniapp"
@@ -67,7 +68,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	// The first log line comes at once, before the database (a migration
 	// takes a copy first) and the chain: the hot wallet's address needs
 	// neither.
-	words, err := hotWords(cfg, log)
+	words, err := cli.HotWords(cfg.cliEnv(), log)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	}
 	log.Info("starting", append(attrs, "bot", doctor.Redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
 
-	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
+	db, err := cli.OpenDB(ctx, cfg.cliEnv(), func(r store.BackupReport) {
 		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)
 	})
 	if err != nil {

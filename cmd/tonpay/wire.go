@@ -14,6 +14,8 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/bot"
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
+	"github.com/tonpay/tonpay/cmd/tonpay/tlsfront"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/admin"
 	"github.com/tonpay/tonpay/miniapp/merchant"
@@ -182,12 +184,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		// it obtains, instead of miniapp's plain HTTP listener.
 		for i, p := range parts {
 			if p.name == "http" {
-				parts[i] = named{"https", newTLSFront(cfg, web.Handler(), web.Close, log.With("component", "https"))}
+				parts[i] = named{"https", tlsfront.New(tlsOptions(cfg), web.Handler(), web.Close, log.With("component", "https"))}
 			}
 		}
 	}
 	if cfg.BackupDir != "" {
-		b := newBackups(cfg, log.With("component", "backups"))
+		b := cli.NewBackups(cfg.DBPath, cfg.BackupDir, cfg.BackupEvery, cfg.BackupKeep, log.With("component", "backups"))
 		reg.MustRegister(b.Collectors()...)
 		parts = append(parts, named{"backups", b})
 	}
@@ -224,4 +226,11 @@ func derive(token, purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(token))
 	m.Write([]byte("tonpay " + purpose))
 	return m.Sum(nil)
+}
+
+// tlsOptions are the configuration's TLS settings.
+func tlsOptions(cfg *Config) tlsfront.Options {
+	return tlsfront.Options{Domain: cfg.TLSDomain, Email: cfg.TLSEmail, ACMEDirectory: cfg.ACMEDirectory, ACMERoots: cfg.ACMERoots,
+		CacheDir: cfg.TLSCacheDir, PublicURL: cfg.PublicURL.String(), HTTPSAddr: cfg.HTTPSAddr, HTTPAddr: cfg.HTTPAddr,
+		UserAgent: "tonpay/" + buildVersion()}
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -77,7 +78,7 @@ type sandboxRun struct {
 	base   string // http://127.0.0.1:PORT
 	chain  *tontest.Chain
 	usdt   *tontest.Jetton
-	tg     *tgStandIn
+	tg     *botapi.API
 	users  []*demoUser
 	shop   store.Merchant
 	token  string // the demo merchant's API token
@@ -149,15 +150,17 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer chain.Close()
 	chain.AutoMine(400 * time.Millisecond) // mainnet's pace
 	usdt := chain.NewJetton("USDT", 6)
-	tg := newTGStandIn(sandboxBotName)
-	if err := tg.start(); err != nil {
+	tg, err := botapi.Start(botapi.Options{Token: sandboxToken, Username: sandboxBotName, FirstName: "tonpay sandbox", BotID: 7000000001,
+		PollWait: 10 * time.Second, InvoicePrefix: "sandbox", ChargePrefix: "stxSandbox-"})
+	if err != nil {
 		return fail(err)
 	}
+	defer tg.Close()
 
 	words := wallet.NewSeed()
 	env := map[string]string{
 		"BOT_TOKEN":               sandboxToken,
-		"TELEGRAM_API_URL":        tg.url,
+		"TELEGRAM_API_URL":        tg.URL,
 		"DB_PATH":                 dbPath,
 		"HTTP_ADDR":               addr,
 		"TON_NETWORK":             "testnet",
@@ -189,7 +192,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if u.wallet, err = chain.NewWallet(wallet.V4R2, 0); err != nil {
 			return fail(err)
 		}
-		tg.user(u.ID, u.Name, u.Lang)
+		tg.User(u.ID, u.Name, u.Lang)
 		run.users = append(run.users, u)
 	}
 	// The hot wallet's float, as an operator would send it (booked unmatched).
@@ -459,9 +462,9 @@ func (s *sandboxRun) handler() http.Handler {
 			return
 		}
 		since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-		v, msgs := s.tg.chat(r.Context(), u.ID, since, 20*time.Second)
+		v, msgs := s.tg.Transcript(r.Context(), u.ID, since, 20*time.Second)
 		if msgs == nil {
-			msgs = []chatMsg{}
+			msgs = []botapi.Message{}
 		}
 		writeJSON(w, map[string]any{"version": v, "messages": msgs})
 	})
@@ -479,9 +482,9 @@ func (s *sandboxRun) handler() http.Handler {
 			return
 		}
 		if req.Data != "" {
-			s.tg.pressed(u.ID, req.MessageID, req.Data)
+			s.tg.Pressed(u.ID, req.MessageID, req.Data)
 		} else if t := strings.TrimSpace(req.Text); t != "" {
-			s.tg.typed(u.ID, t)
+			s.tg.Typed(u.ID, t)
 		}
 		writeJSON(w, map[string]any{"ok": true})
 	})
@@ -495,7 +498,7 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		status, err := s.tg.pay(r.Context(), u.ID, req.Link)
+		status, err := s.tg.Pay(r.Context(), u.ID, req.Link)
 		if err != nil {
 			s.log.Warn("sandbox pay", "link", req.Link, "err", err)
 		}
@@ -511,7 +514,7 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		if err := s.tg.subscriptionEvent(u.ID, req.Event); err != nil {
+		if err := s.tg.SubscriptionEvent(u.ID, req.Event); err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
 		}
