@@ -40,9 +40,8 @@ func (tx *Tx) emit(ctx context.Context, topic string, typ EventType, userID, mer
 		return err
 	}
 	now := ms(tx.now)
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox(topic, type, payload, user_id, merchant_id, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, topic, typ, string(body), nullInt(userID), nullInt(merchantID), now, now)
-	return err
+	return tx.QueryRowContext(ctx, `INSERT INTO outbox(topic, type, payload, user_id, merchant_id, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, topic, typ, string(body), nullInt(userID), nullInt(merchantID), now, now).Scan(&tx.lastEvent)
 }
 
 // Emit appends an outbox event on its own (for events not tied to another

@@ -244,12 +244,12 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 			return err
 		}
 		// A manual send: one attempt, outside the ordered queue.
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = last_insert_rowid()`); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = ?`, tx.lastEvent); err != nil {
 			return err
 		}
 		tx.changed(Change{Kind: ChangeWebhook, MerchantID: merchantID})
 		var err error
-		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
+		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = ?`, tx.lastEvent)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+redactURL(url), "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")

@@ -119,7 +119,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 	}
 	db.Close()
 	// A raw connection, as an operator with the sqlite3 shell would have.
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
