@@ -364,6 +364,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]bool, cutoff time.Time) ([]StarPayment, error) {
 	var flagged []StarPayment
 	err := db.write(ctx, func(tx *Tx) error {
+		flagged = flagged[:0] // a retried write starts again
 		rows, err := tx.QueryContext(ctx, `SELECT `+starCols+` FROM star_payments WHERE status = ? AND created_at < ?`, StarPaid, ms(cutoff))
 		ps, err := scanRows(rows, err, scanStarPayment)
 		if err != nil {

@@ -26,7 +26,7 @@ var errBackupBad = errors.New("the copy does not verify")
 // migration to apply to it (into BACKUP_DIR, else beside the database);
 // copied is told where the copy went.
 func openDB(ctx context.Context, cfg *Config, copied func(store.BackupReport)) (*store.DB, error) {
-	return store.Open(ctx, cfg.DBPath, store.WithMigrationBackup(cfg.BackupDir, copied))
+	return store.Open(ctx, cfg.Database(), store.WithMigrationBackup(cfg.BackupDir, copied))
 }
 
 // printCopied tells a command's user about the copy openDB made.
@@ -40,6 +40,9 @@ func printCopied(w io.Writer) func(store.BackupReport) {
 // made while the service may be running, then verified. FILE may be a
 // directory: the copy is named tonpay-<UTC time>.db inside it.
 func backupCmd(ctx context.Context, cfg *Config, dst string, stdout io.Writer) error {
+	if err := cfg.errNotSQLite("tonpay backup"); err != nil {
+		return err
+	}
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
 	}

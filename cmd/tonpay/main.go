@@ -196,7 +196,7 @@ func migrate(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", cfg.DBPath, names[len(names)-1], len(names))
+	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", cfg.DatabaseName(), names[len(names)-1], len(names))
 	return nil
 }
 

@@ -54,6 +54,9 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.errNotSQLite("tonpay reconcile"); err != nil {
+		return err
+	}
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
 	}
