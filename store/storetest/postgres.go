@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -64,13 +65,21 @@ func Main(m *testing.M) {
 		os.Exit(code)
 	}
 	var args []string
+	parallel := false
 	for _, a := range os.Args[1:] {
 		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
+		case "test.parallel":
+			parallel = true
 		case "test.testlogfile", "test.coverprofile", "test.gocoverdir", "test.cpuprofile", "test.memprofile",
 			"test.blockprofile", "test.mutexprofile", "test.trace", "test.outputdir":
 			continue // files of the first run
 		}
 		args = append(args, a)
+	}
+	if !parallel {
+		// The tests wait on the server more than they compute: run more
+		// of them at once than there are CPUs.
+		args = append(args, fmt.Sprintf("-test.parallel=%d", max(runtime.GOMAXPROCS(0), 8)))
 	}
 	fmt.Println("=== the same tests on PostgreSQL")
 	cmd := exec.Command(os.Args[0], args...)
