@@ -119,7 +119,7 @@ type WebhookDelivery struct {
 	DeliveredAt time.Time // zero unless delivered
 }
 
-const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(json_extract(payload, '$.withdrawal_id'), 0),
+const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(CAST(json_extract(payload, '$.withdrawal_id') AS BIGINT), 0),
 	attempts, last_error, next_attempt_at, created_at, done_at, failed_at`
 
 func scanDelivery(r interface{ Scan(...any) error }) (WebhookDelivery, error) {
