@@ -29,6 +29,10 @@ commands:
   sandbox   run the whole product offline: an emulated chain and Telegram in this process, a demo
             wallet with a faucet, a chat panel with the bot and a demo merchant; no real money
   migrate   create or upgrade the database schema and exit
+  migrate-to-postgres
+            copy the SQLite database at DB_PATH into the empty PostgreSQL database at DATABASE_URL
+            and verify the copy (every row, every balance, the ledger's invariants); the SQLite
+            file is only read. Stop the service first
   wallet    print the hot wallet's address (creates its seed file on first use)
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
   reconcile compare what the hot wallet holds on chain with what the ledger says, per asset;
@@ -91,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve", "reconcile", "doctor":
 		// reconcile connects like serve; its settings are checked as serve's.
 		n = forServe
-	case "migrate", "merchant", "backup":
+	case "migrate", "merchant", "backup", "migrate-to-postgres":
 		n = forMigrate
 	case "wallet":
 		n = forWallet
@@ -142,6 +146,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "migrate":
 		err = migrate(ctx, cfg, stdout)
+	case "migrate-to-postgres":
+		if err = migrateToPostgres(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "tonpay migrate-to-postgres: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 1
+		}
+		return 0
 	case "wallet":
 		err = printWallet(cfg, stdout)
 	case "merchant":
