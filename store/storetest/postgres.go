@@ -51,7 +51,13 @@ func SQLiteOnly(t testing.TB, why string) {
 // TONPAY_REQUIRE_POSTGRES=1. A package calls it from its TestMain:
 //
 //	func TestMain(m *testing.M) { storetest.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { MainOn(m, "") }
+
+// MainOn is Main whose PostgreSQL run takes only the tests that the -run
+// pattern run matches ("" for all), unless -test.run names tests itself: a
+// package whose tests mostly do not touch the store runs on PostgreSQL
+// only those that book money.
+func MainOn(m *testing.M, run string) {
 	code := m.Run()
 	if OnPostgres() || os.Getenv(childEnv) != "" {
 		os.Exit(code)
@@ -70,11 +76,16 @@ func Main(m *testing.M) {
 		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
 		case "test.parallel":
 			parallel = true
+		case "test.run":
+			run = ""
 		case "test.testlogfile", "test.coverprofile", "test.gocoverdir", "test.cpuprofile", "test.memprofile",
 			"test.blockprofile", "test.mutexprofile", "test.trace", "test.outputdir":
 			continue // files of the first run
 		}
 		args = append(args, a)
+	}
+	if run != "" {
+		args = append(args, "-test.run="+run)
 	}
 	if !parallel {
 		// The tests wait on the server more than they compute: run more
