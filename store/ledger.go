@@ -212,13 +212,9 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 		return 0, err
 	}
 	now := ms(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO transfers(key, kind, description, ref, created_at) VALUES (?, ?, ?, ?, ?)`,
-		t.Key, t.Kind, t.Description, t.Ref, now)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO transfers(key, kind, description, ref, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		t.Key, t.Kind, t.Description, t.Ref, now).Scan(&id); err != nil {
 		return 0, err
 	}
 	for _, p := range t.Postings {

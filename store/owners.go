@@ -126,7 +126,7 @@ type WebhookDelivery struct {
 	DeliveredAt time.Time // zero unless delivered
 }
 
-const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(json_extract(payload, '$.withdrawal_id'), 0),
+const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(CAST(json_extract(payload, '$.withdrawal_id') AS BIGINT), 0),
 	attempts, last_error, next_attempt_at, created_at, done_at, failed_at`
 
 func scanDelivery(r interface{ Scan(...any) error }) (WebhookDelivery, error) {
@@ -251,12 +251,12 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 			return err
 		}
 		// A manual send: one attempt, outside the ordered queue.
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = last_insert_rowid()`); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = ?`, tx.lastEvent); err != nil {
 			return err
 		}
 		tx.changed(Change{Kind: ChangeWebhook, MerchantID: merchantID})
 		var err error
-		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
+		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = ?`, tx.lastEvent)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+redactURL(url), "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")

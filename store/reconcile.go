@@ -374,7 +374,7 @@ func (db *DB) ResumePayouts(ctx context.Context, by Actor) (was Pause, paused bo
 			return err
 		}
 		if episode != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO drift_acks(episode, admin_id, created_at) VALUES (?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO drift_acks(episode, admin_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 				episode, by.ID, ms(tx.now)); err != nil {
 				return err
 			}

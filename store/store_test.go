@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,7 +120,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 	}
 	db.Close()
 	// A raw connection, as an operator with the sqlite3 shell would have.
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,5 +368,23 @@ func TestChangesPublishedAfterCommit(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || got[0].Kind != "balance" || got[0].UserID != 9 {
 		t.Fatalf("changes = %+v; want one balance change (the failed post publishes nothing)", got)
+	}
+}
+
+// Every migration exists for both engines under the same name, so that
+// schema_migrations reads the same on both (and a new migration cannot be
+// added for one engine only).
+func TestMigrationsForBothEngines(t *testing.T) {
+	t.Parallel()
+	sqlite, _ := filepath.Glob("migrations/*.sql")
+	postgres, _ := filepath.Glob("migrations/postgres/*.sql")
+	base := func(paths []string) []string {
+		for i, p := range paths {
+			paths[i] = filepath.Base(p)
+		}
+		return paths
+	}
+	if s, p := base(sqlite), base(postgres); len(s) == 0 || !slices.Equal(s, p) {
+		t.Fatalf("SQLite migrations %v, PostgreSQL migrations %v: each needs its twin", s, p)
 	}
 }

@@ -30,6 +30,10 @@ commands:
   sandbox   run the whole product offline: an emulated chain and Telegram in this process, a demo
             wallet with a faucet, a chat panel with the bot and a demo merchant; no real money
   migrate   create or upgrade the database schema and exit
+  migrate-to-postgres
+            copy the SQLite database at DB_PATH into the empty PostgreSQL database at DATABASE_URL
+            and verify the copy (every row, every balance, the ledger's invariants); the SQLite
+            file is only read. Stop the service first
   wallet    print the hot wallet's address (creates its seed file on first use) and the operator's
             own deposit address, whose deposits book to the operator's capital
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
@@ -96,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve", "reconcile", "doctor":
 		// reconcile connects like serve; its settings are checked as serve's.
 		n = forServe
-	case "migrate", "merchant", "backup":
+	case "migrate", "merchant", "backup", "migrate-to-postgres":
 		n = forMigrate
 	case "wallet":
 		n = forWallet
@@ -147,6 +151,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "migrate":
 		err = cli.Migrate(ctx, cfg.cliEnv(), stdout)
+	case "migrate-to-postgres":
+		if err = migrateToPostgres(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "tonpay migrate-to-postgres: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 1
+		}
+		return 0
 	case "wallet":
 		err = cli.Wallet(cfg.cliEnv(), stdout)
 	case "merchant":
@@ -193,7 +203,8 @@ func buildVersion() string {
 
 // cliEnv is what the operator's commands need of the configuration.
 func (c *Config) cliEnv() cli.Env {
-	return cli.Env{DBPath: c.DBPath, BackupDir: c.BackupDir, Assets: c.Assets(), Jettons: c.Jettons, Network: c.Network,
+	return cli.Env{DBPath: c.DBPath, Database: c.Database(), DatabaseName: c.DatabaseName(), Postgres: c.DatabaseURL != "",
+		BackupDir: c.BackupDir, Assets: c.Assets(), Jettons: c.Jettons, Network: c.Network,
 		Testnet: c.Testnet, HotMnemonic: c.HotMnemonic, HotMnemonicFile: c.HotMnemonicFile,
 		Dial: func(ctx context.Context) (*ton.Client, error) { return dial(ctx, c) }}
 }

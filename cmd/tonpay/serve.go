@@ -76,7 +76,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if err != nil {
 		return err
 	}
-	attrs := []any{"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr}
+	attrs := []any{"version", buildVersion(), "network", cfg.Network, "db", cfg.DatabaseName(), "http", cfg.HTTPAddr}
 	if cfg.TLSDomain != "" {
 		attrs = append(attrs, "https", cfg.HTTPSAddr, "domain", cfg.TLSDomain)
 	}

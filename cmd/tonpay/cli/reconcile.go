@@ -57,6 +57,9 @@ func Reconcile(ctx context.Context, e Env, stdout io.Writer, all bool) error {
 	if err != nil {
 		return err
 	}
+	if err := e.errNotSQLite("tonpay reconcile"); err != nil {
+		return err
+	}
 	if _, err := os.Stat(e.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))
 	}
