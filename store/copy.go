@@ -17,12 +17,13 @@ var copyTables = []string{
 	"invoices", "chain_events", "chain_cursors", "batches", "withdrawals", "batch_items", "proof_nonces",
 	"outbox", "reconciliations", "payout_pause", "drift_state", "drift_acks", "star_payments",
 	"star_subscriptions", "merchant_owners", "audit_log", "unmatched_resolutions", "star_subscription_updates",
+	"deposit_wallets", "deposit_jetton_wallets", "deposit_holdings", "follower_state", "leader_lease",
 }
 
 // identityTables have an id the database assigns: after the copy their
 // sequences continue after the copied ids.
 var identityTables = []string{"merchants", "accounts", "transfers", "entries", "chain_events", "batches",
-	"withdrawals", "outbox", "audit_log", "star_subscription_updates"}
+	"withdrawals", "outbox", "audit_log", "star_subscription_updates", "deposit_wallets"}
 
 // CopyReport is what CopyToPostgres copied and found.
 type CopyReport struct {

@@ -338,8 +338,9 @@ func (db *DB) UserAddresses(ctx context.Context, userID int64) (UserAddresses, e
 // it at every start, and what arrives there is the operator's anyway.
 func (db *DB) AnyoneTold(ctx context.Context) (bool, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1))
-		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets WHERE owner_kind = 'user' LIMIT 1))`).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1) u) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1) i)
+		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1) m)
+		+ (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets WHERE owner_kind = 'user' LIMIT 1) d)`).Scan(&n)
 	return n > 0, err
 }
 

@@ -22,6 +22,6 @@ func TestMain(m *testing.M) {
 		flag.Set("test.parallel", strconv.Itoa(max(4, 2*runtime.GOMAXPROCS(0))))
 	}
 	// On PostgreSQL too (with TONPAY_TEST_POSTGRES): the follower's, the
-	// payer's and the randomized money tests.
-	storetest.MainOn(m, "^(TestScanner|TestPayer|TestMoneyRandomized)")
+	// payer's, the deposit addresses' and the randomized money tests.
+	storetest.MainOn(m, "^(TestScanner|TestPayer|TestMoneyRandomized|TestDepositAddress|TestInvoiceOwnAddress|TestFollowerWalks)")
 }

@@ -22,6 +22,9 @@ var ErrBackupBad = errors.New("the copy does not verify")
 // made while the service may be running, then verified. FILE may be a
 // directory: the copy is named tonpay-<UTC time>.db inside it.
 func Backup(ctx context.Context, e Env, dst string, stdout io.Writer) error {
+	if err := e.errNotSQLite("tonpay backup"); err != nil {
+		return err
+	}
 	if _, err := os.Stat(e.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))
 	}

@@ -18,7 +18,13 @@ import (
 
 // Env is what the commands need of the configuration.
 type Env struct {
-	DBPath    string
+	DBPath string
+	// Database is what store.Open opens: DATABASE_URL (PostgreSQL) when
+	// set, else DBPath; DatabaseName is it as messages show it (no
+	// password); Postgres says which.
+	Database     string
+	DatabaseName string
+	Postgres     bool
 	BackupDir string        // where the copy taken before a migration goes ("" beside the database)
 	Assets    []store.Asset // the native coin, then the jettons
 	Jettons   []store.Asset
@@ -36,7 +42,7 @@ type Env struct {
 // migration to apply to it (into BACKUP_DIR, else beside the database);
 // copied is told where the copy went.
 func OpenDB(ctx context.Context, e Env, copied func(store.BackupReport)) (*store.DB, error) {
-	return store.Open(ctx, e.DBPath, store.WithMigrationBackup(e.BackupDir, copied))
+	return store.Open(ctx, e.Database, store.WithMigrationBackup(e.BackupDir, copied))
 }
 
 // PrintCopied tells a command's user about the copy OpenDB made.
@@ -57,7 +63,7 @@ func Migrate(ctx context.Context, e Env, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", e.DBPath, names[len(names)-1], len(names))
+	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", e.DatabaseName, names[len(names)-1], len(names))
 	return nil
 }
 
@@ -117,4 +123,12 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// errNotSQLite is the answer of the commands that work on the SQLite file.
+func (e Env) errNotSQLite(what string) error {
+	if !e.Postgres {
+		return nil
+	}
+	return fmt.Errorf("%s works on the SQLite file at DB_PATH; with DATABASE_URL (PostgreSQL) use PostgreSQL's own tools", what)
 }
