@@ -25,11 +25,11 @@ type Env struct {
 	Database     string
 	DatabaseName string
 	Postgres     bool
-	BackupDir string        // where the copy taken before a migration goes ("" beside the database)
-	Assets    []store.Asset // the native coin, then the jettons
-	Jettons   []store.Asset
-	Network   string // testnet | mainnet
-	Testnet   bool
+	BackupDir    string        // where the copy taken before a migration goes ("" beside the database)
+	Assets       []store.Asset // the native coin, then the jettons
+	Jettons      []store.Asset
+	Network      string // testnet | mainnet
+	Testnet      bool
 	// HotMnemonic is the hot wallet's seed from the environment; when nil
 	// it is read from HotMnemonicFile.
 	HotMnemonic     []string
