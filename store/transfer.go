@@ -55,7 +55,7 @@ func ChainTransferKind(eventKind string) (TransferKind, bool) {
 
 // transferKinds is the closed set of kinds besides the chain ones.
 var transferKinds = []TransferKind{TransferWithdrawal, TransferRefund, TransferFee, TransferPurchase, TransferStarsPurchase,
-	TransferStarsRefund, TransferUnmatchedAssigned, TransferUnmatchedRefunded, TransferDeposit, TransferAdjustment}
+	TransferStarsRefund, TransferUnmatchedAssigned, TransferUnmatchedRefunded, TransferDeposit, TransferAdjustment, TransferOpeningCapital}
 
 // Known reports whether k is one of the closed set: a constant above or the
 // kind of a chain event's booking.

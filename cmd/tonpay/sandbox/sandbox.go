@@ -195,9 +195,19 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		tg.User(u.ID, u.Name, u.Lang)
 		run.users = append(run.users, u)
 	}
-	// The hot wallet's float, as an operator would send it (booked unmatched).
-	chain.Fund(hotAddr, 100*1_000_000_000)
-	usdt.Mint(hotAddr, big.NewInt(1_000_000_000))
+	// The service's float, sent as an operator would: to the operator's own
+	// deposit address (`tonpay wallet` prints it), booked to the operator's
+	// capital and swept to the hot wallet within a few blocks of the start.
+	keys, err := ton.NewDepositKeys(words, true)
+	if err != nil {
+		return fail(err)
+	}
+	opAddr, err := keys.Address(store.OperatorOwner)
+	if err != nil {
+		return fail(err)
+	}
+	chain.Fund(opAddr, 100*1_000_000_000)
+	usdt.Mint(opAddr, big.NewInt(1_000_000_000))
 
 	extend := func(log *slog.Logger, web *miniapp.Server, db *store.DB) []Part {
 		run.log = log
