@@ -252,9 +252,13 @@ type SweepCandidate struct {
 }
 
 // SweepCandidates lists deposit wallets whose ledger figure of the native
-// coin is at least minNative, or that hold any jetton, most first, at most
-// limit.
-func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) ([]SweepCandidate, error) {
+// coin is at least minNative, or that hold at least minJetton of a jetton
+// (any amount of a jetton not named there), most first, at most limit. A
+// jetton below its minimum is left out of Held: moving it would cost more
+// gas than it is worth (dust sent to an address again and again must not
+// make the hot wallet pay a sweep's gas each time); it waits there until
+// more arrives.
+func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, minJetton map[string]Amount, limit int) ([]SweepCandidate, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT a.name, b.asset, b.balance
 		FROM balances b JOIN accounts a ON a.id = b.account_id
 		WHERE (a.name >= 'chain:deposit:' AND a.name < 'chain:deposit;') AND b.balance < 0`)
@@ -271,6 +275,9 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) 
 		}
 		id, err := strconv.ParseInt(strings.TrimPrefix(name, depositAccountPrefix), 10, 64)
 		if err != nil {
+			continue
+		}
+		if asset != TON.Symbol && Amount(-bal) < minJetton[asset] {
 			continue
 		}
 		if held[id] == nil {

@@ -1,0 +1,70 @@
+package ton_test
+
+import (
+	"context"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/tonpay/tonpay/store"
+)
+
+// A stranger sends one unit of USDT to a deposit address, again and again:
+// the hot wallet must not pay the gas of a jetton sweep for each one (on
+// the emulator each such sweep cost the hot wallet about 0.004 Gram, more
+// than the sender spent). Dust waits on the address until what it holds is
+// worth its sweep, then all of it moves at once.
+func TestDepositAddressJettonDustGetsNoGas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRigWith(t, map[string]store.Amount{"USDT": 1_000_000})
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 91})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	funder := d.wallet(100)
+	d.fundHot(funder)
+	d.pass()
+	attacker := d.wallet(10)
+	d.usdt.Mint(attacker.Address(), big.NewInt(2_000_000))
+	d.mine(2)
+	hotBefore := d.chain.Balance(d.hot)
+	drive := func() {
+		for range 6 {
+			if err := d.s.Payer.Pass(ctx, d.head); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.sw.Pass(ctx, d.head); err != nil {
+				t.Fatal(err)
+			}
+			d.mine(1)
+		}
+		d.chain.Advance(11 * time.Minute) // past the payer's ten minutes between gas top-ups
+		d.mine(1)
+	}
+	const rounds = 3
+	for range rounds {
+		must(t, attacker.SendJetton(d.usdt, addr, big.NewInt(1), 0, ""))
+		d.mine(2)
+		drive()
+	}
+	if lost := int64(hotBefore) - int64(d.chain.Balance(d.hot)); lost != 0 {
+		t.Fatalf("the hot wallet paid %d nanogram for %d units of USDT dust", lost, rounds)
+	}
+	if got := d.usdt.BalanceOf(addr).Int64(); got != rounds {
+		t.Fatalf("the address holds %d USDT units, want the %d of dust", got, rounds)
+	}
+	// Enough arrives: everything there is swept, dust included.
+	must(t, attacker.SendJetton(d.usdt, addr, big.NewInt(1_000_000), 0, ""))
+	d.mine(2)
+	for i := 0; i < 4 && d.usdt.BalanceOf(addr).Int64() != 0; i++ {
+		drive()
+	}
+	if got := d.usdt.BalanceOf(d.hot).Int64(); got != 1_000_000+rounds {
+		t.Fatalf("the hot wallet holds %d USDT units after the sweep, want %d", got, 1_000_000+rounds)
+	}
+}
