@@ -45,7 +45,7 @@ type SweeperConfig struct {
 	// jetton not named: any amount); below it the jetton waits on the
 	// address, credited to its owner all the same.
 	JettonMin map[string]store.Amount
-	Batch     int          // deposit wallets swept per block at most (default 32)
+	Batch     int // deposit wallets swept per block at most (default 32)
 	Log       *slog.Logger
 }
 
