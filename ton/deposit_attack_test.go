@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/store"
 )
@@ -66,5 +67,37 @@ func TestDepositAddressJettonDustGetsNoGas(t *testing.T) {
 	}
 	if got := d.usdt.BalanceOf(d.hot).Int64(); got != 1_000_000+rounds {
 		t.Fatalf("the hot wallet holds %d USDT units after the sweep, want %d", got, 1_000_000+rounds)
+	}
+}
+
+// Fake jettons at a deposit address: a jetton of another master (same
+// symbol) with a notification and a comment, and a hand-made
+// transfer_notification claiming USDT: no USDT is credited; the Gram that
+// really came with them is the owner's; the books equal the chain.
+func TestDepositAddressFakeJettonsNeverCredit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 92})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	d.pass()
+	attacker := d.wallet(10)
+	fake := d.chain.NewJetton("USDT", 6)
+	fake.Mint(attacker.Address(), big.NewInt(1_000_000_000))
+	d.mine(2)
+	must(t, attacker.SendJetton(fake, addr, big.NewInt(500_000_000), tonUnit/10, u.Comment))
+	body := cell.BeginCell().MustStoreUInt(0x7362d09c, 32).MustStoreUInt(0, 64).MustStoreBigCoins(big.NewInt(900_000_000)).
+		MustStoreAddr(attacker.Address()).MustStoreBoolBit(false).EndCell()
+	must(t, attacker.SendBody(addr.Bounce(false), tonUnit/5, body, false))
+	d.mine(4)
+	if got := balance(t, d.db, store.UserAccount(u.ID), "USDT"); got != 0 {
+		t.Fatalf("fake jettons credited %d USDT", got)
+	}
+	if got := balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol); got != tonUnit/10+tonUnit/5 {
+		t.Fatalf("user's Gram %d, want the %d that arrived", got, tonUnit/10+tonUnit/5)
 	}
 }
