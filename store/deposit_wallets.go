@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DepositOwner is whose a deposit wallet is.
@@ -302,6 +303,25 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, minJetton m
 		if err != nil {
 			return nil, err
 		}
+		for a, v := range h {
+			if a == TON.Symbol || v <= 0 {
+				continue
+			}
+			refused, err := db.sweepRefused(ctx, w.Jettons[a])
+			if err != nil {
+				return nil, err
+			}
+			if refused {
+				delete(h, a)
+			}
+		}
+		worth = h[TON.Symbol] >= minNative
+		for a, v := range h {
+			worth = worth || (a != TON.Symbol && v > 0)
+		}
+		if !worth {
+			continue
+		}
 		out = append(out, SweepCandidate{Wallet: w, Held: h})
 	}
 	slices.SortFunc(out, func(a, b SweepCandidate) int { return cmp.Compare(b.Held[TON.Symbol], a.Held[TON.Symbol]) })
@@ -309,6 +329,31 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, minJetton m
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// NoteSweepRefused begins the note of a deposit wallet's jetton sweep that
+// its jetton wallet refused.
+const NoteSweepRefused = "sweep refused"
+
+// SweepRetryAfter is how long a refused jetton sweep is not tried again
+// when nothing has arrived since.
+const SweepRetryAfter = 24 * time.Hour
+
+// sweepRefused reports whether the last jetton sweep of the deposit jetton
+// wallet at raw was refused less than SweepRetryAfter ago and nothing has
+// arrived there since: sweeping it again would most likely be refused again
+// (a wallet frozen by the jetton's admin), each time at the cost of the gas
+// the hot wallet sends it. A new deposit there, or a day, tries again.
+func (db *DB) sweepRefused(ctx context.Context, raw string) (bool, error) {
+	if raw == "" {
+		return false, nil
+	}
+	var refused, at, arrived int64
+	err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(lt), 0), coalesce(max(utime), 0),
+		coalesce((SELECT max(lt) FROM chain_events WHERE account = ?1 AND amount > 0), 0)
+		FROM chain_events WHERE account = ?1 AND kind = ?2 AND substr(note, 1, length(?3)) = ?3`,
+		raw, KindAborted, NoteSweepRefused).Scan(&refused, &at, &arrived)
+	return refused > arrived && db.now().Before(fromMS(at).Add(SweepRetryAfter)), err
 }
 
 // AnyoneTold reports whether anybody could have been told where to pay:

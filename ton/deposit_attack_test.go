@@ -10,6 +10,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/ton/tontest"
 )
 
 // A stranger sends one unit of USDT to a deposit address, again and again:
@@ -99,5 +100,66 @@ func TestDepositAddressFakeJettonsNeverCredit(t *testing.T) {
 	}
 	if got := balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol); got != tonUnit/10+tonUnit/5 {
 		t.Fatalf("user's Gram %d, want the %d that arrived", got, tonUnit/10+tonUnit/5)
+	}
+}
+
+// A deposit address's jetton wallet that refuses to send (its jettons
+// frozen by the stablecoin's admin): the sweep is refused once; the hot
+// wallet must not keep sending gas for a sweep that can only be refused
+// again, every ten minutes, for ever. A new deposit there tries again.
+func TestDepositAddressRefusedJettonSweepIsNotRetriedForEver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 93})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	funder := d.wallet(100)
+	d.fundHot(funder)
+	d.pass()
+	payer := d.wallet(10)
+	d.usdt.Mint(payer.Address(), big.NewInt(50_000_000))
+	d.mine(2)
+	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(5_000_000), 0, ""))
+	d.mine(2)
+	d.usdt.SetStatus(addr, tontest.JettonStatusNoSend)
+	d.pass()
+	cycle := func() {
+		for range 6 {
+			if err := d.s.Payer.Pass(ctx, d.head); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.sw.Pass(ctx, d.head); err != nil {
+				t.Fatal(err)
+			}
+			d.mine(1)
+		}
+		d.chain.Advance(11 * time.Minute) // past the payer's ten minutes between gas top-ups
+		d.mine(1)
+	}
+	cycle() // gas, a sweep, refused
+	cycle()
+	hotBefore := d.chain.Balance(d.hot)
+	for range 4 {
+		cycle()
+	}
+	if lost := int64(hotBefore) - int64(d.chain.Balance(d.hot)); lost > 0 {
+		t.Fatalf("the hot wallet spent %d nanogram more on a sweep that is refused every time", lost)
+	}
+	if got := d.usdt.BalanceOf(addr).Int64(); got != 5_000_000 {
+		t.Fatalf("the address holds %d USDT units", got)
+	}
+	// Unfrozen and another deposit: the sweep is tried again and moves all.
+	d.usdt.SetStatus(addr, 0)
+	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(1_000_000), 0, ""))
+	d.mine(2)
+	for i := 0; i < 3 && d.usdt.BalanceOf(addr).Int64() != 0; i++ {
+		cycle()
+	}
+	if got := d.usdt.BalanceOf(addr).Int64(); got != 0 {
+		t.Fatalf("the address still holds %d USDT units after a new deposit", got)
 	}
 }
