@@ -331,16 +331,20 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, minJetton m
 	return out, nil
 }
 
-// NoteSweepRefused begins the note of a deposit wallet's jetton sweep that
-// its jetton wallet refused.
-const NoteSweepRefused = "sweep refused"
+// Notes of a deposit wallet's jetton sweep that did not go through: its
+// jetton wallet refused it (NoteSweepRefused begins the note), or the hot
+// wallet's jetton wallet sent it back (NoteSweepBack).
+const (
+	NoteSweepRefused = "sweep refused"
+	NoteSweepBack    = "a sweep came back"
+)
 
 // SweepRetryAfter is how long a refused jetton sweep is not tried again
 // when nothing has arrived since.
 const SweepRetryAfter = 24 * time.Hour
 
 // sweepRefused reports whether the last jetton sweep of the deposit jetton
-// wallet at raw was refused less than SweepRetryAfter ago and nothing has
+// wallet at raw was refused (or sent back) less than SweepRetryAfter ago and nothing has
 // arrived there since: sweeping it again would most likely be refused again
 // (a wallet frozen by the jetton's admin), each time at the cost of the gas
 // the hot wallet sends it. A new deposit there, or a day, tries again.
@@ -350,9 +354,9 @@ func (db *DB) sweepRefused(ctx context.Context, raw string) (bool, error) {
 	}
 	var refused, at, arrived int64
 	err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(lt), 0), coalesce(max(utime), 0),
-		coalesce((SELECT max(lt) FROM chain_events WHERE account = ?1 AND amount > 0), 0)
-		FROM chain_events WHERE account = ?1 AND kind = ?2 AND substr(note, 1, length(?3)) = ?3`,
-		raw, KindAborted, NoteSweepRefused).Scan(&refused, &at, &arrived)
+		coalesce((SELECT max(lt) FROM chain_events WHERE account = ?1 AND amount > 0 AND NOT (kind = ?4 AND note = ?5)), 0)
+		FROM chain_events WHERE account = ?1 AND ((kind = ?2 AND substr(note, 1, length(?3)) = ?3) OR (kind = ?4 AND note = ?5))`,
+		raw, KindAborted, NoteSweepRefused, KindSweep, NoteSweepBack).Scan(&refused, &at, &arrived)
 	return refused > arrived && db.now().Before(fromMS(at).Add(SweepRetryAfter)), err
 }
 

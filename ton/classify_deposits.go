@@ -152,7 +152,7 @@ func (c *classifier) depositJettonWallet(w watch, tx *tlb.Transaction, ct *chain
 			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "returned "+amt.String()+" units"
 			return
 		}
-		ct.Event.Kind, ct.Event.Note = store.KindSweep, "a sweep came back"
+		ct.Event.Kind, ct.Event.Note = store.KindSweep, store.NoteSweepBack
 		add(ct, store.MoveTransit, amount, 0)
 		return
 	}

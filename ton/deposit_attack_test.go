@@ -109,6 +109,13 @@ func TestDepositAddressFakeJettonsNeverCredit(t *testing.T) {
 // again, every ten minutes, for ever. A new deposit there tries again.
 func TestDepositAddressRefusedJettonSweepIsNotRetriedForEver(t *testing.T) {
 	t.Parallel()
+	t.Run("refused", func(t *testing.T) { t.Parallel(); refusedSweep(t, false) })
+	// The hot wallet's jetton wallet refuses to receive: the sweep leaves
+	// and comes back, every time.
+	t.Run("sent back", func(t *testing.T) { t.Parallel(); refusedSweep(t, true) })
+}
+
+func refusedSweep(t *testing.T, hotFrozen bool) {
 	ctx := context.Background()
 	d := newDepositRig(t)
 	u, err := d.db.UpsertUser(ctx, store.User{ID: 93})
@@ -125,7 +132,11 @@ func TestDepositAddressRefusedJettonSweepIsNotRetriedForEver(t *testing.T) {
 	d.mine(2)
 	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(5_000_000), 0, ""))
 	d.mine(2)
-	d.usdt.SetStatus(addr, tontest.JettonStatusNoSend)
+	frozen, status := addr, uint8(tontest.JettonStatusNoSend)
+	if hotFrozen {
+		frozen, status = d.hot, tontest.JettonStatusNoReceive
+	}
+	d.usdt.SetStatus(frozen, status)
 	d.pass()
 	cycle := func() {
 		for range 6 {
@@ -153,7 +164,7 @@ func TestDepositAddressRefusedJettonSweepIsNotRetriedForEver(t *testing.T) {
 		t.Fatalf("the address holds %d USDT units", got)
 	}
 	// Unfrozen and another deposit: the sweep is tried again and moves all.
-	d.usdt.SetStatus(addr, 0)
+	d.usdt.SetStatus(frozen, 0)
 	must(t, payer.SendJetton(d.usdt, addr, big.NewInt(1_000_000), 0, ""))
 	d.mine(2)
 	for i := 0; i < 3 && d.usdt.BalanceOf(addr).Int64() != 0; i++ {
