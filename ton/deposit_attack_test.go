@@ -174,3 +174,59 @@ func refusedSweep(t *testing.T, hotFrozen bool) {
 		t.Fatalf("the address still holds %d USDT units after a new deposit", got)
 	}
 }
+
+// Nothing is swept while payouts are paused (an admin's pause or a
+// drift): neither the coins nor the jettons, nor the gas sent for them.
+func TestDepositAddressNotSweptWhilePaused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 94})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	funder := d.wallet(100)
+	d.fundHot(funder)
+	d.pass()
+	payer := d.wallet(10)
+	d.usdt.Mint(payer.Address(), big.NewInt(50_000_000))
+	d.mine(2)
+	must(t, payer.Send(addr.Bounce(false), 3*tonUnit, "", false))
+	other, err := d.db.UpsertUser(ctx, store.User{ID: 95})
+	must(t, err)
+	ow, err := d.db.DepositWallet(ctx, store.UserOwner(other.ID))
+	must(t, err)
+	oaddr, err := address.ParseRawAddr(ow.Address)
+	must(t, err)
+	d.pass()
+	must(t, payer.SendJetton(d.usdt, oaddr, big.NewInt(5_000_000), 0, ""))
+	d.mine(3)
+	must(t, d.db.PausePayouts(ctx, store.AdminActor(1, ""), "maintenance"))
+	hotBefore := d.chain.Balance(d.hot)
+	for range 4 {
+		must(t, d.s.Payer.Pass(ctx, d.head))
+		n, err := d.sw.Pass(ctx, d.head)
+		must(t, err)
+		if n != 0 {
+			t.Fatalf("swept %d wallets while paused", n)
+		}
+		d.mine(1)
+	}
+	if d.chain.Balance(addr) < 3*tonUnit-tonUnit/100 || d.chain.Balance(oaddr) != 0 || d.chain.Balance(d.hot) != hotBefore {
+		t.Fatalf("while paused: the address holds %d, the other %d, the hot wallet %d (was %d)",
+			d.chain.Balance(addr), d.chain.Balance(oaddr), d.chain.Balance(d.hot), hotBefore)
+	}
+	_, _, err = d.db.ResumePayouts(ctx, store.AdminActor(1, ""))
+	must(t, err)
+	for i := 0; i < 12 && (d.chain.Balance(addr) > tonUnit/100 || d.usdt.BalanceOf(oaddr).Int64() != 0); i++ {
+		must(t, d.s.Payer.Pass(ctx, d.head))
+		_, err := d.sw.Pass(ctx, d.head)
+		must(t, err)
+		d.mine(1)
+	}
+	if d.chain.Balance(addr) > tonUnit/100 || d.usdt.BalanceOf(oaddr).Int64() != 0 {
+		t.Fatalf("after resuming: the address holds %d nanogram, the other %d USDT units", d.chain.Balance(addr), d.usdt.BalanceOf(oaddr).Int64())
+	}
+}
