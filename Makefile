@@ -12,7 +12,7 @@ PKGS     := ./...
 # other packages run beside it.
 FIRST    := ./ton/
 
-.PHONY: run build test test-short bench lint webapp e2e-deps tidy clean
+.PHONY: run build test test-pg test-short bench lint webapp e2e-deps tidy clean
 
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/tonpay
@@ -26,6 +26,11 @@ build:
 test: e2e-deps
 	$(GO) vet $(PKGS)
 	$(GO) test $(RACE) -count=1 -timeout 20m $(FIRST) $(PKGS)
+
+# The store's tests on SQLite and then on PostgreSQL, beside a throwaway
+# PostgreSQL cluster (Debian's postgresql package; deploy/pgtest.sh).
+test-pg:
+	TONPAY_REQUIRE_POSTGRES=1 deploy/pgtest.sh $(GO) test -count=1 ./store/...
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

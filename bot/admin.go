@@ -38,9 +38,9 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// What the ledger says the hot wallet holds: chain:hot is its
-	// counterpart, negative by what it holds.
-	hot, err := b.db.Holdings(ctx)
+	// What the ledger says the hot wallet and the deposit addresses hold,
+	// and the operator's own money.
+	totals, err := b.db.Overview(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -65,11 +65,22 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 	if len(sums) > 0 {
 		depLine = ": " + strings.Join(sums, ", ")
 	}
-	var hots []string
+	var hots, onDeposit, capital []string
 	for _, s := range b.symbols {
-		if onChain(b.assets[s]) {
-			hots = append(hots, b.amount(hot[s], s))
+		t := totals[s]
+		if t == nil {
+			t = &store.Totals{Asset: s}
 		}
+		if onChain(b.assets[s]) {
+			hots = append(hots, b.amount(t.Hot, s))
+			onDeposit = append(onDeposit, b.amount(t.OnDeposit, s))
+		}
+		if t.Capital != 0 {
+			capital = append(capital, b.amount(t.Capital, s))
+		}
+	}
+	if len(capital) == 0 {
+		capital = append(capital, b.amount(0, store.TON.Symbol))
 	}
 	chain, lag := l.t("unknown"), l.t("unknown")
 	if b.status != nil {
@@ -88,6 +99,8 @@ func (b *Bot) stats(ctx context.Context, l lang) (string, error) {
 		l.t("stats_deposits", n, esc(depLine)),
 		l.t("stats_hot_ledger", esc(strings.Join(hots, ", "))),
 		l.t("stats_hot_chain", esc(chain)),
+		l.t("stats_on_deposit", esc(strings.Join(onDeposit, ", "))),
+		l.t("stats_capital", esc(strings.Join(capital, ", "))),
 		l.t("stats_lag", esc(lag)),
 		l.t("stats_awaiting", counts[store.WithdrawalAwaitingApproval]),
 		l.t("stats_queued", counts[store.WithdrawalQueued], counts[store.WithdrawalSent]),

@@ -9,29 +9,25 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
 )
 
 // call is one Bot API request the fake received.
-type call = bottest.Call
+type call = botapi.Call
 
-func tooMany(retryAfter int) map[string]any {
-	return map[string]any{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after " + strconv.Itoa(retryAfter),
-		"parameters": map[string]any{"retry_after": retryAfter}}
-}
+func tooMany(retryAfter int) map[string]any { return botapi.TooMany(retryAfter) }
 
-func forbidden() map[string]any {
-	return map[string]any{"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
-}
+func forbidden() map[string]any { return botapi.Blocked() }
 
 type fixedStatus struct{}
 
@@ -45,7 +41,7 @@ const testAdmin = 900
 type rig struct {
 	t   *testing.T
 	db  *store.DB
-	api *bottest.API
+	api *botapi.API
 	cfg Config
 }
 
@@ -61,7 +57,7 @@ func newRig(t *testing.T, mods ...any) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, db: db, api: bottest.New(t)}
+	r := &rig{t: t, db: db, api: botapi.New(t)}
 	r.cfg = Config{
 		Token:          "123:TEST",
 		APIURL:         r.api.URL,
@@ -200,6 +196,40 @@ func TestNotifierHonoursRetryAfter(t *testing.T) {
 	waitUntil(t, 5*time.Second, "event done", func() bool { return r.pending() == 0 })
 }
 
+// TestNotifierUnderTelegramsLimits: with a chat interval shorter than
+// Telegram's one message a second, the stand-in answers the extra sends
+// 429 as Telegram does; the bot waits retry_after and every notice arrives
+// once.
+func TestNotifierUnderTelegramsLimits(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.api = botapi.New(t, botapi.Options{Limits: &botapi.TelegramLimits})
+	r.cfg.APIURL = r.api.URL
+	r.user(211, "en")
+	for i := range 3 {
+		r.deposit(211, store.Amount(1_000_000_000+i))
+	}
+	r.start()
+	var chat []botapi.Message
+	waitUntil(t, 15*time.Second, "three notices shown", func() bool {
+		_, chat = r.api.Transcript(context.Background(), 211, -1, 0)
+		return len(chat) >= 3
+	})
+	waitUntil(t, 5*time.Second, "outbox drained", func() bool { return r.pending() == 0 })
+	_, chat = r.api.Transcript(context.Background(), 211, -1, 0)
+	var got []string
+	for _, m := range chat {
+		got = append(got, m.Text)
+	}
+	slices.Sort(got) // a notice answered 429 is retried after the ones behind it
+	if len(got) != 3 || !strings.Contains(got[0], "+1 GRAM") || !strings.Contains(got[1], "+1.000000001 GRAM") || !strings.Contains(got[2], "+1.000000002 GRAM") {
+		t.Fatalf("delivered %q", got)
+	}
+	if n := len(r.api.Sent("sendMessage", 211)); n <= 3 {
+		t.Fatalf("%d sends for 3 notices: the limit never answered 429", n)
+	}
+}
+
 func TestNotifierCrashBetweenSendAndDoneResends(t *testing.T) {
 	r := newRig(t)
 	r.user(301, "en")
@@ -263,7 +293,7 @@ func TestAdminNoticeWithButtonsAndDecision(t *testing.T) {
 	ctx := context.Background()
 	r.user(testAdmin, "en")
 	r.user(501, "en")
-	_, err := r.db.Post(ctx, store.Transfer{Key: "fund-501", Kind: "deposit", Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
+	_, err := r.db.Post(ctx, store.Transfer{Key: "fund-501", Kind: store.TransferDeposit, Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000},
 		{Account: store.UserAccount(501), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {

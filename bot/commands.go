@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -205,9 +206,11 @@ func (b *Bot) topupButton(p place, l lang, asset string, amount store.Amount) bu
 	return cbButton(l.t("btn_topup"), "m:topup")
 }
 
-// cmdTopup shows how to top up by hand (address, personal comment, a
-// ton:// link and its QR code) with a button to the Mini App.
-// "/topup 1.5" puts the amount into the link.
+// cmdTopup shows how to top up by hand. First the user's own deposit
+// address, which needs no comment (from any wallet or exchange), with a
+// ton:// link per asset and the QR code of one; then, as the second way,
+// the hot wallet with the personal comment; and a button to the Mini App.
+// "/topup 1.5 [asset]" puts the amount into the links of that asset.
 func (b *Bot) cmdTopup(ctx context.Context, r request) {
 	asset := store.TON
 	var amt store.Amount
@@ -222,26 +225,99 @@ func (b *Bot) cmdTopup(ctx context.Context, r request) {
 		}
 	}
 	kb := rows(b.appRow(r.p, r.l.t("btn_topup"), "topup", topupQuery(asset, amt)))
+	own, err := b.ownDepositAddress(ctx, r.user.ID)
+	if err != nil {
+		b.oops(ctx, r.p, r.l, "deposit address", err)
+		return
+	}
+	if own == nil {
+		b.topupWithComment(ctx, r, asset, amt, kb)
+		return
+	}
+	var names, links []string
+	qr := ""
+	for _, s := range b.chainSymbols() {
+		a := b.assets[s]
+		var v store.Amount
+		if a.Symbol == asset.Symbol {
+			v = amt
+		}
+		link := b.depositLink(own, a, v, "")
+		if a.Symbol == asset.Symbol {
+			qr = link
+		}
+		names = append(names, esc(a.DisplayName()))
+		links = append(links, esc(a.DisplayName())+": <code>"+esc(link)+"</code>")
+	}
+	if qr == "" {
+		qr = b.depositLink(own, store.TON, 0, "")
+	}
+	list := strings.Join(names, r.l.t("or"))
+	if len(names) > 2 {
+		list = strings.Join(names[:len(names)-1], ", ") + r.l.t("or") + names[len(names)-1]
+	}
+	text := r.l.t("topup_own", list, esc(ton.FormatAddress(own, b.cfg.Testnet)), strings.Join(links, "\n"))
+	if b.cfg.DepositAddress == nil {
+		if kb != nil {
+			text += "\n\n" + r.l.t("topup_app")
+		}
+		b.replyQR(ctx, r.p, qr, "topup.png", text, kb)
+		return
+	}
+	b.replyQR(ctx, r.p, qr, "topup.png", text, nil)
+	hot := ton.FormatAddress(b.cfg.DepositAddress, b.cfg.Testnet)
+	text = r.l.t("topup_comment", esc(hot), esc(r.user.Comment), esc(b.depositLink(b.cfg.DepositAddress, asset, amt, r.user.Comment))) +
+		b.jettonsByComment(r.l)
+	if kb != nil {
+		text += "\n\n" + r.l.t("topup_app")
+	}
+	b.reply(ctx, r.p, text, kb)
+}
+
+// ownDepositAddress is the user's own deposit address; nil when the
+// service hands out none (no seed to derive them from).
+func (b *Bot) ownDepositAddress(ctx context.Context, userID int64) (*address.Address, error) {
+	w, err := b.db.DepositWallet(ctx, store.UserOwner(userID))
+	if errors.Is(err, store.ErrNoDepositWallets) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return address.ParseRawAddr(w.Address)
+}
+
+// topupWithComment is the top-up by the hot wallet and the personal
+// comment, with its link's QR code (the only way when the service hands out
+// no deposit addresses).
+func (b *Bot) topupWithComment(ctx context.Context, r request, asset store.Asset, amt store.Amount, kb models.ReplyMarkup) {
 	if b.cfg.DepositAddress == nil {
 		b.reply(ctx, r.p, r.l.t("topup_no_address"), kb)
 		return
 	}
 	addr := ton.FormatAddress(b.cfg.DepositAddress, b.cfg.Testnet)
-	link := b.depositLink(asset, amt, r.user.Comment)
+	link := b.depositLink(b.cfg.DepositAddress, asset, amt, r.user.Comment)
 	text := r.l.t("topup", esc(addr), esc(r.user.Comment), esc(link))
+	text += b.jettonsByComment(r.l)
+	if kb != nil {
+		text += "\n\n" + r.l.t("topup_app")
+	}
+	b.replyQR(ctx, r.p, link, "topup.png", text, kb)
+}
+
+// jettonsByComment is the line saying jettons go the same way as the
+// native coin on the comment path ("" without jettons).
+func (b *Bot) jettonsByComment(l lang) string {
 	var jettons []string
 	for _, s := range b.symbols {
 		if a := b.assets[s]; a.Master != "" {
 			jettons = append(jettons, s)
 		}
 	}
-	if len(jettons) > 0 {
-		text += "\n" + r.l.t("topup_jettons", esc(strings.Join(jettons, ", ")))
+	if len(jettons) == 0 {
+		return ""
 	}
-	if kb != nil {
-		text += "\n\n" + r.l.t("topup_app")
-	}
-	b.replyQR(ctx, r.p, link, "topup.png", text, kb)
+	return "\n" + l.t("topup_jettons", esc(strings.Join(jettons, ", ")))
 }
 
 func topupQuery(asset store.Asset, amt store.Amount) url.Values {
@@ -253,14 +329,14 @@ func topupQuery(asset store.Asset, amt store.Amount) url.Values {
 }
 
 // depositLink is the ton:// link paying amt of asset (0 = the payer's
-// choice) to the deposit address with comment.
-func (b *Bot) depositLink(asset store.Asset, amt store.Amount, comment string) string {
+// choice) to the address to with comment ("" = none).
+func (b *Bot) depositLink(to *address.Address, asset store.Asset, amt store.Amount, comment string) string {
 	if asset.Master != "" {
 		if master, err := ton.ParseAddress(asset.Master, b.cfg.Testnet); err == nil {
-			return ton.JettonTransferLink(b.cfg.DepositAddress, master, b.cfg.Testnet, amt, comment)
+			return ton.JettonTransferLink(to, master, b.cfg.Testnet, amt, comment)
 		}
 	}
-	return ton.TransferLink(b.cfg.DepositAddress, b.cfg.Testnet, amt, comment)
+	return ton.TransferLink(to, b.cfg.Testnet, amt, comment)
 }
 
 // replyQR sends the QR code of link with text as its caption; a caption
@@ -322,7 +398,7 @@ func (b *Bot) cmdPay(ctx context.Context, r request) {
 		return
 	}
 	addr := ton.FormatAddress(b.cfg.DepositAddress, b.cfg.Testnet)
-	link := b.depositLink(asset, inv.Amount, inv.Comment)
+	link := b.depositLink(b.cfg.DepositAddress, asset, inv.Amount, inv.Comment)
 	text := r.l.t("pay", esc(b.amount(inv.Amount, asset.Symbol)), esc(inv.ID), stamp(inv.ExpiresAt), esc(addr), esc(inv.Comment), esc(link))
 	b.replyQR(ctx, r.p, link, "invoice.png", text, kb)
 }

@@ -40,6 +40,7 @@ func newChatter(t *testing.T, mods ...any) *chatter {
 func (c *chatter) post(update map[string]any) {
 	c.t.Helper()
 	update["update_id"] = c.seq.Add(1)
+	c.r.api.Delivered(update)
 	body, _ := json.Marshal(update)
 	req, _ := http.NewRequest("POST", c.srv.URL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -110,7 +111,7 @@ func TestCommandsRepliesAndKeyboards(t *testing.T) {
 	}
 
 	// Money arrives; /balance shows it exactly.
-	_, err = c.r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err = c.r.db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_500_000_001}, {Account: store.UserAccount(ann), Asset: store.TON.Symbol, Amount: 1_500_000_001}}})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func TestAdminApprovesAndRejectsWithButtons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err = db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000}, {Account: store.UserAccount(801), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestWithdrawCommandAndInsufficientFunds(t *testing.T) {
 	db := c.r.db
 	const id = 901
 	c.say(id, "en", "/start", "sendMessage")
-	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -2_000_000_000}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: 2_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +347,7 @@ func TestAmountWithACommaIsNeverGuessed(t *testing.T) {
 	db := c.r.db
 	const id = 951
 	c.say(id, "en", "/start", "sendMessage")
-	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ef", 32), Postings: []store.Posting{
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ef", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -2_000_000_000_000}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: 2_000_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)

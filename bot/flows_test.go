@@ -13,45 +13,13 @@ import (
 	"github.com/tonpay/tonpay/ton"
 )
 
-// updateQueue scripts getUpdates: it answers with the queued updates at or
-// after the offset the library asks for, as Telegram does.
-type updateQueue struct {
-	mu      sync.Mutex
-	updates []map[string]any
-}
-
-func (q *updateQueue) push(u map[string]any) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	u["update_id"] = len(q.updates) + 1
-	q.updates = append(q.updates, u)
-}
-
-func (q *updateQueue) reply(c call) map[string]any {
-	if c.Method != "getUpdates" {
-		return nil
-	}
-	offset, _ := strconv.Atoi(c.Form.Get("offset"))
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := []any{}
-	for _, u := range q.updates {
-		if u["update_id"].(int) >= offset {
-			out = append(out, u)
-		}
-	}
-	return map[string]any{"ok": true, "result": out}
-}
-
 func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
-	r := newRig(t) // no WebhookURL: long polling
-	q := &updateQueue{}
-	r.api.Reply = q.reply
+	r := newRig(t) // no WebhookURL: long polling; updates pushed to the stand-in's queue
 	r.start()
 	waitUntil(t, 5*time.Second, "deleteWebhook before polling", func() bool { return len(r.api.Sent("deleteWebhook", 0)) == 1 })
 
 	const id = 1001
-	q.push(map[string]any{"message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
+	r.api.Push(map[string]any{"message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
 		"chat": map[string]any{"id": id, "type": "private"}, "from": from(id, "ru"), "text": "/balance"}})
 	waitUntil(t, 5*time.Second, "/balance answered", func() bool { return len(r.api.Sent("sendMessage", id)) == 1 })
 	if txt := r.api.Sent("sendMessage", id)[0].Form.Get("text"); !strings.Contains(txt, "0 GRAM") || !strings.ContainsAny(txt, "абвгдеёжзийклмнопрстуфхцчшщыьэюя") {
@@ -62,7 +30,7 @@ func TestLongPollingTakesUpdatesFromGetUpdates(t *testing.T) {
 	}
 
 	// A button press arrives the same way and is answered once.
-	q.push(map[string]any{"callback_query": map[string]any{"id": "poll-q", "from": from(id, "ru"), "chat_instance": "1", "data": "m:balance",
+	r.api.Push(map[string]any{"callback_query": map[string]any{"id": "poll-q", "from": from(id, "ru"), "chat_instance": "1", "data": "m:balance",
 		"message": map[string]any{"message_id": 2, "date": time.Now().Unix(), "chat": map[string]any{"id": id, "type": "private"}, "text": "x"}}})
 	waitUntil(t, 5*time.Second, "callback answered", func() bool { return len(r.api.Sent("answerCallbackQuery", 0)) == 1 })
 	if a := r.api.Sent("answerCallbackQuery", 0)[0]; a.Form.Get("callback_query_id") != "poll-q" {
@@ -83,7 +51,7 @@ func TestHistoryPagesThroughButtons(t *testing.T) {
 	const id = 1101
 	c.say(id, "en", "/start", "sendMessage")
 	for i := 1; i <= historyPage+2; i++ {
-		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: "deposit", Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
+		_, err := c.r.db.Post(ctx, store.Transfer{Key: fmt.Sprint("dep-", i), Kind: store.TransferDeposit, Ref: fmt.Sprintf("%064x", i), Postings: []store.Posting{
 			{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -store.Amount(i) * 1_000_000_000},
 			{Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: store.Amount(i) * 1_000_000_000}}})
 		if err != nil {
@@ -140,7 +108,7 @@ func TestNonAdminButtonsChangeNothing(t *testing.T) {
 	db := c.r.db
 	const owner, stranger = 1201, 1202
 	c.r.user(owner, "en")
-	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -10_000_000_000}, {Account: store.UserAccount(owner), Asset: store.TON.Symbol, Amount: 10_000_000_000}}})
 	if err != nil {
 		t.Fatal(err)

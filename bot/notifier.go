@@ -24,20 +24,16 @@ type notifier struct {
 	b    *Bot
 	wake chan struct{}
 
-	mu   sync.Mutex
-	busy map[int64]bool // chats with a notice in flight
-	// finished is when (in ticks of seq) each chat's last delivery ended:
-	// a look at the outbox that began before it may still list the event
-	// just delivered, and must not send it again.
-	finished map[int64]uint64
-	seq      uint64
+	mu      sync.Mutex
+	busy    map[int64]bool // chats with a notice in flight
+	handled map[int64]bool // events whose sending ended since this pass read the outbox
 }
 
 // notifyBatch is how many chats' due events one look at the outbox reads.
 const notifyBatch = 256
 
 func newNotifier(b *Bot) *notifier {
-	return &notifier{b: b, wake: make(chan struct{}, 1), busy: map[int64]bool{}, finished: map[int64]uint64{}}
+	return &notifier{b: b, wake: make(chan struct{}, 1), busy: map[int64]bool{}, handled: map[int64]bool{}}
 }
 
 func (n *notifier) poke() {
@@ -81,16 +77,11 @@ func (n *notifier) run(ctx context.Context) error {
 // and says how long to wait before the next look.
 func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}, crash context.CancelCauseFunc) (time.Duration, error) {
 	wait := n.b.cfg.PollInterval
+	// An event in flight when the outbox is read may end (done, or due
+	// later) before this pass reaches it, its chat free again: it must not
+	// be sent again from this stale read.
 	n.mu.Lock()
-	n.seq++
-	lookedAt := n.seq
-	if len(n.finished) > 4096 {
-		for c, at := range n.finished {
-			if at < lookedAt { // matters to no look from now on
-				delete(n.finished, c)
-			}
-		}
-	}
+	clear(n.handled)
 	n.mu.Unlock()
 	// The oldest due event of each user only: a chat with a long queue
 	// (paced to one a second) must not fill the window and hold up the rest.
@@ -111,7 +102,7 @@ func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct
 		}
 		ready := true
 		for _, c := range chats {
-			if claimed[c] || n.isBusy(c) || n.finishedSince(c, lookedAt) {
+			if claimed[c] || n.isBusy(c) {
 				ready = false
 				break
 			}
@@ -121,6 +112,8 @@ func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct
 				break
 			}
 		}
+		// After the chats: ended marks the event before it frees them.
+		ready = ready && !n.wasHandled(ev.ID)
 		for _, c := range chats {
 			claimed[c] = true
 		}
@@ -136,7 +129,7 @@ func (n *notifier) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem; n.setBusy(chats, false); n.poke() }()
+			defer func() { <-sem; n.ended(ev.ID, chats); n.poke() }()
 			if err := n.deliver(ctx, ev, chats); err != nil {
 				var fp *failpointError
 				if errors.As(err, &fp) {
@@ -158,29 +151,30 @@ func (n *notifier) isBusy(chat int64) bool {
 	return n.busy[chat]
 }
 
+func (n *notifier) wasHandled(id int64) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.handled[id]
+}
+
+// ended frees an event's chats and remembers that its sending ended.
+func (n *notifier) ended(id int64, chats []int64) {
+	n.mu.Lock()
+	n.handled[id] = true
+	n.mu.Unlock()
+	n.setBusy(chats, false)
+}
+
 func (n *notifier) setBusy(chats []int64, busy bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !busy {
-		n.seq++
-	}
 	for _, c := range chats {
 		if busy {
 			n.busy[c] = true
 		} else {
 			delete(n.busy, c)
-			n.finished[c] = n.seq
 		}
 	}
-}
-
-// finishedSince reports whether a delivery to chat ended after the look at
-// the outbox numbered at began: what that look read of the chat may be stale
-// (the next pass reads it again).
-func (n *notifier) finishedSince(chat int64, at uint64) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.finished[chat] > at
 }
 
 // recipients are the chats an event goes to: its user, or every admin for

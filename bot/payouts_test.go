@@ -19,7 +19,7 @@ func drift(t *testing.T, db *store.DB, user int64, block uint32) store.Reconcile
 	if _, err := db.UpsertUser(ctx, store.User{ID: user}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := db.Post(ctx, store.Transfer{Key: "fund-drift", Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := db.Post(ctx, store.Transfer{Key: "fund-drift", Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -5_000_000_000}, {Account: store.UserAccount(user), Asset: store.TON.Symbol, Amount: 5_000_000_000}}})
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
 		t.Fatal(err)

@@ -302,7 +302,7 @@ func TestStarsRefundByAdmin(t *testing.T) {
 	}
 
 	// One credit spent: the refund of ch-b would take back 100 of 99.
-	if _, err := c.r.db.Post(ctx, store.Transfer{Key: "spend", Kind: "spend", Postings: []store.Posting{
+	if _, err := c.r.db.Post(ctx, store.Transfer{Key: "spend", Kind: store.TransferPurchase, Postings: []store.Posting{
 		{Account: store.UserAccount(ann), Asset: "CREDITS", Amount: -1}, {Account: store.AccountIssued, Asset: "CREDITS", Amount: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestStarsRefundedPaymentUpdate(t *testing.T) {
 	const ann = 1107
 	c.r.user(testAdmin, "en")
 	buyStarter(t, c, ann, "ch-s")
-	if _, err := c.r.db.Post(context.Background(), store.Transfer{Key: "spend", Kind: "spend", Postings: []store.Posting{
+	if _, err := c.r.db.Post(context.Background(), store.Transfer{Key: "spend", Kind: store.TransferPurchase, Postings: []store.Posting{
 		{Account: store.UserAccount(ann), Asset: "CREDITS", Amount: -30}, {Account: store.AccountIssued, Asset: "CREDITS", Amount: 30}}}); err != nil {
 		t.Fatal(err)
 	}

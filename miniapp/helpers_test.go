@@ -123,11 +123,31 @@ func newEnv(t testing.TB, mods ...func(*miniapp.Config)) *env {
 	return newEnvRules(t, nil, mods...)
 }
 
+// depositKeys derive the test service's deposit addresses (from a seed of
+// its own, once: the seed's key takes a while to compute).
+var depositKeys = func() func(testing.TB) *ton.DepositKeys {
+	var once sync.Once
+	var keys *ton.DepositKeys
+	var err error
+	return func(t testing.TB) *ton.DepositKeys {
+		t.Helper()
+		once.Do(func() {
+			keys, err = ton.NewDepositKeys(strings.Fields("olympic crawl ethics wire junior access acoustic fetch learn job switch happy "+
+				"cricket coin cloud catalog very nation sense bachelor safe thumb exhibit trust"), true)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+}()
+
 // newEnvRules is newEnv with the rule book's rules changed by rules.
 func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tonpay.db")
 	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{store.TON, usdt, store.Credits}})
+	db.SetDepositDeriver(depositKeys(t).Deriver())
 	e := &env{t: t, db: db, hot: appAddr(t, hotRaw), chain: &fakeChain{}, health: &fakeHealth{}, path: path}
 	e.health.set(ton.ScanStatus{Block: 1234, Lag: 300 * time.Millisecond, Synced: true})
 	pub, _ := url.Parse("https://pay.example.com/")
@@ -280,7 +300,7 @@ func (e *env) fund(userID int64, asset string, amt store.Amount) {
 		e.t.Fatal(err)
 	}
 	key := fmt.Sprintf("fund:%d:%s:%d", userID, asset, time.Now().UnixNano())
-	_, err := e.db.Post(ctx, store.Transfer{Key: key, Kind: "deposit", Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
+	_, err := e.db.Post(ctx, store.Transfer{Key: key, Kind: store.TransferDeposit, Ref: strings.Repeat("ab", 32), Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: asset, Amount: -amt},
 		{Account: store.UserAccount(userID), Asset: asset, Amount: amt},
 	}})

@@ -2,9 +2,11 @@ package miniapp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -23,15 +25,24 @@ type depositInfoJSON struct {
 }
 
 type meJSON struct {
-	User         userJSON        `json:"user"`
-	Wallet       *walletJSON     `json:"wallet"`
-	Network      string          `json:"network"`
-	Assets       []assetJSON     `json:"assets"`
-	Balances     []balanceJSON   `json:"balances"`
-	Deposit      depositInfoJSON `json:"deposit"`
-	TWAReturnURL string          `json:"twa_return_url,omitempty"`
-	Roles        rolesJSON       `json:"roles"`
-	Blocked      bool            `json:"blocked"` // an administrator blocked the user: every other call is refused
+	User     userJSON        `json:"user"`
+	Wallet   *walletJSON     `json:"wallet"`
+	Network  string          `json:"network"`
+	Assets   []assetJSON     `json:"assets"`
+	Balances []balanceJSON   `json:"balances"`
+	Deposit  depositInfoJSON `json:"deposit"`
+	// The user's own deposit address (non-bounceable form): whatever
+	// arrives there is theirs, no comment needed. Absent when the service
+	// hands out no deposit addresses.
+	DepositAddress string `json:"deposit_address,omitempty"`
+	// DepositLink is the ton://transfer link of the native coin to it;
+	// DepositLinks the link of every on-chain asset, by symbol (a jetton's
+	// names its master).
+	DepositLink  string            `json:"deposit_link,omitempty"`
+	DepositLinks map[string]string `json:"deposit_links,omitempty"`
+	TWAReturnURL string            `json:"twa_return_url,omitempty"`
+	Roles        rolesJSON         `json:"roles"`
+	Blocked      bool              `json:"blocked"` // an administrator blocked the user: every other call is refused
 }
 
 // rolesJSON is what dashboards the user sees.
@@ -46,7 +57,9 @@ type ownedMerchant struct {
 }
 
 // me is GET /api/me: the user, their wallet, balances and deposit details.
-// Two indexed reads; everything else is in memory.
+// Three indexed reads (merchants owned, the linked wallet with the deposit
+// address, balances); everything else is in memory. The first call of a
+// user also derives and records their deposit address.
 func (s *Server) me(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := user(c)
@@ -72,12 +85,26 @@ func (s *Server) me(c echo.Context) error {
 	for _, m := range owned {
 		out.Roles.Merchants = append(out.Roles.Merchants, ownedMerchant{ID: m.ID, Name: m.Name})
 	}
-	w, err := s.db.WalletOf(ctx, u.ID)
-	switch {
-	case err == nil:
-		out.Wallet = s.walletJSON(w.Address)
-	case !errors.Is(err, store.ErrNotFound):
+	addrs, err := s.db.UserAddresses(ctx, u.ID)
+	if err != nil {
 		return err
+	}
+	if addrs.Wallet != nil {
+		out.Wallet = s.walletJSON(addrs.Wallet.Address)
+	}
+	if addrs.Deposit == "" {
+		w, err := s.db.DepositWallet(ctx, store.UserOwner(u.ID))
+		switch {
+		case err == nil:
+			addrs.Deposit = w.Address
+		case !errors.Is(err, store.ErrNoDepositWallets):
+			return err
+		}
+	}
+	if addrs.Deposit != "" {
+		if err := s.depositAddressJSON(&out, addrs.Deposit); err != nil {
+			return err
+		}
 	}
 	if out.Balances, err = s.balances(ctx, u.ID); err != nil {
 		return err
@@ -90,4 +117,25 @@ func (s *Server) network() string {
 		return "testnet"
 	}
 	return "mainnet"
+}
+
+// depositAddressJSON fills the user's deposit address (raw) and its links.
+func (s *Server) depositAddressJSON(out *meJSON, raw string) error {
+	addr, err := address.ParseRawAddr(raw)
+	if err != nil {
+		return fmt.Errorf("deposit address %q: %w", raw, err)
+	}
+	out.DepositAddress = ton.FormatAddress(addr, s.cfg.Testnet)
+	out.DepositLink = ton.TransferLink(addr, s.cfg.Testnet, 0, "")
+	out.DepositLinks = map[string]string{store.TON.Symbol: out.DepositLink}
+	for _, a := range s.cfg.Assets {
+		if a.Master != "" {
+			master, err := ton.ParseAddress(a.Master, true)
+			if err != nil {
+				return fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
+			}
+			out.DepositLinks[a.Symbol] = ton.JettonTransferLink(addr, master, s.cfg.Testnet, 0, "")
+		}
+	}
+	return nil
 }

@@ -67,8 +67,11 @@ type Config struct {
 	ProofTTL    time.Duration // payload lifetime; ton.DefaultProofTTL
 	Keys        ton.PublicKeyFetcher
 
-	Chain      Chain
-	Health     Health
+	Chain  Chain
+	Health Health
+	// Leader, when set, says which node leads (cmd's leadership): a node
+	// that does not lead reports no follower of its own.
+	Leader     func() (node, leader string, leading bool)
 	MaxScanLag time.Duration // /healthz fails beyond it; 2m
 	// Warnings are shown on /healthz without failing it (a clock off the
 	// chain's); nil shows none.
@@ -393,6 +396,11 @@ type healthJSON struct {
 	DB      string       `json:"db,omitempty"`
 	Scanner *scannerJSON `json:"scanner,omitempty"`
 	Ledger  *ledgerJSON  `json:"ledger,omitempty"`
+	// Node is this node's name, Leader the node that follows the chain and
+	// pays (the leader's lease), Leading whether that is this one.
+	Node    string `json:"node,omitempty"`
+	Leader  string `json:"leader,omitempty"`
+	Leading *bool  `json:"leading,omitempty"`
 	// Warnings need an operator's eye but do not fail the check.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -423,7 +431,12 @@ func (s *Server) health(c echo.Context) error {
 		s.log.Warn("health: database", "err", err)
 		out.OK, out.DB = false, "unavailable"
 	}
-	if s.cfg.Health != nil {
+	follows := true
+	if s.cfg.Leader != nil {
+		node, leader, leading := s.cfg.Leader()
+		out.Node, out.Leader, out.Leading, follows = node, leader, &leading, leading
+	}
+	if s.cfg.Health != nil && follows {
 		st := s.cfg.Health.Status()
 		out.Scanner = &scannerJSON{Block: st.Block, LagSeconds: st.Lag.Seconds(), Synced: st.Synced, Stalled: st.Stalled}
 		if st.Stalled != "" || st.Lag > s.cfg.MaxScanLag {
@@ -489,3 +502,6 @@ func privateOnly(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// SetLeader tells /healthz which node leads (before the server runs).
+func (s *Server) SetLeader(f func() (node, leader string, leading bool)) { s.cfg.Leader = f }

@@ -45,7 +45,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		strings.Contains(es[0].After+es[1].After+es[1].Before, "s3cr3t") {
 		t.Fatalf("webhook URL in the log: %+v", es)
 	}
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

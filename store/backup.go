@@ -82,6 +82,9 @@ func MigrationState(applied []string) (pending, unknown []string) {
 
 // Backup copies this database to path and verifies the copy; see BackupFile.
 func (db *DB) Backup(ctx context.Context, path string) (BackupReport, error) {
+	if db.pg {
+		return BackupReport{}, errors.New("backup copies a SQLite file: back PostgreSQL up with its own tools (pg_dump, point-in-time recovery)")
+	}
 	return BackupFile(ctx, db.path, path)
 }
 

@@ -23,7 +23,7 @@ func bookingStep(i int) []store.Transfer {
 	user := store.UserAccount(int64(i%7 + 1))
 	out := []store.Transfer{deposit(fmt.Sprintf("d%07d", i), user, store.TON.Symbol, store.Amount(i))}
 	if i%5 == 0 {
-		out = append(out, store.Transfer{Key: fmt.Sprintf("f%07d", i), Kind: "fee", Postings: []store.Posting{
+		out = append(out, store.Transfer{Key: fmt.Sprintf("f%07d", i), Kind: store.TransferFee, Postings: []store.Posting{
 			{Account: user, Asset: store.TON.Symbol, Amount: -1}, {Account: store.AccountFees, Asset: store.TON.Symbol, Amount: 1}}})
 	}
 	return out
@@ -35,6 +35,7 @@ func bookingStep(i int) []store.Transfer {
 // exactly a prefix of the transfers (none torn, none missing before the
 // last), and its balances are exactly the replay of that prefix.
 func TestBackupWhileTransfersAreBooked(t *testing.T) {
+	storetest.SQLiteOnly(t, "tonpay backup copies the SQLite file; PostgreSQL is backed up by its own tools")
 	ctx := context.Background()
 	db := storetest.Open(t)
 	var posted atomic.Int64 // transfers committed
@@ -121,7 +122,7 @@ func checkReplay(t *testing.T, path string, n int64) {
 			}
 		}
 	}
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +153,7 @@ func checkReplay(t *testing.T, path string, n int64) {
 }
 
 func TestBackupRefusesToOverwrite(t *testing.T) {
+	storetest.SQLiteOnly(t, "tonpay backup copies the SQLite file; PostgreSQL is backed up by its own tools")
 	ctx := context.Background()
 	db := storetest.Open(t)
 	path := filepath.Join(t.TempDir(), "b.db")
@@ -167,6 +169,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 // TestVerifyBackupFindsProblems: a copy whose cached balance was changed
 // behind the ledger, or whose bytes are damaged, does not verify.
 func TestVerifyBackupFindsProblems(t *testing.T) {
+	storetest.SQLiteOnly(t, "tonpay backup copies the SQLite file; PostgreSQL is backed up by its own tools")
 	ctx := context.Background()
 	db := storetest.Open(t)
 	for i := 1; i <= 50; i++ {
@@ -183,7 +186,7 @@ func TestVerifyBackupFindsProblems(t *testing.T) {
 		t.Fatalf("clean copy: %v %v", err, report.Err())
 	}
 
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +207,7 @@ func TestVerifyBackupFindsProblems(t *testing.T) {
 	if _, err := db.Backup(ctx, path2); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ = rawOpen(path2)
+	raw, _ = rawOpen(t, path2)
 	var page, size int64
 	raw.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'entries_account'`).Scan(&page)
 	raw.QueryRow(`PRAGMA page_size`).Scan(&size)
@@ -225,6 +228,7 @@ func TestVerifyBackupFindsProblems(t *testing.T) {
 // build is copied (named with its schema and the time, verified) before the
 // migration runs; a new database and an up-to-date one are not copied.
 func TestCopyBeforeMigrating(t *testing.T) {
+	storetest.SQLiteOnly(t, "tonpay backup copies the SQLite file; PostgreSQL is backed up by its own tools")
 	ctx := context.Background()
 	known := store.KnownMigrations()
 	if len(known) < 2 {
@@ -232,7 +236,7 @@ func TestCopyBeforeMigrating(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tonpay.db")
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

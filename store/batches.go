@@ -68,7 +68,7 @@ type NewBatch struct {
 	Build func(queryID uint32, createdAt int64) (boc []byte, msgHash string, err error)
 }
 
-const batchCols = `id, query_id, created_at_chain, expires_at, coalesce(boc, x''), msg_hash, status, send_count, tx_hash, value, sweep, note, gas, gas_messages`
+const batchCols = `id, query_id, created_at_chain, expires_at, coalesce(boc, ''), msg_hash, status, send_count, tx_hash, value, sweep, note, gas, gas_messages`
 
 func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 	var b Batch

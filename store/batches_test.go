@@ -131,7 +131,7 @@ func TestQueryIDWrapSkipsRememberedIDs(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "tonpay.db")
 			db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
 			db.Close()
-			raw, err := rawOpen(path)
+			raw, err := rawOpen(t, path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -156,14 +156,13 @@ func (b *booking) deposit(ctx context.Context, m Move) error {
 // record inserts the chain event (unique by account and lt).
 func (b *booking) record(ctx context.Context) (int64, error) {
 	ev := b.ev
-	r, err := b.tx.ExecContext(ctx, `INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, sender, comment,
-		invoice_id, user_id, merchant_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var eventID int64
+	if err := b.tx.QueryRowContext(ctx, `INSERT INTO chain_events(account, lt, hash, utime, kind, asset, amount, sender, comment,
+		invoice_id, user_id, merchant_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		ev.Account, ev.LT, ev.Hash, ms(ev.Time), ev.Kind, nullString(ev.Asset), int64(ev.Amount), ev.Sender, ev.Comment,
-		nullString(ev.InvoiceID), nullInt(ev.UserID), nullInt(b.res.MerchantID), ev.Note, ms(b.tx.now))
-	if err != nil {
+		nullString(ev.InvoiceID), nullInt(ev.UserID), nullInt(b.res.MerchantID), ev.Note, ms(b.tx.now)).Scan(&eventID); err != nil {
 		return 0, err
 	}
-	eventID, _ := r.LastInsertId()
 	return eventID, b.tx.db.fail("recorded")
 }
 

@@ -18,7 +18,7 @@ func BenchmarkAdminOverview(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "tonpay.db")
 	db := storetest.OpenWith(b, storetest.Config{Path: path, Assets: []store.Asset{store.TON}})
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(b, path)
 	if err != nil {
 		b.Fatal(err)
 	}

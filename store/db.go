@@ -15,20 +15,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DB is tonpay's SQLite database: one writer connection beside a read pool.
+// DB is tonpay's database: a writer pool beside a read pool. On SQLite
+// (the default) the writer is exactly one connection; on PostgreSQL
+// (engine.go) writers run at once, each write serializable.
 type DB struct {
-	w    *sql.DB // exactly one connection: SQLite has one writer anyway
+	w    *sql.DB // SQLite: exactly one connection, SQLite has one writer anyway
 	r    *sql.DB // readers (WAL lets them run beside the writer)
 	now  func() time.Time
-	path string
+	path string // the SQLite file; "" on PostgreSQL
+	pg   bool   // the engine is PostgreSQL
 
 	// beforeMigrate, when set, copies a database that holds data before a
 	// pending migration changes it (WithMigrationBackup).
@@ -67,9 +67,17 @@ func (db *DB) fail(step string) error {
 	return db.failpoint(step)
 }
 
-// Open opens (creating if needed) the SQLite file at path and applies pending
-// migrations.
+// Open opens the database and applies pending migrations: the PostgreSQL
+// database a postgres:// URL names (IsPostgresURL), else the SQLite file at
+// path, created if needed.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	if IsPostgresURL(path) {
+		w, r, err := openPostgres(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return setUp(ctx, &DB{w: w, r: r, now: time.Now, pg: true, listeners: map[int]func(Change){}}, opts)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -106,7 +114,24 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// are cheap (WAL), so allow as many as a busy API has requests.
 	r.SetMaxOpenConns(64)
 	r.SetMaxIdleConns(64)
-	db := &DB{w: w, r: r, now: time.Now, path: path, listeners: map[int]func(Change){}}
+	db, err := setUp(ctx, &DB{w: w, r: r, now: time.Now, path: path, listeners: map[int]func(Change){}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The journals exist now (WAL): owner only as well, even when an older
+	// version made them readable by others.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := tighten(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+			db.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
+	return db, nil
+}
+
+// setUp applies opts to a freshly opened db, migrates it and loads what it
+// keeps in memory; on error db is closed.
+func setUp(ctx context.Context, db *DB, opts []Option) (*DB, error) {
 	for _, o := range opts {
 		o(db)
 	}
@@ -117,14 +142,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err := db.loadKnown(ctx); err != nil {
 		db.Close()
 		return nil, err
-	}
-	// The journals exist now (WAL): owner only as well, even when an older
-	// version made them readable by others.
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := tighten(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-			db.Close()
-			return nil, fmt.Errorf("open database: %w", err)
-		}
 	}
 	return db, nil
 }
@@ -188,24 +205,38 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 }
 
 // migrate applies each embedded migration not yet recorded, in name order,
-// each in its own transaction together with its record.
+// each in its own transaction together with its record. Each engine has
+// its own files under the same names (migrations/ for SQLite,
+// migrations/postgres/ for PostgreSQL), so schema_migrations reads the same
+// on both.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+	dir, table := "migrations/", `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`
+	if db.pg {
+		dir, table = "migrations/postgres/", `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`
+		// Nodes starting together migrate one after another.
+		unlock, err := db.lockMigrations(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer unlock()
+	}
+	if _, err := db.w.ExecContext(ctx, table); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, dir+"*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	if db.beforeMigrate != nil {
+	if db.beforeMigrate != nil && !db.pg {
 		if err := db.backupBeforeMigrate(ctx); err != nil {
 			return err
 		}
 	}
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := strings.TrimPrefix(name, dir)
 		body, err := migrations.ReadFile(name)
 		if err != nil {
 			return err
@@ -239,6 +270,8 @@ type Tx struct {
 	now     time.Time
 	changes []Change
 	missed  []string // queries to prepare once the writer connection is free
+	// lastEvent is the id of the outbox event emit added last.
+	lastEvent int64
 }
 
 // maxStmts bounds the statement cache; every query a Tx runs is a constant,
@@ -250,7 +283,12 @@ const maxStmts = 256
 // of a deposit's cost before this cache. A statement can only be prepared
 // when the single writer connection is free, so a miss is remembered and
 // prepared after the commit (write).
+//
+// On PostgreSQL pgx caches the statements of each connection itself.
 func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if tx.db.pg {
+		return nil
+	}
 	if s, ok := tx.db.stmts.Load(q); ok {
 		return tx.StmtContext(ctx, s.(*sql.Stmt))
 	}
@@ -303,14 +341,46 @@ func (db *DB) read(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // write runs fn in one write transaction and, after it commits, tells the
 // listeners what changed.
+//
+// On SQLite the one writer connection serializes every write. On
+// PostgreSQL each write runs SERIALIZABLE, beside others: one that loses to
+// a concurrent write (serialization failure, deadlock) is rolled back and
+// runs again from the start, a bounded number of times with a jittered
+// backoff. So fn must be safe to run again: no effect outside tx, and any
+// result it hands out set afresh on each run (every caller's fn resets what
+// it returns at its start or sets it only on its success path).
 func (db *DB) write(ctx context.Context, fn func(*Tx) error) error {
-	stx, err := db.w.BeginTx(ctx, nil)
+	if !db.pg {
+		return engineError(db.attempt(ctx, nil, fn))
+	}
+	opts := &sql.TxOptions{Isolation: sql.LevelSerializable}
+	for i := 0; ; i++ {
+		err := db.attempt(ctx, opts, fn)
+		if err == nil || !isContention(err) || i+1 >= writeAttempts {
+			return engineError(err)
+		}
+		t := time.NewTimer(retryWait(i))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return engineError(err)
+		case <-t.C:
+		}
+	}
+}
+
+// attempt is one run of fn in a write transaction.
+func (db *DB) attempt(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) error) error {
+	stx, err := db.w.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
 	tx := &Tx{Tx: stx, db: db, now: db.now()}
 	defer db.prepare(tx)
 	defer stx.Rollback()
+	if err := tx.fence(ctx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -370,17 +440,4 @@ func fromNullMS(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMS(v.Int64)
-}
-
-// isConstraint reports whether err is an SQLite constraint violation of the
-// given extended code (0 = any constraint).
-func isConstraint(err error, code int) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	if code == 0 {
-		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
-	}
-	return se.Code() == code
 }

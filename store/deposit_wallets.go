@@ -355,18 +355,48 @@ func (db *DB) sweepRefused(ctx context.Context, raw string) (bool, error) {
 	var refused, at, arrived int64
 	err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(lt), 0), coalesce(max(utime), 0),
 		coalesce((SELECT max(lt) FROM chain_events WHERE account = ?1 AND amount > 0 AND NOT (kind = ?4 AND note = ?5)), 0)
-		FROM chain_events WHERE account = ?1 AND ((kind = ?2 AND substr(note, 1, length(?3)) = ?3) OR (kind = ?4 AND note = ?5))`,
-		raw, KindAborted, NoteSweepRefused, KindSweep, NoteSweepBack).Scan(&refused, &at, &arrived)
+		FROM chain_events WHERE account = ?1 AND ((kind = ?2 AND note LIKE ?3) OR (kind = ?4 AND note = ?5))`,
+		raw, KindAborted, NoteSweepRefused+"%", KindSweep, NoteSweepBack).Scan(&refused, &at, &arrived)
 	return refused > arrived && db.now().Before(fromMS(at).Add(SweepRetryAfter)), err
 }
 
+// UserAddresses are a user's two addresses as the Mini App shows them.
+type UserAddresses struct {
+	Wallet  *Wallet // the linked wallet; nil when none is linked
+	Deposit string  // the deposit address (raw); "" until it is first handed out
+}
+
+// UserAddresses reads a user's linked wallet and deposit address in one
+// indexed read (the Mini App's /api/me asks on every open). A deposit
+// address not handed out yet is derived and recorded by DepositWallet.
+func (db *DB) UserAddresses(ctx context.Context, userID int64) (UserAddresses, error) {
+	st, err := db.read(ctx, `SELECT w.address, w.public_key, w.linked_at, d.address FROM (SELECT ? AS id) u
+		LEFT JOIN wallets w ON w.user_id = u.id
+		LEFT JOIN deposit_wallets d ON d.owner_kind = 'user' AND d.owner_id = u.id`)
+	if err != nil {
+		return UserAddresses{}, err
+	}
+	var addr, key, deposit sql.NullString
+	var at sql.NullInt64
+	if err := st.QueryRowContext(ctx, userID).Scan(&addr, &key, &at, &deposit); err != nil {
+		return UserAddresses{}, err
+	}
+	out := UserAddresses{Deposit: deposit.String}
+	if addr.Valid {
+		out.Wallet = &Wallet{UserID: userID, Address: addr.String, PublicKey: key.String, LinkedAt: fromMS(at.Int64)}
+	}
+	return out, nil
+}
+
 // AnyoneTold reports whether anybody could have been told where to pay:
-// a user (each has a comment), an invoice, a merchant or a deposit address
-// exists.
+// a user (each has a comment), an invoice, a merchant or a user's deposit
+// address exists. The operator's own address does not count: serve records
+// it at every start, and what arrives there is the operator's anyway.
 func (db *DB) AnyoneTold(ctx context.Context) (bool, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1))
-		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets LIMIT 1))`).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1) u) + (SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1) i)
+		+ (SELECT count(*) FROM (SELECT 1 FROM merchants LIMIT 1) m)
+		+ (SELECT count(*) FROM (SELECT 1 FROM deposit_wallets WHERE owner_kind = 'user' LIMIT 1) d)`).Scan(&n)
 	return n > 0, err
 }
 

@@ -16,6 +16,10 @@ var (
 	ErrConflict          = errors.New("conflict")
 	ErrUnknownAsset      = errors.New("unknown asset")
 	ErrBlocked           = errors.New("blocked by an administrator")
+	// ErrBusy: the write lost to concurrent ones more often than the store
+	// retries it (PostgreSQL's serialization failures and deadlocks,
+	// SQLite's busy database); nothing was written, it may be tried again.
+	ErrBusy = errors.New("the database is busy")
 )
 
 // notFound turns sql.ErrNoRows into ErrNotFound.

@@ -153,7 +153,8 @@ type Transfer struct {
 	Postings    []Posting
 }
 
-// Post records t atomically. A replayed key returns the first transfer's id
+// Post records t atomically; t.Kind must be one of the closed set
+// (transfer.go), an unknown kind is ErrInvalid. A replayed key returns the first transfer's id
 // and ErrDuplicate when t has the first transfer's kind and legs, a
 // *KeyConflictError (ErrConflict) when not; an overdraft of a user or merchant account returns
 // ErrInsufficientFunds and changes nothing.
@@ -179,6 +180,9 @@ func (db *DB) Post(ctx context.Context, t Transfer) (int64, error) {
 func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 	if t.Key == "" || t.Kind == "" || len(t.Postings) < 2 {
 		return 0, fmt.Errorf("%w: a transfer needs a key, a kind and at least two postings", ErrInvalid)
+	}
+	if !t.Kind.Known() {
+		return 0, fmt.Errorf("%w: unknown transfer kind %q", ErrInvalid, t.Kind)
 	}
 	sums := map[string]Amount{}
 	for _, p := range t.Postings {
@@ -208,13 +212,9 @@ func (tx *Tx) post(ctx context.Context, t Transfer) (int64, error) {
 		return 0, err
 	}
 	now := ms(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO transfers(key, kind, description, ref, created_at) VALUES (?, ?, ?, ?, ?)`,
-		t.Key, t.Kind, t.Description, t.Ref, now)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO transfers(key, kind, description, ref, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		t.Key, t.Kind, t.Description, t.Ref, now).Scan(&id); err != nil {
 		return 0, err
 	}
 	for _, p := range t.Postings {

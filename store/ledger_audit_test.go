@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"testing"
 
@@ -25,7 +24,7 @@ func TestAuditFindsEveryBrokenInvariant(t *testing.T) {
 	if problems, err := db.Audit(ctx); err != nil || len(problems) != 0 {
 		t.Fatalf("a clean ledger: %v %v", problems, err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 // existing file readable by others is tightened when opened. Not parallel:
 // the umask is the process's.
 func TestDatabaseFilesPrivate(t *testing.T) {
+	storetest.SQLiteOnly(t, "the SQLite file and its journals are private")
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	ctx := context.Background()

@@ -40,9 +40,8 @@ func (tx *Tx) emit(ctx context.Context, topic string, typ EventType, userID, mer
 		return err
 	}
 	now := ms(tx.now)
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox(topic, type, payload, user_id, merchant_id, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, topic, typ, string(body), nullInt(userID), nullInt(merchantID), now, now)
-	return err
+	return tx.QueryRowContext(ctx, `INSERT INTO outbox(topic, type, payload, user_id, merchant_id, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, topic, typ, string(body), nullInt(userID), nullInt(merchantID), now, now).Scan(&tx.lastEvent)
 }
 
 // Emit appends an outbox event on its own (for events not tied to another
@@ -154,7 +153,7 @@ func (db *DB) DueEventsPerUser(ctx context.Context, topic string, limit int) ([]
 	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
 		FROM (SELECT *, coalesce(user_id, 0) AS uid,
 				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY next_attempt_at, id) AS nth
-			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?)
+			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?) AS due
 		WHERE nth = 1 ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
 	return scanEvents(rows, err)
 }

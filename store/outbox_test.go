@@ -3,12 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
@@ -16,11 +16,7 @@ func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{}, Options: []store.Option{store.WithClock(clock)}})
 	emit := func(user int64, typ string) {
 		t.Helper()
 		if err := db.Emit(ctx, store.TopicBot, store.EventType(typ), user, 0, map[string]string{}); err != nil {

@@ -78,10 +78,17 @@ func queryIDs(rows *sql.Rows, err error) ([]int64, error) {
 
 // OwnedMerchants lists the merchants a user owns, by id.
 func (db *DB) OwnedMerchants(ctx context.Context, userID int64) ([]Merchant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+prefixed("m.", merchantCols)+` FROM merchants m
-		JOIN merchant_owners o ON o.merchant_id = m.id WHERE o.user_id = ? ORDER BY m.id`, userID)
+	// Prepared once: the Mini App's /api/me asks on every open.
+	st, err := db.read(ctx, ownedMerchantsQuery)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, userID)
 	return scanRows(rows, err, scanMerchant)
 }
+
+var ownedMerchantsQuery = `SELECT ` + prefixed("m.", merchantCols) + ` FROM merchants m
+		JOIN merchant_owners o ON o.merchant_id = m.id WHERE o.user_id = ? ORDER BY m.id`
 
 // OwnedMerchant returns a merchant if userID owns it; ErrNotFound when the
 // merchant does not exist or is not theirs (the two are not told apart).
@@ -119,7 +126,7 @@ type WebhookDelivery struct {
 	DeliveredAt time.Time // zero unless delivered
 }
 
-const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(json_extract(payload, '$.withdrawal_id'), 0),
+const deliveryCols = `id, type, coalesce(json_extract(payload, '$.invoice_id'), ''), coalesce(CAST(json_extract(payload, '$.withdrawal_id') AS BIGINT), 0),
 	attempts, last_error, next_attempt_at, created_at, done_at, failed_at`
 
 func scanDelivery(r interface{ Scan(...any) error }) (WebhookDelivery, error) {
@@ -244,12 +251,12 @@ func (db *DB) QueueTestWebhook(ctx context.Context, by Actor, merchantID int64) 
 			return err
 		}
 		// A manual send: one attempt, outside the ordered queue.
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = last_insert_rowid()`); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET redelivered_at = created_at WHERE id = ?`, tx.lastEvent); err != nil {
 			return err
 		}
 		tx.changed(Change{Kind: ChangeWebhook, MerchantID: merchantID})
 		var err error
-		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = last_insert_rowid()`)); err != nil {
+		if d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox WHERE id = ?`, tx.lastEvent)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, by, merchantID, AuditWebhookTest, "webhook "+redactURL(url), "", "test event #"+strconv.FormatInt(d.ID, 10)+" queued")

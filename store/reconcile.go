@@ -265,12 +265,12 @@ func (db *DB) ReconcileAll(ctx context.Context, block uint32, blockTime time.Tim
 
 // Reconciliations returns the last comparison of each asset.
 func (db *DB) Reconciliations(ctx context.Context) ([]Reconciliation, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT asset, block, block_time, chain, ledger, drift, coalesce(since, 0)
+	rows, err := db.r.QueryContext(ctx, `SELECT asset, block, block_time, chain, ledger, drift, coalesce(since, 0), coalesce(hot, chain)
 		FROM reconciliations ORDER BY asset`)
 	return scanRows(rows, err, func(r interface{ Scan(...any) error }) (Reconciliation, error) {
 		var x Reconciliation
 		var bt, since int64
-		err := r.Scan(&x.Asset, &x.Block, &bt, &x.Chain, &x.Ledger, &x.Drift, &since)
+		err := r.Scan(&x.Asset, &x.Block, &bt, &x.Chain, &x.Ledger, &x.Drift, &since, &x.Hot)
 		x.BlockTime = time.Unix(bt, 0).UTC()
 		if since != 0 {
 			x.Since = fromMS(since)
@@ -374,7 +374,7 @@ func (db *DB) ResumePayouts(ctx context.Context, by Actor) (was Pause, paused bo
 			return err
 		}
 		if episode != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO drift_acks(episode, admin_id, created_at) VALUES (?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO drift_acks(episode, admin_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 				episode, by.ID, ms(tx.now)); err != nil {
 				return err
 			}

@@ -275,8 +275,8 @@ func (tx *Tx) renewStarSubscription(ctx context.Context, n NewStarPayment, pkg s
 			int64(credits), expires, now, n.UserID, pkg)
 		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE star_subscriptions SET last_charge = ?, expires_at = max(expires_at, ?), payments = payments + 1,
-		payment_failed = 0, updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, expires, now, n.UserID, pkg)
+	_, err = tx.ExecContext(ctx, `UPDATE star_subscriptions SET last_charge = ?, expires_at = CASE WHEN expires_at >= ? THEN expires_at ELSE ? END,
+		payments = payments + 1, payment_failed = 0, updated_at = ? WHERE user_id = ? AND package = ?`, n.ChargeID, expires, expires, now, n.UserID, pkg)
 	return true, err
 }
 
@@ -364,6 +364,7 @@ func (db *DB) SetStarSubscriptionCanceled(ctx context.Context, userID int64, pkg
 func (db *DB) FlagMissingStarPayments(ctx context.Context, listed map[string]bool, cutoff time.Time) ([]StarPayment, error) {
 	var flagged []StarPayment
 	err := db.write(ctx, func(tx *Tx) error {
+		flagged = flagged[:0] // a retried write starts again
 		rows, err := tx.QueryContext(ctx, `SELECT `+starCols+` FROM star_payments WHERE status = ? AND created_at < ?`, StarPaid, ms(cutoff))
 		ps, err := scanRows(rows, err, scanStarPayment)
 		if err != nil {

@@ -145,7 +145,7 @@ func TestStarRefund(t *testing.T) {
 
 	// Spend 1 credit: the refund would take back 100 of 99 and is refused
 	// before Telegram is asked.
-	spend := store.Transfer{Key: "spend", Kind: "spend", Postings: []store.Posting{
+	spend := store.Transfer{Key: "spend", Kind: store.TransferPurchase, Postings: []store.Posting{
 		{Account: store.UserAccount(42), Asset: "CREDITS", Amount: -1}, {Account: store.AccountIssued, Asset: "CREDITS", Amount: 1}}}
 	if _, err := db.Post(ctx, spend); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestStarRefund(t *testing.T) {
 	}
 	// Telegram refusing leaves everything as it was.
 	tgErr := errors.New("CHARGE_NOT_FOUND")
-	if _, err := db.Post(ctx, store.Transfer{Key: "give", Kind: "adjustment", Postings: []store.Posting{
+	if _, err := db.Post(ctx, store.Transfer{Key: "give", Kind: store.TransferAdjustment, Postings: []store.Posting{
 		{Account: store.AccountIssued, Asset: "CREDITS", Amount: -1}, {Account: store.UserAccount(42), Asset: "CREDITS", Amount: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestStarRefundOutsideTheBotTakesBackWhatIsLeft(t *testing.T) {
 	if _, _, err := pol.StarsPaid(ctx, "XTR", store.NewStarPayment{ChargeID: "ch1", UserID: 42, Amount: 150, Payload: inv.Payload}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Post(ctx, store.Transfer{Key: "spend", Kind: "spend", Postings: []store.Posting{
+	if _, err := db.Post(ctx, store.Transfer{Key: "spend", Kind: store.TransferPurchase, Postings: []store.Posting{
 		{Account: store.UserAccount(42), Asset: "CREDITS", Amount: -60}, {Account: store.AccountIssued, Asset: "CREDITS", Amount: 60}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,8 @@ type Totals struct {
 	Merchants      Amount // sum of merchant balances
 	Fees           Amount
 	Hot            Amount // what the ledger says the hot wallet holds
+	OnDeposit      Amount // on deposit addresses, not yet swept to the hot wallet (the ledger's figure)
+	Capital        Amount // the operator's own money (AccountCapital): never a user's, never unmatched
 	Unmatched      Amount // on the unmatched account
 	UnmatchedCount int    // unmatched and dust deposits nobody resolved yet
 	Awaiting       Amount // withdrawals awaiting approval (amounts)
@@ -82,20 +84,23 @@ func (db *DB) Overview(ctx context.Context) (map[string]*Totals, error) {
 		coalesce(sum(b.balance) FILTER (WHERE a.name LIKE 'merchant:%'), 0),
 		coalesce(sum(b.balance) FILTER (WHERE a.name = ?), 0),
 		coalesce(-sum(b.balance) FILTER (WHERE a.name = ?), 0),
+		coalesce(sum(b.balance) FILTER (WHERE a.name = ?), 0),
+		coalesce(-sum(b.balance) FILTER (WHERE a.name LIKE 'chain:deposit:%'), 0),
 		coalesce(sum(b.balance) FILTER (WHERE a.name = ?), 0)
-		FROM balances b JOIN accounts a ON a.id = b.account_id GROUP BY b.asset`, AccountFees, AccountHot, AccountUnmatched)
+		FROM balances b JOIN accounts a ON a.id = b.account_id GROUP BY b.asset`, AccountFees, AccountHot, AccountUnmatched, AccountCapital)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var asset string
-		var users, merchants, fees, hot, unmatched int64
-		if err := rows.Scan(&asset, &users, &merchants, &fees, &hot, &unmatched); err != nil {
+		var users, merchants, fees, hot, unmatched, onDeposit, capital int64
+		if err := rows.Scan(&asset, &users, &merchants, &fees, &hot, &unmatched, &onDeposit, &capital); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		t := get(asset)
 		t.Users, t.Merchants, t.Fees, t.Hot, t.Unmatched = Amount(users), Amount(merchants), Amount(fees), Amount(hot), Amount(unmatched)
+		t.OnDeposit, t.Capital = Amount(onDeposit), Amount(capital)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

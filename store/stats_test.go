@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +15,7 @@ func TestDepositsSinceAndCountWithdrawals(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2025, 3, 1, 23, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tonpay.db"), store.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenWith(t, storetest.Config{Assets: []store.Asset{}, Options: []store.Option{store.WithClock(clock)}})
 	if err := db.SyncAssets(ctx, []store.Asset{store.TON, {Symbol: "USDT", Decimals: 6}}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +18,7 @@ import (
 )
 
 func deposit(key, user string, asset string, amt store.Amount) store.Transfer {
-	return store.Transfer{Key: key, Kind: "deposit", Postings: []store.Posting{
+	return store.Transfer{Key: key, Kind: store.TransferDeposit, Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: asset, Amount: -amt},
 		{Account: user, Asset: asset, Amount: amt},
 	}}
@@ -62,13 +63,13 @@ func TestPostRules(t *testing.T) {
 		tr   store.Transfer
 		want error
 	}{
-		{"unbalanced", store.Transfer{Key: "u", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 2}}}, store.ErrUnbalanced},
-		{"unbalanced per asset", store.Transfer{Key: "u2", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, "USDT", 1}}}, store.ErrUnbalanced},
-		{"overdraft", store.Transfer{Key: "o", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1_500_000_001}, {store.AccountHold, store.TON.Symbol, 1_500_000_001}}}, store.ErrInsufficientFunds},
-		{"overdraft of an empty asset", store.Transfer{Key: "o2", Kind: "x", Postings: []store.Posting{{alice, "USDT", -1}, {store.AccountHold, "USDT", 1}}}, store.ErrInsufficientFunds},
+		{"unbalanced", store.Transfer{Key: "u", Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 2}}}, store.ErrUnbalanced},
+		{"unbalanced per asset", store.Transfer{Key: "u2", Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, "USDT", 1}}}, store.ErrUnbalanced},
+		{"overdraft", store.Transfer{Key: "o", Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, store.TON.Symbol, -1_500_000_001}, {store.AccountHold, store.TON.Symbol, 1_500_000_001}}}, store.ErrInsufficientFunds},
+		{"overdraft of an empty asset", store.Transfer{Key: "o2", Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, "USDT", -1}, {store.AccountHold, "USDT", 1}}}, store.ErrInsufficientFunds},
 		{"unknown asset", deposit("ua", alice, "DOGE", 5), store.ErrUnknownAsset},
-		{"zero leg", store.Transfer{Key: "z", Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, 0}, {store.AccountFees, store.TON.Symbol, 0}}}, store.ErrInvalid},
-		{"no key", store.Transfer{Kind: "x", Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 1}}}, store.ErrInvalid},
+		{"zero leg", store.Transfer{Key: "z", Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, store.TON.Symbol, 0}, {store.AccountFees, store.TON.Symbol, 0}}}, store.ErrInvalid},
+		{"no key", store.Transfer{Kind: store.TransferAdjustment, Postings: []store.Posting{{alice, store.TON.Symbol, -1}, {store.AccountFees, store.TON.Symbol, 1}}}, store.ErrInvalid},
 		{"replayed key", deposit("d1", alice, store.TON.Symbol, 1_500_000_000), store.ErrDuplicate},
 		{"replayed key, other legs", deposit("d1", alice, store.TON.Symbol, 7), store.ErrConflict},
 	}
@@ -119,7 +120,7 @@ func TestEntriesAreAppendOnly(t *testing.T) {
 	}
 	db.Close()
 	// A raw connection, as an operator with the sqlite3 shell would have.
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestLedgerProperty(t *testing.T) {
 				case r < 8: // user to user, sometimes more than they have
 					amt := store.Amount(rng.Int64N(400_000) + 1)
 					debit = amt
-					tr = store.Transfer{Key: fmt.Sprintf("w%d-%d", w, i), Kind: "transfer", Postings: []store.Posting{
+					tr = store.Transfer{Key: fmt.Sprintf("w%d-%d", w, i), Kind: store.TransferAdjustment, Postings: []store.Posting{
 						{from, asset, -amt}, {to, asset, amt - amt/100}, {store.AccountFees, asset, amt / 100},
 					}}
 					if amt/100 == 0 {
@@ -362,10 +363,28 @@ func TestChangesPublishedAfterCommit(t *testing.T) {
 	stop := db.Subscribe(func(c store.Change) { mu.Lock(); got = append(got, c); mu.Unlock() })
 	defer stop()
 	db.Post(ctx, deposit("a", store.UserAccount(9), store.TON.Symbol, 5))
-	db.Post(ctx, store.Transfer{Key: "b", Kind: "x", Postings: []store.Posting{{store.UserAccount(9), store.TON.Symbol, -6}, {store.AccountFees, store.TON.Symbol, 6}}})
+	db.Post(ctx, store.Transfer{Key: "b", Kind: store.TransferAdjustment, Postings: []store.Posting{{store.UserAccount(9), store.TON.Symbol, -6}, {store.AccountFees, store.TON.Symbol, 6}}})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 1 || got[0].Kind != "balance" || got[0].UserID != 9 {
 		t.Fatalf("changes = %+v; want one balance change (the failed post publishes nothing)", got)
+	}
+}
+
+// Every migration exists for both engines under the same name, so that
+// schema_migrations reads the same on both (and a new migration cannot be
+// added for one engine only).
+func TestMigrationsForBothEngines(t *testing.T) {
+	t.Parallel()
+	sqlite, _ := filepath.Glob("migrations/*.sql")
+	postgres, _ := filepath.Glob("migrations/postgres/*.sql")
+	base := func(paths []string) []string {
+		for i, p := range paths {
+			paths[i] = filepath.Base(p)
+		}
+		return paths
+	}
+	if s, p := base(sqlite), base(postgres); len(s) == 0 || !slices.Equal(s, p) {
+		t.Fatalf("SQLite migrations %v, PostgreSQL migrations %v: each needs its twin", s, p)
 	}
 }

@@ -53,6 +53,20 @@ func ChainTransferKind(eventKind string) (TransferKind, bool) {
 	return TransferKind(chainKindPrefix + eventKind), true
 }
 
+// transferKinds is the closed set of kinds besides the chain ones.
+var transferKinds = []TransferKind{TransferWithdrawal, TransferRefund, TransferFee, TransferPurchase, TransferStarsPurchase,
+	TransferStarsRefund, TransferUnmatchedAssigned, TransferUnmatchedRefunded, TransferDeposit, TransferAdjustment}
+
+// Known reports whether k is one of the closed set: a constant above or the
+// kind of a chain event's booking.
+func (k TransferKind) Known() bool {
+	if e, ok := k.Chain(); ok {
+		_, ok = ChainTransferKind(e)
+		return ok
+	}
+	return slices.Contains(transferKinds, k)
+}
+
 // Chain reports whether k books a chain transaction, and the event's kind.
 func (k TransferKind) Chain() (eventKind string, ok bool) {
 	s := string(k)

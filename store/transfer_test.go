@@ -78,11 +78,39 @@ func TestChainTransferKinds(t *testing.T) {
 	}
 }
 
+// TestUnknownKindIsRefused: a kind outside the closed set (a string
+// converts to TransferKind) is ErrInvalid and moves nothing; every kind of
+// the set, chain ones included, is known.
+func TestUnknownKindIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.Open(t)
+	alice := store.UserAccount(1)
+	for _, kind := range []store.TransferKind{"spend", "chain", "chain_made_up", "Deposit", ""} {
+		tr := deposit("k-"+string(kind), alice, store.TON.Symbol, 10)
+		tr.Kind = kind
+		if id, err := db.Post(ctx, tr); !errors.Is(err, store.ErrInvalid) || id != 0 {
+			t.Errorf("kind %q posted: %d, %v; want ErrInvalid", kind, id, err)
+		}
+	}
+	if b, _ := db.Balance(ctx, alice, store.TON.Symbol); b != 0 {
+		t.Fatalf("alice holds %d after refused kinds, want 0", b)
+	}
+	credited, _ := store.ChainTransferKind(store.KindCredited)
+	for _, kind := range []store.TransferKind{store.TransferDeposit, store.TransferAdjustment, store.TransferStarsRefund, credited} {
+		if !kind.Known() {
+			t.Errorf("kind %q is not known", kind)
+		}
+	}
+	storetest.Audit(t, db)
+}
+
 // TestUpgradeRewritesChainKinds: the previous version's chain bookings (kind
 // "chain", the event's kind in the description) read with their real kind
 // after the upgrade; amounts and the ledger's invariants are untouched and
 // transfers are append-only again.
 func TestUpgradeRewritesChainKinds(t *testing.T) {
+	storetest.SQLiteOnly(t, "upgrades a SQLite database made by an earlier version")
 	ctx := context.Background()
 	path := loadOld(t)
 	db, err := store.Open(ctx, path)
@@ -105,7 +133,7 @@ func TestUpgradeRewritesChainKinds(t *testing.T) {
 		t.Fatalf("user 1001's history kinds: %v", kinds)
 	}
 	storetest.Audit(t, db)
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

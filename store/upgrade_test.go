@@ -29,7 +29,7 @@ func loadOld(t *testing.T, edit ...string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "tonpay.db")
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +76,10 @@ func rawBalances(t *testing.T, raw *sql.DB) []balanceRow {
 // invoices are paid by GRAM arriving, the queued withdrawals are paid, and
 // the books still equal the chain.
 func TestUpgradeFromTON(t *testing.T) {
+	storetest.SQLiteOnly(t, "upgrades SQLite databases made by earlier versions")
 	ctx := context.Background()
 	path := loadOld(t)
-	raw, err := rawOpen(path)
+	raw, err := rawOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestUpgradeFromTON(t *testing.T) {
 	}
 
 	// Every balance is where it was, in the same figure, under GRAM.
-	raw, _ = rawOpen(path)
+	raw, _ = rawOpen(t, path)
 	defer raw.Close()
 	after := rawBalances(t, raw)
 	want := slices.Clone(before)
@@ -295,6 +296,7 @@ func TestUpgradeFromTON(t *testing.T) {
 // re-sorted), so it does not pause payouts again; a drift pause's reason
 // names the coin as it is named now.
 func TestUpgradeKeepsDriftEpisodes(t *testing.T) {
+	storetest.SQLiteOnly(t, "upgrades SQLite databases made by earlier versions")
 	ctx := context.Background()
 	path := loadOld(t,
 		// The hot wallet holds 5 nanoton more than the books; an admin resumed through it.
@@ -303,7 +305,7 @@ func TestUpgradeKeepsDriftEpisodes(t *testing.T) {
 		`INSERT INTO drift_acks(episode, admin_id, created_at) VALUES ('TON=5', 7, 0), ('NOT=2,TON=-3,USDT=1', 7, 0), ('USDT=1', 7, 0)`,
 		`INSERT INTO payout_pause(id, reason, cause, episode, created_at) VALUES (1, 'the ledger differs from the chain at block 99: NOT 2 (chain 2, ledger 0); TON 0.000000005 (chain 10.700000005, ledger 10.7)', 'drift', 'NOT=2,TON=5', 0)`)
 	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{}})
-	raw, _ := rawOpen(path)
+	raw, _ := rawOpen(t, path)
 	defer raw.Close()
 	var acks []string
 	rows, _ := raw.Query(`SELECT episode FROM drift_acks ORDER BY episode`)
@@ -340,12 +342,13 @@ func TestUpgradeKeepsDriftEpisodes(t *testing.T) {
 // be named GRAM; such a database cannot give the code to the coin, and the
 // migration says so and changes nothing.
 func TestUpgradeRefusedWithAJettonNamedGRAM(t *testing.T) {
+	storetest.SQLiteOnly(t, "upgrades SQLite databases made by earlier versions")
 	path := loadOld(t, `INSERT INTO assets VALUES ('GRAM', 9, '0:`+strings.Repeat("ee", 32)+`')`)
 	_, err := store.Open(context.Background(), path)
 	if err == nil || !strings.Contains(err.Error(), "0008_gram.sql") || !strings.Contains(err.Error(), "recorded a jetton under the code GRAM") {
 		t.Fatalf("open: %v", err)
 	}
-	raw, _ := rawOpen(path)
+	raw, _ := rawOpen(t, path)
 	defer raw.Close()
 	var n int
 	raw.QueryRow(`SELECT count(*) FROM balances WHERE asset = 'TON'`).Scan(&n)

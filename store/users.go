@@ -91,7 +91,7 @@ func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
 		}
 		// A user who talks to us again has unblocked the bot.
 		_, err := tx.ExecContext(ctx, `UPDATE users SET username = ?, first_name = ?, language_code = ?, bot_blocked = 0, updated_at = ?
-			WHERE id = ? AND (username, first_name, language_code, bot_blocked) IS NOT (?, ?, ?, 0)`,
+			WHERE id = ? AND (username <> ? OR first_name <> ? OR language_code <> ? OR bot_blocked <> 0)`,
 			u.Username, u.FirstName, u.LanguageCode, now, u.ID, u.Username, u.FirstName, u.LanguageCode)
 		return err
 	})

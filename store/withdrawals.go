@@ -299,7 +299,7 @@ func (db *DB) ApproveWithdrawal(ctx context.Context, by Actor, id int64) (Withdr
 		// A user an admin blocked is not paid on another admin's approval:
 		// unblock them first, or reject.
 		var blocked bool
-		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT u.blocked_at IS NOT NULL FROM users u WHERE u.id = w.user_id), 0)
+		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT u.blocked_at IS NOT NULL FROM users u WHERE u.id = w.user_id), false)
 			FROM withdrawals w WHERE w.id = ?`, id).Scan(&blocked)
 		if err != nil {
 			return notFound(err)

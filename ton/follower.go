@@ -177,6 +177,11 @@ func (f *Follower) fail(step string) error {
 // Run follows the chain until ctx ends. Errors are retried with backoff and
 // never advance a cursor; Run returns only when ctx ends or a failpoint fires.
 func (f *Follower) Run(ctx context.Context) error {
+	// A run resumes from the block the database says was finished (another
+	// node may have led meanwhile), never from what this one remembers.
+	f.mu.Lock()
+	f.tips, f.hotAcc = nil, nil
+	f.mu.Unlock()
 	var master *tonapi.BlockIDExt
 	backoff := 200 * time.Millisecond
 	var lastLog time.Time

@@ -2,15 +2,18 @@ package ton_test
 
 import (
 	"flag"
-	"os"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/tonpay/tonpay/store/storetest"
 )
 
 // TestMain runs more tests at once than there are CPUs (unless -parallel
 // says otherwise): each chain test has its own chain and store, and spends
-// most of its time waiting for blocks, resends and expiries.
+// most of its time waiting for blocks, resends and expiries. With
+// TONPAY_TEST_POSTGRES set, the tests that book money run again on
+// PostgreSQL (storetest.MainOn).
 func TestMain(m *testing.M) {
 	flag.Parse()
 	set := false
@@ -18,5 +21,7 @@ func TestMain(m *testing.M) {
 	if !set {
 		flag.Set("test.parallel", strconv.Itoa(max(4, 2*runtime.GOMAXPROCS(0))))
 	}
-	os.Exit(m.Run())
+	// On PostgreSQL too (with TONPAY_TEST_POSTGRES): the follower's, the
+	// payer's, the deposit addresses' and the randomized money tests.
+	storetest.MainOn(m, "^(TestScanner|TestPayer|TestMoneyRandomized|TestDepositAddress|TestInvoiceOwnAddress|TestFollowerWalks)")
 }

@@ -321,6 +321,10 @@ func (p *Payer) send(ctx context.Context, b store.Batch) error {
 	if err := tlb.Parse(&ext, root); err != nil {
 		return fmt.Errorf("batch %d: stored BOC: %w", b.ID, err)
 	}
+	// A node that lost the leader's lease (paused past it) sends nothing.
+	if err := p.db.CheckLease(ctx); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	p.lastSend[b.ID] = time.Now()
 	p.mu.Unlock()

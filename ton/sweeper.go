@@ -153,6 +153,9 @@ func (s *Sweeper) Pass(ctx context.Context, h Head) (int, error) {
 		if err != nil {
 			return sent, fmt.Errorf("deposit wallet %d: %w", c.Wallet.ID, err)
 		}
+		if err := s.db.CheckLease(ctx); err != nil {
+			return sent, err // another node leads: it sweeps
+		}
 		s.mu.Lock()
 		s.pending[c.Wallet.ID] = h.Time + sweepTTL + 10
 		s.mu.Unlock()

@@ -31,6 +31,7 @@ type Config struct {
 	PublicURL      *url.URL // nil when unset
 	HTTPAddr       string
 	DBPath         string
+	DatabaseURL    string // when set, the PostgreSQL database used instead of the SQLite file at DBPath
 	TelegramAPIURL string
 
 	Network     string // testnet | mainnet
@@ -49,6 +50,7 @@ type Config struct {
 	// for its sweep (and the hot wallet's gas for it): one whole unit
 	// unless SWEEP_MIN names the jetton.
 	SweepJettonMin map[string]store.Amount
+	NodeName       string // this node's name in the leader's lease (hostname-pid when empty)
 
 	Jettons  []store.Asset
 	AdminIDs []int64
@@ -193,6 +195,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	c := &Config{
 		HTTPAddr:        env("HTTP_ADDR", ":8080"),
 		DBPath:          env("DB_PATH", "data/tonpay.db"),
+		DatabaseURL:     env("DATABASE_URL", ""),
 		TelegramAPIURL:  strings.TrimRight(env("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		Network:         env("TON_NETWORK", "testnet"),
 		TONConfig:       env("TON_CONFIG", ""),
@@ -208,6 +211,12 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return nil, bad("LOG_FORMAT", "%q: want text or json", c.LogFormat)
+	}
+	if c.DatabaseURL != "" && !store.IsPostgresURL(c.DatabaseURL) {
+		return nil, bad("DATABASE_URL", "a PostgreSQL URL like postgres://tonpay:secret@db.example:5432/tonpay (unset: the SQLite file at DB_PATH)")
+	}
+	if c.DatabaseURL != "" && env("BACKUP_DIR", "") != "" {
+		return nil, bad("BACKUP_DIR", "unset with DATABASE_URL: scheduled backups copy the SQLite file; back PostgreSQL up with its own tools (pg_dump, point-in-time recovery)")
 	}
 
 	switch c.Network {
@@ -314,6 +323,7 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 		}
 	}
 
+	c.NodeName = strings.TrimSpace(env("NODE_NAME", ""))
 	// SWEEP_MIN=0.5 (Gram), or per asset: GRAM:0.5,USDT:5. A jetton is
 	// swept from one whole unit unless named: moving dust would cost the
 	// hot wallet more gas than it brings.
@@ -754,4 +764,32 @@ func readDotEnv(path string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, sc.Err()
+}
+
+// Database is what the store opens: DATABASE_URL when set, else DB_PATH.
+func (c *Config) Database() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return c.DBPath
+}
+
+// DatabaseName is Database as logs and messages show it: a PostgreSQL
+// URL without its password.
+func (c *Config) DatabaseName() string {
+	if c.DatabaseURL == "" {
+		return c.DBPath
+	}
+	if u, err := url.Parse(c.DatabaseURL); err == nil {
+		return u.Redacted()
+	}
+	return "DATABASE_URL"
+}
+
+// errNotSQLite is the answer of the commands that work on the SQLite file.
+func (c *Config) errNotSQLite(what string) error {
+	if c.DatabaseURL == "" {
+		return nil
+	}
+	return fmt.Errorf("%s works on the SQLite file at DB_PATH; with DATABASE_URL (PostgreSQL) use PostgreSQL's own tools", what)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,10 +23,7 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
-	"github.com/tonpay/tonpay/ton/tonrig"
-	"github.com/tonpay/tonpay/ton/tontest"
 )
 
 // dashHook is what the merchant's webhook endpoint received: the event and
@@ -173,36 +168,23 @@ func verifyTonpaySignature(header string, body []byte, secrets []string) (int, s
 // Each change is in the audit log under the person who made it.
 func TestDashboardsInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
 	started := time.Now()
-	ctx := context.Background()
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(200 * time.Millisecond)
-
 	const (
 		token   = "123456:E2E-dashboards"
 		adminID = 777201
 		userID  = 777202
 		ownerID = 777203
 	)
-	words := tonrig.Seed()
-	hot, err := ton.HotWalletAddress(words)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payer, err := chain.NewWallet(wallet.V4R2, 50_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger, err := chain.NewWallet(wallet.V4R2, 5_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newE2E(t, token, 200*time.Millisecond, map[string]string{
+		"ADMIN_IDS":               strconv.Itoa(adminID),
+		"WITHDRAW_APPROVAL_ABOVE": "TON:1",
+		"WITHDRAW_FEE":            "TON:0.05",
+		"WEBHOOKS_ALLOW_PRIVATE":  "true",
+	})
+	ctx := context.Background()
+	chain, hot := e.chain, e.hot
+	payer, stranger, dest := roleWallets(t, chain, 50_000_000_000)
 	customer, err := chain.NewWallet(wallet.V4R2, 20_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dest, err := chain.NewWallet(wallet.V4R2, 1_000_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,63 +195,19 @@ func TestDashboardsInBrowser(t *testing.T) {
 	site.srv = httptest.NewServer(site) // 127.0.0.1: needs WEBHOOKS_ALLOW_PRIVATE
 	defer site.srv.Close()
 
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":               token,
-		"PUBLIC_URL":              base,
-		"TELEGRAM_API_URL":        fakeBotAPI(t).URL,
-		"DB_PATH":                 filepath.Join(t.TempDir(), "tonpay.db"),
-		"HTTP_ADDR":               httpAddr,
-		"TON_LITESERVERS":         chain.LiteServers(),
-		"TON_PROOF_CHECK":         "unsafe",
-		"HOT_WALLET_MNEMONIC":     strings.Join(words, " "),
-		"ADMIN_IDS":               strconv.Itoa(adminID),
-		"WITHDRAW_APPROVAL_ABOVE": "TON:1",
-		"WITHDRAW_FEE":            "TON:0.05",
-		"WEBHOOKS_ALLOW_PRIVATE":  "true",
-		"LOG_LEVEL":               "warn",
-	}
-	getenv := func(k string) string { return env[k] }
-
 	// The operator adds the merchant with its owner, as the README says.
-	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"merchant", "add", "Coffee Lab", site.srv.URL + "/hook", "--owner", strconv.Itoa(ownerID)},
-		getenv, &out, &errOut); code != 0 {
-		t.Fatalf("tonpay merchant add: exit %d\n%s%s", code, out.String(), errOut.String())
-	}
-	m := regexp.MustCompile(`merchant (\d+) "Coffee Lab" created(?s:.*)webhook secret: (whsec_\S+)`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("tonpay merchant add printed:\n%s", out.String())
-	}
+	m := e.addMerchant("Coffee Lab", site.srv.URL+"/hook", strconv.Itoa(ownerID),
+		regexp.MustCompile(`merchant (\d+) "Coffee Lab" created(?s:.*)webhook secret: (whsec_\S+)`))
 	merchantID, _ := strconv.ParseInt(m[1], 10, 64)
 	site.secrets = []string{m[2]}
 
-	svc := startService(t, env)
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	e.start()
+	svc, db := e.svc, e.db
 	site.db = db
 
 	call := func(method, path string, as int64, body any, hdr ...string) (int, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", tma(t, token, as))
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		return res.StatusCode, out
+		return e.call(method, path, tma(t, token, as), body, hdr...)
 	}
 	fail := func(format string, a ...any) {
 		t.Helper()
@@ -336,20 +274,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 
 	// The page does the rest.
 	const invoiceDescription = "Flat white x2"
-	artifacts := filepath.Join(root, "test-artifacts", "e2e")
-	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "dashboards.mjs"))
 	initData := func(id int64) string { return strings.TrimPrefix(tma(t, token, id), "tma ") }
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "CHROMIUM="+chromium, "ARTIFACTS_DIR="+artifacts,
-		"ADMIN_INIT="+initData(adminID), "USER_INIT="+initData(userID), "OWNER_INIT="+initData(ownerID),
-		"USER_ID="+strconv.Itoa(userID), "WITHDRAWAL_ID="+withdrawalID,
-		"UNMATCHED_ID="+strconv.FormatInt(unmatchedID, 10), "UNMATCHED_UNITS="+strconv.Itoa(strayAmount),
-		"MERCHANT_ID="+strconv.FormatInt(merchantID, 10), "MERCHANT_SITE="+site.srv.URL,
-		"INVOICE_AMOUNT=2.5", "INVOICE_DESCRIPTION="+invoiceDescription)
-	cmd.Dir = filepath.Join(root, "webapp")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.Output()
-	lines := strings.Split(strings.TrimSpace(string(stdout)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK              bool   `json:"ok"`
 		WithdrawalShown string `json:"withdrawal_shown"`
@@ -364,7 +289,12 @@ func TestDashboardsInBrowser(t *testing.T) {
 			Users, Drift, Unmatched, Awaiting string
 		} `json:"overview_dark"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+	last, err := e.driver("dashboards.mjs", []string{"ADMIN_INIT=" + initData(adminID), "USER_INIT=" + initData(userID),
+		"OWNER_INIT=" + initData(ownerID), "USER_ID=" + strconv.Itoa(userID), "WITHDRAWAL_ID=" + withdrawalID,
+		"UNMATCHED_ID=" + strconv.FormatInt(unmatchedID, 10), "UNMATCHED_UNITS=" + strconv.Itoa(strayAmount),
+		"MERCHANT_ID=" + strconv.FormatInt(merchantID, 10), "MERCHANT_SITE=" + site.srv.URL,
+		"INVOICE_AMOUNT=2.5", "INVOICE_DESCRIPTION=" + invoiceDescription}, &res)
+	if err != nil || !res.OK {
 		fail("browser run failed (%v): %s", err, last)
 	}
 	t.Logf("dashboards e2e (driver): %s", last)
@@ -486,7 +416,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 		fail("admin overview: %+v", o)
 	}
 	for _, name := range []string{"dashboard-overview-light", "dashboard-overview-dark", "merchant-invoices-light", "merchant-invoices-dark"} {
-		if st, err := os.Stat(filepath.Join(artifacts, name+".png")); err != nil || st.Size() == 0 || st.ModTime().Before(started) {
+		if st, err := os.Stat(filepath.Join(e.root, "test-artifacts", "e2e", name+".png")); err != nil || st.Size() == 0 || st.ModTime().Before(started) {
 			fail("screenshot %s: %v", name, err)
 		}
 	}

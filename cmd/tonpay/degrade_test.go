@@ -165,7 +165,7 @@ func TestServeStartsWithoutTheChain(t *testing.T) {
 	// for the chain). The balance comes from an admin's adjustment, which
 	// the chain does not see either.
 	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
-	if _, err := db.Post(ctx, store.Transfer{Key: "gift", Kind: "adjustment", Postings: []store.Posting{
+	if _, err := db.Post(ctx, store.Transfer{Key: "gift", Kind: store.TransferAdjustment, Postings: []store.Posting{
 		{Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.UserAccount(4242), Asset: store.TON.Symbol, Amount: 1_000_000_000}}}); err != nil {
 		t.Fatal(err)
 	}

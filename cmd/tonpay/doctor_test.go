@@ -15,12 +15,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/store/storetest"
@@ -28,58 +28,6 @@ import (
 	"github.com/tonpay/tonpay/ton/tonrig"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
-
-// doctorBot is a Bot API stand-in for doctor: it knows one token (others
-// get 401 as from Telegram), remembers the webhook the service sets and
-// answers getWebhookInfo with it.
-type doctorBot struct {
-	*httptest.Server
-	token string
-	mu    sync.Mutex
-	hook  string
-}
-
-func newDoctorBot(t *testing.T, token string) *doctorBot {
-	b := &doctorBot{token: token}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, method, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
-		if tok != b.token {
-			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
-			return
-		}
-		var result any = true
-		switch method {
-		case "getMe":
-			result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_doctor_bot"}
-		case "setWebhook":
-			r.ParseMultipartForm(1 << 20)
-			b.mu.Lock()
-			b.hook = r.FormValue("url")
-			b.mu.Unlock()
-		case "deleteWebhook":
-			b.mu.Lock()
-			b.hook = ""
-			b.mu.Unlock()
-		case "getWebhookInfo":
-			b.mu.Lock()
-			result = map[string]any{"url": b.hook, "has_custom_certificate": false, "pending_update_count": 0}
-			b.mu.Unlock()
-		case "getUpdates":
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(300 * time.Millisecond):
-			}
-			result = []any{}
-		case "sendMessage", "sendPhoto", "editMessageText":
-			result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": 1, "type": "private"}}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-	}))
-	t.Cleanup(b.Close)
-	return b
-}
 
 // doctorFixture is a live service on the offline chain, as doctor would
 // find it on a healthy VPS: a funded hot wallet, a jetton, a cold wallet,
@@ -144,7 +92,7 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 	t.Cleanup(proxy.Close)
 	env := map[string]string{
 		"BOT_TOKEN":           token,
-		"TELEGRAM_API_URL":    newDoctorBot(t, token).URL,
+		"TELEGRAM_API_URL":    botapi.New(t, botapi.Options{Token: token, Username: "tonpay_doctor_bot"}).URL,
 		"PUBLIC_URL":          proxy.URL,
 		"WEBHOOK_URL":         proxy.URL + "/telegram/hook",
 		"MINI_APP_LINK":       "https://t.me/tonpay_doctor_bot/pay",
@@ -385,7 +333,7 @@ func TestDoctor(t *testing.T) {
 		{name: "ledger drifted from the chain", prepare: func(t *testing.T) map[string]string {
 			return map[string]string{"DB_PATH": copyDB(t, func(p string) {
 				db := storetest.OpenWith(t, storetest.Config{Path: p, Assets: []store.Asset{}})
-				_, err := db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: "adjustment", Postings: []store.Posting{
+				_, err := db.Post(context.Background(), store.Transfer{Key: "tamper", Kind: store.TransferAdjustment, Postings: []store.Posting{
 					{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -1_000_000_000}, {Account: store.AccountAdjust, Asset: store.TON.Symbol, Amount: 1_000_000_000}}})
 				if err != nil {
 					t.Fatal(err)

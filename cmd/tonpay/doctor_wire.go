@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
 	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 )
 
@@ -65,20 +66,9 @@ func defaultDoctorDeps() doctor.Deps {
 		Telegram:  &http.Client{Timeout: 10 * time.Second},
 		FreeSpace: diskSpace,
 		LockWait:  3 * time.Second,
-		OnChain:   onChain,
-		Backups:   scheduledBackups,
+		OnChain:   cli.OnChain,
+		Backups:   cli.ScheduledBackups,
 	}
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// scheduledBackups are the backups the service's schedule made of dbPath
-// in dir, oldest first.
-func scheduledBackups(dbPath, dir string) []doctor.Backup {
-	b := &backups{src: dbPath, dir: dir}
-	var out []doctor.Backup
-	for _, f := range b.files() {
-		out = append(out, doctor.Backup{Path: f.path, At: f.at})
-	}
-	return out
-}

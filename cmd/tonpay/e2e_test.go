@@ -14,9 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,16 +26,15 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/store/storetest"
-	"github.com/tonpay/tonpay/ton/tonrig"
+	"github.com/tonpay/tonpay/ton"
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
 // fakeBotAPI is the tests' Bot API stand-in: it answers what the service
 // calls, records what it sends and delivers queued commands.
-func fakeBotAPI(t *testing.T) *bottest.API { return bottest.New(t) }
+func fakeBotAPI(t *testing.T) *botapi.API { return botapi.New(t) }
 
 // signer plays the user's wallet app for the page: it proves ownership with
 // a real ton_proof and signs real external messages, which it broadcasts to
@@ -160,39 +156,20 @@ func (s *signer) send(r *http.Request) (any, error) {
 // ton_proof, top up 1.5 TON, see paid and the balance pushed by the server.
 func TestMiniAppTopUpInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
-
-	ctx := context.Background()
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(400 * time.Millisecond)
-	api, err := chain.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := chain.NewWallet(wallet.V4R2, 100_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerSrv := httptest.NewServer(&signer{t: t, chain: chain, api: api, wallet: user})
-	defer signerSrv.Close()
-
 	const token = "123456:E2E-secret"
-	dir := t.TempDir()
-	words := tonrig.Seed()
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":           token,
-		"PUBLIC_URL":          base,
-		"TELEGRAM_API_URL":    fakeBotAPI(t).URL,
-		"DB_PATH":             filepath.Join(dir, "tonpay.db"),
-		"HTTP_ADDR":           httpAddr,
-		"TON_LITESERVERS":     chain.LiteServers(),
-		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
-		"LOG_LEVEL":           "warn",
+	e := newE2E(t, token, 400*time.Millisecond, nil)
+	ctx := context.Background()
+	api, err := e.chain.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	svc := startService(t, env)
+	user, err := e.chain.NewWallet(wallet.V4R2, 100_000_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerSrv := httptest.NewServer(&signer{t: t, chain: e.chain, api: api, wallet: user})
+	defer signerSrv.Close()
+	e.start()
 
 	authDate := time.Now()
 	qs := url.Values{
@@ -207,63 +184,39 @@ func TestMiniAppTopUpInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	signed := qs + "&hash=" + hash
-	artifacts := filepath.Join(root, "test-artifacts", "e2e")
-	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "topup.mjs"))
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+signed, "SIGNER_URL="+signerSrv.URL,
-		"ARTIFACTS_DIR="+artifacts, "CHROMIUM="+chromium, "AMOUNT=1.5", "MAX_POLLS=0")
-	cmd.Dir = filepath.Join(root, "webapp")
-	out, err := cmd.Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK      bool   `json:"ok"`
 		Polls   int    `json:"polls"`
 		Balance string `json:"balance"`
 		Error   string `json:"error"`
 		Step    string `json:"step"`
+		// The top-up screen's own deposit address and its line.
+		OwnAddress   string `json:"own_address"`
+		OwnNoComment string `json:"own_address_no_comment"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
-		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
+	last, err := e.driver("topup.mjs", []string{"INIT_DATA=" + signed, "SIGNER_URL=" + signerSrv.URL, "AMOUNT=1.5", "MAX_POLLS=0"}, &res)
+	if err != nil || !res.OK {
+		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, e.svc.log())
 	}
 	if res.Polls != 0 || res.Balance != "1.5" {
 		t.Fatalf("polls %d (want 0: the stream must carry the status), balance %q", res.Polls, res.Balance)
 	}
 
 	// The server's own record agrees with the page.
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	db := e.db
 	if b, _ := db.Balance(ctx, store.UserAccount(777001), store.TON.Symbol); b != 1_500_000_000 {
 		t.Fatalf("ledger balance %d", b)
 	}
 	if w, err := db.WalletOf(ctx, 777001); err != nil || w.Address != user.Address().StringRaw() {
 		t.Fatalf("linked wallet %+v %v", w, err)
 	}
-	t.Logf("browser e2e: %s", last)
-}
-
-// browser finds what a browser test needs (the repository root, Debian's
-// chromium, node with webapp's playwright-core), or skips the test (fails
-// it under TONPAY_REQUIRE_BROWSER, as on CI).
-func browser(t *testing.T) (root, chromium, node string) {
-	t.Helper()
-	root, err := filepath.Abs("../..")
+	// The page showed the user's own deposit address, the one on record.
+	dw, err := db.DepositWallet(ctx, store.UserOwner(777001))
 	if err != nil {
 		t.Fatal(err)
 	}
-	chromium = os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
+	if want, _ := ton.DepositAddressText(dw.Address, true); res.OwnAddress != want || !strings.Contains(res.OwnNoComment, "No comment needed") {
+		t.Fatalf("top-up screen showed %q (%q); the user's deposit address is %q", res.OwnAddress, res.OwnNoComment, want)
 	}
-	_, errBrowser := os.Stat(chromium)
-	_, errModules := os.Stat(filepath.Join(root, "webapp", "node_modules", "playwright-core"))
-	node, errNode := exec.LookPath("node")
-	if errBrowser != nil || errModules != nil || errNode != nil {
-		if os.Getenv("TONPAY_REQUIRE_BROWSER") != "" {
-			t.Fatalf("browser test prerequisites missing: chromium %v, webapp/node_modules %v, node %v", errBrowser, errModules, errNode)
-		}
-		t.Skip("needs Debian chromium, node and `npm ci` in webapp (make e2e-deps)")
-	}
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	return root, chromium, node
+	t.Logf("browser e2e: %s", last)
 }

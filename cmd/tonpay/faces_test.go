@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/tonpay/tonpay/bot"
-	"github.com/tonpay/tonpay/bot/bottest"
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/merchant"
 	"github.com/tonpay/tonpay/store"
@@ -33,13 +32,13 @@ import (
 // WITHDRAW_FEE=TON:0.05,USDT:0.5 (the fee per withdrawn asset, in TON).
 
 // botTG is the Bot API stand-in; calls are what the bot said to a chat.
-type botTG struct{ *bottest.API }
+type botTG struct{ *botapi.API }
 
 type tgCall struct {
 	method, text, markup string
 }
 
-func newBotTG(t *testing.T) *botTG { return &botTG{bottest.New(t)} }
+func newBotTG(t *testing.T) *botTG { return &botTG{botapi.New(t)} }
 
 func (b *botTG) calls(chat int64) []tgCall {
 	var out []tgCall
@@ -119,7 +118,7 @@ func (f *faces) fund(account, asset string, amt store.Amount) {
 	if amt == 0 {
 		return
 	}
-	_, err := f.db.Post(context.Background(), store.Transfer{Key: fmt.Sprint("fund:", account, asset, f.seq.Add(1)), Kind: "deposit",
+	_, err := f.db.Post(context.Background(), store.Transfer{Key: fmt.Sprint("fund:", account, asset, f.seq.Add(1)), Kind: store.TransferDeposit,
 		Postings: []store.Posting{{Account: store.AccountHot, Asset: asset, Amount: -amt}, {Account: account, Asset: asset, Amount: amt}}})
 	if err != nil {
 		f.t.Fatal(err)
@@ -146,22 +145,7 @@ func (o outcome) String() string {
 
 func (f *faces) http(method, path, auth string, body any, hdr ...string) (int, map[string]any) {
 	f.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, f.api.URL+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return res.StatusCode, out
+	return jsonCall(f.t, f.api.URL, method, path, auth, body, hdr...)
 }
 
 func errCode(m map[string]any) string {
@@ -208,6 +192,7 @@ func (f *faces) merchantAPI(asset, amount, addr, key string) outcome {
 func (f *faces) post(update map[string]any) {
 	f.t.Helper()
 	update["update_id"] = f.seq.Add(1)
+	f.tg.Delivered(update)
 	b, _ := json.Marshal(update)
 	req := httptest.NewRequest("POST", "/telegram/hook", bytes.NewReader(b))
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s")

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/ton"
 )
@@ -29,7 +30,12 @@ commands:
   sandbox   run the whole product offline: an emulated chain and Telegram in this process, a demo
             wallet with a faucet, a chat panel with the bot and a demo merchant; no real money
   migrate   create or upgrade the database schema and exit
-  wallet    print the hot wallet's address (creates its seed file on first use)
+  migrate-to-postgres
+            copy the SQLite database at DB_PATH into the empty PostgreSQL database at DATABASE_URL
+            and verify the copy (every row, every balance, the ledger's invariants); the SQLite
+            file is only read. Stop the service first
+  wallet    print the hot wallet's address (creates its seed file on first use) and the operator's
+            own deposit address, whose deposits book to the operator's capital
   merchant  add, list, rotate-token, set-webhook: merchants of the /api/v1 API
   reconcile [--all]
             compare what the hot wallet and the deposit addresses hold on chain with what the
@@ -94,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve", "reconcile", "doctor":
 		// reconcile connects like serve; its settings are checked as serve's.
 		n = forServe
-	case "migrate", "merchant", "backup":
+	case "migrate", "merchant", "backup", "migrate-to-postgres":
 		n = forMigrate
 	case "wallet":
 		n = forWallet
@@ -127,9 +133,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch cmd {
 	case "reconcile":
-		err = reconcileCmd(ctx, cfg, stdout, all)
+		err = cli.Reconcile(ctx, cfg.cliEnv(), stdout, all)
 		switch {
-		case errors.Is(err, errDrift):
+		case errors.Is(err, cli.ErrDrift):
 			return 1
 		case err != nil:
 			fmt.Fprintf(stderr, "tonpay reconcile: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -137,19 +143,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 0
 	case "backup":
-		err = backupCmd(ctx, cfg, args[1], stdout)
+		err = cli.Backup(ctx, cfg.cliEnv(), args[1], stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "tonpay backup: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 			return 1
 		}
 		return 0
 	case "migrate":
-		err = migrate(ctx, cfg, stdout)
+		err = cli.Migrate(ctx, cfg.cliEnv(), stdout)
+	case "migrate-to-postgres":
+		if err = migrateToPostgres(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "tonpay migrate-to-postgres: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 1
+		}
+		return 0
 	case "wallet":
-		err = printWallet(cfg, stdout)
+		err = cli.Wallet(cfg.cliEnv(), stdout)
 	case "merchant":
-		err = merchantCmd(ctx, cfg, args[1:], stdout)
-		var ue usageError
+		err = cli.Merchant(ctx, cfg.cliEnv(), args[1:], stdout)
+		var ue cli.UsageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "tonpay merchant: %s", ue)
 			return 2
@@ -189,48 +201,10 @@ func buildVersion() string {
 	return version
 }
 
-func migrate(ctx context.Context, cfg *Config, stdout io.Writer) error {
-	db, err := openDB(ctx, cfg, printCopied(stdout))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	names, err := db.Migrations(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: schema at %s (%d migrations)\n", cfg.DBPath, names[len(names)-1], len(names))
-	return nil
-}
-
-// hotWords returns the hot wallet's seed, creating the seed file on first use.
-func hotWords(cfg *Config, log *slog.Logger) ([]string, error) {
-	if cfg.HotMnemonic != nil {
-		return cfg.HotMnemonic, nil
-	}
-	words, created, err := ton.LoadMnemonic(cfg.HotMnemonicFile, true)
-	if err != nil {
-		return nil, fmt.Errorf("hot wallet seed: %w", err)
-	}
-	if created && log != nil {
-		log.Warn("generated a new hot wallet seed: back it up", "file", cfg.HotMnemonicFile)
-	}
-	return words, nil
-}
-
-func printWallet(cfg *Config, stdout io.Writer) error {
-	words, err := hotWords(cfg, nil)
-	if err != nil {
-		return err
-	}
-	addr, err := ton.HotWalletAddress(words)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s\n", ton.FormatAddress(addr, cfg.Testnet))
-	fmt.Fprintf(stdout, "network: %s\nkind: Highload Wallet v3 (subwallet %#x, message TTL %ds)\n", cfg.Network, ton.HotSubwallet, ton.HotMessageTTL)
-	if cfg.HotMnemonic == nil {
-		fmt.Fprintf(stdout, "seed file: %s\n", cfg.HotMnemonicFile)
-	}
-	return nil
+// cliEnv is what the operator's commands need of the configuration.
+func (c *Config) cliEnv() cli.Env {
+	return cli.Env{DBPath: c.DBPath, Database: c.Database(), DatabaseName: c.DatabaseName(), Postgres: c.DatabaseURL != "",
+		BackupDir: c.BackupDir, Assets: c.Assets(), Jettons: c.Jettons, Network: c.Network,
+		Testnet: c.Testnet, HotMnemonic: c.HotMnemonic, HotMnemonicFile: c.HotMnemonicFile,
+		Dial: func(ctx context.Context) (*ton.Client, error) { return dial(ctx, c) }}
 }

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,13 +13,9 @@ import (
 	"time"
 
 	initdata "github.com/telegram-mini-apps/init-data-golang"
-	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/store/storetest"
 	"github.com/tonpay/tonpay/ton"
-	"github.com/tonpay/tonpay/ton/tonrig"
-	"github.com/tonpay/tonpay/ton/tontest"
 )
 
 // initDataAs is signed initData (without the "tma " scheme) of a user with
@@ -41,22 +32,6 @@ func initDataAs(t *testing.T, token string, id int64, firstName, lang string) st
 	return qs + "&hash=" + hash
 }
 
-// runDriver runs a webapp/e2e driver and decodes its last line of output.
-func runDriver(t *testing.T, root, node, script string, env []string, out any) (string, error) {
-	t.Helper()
-	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", script))
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Dir = filepath.Join(root, "webapp")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.Output()
-	lines := strings.Split(strings.TrimSpace(string(stdout)), "\n")
-	last := lines[len(lines)-1]
-	if jerr := json.Unmarshal([]byte(last), out); jerr != nil && err == nil {
-		err = jerr
-	}
-	return last, err
-}
-
 // TestMiniAppFirstOpenInBrowser measures a first open of the Mini App on a
 // throttled phone profile (slow 4G: 150 ms RTT, 1.6 Mbit/s down; CPU 4x
 // slower): the bytes over the wire until the home screen shows the balance,
@@ -64,24 +39,9 @@ func runDriver(t *testing.T, root, node, script string, env []string, out any) (
 // Connect SDK, which is fetched only when a screen needs the wallet.
 func TestMiniAppFirstOpenInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(400 * time.Millisecond)
 	const token = "123456:E2E-first-open"
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":           token,
-		"PUBLIC_URL":          base,
-		"TELEGRAM_API_URL":    fakeBotAPI(t).URL,
-		"DB_PATH":             filepath.Join(t.TempDir(), "tonpay.db"),
-		"HTTP_ADDR":           httpAddr,
-		"TON_LITESERVERS":     chain.LiteServers(),
-		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
-		"TON_PROOF_CHECK":     "unsafe",
-		"LOG_LEVEL":           "warn",
-	}
-	svc := startService(t, env)
+	e := newE2E(t, token, 400*time.Millisecond, nil)
+	e.start()
 
 	var res struct {
 		OK               bool   `json:"ok"`
@@ -98,10 +58,10 @@ func TestMiniAppFirstOpenInBrowser(t *testing.T) {
 			Before   bool   `json:"before_first_screen"`
 		} `json:"files"`
 	}
-	last, err := runDriver(t, root, node, "firstopen.mjs", []string{"BASE_URL=" + base, "CHROMIUM=" + chromium,
-		"INIT_DATA=" + initDataAs(t, token, 777401, "Ada", "en"), "RUNS=" + envOr("FIRST_OPEN_RUNS", "3")}, &res)
+	last, err := e.driver("firstopen.mjs", []string{"INIT_DATA=" + initDataAs(t, token, 777401, "Ada", "en"),
+		"RUNS=" + envOr("FIRST_OPEN_RUNS", "3")}, &res)
 	if err != nil || !res.OK {
-		t.Fatalf("first open (%v): %s\nservice log:\n%s", err, last, svc.log())
+		t.Fatalf("first open (%v): %s\nservice log:\n%s", err, last, e.svc.log())
 	}
 	t.Logf("first open on slow 4G (150 ms RTT, 1.6 Mbit/s, CPU 4x): first screen after %d ms (median of %v), %d bytes over the wire before it, %d once settled",
 		res.MedianMs, res.Runs, res.FirstScreenBytes, res.SettledBytes)
@@ -140,64 +100,25 @@ func envOr(k, def string) string {
 // them.
 func TestMiniAppInRussianInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
-	ctx := context.Background()
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(200 * time.Millisecond)
-
 	const (
 		token   = "123456:E2E-russian"
 		adminID = 777501
 		userID  = 777502
 		ownerID = 777503
 	)
-	words := tonrig.Seed()
-	hot, err := ton.HotWalletAddress(words)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payer, err := chain.NewWallet(wallet.V4R2, 20_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger, err := chain.NewWallet(wallet.V4R2, 5_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dest, err := chain.NewWallet(wallet.V4R2, 1_000_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":               token,
+	e := newE2E(t, token, 200*time.Millisecond, map[string]string{
 		"BOT_USERNAME":            "tonpay_ru_bot",
-		"PUBLIC_URL":              base,
-		"TELEGRAM_API_URL":        fakeBotAPI(t).URL,
-		"DB_PATH":                 filepath.Join(t.TempDir(), "tonpay.db"),
-		"HTTP_ADDR":               httpAddr,
-		"TON_LITESERVERS":         chain.LiteServers(),
-		"TON_PROOF_CHECK":         "unsafe",
-		"HOT_WALLET_MNEMONIC":     strings.Join(words, " "),
 		"ADMIN_IDS":               strconv.Itoa(adminID),
 		"WITHDRAW_APPROVAL_ABOVE": store.TON.Symbol + ":1",
 		"WITHDRAW_FEE":            store.TON.Symbol + ":0.05",
 		"WEBHOOKS_ALLOW_PRIVATE":  "true",
-		"LOG_LEVEL":               "warn",
-	}
-	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"merchant", "add", "Кофейня", "http://127.0.0.1:9/hook", "--owner", strconv.Itoa(ownerID)},
-		func(k string) string { return env[k] }, &out, &errOut); code != 0 {
-		t.Fatalf("tonpay merchant add: exit %d\n%s%s", code, out.String(), errOut.String())
-	}
-	m := regexp.MustCompile(`merchant (\d+) `).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("tonpay merchant add printed:\n%s", out.String())
-	}
-	merchantID := m[1]
-	svc := startService(t, env)
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	})
+	ctx := context.Background()
+	chain, hot := e.chain, e.hot
+	payer, stranger, dest := roleWallets(t, chain, 20_000_000_000)
+	merchantID := e.addMerchant("Кофейня", "http://127.0.0.1:9/hook", strconv.Itoa(ownerID), regexp.MustCompile(`merchant (\d+) `))[1]
+	e.start()
+	svc, db := e.svc, e.db
 
 	inits := map[int64]string{
 		adminID: initDataAs(t, token, adminID, "Админ", "ru"),
@@ -206,25 +127,7 @@ func TestMiniAppInRussianInBrowser(t *testing.T) {
 	}
 	call := func(method, path string, as int64, body any, hdr ...string) (int, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "tma "+inits[as])
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		json.NewDecoder(res.Body).Decode(&m)
-		return res.StatusCode, m
+		return e.call(method, path, "tma "+inits[as], body, hdr...)
 	}
 	for _, id := range []int64{adminID, userID, ownerID} {
 		if code, me := call("GET", "/api/me", id, nil); code != 200 {
@@ -264,9 +167,7 @@ func TestMiniAppInRussianInBrowser(t *testing.T) {
 		Total    int              `json:"ru_keys_total"`
 		Problems []map[string]any `json:"problems"`
 	}
-	last, err := runDriver(t, root, node, "russian.mjs", []string{"BASE_URL=" + base, "CHROMIUM=" + chromium,
-		"ARTIFACTS_DIR=" + filepath.Join(root, "test-artifacts", "e2e"),
-		"USER_INIT=" + inits[userID], "ADMIN_INIT=" + inits[adminID], "OWNER_INIT=" + inits[ownerID],
+	last, err := e.driver("russian.mjs", []string{"USER_INIT=" + inits[userID], "ADMIN_INIT=" + inits[adminID], "OWNER_INIT=" + inits[ownerID],
 		"USER_ID=" + strconv.Itoa(userID), "MERCHANT_ID=" + merchantID}, &res)
 	if err != nil || !res.OK {
 		t.Fatalf("Russian screens (%v): %s\nservice log:\n%s", err, last, svc.log())
@@ -276,5 +177,4 @@ func TestMiniAppInRussianInBrowser(t *testing.T) {
 	}
 	t.Logf("%d screens in Russian with no English left; %d of %d Russian dictionary texts seen on them: %v",
 		len(res.Screens), res.Seen, res.Total, res.Screens)
-	_ = fmt.Sprint
 }

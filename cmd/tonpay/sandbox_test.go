@@ -69,12 +69,21 @@ func TestSandboxWithoutConfiguration(t *testing.T) {
 	}
 	var state struct {
 		Users []struct {
-			ID int64 `json:"id"`
+			ID      int64  `json:"id"`
+			Deposit string `json:"deposit_address"`
 		} `json:"users"`
 	}
 	get("/sandbox/api/state", &state)
 	if len(state.Users) != 3 {
 		t.Fatalf("demo users %+v", state.Users)
+	}
+	// Every demo user has a deposit address of their own, in the banner too.
+	seen := map[string]bool{}
+	for _, u := range state.Users {
+		if !strings.HasPrefix(u.Deposit, "0Q") || seen[u.Deposit] || !strings.Contains(stdout.String(), u.Deposit) {
+			t.Fatalf("demo user %d's deposit address %q (banner:\n%s)", u.ID, u.Deposit, stdout.String())
+		}
+		seen[u.Deposit] = true
 	}
 	get("/sandbox/", nil)
 	// The bot answers /start in the chat panel through the Bot API stand-in.
@@ -86,6 +95,57 @@ func TestSandboxWithoutConfiguration(t *testing.T) {
 		get("/sandbox/api/chat?user=1001", &chat)
 		for _, m := range chat.Messages {
 			if m.From == "bot" && strings.Contains(m.Text, "Alice") {
+				return true
+			}
+		}
+		return false
+	})
+	// /topup shows Alice's own address; the sandbox wallet sends there
+	// without a comment.
+	http.Post(base+"/sandbox/api/chat", "application/json", strings.NewReader(`{"user":"1001","text":"/topup"}`))
+	waitFor(t, 10*time.Second, func() bool {
+		var chat struct {
+			Messages []struct{ From, Text string }
+		}
+		get("/sandbox/api/chat?user=1001", &chat)
+		for _, m := range chat.Messages {
+			if m.From == "bot" && strings.Contains(m.Text, state.Users[0].Deposit) && strings.Contains(m.Text, "No comment needed") {
+				return true
+			}
+		}
+		return false
+	})
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		res, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, res.StatusCode, out)
+		}
+		return out
+	}
+	post("/sandbox/api/faucet", `{"user":"1001","asset":"GRAM"}`)
+	if out := post("/sandbox/api/wallet/deposit", `{"user":"1001","asset":"GRAM"}`); out["ok"] != true {
+		t.Fatalf("send to the deposit address: %v", out)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		var w struct{ TON string }
+		get("/sandbox/api/wallet?user=1001", &w)
+		return strings.HasPrefix(w.TON, "8.") // 10 from the faucet, 1 sent, the fee
+	})
+	// ...and the bot tells Alice it was credited to her.
+	waitFor(t, 10*time.Second, func() bool {
+		var chat struct {
+			Messages []struct{ From, Text string }
+		}
+		get("/sandbox/api/chat?user=1001", &chat)
+		for _, m := range chat.Messages {
+			if m.From == "bot" && strings.Contains(m.Text, "+1 GRAM") {
 				return true
 			}
 		}
@@ -167,17 +227,12 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatalf("no 'open http://' within 10 s:\n%s", stderr.String())
 	}
 
-	artifacts := filepath.Join(root, "test-artifacts", "e2e")
-	e2e := exec.Command(node, filepath.Join(root, "webapp", "e2e", "sandbox.mjs"))
-	e2e.Env = append(os.Environ(), "BASE_URL=http://"+addr, "ARTIFACTS_DIR="+artifacts, "CHROMIUM="+chromium)
-	e2e.Dir = filepath.Join(root, "webapp")
-	out, err := e2e.Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK bool `json:"ok"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+	last, err := runDriver(t, root, node, "sandbox.mjs", []string{"BASE_URL=http://" + addr,
+		"ARTIFACTS_DIR=" + filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM=" + chromium}, &res)
+	if err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nsandbox log:\n%s", err, last, stderr.String())
 	}
 	t.Logf("sandbox e2e: %s", last)

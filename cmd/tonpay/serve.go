@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
 	"github.com/tonpay/tonpay/cmd/tonpay/doctor"
 	"github.com/tonpay/tonpay/cmd/tonpay/sandbox"
 	"github.com/tonpay/tonpay/miniapp"
@@ -67,7 +68,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	// The first log line comes at once, before the database (a migration
 	// takes a copy first) and the chain: the hot wallet's address needs
 	// neither.
-	words, err := hotWords(cfg, log)
+	words, err := cli.HotWords(cfg.cliEnv(), log)
 	if err != nil {
 		return err
 	}
@@ -75,13 +76,13 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 	if err != nil {
 		return err
 	}
-	attrs := []any{"version", buildVersion(), "network", cfg.Network, "db", cfg.DBPath, "http", cfg.HTTPAddr}
+	attrs := []any{"version", buildVersion(), "network", cfg.Network, "db", cfg.DatabaseName(), "http", cfg.HTTPAddr}
 	if cfg.TLSDomain != "" {
 		attrs = append(attrs, "https", cfg.HTTPSAddr, "domain", cfg.TLSDomain)
 	}
 	log.Info("starting", append(attrs, "bot", doctor.Redact(cfg.BotToken), "hot_wallet", ton.FormatAddress(hotAddr, cfg.Testnet))...)
 
-	db, err := openDB(ctx, cfg, func(r store.BackupReport) {
+	db, err := cli.OpenDB(ctx, cfg.cliEnv(), func(r store.BackupReport) {
 		log.Warn("copied the database before migrating it", "copy", r.Path, "schema", r.Schema, "bytes", r.Size)
 	})
 	if err != nil {
@@ -96,6 +97,11 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, extend extens
 		return err
 	}
 	db.SetDepositDeriver(keys.Deriver())
+	// The operator's own deposit address (`tonpay wallet` prints it) is on
+	// record from the first start: the follower watches it.
+	if _, err := db.DepositWallet(ctx, store.OperatorOwner); err != nil {
+		return fmt.Errorf("operator deposit address: %w", err)
+	}
 
 	// Serving starts without waiting for the chain: what needs only the
 	// ledger works at once, deposits and payouts wait for a lite-server.

@@ -86,6 +86,16 @@ func TestServeCreditsADepositAndStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The operator's own deposit address (`tonpay wallet`) is on record
+	// from the first start: the follower watches it.
+	keys, err := ton.NewDepositKeys(words, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, _ := keys.Address(store.OperatorOwner)
+	if ow, err := db.DepositWallet(ctx, store.OperatorOwner); err != nil || ow.Address != op.StringRaw() {
+		t.Fatalf("operator's deposit wallet on record: %+v %v, derived %s", ow, err, op.StringRaw())
+	}
 	w, err := chain.NewWallet(wallet.V4R2, 10_000_000_000)
 	if err != nil {
 		t.Fatal(err)

@@ -3,207 +3,67 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/store"
-	"github.com/tonpay/tonpay/store/storetest"
-	"github.com/tonpay/tonpay/ton/tonrig"
-	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-// starsTelegram stands in for Telegram on both sides of a Stars payment:
-// the Bot API the service calls (createInvoiceLink, long polling that
-// delivers pre_checkout_query and successful_payment, answerPreCheckoutQuery,
-// getStarTransactions listing what was paid) and the client that pays the
-// invoice the page opens (POST /invoice {slug} → {status}).
+// starsTelegram is Telegram on both sides of a Stars payment: the Bot API
+// the service calls (botapi: invoice links, the pre_checkout_query and
+// successful_payment over long polling, getStarTransactions) and the
+// client that pays the invoice the page opens (POST /invoice {slug} →
+// {status}) or reports a change to the user's subscription (POST
+// /subscription {state}).
 type starsTelegram struct {
-	t   *testing.T
-	api *httptest.Server
-	app *httptest.Server
-
-	mu       sync.Mutex
-	user     int64
-	invoices map[string]url.Values // slug → the createInvoiceLink form
-	updates  []map[string]any
-	answers  map[string]url.Values // pre_checkout_query_id → the answer
-	paid     []map[string]any      // star transactions Telegram lists
-	links    int
-	edits    []url.Values // editUserStarSubscription calls
+	t    *testing.T
+	api  *botapi.API
+	app  *httptest.Server
+	user int64
 }
 
 func newStarsTelegram(t *testing.T, user int64) *starsTelegram {
-	s := &starsTelegram{t: t, user: user, invoices: map[string]url.Values{}, answers: map[string]url.Values{}}
-	s.api = httptest.NewServer(http.HandlerFunc(s.botAPI))
+	s := &starsTelegram{t: t, user: user,
+		api: botapi.New(t, botapi.Options{Username: "tonpay_test_bot", InvoicePrefix: "e2e-invoice-", ChargePrefix: "stxE2E"})}
+	s.api.User(user, "Grace", "en")
 	s.app = httptest.NewServer(http.HandlerFunc(s.client))
-	t.Cleanup(s.api.Close)
 	t.Cleanup(s.app.Close)
 	return s
 }
 
-func (s *starsTelegram) botAPI(w http.ResponseWriter, r *http.Request) {
-	method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-	_ = r.ParseMultipartForm(1 << 20)
-	var result any = true
-	switch method {
-	case "getMe":
-		result = map[string]any{"id": 123456, "is_bot": true, "first_name": "tonpay", "username": "tonpay_test_bot"}
-	case "createInvoiceLink":
-		s.mu.Lock()
-		s.links++
-		slug := fmt.Sprintf("e2e-invoice-%d", s.links)
-		s.invoices[slug] = r.Form
-		s.mu.Unlock()
-		result = "https://t.me/$" + slug
-	case "answerPreCheckoutQuery":
-		s.mu.Lock()
-		s.answers[r.FormValue("pre_checkout_query_id")] = r.Form
-		s.mu.Unlock()
-	case "getStarTransactions":
-		s.mu.Lock()
-		txs := append([]map[string]any{}, s.paid...)
-		s.mu.Unlock()
-		if r.FormValue("offset") != "" && r.FormValue("offset") != "0" {
-			txs = nil
-		}
-		result = map[string]any{"transactions": txs}
-	case "editUserStarSubscription":
-		s.mu.Lock()
-		s.edits = append(s.edits, r.Form)
-		s.mu.Unlock()
-	case "getMyStarBalance":
-		result = map[string]any{"amount": 0}
-	case "getUpdates":
-		offset, _ := strconv.Atoi(r.FormValue("offset"))
-		deadline := time.Now().Add(300 * time.Millisecond)
-		var out []map[string]any
-		for {
-			s.mu.Lock()
-			for _, u := range s.updates {
-				if u["update_id"].(int) >= offset {
-					out = append(out, u)
-				}
-			}
-			s.mu.Unlock()
-			if len(out) > 0 || time.Now().After(deadline) || r.Context().Err() != nil {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if out == nil {
-			out = []map[string]any{}
-		}
-		result = out
-	case "sendMessage", "sendPhoto", "editMessageText":
-		result = map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": map[string]any{"id": s.user, "type": "private"}}
-	}
-	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-}
-
-func (s *starsTelegram) push(u map[string]any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u["update_id"] = len(s.updates) + 1
-	s.updates = append(s.updates, u)
-}
-
-// client pays an invoice as the user's Telegram app does: a
+// client pays an invoice as the user's Telegram app does (botapi.Pay: a
 // pre_checkout_query the bot must approve within 10 s, then the
-// successful_payment message.
+// successful_payment message), or plays a subscription update.
 func (s *starsTelegram) client(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/subscription" {
-		s.subscriptionUpdate(w, r)
-		return
-	}
-	var req struct{ Slug string }
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.URL.Path != "/invoice" {
+	var req struct{ Slug, State string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	inv, ok := s.invoices[req.Slug]
-	s.mu.Unlock()
-	if !ok {
-		http.Error(w, "unknown invoice "+req.Slug, http.StatusNotFound)
-		return
-	}
-	var prices []struct {
-		Amount int `json:"amount"`
-	}
-	if err := json.Unmarshal([]byte(inv.Get("prices")), &prices); err != nil || len(prices) != 1 || inv.Get("currency") != "XTR" {
-		http.Error(w, "not a Stars invoice: "+inv.Encode(), http.StatusBadRequest)
-		return
-	}
-	total, payload := prices[0].Amount, inv.Get("payload")
-	from := map[string]any{"id": s.user, "is_bot": false, "first_name": "Grace", "language_code": "en"}
-	qid := "pcq-" + req.Slug
-	s.push(map[string]any{"pre_checkout_query": map[string]any{"id": qid, "from": from, "currency": "XTR",
-		"total_amount": total, "invoice_payload": payload}})
-	var answer url.Values
-	for deadline := time.Now().Add(10 * time.Second); answer == nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			http.Error(w, "no answer to the pre-checkout query within 10 s", http.StatusGatewayTimeout)
+	switch r.URL.Path {
+	case "/invoice":
+		status, err := s.api.Pay(r.Context(), s.user, botapi.InvoiceLink(req.Slug))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		s.mu.Lock()
-		answer = s.answers[qid]
-		s.mu.Unlock()
-	}
-	if answer.Get("ok") != "true" {
-		s.t.Logf("pre-checkout refused: %s", answer.Get("error_message"))
-		json.NewEncoder(w).Encode(map[string]string{"status": "failed"})
-		return
-	}
-	charge := "stxE2E" + req.Slug
-	s.mu.Lock()
-	s.paid = append(s.paid, map[string]any{"id": charge, "amount": total, "date": time.Now().Unix(), "source": map[string]any{
-		"type": "user", "transaction_type": "invoice_payment", "user": from, "invoice_payload": payload}})
-	s.mu.Unlock()
-	sp := map[string]any{"currency": "XTR", "total_amount": total, "invoice_payload": payload,
-		"telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}
-	if period, _ := strconv.Atoi(inv.Get("subscription_period")); period > 0 {
-		sp["is_recurring"], sp["is_first_recurring"] = true, true
-		sp["subscription_expiration_date"] = time.Now().Unix() + int64(period)
-	}
-	s.push(map[string]any{"message": map[string]any{"message_id": 10, "date": time.Now().Unix(),
-		"chat": map[string]any{"id": s.user, "type": "private"}, "from": from, "successful_payment": sp}})
-	json.NewEncoder(w).Encode(map[string]string{"status": "paid"})
-}
-
-// subscriptionUpdate has Telegram report a change to the user's latest
-// subscription (POST /subscription {state}): a Bot API 10.2 subscription
-// update, delivered by getUpdates.
-func (s *starsTelegram) subscriptionUpdate(w http.ResponseWriter, r *http.Request) {
-	var req struct{ State string }
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.State == "" {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	payload := ""
-	for i := 1; i <= s.links; i++ {
-		if inv := s.invoices[fmt.Sprintf("e2e-invoice-%d", i)]; inv.Get("subscription_period") != "" {
-			payload = inv.Get("payload")
+		json.NewEncoder(w).Encode(map[string]string{"status": status})
+	case "/subscription":
+		event := map[string]string{"failed": botapi.StarsFail, "canceled": botapi.StarsCancel, "active": botapi.StarsRestore}[req.State]
+		if err := s.api.SubscriptionEvent(s.user, event); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
 		}
+		json.NewEncoder(w).Encode(map[string]bool{"ok": true})
+	default:
+		http.NotFound(w, r)
 	}
-	s.mu.Unlock()
-	if payload == "" {
-		http.Error(w, "no subscription", http.StatusConflict)
-		return
-	}
-	s.push(map[string]any{"subscription": map[string]any{"user": map[string]any{"id": s.user, "is_bot": false, "first_name": "Grace",
-		"language_code": "en"}, "invoice_payload": payload, "state": req.State}})
-	json.NewEncoder(w).Encode(map[string]bool{"ok": true})
 }
 
 // TestMiniAppBuysStarsInBrowser: the page opens Telegram's invoice for a
@@ -218,37 +78,17 @@ func (s *starsTelegram) subscriptionUpdate(w http.ResponseWriter, r *http.Reques
 // payment once; the failed renewal took no credits back.
 func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 	t.Parallel()
-	root, chromium, node := browser(t)
 	ctx := context.Background()
-	chain := tonrig.Chain(t, tontest.Options{})
-	chain.AutoMine(400 * time.Millisecond)
-
 	const user = 777002
 	tgm := newStarsTelegram(t, user)
 	const token = "123456:E2E-stars"
-	httpAddr := freeAddr(t)
-	base := "http://" + httpAddr
-	env := map[string]string{
-		"BOT_TOKEN":           token,
-		"PUBLIC_URL":          base,
-		"TELEGRAM_API_URL":    tgm.api.URL,
-		"DB_PATH":             filepath.Join(t.TempDir(), "tonpay.db"),
-		"HTTP_ADDR":           httpAddr,
-		"TON_LITESERVERS":     chain.LiteServers(),
-		"TON_PROOF_CHECK":     "unsafe",
-		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
-		"PACKAGES":            "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
-		"LOG_LEVEL":           "warn",
-	}
-	svc := startService(t, env)
+	e := newE2E(t, token, 400*time.Millisecond, map[string]string{
+		"TELEGRAM_API_URL": tgm.api.URL,
+		"PACKAGES":         "starter:TON:1.5:100,starter:XTR:150:100,pro:XTR:500:1000:monthly",
+	})
+	e.start()
+	svc := e.svc
 
-	cmd := exec.Command(node, filepath.Join(root, "webapp", "e2e", "stars.mjs"))
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "INIT_DATA="+strings.TrimPrefix(tma(t, token, user), "tma "), "TELEGRAM_URL="+tgm.app.URL,
-		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro", "ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "e2e"), "CHROMIUM="+chromium)
-	cmd.Dir = filepath.Join(root, "webapp")
-	out, err := cmd.Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := lines[len(lines)-1]
 	var res struct {
 		OK         bool   `json:"ok"`
 		Price      string `json:"price"`
@@ -258,7 +98,9 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		Canceled   string `json:"canceled"`
 		Failed     string `json:"failed"`
 	}
-	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil || err != nil || !res.OK {
+	last, err := e.driver("stars.mjs", []string{"INIT_DATA=" + strings.TrimPrefix(tma(t, token, user), "tma "), "TELEGRAM_URL=" + tgm.app.URL,
+		"PACKAGE=starter", "EXPECT_CREDITS=100", "SUBSCRIBE=pro"}, &res)
+	if err != nil || !res.OK {
 		t.Fatalf("browser run failed (%v): %s\nservice log:\n%s", err, last, svc.log())
 	}
 	if !strings.Contains(res.Price, "150") || !strings.HasPrefix(res.Done, "100 credits added (starter, ⭐ 150)") {
@@ -275,9 +117,16 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 
 	// Two invoice links, two approved pre-checkouts, one cancellation sent
 	// to Telegram; the credits and the Stars revenue booked once each.
-	tgm.mu.Lock()
-	links, answers, edits := tgm.links, len(tgm.answers), tgm.edits
-	tgm.mu.Unlock()
+	links := len(tgm.api.Sent("createInvoiceLink", 0))
+	queries := map[string]bool{}
+	for _, c := range tgm.api.Sent("answerPreCheckoutQuery", 0) {
+		queries[c.Form.Get("pre_checkout_query_id")] = true
+	}
+	answers := len(queries)
+	var edits []url.Values
+	for _, c := range tgm.api.Sent("editUserStarSubscription", 0) {
+		edits = append(edits, c.Form)
+	}
 	if links != 2 || answers != 2 {
 		t.Fatalf("%d invoice links, %d pre-checkout answers", links, answers)
 	}
@@ -285,7 +134,7 @@ func TestMiniAppBuysStarsInBrowser(t *testing.T) {
 		edits[0].Get("user_id") != strconv.Itoa(user) {
 		t.Fatalf("editUserStarSubscription calls %v", edits)
 	}
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	db := e.db
 	if b, _ := db.Balance(ctx, store.UserAccount(user), "CREDITS"); b != 1100 {
 		t.Fatalf("credits %d, want 1100", b)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
 	"github.com/tonpay/tonpay/bot"
+	"github.com/tonpay/tonpay/cmd/tonpay/cli"
+	"github.com/tonpay/tonpay/cmd/tonpay/tlsfront"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/miniapp/admin"
 	"github.com/tonpay/tonpay/miniapp/merchant"
@@ -137,6 +139,10 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
+	// The chain's work runs on the node that holds the leader's lease
+	// (one node on SQLite; any of several on PostgreSQL).
+	lead := newLeadership(db, cfg.NodeName, []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks}},
+		log.With("component", "leader"))
 
 	tgBot, err := bot.New(bot.Config{
 		Token:          cfg.BotToken,
@@ -159,13 +165,19 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		web.Mount(cfg.WebhookURL.Path, tgBot.WebhookHandler())
 	}
 
+	web.SetLeader(lead.Status)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tonpay_leader",
+		Help: "1 while this node holds the leader's lease (follows the chain, pays, sweeps, delivers webhooks)."},
+		func() float64 {
+			if _, _, leading := lead.Status(); leading {
+				return 1
+			}
+			return 0
+		}))
 	parts := []named{
-		{"follower", follower},
+		{"leader", lead},
 		{"bot", tgBot},
-		{"payer", payer},
-		{"sweeper", sweeper},
 		{"http", web},
-		{"webhooks", hooks},
 		{"clock", clock},
 	}
 	if cfg.TLSDomain != "" {
@@ -173,12 +185,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		// it obtains, instead of miniapp's plain HTTP listener.
 		for i, p := range parts {
 			if p.name == "http" {
-				parts[i] = named{"https", newTLSFront(cfg, web.Handler(), web.Close, log.With("component", "https"))}
+				parts[i] = named{"https", tlsfront.New(tlsOptions(cfg), web.Handler(), web.Close, log.With("component", "https"))}
 			}
 		}
 	}
 	if cfg.BackupDir != "" {
-		b := newBackups(cfg, log.With("component", "backups"))
+		b := cli.NewBackups(cfg.DBPath, cfg.BackupDir, cfg.BackupEvery, cfg.BackupKeep, log.With("component", "backups"))
 		reg.MustRegister(b.Collectors()...)
 		parts = append(parts, named{"backups", b})
 	}
@@ -215,4 +227,11 @@ func derive(token, purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(token))
 	m.Write([]byte("tonpay " + purpose))
 	return m.Sum(nil)
+}
+
+// tlsOptions are the configuration's TLS settings.
+func tlsOptions(cfg *Config) tlsfront.Options {
+	return tlsfront.Options{Domain: cfg.TLSDomain, Email: cfg.TLSEmail, ACMEDirectory: cfg.ACMEDirectory, ACMERoots: cfg.ACMERoots,
+		CacheDir: cfg.TLSCacheDir, PublicURL: cfg.PublicURL.String(), HTTPSAddr: cfg.HTTPSAddr, HTTPAddr: cfg.HTTPAddr,
+		UserAgent: "tonpay/" + buildVersion()}
 }

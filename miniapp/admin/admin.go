@@ -121,6 +121,8 @@ type assetTotalsJSON struct {
 	Fees           httpapi.Money  `json:"fees"`
 	HotLedger      httpapi.Money  `json:"hot_ledger"`
 	HotChain       *httpapi.Money `json:"hot_chain"`
+	OnDeposit      httpapi.Money  `json:"on_deposit"` // on deposit addresses, not yet swept (ledger)
+	Capital        httpapi.Money  `json:"capital"`    // the operator's own money
 	Drift          *httpapi.Money `json:"drift"`
 	Unmatched      httpapi.Money  `json:"unmatched"`
 	UnmatchedCount int            `json:"unmatched_count"`
@@ -175,10 +177,13 @@ func (a *API) overview(c echo.Context) error {
 		}
 		row := assetTotalsJSON{Asset: sym, Decimals: a.v.decimals(ctx, sym),
 			Users: a.v.money(ctx, sym, t.Users), Merchants: a.v.money(ctx, sym, t.Merchants), Fees: a.v.money(ctx, sym, t.Fees),
-			HotLedger: a.v.money(ctx, sym, t.Hot), Unmatched: a.v.money(ctx, sym, t.Unmatched), UnmatchedCount: t.UnmatchedCount,
+			HotLedger: a.v.money(ctx, sym, t.Hot), OnDeposit: a.v.money(ctx, sym, t.OnDeposit), Capital: a.v.money(ctx, sym, t.Capital),
+			Unmatched: a.v.money(ctx, sym, t.Unmatched), UnmatchedCount: t.UnmatchedCount,
 			Awaiting: a.v.money(ctx, sym, t.Awaiting), AwaitingCount: t.AwaitingCount}
 		if r, ok := byAsset[sym]; ok {
-			chain, drift := a.v.money(ctx, sym, r.Chain), a.v.money(ctx, sym, r.Drift)
+			// The hot wallet's own figure beside the books' hot wallet; the
+			// drift is over every wallet (deposit addresses included).
+			chain, drift := a.v.money(ctx, sym, r.Hot), a.v.money(ctx, sym, r.Drift)
 			at := r.BlockTime
 			row.HotChain, row.Drift, row.ReconciledAt = &chain, &drift, &at
 		}

@@ -111,7 +111,7 @@ func (r *merchantRig) merchant(name string) (store.Merchant, string) {
 // fund credits a merchant as a paid invoice would (hot wallet -> merchant).
 func (r *merchantRig) fund(m store.Merchant, asset string, amt store.Amount) {
 	r.t.Helper()
-	_, err := r.db.Post(context.Background(), store.Transfer{Key: fmt.Sprintf("fund:%d:%s:%d", m.ID, asset, amt), Kind: "deposit",
+	_, err := r.db.Post(context.Background(), store.Transfer{Key: fmt.Sprintf("fund:%d:%s:%d", m.ID, asset, amt), Kind: store.TransferDeposit,
 		Postings: []store.Posting{{Account: store.AccountHot, Asset: asset, Amount: -amt}, {Account: store.MerchantAccount(m.ID), Asset: asset, Amount: amt}}})
 	if err != nil {
 		r.t.Fatal(err)

@@ -269,7 +269,7 @@ func TestWebhookPayoutEvent(t *testing.T) {
 	recv := newWHReceiver(t)
 	m := r.merchant(recv.srv.URL)
 	ctx := context.Background()
-	r.db.Post(ctx, store.Transfer{Key: "fund", Kind: "deposit", Postings: []store.Posting{
+	r.db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Postings: []store.Posting{
 		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -5_000_000_000}, {Account: store.MerchantAccount(m.ID), Asset: store.TON.Symbol, Amount: 5_000_000_000}}})
 	wd, _, err := r.db.RequestWithdrawal(ctx, store.NewWithdrawal{MerchantID: m.ID, IdemKey: "spend-7", Asset: store.TON.Symbol, Amount: 3_000_000_000,
 		Fee: 100_000_000, Destination: "UQdest", NeedsApproval: true})

@@ -1,5 +1,8 @@
-// Package storetest is the tests' one way to get a store: a fresh SQLite
-// file with the usual assets, whose ledger is audited when the test ends.
+// Package storetest is the tests' one way to get a store: a fresh database
+// with the usual assets, whose ledger is audited when the test ends. The
+// database is a SQLite file, or, in a package's PostgreSQL run (Main,
+// postgres.go), a fresh schema of the PostgreSQL server named by
+// TONPAY_TEST_POSTGRES, so the same tests run on both engines.
 //
 // The audit (store.DB.Audit) checks the ledger's invariants: the entries of
 // every asset sum to zero, every cached balance equals the sum of its
@@ -32,7 +35,9 @@ func Assets() []store.Asset { return []store.Asset{store.TON, USDT, Credits} }
 // Config says how Open makes a store; the zero value is Open's.
 type Config struct {
 	// Path is the database file; a fresh file in t.TempDir() when empty.
-	// A test that reopens a store passes the path of its first one.
+	// A test that reopens a store passes the path of its first one. In a
+	// PostgreSQL run the path names a schema (the same path, the same
+	// schema).
 	Path string
 	// Assets are synced after opening; Assets() when nil, none when empty
 	// but not nil.
@@ -60,6 +65,9 @@ func OpenWith(t testing.TB, c Config) *store.DB {
 	ctx := context.Background()
 	if c.Path == "" {
 		c.Path = Path(t)
+	}
+	if OnPostgres() {
+		c.Path = schemaURL(t, c.Path)
 	}
 	db, err := store.Open(ctx, c.Path, c.Options...)
 	if err != nil {

@@ -74,6 +74,14 @@ function bocOf(data) {
 }
 const commentPayload = (text) => bocOf(Buffer.concat([Buffer.alloc(4), Buffer.from(text, 'utf8')]));
 
+/** A user's own deposit address (non-bounceable, as the server shows it) and its links. */
+const usdtMaster = friendly(createHash('sha256').update('tonpay-mock-usdt-master').digest('hex'));
+function ownAddress(uid) {
+  const address = friendly(createHash('sha256').update(`tonpay-mock-deposit-${uid}`).digest('hex'), { bounceable: false });
+  const link = `ton://transfer/${address}`;
+  return { deposit_address: address, deposit_link: link, deposit_links: { TON: link, USDT: `${link}?jetton=${usdtMaster}` } };
+}
+
 // ---------- amounts ----------
 
 const ASSETS = [
@@ -285,6 +293,7 @@ export function createMock({ payDelayMs = Number(process.env.MOCK_PAY_DELAY_MS |
         assets: ASSETS,
         balances: balancesOf(st),
         deposit: { address: depositAddress, comment: st.comment, link: `ton://transfer/${depositAddress}?text=${st.comment}` },
+        ...ownAddress(st.user.id),
       };
     }
     if (m === 'POST' && p === '/api/wallet/payload') {
@@ -930,6 +939,8 @@ function createDash({ users, merchantInvoices, depositAddress, fail, explorer })
               merchants: money(a, merchantsT),
               fees: money(a, fees.get(a)),
               hot_ledger: money(a, ledger),
+              on_deposit: money(a, a === 'USDT' ? 2_000_000n : 1_500_000_000n),
+              capital: money(a, a === 'USDT' ? 0n : 100_000_000_000n),
               hot_chain: money(a, ledger + driftU),
               drift: money(a, driftU),
               unmatched: money(a, open.reduce((s, d) => s + d.amount, 0n)),

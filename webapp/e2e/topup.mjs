@@ -18,7 +18,7 @@
 //   E2E_WIDTH      viewport width in CSS px (default 390)
 //   TG_PLATFORM    tgWebAppPlatform (default tdesktop; `unknown` = a plain browser: in-page buttons)
 //
-// Prints one JSON line: {"ok":true,"polls":0,"balance":"1.5",...} and exits 0, or
+// Prints one JSON line: {"ok":true,"polls":0,"balance":"1.5","own_address":"0Q…",...} and exits 0, or
 // {"ok":false,"step":...,"error":...,"console":[...],"screenshot":...} and exits 1.
 //
 // The page sees a Telegram client: an init script defines a capturing window.TelegramWebviewProxy,
@@ -98,6 +98,23 @@ try {
   // ---- 2. top up with the wallet ----
   step = 'topup form';
   await page.getByTestId('nav-topup').click();
+
+  // The user's own deposit address comes first: its QR code, a copy button, its ton:// link and
+  // the line saying no comment is needed.
+  step = 'own address';
+  await page.getByTestId('own-address').waitFor({ timeout: 5000 });
+  const ownAddress = await textOf(page, 'own-address-value');
+  const ownNoComment = await textOf(page, 'own-address-no-comment');
+  const ownLink = await page.getByTestId('own-address-link').getAttribute('href');
+  if (ownLink !== `ton://transfer/${ownAddress}`) throw new Error(`own address link ${ownLink} for ${ownAddress}`);
+  if ((await page.locator('[data-testid="own-address"] svg.qr').count()) !== 1) throw new Error('no QR code of the own address');
+  if ((await page.getByTestId('own-address-copy').count()) !== 1) throw new Error('no copy button for the own address');
+  const ownBox = await page.getByTestId('own-address').boundingBox();
+  const formBox = await page.getByTestId('topup-amount').boundingBox();
+  if (!ownBox || !formBox || ownBox.y > formBox.y) throw new Error('the own address is not shown first');
+  await shoot(page, ARTIFACTS, `topup-own-address-${mainTheme}`, screenshots);
+
+  step = 'topup form';
   await page.getByTestId('topup-asset').selectOption('GRAM');
   await page.getByTestId('topup-amount').fill(AMOUNT);
   if (await page.getByTestId('amount-error').isVisible()) throw new Error(`amount rejected: ${await textOf(page, 'amount-error')}`);
@@ -148,6 +165,8 @@ try {
 
   await finish(null, {
     balance,
+    own_address: ownAddress,
+    own_address_no_comment: ownNoComment,
     invoice: invoiceId,
     invoice_status: 'paid',
     wallet,

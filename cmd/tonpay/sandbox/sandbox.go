@@ -35,8 +35,10 @@ import (
 	"time"
 
 	initdata "github.com/telegram-mini-apps/init-data-golang"
+	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
+	"github.com/tonpay/tonpay/bot/botapi"
 	"github.com/tonpay/tonpay/miniapp"
 	"github.com/tonpay/tonpay/store"
 	"github.com/tonpay/tonpay/ton"
@@ -59,11 +61,15 @@ const (
 
 // demoUser is a user of the sandbox, with their wallet on the emulated chain.
 type demoUser struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Lang   string `json:"-"`
-	wallet *tontest.Wallet
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Lang string `json:"-"`
+	// Deposit is the user's own deposit address, as the faces show it
+	// (no comment needed); empty when the service hands out none.
+	Deposit string `json:"deposit_address,omitempty"`
+	wallet  *tontest.Wallet
+	deposit *address.Address
 }
 
 // sandboxRun is what the sandbox needs while it runs.
@@ -72,11 +78,12 @@ type sandboxRun struct {
 	base   string // http://127.0.0.1:PORT
 	chain  *tontest.Chain
 	usdt   *tontest.Jetton
-	tg     *tgStandIn
+	tg     *botapi.API
 	users  []*demoUser
 	shop   store.Merchant
 	token  string // the demo merchant's API token
-	hot    string // the deposit address, as shown
+	hot    string // the hot wallet (the comment path), as shown
+	opAddr string // the operator's own deposit address, as shown
 	hookMu sync.Mutex
 	hooks  []webhookSeen
 }
@@ -143,15 +150,17 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer chain.Close()
 	chain.AutoMine(400 * time.Millisecond) // mainnet's pace
 	usdt := chain.NewJetton("USDT", 6)
-	tg := newTGStandIn(sandboxBotName)
-	if err := tg.start(); err != nil {
+	tg, err := botapi.Start(botapi.Options{Token: sandboxToken, Username: sandboxBotName, FirstName: "tonpay sandbox", BotID: 7000000001,
+		PollWait: 10 * time.Second, InvoicePrefix: "sandbox", ChargePrefix: "stxSandbox-"})
+	if err != nil {
 		return fail(err)
 	}
+	defer tg.Close()
 
 	words := wallet.NewSeed()
 	env := map[string]string{
 		"BOT_TOKEN":               sandboxToken,
-		"TELEGRAM_API_URL":        tg.url,
+		"TELEGRAM_API_URL":        tg.URL,
 		"DB_PATH":                 dbPath,
 		"HTTP_ADDR":               addr,
 		"TON_NETWORK":             "testnet",
@@ -183,7 +192,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if u.wallet, err = chain.NewWallet(wallet.V4R2, 0); err != nil {
 			return fail(err)
 		}
-		tg.user(u.ID, u.Name, u.Lang)
+		tg.User(u.ID, u.Name, u.Lang)
 		run.users = append(run.users, u)
 	}
 	// The hot wallet's float, as an operator would send it (booked unmatched).
@@ -267,6 +276,16 @@ func (s *sandboxRun) setup(ctx context.Context, db *store.DB) {
 		if _, err := db.UpsertUser(ctx, store.User{ID: u.ID, FirstName: u.Name, LanguageCode: u.Lang}); err != nil {
 			s.log.Error("sandbox user", "err", err)
 		}
+		// Each demo user's own deposit address, as /topup and the Mini App
+		// show it: the sandbox wallet can send there without a comment.
+		if a, text, err := depositAddress(ctx, db, store.UserOwner(u.ID)); err == nil {
+			u.deposit, u.Deposit = a, text
+		} else if !errors.Is(err, store.ErrNoDepositWallets) {
+			s.log.Error("sandbox deposit address", "user", u.ID, "err", err)
+		}
+	}
+	if _, text, err := depositAddress(ctx, db, store.OperatorOwner); err == nil {
+		s.opAddr = text
 	}
 	// The admin also owns the demo shop: both dashboards in one phone.
 	m, token, err := db.AddMerchant(ctx, store.Operator, "Demo shop", s.base+"/sandbox/hook", []int64{sandboxAdmin})
@@ -288,10 +307,21 @@ func (s *sandboxRun) banner(took time.Duration) string {
 		}
 		fmt.Fprintf(&b, "%s (%d, %s)", u.Name, u.ID, u.Role)
 	}
-	fmt.Fprintf(&b, "\n  deposit address  %s\n", s.hot)
+	fmt.Fprintf(&b, "\n  own addresses    ")
+	for i, u := range s.users {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s", u.Name, u.Deposit)
+	}
+	fmt.Fprintf(&b, " (each user's own deposit address: no comment needed)\n")
+	fmt.Fprintf(&b, "  hot wallet       %s (payments with a personal comment, TON Connect)\n", s.hot)
+	if s.opAddr != "" {
+		fmt.Fprintf(&b, "  operator         %s (the operator's own deposit address: its deposits are capital)\n", s.opAddr)
+	}
 	fmt.Fprintf(&b, "  merchant API     curl -s -X POST %s/api/v1/invoices -H 'Authorization: Bearer %s' \\\n", s.base, s.token)
 	fmt.Fprintf(&b, "                     -H 'Content-Type: application/json' -d '{\"asset\":\"GRAM\",\"amount\":\"2\"}'\n")
-	fmt.Fprintf(&b, "  go live          set BOT_TOKEN (from @BotFather) and PUBLIC_URL (https), fund the hot wallet (`tonpay wallet`);\n")
+	fmt.Fprintf(&b, "  go live          set BOT_TOKEN (from @BotFather) and PUBLIC_URL (https), fund the service at the operator's address (`tonpay wallet`);\n")
 	fmt.Fprintf(&b, "                   then `make run` serves for real.\n")
 	fmt.Fprintf(&b, "  ready in %s; Ctrl-C stops. The sandbox database is new at each start.\n\n", took.Round(time.Millisecond))
 	return b.String()
@@ -321,7 +351,7 @@ func (s *sandboxRun) handler() http.Handler {
 		for _, u := range s.users {
 			us = append(us, userJSON{u, ton.FormatAddress(u.wallet.Address(), true)})
 		}
-		writeJSON(w, map[string]any{"users": us, "deposit_address": s.hot,
+		writeJSON(w, map[string]any{"users": us, "deposit_address": s.hot, "operator_address": s.opAddr,
 			"merchant": map[string]any{"id": s.shop.ID, "name": s.shop.Name, "token": s.token},
 			"bot":      sandboxBotName, "base": s.base})
 	})
@@ -355,6 +385,39 @@ func (s *sandboxRun) handler() http.Handler {
 			s.usdt.Mint(u.wallet.Address(), big.NewInt(100_000_000))
 		default:
 			http.Error(w, "asset is GRAM or USDT", http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	// The sandbox wallet sends to the user's own deposit address with no
+	// comment, as a wallet or an exchange would: 1 GRAM or 5 USDT.
+	mux.HandleFunc("POST /sandbox/api/wallet/deposit", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			User  string `json:"user"`
+			Asset string `json:"asset"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		u, ok := s.user(req.User)
+		if !ok {
+			http.Error(w, "no such user", http.StatusNotFound)
+			return
+		}
+		if u.deposit == nil {
+			http.Error(w, "the service hands out no deposit addresses", http.StatusConflict)
+			return
+		}
+		var err error
+		switch {
+		case store.IsNativeSymbol(req.Asset):
+			err = u.wallet.Send(u.deposit, 1_000_000_000, "", false)
+		case req.Asset == "USDT":
+			err = u.wallet.SendJetton(s.usdt, u.deposit, big.NewInt(5_000_000), 1, "")
+		default:
+			http.Error(w, "asset is GRAM or USDT", http.StatusBadRequest)
+			return
+		}
+		if err != nil {
+			writeJSON(w, map[string]any{"error": err.Error()})
 			return
 		}
 		writeJSON(w, map[string]any{"ok": true})
@@ -399,9 +462,9 @@ func (s *sandboxRun) handler() http.Handler {
 			return
 		}
 		since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-		v, msgs := s.tg.chat(r.Context(), u.ID, since, 20*time.Second)
+		v, msgs := s.tg.Transcript(r.Context(), u.ID, since, 20*time.Second)
 		if msgs == nil {
-			msgs = []chatMsg{}
+			msgs = []botapi.Message{}
 		}
 		writeJSON(w, map[string]any{"version": v, "messages": msgs})
 	})
@@ -419,9 +482,9 @@ func (s *sandboxRun) handler() http.Handler {
 			return
 		}
 		if req.Data != "" {
-			s.tg.pressed(u.ID, req.MessageID, req.Data)
+			s.tg.Pressed(u.ID, req.MessageID, req.Data)
 		} else if t := strings.TrimSpace(req.Text); t != "" {
-			s.tg.typed(u.ID, t)
+			s.tg.Typed(u.ID, t)
 		}
 		writeJSON(w, map[string]any{"ok": true})
 	})
@@ -435,7 +498,7 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		status, err := s.tg.pay(r.Context(), u.ID, req.Link)
+		status, err := s.tg.Pay(r.Context(), u.ID, req.Link)
 		if err != nil {
 			s.log.Warn("sandbox pay", "link", req.Link, "err", err)
 		}
@@ -451,7 +514,7 @@ func (s *sandboxRun) handler() http.Handler {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		if err := s.tg.subscriptionEvent(u.ID, req.Event); err != nil {
+		if err := s.tg.SubscriptionEvent(u.ID, req.Event); err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
 		}
@@ -564,4 +627,18 @@ func (s *sandboxRun) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hookMu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// depositAddress is owner's deposit address (recorded the first time) and
+// its shown form.
+func depositAddress(ctx context.Context, db *store.DB, owner store.DepositOwner) (*address.Address, string, error) {
+	dw, err := db.DepositWallet(ctx, owner)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := address.ParseRawAddr(dw.Address)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, ton.FormatAddress(a, true), nil
 }

@@ -121,6 +121,8 @@ async function followChat(loop) {
 }
 
 async function refreshWallet() {
+  const me = state?.users.find((u) => String(u.id) === user);
+  $('own-address').textContent = me?.deposit_address || 'not available';
   try {
     const w = await getJSON(`/sandbox/api/wallet?user=${user}`);
     $('wallet-address').textContent = w.address;
@@ -184,6 +186,19 @@ async function main() {
       refreshWallet();
     };
     b.disabled = false; // disabled in the HTML until this handler is there
+  }
+  for (const b of document.querySelectorAll('[data-deposit]')) {
+    b.onclick = async () => {
+      b.disabled = true;
+      try {
+        const r = await postJSON('/sandbox/api/wallet/deposit', { user, asset: b.dataset.deposit });
+        $('deposit-note').textContent = r.error ? `Not sent: ${r.error}` : `Sent ${b.dataset.deposit === 'USDT' ? '5 USDT' : '1 GRAM'} with no comment; it lands in the next block.`;
+      } catch (e) {
+        $('deposit-note').textContent = `Not sent: ${e.message || e}`;
+      } finally { b.disabled = false; }
+      refreshWallet();
+    };
+    b.disabled = !state.users.some((u) => u.deposit_address);
   }
   $('say').onsubmit = async (e) => {
     e.preventDefault();

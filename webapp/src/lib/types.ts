@@ -36,6 +36,12 @@ export interface Me {
   assets: Asset[];
   balances: Balance[];
   deposit: DepositInfo;
+  /** The user's own deposit address (whatever arrives there is theirs, no comment needed); absent when
+   * the server hands out none. deposit_link is its ton://transfer link for the native coin,
+   * deposit_links the link of every on-chain asset by symbol. */
+  deposit_address?: string;
+  deposit_link?: string;
+  deposit_links?: Record<string, string>;
   /** Optional: the Mini App's t.me link, where wallets opened by link return after signing. */
   twa_return_url?: string;
   /** What this user may manage (absent from servers before the dashboards). */
@@ -209,6 +215,10 @@ export interface AssetOverview {
   hot_ledger: Money;
   /** The last reconciliation's chain figure; null before one or for an off-chain asset. */
   hot_chain: Money | null;
+  /** What the books say deposit addresses hold, not yet swept to the hot wallet. */
+  on_deposit?: Money;
+  /** The operator's own money (funding, opening balance): never a user's, never unmatched. */
+  capital?: Money;
   /** chain − ledger; "0" when equal. */
   drift: Money | null;
   unmatched: Money;

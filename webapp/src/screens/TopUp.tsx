@@ -107,6 +107,8 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
 
   return (
     <>
+      <OwnAddress asset={asset} />
+
       <div className="card">
         <AssetPicker id="topup-asset" testid="topup-asset" assets={assets} value={asset} onChange={setAsset} />
         <div className="balance-line">
@@ -179,14 +181,56 @@ export function TopUp({ initialAsset, initialAmount }: { initialAsset?: string; 
   );
 }
 
-/** Pay from any wallet by hand: the user's deposit address and personal comment. */
+/** The user's own deposit address, first: from any wallet or exchange, no comment needed. Its QR
+ * code and link are of the asset picked below (a jetton's link names its master). */
+function OwnAddress({ asset }: { asset: string }) {
+  const { me } = useApp();
+  const address = me.deposit_address;
+  if (!address) return null;
+  const links = Object.entries(me.deposit_links ?? {});
+  const link = links.find(([s]) => sameAsset(s, asset))?.[1] ?? me.deposit_link;
+  const names = links.length ? links.map(([s]) => assetName(s)) : [assetName('GRAM')];
+  const assets =
+    names.length > 2 ? `${names.slice(0, -1).join(', ')}${t('or')}${names[names.length - 1]}` : names.join(t('or'));
+  return (
+    <div className="card" data-testid="own-address">
+      <div className="card-title">{t('own_address_title')}</div>
+      <p className="small" style={{ margin: '0 0 4px' }}>
+        {t('own_address_hint', { assets })}
+      </p>
+      <p className="small" style={{ margin: '0 0 8px' }}>
+        <strong data-testid="own-address-no-comment">{t('own_address_no_comment')}</strong>
+      </p>
+      {link && <Qr text={link} label={t('own_address_qr')} />}
+      <dl className="rows">
+        <div className="row">
+          <dt>{t('address')}</dt>
+          <dd>
+            <span className="address" data-testid="own-address-value">
+              {address}
+            </span>
+            <Copy text={address} testid="own-address-copy" />
+          </dd>
+        </div>
+      </dl>
+      {link && (
+        <a className="btn secondary" href={link} data-testid="own-address-link">
+          {t('open_in_wallet')}
+        </a>
+      )}
+    </div>
+  );
+}
+
+/** Pay from any wallet by hand: the service's address and the user's personal comment (the second
+ * way when the user has an address of their own). */
 function ManualDeposit() {
   const { me } = useApp();
   const d = me.deposit;
   if (!d?.address) return null;
   return (
     <details className="card" style={{ marginTop: 14 }} data-testid="manual-deposit">
-      <summary>{t('send_from_other_wallet')}</summary>
+      <summary>{me.deposit_address ? t('send_with_comment') : t('send_from_other_wallet')}</summary>
       {d.link && <Qr text={d.link} label={t('deposit_qr')} />}
       <dl className="rows">
         <div className="row">

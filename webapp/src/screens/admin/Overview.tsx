@@ -62,12 +62,24 @@ function AssetCard({ a, onOpen }: { a: AssetOverview; onOpen: (tab: 'approvals' 
           <dt>{t('hot_ledger')}</dt>
           <dd>{money(a.hot_ledger)}</dd>
         </div>
+        {a.on_deposit && (
+          <div className="row">
+            <dt>{t('on_deposit_addresses')}</dt>
+            <dd data-testid={`overview-${a.asset}-on-deposit`}>{money(a.on_deposit)}</dd>
+          </div>
+        )}
         <div className="row">
           <dt>{t('drift')}</dt>
           <dd data-testid={`overview-${a.asset}-drift`} className={drift !== 0n ? 'bad' : undefined} data-drift={a.drift?.amount ?? ''}>
             {a.drift ? `${drift > 0n && !a.drift.formatted.startsWith('+') ? '+' : ''}${money(a.drift)}` : '—'}
           </dd>
         </div>
+        {a.capital && (
+          <div className="row">
+            <dt>{t('operator_capital')}</dt>
+            <dd data-testid={`overview-${a.asset}-capital`}>{money(a.capital)}</dd>
+          </div>
+        )}
         <div className="row">
           <dt>{t('fees_net')}</dt>
           <dd>{money(a.fees)}</dd>

@@ -1,4 +1,6 @@
-package main
+// Package tlsfront serves the service over HTTPS with certificates it
+// obtains and renews itself from an ACME CA (TLS_DOMAIN).
+package tlsfront
 
 import (
 	"context"
@@ -19,12 +21,12 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 )
 
-// tlsFront serves an http.Handler (the Mini App, APIs and webhooks) over
+// Front serves an http.Handler (the Mini App, APIs and webhooks) over
 // HTTPS with certificates it obtains and renews from an ACME CA (Let's
 // Encrypt unless ACME_DIRECTORY_URL says otherwise), cached in the data
 // directory. Its plain HTTP listener answers the CA's HTTP-01 challenge
 // and redirects everything else to https.
-type tlsFront struct {
+type Front struct {
 	handler   http.Handler
 	closing   func() // ends long-lived responses (event streams) before shutdown
 	manager   *autocert.Manager
@@ -35,20 +37,35 @@ type tlsFront struct {
 	log       *slog.Logger
 }
 
-func newTLSFront(cfg *Config, handler http.Handler, closing func(), log *slog.Logger) *tlsFront {
-	client := &acme.Client{DirectoryURL: cfg.ACMEDirectory, UserAgent: "tonpay/" + buildVersion()}
-	if cfg.ACMERoots != nil {
+// Options are the TLS settings of the configuration.
+type Options struct {
+	Domain        string         // TLS_DOMAIN: the only name a certificate is asked for
+	Email         string         // TLS_EMAIL, for the CA's notices
+	ACMEDirectory string         // ACME_DIRECTORY_URL
+	ACMERoots     *x509.CertPool // ACME_CA_FILE: roots to trust for the directory; the system's when nil
+	CacheDir      string         // where certificates are kept
+	PublicURL     string         // https://domain[:port], where plain HTTP is redirected
+	HTTPSAddr     string         // HTTPS_ADDR
+	HTTPAddr      string         // HTTP_ADDR: the HTTP-01 challenge and the redirect
+	UserAgent     string         // sent to the CA
+}
+
+// New is a front for handler; closing ends its long-lived responses
+// (event streams) before shutdown.
+func New(o Options, handler http.Handler, closing func(), log *slog.Logger) *Front {
+	client := &acme.Client{DirectoryURL: o.ACMEDirectory, UserAgent: o.UserAgent}
+	if o.ACMERoots != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{RootCAs: cfg.ACMERoots, MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig = &tls.Config{RootCAs: o.ACMERoots, MinVersion: tls.VersionTLS12}
 		client.HTTPClient = &http.Client{Transport: tr}
 	}
-	domain := cfg.TLSDomain
-	return &tlsFront{
+	domain := o.Domain
+	return &Front{
 		handler: handler,
 		closing: closing,
 		manager: &autocert.Manager{
 			Prompt: autocert.AcceptTOS,
-			Cache:  autocert.DirCache(cfg.TLSCacheDir),
+			Cache:  autocert.DirCache(o.CacheDir),
 			// Only our domain: a scanner's SNI must not make us ask the CA
 			// for certificates (and use up its rate limits). The Host of a
 			// challenge request on another port than 80 carries the port.
@@ -61,13 +78,13 @@ func newTLSFront(cfg *Config, handler http.Handler, closing func(), log *slog.Lo
 				}
 				return nil
 			},
-			Email:  cfg.TLSEmail,
+			Email:  o.Email,
 			Client: client,
 		},
 		domain:    domain,
-		publicURL: strings.TrimRight(cfg.PublicURL.String(), "/"),
-		httpsAddr: cfg.HTTPSAddr,
-		httpAddr:  cfg.HTTPAddr,
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		httpsAddr: o.HTTPSAddr,
+		httpAddr:  o.HTTPAddr,
 		log:       log,
 	}
 }
@@ -75,7 +92,7 @@ func newTLSFront(cfg *Config, handler http.Handler, closing func(), log *slog.Lo
 // Run listens on both addresses, asks for the certificate at once (so a
 // DNS or firewall problem shows in the log at start, not at the first
 // visitor), and serves until ctx ends; then it shuts both down gracefully.
-func (f *tlsFront) Run(ctx context.Context) error {
+func (f *Front) Run(ctx context.Context) error {
 	httpsLn, err := listen("HTTPS_ADDR", f.httpsAddr)
 	if err != nil {
 		return err
@@ -133,7 +150,7 @@ func (f *tlsFront) Run(ctx context.Context) error {
 
 // warmUp obtains (or loads from the cache) the certificate, as a browser's
 // first visit would, and says how it went.
-func (f *tlsFront) warmUp() {
+func (f *Front) warmUp() {
 	hello := &tls.ClientHelloInfo{
 		ServerName: f.domain,
 		// An ECDSA-capable client, as every browser and Telegram is: the
@@ -160,7 +177,7 @@ func (f *tlsFront) warmUp() {
 // redirect sends plain HTTP visitors to the https URL of what they asked
 // for. A form or API call over plain HTTP already exposed its content: it is
 // refused rather than repeated.
-func (f *tlsFront) redirect(w http.ResponseWriter, r *http.Request) {
+func (f *Front) redirect(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "use https: "+f.publicURL, http.StatusBadRequest)
 		return

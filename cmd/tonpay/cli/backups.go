@@ -1,10 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,81 +16,10 @@ import (
 	"github.com/tonpay/tonpay/store"
 )
 
-// errBackupBad is backup's answer when the copy was made but does not
-// verify: exit code 1, the copy kept for inspection.
-var errBackupBad = errors.New("the copy does not verify")
-
-// openDB opens the database, copying it first when this version has a
-// migration to apply to it (into BACKUP_DIR, else beside the database);
-// copied is told where the copy went.
-func openDB(ctx context.Context, cfg *Config, copied func(store.BackupReport)) (*store.DB, error) {
-	return store.Open(ctx, cfg.DBPath, store.WithMigrationBackup(cfg.BackupDir, copied))
-}
-
-// printCopied tells a command's user about the copy openDB made.
-func printCopied(w io.Writer) func(store.BackupReport) {
-	return func(r store.BackupReport) {
-		fmt.Fprintf(w, "copied the database (schema %s) to %s before migrating it\n", r.Schema, r.Path)
-	}
-}
-
-// backupCmd is `tonpay backup FILE`: a consistent copy of the database,
-// made while the service may be running, then verified. FILE may be a
-// directory: the copy is named tonpay-<UTC time>.db inside it.
-func backupCmd(ctx context.Context, cfg *Config, dst string, stdout io.Writer) error {
-	if _, err := os.Stat(cfg.DBPath); err != nil {
-		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
-	}
-	if info, err := os.Stat(dst); err == nil && info.IsDir() {
-		name := backupName(cfg.DBPath, time.Now())
-		path := filepath.Join(dst, name)
-		for i := 2; ; i++ { // two copies within a second
-			if _, err := os.Lstat(path); err != nil {
-				break
-			}
-			path = filepath.Join(dst, fmt.Sprintf("%s-%d.db", strings.TrimSuffix(name, ".db"), i))
-		}
-		dst = path
-	}
-	start := time.Now()
-	report, err := store.BackupFile(ctx, cfg.DBPath, dst)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: %s in %s\n%s\n", report.Path, doctor.HumanBytes(report.Size), time.Since(start).Round(time.Millisecond), describeBackup(report))
-	if err := report.Err(); err != nil {
-		return fmt.Errorf("%w: %s; it is kept at %s for inspection", errBackupBad, strings.ReplaceAll(err.Error(), "\n", "; "), report.Path)
-	}
-	return nil
-}
-
-// describeBackup says what a verified copy holds, in one line.
-func describeBackup(r store.BackupReport) string {
-	schema := r.Schema + " (current)"
-	if len(r.Pending) > 0 {
-		schema = fmt.Sprintf("%s (%d migration(s) behind this tonpay: they run when the copy is opened)", r.Schema, len(r.Pending))
-	}
-	ledger := "entries sum to zero per asset, cached balances equal their entries"
-	if len(r.Problems) > 0 {
-		ledger = fmt.Sprintf("%d problem(s): %s", len(r.Problems), strings.Join(r.Problems, "; "))
-	}
-	return fmt.Sprintf("integrity %s; schema %s; ledger: %d transfers, %d entries; %s", r.Integrity, schema, r.Transfers, r.Entries, ledger)
-}
-
-// backupName names a scheduled backup of the database at dbPath taken at t:
-// tonpay-20260714T101500Z.db.
-func backupName(dbPath string, t time.Time) string {
-	return backupBase(dbPath) + "-" + t.UTC().Format(store.BackupTimeLayout) + ".db"
-}
-
-func backupBase(dbPath string) string {
-	return strings.TrimSuffix(filepath.Base(dbPath), filepath.Ext(dbPath))
-}
-
-// backups copies the database into BACKUP_DIR every BACKUP_EVERY, verifies
+// Backups copies the database into BACKUP_DIR every BACKUP_EVERY, verifies
 // each copy and keeps the newest BACKUP_KEEP. A failed backup is logged and
 // tried again at the next time; it never stops the service.
-type backups struct {
+type Backups struct {
 	src   string
 	dir   string
 	every time.Duration
@@ -105,9 +32,11 @@ type backups struct {
 	failures prometheus.Counter
 }
 
-func newBackups(cfg *Config, log *slog.Logger) *backups {
-	return &backups{
-		src: cfg.DBPath, dir: cfg.BackupDir, every: cfg.BackupEvery, keep: cfg.BackupKeep, log: log, now: time.Now,
+// NewBackups backs the database at src up into dir every every, keeping
+// the newest keep.
+func NewBackups(src, dir string, every time.Duration, keep int, log *slog.Logger) *Backups {
+	return &Backups{
+		src: src, dir: dir, every: every, keep: keep, log: log, now: time.Now,
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tonpay_backup_last_success_timestamp_seconds",
 			Help: "When the last verified scheduled backup was made (unix seconds)."}),
 		lastSize: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tonpay_backup_last_size_bytes",
@@ -118,14 +47,14 @@ func newBackups(cfg *Config, log *slog.Logger) *backups {
 }
 
 // Collectors are the backups' metrics.
-func (b *backups) Collectors() []prometheus.Collector {
+func (b *Backups) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{b.lastOK, b.lastSize, b.failures}
 }
 
 // Run backs up at once when the newest backup is older than BACKUP_EVERY
 // (or none exists), then every BACKUP_EVERY, until ctx ends. A BACKUP_DIR
 // that cannot be created or written stops the service at start.
-func (b *backups) Run(ctx context.Context) error {
+func (b *Backups) Run(ctx context.Context) error {
 	if err := os.MkdirAll(b.dir, 0o700); err != nil {
 		return fmt.Errorf("BACKUP_DIR: %w", err)
 	}
@@ -155,7 +84,7 @@ func (b *backups) Run(ctx context.Context) error {
 
 // once takes one scheduled backup and, when it verifies, deletes the
 // oldest beyond BACKUP_KEEP.
-func (b *backups) once(ctx context.Context) {
+func (b *Backups) once(ctx context.Context) {
 	dst := filepath.Join(b.dir, backupName(b.src, b.now()))
 	start := time.Now()
 	report, err := store.BackupFile(ctx, b.src, dst)
@@ -189,7 +118,7 @@ type backupFile struct {
 // files are the scheduled backups in BACKUP_DIR, oldest first. Other files
 // (a copy taken before a migration, a .failed one, the operator's own) are
 // never listed, so never deleted.
-func (b *backups) files() []backupFile {
+func (b *Backups) files() []backupFile {
 	entries, err := os.ReadDir(b.dir)
 	if err != nil {
 		return nil
@@ -212,7 +141,7 @@ func (b *backups) files() []backupFile {
 	return out
 }
 
-func (b *backups) rotate() {
+func (b *Backups) rotate() {
 	files := b.files()
 	for len(files) > b.keep {
 		if err := os.Remove(files[0].path); err != nil {
@@ -220,4 +149,15 @@ func (b *backups) rotate() {
 		}
 		files = files[1:]
 	}
+}
+
+// ScheduledBackups are the backups the service's schedule made of dbPath
+// in dir, oldest first.
+func ScheduledBackups(dbPath, dir string) []doctor.Backup {
+	b := &Backups{src: dbPath, dir: dir}
+	var out []doctor.Backup
+	for _, f := range b.files() {
+		out = append(out, doctor.Backup{Path: f.path, At: f.at})
+	}
+	return out
 }

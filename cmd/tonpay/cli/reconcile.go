@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 	"github.com/tonpay/tonpay/ton"
 )
 
-// errDrift is reconcile's answer when the ledger and the chain differ: not a
+// ErrDrift is reconcile's answer when the ledger and the chain differ: not a
 // failure of the command, exit code 1.
-var errDrift = errors.New("the ledger differs from the chain")
+var ErrDrift = errors.New("the ledger differs from the chain")
 
 // holding is one asset's comparison.
 type holding struct {
@@ -31,23 +31,23 @@ type holding struct {
 
 func (h holding) drift() store.Amount { return h.chain - h.ledger }
 
-// reconcileCmd compares what the chain says the hot wallet and its jetton
+// Reconcile is `tonpay reconcile`: it compares what the chain says the hot wallet and its jetton
 // wallets hold at the latest block with what the ledger says they hold, and
 // prints both per asset, with what the running service last recorded and
 // whether payouts are paused. It only reads: the service's follower is what
 // records reconciliations and pauses payouts, so this can run beside it.
-// It returns errDrift when any asset differs. Deposit addresses count as
+// It returns ErrDrift when any asset differs. Deposit addresses count as
 // the follower last read each one (at the last block it changed in), or,
 // with all, as read now, every one of them.
-func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) error {
+func Reconcile(ctx context.Context, e Env, stdout io.Writer, all bool) error {
 	// Never create a seed or a database here: a fresh one would compare
 	// the wrong wallet with an empty ledger.
-	words := cfg.HotMnemonic
+	words := e.HotMnemonic
 	if words == nil {
 		var err error
-		words, _, err = ton.LoadMnemonic(cfg.HotMnemonicFile, false)
+		words, _, err = ton.LoadMnemonic(e.HotMnemonicFile, false)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("hot wallet seed %s does not exist: set HOT_WALLET_MNEMONIC or HOT_WALLET_MNEMONIC_FILE as the service has them", cfg.HotMnemonicFile)
+			return fmt.Errorf("hot wallet seed %s does not exist: set HOT_WALLET_MNEMONIC or HOT_WALLET_MNEMONIC_FILE as the service has them", e.HotMnemonicFile)
 		}
 		if err != nil {
 			return fmt.Errorf("hot wallet seed: %w", err)
@@ -57,25 +57,28 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) 
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DBPath); err != nil {
-		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", cfg.DBPath, unwrapPath(err))
+	if err := e.errNotSQLite("tonpay reconcile"); err != nil {
+		return err
+	}
+	if _, err := os.Stat(e.DBPath); err != nil {
+		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))
 	}
 	// Read-only: it may run beside the service (even one of an older
 	// version, whose schema it must not migrate under it).
-	db, err := store.OpenReadOnly(ctx, cfg.DBPath)
+	db, err := store.OpenReadOnly(ctx, e.DBPath)
 	if err != nil {
-		return fmt.Errorf("database %s: %w", cfg.DBPath, err)
+		return fmt.Errorf("database %s: %w", e.DBPath, err)
 	}
 	defer db.Close()
 
-	chain, err := dial(ctx, cfg)
+	chain, err := e.Dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer chain.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	block, figures, err := onChain(ctx, chain, hot, cfg.Jettons)
+	block, figures, err := OnChain(ctx, chain, hot, e.Jettons)
 	if err != nil {
 		return err
 	}
@@ -85,7 +88,7 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) 
 	}
 	how := "as the service last read each"
 	if all {
-		deposits, count, err = depositsOnChain(ctx, chain, db, block, cfg.Jettons)
+		deposits, count, err = depositsOnChain(ctx, chain, db, block, e.Jettons)
 		if err != nil {
 			return err
 		}
@@ -111,13 +114,13 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) 
 
 	var hs []holding
 	drifting := false
-	for _, a := range cfg.Assets() {
+	for _, a := range e.Assets {
 		h := holding{asset: a, chain: figures[a.Symbol], ledger: held[a.Symbol]}
 		drifting = drifting || h.drift() != 0
 		hs = append(hs, h)
 	}
 
-	fmt.Fprintf(stdout, "hot wallet %s (%s), block %d\n", ton.FormatAddress(hot, cfg.Testnet), cfg.Network, block)
+	fmt.Fprintf(stdout, "hot wallet %s (%s), block %d\n", ton.FormatAddress(hot, e.Testnet), e.Network, block)
 	if count > 0 {
 		fmt.Fprintf(stdout, "and %d deposit addresses, %s\n", count, how)
 	}
@@ -128,7 +131,7 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) 
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", h.asset.Symbol, h.chain.Format(d), h.ledger.Format(d), h.drift().Format(d))
 	}
 	tw.Flush()
-	fmt.Fprintln(stdout, recorded(recs, cfg.Assets()))
+	fmt.Fprintln(stdout, recorded(recs, e.Assets))
 	if paused {
 		fmt.Fprintf(stdout, "payouts: PAUSED since %s (%s): %s; an admin resumes them with /resume in the bot\n",
 			pause.CreatedAt.UTC().Format(time.DateTime+" UTC"), pause.Cause, pause.Reason)
@@ -142,13 +145,13 @@ func reconcileCmd(ctx context.Context, cfg *Config, stdout io.Writer, all bool) 
 	fmt.Fprintln(stdout, "DRIFT: the ledger differs from the chain (drift = chain - ledger).\n"+
 		"A transaction the running service has not booked yet shows here as a passing difference: run tonpay reconcile again\n"+
 		"in a few seconds; a difference that stays is real. The service pauses payouts on a drift until an admin sends /resume.")
-	return errDrift
+	return ErrDrift
 }
 
-// onChain reads, at the latest block, the hot wallet's TON and the balance
+// OnChain reads, at the latest block, the hot wallet's TON and the balance
 // of its jetton wallet of each jetton (found with the master's
 // get_wallet_address, as the service does).
-func onChain(ctx context.Context, chain *ton.Client, hot *address.Address, jettons []store.Asset) (uint32, map[string]store.Amount, error) {
+func OnChain(ctx context.Context, chain *ton.Client, hot *address.Address, jettons []store.Asset) (uint32, map[string]store.Amount, error) {
 	head, err := chain.API.GetMasterchainInfo(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("latest block: %w", err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func ownerIDs(args []string) ([]int64, error) {
 	for _, a := range args {
 		n, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
 		if err != nil || n <= 0 {
-			return nil, usageError(fmt.Sprintf("%q is not a Telegram user id (a positive number; the user can see it in the bot's /start)\n\n%s", a, merchantUsage))
+			return nil, UsageError(fmt.Sprintf("%q is not a Telegram user id (a positive number; the user can see it in the bot's /start)\n\n%s", a, merchantUsage))
 		}
 		out = append(out, n)
 	}
@@ -43,14 +43,14 @@ func splitOwners(args []string) (rest []string, owners []string, err error) {
 		switch {
 		case a == "--owner":
 			if i+1 == len(args) {
-				return nil, nil, usageError("--owner needs a Telegram user id\n\n" + merchantUsage)
+				return nil, nil, UsageError("--owner needs a Telegram user id\n\n" + merchantUsage)
 			}
 			owners = append(owners, args[i+1])
 			i++
 		case strings.HasPrefix(a, "--owner="):
 			owners = append(owners, strings.TrimPrefix(a, "--owner="))
 		case strings.HasPrefix(a, "-"):
-			return nil, nil, usageError(fmt.Sprintf("unknown flag %s\n\n%s", a, merchantUsage))
+			return nil, nil, UsageError(fmt.Sprintf("unknown flag %s\n\n%s", a, merchantUsage))
 		default:
 			rest = append(rest, a)
 		}
@@ -58,10 +58,10 @@ func splitOwners(args []string) (rest []string, owners []string, err error) {
 	return rest, owners, nil
 }
 
-// merchantCmd runs `tonpay merchant ...` against the database.
-func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writer) error {
+// Merchant runs `tonpay merchant ...` against the database.
+func Merchant(ctx context.Context, e Env, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError(merchantUsage)
+		return UsageError(merchantUsage)
 	}
 	var owners []int64
 	if args[0] == "add" {
@@ -74,7 +74,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		}
 		args = rest
 	}
-	db, err := openDB(ctx, cfg, printCopied(stdout))
+	db, err := OpenDB(ctx, e, PrintCopied(stdout))
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 	id := func() (int64, error) {
 		n, err := strconv.ParseInt(args[1], 10, 64)
 		if err != nil || n <= 0 {
-			return 0, usageError(fmt.Sprintf("%q is not a merchant id (see tonpay merchant list)\n\n%s", args[1], merchantUsage))
+			return 0, UsageError(fmt.Sprintf("%q is not a merchant id (see tonpay merchant list)\n\n%s", args[1], merchantUsage))
 		}
 		if _, err := db.Merchant(ctx, n); err != nil {
 			return 0, fmt.Errorf("merchant %d: %w", n, err)
@@ -97,7 +97,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		}
 		name := strings.TrimSpace(args[1])
 		if name == "" {
-			return usageError("the merchant needs a name\n\n" + merchantUsage)
+			return UsageError("the merchant needs a name\n\n" + merchantUsage)
 		}
 		m, token, err := db.AddMerchant(ctx, store.Operator, name, hook, owners)
 		if err != nil {
@@ -189,7 +189,7 @@ func merchantCmd(ctx context.Context, cfg *Config, args []string, stdout io.Writ
 		fmt.Fprintf(stdout, "merchant %d: owners %s\n", n, joinIDs(owners))
 		return nil
 	}
-	return usageError(merchantUsage)
+	return UsageError(merchantUsage)
 }
 
 func joinIDs(ids []int64) string {
@@ -221,7 +221,7 @@ func formatBalances(assets []store.Asset, bals map[string]store.Amount) string {
 	return strings.Join(parts, ", ")
 }
 
-// usageError is a wrong command line: run prints it and exits 2.
-type usageError string
+// UsageError is a wrong command line: run prints it and exits 2.
+type UsageError string
 
-func (e usageError) Error() string { return string(e) }
+func (e UsageError) Error() string { return string(e) }
