@@ -2,7 +2,11 @@ package ton_test
 
 import (
 	"context"
+	"errors"
 	"math/big"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,5 +232,128 @@ func TestDepositAddressNotSweptWhilePaused(t *testing.T) {
 	}
 	if d.chain.Balance(addr) > tonUnit/100 || d.usdt.BalanceOf(oaddr).Int64() != 0 {
 		t.Fatalf("after resuming: the address holds %d nanogram, the other %d USDT units", d.chain.Balance(addr), d.usdt.BalanceOf(oaddr).Int64())
+	}
+}
+
+// Crashes at every step of a pass (the block walk included) while deposits
+// to deposit addresses are booked, each followed by a new process resuming
+// from the database: every deposit is credited to its address's owner
+// exactly once, and the books equal the chain.
+func TestDepositAddressCrashAtEveryStep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	const users = 4
+	var addrs []*address.Address
+	for i := range users {
+		u, err := d.db.UpsertUser(ctx, store.User{ID: int64(500 + i)})
+		must(t, err)
+		dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+		must(t, err)
+		a, err := address.ParseRawAddr(dw.Address)
+		must(t, err)
+		addrs = append(addrs, a)
+	}
+	d.pass()
+	senders := []*tontest.Wallet{d.wallet(200), d.wallet(200), d.wallet(200)}
+	for _, s := range senders {
+		d.usdt.Mint(s.Address(), big.NewInt(1_000_000_000))
+	}
+	d.chain.Mine()
+	d.pass()
+	d.db.Close()
+	wantTON := map[int]store.Amount{}
+	wantUSDT := map[int]store.Amount{}
+	credits := 0
+	i := 0
+	// wave makes a few deposits of every kind over two blocks.
+	wave := func() {
+		for range 8 {
+			w := senders[i%len(senders)]
+			u := i % users
+			amt := uint64(20_000_000 + i*1000)
+			switch i % 5 {
+			case 0, 1:
+				must(t, w.Send(addrs[u].Bounce(false), amt, []string{"", "hello"}[i%2], false))
+				wantTON[u] += store.Amount(amt)
+				credits++
+			case 2:
+				must(t, w.SendJetton(d.usdt, addrs[u], big.NewInt(int64(amt)), 0, ""))
+				wantUSDT[u] += store.Amount(amt)
+				credits++
+			case 3:
+				must(t, w.SendJetton(d.usdt, addrs[u], big.NewInt(int64(amt)), 1, "x"))
+				wantUSDT[u] += store.Amount(amt)
+				credits++
+			case 4: // bounceable to a wallet not deployed: comes back, never credited
+				must(t, w.Send(addrs[u].Bounce(true), amt, "", true))
+			}
+			i++
+			if i%len(senders) == 0 {
+				d.chain.Mine()
+			}
+		}
+		d.chain.Mine()
+		d.chain.Mine()
+	}
+	steps := []string{"master", "block", "account", "page", "classify", "event", "recorded", "booked", "matched", "commit"}
+	perPass := map[string]int{"master": 1, "block": 3, "account": 4, "page": 4, "commit": 2}
+	var step atomic.Value
+	var countdown atomic.Int64
+	fired := map[string]int{}
+	var firedMu sync.Mutex
+	fp := func(s string) error {
+		if cur, _ := step.Load().(string); s == cur && countdown.Add(-1) == 0 {
+			firedMu.Lock()
+			fired[s]++
+			firedMu.Unlock()
+			return errors.New("injected crash at " + s)
+		}
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 4 * len(steps) {
+		if round%2 == 0 {
+			wave()
+		}
+		s := steps[round%len(steps)]
+		n := perPass[s]
+		if n == 0 {
+			n = 8
+		}
+		step.Store(s)
+		countdown.Store(int64(1 + rng.IntN(n)))
+		db := d.open(store.WithFailpoint(fp))
+		sc := d.scanner(db, fp)
+		for range 3 { // a process may get through a pass or two before it crashes
+			if _, err := sc.Pass(ctx, nil); err != nil {
+				break
+			}
+		}
+		db.Close()
+	}
+	for _, s := range steps {
+		if fired[s] == 0 {
+			t.Fatalf("no crash was injected at %s: %v", s, fired)
+		}
+	}
+	t.Logf("crashes injected and recovered: %v", fired)
+	step.Store("")
+	d.db = d.open()
+	d.f = d.scanner(d.db, nil)
+	d.pass()
+	for u := range users {
+		uid := int64(500 + u)
+		if got := balance(t, d.db, store.UserAccount(uid), store.TON.Symbol); got != wantTON[u] {
+			t.Fatalf("user %d: %d nanogram, want %d", uid, got, wantTON[u])
+		}
+		if got := balance(t, d.db, store.UserAccount(uid), "USDT"); got != wantUSDT[u] {
+			t.Fatalf("user %d: %d USDT units, want %d", uid, got, wantUSDT[u])
+		}
+	}
+	kinds, err := d.db.CountChainEvents(ctx)
+	must(t, err)
+	if kinds[store.KindCredited] != credits {
+		t.Fatalf("%d credits, want %d", kinds[store.KindCredited], credits)
 	}
 }
