@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DepositOwner is whose a deposit wallet is.
@@ -252,9 +253,13 @@ type SweepCandidate struct {
 }
 
 // SweepCandidates lists deposit wallets whose ledger figure of the native
-// coin is at least minNative, or that hold any jetton, most first, at most
-// limit.
-func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) ([]SweepCandidate, error) {
+// coin is at least minNative, or that hold at least minJetton of a jetton
+// (any amount of a jetton not named there), most first, at most limit. A
+// jetton below its minimum is left out of Held: moving it would cost more
+// gas than it is worth (dust sent to an address again and again must not
+// make the hot wallet pay a sweep's gas each time); it waits there until
+// more arrives.
+func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, minJetton map[string]Amount, limit int) ([]SweepCandidate, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT a.name, b.asset, b.balance
 		FROM balances b JOIN accounts a ON a.id = b.account_id
 		WHERE (a.name >= 'chain:deposit:' AND a.name < 'chain:deposit;') AND b.balance < 0`)
@@ -271,6 +276,9 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) 
 		}
 		id, err := strconv.ParseInt(strings.TrimPrefix(name, depositAccountPrefix), 10, 64)
 		if err != nil {
+			continue
+		}
+		if asset != TON.Symbol && Amount(-bal) < minJetton[asset] {
 			continue
 		}
 		if held[id] == nil {
@@ -295,6 +303,25 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) 
 		if err != nil {
 			return nil, err
 		}
+		for a, v := range h {
+			if a == TON.Symbol || v <= 0 {
+				continue
+			}
+			refused, err := db.sweepRefused(ctx, w.Jettons[a])
+			if err != nil {
+				return nil, err
+			}
+			if refused {
+				delete(h, a)
+			}
+		}
+		worth = h[TON.Symbol] >= minNative
+		for a, v := range h {
+			worth = worth || (a != TON.Symbol && v > 0)
+		}
+		if !worth {
+			continue
+		}
 		out = append(out, SweepCandidate{Wallet: w, Held: h})
 	}
 	slices.SortFunc(out, func(a, b SweepCandidate) int { return cmp.Compare(b.Held[TON.Symbol], a.Held[TON.Symbol]) })
@@ -302,6 +329,35 @@ func (db *DB) SweepCandidates(ctx context.Context, minNative Amount, limit int) 
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// Notes of a deposit wallet's jetton sweep that did not go through: its
+// jetton wallet refused it (NoteSweepRefused begins the note), or the hot
+// wallet's jetton wallet sent it back (NoteSweepBack).
+const (
+	NoteSweepRefused = "sweep refused"
+	NoteSweepBack    = "a sweep came back"
+)
+
+// SweepRetryAfter is how long a refused jetton sweep is not tried again
+// when nothing has arrived since.
+const SweepRetryAfter = 24 * time.Hour
+
+// sweepRefused reports whether the last jetton sweep of the deposit jetton
+// wallet at raw was refused (or sent back) less than SweepRetryAfter ago and nothing has
+// arrived there since: sweeping it again would most likely be refused again
+// (a wallet frozen by the jetton's admin), each time at the cost of the gas
+// the hot wallet sends it. A new deposit there, or a day, tries again.
+func (db *DB) sweepRefused(ctx context.Context, raw string) (bool, error) {
+	if raw == "" {
+		return false, nil
+	}
+	var refused, at, arrived int64
+	err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(lt), 0), coalesce(max(utime), 0),
+		coalesce((SELECT max(lt) FROM chain_events WHERE account = ?1 AND amount > 0 AND NOT (kind = ?4 AND note = ?5)), 0)
+		FROM chain_events WHERE account = ?1 AND ((kind = ?2 AND note LIKE ?3) OR (kind = ?4 AND note = ?5))`,
+		raw, KindAborted, NoteSweepRefused+"%", KindSweep, NoteSweepBack).Scan(&refused, &at, &arrived)
+	return refused > arrived && db.now().Before(fromMS(at).Add(SweepRetryAfter)), err
 }
 
 // UserAddresses are a user's two addresses as the Mini App shows them.

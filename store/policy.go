@@ -464,8 +464,9 @@ func (p *Policy) destination(ctx context.Context, req WithdrawRequest) (Destinat
 			}
 		}
 	}
-	// A deposit address (or its jetton wallet) is ours too: a payout there
-	// would come back as a deposit, paid for twice in network fees.
+	// A deposit address (or its jetton wallet) is ours too: the Gram of a
+	// payout there would be booked as ours in transit (what the hot wallet
+	// sends a deposit address is a sweep's gas), never as its owner's.
 	var n int
 	if err := p.db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM deposit_wallets WHERE address = ?1)
 		+ (SELECT count(*) FROM deposit_jetton_wallets WHERE address = ?1)`, strings.ToLower(d.Raw)).Scan(&n); err != nil {

@@ -86,6 +86,14 @@ func (f *Follower) newShardBlocks(ctx context.Context, master *tonapi.BlockIDExt
 				}
 				stack = append(stack, parents...)
 			}
+			for _, id := range stack {
+				if !seen(id) && !contains(chain, id) {
+					// The walk stopped before it reached the blocks we
+					// know: the blocks left out may hold transactions of
+					// ours that no later block would make us read.
+					return nil, nil, fmt.Errorf("%w: shard %x split or merged more than %d blocks ago", errFarBehind, uint64(tip.Shard), maxWalk*4)
+				}
+			}
 		}
 		for i := len(chain) - 1; i >= 0; i-- {
 			blocks = append(blocks, chain[i])

@@ -152,7 +152,7 @@ func (c *classifier) depositJettonWallet(w watch, tx *tlb.Transaction, ct *chain
 			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "returned "+amt.String()+" units"
 			return
 		}
-		ct.Event.Kind, ct.Event.Note = store.KindSweep, "a sweep came back"
+		ct.Event.Kind, ct.Event.Note = store.KindSweep, store.NoteSweepBack
 		add(ct, store.MoveTransit, amount, 0)
 		return
 	}
@@ -171,7 +171,7 @@ func (c *classifier) depositJettonWallet(w watch, tx *tlb.Transaction, ct *chain
 			sent = sent || opcode(m.Body) == opInternalTransfer
 		}
 		if failed(tx) || !sent {
-			ct.Event.Kind, ct.Event.Note = store.KindAborted, "sweep refused, exit code "+strconv.Itoa(int(exitCode(tx)))
+			ct.Event.Kind, ct.Event.Note = store.KindAborted, store.NoteSweepRefused+", exit code "+strconv.Itoa(int(exitCode(tx)))
 			return
 		}
 		ct.Event.Kind, ct.Event.Note = store.KindSweep, "deposit wallet's jettons swept"

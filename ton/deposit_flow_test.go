@@ -25,16 +25,20 @@ type depositRig struct {
 	head ton.Head
 }
 
-func newDepositRig(t *testing.T) *depositRig {
+func newDepositRig(t *testing.T) *depositRig { return newDepositRigWith(t, nil) }
+
+// newDepositRigWith is the rig whose payer and sweeper leave each jetton
+// below jettonMin on its deposit address.
+func newDepositRigWith(t *testing.T, jettonMin map[string]store.Amount) *depositRig {
 	r := newRig(t)
 	db := r.open()
 	t.Cleanup(func() { db.Close() })
 	keys, err := ton.NewDepositKeys(r.words, true)
 	must(t, err)
 	db.SetDepositDeriver(keys.Deriver())
-	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{SweepGas: ton.DefaultSweepJettonGas}})
+	s := r.service(db, nil, svcOpts{payer: ton.PayerConfig{SweepGas: ton.DefaultSweepJettonGas, SweepJettonMin: jettonMin}})
 	d := &depositRig{rig: r, db: db, keys: keys, s: s, f: s.f}
-	d.sw = ton.NewSweeper(r.client.API, db, nil, ton.SweeperConfig{Keys: keys, Hot: r.hot, Min: tonUnit, Log: quiet()})
+	d.sw = ton.NewSweeper(r.client.API, db, nil, ton.SweeperConfig{Keys: keys, Hot: r.hot, Min: tonUnit, JettonMin: jettonMin, Log: quiet()})
 	d.pass()
 	return d
 }

@@ -60,6 +60,11 @@ type PayerConfig struct {
 	// and not the Gram to move them gets it from the hot wallet, in a batch
 	// of its own when nothing else is going on.
 	SweepGas store.Amount
+	// SweepJettonMin is the least of each jetton a deposit wallet must
+	// hold for the hot wallet to send it the gas of its sweep (the
+	// sweeper's JettonMin: the two must agree). A jetton not named has
+	// none: any amount gets its gas.
+	SweepJettonMin map[string]store.Amount
 	// ExpiryGrace is how long after a batch's expiry (by the chain's
 	// clock) the payer waits before it believes the chain's history about
 	// it (default 1 min).
@@ -492,7 +497,7 @@ func (p *Payer) gasForSweeps(ctx context.Context, h Head) (bool, error) {
 	if p.cfg.SweepGas <= 0 {
 		return false, nil
 	}
-	cands, err := p.db.SweepCandidates(ctx, math.MaxInt64, 64)
+	cands, err := p.db.SweepCandidates(ctx, math.MaxInt64, p.cfg.SweepJettonMin, 64)
 	if err != nil {
 		return false, err
 	}

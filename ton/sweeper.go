@@ -41,7 +41,11 @@ type SweeperConfig struct {
 	Hot       *address.Address
 	Min       store.Amount // sweep the native coin from this much (DefaultSweepMin)
 	JettonGas store.Amount // attached to each jetton sweep (DefaultSweepJettonGas)
-	Batch     int          // deposit wallets swept per block at most (default 32)
+	// JettonMin is the least of each jetton worth its sweep's gas (a
+	// jetton not named: any amount); below it the jetton waits on the
+	// address, credited to its owner all the same.
+	JettonMin map[string]store.Amount
+	Batch     int // deposit wallets swept per block at most (default 32)
 	Log       *slog.Logger
 }
 
@@ -104,7 +108,7 @@ func (s *Sweeper) Pass(ctx context.Context, h Head) (int, error) {
 	if _, paused, err := s.db.PayoutPause(ctx); err != nil || paused {
 		return 0, err
 	}
-	cands, err := s.db.SweepCandidates(ctx, s.cfg.Min, s.cfg.Batch*2)
+	cands, err := s.db.SweepCandidates(ctx, s.cfg.Min, s.cfg.JettonMin, s.cfg.Batch*2)
 	if err != nil {
 		return 0, err
 	}

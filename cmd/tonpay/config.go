@@ -46,7 +46,11 @@ type Config struct {
 	ColdWallet      *address.Address
 	HotWalletMax    store.Amount // nanogram; 0 = no sweep
 	SweepMin        store.Amount // nanogram: a deposit address is swept from this much
-	NodeName        string       // this node's name in the leader's lease (hostname-pid when empty)
+	// SweepJettonMin is, per jetton, the least a deposit address must hold
+	// for its sweep (and the hot wallet's gas for it): one whole unit
+	// unless SWEEP_MIN names the jetton.
+	SweepJettonMin map[string]store.Amount
+	NodeName       string // this node's name in the leader's lease (hostname-pid when empty)
 
 	Jettons  []store.Asset
 	AdminIDs []int64
@@ -320,14 +324,39 @@ func loadConfig(getenv func(string) string, n need) (*Config, error) {
 	}
 
 	c.NodeName = strings.TrimSpace(env("NODE_NAME", ""))
+	// SWEEP_MIN=0.5 (Gram), or per asset: GRAM:0.5,USDT:5. A jetton is
+	// swept from one whole unit unless named: moving dust would cost the
+	// hot wallet more gas than it brings.
 	c.SweepMin = ton.DefaultSweepMin
-	if v := env("SWEEP_MIN", ""); v != "" {
-		if sym, amt, ok := strings.Cut(v, ":"); ok && store.IsNativeSymbol(sym) {
-			v = amt
+	c.SweepJettonMin = map[string]store.Amount{}
+	for _, j := range c.Jettons {
+		one := store.Amount(1)
+		for range j.Decimals {
+			one *= 10
 		}
-		if c.SweepMin, err = store.ParseAmount(v, store.TON.Decimals); err != nil || c.SweepMin < 10_000_000 {
-			return nil, bad("SWEEP_MIN", "%q: want an amount of Gram of at least 0.01 (a sweep costs about 0.004), like 0.5", v)
+		c.SweepJettonMin[j.Symbol] = one
+	}
+	for _, item := range splitList(env("SWEEP_MIN", "")) {
+		sym, amt, ok := strings.Cut(item, ":")
+		if !ok {
+			sym, amt = store.NativeSymbol, item
 		}
+		sym = store.CanonicalSymbol(strings.TrimSpace(sym))
+		if store.IsNativeSymbol(sym) {
+			if c.SweepMin, err = store.ParseAmount(strings.TrimSpace(amt), store.TON.Decimals); err != nil || c.SweepMin < 10_000_000 {
+				return nil, bad("SWEEP_MIN", "%q: want an amount of Gram of at least 0.01 (a sweep costs about 0.004), like 0.5", item)
+			}
+			continue
+		}
+		dec, ok := decimals(sym)
+		if !ok {
+			return nil, bad("SWEEP_MIN", "%s is not GRAM (or TON) or a configured jetton; want 0.5 or GRAM:0.5,USDT:5", sym)
+		}
+		v, err := store.ParseAmount(strings.TrimSpace(amt), dec)
+		if err != nil || v <= 0 {
+			return nil, bad("SWEEP_MIN", "%s amount %q: want a positive number with at most %d decimals", sym, amt, dec)
+		}
+		c.SweepJettonMin[sym] = v
 	}
 
 	for _, v := range []string{"ADMIN_IDS"} {

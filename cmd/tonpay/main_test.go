@@ -414,3 +414,36 @@ func TestMerchantCommands(t *testing.T) {
 		t.Fatalf("a refused command changed the owners: %v", owners)
 	}
 }
+
+// TestSweepMinPerAsset: SWEEP_MIN is the Gram a deposit address is swept
+// from (bare or GRAM:), and per jetton the least worth its sweep's gas: one
+// whole unit unless named.
+func TestSweepMinPerAsset(t *testing.T) {
+	t.Parallel()
+	jettons := "USDT:0:" + strings.Repeat("ab", 32) + ":6"
+	load := func(v string) (*Config, error) {
+		env := map[string]string{"BOT_TOKEN": "123456:ABC", "JETTONS": jettons, "SWEEP_MIN": v}
+		return loadConfig(func(k string) string { return env[k] }, forServe)
+	}
+	cfg, err := load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SweepMin != 500_000_000 || cfg.SweepJettonMin["USDT"] != 1_000_000 {
+		t.Fatalf("defaults: %d Gram, %v", cfg.SweepMin, cfg.SweepJettonMin)
+	}
+	for _, v := range []string{"0.7,USDT:5", "GRAM:0.7,USDT:5", "ton:0.7, usdt:5"} {
+		cfg, err := load(v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if cfg.SweepMin != 700_000_000 || cfg.SweepJettonMin["USDT"] != 5_000_000 {
+			t.Fatalf("%s: %d Gram, %v", v, cfg.SweepMin, cfg.SweepJettonMin)
+		}
+	}
+	for _, v := range []string{"0.001", "XYZ:1", "USDT:0", "USDT:1.0000001"} {
+		if _, err := load(v); err == nil || !strings.Contains(err.Error(), "SWEEP_MIN") {
+			t.Fatalf("%s: %v", v, err)
+		}
+	}
+}

@@ -68,11 +68,12 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	}
 
 	payer, err := ton.NewPayer(chain.API, db, words, follower.Heads(), ton.PayerConfig{
-		Testnet:      cfg.Testnet,
-		HotWalletMax: cfg.HotWalletMax,
-		Cold:         cfg.ColdWallet,
-		SweepGas:     ton.DefaultSweepJettonGas, // deposit addresses holding jettons get the gas of their sweep
-		Log:          log.With("component", "payer"),
+		Testnet:        cfg.Testnet,
+		HotWalletMax:   cfg.HotWalletMax,
+		Cold:           cfg.ColdWallet,
+		SweepGas:       ton.DefaultSweepJettonGas, // deposit addresses holding jettons get the gas of their sweep
+		SweepJettonMin: cfg.SweepJettonMin,
+		Log:            log.With("component", "payer"),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -83,7 +84,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		return nil, nil, err
 	}
 	sweeper := ton.NewSweeper(chain.API, db, follower.MoreHeads(), ton.SweeperConfig{
-		Keys: keys, Hot: hot.WalletAddress(), Min: cfg.SweepMin, Log: log.With("component", "sweeper"),
+		Keys: keys, Hot: hot.WalletAddress(), Min: cfg.SweepMin, JettonMin: cfg.SweepJettonMin, Log: log.With("component", "sweeper"),
 	})
 
 	clock := newClockWatch(chain, log.With("component", "chain"))
