@@ -226,6 +226,29 @@ func deriveSecret(token string) string {
 // polling, or the webhook when WebhookURL is set) and runs the notifier,
 // until ctx ends. It returns nil when ctx is cancelled.
 func (b *Bot) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.RunNotices(gctx) })
+	g.Go(func() error { return b.RunUpdates(gctx) })
+	return g.Wait()
+}
+
+// RunNotices delivers the outbox's notices and reconciles Stars payments
+// until ctx ends. Where several nodes share a database only the leader runs
+// it (a notice is then sent once); RunUpdates runs on every node.
+func (b *Bot) RunNotices(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.notifier.run(gctx) })
+	g.Go(func() error { return b.reconcileStars(gctx) })
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// RunUpdates takes the bot's updates (its webhook, or long polling) until
+// ctx ends.
+func (b *Bot) RunUpdates(ctx context.Context) error {
 	if err := b.setup(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -233,8 +256,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return b.notifier.run(gctx) })
-	g.Go(func() error { return b.reconcileStars(gctx) })
 	g.Go(func() error {
 		if b.cfg.WebhookURL != nil {
 			if err := b.setWebhook(gctx); err != nil {

@@ -139,10 +139,6 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		db, log.With("component", "admin")).Register(web.Authed("/admin"))
 	hooks := merchant.NewWebhooks(merchant.WebhookConfig{Merchant: shop, AllowPrivate: cfg.WebhooksAllowPrivate},
 		db, log.With("component", "webhooks"))
-	// The chain's work runs on the node that holds the leader's lease
-	// (one node on SQLite; any of several on PostgreSQL).
-	lead := newLeadership(db, cfg.NodeName, []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks}},
-		log.With("component", "leader"))
 
 	tgBot, err := bot.New(bot.Config{
 		Token:          cfg.BotToken,
@@ -165,6 +161,10 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		web.Mount(cfg.WebhookURL.Path, tgBot.WebhookHandler())
 	}
 
+	// The chain's work, and the bot's notices, run on the node that holds
+	// the leader's lease (one node on SQLite; any of several on PostgreSQL).
+	lead := newLeadership(db, cfg.NodeName, []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks},
+		{"notices", runFunc(tgBot.RunNotices)}}, log.With("component", "leader"))
 	web.SetLeader(lead.Status)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tonpay_leader",
 		Help: "1 while this node holds the leader's lease (follows the chain, pays, sweeps, delivers webhooks)."},
@@ -176,7 +176,7 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 		}))
 	parts := []named{
 		{"leader", lead},
-		{"bot", tgBot},
+		{"bot", runFunc(tgBot.RunUpdates)},
 		{"http", web},
 		{"clock", clock},
 	}
