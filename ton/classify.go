@@ -378,23 +378,8 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 	in := tx.IO.In.AsInternal()
 	ct.Event.Sender = rawOrEmpty(in.SrcAddr)
 	if in.Bounced {
-		// body: 0xffffffff, then the first 256 bits of what we sent.
-		s := bodySlice(in.Body)
-		if op, err := s.LoadUInt(32); err != nil || op != opBounced {
-			return
-		}
-		if op, err := s.LoadUInt(32); err != nil || op != opInternalTransfer {
-			return
-		}
-		qid, err1 := s.LoadUInt(64)
-		amt, err2 := s.LoadBigCoins()
-		if err1 != nil || err2 != nil || failed(tx) {
-			ct.Event.Kind = store.KindAborted
-			return
-		}
-		amount, ok := jettonAmount(amt)
+		qid, amount, ok := bouncedInternalTransfer(tx, in, ct)
 		if !ok {
-			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "returned "+amt.String()+" units"
 			return
 		}
 		ct.Event.Kind, ct.Event.Asset, ct.Event.Amount = store.KindPayoutReturned, ct.Asset, amount
@@ -425,36 +410,9 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 		ct.Event.Kind = store.KindPayout
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MovePayout, Amount: -amount, Withdrawal: int64(tp.QueryID), Dest: dest})
 	case opInternalTransfer:
-		if failed(tx) {
-			ct.Event.Kind = store.KindAborted
-			return
-		}
-		// Our jetton wallet accepted it: its balance grew by the amount,
-		// whatever the rest of the body holds. Read the fixed fields by
-		// hand; a forward payload that does not parse is only no comment.
-		s := bodySlice(in.Body)
-		_, err0 := s.LoadUInt(32)
-		_, err1 := s.LoadUInt(64)
-		amt, err2 := s.LoadBigCoins()
-		if err0 != nil || err1 != nil || err2 != nil {
-			ct.Event.Note = "internal_transfer without an amount"
-			return
-		}
-		amount, ok := jettonAmount(amt)
+		amount, from, comment, ok := acceptedInternalTransfer(tx, in, ct)
 		if !ok {
-			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "received "+amt.String()+" units"
 			return
-		}
-		var from string
-		var comment string
-		if a, err := s.LoadAddr(); err == nil {
-			from = rawOrEmpty(a)
-			var it internalTransfer
-			if err := tlb.Parse(&it, in.Body); err == nil {
-				comment = payloadComment(it.ForwardPayload)
-			} else {
-				ct.Event.Note = "forward payload does not parse: no comment"
-			}
 		}
 		if _, ours := c.ourDeposit(in.SrcAddr, ct.Asset); ours {
 			// A deposit wallet's jettons swept: ours, in transit until now.
@@ -465,6 +423,66 @@ func (c *classifier) jettonWallet(tx *tlb.Transaction, ct *chainTx) {
 		in := &store.Incoming{Asset: ct.Asset, Amount: amount, Sender: from, Comment: comment, Min: c.min[ct.Asset]}
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MoveDeposit, Amount: amount, Incoming: in})
 	}
+}
+
+// bouncedInternalTransfer reads an internal_transfer of ours that came back
+// to the jetton wallet that sent it (body: 0xffffffff, then the first 256
+// bits of what was sent): its query id and amount. ok is false when it is
+// not one, or when the transaction failed (then ct says aborted) or the
+// amount is beyond the ledger (then ct says out of range).
+func bouncedInternalTransfer(tx *tlb.Transaction, in *tlb.InternalMessage, ct *chainTx) (qid uint64, amount store.Amount, ok bool) {
+	s := bodySlice(in.Body)
+	if op, err := s.LoadUInt(32); err != nil || op != opBounced {
+		return 0, 0, false
+	}
+	if op, err := s.LoadUInt(32); err != nil || op != opInternalTransfer {
+		return 0, 0, false
+	}
+	qid, err1 := s.LoadUInt(64)
+	amt, err2 := s.LoadBigCoins()
+	if err1 != nil || err2 != nil || failed(tx) {
+		ct.Event.Kind = store.KindAborted
+		return 0, 0, false
+	}
+	amount, ok = jettonAmount(amt)
+	if !ok {
+		ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "returned "+amt.String()+" units"
+	}
+	return qid, amount, ok
+}
+
+// acceptedInternalTransfer reads an internal_transfer a jetton wallet of
+// ours accepted: its balance grew by the amount, whatever the rest of the
+// body holds. The fixed fields are read by hand; a forward payload that does
+// not parse is only no comment. ok is false when the transaction failed (ct
+// says aborted), the amount is missing or beyond the ledger (ct says why).
+func acceptedInternalTransfer(tx *tlb.Transaction, in *tlb.InternalMessage, ct *chainTx) (amount store.Amount, from, comment string, ok bool) {
+	if failed(tx) {
+		ct.Event.Kind = store.KindAborted
+		return 0, "", "", false
+	}
+	s := bodySlice(in.Body)
+	_, err0 := s.LoadUInt(32)
+	_, err1 := s.LoadUInt(64)
+	amt, err2 := s.LoadBigCoins()
+	if err0 != nil || err1 != nil || err2 != nil {
+		ct.Event.Note = "internal_transfer without an amount"
+		return 0, "", "", false
+	}
+	if amount, ok = jettonAmount(amt); !ok {
+		ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "received "+amt.String()+" units"
+		return 0, "", "", false
+	}
+	if a, err := s.LoadAddr(); err == nil {
+		from = rawOrEmpty(a)
+		var it internalTransfer
+		if err := tlb.Parse(&it, in.Body); err == nil {
+			comment = payloadComment(it.ForwardPayload)
+		} else {
+			ct.Event.Note = "forward payload does not parse: no comment"
+		}
+	}
+	return amount, from, comment, true
 }
 
 // internalTransfer is the jetton wallet to jetton wallet message (TEP-74).

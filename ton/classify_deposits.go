@@ -134,22 +134,8 @@ func (c *classifier) depositJettonWallet(w watch, tx *tlb.Transaction, ct *chain
 	in := tx.IO.In.AsInternal()
 	ct.Event.Sender = rawOrEmpty(in.SrcAddr)
 	if in.Bounced {
-		s := bodySlice(in.Body)
-		if op, err := s.LoadUInt(32); err != nil || op != opBounced {
-			return
-		}
-		if op, err := s.LoadUInt(32); err != nil || op != opInternalTransfer {
-			return
-		}
-		_, err1 := s.LoadUInt(64)
-		amt, err2 := s.LoadBigCoins()
-		if err1 != nil || err2 != nil || failed(tx) {
-			ct.Event.Kind = store.KindAborted
-			return
-		}
-		amount, ok := jettonAmount(amt)
+		_, amount, ok := bouncedInternalTransfer(tx, in, ct)
 		if !ok {
-			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "returned "+amt.String()+" units"
 			return
 		}
 		ct.Event.Kind, ct.Event.Note = store.KindSweep, store.NoteSweepBack
@@ -177,30 +163,9 @@ func (c *classifier) depositJettonWallet(w watch, tx *tlb.Transaction, ct *chain
 		ct.Event.Kind, ct.Event.Note = store.KindSweep, "deposit wallet's jettons swept"
 		add(ct, store.MoveTransit, -amount, 0)
 	case opInternalTransfer:
-		if failed(tx) {
-			ct.Event.Kind = store.KindAborted
-			return
-		}
-		s := bodySlice(in.Body)
-		_, err0 := s.LoadUInt(32)
-		_, err1 := s.LoadUInt(64)
-		amt, err2 := s.LoadBigCoins()
-		if err0 != nil || err1 != nil || err2 != nil {
-			ct.Event.Note = "internal_transfer without an amount"
-			return
-		}
-		amount, ok := jettonAmount(amt)
+		amount, from, comment, ok := acceptedInternalTransfer(tx, in, ct)
 		if !ok {
-			ct.Event.Kind, ct.Event.Note = store.KindOutOfRange, "received "+amt.String()+" units"
 			return
-		}
-		var from, comment string
-		if a, err := s.LoadAddr(); err == nil {
-			from = rawOrEmpty(a)
-			var it internalTransfer
-			if err := tlb.Parse(&it, in.Body); err == nil {
-				comment = payloadComment(it.ForwardPayload)
-			}
 		}
 		inc := &store.Incoming{Asset: ct.Asset, Amount: amount, Sender: from, Comment: comment, Min: c.min[ct.Asset], Wallet: w.deposit}
 		ct.Moves = append(ct.Moves, store.Move{Kind: store.MoveDeposit, Amount: amount, Incoming: inc})
