@@ -357,14 +357,19 @@ func TestPayerPausesWhenTheHotWalletCannotCover(t *testing.T) {
 	if n := r.externals(); n != 0 {
 		t.Fatalf("%d externals sent while the wallet cannot cover the queue", n)
 	}
-	evs, err := db.DueEvents(ctx, store.TopicBot, 100)
-	must(t, err)
+	// The notice is written just after the pause is set: wait for it.
 	notices := 0
-	for _, e := range evs {
-		if e.Type == "payer.paused" && e.UserID == 0 {
-			notices++
+	waitUntil("the admin notice of the pause", func() bool {
+		evs, err := db.DueEvents(ctx, store.TopicBot, 100)
+		must(t, err)
+		notices = 0
+		for _, e := range evs {
+			if e.Type == "payer.paused" && e.UserID == 0 {
+				notices++
+			}
 		}
-	}
+		return notices > 0
+	})
 	if notices != 1 {
 		t.Fatalf("%d admin notices of the pause, want 1", notices)
 	}
