@@ -30,6 +30,12 @@ type DB struct {
 	path string // the SQLite file; "" on PostgreSQL
 	pg   bool   // the engine is PostgreSQL
 
+	// On PostgreSQL: the channel other nodes' changes arrive on, this
+	// node's name in it, and how to stop listening (changes_pg.go).
+	channel       string
+	node          string
+	stopListening context.CancelFunc
+
 	// beforeMigrate, when set, copies a database that holds data before a
 	// pending migration changes it (WithMigrationBackup).
 	beforeMigrate *migrationBackup
@@ -76,7 +82,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		return setUp(ctx, &DB{w: w, r: r, now: time.Now, pg: true, listeners: map[int]func(Change){}}, opts)
+		db, err := setUp(ctx, &DB{w: w, r: r, now: time.Now, pg: true, listeners: map[int]func(Change){}}, opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.startListening(ctx, path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database: listen for other nodes' changes: %w", err)
+		}
+		return db, nil
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -178,6 +192,9 @@ func tighten(path string) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.stopListening != nil {
+		db.stopListening()
+	}
 	db.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	db.reads.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	return errors.Join(db.r.Close(), db.w.Close())
@@ -382,6 +399,9 @@ func (db *DB) attempt(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) err
 		return err
 	}
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.notifyChanges(ctx); err != nil {
 		return err
 	}
 	if err := stx.Commit(); err != nil {
