@@ -123,20 +123,13 @@ func shardsOverlap(a, b int64) bool {
 	return ua&mask == ub&mask
 }
 
-// lastTx is the newest transaction of a watched account in the blocks read.
-type lastTx struct {
-	w    watch
-	lt   uint64
-	hash []byte
-}
-
-// ourTransactions lists the transactions of each shard block and keeps, for
-// each of our accounts, the newest one.
-func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockIDExt) (map[string]*lastTx, error) {
+// ourTransactions lists the transactions of each shard block and returns
+// the accounts of ours that have any (raw address -> watch).
+func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockIDExt) (map[string]watch, error) {
 	f.mu.Lock()
 	byRaw := f.byRaw
 	f.mu.Unlock()
-	out := map[string]*lastTx{}
+	out := map[string]watch{}
 	for _, b := range blocks {
 		var after *tonapi.TransactionID3
 		for {
@@ -150,9 +143,7 @@ func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockID
 				if !ours {
 					continue
 				}
-				if l := out[raw]; l == nil || id.LT > l.lt {
-					out[raw] = &lastTx{w: w, lt: id.LT, hash: id.Hash}
-				}
+				out[raw] = w
 			}
 			if !more || len(ids) == 0 {
 				break

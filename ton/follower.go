@@ -66,7 +66,6 @@ type Follower struct {
 	depositsAfter int64            // the last deposit wallet loaded
 	tips          []*tonapi.BlockIDExt
 	hotAcc        *tlb.Account
-	jclients      map[string]*jetton.WalletClient
 	synced        time.Time // when a pass last reached the head
 	seqno         uint32
 	stalled       string
@@ -93,7 +92,7 @@ func NewFollower(api tonapi.APIClientWrapped, db *store.DB, cfg FollowerConfig) 
 	if cfg.MaxSkips <= 0 {
 		cfg.MaxSkips = 3
 	}
-	f := &Follower{api: api, db: db, cfg: cfg, log: cfg.Log, jclients: map[string]*jetton.WalletClient{},
+	f := &Follower{api: api, db: db, cfg: cfg, log: cfg.Log,
 		jettonLT: map[string]uint64{}, heads: make(chan Head, 1)}
 	hot := cfg.Hot.Bounce(true)
 	f.watches = []watch{{addr: hot, raw: hot.StringRaw(), asset: store.TON.Symbol}}
@@ -284,7 +283,7 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 		var blocks []*tonapi.BlockIDExt
 		blocks, tips, err = f.newShardBlocks(ctx, master, known)
 		if err == nil {
-			var touched map[string]*lastTx
+			var touched map[string]watch
 			touched, err = f.ourTransactions(ctx, blocks)
 			if err == nil {
 				accounts, err = f.fetchTouched(ctx, master, touched)
@@ -392,10 +391,27 @@ func (f *Follower) resumeTips(ctx context.Context, master *tonapi.BlockIDExt) ([
 // what is followed, with their jetton wallets as each jetton's master names
 // them at master (one get-method per new wallet and jetton, once).
 func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) error {
-	for {
+	f.mu.Lock()
+	after := f.depositsAfter
+	f.mu.Unlock()
+	add := map[string]watch{}
+	// The followed set is copied once a pass, whatever was added to it.
+	defer func() {
+		if len(add) == 0 {
+			return
+		}
 		f.mu.Lock()
-		after := f.depositsAfter
+		next := make(map[string]watch, len(f.byRaw)+len(add))
+		for k, v := range f.byRaw {
+			next[k] = v
+		}
+		for k, v := range add {
+			next[k] = v
+		}
+		f.byRaw, f.depositsAfter = next, after
 		f.mu.Unlock()
+	}()
+	for {
 		ws, err := f.db.DepositWalletsAfter(ctx, after, 512)
 		if err != nil {
 			return err
@@ -403,7 +419,6 @@ func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) 
 		if len(ws) == 0 {
 			return nil
 		}
-		add := map[string]watch{}
 		for _, w := range ws {
 			a, err := address.ParseRawAddr(w.Address)
 			if err != nil {
@@ -435,29 +450,19 @@ func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) 
 				}
 				add[raw] = watch{addr: ja.Bounce(true), raw: raw, asset: j.Symbol, deposit: w.ID}
 			}
+			after = w.ID
 		}
-		f.mu.Lock()
-		next := make(map[string]watch, len(f.byRaw)+len(add))
-		for k, v := range f.byRaw {
-			next[k] = v
-		}
-		for k, v := range add {
-			next[k] = v
-		}
-		f.byRaw = next
-		f.depositsAfter = ws[len(ws)-1].ID
-		f.mu.Unlock()
 	}
 }
 
-// fetchTouched reads each account that had transactions in the blocks read:
-// its state at master and its transactions since its cursor. Accounts are
-// read fetchWorkers at a time (a block with many deposits waits on the
-// lite-server's answers, not on their round trips one after another).
-func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]*lastTx) ([]fetched, error) {
-	list := make([]*lastTx, 0, len(touched))
-	for _, t := range touched {
-		list = append(list, t)
+// fetchTouched reads each account that had transactions in the blocks read
+// (fetch: its state at master, its transactions since its cursor),
+// fetchWorkers at a time: a block with many deposits waits on the
+// lite-server's answers, not on their round trips one after another.
+func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]watch) ([]fetched, error) {
+	list := make([]watch, 0, len(touched))
+	for _, w := range touched {
+		list = append(list, w)
 	}
 	out := make([]fetched, len(list))
 	errs := make([]error, len(list))
@@ -468,7 +473,10 @@ func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i], errs[i] = f.fetchOne(ctx, master, list[i])
+				out[i], errs[i] = f.fetch(ctx, master, list[i])
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("%s: %w", list[i].raw, errs[i])
+				}
 			}
 		}()
 	}
@@ -477,39 +485,14 @@ func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, 
 	}
 	close(next)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // fetchWorkers is how many accounts fetchTouched reads at once.
 const fetchWorkers = 16
-
-func (f *Follower) fetchOne(ctx context.Context, master *tonapi.BlockIDExt, t *lastTx) (fetched, error) {
-	fe := fetched{w: t.w}
-	acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, t.w.addr)
-	if err != nil {
-		return fe, fmt.Errorf("%s: get account: %w", t.w.raw, err)
-	}
-	fe.acc = acc
-	if err := f.fail("account"); err != nil {
-		return fe, err
-	}
-	cur, err := f.db.Cursor(ctx, t.w.raw)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fe, err
-	}
-	if t.lt > cur.LT {
-		fe.txs, err = history(ctx, f.api, t.w.addr, t.lt, t.hash, cur, func() error { return f.fail("page") })
-		if err != nil {
-			return fe, fmt.Errorf("%s: %w", t.w.raw, err)
-		}
-	}
-	return fe, nil
-}
 
 // catchUpAccounts reads every followed account at master and its
 // transactions since its cursor. A hot wallet that already has a history
@@ -572,15 +555,12 @@ func (f *Follower) openingCapital(ctx context.Context, master *tonapi.BlockIDExt
 			continue
 		}
 		if acc.IsActive {
-			f.mu.Lock()
-			jc := f.jclients[w.asset]
-			f.mu.Unlock()
-			b, err := jc.GetBalanceAtBlock(ctx, master)
+			b, err := f.jettonBalance(ctx, master, w.addr)
 			if err != nil {
 				return nil, fmt.Errorf("%s balance: %w", w.asset, err)
 			}
-			if v, ok := jettonAmount(b); ok {
-				held[w.asset] = v
+			if b != math.MaxInt64 { // beyond the ledger: left to reconciliation's drift
+				held[w.asset] = b
 			}
 		}
 	}
@@ -702,7 +682,6 @@ func (f *Follower) resolveJettonWallets(ctx context.Context, master *tonapi.Bloc
 		}
 		next[w.raw] = w
 		f.byRaw = next
-		f.jclients[j.Symbol] = jw
 		f.mu.Unlock()
 		f.log.Info("following jetton wallet", "jetton", j.Symbol, "wallet", a.String())
 	}
@@ -876,26 +855,17 @@ func (f *Follower) reconcile(ctx context.Context, master *tonapi.BlockIDExt, blo
 		}
 		f.mu.Lock()
 		last, known := f.jettonLT[a.w.asset]
-		jc := f.jclients[a.w.asset]
 		f.mu.Unlock()
 		if known && last == a.acc.LastTxLT {
 			continue
 		}
 		var bal store.Amount
 		if a.acc.IsActive {
-			b, err := jc.GetBalanceAtBlock(ctx, master)
+			b, err := f.jettonBalance(ctx, master, a.w.addr)
 			if err != nil {
 				return fmt.Errorf("%s balance: %w", a.w.asset, err)
 			}
-			v, ok := jettonAmount(b)
-			if !ok && b.Sign() != 0 {
-				// Beyond what the ledger can hold: reported as the largest
-				// figure it can (a drift), never as an error that stops
-				// following.
-				f.log.Error("jetton balance beyond what the ledger can hold", "asset", a.w.asset, "balance", b.String())
-				v = math.MaxInt64
-			}
-			bal = v
+			bal = b
 		}
 		figures[a.w.asset] = bal
 		read[a.w.asset] = a.acc.LastTxLT
