@@ -123,13 +123,20 @@ func shardsOverlap(a, b int64) bool {
 	return ua&mask == ub&mask
 }
 
-// ourTransactions lists the transactions of each shard block and returns
-// the accounts of ours that have any (raw address -> watch).
-func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockIDExt) (map[string]watch, error) {
+// lastTx is the newest transaction of a watched account in the blocks read.
+type lastTx struct {
+	w    watch
+	lt   uint64
+	hash []byte
+}
+
+// ourTransactions lists the transactions of each shard block and keeps, for
+// each of our accounts, the newest one.
+func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockIDExt) (map[string]lastTx, error) {
 	f.mu.Lock()
 	byRaw := f.byRaw
 	f.mu.Unlock()
-	out := map[string]watch{}
+	out := map[string]lastTx{}
 	for _, b := range blocks {
 		var after *tonapi.TransactionID3
 		for {
@@ -143,7 +150,9 @@ func (f *Follower) ourTransactions(ctx context.Context, blocks []*tonapi.BlockID
 				if !ours {
 					continue
 				}
-				out[raw] = w
+				if l, seen := out[raw]; !seen || id.LT > l.lt {
+					out[raw] = lastTx{w: w, lt: id.LT, hash: id.Hash}
+				}
 			}
 			if !more || len(ids) == 0 {
 				break

@@ -325,3 +325,38 @@ func TestInvoiceOwnAddressIsPaidWithoutAComment(t *testing.T) {
 		t.Fatalf("the invoice's address still holds %d", d.chain.Balance(addr))
 	}
 }
+
+// A bounceable transfer to a deposit address not deployed yet comes back to
+// the sender, as on mainnet: nothing is credited, what the bounce did not
+// return (the fees) is booked, and the books equal the chain.
+func TestBounceableTransferToAnUndeployedAddressComesBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDepositRig(t)
+	u, err := d.db.UpsertUser(ctx, store.User{ID: 91})
+	must(t, err)
+	dw, err := d.db.DepositWallet(ctx, store.UserOwner(u.ID))
+	must(t, err)
+	addr, err := address.ParseRawAddr(dw.Address)
+	must(t, err)
+	d.pass()
+	w := d.wallet(100)
+	d.mine(1)
+	before := d.chain.Balance(w.Address())
+	must(t, w.Send(addr.Bounce(true), 5*tonUnit, "", true))
+	d.mine(3)
+	if got := balance(t, d.db, store.UserAccount(u.ID), store.TON.Symbol); got != 0 {
+		t.Fatalf("credited %d for a transfer that bounced", got)
+	}
+	if spent := before - d.chain.Balance(w.Address()); spent >= tonUnit || spent == 0 {
+		t.Fatalf("the sender is down %d nanogram: the transfer did not come back (or cost nothing)", spent)
+	}
+	if d.chain.Balance(addr) != uint64(-balance(t, d.db, store.DepositAccount(dw.ID), store.TON.Symbol)) {
+		t.Fatalf("the address holds %d on chain, %d by the ledger", d.chain.Balance(addr), -balance(t, d.db, store.DepositAccount(dw.ID), store.TON.Symbol))
+	}
+	kinds, err := d.db.CountChainEvents(ctx)
+	must(t, err)
+	if kinds[store.KindCredited] != 0 || kinds[store.KindAborted] != 1 {
+		t.Fatalf("events %v, want one aborted and no credit", kinds)
+	}
+}

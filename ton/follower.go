@@ -283,7 +283,7 @@ func (f *Follower) Pass(ctx context.Context, prev *tonapi.BlockIDExt) (*tonapi.B
 		var blocks []*tonapi.BlockIDExt
 		blocks, tips, err = f.newShardBlocks(ctx, master, known)
 		if err == nil {
-			var touched map[string]watch
+			var touched map[string]lastTx
 			touched, err = f.ourTransactions(ctx, blocks)
 			if err == nil {
 				accounts, err = f.fetchTouched(ctx, master, touched)
@@ -456,13 +456,15 @@ func (f *Follower) loadDeposits(ctx context.Context, master *tonapi.BlockIDExt) 
 }
 
 // fetchTouched reads each account that had transactions in the blocks read
-// (fetch: its state at master, its transactions since its cursor),
+// (fetch: its state at master, its transactions since its cursor up to the
+// newest the blocks list: an account that stays without state, as one a
+// bounced transfer reached before it was deployed, has them all the same),
 // fetchWorkers at a time: a block with many deposits waits on the
 // lite-server's answers, not on their round trips one after another.
-func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]watch) ([]fetched, error) {
-	list := make([]watch, 0, len(touched))
-	for _, w := range touched {
-		list = append(list, w)
+func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, touched map[string]lastTx) ([]fetched, error) {
+	list := make([]lastTx, 0, len(touched))
+	for _, t := range touched {
+		list = append(list, t)
 	}
 	out := make([]fetched, len(list))
 	errs := make([]error, len(list))
@@ -473,9 +475,10 @@ func (f *Follower) fetchTouched(ctx context.Context, master *tonapi.BlockIDExt, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i], errs[i] = f.fetch(ctx, master, list[i])
+				t := list[i]
+				out[i], errs[i] = f.fetchTo(ctx, master, t.w, t.lt, t.hash)
 				if errs[i] != nil {
-					errs[i] = fmt.Errorf("%s: %w", list[i].raw, errs[i])
+					errs[i] = fmt.Errorf("%s: %w", t.w.raw, errs[i])
 				}
 			}
 		}()
@@ -702,6 +705,12 @@ func (f *Follower) JettonWallet(asset string) *address.Address {
 
 // fetch reads the account at master and its transactions after the cursor.
 func (f *Follower) fetch(ctx context.Context, master *tonapi.BlockIDExt, w watch) (fetched, error) {
+	return f.fetchTo(ctx, master, w, 0, nil)
+}
+
+// fetchTo is fetch up to the transaction (lt, hash) when lt is set (the
+// newest a block lists), else up to the account's last one.
+func (f *Follower) fetchTo(ctx context.Context, master *tonapi.BlockIDExt, w watch, lt uint64, hash []byte) (fetched, error) {
 	fe := fetched{w: w}
 	acc, err := f.api.WaitForBlock(master.SeqNo).GetAccount(ctx, master, w.addr)
 	if err != nil {
@@ -711,22 +720,28 @@ func (f *Follower) fetch(ctx context.Context, master *tonapi.BlockIDExt, w watch
 	if err := f.fail("account"); err != nil {
 		return fe, err
 	}
-	if acc.LastTxLT == 0 {
+	listed := lt != 0
+	if !listed {
+		lt, hash = acc.LastTxLT, acc.LastTxHash
+	}
+	if lt == 0 {
 		return fe, nil // no transactions yet
 	}
 	cur, err := f.db.Cursor(ctx, w.raw)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fe, err
 	}
-	head := hex.EncodeToString(acc.LastTxHash)
+	head := hex.EncodeToString(hash)
 	switch {
-	case acc.LastTxLT == cur.LT && head == cur.Hash:
+	case lt == cur.LT && head == cur.Hash:
 		return fe, nil
-	case acc.LastTxLT <= cur.LT:
+	case listed && lt < cur.LT:
+		return fe, nil // blocks walked again after a crash: booked already
+	case lt <= cur.LT:
 		// A liteserver behind the one we read before; try again later.
-		return fe, fmt.Errorf("liteserver is behind our cursor (lt %d <= %d)", acc.LastTxLT, cur.LT)
+		return fe, fmt.Errorf("liteserver is behind our cursor (lt %d <= %d)", lt, cur.LT)
 	}
-	fe.txs, err = history(ctx, f.api, w.addr, acc.LastTxLT, acc.LastTxHash, cur, func() error { return f.fail("page") })
+	fe.txs, err = history(ctx, f.api, w.addr, lt, hash, cur, func() error { return f.fail("page") })
 	return fe, err
 }
 
