@@ -144,16 +144,18 @@ func (db *DB) Event(ctx context.Context, id int64) (Event, bool, error) {
 
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
 
-// DueEventsPerUser returns, of a topic's due events, only the oldest of each
-// user (events without a user form one group), oldest first, up to limit. A
-// consumer that paces each chat (Telegram: one message a second) thus sees
-// every chat's next event however long one chat's queue is, instead of a
-// window filled by that one chat.
+// DueEventsPerUser returns, of a topic's pending events, the oldest of each
+// user (events without a user form one group) when it is due, oldest first,
+// up to limit. A consumer that paces each chat (Telegram: one message a
+// second) thus sees every chat's next event however long one chat's queue
+// is, instead of a window filled by that one chat; and a user's events keep
+// their order: while the oldest waits for its retry (a 429's retry_after),
+// the ones after it wait too.
 func (db *DB) DueEventsPerUser(ctx context.Context, topic string, limit int) ([]Event, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id, topic, type, payload, uid, coalesce(merchant_id, 0), attempts, next_attempt_at, created_at, coalesce(redelivered_at, 0)
 		FROM (SELECT *, coalesce(user_id, 0) AS uid,
-				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY next_attempt_at, id) AS nth
-			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?) AS due
-		WHERE nth = 1 ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
+				row_number() OVER (PARTITION BY coalesce(user_id, 0) ORDER BY id) AS nth
+			FROM outbox WHERE topic = ? AND done_at IS NULL AND failed_at IS NULL) AS pending
+		WHERE nth = 1 AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, topic, ms(db.now()), limit)
 	return scanEvents(rows, err)
 }

@@ -71,4 +71,31 @@ func TestDueEventsPerUserTakesTheOldestOfEachUser(t *testing.T) {
 	if want := []string{"1:a", "0:admin1", "3:c"}; fmt.Sprint(seen) != fmt.Sprint(want) || got[0].ID == 1 {
 		t.Fatalf("after done and retry %v (first id %d), want %v", seen, got[0].ID, want)
 	}
+
+	// A user's oldest event waiting for its retry (Telegram's retry_after)
+	// holds back the ones after it: notices arrive in the order they were
+	// emitted.
+	second := got[0].ID
+	if err := db.RetryEvent(ctx, second, now.Add(time.Second), "429"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.DueEventsPerUser(ctx, store.TopicBot, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got {
+		if e.UserID == 1 {
+			t.Fatalf("user 1's event %d came before %d, which waits for its retry", e.ID, second)
+		}
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	got, err = db.DueEventsPerUser(ctx, store.TopicBot, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[len(got)-1].ID != second {
+		t.Fatalf("after its retry_after the held event %d is due again: %+v", second, got)
+	}
 }
