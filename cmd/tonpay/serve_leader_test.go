@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tonpay/tonpay/bot/botapi"
+	"github.com/tonpay/tonpay/store"
+	"github.com/tonpay/tonpay/store/storetest"
+	"github.com/tonpay/tonpay/ton/tonrig"
+	"github.com/tonpay/tonpay/ton/tontest"
+)
+
+// TestServeTwoNodesPollTheBotOnTheLeaderOnly runs two nodes on one
+// PostgreSQL database without WEBHOOK_URL: only the leader long-polls the
+// bot's updates (Telegram ends a getUpdates with 409 Conflict when another
+// starts, and the stand-in does the same and counts it), and once the
+// leader stops the other node leads and polls. No getUpdates is ever cut
+// short, and each command is answered once.
+func TestServeTwoNodesPollTheBotOnTheLeaderOnly(t *testing.T) {
+	pg := storetest.Schema(t)
+	t.Parallel()
+	ctx := context.Background()
+	chain := tonrig.Chain(t, tontest.Options{})
+	chain.AutoMine(200 * time.Millisecond)
+	tgAPI := botapi.New(t)
+	words := tonrig.Seed()
+	db, err := store.Open(ctx, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	nodes := map[string]*service{}
+	addrs := map[string]string{}
+	for _, name := range []string{"n1", "n2"} {
+		addrs[name] = freeAddr(t)
+		nodes[name] = startService(t, map[string]string{
+			"BOT_TOKEN":           "123456:TEST",
+			"TELEGRAM_API_URL":    tgAPI.URL,
+			"DATABASE_URL":        pg,
+			"DB_PATH":             t.TempDir() + "/unused.db",
+			"NODE_NAME":           name,
+			"HTTP_ADDR":           addrs[name],
+			"TON_LITESERVERS":     chain.LiteServers(),
+			"TON_PROOF_CHECK":     "unsafe",
+			"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
+			"LOG_LEVEL":           "warn",
+		})
+	}
+	leading := func(name string) bool {
+		resp, err := http.Get("http://" + addrs[name] + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var h struct {
+			Leading *bool `json:"leading"`
+		}
+		json.NewDecoder(resp.Body).Decode(&h)
+		return h.Leading != nil && *h.Leading
+	}
+	var leader, other string
+	waitFor(t, 30*time.Second, func() bool {
+		for name := range nodes {
+			if leading(name) {
+				leader = name
+				return true
+			}
+		}
+		return false
+	})
+	other = map[string]string{"n1": "n2", "n2": "n1"}[leader]
+
+	// answered waits for the bot's answer to a user's command, then for
+	// twenty more polls: with two pollers some would have been cut short.
+	answered := func(user int64) {
+		t.Helper()
+		tgAPI.Command(user, "/start")
+		waitFor(t, 15*time.Second, func() bool { return len(tgAPI.Texts(user)) > 0 })
+		polls := len(tgAPI.Sent("getUpdates", 0))
+		waitFor(t, 15*time.Second, func() bool { return len(tgAPI.Sent("getUpdates", 0)) >= polls+20 })
+		if n := tgAPI.Conflicts(); n != 0 {
+			t.Fatalf("%d getUpdates cut short by another (409 Conflict): more than one node polls", n)
+		}
+		if n := len(tgAPI.Texts(user)); n != 1 {
+			t.Fatalf("user %d got %d answers to one /start: %q", user, n, tgAPI.Texts(user))
+		}
+	}
+	answered(7001)
+	if leading(other) {
+		t.Fatalf("both nodes lead")
+	}
+
+	// The leader stops (releasing the lease): the other leads and polls.
+	if code := nodes[leader].stop(); code != 0 {
+		t.Fatalf("%s exited %d: %s", leader, code, nodes[leader].log())
+	}
+	waitFor(t, 30*time.Second, func() bool { return leading(other) })
+	answered(7002)
+}
