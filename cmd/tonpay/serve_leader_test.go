@@ -20,7 +20,8 @@ import (
 // bot's updates (Telegram ends a getUpdates with 409 Conflict when another
 // starts, and the stand-in does the same and counts it), and once the
 // leader stops the other node leads and polls. No getUpdates is ever cut
-// short, and each command is answered once.
+// short, and each command is answered once. Neither node makes scheduled
+// backups (the database's own count there), and each says so once.
 func TestServeTwoNodesPollTheBotOnTheLeaderOnly(t *testing.T) {
 	pg := storetest.Schema(t)
 	t.Parallel()
@@ -49,7 +50,7 @@ func TestServeTwoNodesPollTheBotOnTheLeaderOnly(t *testing.T) {
 			"TON_LITESERVERS":     chain.LiteServers(),
 			"TON_PROOF_CHECK":     "unsafe",
 			"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
-			"LOG_LEVEL":           "warn",
+			"LOG_LEVEL":           "info",
 		})
 	}
 	leading := func(name string) bool {
@@ -102,4 +103,11 @@ func TestServeTwoNodesPollTheBotOnTheLeaderOnly(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, func() bool { return leading(other) })
 	answered(7002)
+
+	// No scheduled SQLite backups on PostgreSQL, said once at start.
+	for name, n := range nodes {
+		if c := strings.Count(n.log(), "no scheduled backups: they copy the SQLite file; on PostgreSQL the database's own backups count"); c != 1 {
+			t.Errorf("node %s said %d times why it makes no scheduled backups:\n%s", name, c, n.log())
+		}
+	}
 }

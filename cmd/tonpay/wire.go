@@ -194,6 +194,11 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 			}
 		}
 	}
+	if cfg.DatabaseURL != "" {
+		// BACKUP_DIR is refused beside DATABASE_URL (config.go).
+		log.Info("no scheduled backups: they copy the SQLite file; on PostgreSQL the database's own backups count "+
+			"(base backups with WAL archiving: point-in-time recovery; tonpay doctor checks the archiving)", "component", "backups")
+	}
 	if cfg.BackupDir != "" {
 		b := cli.NewBackups(cfg.DBPath, cfg.BackupDir, cfg.BackupEvery, cfg.BackupKeep, log.With("component", "backups"))
 		reg.MustRegister(b.Collectors()...)
