@@ -66,6 +66,25 @@ func CheckWritable(ctx context.Context, path string, wait time.Duration) error {
 	return err
 }
 
+// MinPostgres is the oldest PostgreSQL major version the store runs on:
+// its migrations use jsonpath (jsonb_path_query_first), new in PostgreSQL
+// 12.
+const MinPostgres = 12
+
+// checkPostgresVersion refuses a server older than MinPostgres, saying so
+// rather than failing halfway through a migration.
+func checkPostgresVersion(ctx context.Context, pool *sql.DB) error {
+	var num int
+	var version string
+	if err := pool.QueryRowContext(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version')`).Scan(&num, &version); err != nil {
+		return err
+	}
+	if num/10000 < MinPostgres {
+		return fmt.Errorf("PostgreSQL %s is too old: tonpay needs PostgreSQL %d or newer", version, MinPostgres)
+	}
+	return nil
+}
+
 // openPostgresReadOnly is OpenReadOnly on PostgreSQL: one small pool of
 // read-only connections serves as both of the DB's.
 func openPostgresReadOnly(ctx context.Context, dsn string) (*DB, error) {

@@ -16,9 +16,8 @@ import (
 	"github.com/tonpay/tonpay/store"
 )
 
-// MinPostgres is the oldest PostgreSQL major version tonpay runs on: its
-// migrations use jsonpath (jsonb_path_query_first), new in PostgreSQL 12.
-const MinPostgres = 12
+// MinPostgres is the oldest PostgreSQL major version tonpay runs on.
+const MinPostgres = store.MinPostgres
 
 // TestedPostgres is the major version the tests and CI run on (Debian 12's).
 const TestedPostgres = 15
