@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -109,5 +110,62 @@ func TestServeTwoNodesPollTheBotOnTheLeaderOnly(t *testing.T) {
 		if c := strings.Count(n.log(), "no scheduled backups: they copy the SQLite file; on PostgreSQL the database's own backups count"); c != 1 {
 			t.Errorf("node %s said %d times why it makes no scheduled backups:\n%s", name, c, n.log())
 		}
+	}
+}
+
+// TestServeTwoNodesServeTheBotWebhookOnEach: with WEBHOOK_URL every node
+// takes the bot's updates, the one that does not lead too (Telegram posts
+// to whichever node the address reaches), and none long-polls.
+func TestServeTwoNodesServeTheBotWebhookOnEach(t *testing.T) {
+	pg := storetest.Schema(t)
+	t.Parallel()
+	chain := tonrig.Chain(t, tontest.Options{})
+	chain.AutoMine(200 * time.Millisecond)
+	tgAPI := botapi.New(t)
+	words := tonrig.Seed()
+	addrs := map[string]string{}
+	for _, name := range []string{"n1", "n2"} {
+		addrs[name] = freeAddr(t)
+		startService(t, map[string]string{
+			"BOT_TOKEN":        "123456:TEST",
+			"TELEGRAM_API_URL": tgAPI.URL,
+			// Telegram's side of it is not exercised: updates are posted
+			// to each node below.
+			"WEBHOOK_URL":         "https://" + freeAddr(t) + "/telegram/hook",
+			"DATABASE_URL":        pg,
+			"DB_PATH":             t.TempDir() + "/unused.db",
+			"NODE_NAME":           name,
+			"HTTP_ADDR":           addrs[name],
+			"TON_LITESERVERS":     chain.LiteServers(),
+			"TON_PROOF_CHECK":     "unsafe",
+			"HOT_WALLET_MNEMONIC": strings.Join(words, " "),
+			"LOG_LEVEL":           "warn",
+		})
+	}
+	waitFor(t, 15*time.Second, func() bool { return len(tgAPI.Sent("setWebhook", 0)) >= 2 })
+	secret := tgAPI.Sent("setWebhook", 0)[0].Form.Get("secret_token")
+	user := int64(7100)
+	for _, name := range []string{"n1", "n2"} {
+		user++
+		update := map[string]any{"update_id": user, "message": map[string]any{"message_id": 1, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": user, "type": "private"}, "from": map[string]any{"id": user, "first_name": "U", "language_code": "en"},
+			"text": "/start", "entities": []any{map[string]any{"type": "bot_command", "offset": 0, "length": 6}}}}
+		tgAPI.Delivered(update)
+		b, _ := json.Marshal(update)
+		req, _ := http.NewRequest("POST", "http://"+addrs[name]+"/telegram/hook", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s's webhook answered %s", name, resp.Status)
+		}
+		waitFor(t, 15*time.Second, func() bool { return len(tgAPI.Texts(user)) > 0 })
+	}
+	if n := len(tgAPI.Sent("getUpdates", 0)); n != 0 {
+		t.Fatalf("%d getUpdates with a webhook", n)
 	}
 }
