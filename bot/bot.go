@@ -234,7 +234,9 @@ func (b *Bot) Run(ctx context.Context) error {
 
 // RunNotices delivers the outbox's notices and reconciles Stars payments
 // until ctx ends. Where several nodes share a database only the leader runs
-// it (a notice is then sent once); RunUpdates runs on every node.
+// it (a notice is then sent once); RunUpdates runs on every node with a
+// webhook, on the leader only with long polling (Telegram lets one
+// getUpdates wait at a time).
 func (b *Bot) RunNotices(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.notifier.run(gctx) })
@@ -247,7 +249,7 @@ func (b *Bot) RunNotices(ctx context.Context) error {
 }
 
 // RunUpdates takes the bot's updates (its webhook, or long polling) until
-// ctx ends.
+// ctx ends. It may run again after it returned (a node that leads again).
 func (b *Bot) RunUpdates(ctx context.Context) error {
 	if err := b.setup(ctx); err != nil {
 		if ctx.Err() != nil {

@@ -84,6 +84,11 @@ func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 		r.Close()
 		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
+	if err := checkPostgresVersion(ctx, w); err != nil {
+		w.Close()
+		r.Close()
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
 	return w, r, nil
 }
 

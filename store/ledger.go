@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // System ledger accounts. User and merchant accounts are named by UserAccount
@@ -390,8 +392,13 @@ func audit(ctx context.Context, pool *sql.DB) ([]string, error) {
 		asset   string
 	}
 	// One read transaction: the sums and the balances are of one snapshot
-	// while the service books.
-	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	// while the service books (on PostgreSQL that takes REPEATABLE READ:
+	// under READ COMMITTED each statement would see its own).
+	opts := &sql.TxOptions{ReadOnly: true}
+	if _, ok := pool.Driver().(*stdlib.Driver); ok {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

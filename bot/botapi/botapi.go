@@ -9,7 +9,8 @@
 // over 4096 characters or a caption over 1024, HTML that does not parse,
 // keyboards Telegram rejects, edits of messages that do not exist or would
 // not change, callback queries answered twice or never asked, chats that
-// blocked the bot, getUpdates while a webhook is set. It keeps each chat as
+// blocked the bot, getUpdates while a webhook is set, two getUpdates at
+// once (the older one gets 409 Conflict, Conflicts counts them). It keeps each chat as
 // Telegram would show it, delivers updates by long polling or to the
 // webhook the bot set, and sells Telegram Stars (stars.go). Every request
 // is recorded for tests to inspect (Sent, Texts, Chat).
@@ -82,21 +83,23 @@ type API struct {
 	ctx  context.Context
 	wg   sync.WaitGroup
 
-	mu       sync.Mutex
-	calls    []Call
-	chats    map[int64][]Message
-	version  int64         // changes with every change to any chat or the update queue
-	changed  chan struct{} // closed and replaced on every change
-	updates  []map[string]any
-	nextUpd  int
-	nextID   int                      // message ids
-	users    map[int64]map[string]any // Telegram users by id
-	blocked  map[int64]bool           // chats that blocked the bot
-	queries  map[string]bool          // callback query id → answered
-	hook     webhook                  // webhook.go
-	stars    starsState               // stars.go
-	delivery bool                     // a webhook delivery loop runs
-	rates    rates                    // limits.go
+	mu        sync.Mutex
+	calls     []Call
+	chats     map[int64][]Message
+	version   int64         // changes with every change to any chat or the update queue
+	changed   chan struct{} // closed and replaced on every change
+	updates   []map[string]any
+	nextUpd   int
+	nextID    int                      // message ids
+	users     map[int64]map[string]any // Telegram users by id
+	blocked   map[int64]bool           // chats that blocked the bot
+	queries   map[string]bool          // callback query id → answered
+	hook      webhook                  // webhook.go
+	stars     starsState               // stars.go
+	delivery  bool                     // a webhook delivery loop runs
+	poller    chan struct{}            // closed to end the waiting getUpdates (a newer one came)
+	conflicts int                      // getUpdates ended by a newer one
+	rates     rates                    // limits.go
 }
 
 // Start runs a stand-in until Close.
@@ -345,9 +348,12 @@ func (a *API) answer(r *request, wait time.Duration) (out map[string]any, hungUp
 		result = map[string]any{"id": a.o.BotID, "is_bot": true, "first_name": a.o.FirstName, "username": a.o.Username,
 			"can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false}
 	case "getUpdates":
-		updates, ok := a.poll(r, wait)
+		updates, refusal, ok := a.poll(r, wait)
 		if !ok {
 			return nil, true
+		}
+		if refusal != nil {
+			return refusal, false
 		}
 		result = updates
 	case "sendMessage":

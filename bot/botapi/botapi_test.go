@@ -247,6 +247,39 @@ func TestLongPollingWaitsForAnUpdate(t *testing.T) {
 	}
 }
 
+// Two getUpdates at once: as on Telegram, the newer one ends the waiting
+// one with 409 Conflict, and takes the update.
+func TestSecondPollerEndsTheFirstWithConflict(t *testing.T) {
+	t.Parallel()
+	api := botapi.New(t, botapi.Options{PollWait: 10 * time.Second})
+	first := make(chan answer, 1)
+	go func() { first <- call(t, api, token, "getUpdates", url.Values{"timeout": {"30"}}) }()
+	// The first is waiting once the stand-in has its call.
+	for deadline := time.Now().Add(5 * time.Second); len(api.Sent("getUpdates", 0)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first getUpdates never arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := make(chan answer, 1)
+	go func() { second <- call(t, api, token, "getUpdates", url.Values{"timeout": {"30"}}) }()
+	refused(t, <-first, 409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+	if n := api.Conflicts(); n != 1 {
+		t.Fatalf("%d conflicts, want 1", n)
+	}
+	api.Command(7, "/start")
+	a := <-second
+	ok(t, a)
+	if !strings.Contains(string(a.Result), "/start") {
+		t.Fatalf("the second poller did not get the update: %s", a.Result)
+	}
+	// One after the other is no conflict.
+	ok(t, call(t, api, token, "getUpdates", url.Values{"timeout": {"0"}}))
+	if n := api.Conflicts(); n != 1 {
+		t.Fatalf("%d conflicts, want 1", n)
+	}
+}
+
 func TestWebhook(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex

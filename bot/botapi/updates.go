@@ -7,6 +7,7 @@ package botapi
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -42,13 +43,44 @@ func (a *API) waitChange(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
+// Conflict is Telegram's answer to a getUpdates that a newer one cut
+// short: two bot instances polling at once.
+func Conflict() map[string]any {
+	return Error(http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+}
+
+// Conflicts is how many getUpdates another one cut short (answered
+// Conflict): how often two bot instances polled at once.
+func (a *API) Conflicts() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.conflicts
+}
+
 // poll answers getUpdates: the queued updates at or after the offset, as
 // soon as there is one, or none after wait. What the bot confirmed (below
-// the offset) is forgotten, as Telegram forgets it.
-func (a *API) poll(r *request, wait time.Duration) ([]map[string]any, bool) {
+// the offset) is forgotten, as Telegram forgets it. One getUpdates waits at
+// a time, as on Telegram: a newer one ends the waiting one with Conflict
+// (refusal); ok is false when the caller hung up.
+func (a *API) poll(r *request, wait time.Duration) (updates []map[string]any, refusal map[string]any, ok bool) {
 	offset, _ := strconv.Atoi(r.get("offset"))
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
+	cut := make(chan struct{})
+	a.mu.Lock()
+	if a.poller != nil {
+		close(a.poller)
+		a.conflicts++
+	}
+	a.poller = cut
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.poller == cut {
+			a.poller = nil
+		}
+		a.mu.Unlock()
+	}()
 	for {
 		a.mu.Lock()
 		a.confirm(offset)
@@ -56,13 +88,15 @@ func (a *API) poll(r *request, wait time.Duration) ([]map[string]any, bool) {
 		changed := a.changed
 		a.mu.Unlock()
 		if len(out) > 0 {
-			return out, true
+			return out, nil, true
 		}
 		select {
 		case <-r.http.Context().Done():
-			return nil, false
+			return nil, nil, false
+		case <-cut:
+			return nil, Conflict(), true
 		case <-deadline.C:
-			return out, true
+			return out, nil, true
 		case <-changed:
 		}
 	}

@@ -201,6 +201,35 @@ func TestBackupCommandErrors(t *testing.T) {
 	}
 }
 
+// TestBackupOnPostgresMakesNoCopy: with DATABASE_URL tonpay backup copies
+// nothing (not even the SQLite file DB_PATH still names) and says what
+// backs PostgreSQL up instead; exit 1, so that a cron job does not take it
+// for a backup.
+func TestBackupOnPostgresMakesNoCopy(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DB_PATH": filepath.Join(dir, "tonpay.db")}
+	if code, _, stderr := tonpay(t, dir, env, "migrate"); code != 0 {
+		t.Fatal(stderr)
+	}
+	env["DATABASE_URL"] = "postgres://tonpay:secret@" + freeAddr(t) + "/tonpay"
+	backups := filepath.Join(dir, "backups")
+	os.Mkdir(backups, 0o700)
+	code, out, stderr := tonpay(t, dir, env, "backup", backups)
+	line := oneLine(t, stderr)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	for _, want := range []string{"tonpay backup: no copy made", "the database's own backups", "pg_basebackup", "WAL archiving",
+		"point-in-time recovery", "tonpay doctor"} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("the refusal does not say %q: %q", want, line)
+		}
+	}
+	if entries, _ := os.ReadDir(backups); len(entries) != 0 {
+		t.Fatalf("backup on PostgreSQL made files: %v", entries)
+	}
+}
+
 // TestServeBacksUpOnSchedule: with BACKUP_DIR, BACKUP_EVERY and BACKUP_KEEP
 // the running service backs up at start and then on schedule, keeping
 // BACKUP_KEEP verified copies.

@@ -69,7 +69,11 @@ func runDoctor(t *testing.T, env map[string]string, deps doctor.Deps) (int, stri
 	return code, out.String(), lines
 }
 
-func startDoctorFixture(t *testing.T) *doctorFixture {
+func startDoctorFixture(t *testing.T) *doctorFixture { return startDoctorFixtureOn(t, "") }
+
+// startDoctorFixtureOn is the fixture on the PostgreSQL database at pg
+// (no scheduled backups there), or on SQLite when pg is "".
+func startDoctorFixtureOn(t *testing.T, pg string) *doctorFixture {
 	ctx := context.Background()
 	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
@@ -108,9 +112,22 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 		"ADMIN_IDS":           "42",
 		"LOG_LEVEL":           "warn",
 	}
+	if pg != "" {
+		env["DATABASE_URL"] = pg
+		delete(env, "BACKUP_DIR")
+	}
 	startService(t, env)
 
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	var db *store.DB
+	if pg != "" {
+		var err error
+		if db, err = store.Open(ctx, pg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	} else {
+		db = storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	}
 	chain.Fund(hot, 7_000_000_000)
 	usdt.Mint(hot, big.NewInt(12_500_000))
 	onChain := store.Amount(chain.Balance(hot))
@@ -123,6 +140,9 @@ func startDoctorFixture(t *testing.T) *doctorFixture {
 		return got[store.TON.Symbol].Chain == onChain && got[store.TON.Symbol].Drift == 0 && got["USDT"].Chain == 12_500_000 && got["USDT"].Drift == 0
 	})
 	waitFor(t, 10*time.Second, func() bool {
+		if pg != "" {
+			return true
+		}
 		m, _ := filepath.Glob(filepath.Join(env["BACKUP_DIR"], "tonpay-*.db"))
 		return len(m) > 0
 	})
@@ -385,5 +405,126 @@ func TestDoctorThroughRun(t *testing.T) {
 	code, out, stderr := tonpay(t, t.TempDir(), map[string]string{"BOT_TOKEN": "nocolon"}, "doctor")
 	if code != 1 || stderr != "" || !strings.HasPrefix(out, "FAIL  config       BOT_TOKEN: malformed") {
 		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, out, stderr)
+	}
+}
+
+// TestDoctorOnPostgres runs tonpay doctor beside a healthy service on
+// PostgreSQL: the server's checks (connection, version, schema, the live
+// ledger's invariants, the leader's lease, replication, WAL archiving)
+// replace the SQLite file's (writable, integrity_check, disk, scheduled
+// backups); the throwaway cluster has no standby and no archiving, two
+// warnings. Then an expired lease, a database no node ever led, an
+// unreachable server and a database without tonpay's schema fail (or
+// warn) on their line, with the exit status that goes with it.
+func TestDoctorOnPostgres(t *testing.T) {
+	pg := storetest.Schema(t)
+	t.Parallel()
+	f := startDoctorFixtureOn(t, pg)
+
+	t.Run("healthy", func(t *testing.T) {
+		code, out, lines := runDoctor(t, f.env, f.deps())
+		t.Logf("tonpay doctor on PostgreSQL:\n%s", out)
+		if code != 0 || !strings.Contains(out, "no check failed; 2 warning(s)") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		for name, want := range map[string]string{
+			"config":      "ok    config       network testnet; assets GRAM, USDT; 1 admin(s); database postgres://tonpay@",
+			"database":    "ok    database     connected to postgres://",
+			"version":     "ok    version      PostgreSQL 1",
+			"schema":      "ok    schema       " + store.KnownMigrations()[len(store.KnownMigrations())-1] + ", current",
+			"invariants":  "ok    invariants   the ledger's entries sum to zero per asset",
+			"leader":      "ok    leader       ",
+			"replication": "warn  replication  no standby attached: losing the server's disk loses every transaction since the last archived WAL",
+			"disk":        "skip  disk         skipped: the ledger lives on the PostgreSQL server",
+			"backups":     "warn  backups      WAL archiving is off on this server",
+			"webhook":     "ok    webhook      Telegram posts updates to",
+			"ledger":      "ok    ledger       equals the chain at block",
+		} {
+			if len(lines[name]) != 1 || !strings.HasPrefix(lines[name][0], want) {
+				t.Errorf("%s: %q, want it to start %q", name, lines[name], want)
+			}
+		}
+		if !strings.Contains(lines["leader"][0], "leads (epoch ") || !strings.Contains(lines["version"][0], "tonpay runs on PostgreSQL 12 and newer") {
+			t.Errorf("leader or version line:\n%s", out)
+		}
+		if !strings.Contains(lines["backups"][0], "-- fix: set up base backups (pg_basebackup") {
+			t.Errorf("the backups line does not say what to set up: %q", lines["backups"])
+		}
+		for _, gone := range []string{"integrity_check", "writable", "free of", "BACKUP_DIR", "tonpay.db"} {
+			if strings.Contains(out, gone) {
+				t.Errorf("a SQLite check on PostgreSQL (%q):\n%s", gone, out)
+			}
+		}
+	})
+
+	// elsewhere is a fresh database of this server (migrated by a store
+	// opened on it) with a fresh, empty hot wallet: the ledger equals the
+	// chain (both empty), so what fails is what the case broke.
+	elsewhere := func(t *testing.T, lease func(db *store.DB)) map[string]string {
+		url := storetest.Schema(t)
+		db, err := store.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lease != nil {
+			lease(db)
+		}
+		db.Close()
+		env := maps.Clone(f.env)
+		maps.Copy(env, map[string]string{"DATABASE_URL": url, "JETTONS": "", "COLD_WALLET_ADDRESS": "", "HOT_WALLET_MAX": "",
+			"HOT_WALLET_MNEMONIC": strings.Join(wallet.NewSeed(), " ")})
+		return env
+	}
+	for _, tt := range []struct {
+		name  string
+		env   func(t *testing.T) map[string]string
+		code  int
+		check string
+		says  string
+		fix   string
+		skips []string // checks that cannot run
+	}{
+		{name: "the lease expired", env: func(t *testing.T) map[string]string {
+			return elsewhere(t, func(db *store.DB) {
+				if _, ok, err := db.AcquireLease(context.Background(), "n1-gone", time.Millisecond); err != nil || !ok {
+					t.Fatalf("lease: %v %v", ok, err)
+				}
+			})
+		}, code: 1, check: "leader", says: "FAIL  leader       no leader: the lease of n1-gone (epoch 1) expired", fix: "start a node"},
+		{name: "no node led yet", env: func(t *testing.T) map[string]string { return elsewhere(t, nil) },
+			code: 0, check: "leader", says: "warn  leader       no node has led yet", fix: "start the service"},
+		{name: "the server is unreachable", env: func(t *testing.T) map[string]string {
+			env := maps.Clone(f.env)
+			env["DATABASE_URL"] = "postgres://tonpay:secret@" + freeAddr(t) + "/tonpay?connect_timeout=5"
+			return env
+		}, code: 1, check: "database", says: "FAIL  database     cannot connect to postgres://tonpay:xxxxx@127.0.0.1:", fix: "check DATABASE_URL",
+			skips: []string{"version", "schema", "invariants", "leader", "replication", "backups", "ledger"}},
+		{name: "not tonpay's database", env: func(t *testing.T) map[string]string {
+			env := maps.Clone(f.env)
+			env["DATABASE_URL"] = storetest.Schema(t)
+			return env
+		}, code: 1, check: "database", says: "not a tonpay database", fix: "run tonpay migrate",
+			skips: []string{"schema", "leader"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, lines := runDoctor(t, tt.env(t), f.deps())
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, tt.code, out)
+			}
+			if len(lines[tt.check]) != 1 || !strings.Contains(lines[tt.check][0], tt.says) {
+				t.Fatalf("%s: %q, want it to say %q:\n%s", tt.check, lines[tt.check], tt.says, out)
+			}
+			if _, fix, _ := strings.Cut(lines[tt.check][0], " -- fix: "); !strings.Contains(fix, tt.fix) {
+				t.Fatalf("%s: the fix does not say %q: %q", tt.check, tt.fix, lines[tt.check][0])
+			}
+			for _, name := range tt.skips {
+				if len(lines[name]) != 1 || !strings.HasPrefix(lines[name][0], "skip ") {
+					t.Errorf("%s: %q, want it skipped", name, lines[name])
+				}
+			}
+			if strings.Contains(out, "secret") {
+				t.Errorf("the database password is printed:\n%s", out)
+			}
+		})
 	}
 }

@@ -25,7 +25,8 @@ const leaseTTL = 15 * time.Second
 // the webhook deliveries) only while this node holds the leader's lease,
 // under a context that fences every write of that work with the lease
 // (store.WithLease): a node paused past its lease can neither book nor
-// send. Every node serves the APIs and the bot; one leads.
+// send. Every node serves the APIs and the bot's webhook; one leads (and
+// long-polls the bot's updates when there is no webhook).
 type leadership struct {
 	db    *store.DB
 	node  string

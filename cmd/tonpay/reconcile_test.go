@@ -38,7 +38,14 @@ func row(t *testing.T, out, asset string) []string {
 // books exit 0 with the figures; a ledger tampered with behind the
 // follower's back exits 1 with the drift, before and after the service
 // noticed it and paused payouts.
-func TestReconcileComparesChainAndLedger(t *testing.T) {
+func TestReconcileComparesChainAndLedger(t *testing.T) { testReconcile(t, "") }
+
+// TestReconcileOnPostgres is the same on PostgreSQL (DATABASE_URL).
+func TestReconcileOnPostgres(t *testing.T) { testReconcile(t, storetest.Schema(t)) }
+
+// testReconcile runs the test on the PostgreSQL database at pg, or on
+// SQLite when pg is "".
+func testReconcile(t *testing.T, pg string) {
 	ctx := context.Background()
 	chain := tonrig.Chain(t, tontest.Options{})
 	chain.AutoMine(100 * time.Millisecond)
@@ -62,8 +69,19 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 		"LOG_LEVEL":           "warn",
 		"SWEEP_MIN":           "1000", // the deposit address stays unswept: its figure is the service's last read
 	}
+	if pg != "" {
+		env["DATABASE_URL"] = pg
+	}
 	svc := startService(t, env)
-	db := storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	var db *store.DB
+	if pg != "" {
+		if db, err = store.Open(ctx, pg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	} else {
+		db = storetest.OpenWith(t, storetest.Config{Path: env["DB_PATH"], Assets: []store.Asset{}})
+	}
 
 	// A user's deposit address, handed out as the service does.
 	keys, err := ton.NewDepositKeys(words, true)
@@ -109,7 +127,12 @@ func TestReconcileComparesChainAndLedger(t *testing.T) {
 	// The database looks one migration behind this binary (as beside a
 	// service of the previous version): reconcile reads it as it is and
 	// migrates nothing under that service.
-	raw, err := sql.Open("sqlite", "file:"+env["DB_PATH"])
+	var raw *sql.DB
+	if pg != "" {
+		raw, err = store.OpenRaw(pg)
+	} else {
+		raw, err = sql.Open("sqlite", "file:"+env["DB_PATH"])
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,8 +163,17 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 
 	// The chain's work, and the bot's notices, run on the node that holds
 	// the leader's lease (one node on SQLite; any of several on PostgreSQL).
-	lead := newLeadership(db, cfg.NodeName, []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks},
-		{"notices", runFunc(tgBot.RunNotices)}}, log.With("component", "leader"))
+	// The bot's updates: by webhook every node takes them (Telegram posts
+	// to whichever the address reaches); by long polling only the leader
+	// polls, since Telegram lets one getUpdates wait at a time (a second
+	// ends the first with 409 Conflict).
+	led := []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks},
+		{"notices", runFunc(tgBot.RunNotices)}}
+	bots := []named{{"bot", runFunc(tgBot.RunUpdates)}}
+	if cfg.WebhookURL == nil {
+		led, bots = append(led, bots...), nil
+	}
+	lead := newLeadership(db, cfg.NodeName, led, log.With("component", "leader"))
 	web.SetLeader(lead.Status)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tonpay_leader",
 		Help: "1 while this node holds the leader's lease (follows the chain, pays, sweeps, delivers webhooks)."},
@@ -174,12 +183,8 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 			}
 			return 0
 		}))
-	parts := []named{
-		{"leader", lead},
-		{"bot", runFunc(tgBot.RunUpdates)},
-		{"http", web},
-		{"clock", clock},
-	}
+	parts := append([]named{{"leader", lead}}, bots...)
+	parts = append(parts, named{"http", web}, named{"clock", clock})
 	if cfg.TLSDomain != "" {
 		// tonpay serves HTTPS itself: the same handler behind certificates
 		// it obtains, instead of miniapp's plain HTTP listener.
@@ -188,6 +193,11 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 				parts[i] = named{"https", tlsfront.New(tlsOptions(cfg), web.Handler(), web.Close, log.With("component", "https"))}
 			}
 		}
+	}
+	if cfg.DatabaseURL != "" {
+		// BACKUP_DIR is refused beside DATABASE_URL (config.go).
+		log.Info("no scheduled backups: they copy the SQLite file; on PostgreSQL the database's own backups count "+
+			"(base backups with WAL archiving: point-in-time recovery; tonpay doctor checks the archiving)", "component", "backups")
 	}
 	if cfg.BackupDir != "" {
 		b := cli.NewBackups(cfg.DBPath, cfg.BackupDir, cfg.BackupEvery, cfg.BackupKeep, log.With("component", "backups"))

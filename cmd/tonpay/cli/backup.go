@@ -18,12 +18,24 @@ import (
 // verify: exit code 1, the copy kept for inspection.
 var ErrBackupBad = errors.New("the copy does not verify")
 
+// ErrBackupPostgres is backup's answer on PostgreSQL: nothing was copied.
+// A copy of the file is SQLite's backup; PostgreSQL's are its own base
+// backups and WAL archive, which restore to any moment (point-in-time
+// recovery), or a managed service's.
+var ErrBackupPostgres = errors.New("no copy made: with DATABASE_URL the database's own backups are what counts: " +
+	"base backups (pg_basebackup, pgBackRest or Barman) with WAL archiving (archive_mode=on) for point-in-time recovery, " +
+	"or a managed PostgreSQL's point-in-time recovery; tonpay doctor checks the archiving and the live ledger's invariants " +
+	"(README.md, Past one machine)")
+
 // Backup is `tonpay backup FILE`: a consistent copy of the database,
 // made while the service may be running, then verified. FILE may be a
 // directory: the copy is named tonpay-<UTC time>.db inside it.
+//
+// On PostgreSQL (DATABASE_URL) it makes no copy and says so (ErrBackupPostgres):
+// the database's own backups are what counts there.
 func Backup(ctx context.Context, e Env, dst string, stdout io.Writer) error {
-	if err := e.errNotSQLite("tonpay backup"); err != nil {
-		return err
+	if e.Postgres {
+		return ErrBackupPostgres
 	}
 	if _, err := os.Stat(e.DBPath); err != nil {
 		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))

@@ -124,11 +124,3 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-
-// errNotSQLite is the answer of the commands that work on the SQLite file.
-func (e Env) errNotSQLite(what string) error {
-	if !e.Postgres {
-		return nil
-	}
-	return fmt.Errorf("%s works on the SQLite file at DB_PATH; with DATABASE_URL (PostgreSQL) use PostgreSQL's own tools", what)
-}

@@ -57,17 +57,17 @@ func Reconcile(ctx context.Context, e Env, stdout io.Writer, all bool) error {
 	if err != nil {
 		return err
 	}
-	if err := e.errNotSQLite("tonpay reconcile"); err != nil {
-		return err
-	}
-	if _, err := os.Stat(e.DBPath); err != nil {
-		return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))
+	if !e.Postgres {
+		if _, err := os.Stat(e.DBPath); err != nil {
+			return fmt.Errorf("database %s: %v (set DB_PATH as the service has it)", e.DBPath, unwrapPath(err))
+		}
 	}
 	// Read-only: it may run beside the service (even one of an older
-	// version, whose schema it must not migrate under it).
-	db, err := store.OpenReadOnly(ctx, e.DBPath)
+	// version, whose schema it must not migrate under it), on SQLite or
+	// PostgreSQL alike.
+	db, err := store.OpenReadOnly(ctx, e.Database)
 	if err != nil {
-		return fmt.Errorf("database %s: %w", e.DBPath, err)
+		return fmt.Errorf("database %s: %w", e.DatabaseName, err)
 	}
 	defer db.Close()
 

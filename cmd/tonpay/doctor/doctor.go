@@ -1,5 +1,6 @@
 // Package doctor is `tonpay doctor`: it checks everything a live service
-// needs (configuration, database, disk, backups, Telegram, the public URL,
+// needs (configuration, database, disk, backups or, on PostgreSQL, the
+// server, its replication and the leader's lease, Telegram, the public URL,
 // lite-servers, wallets, the ledger against the chain) and prints one line
 // per check. main gives it the configuration as a Config and the world as
 // Deps.
@@ -68,7 +69,15 @@ type Config struct {
 	RPS         int
 	ProofCheck  tonapi.ProofCheckPolicy
 
-	DBPath      string
+	DBPath string
+	// DatabaseURL, when set, is the PostgreSQL database the service uses
+	// instead of the SQLite file at DBPath; DatabaseName is it without its
+	// password, as doctor prints it. LeaseTTL is how long the leader's
+	// lease lasts.
+	DatabaseURL  string
+	DatabaseName string
+	LeaseTTL     time.Duration
+
 	BackupDir   string
 	BackupEvery time.Duration
 	BackupKeep  int
@@ -203,16 +212,14 @@ func (d *doctor) run(cfgErr error) {
 		return
 	}
 	d.fees()
-	if d.database() {
-		defer d.db.Close()
-		d.schema()
-		d.integrity()
+	if d.cfg.DatabaseURL != "" {
+		d.postgres() // postgres.go
 	} else {
-		d.report(vSkip, "schema", "skipped: no database to look at", "")
-		d.report(vSkip, "integrity", "skipped: no database to look at", "")
+		d.sqlite()
 	}
-	d.disk()
-	d.backups()
+	if d.db != nil {
+		defer d.db.Close()
+	}
 	d.bot()
 	d.webhook()
 	d.publicURL()
@@ -223,6 +230,20 @@ func (d *doctor) run(cfgErr error) {
 	d.jettons()
 	d.coldWallet()
 	d.ledger()
+}
+
+// sqlite checks the SQLite file, the disk it is on and its scheduled
+// backups.
+func (d *doctor) sqlite() {
+	if d.database() {
+		d.schema()
+		d.integrity()
+	} else {
+		d.report(vSkip, "schema", "skipped: no database to look at", "")
+		d.report(vSkip, "integrity", "skipped: no database to look at", "")
+	}
+	d.disk()
+	d.backups()
 }
 
 func (d *doctor) configuration(cfgErr error) bool {
@@ -240,7 +261,11 @@ func (d *doctor) configuration(cfgErr error) bool {
 	for _, a := range c.Assets {
 		syms = append(syms, a.Symbol)
 	}
-	d.ok("config", "network %s; assets %s; %d admin(s); database %s", c.Network, strings.Join(syms, ", "), len(c.AdminIDs), c.DBPath)
+	db := c.DBPath
+	if c.DatabaseURL != "" {
+		db = c.DatabaseName + " (PostgreSQL)"
+	}
+	d.ok("config", "network %s; assets %s; %d admin(s); database %s", c.Network, strings.Join(syms, ", "), len(c.AdminIDs), db)
 	return true
 }
 
@@ -301,7 +326,11 @@ func (d *doctor) database() bool {
 func (d *doctor) schema() {
 	applied, err := d.db.Migrations(d.ctx)
 	if err != nil {
-		d.report(vFail, "schema", err.Error(), "DB_PATH must point at tonpay's database")
+		fix := "DB_PATH must point at tonpay's database"
+		if d.cfg.DatabaseURL != "" {
+			fix = "DATABASE_URL must point at tonpay's database"
+		}
+		d.report(vFail, "schema", err.Error(), fix)
 		return
 	}
 	pending, unknown := store.MigrationState(applied)
@@ -313,6 +342,9 @@ func (d *doctor) schema() {
 	case len(unknown) > 0:
 		d.report(vFail, "schema", fmt.Sprintf("%s: a newer tonpay made it (%s unknown to %s)", last, strings.Join(unknown, ", "), d.cfg.Version),
 			"run the tonpay version that migrated it, or restore a backup made before (README.md, Restore)")
+	case len(pending) > 0 && d.cfg.DatabaseURL != "":
+		d.report(vWarn, "schema", fmt.Sprintf("%s; this tonpay has %d newer migration(s): %s", last, len(pending), strings.Join(pending, ", ")),
+			"run tonpay migrate (or restart a node: it migrates at start, one node at a time); make sure a point-in-time recovery from before is possible first")
 	case len(pending) > 0:
 		d.report(vWarn, "schema", fmt.Sprintf("%s; this tonpay has %d newer migration(s): %s", last, len(pending), strings.Join(pending, ", ")),
 			"restart the service or run tonpay migrate: the database is copied first, then migrated")
@@ -449,6 +481,8 @@ func (d *doctor) webhook() {
 		want = d.cfg.WebhookURL.String()
 	}
 	switch {
+	case want == "" && info.URL == "" && d.cfg.DatabaseURL != "":
+		d.ok("webhook", "none: the bot takes updates by long polling, on the leading node only")
 	case want == "" && info.URL == "":
 		d.ok("webhook", "none: the bot takes updates by long polling")
 	case want == "":
