@@ -224,10 +224,11 @@ func waitPages(t *testing.T, d time.Duration, pages []*page, want func(user int6
 			return
 		}
 		if time.Now().After(deadline) {
-			if len(diff) > 10 {
-				diff = append(diff[:10], fmt.Sprintf("... and %d more", len(diff)-10))
+			n := len(diff)
+			if n > 10 {
+				diff = append(diff[:10], fmt.Sprintf("... and %d more", n-10))
 			}
-			t.Fatalf("%d of %d pages do not show their user's state within %v:\n%s", len(diff), len(pages), d, strings.Join(diff, "\n"))
+			t.Fatalf("%d of %d pages do not show their user's state within %v:\n%s", n, len(pages), d, strings.Join(diff, "\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

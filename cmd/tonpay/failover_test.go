@@ -163,6 +163,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 		return func(user int64) pageState { return want[user] }
 	}
 	waitPages(t, 20*time.Second, all, dbState(nil)) // open, showing 0
+	t.Logf("%d pages open on %v", len(all), slices.Sorted(maps.Keys(pages)))
 	deposit := func(u store.User) {
 		t.Helper()
 		if err := funder.Send(hot, 10*1_000_000_000, u.Comment, false); err != nil {
@@ -298,6 +299,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 	}
 	defer admin.Close(ctx)
 	var cut int
+	cutAt := time.Now()
 	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 		WHERE application_name = $1 AND query LIKE 'LISTEN%'`, third+" listener").Scan(&cut); err != nil {
 		t.Fatal(err)
@@ -321,6 +323,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 			t.Fatalf("the page of user %d on %s was not told to re-read after the listener came back", p.user, third)
 		}
 	}
+	t.Logf("%s's listener cut: its pages re-read and show the change made meanwhile after %v", third, time.Since(cutAt).Round(time.Millisecond))
 	out := nodes[third].log.String()
 	if lost, back := strings.Count(out, "lost the connection the other nodes"), strings.Count(out, "listening to the other nodes again"); lost != 1 || back != 1 {
 		t.Fatalf("%s logged the outage %d times and its end %d times, want once each:\n%s", third, lost, back, out)
