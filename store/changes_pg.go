@@ -185,7 +185,11 @@ func (db *DB) listenOn(ctx context.Context, dsn string) (*pgx.Conn, error) {
 // or ctx ends.
 func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		wctx, cancel := context.WithTimeout(ctx, listenIdleCheck)
+		idle := listenIdleCheck
+		if db.listenIdle > 0 {
+			idle = db.listenIdle
+		}
+		wctx, cancel := context.WithTimeout(ctx, idle)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil {

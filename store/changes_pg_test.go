@@ -250,3 +250,57 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// A quiet listening connection is pinged, not taken for a lost one: no
+// outage is logged, no resync sent, and changes still arrive after.
+func TestChangesQuietListenerStays(t *testing.T) {
+	t.Parallel()
+	base := storetest.Schema(t) // PostgreSQL only: skips (or fails in CI) without it
+	ctx := context.Background()
+	logs := &lockedBuffer{}
+	a, err := store.Open(ctx, base, store.WithListenIdleCheck(50*time.Millisecond),
+		store.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := store.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	heard := make(chan store.Change, 64)
+	defer a.Subscribe(func(c store.Change) { heard <- c })()
+
+	// Quiet for ten idle checks.
+	select {
+	case c := <-heard:
+		t.Fatalf("heard %v while nothing was written", c)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := b.SyncAssets(ctx, []store.Asset{store.TON}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UpsertUser(ctx, store.User{ID: 7}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := b.CreateInvoice(ctx, store.NewInvoice{UserID: 7, Asset: store.TON.Symbol, Amount: 1_000_000_000, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for got := false; !got; {
+		select {
+		case c := <-heard:
+			if c.Kind == store.ChangeResync {
+				t.Fatal("a quiet listener was taken for a lost one (resync)")
+			}
+			got = c.Kind == store.ChangeInvoice && c.ID == inv.ID
+		case <-deadline:
+			t.Fatal("node a never heard the invoice after a quiet while")
+		}
+	}
+	if out := logs.String(); out != "" {
+		t.Fatalf("a quiet listener logged:\n%s", out)
+	}
+}

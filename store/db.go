@@ -36,6 +36,7 @@ type DB struct {
 	channel       string
 	node          string
 	stopListening context.CancelFunc
+	listenIdle    time.Duration // listenIdleCheck unless a test shortens it
 
 	// beforeMigrate, when set, copies a database that holds data before a
 	// pending migration changes it (WithMigrationBackup).
