@@ -86,13 +86,15 @@ func (db *DB) startListening(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// How the listener retries: the first attempt after a loss at once (a
-// network blip, a restarted backend), then waits doubling from
+// How the listener retries: the first attempt after losing a connection
+// that held at least listenStable at once (a network blip, a restarted
+// backend), then waits doubling from
 // listenBackoffMin up to listenBackoffMax, each with jitter, so that a
 // database that is down is not hammered by every node in step.
 const (
 	listenBackoffMin = 250 * time.Millisecond
 	listenBackoffMax = 15 * time.Second
+	listenStable     = time.Minute // a connection held this long resets the waits
 	// listenIdleCheck: a listening connection quiet this long is pinged,
 	// so one that died without a word (a peer gone, a NAT that forgot
 	// it) is noticed and replaced.
@@ -125,7 +127,8 @@ func (db *DB) listen(ctx context.Context, dsn string, ready chan struct{}) {
 					"down", time.Since(downSince).Round(time.Millisecond), "attempts", attempts+1)
 				db.publish([]Change{{Kind: ChangeResync}})
 			}
-			downSince, attempts, wait = time.Time{}, 0, 0
+			downSince, attempts = time.Time{}, 0
+			listened := time.Now()
 			err = db.receive(ctx, conn)
 			conn.Close(context.Background())
 			if ctx.Err() != nil {
@@ -133,16 +136,24 @@ func (db *DB) listen(ctx context.Context, dsn string, ready chan struct{}) {
 			}
 			downSince = time.Now()
 			db.log.Warn("lost the connection the other nodes' changes arrive on; reconnecting", "err", err)
-			continue // at once: most losses are a backend that ended
+			if time.Since(listened) >= listenStable {
+				// At once: most losses are a backend that ended. A
+				// connection that keeps failing soon after it is made
+				// waits as a refused one does, so that a flapping
+				// database does not end every event stream each time.
+				wait = 0
+				continue
+			}
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			if downSince.IsZero() {
+				downSince = time.Now()
+				db.log.Warn("cannot listen to the other nodes' changes; retrying", "err", err)
+			}
+			attempts++
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		if downSince.IsZero() {
-			downSince = time.Now()
-			db.log.Warn("cannot listen to the other nodes' changes; retrying", "err", err)
-		}
-		attempts++
 		wait = min(max(2*wait, listenBackoffMin), listenBackoffMax)
 		jittered := wait/2 + time.Duration(mrand.Int64N(int64(wait/2)+1))
 		select {
