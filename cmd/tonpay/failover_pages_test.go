@@ -22,7 +22,6 @@ import (
 // reads its open withdrawals once, as the real page does. It reconnects
 // until the test ends.
 type page struct {
-	t    *testing.T
 	node string
 	base string // the node's http://host:port
 	user int64
@@ -41,7 +40,7 @@ type page struct {
 var pageClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 func openPage(ctx context.Context, t *testing.T, node, addr, token string, user int64) *page {
-	p := &page{t: t, node: node, base: "http://" + addr, user: user, auth: tma(t, token, user),
+	p := &page{node: node, base: "http://" + addr, user: user, auth: tma(t, token, user),
 		shown: map[string]bool{}, withdrawals: map[int64]string{}}
 	go func() {
 		for ctx.Err() == nil {
