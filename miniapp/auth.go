@@ -34,6 +34,7 @@ type authCache struct {
 	// cached after it (an admin's block that commits between the read and
 	// the put would otherwise be missed for the life of the initData).
 	gens map[int64]uint64
+	all  uint64 // forgetAll's count, part of every user's generation
 }
 
 type authEntry struct {
@@ -59,14 +60,14 @@ func (a *authCache) get(raw string, now time.Time) (store.User, bool) {
 func (a *authCache) gen(userID int64) uint64 {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return a.gens[userID]
+	return a.gens[userID] + a.all // both only grow: any forget changes the sum
 }
 
 // put caches a user read at generation gen, unless they were forgotten since.
 func (a *authCache) put(raw string, u store.User, gen uint64, expires time.Time, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.gens[u.ID] != gen {
+	if a.gens[u.ID]+a.all != gen {
 		return
 	}
 	if len(a.entries) >= a.max {
@@ -109,6 +110,15 @@ func (a *authCache) forget(userID int64) {
 			delete(a.entries, k)
 		}
 	}
+}
+
+// forgetAll drops every cached entry (changes to users may have gone
+// unheard).
+func (a *authCache) forgetAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.all++
+	clear(a.entries)
 }
 
 func unauthorized(msg string) *httpapi.Error {

@@ -23,3 +23,25 @@ func TestAuthCacheForgetBeatsALatePut(t *testing.T) {
 		t.Fatalf("a fresh read is not cached: %+v %v", u, ok)
 	}
 }
+
+// After changes went unheard (a resync) every cached user is read afresh,
+// and a read from before it is not cached after it.
+func TestAuthCacheForgetAll(t *testing.T) {
+	a := newAuthCache(10)
+	now := time.Now()
+	a.put("one", store.User{ID: 1}, a.gen(1), now.Add(time.Hour), now)
+	a.forget(2) // another user's generation moved before
+	gen := a.gen(2)
+	a.forgetAll()
+	if _, ok := a.get("one", now); ok {
+		t.Fatal("an entry survived forgetAll")
+	}
+	a.put("two", store.User{ID: 2}, gen, now.Add(time.Hour), now)
+	if _, ok := a.get("two", now); ok {
+		t.Fatal("a user read before forgetAll was cached after it")
+	}
+	a.put("two", store.User{ID: 2}, a.gen(2), now.Add(time.Hour), now)
+	if _, ok := a.get("two", now); !ok {
+		t.Fatal("a fresh read is not cached")
+	}
+}

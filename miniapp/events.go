@@ -53,11 +53,21 @@ func newHub(max int) *hub { return &hub{subs: map[int64]map[*stream]struct{}{}, 
 
 // publish is the store listener.
 func (h *hub) publish(c store.Change) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if c.Kind == store.ChangeResync {
+		// Changes went unheard: every stream ends with "resync" and its
+		// page reads what it shows afresh.
+		for _, m := range h.subs {
+			for st := range m {
+				st.once.Do(func() { close(st.lost) })
+			}
+		}
+		return
+	}
 	if c.UserID == 0 {
 		return // merchant changes have no stream here
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
 	for st := range h.subs[c.UserID] {
 		select {
 		case st.changes <- c:
@@ -123,8 +133,8 @@ const replacedRetry = 60 * time.Second
 // events is GET /api/events: a Server-Sent Events stream of the user's
 // invoice, balance and withdrawal changes as they commit, with a ":" ping
 // every PingInterval. It ends when the client goes away, the server shuts
-// down, or the stream falls behind (then with "event: resync"; the page
-// reconnects and reloads once).
+// down, or the stream falls behind or changes went unheard (then with
+// "event: resync"; the page reconnects and reloads once).
 func (s *Server) events(c echo.Context) error {
 	u := user(c)
 	st := s.hub.subscribe(u.ID)

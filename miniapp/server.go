@@ -219,6 +219,9 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 			// a blocked user ends).
 			s.auth.forget(c.UserID)
 		}
+		if c.Kind == store.ChangeResync {
+			s.auth.forgetAll() // a block may have gone unheard
+		}
 		s.hub.publish(c)
 	})
 

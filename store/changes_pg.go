@@ -7,8 +7,12 @@ package store
 // commit order), and every node listens on the database's channel and
 // hands the changes other nodes made to its own subscribers. A page
 // connected to any node hears a deposit the leader booked. What is sent
-// while a node's listening connection is down is not replayed: streams
-// fall back on the page's polling, the notifier on its poll of the outbox.
+// while a node's listening connection is down never reaches it: once it
+// listens again it tells its subscribers to re-read (ChangeResync). Since
+// a stream's events are the state as it stands, not a log, re-reading is
+// a complete replay: each open stream ends with "resync" and the page
+// reads its balances, invoices and withdrawals afresh; the notifier looks
+// at its outbox.
 
 import (
 	"context"
@@ -16,6 +20,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,38 +86,143 @@ func (db *DB) startListening(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// listen hands other nodes' changes to this node's subscribers,
-// reconnecting after a failure.
+// How the listener retries: the first attempt after losing a connection
+// that held at least listenStable at once (a network blip, a restarted
+// backend), then waits doubling from
+// listenBackoffMin up to listenBackoffMax, each with jitter, so that a
+// database that is down is not hammered by every node in step.
+const (
+	listenBackoffMin = 250 * time.Millisecond
+	listenBackoffMax = 15 * time.Second
+	listenStable     = time.Minute // a connection held this long resets the waits
+	// listenIdleCheck: a listening connection quiet this long is pinged,
+	// so one that died without a word (a peer gone, a NAT that forgot
+	// it) is noticed and replaced.
+	listenIdleCheck = 30 * time.Second
+)
+
+// listen hands other nodes' changes to this node's subscribers. When its
+// connection fails it connects again, backing off; once it is listening
+// again it tells every subscriber to re-read (ChangeResync), since what
+// was notified meanwhile never reached it. An outage is logged once when
+// it begins and once when it ends, not at every attempt.
 func (db *DB) listen(ctx context.Context, dsn string, ready chan struct{}) {
-	once := false
+	var (
+		once      bool
+		downSince time.Time // zero while listening (and before the first attempt)
+		attempts  int       // failed attempts in this outage
+		wait      time.Duration
+	)
 	for ctx.Err() == nil {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err == nil {
-			_, err = conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize())
-		}
+		conn, err := db.listenOn(ctx, dsn)
 		if err == nil {
 			if !once {
 				once = true
 				close(ready)
 			}
-			for {
-				n, err := conn.WaitForNotification(ctx)
-				if err != nil {
-					break
-				}
-				var nc nodeChanges
-				if json.Unmarshal([]byte(n.Payload), &nc) != nil || nc.Node == db.node {
-					continue
-				}
-				db.publish(nc.Changes)
+			if !downSince.IsZero() {
+				// Whatever committed before the LISTEN took effect is
+				// readable now; what was notified before it is lost.
+				db.log.Info("listening to the other nodes again; event streams re-read",
+					"down", time.Since(downSince).Round(time.Millisecond), "attempts", attempts+1)
+				db.publish([]Change{{Kind: ChangeResync}})
 			}
-		}
-		if conn != nil {
+			downSince, attempts = time.Time{}, 0
+			listened := time.Now()
+			err = db.receive(ctx, conn)
 			conn.Close(context.Background())
+			if ctx.Err() != nil {
+				return
+			}
+			downSince = time.Now()
+			db.log.Warn("lost the connection the other nodes' changes arrive on; reconnecting", "err", err)
+			if time.Since(listened) >= listenStable {
+				// At once: most losses are a backend that ended. A
+				// connection that keeps failing soon after it is made
+				// waits as a refused one does, so that a flapping
+				// database does not end every event stream each time.
+				wait = 0
+				continue
+			}
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			if downSince.IsZero() {
+				downSince = time.Now()
+				db.log.Warn("cannot listen to the other nodes' changes; retrying", "err", err)
+			}
+			attempts++
 		}
+		wait = min(max(2*wait, listenBackoffMin), listenBackoffMax)
+		jittered := wait/2 + time.Duration(mrand.Int64N(int64(wait/2)+1))
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(jittered):
 		}
+	}
+}
+
+// listenOn connects and listens on the database's channel. The
+// connection's application_name is the URL's with " listener" after it
+// ("tonpay listener" without one), so pg_stat_activity tells it apart.
+func (db *DB) listenOn(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	if err := db.fail("listen"); err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.RuntimeParams["application_name"]
+	if name == "" {
+		name = "tonpay"
+	}
+	cfg.RuntimeParams["application_name"] = name + " listener"
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(cctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize()); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return conn, nil
+}
+
+// receive publishes the changes other nodes notify on conn until it fails
+// or ctx ends.
+func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		idle := listenIdleCheck
+		if db.listenIdle > 0 {
+			idle = db.listenIdle
+		}
+		wctx, cancel := context.WithTimeout(ctx, idle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			// Quiet for a while: make sure the connection is still there.
+			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err = conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		var nc nodeChanges
+		if json.Unmarshal([]byte(n.Payload), &nc) != nil || nc.Node == db.node {
+			continue
+		}
+		db.publish(nc.Changes)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,12 +36,15 @@ type DB struct {
 	channel       string
 	node          string
 	stopListening context.CancelFunc
+	listenIdle    time.Duration // listenIdleCheck unless a test shortens it
 
 	// beforeMigrate, when set, copies a database that holds data before a
 	// pending migration changes it (WithMigrationBackup).
 	beforeMigrate *migrationBackup
 
 	failpoint func(step string) error
+
+	log *slog.Logger // slog.Default() unless WithLogger
 
 	stmts  sync.Map // query -> *sql.Stmt prepared on the writer
 	nstmts atomic.Int64
@@ -60,6 +64,11 @@ type Option func(*DB)
 
 // WithClock makes the store read time from now (tests fix the clock).
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// WithLogger gives the store a logger for what it does on its own (on
+// PostgreSQL: the connection it hears the other nodes on). slog.Default()
+// without it.
+func WithLogger(l *slog.Logger) Option { return func(db *DB) { db.log = l } }
 
 // WithFailpoint makes the store call fn at named steps inside its
 // transactions; an error from fn aborts the transaction there. Crash tests
@@ -148,6 +157,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 func setUp(ctx context.Context, db *DB, opts []Option) (*DB, error) {
 	for _, o := range opts {
 		o(db)
+	}
+	if db.log == nil {
+		db.log = slog.Default()
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

@@ -82,4 +82,8 @@ const (
 	ChangeSubscription ChangeKind = "subscription" // a Stars subscription (ID: the package)
 	ChangeUser         ChangeKind = "user"         // an admin blocked or unblocked the user
 	ChangeWebhook      ChangeKind = "webhook"      // a merchant's webhook event to deliver now
+	// ChangeResync (no user, no merchant, no id): anything may have
+	// changed unheard, because this node stopped hearing the other nodes
+	// for a while (PostgreSQL). Subscribers re-read all they show.
+	ChangeResync ChangeKind = "resync"
 )

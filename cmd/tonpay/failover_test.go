@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/ton/wallet"
 
@@ -24,6 +27,7 @@ import (
 // node is one `tonpay serve` process of the failover test.
 type node struct {
 	name string
+	addr string // its HTTP address
 	cmd  *exec.Cmd
 	log  *syncBuffer
 }
@@ -35,11 +39,18 @@ type node struct {
 // frozen (SIGSTOP) past its lease, a third takes over, and the frozen one is
 // let go (SIGCONT): it can neither book nor send. At the end every deposit
 // is credited once, every withdrawal paid once and the books equal the
-// chain.
+// chain. The users' pages on the two nodes that did not lead at first,
+// open from before the first deposit, showed each credit and show every
+// balance and every withdrawal's status as the database holds them (on the
+// frozen node once it runs again): no event was lost though other nodes
+// committed them. Last, that node's
+// connection for the other nodes' changes is cut: it reconnects and its
+// pages re-read, so what committed meanwhile reaches them too.
 func TestFailoverThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three processes for about a minute")
 	}
+	const botToken = "123456:TEST"
 	pg := storetest.Schema(t)
 	bin := buildBinary(t)
 	ctx := context.Background()
@@ -60,7 +71,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 	work := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + work,
-		"BOT_TOKEN=123456:TEST", "TELEGRAM_API_URL=" + fakeBotAPI(t).URL,
+		"BOT_TOKEN=" + botToken, "TELEGRAM_API_URL=" + fakeBotAPI(t).URL,
 		"DATABASE_URL=" + pg, "DB_PATH=" + work + "/unused.db",
 		"TON_LITESERVERS=" + chain.LiteServers(), "TON_PROOF_CHECK=unsafe", "TON_RPS=0",
 		"HOT_WALLET_MNEMONIC=" + strings.Join(words, " "),
@@ -69,10 +80,12 @@ func TestFailoverThreeNodes(t *testing.T) {
 	}
 	nodes := map[string]*node{}
 	for _, name := range []string{"n1", "n2", "n3"} {
-		n := &node{name: name, log: &syncBuffer{}}
+		n := &node{name: name, addr: freeAddr(t), log: &syncBuffer{}}
 		n.cmd = exec.Command(bin, "serve")
 		n.cmd.Dir = work
-		n.cmd.Env = append(append([]string(nil), env...), "NODE_NAME="+name, "HTTP_ADDR="+freeAddr(t))
+		// DATABASE_URL names each node's connections after it.
+		n.cmd.Env = append(append([]string(nil), env...), "NODE_NAME="+name, "HTTP_ADDR="+n.addr,
+			"DATABASE_URL="+withApplicationName(t, pg, name))
 		n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 		if err := n.cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -112,6 +125,46 @@ func TestFailoverThreeNodes(t *testing.T) {
 		}
 		us = append(us, u)
 	}
+
+	// Each user's page is open on both nodes that do not lead now (the
+	// leader is killed first; which of the others is frozen is not known
+	// yet), before the first deposit.
+	pagesCtx, closePages := context.WithCancel(ctx)
+	defer closePages()
+	pages := map[string][]*page{}
+	for name, n := range nodes {
+		if name == leader() {
+			continue
+		}
+		for _, u := range us {
+			pages[name] = append(pages[name], openPage(pagesCtx, t, name, n.addr, botToken, u.ID))
+		}
+	}
+	if len(pages) != 2 {
+		t.Fatalf("pages on %d nodes, want 2 (the leader changed before any was killed?)", len(pages))
+	}
+	all := slices.Concat(slices.Collect(maps.Values(pages))...)
+	dbState := func(ids map[int64][]int64) func(int64) pageState {
+		want := map[int64]pageState{}
+		for _, u := range us {
+			b, err := db.Balance(ctx, store.UserAccount(u.ID), store.TON.Symbol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := pageState{balance: b, withdrawals: map[int64]string{}}
+			for _, id := range ids[u.ID] {
+				w, err := db.UserWithdrawal(ctx, u.ID, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.withdrawals[id] = w.Status
+			}
+			want[u.ID] = st
+		}
+		return func(user int64) pageState { return want[user] }
+	}
+	waitPages(t, 20*time.Second, all, dbState(nil)) // open, showing 0
+	t.Logf("%d pages open on %v", len(all), slices.Sorted(maps.Keys(pages)))
 	deposit := func(u store.User) {
 		t.Helper()
 		if err := funder.Send(hot, 10*1_000_000_000, u.Comment, false); err != nil {
@@ -128,19 +181,24 @@ func TestFailoverThreeNodes(t *testing.T) {
 		}
 	}
 	waitFor(t, 60*time.Second, credited(users/2))
+	// Each credit reached the pages, though the leader booked it.
+	waitPages(t, 20*time.Second, all, dbState(nil))
 
 	// 200 withdrawals, then the leader dies in the middle of paying them
 	// (and of the deposits of the other half of the users).
 	var dests []*address.Address
+	ids := map[int64][]int64{} // user -> withdrawals
 	for i := range 200 {
 		u := us[i%(users/2)]
 		h := sha256.Sum256(fmt.Appendf(nil, "failover/%d", i))
 		to := address.NewAddress(0, 0, h[:])
-		if _, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("f", i), Asset: store.TON.Symbol,
-			Amount: 200_000_000 + store.Amount(i), Fee: 10_000_000, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(to, true)}); err != nil {
+		w, _, err := db.RequestWithdrawal(ctx, store.NewWithdrawal{UserID: u.ID, IdemKey: fmt.Sprint("f", i), Asset: store.TON.Symbol,
+			Amount: 200_000_000 + store.Amount(i), Fee: 10_000_000, FeeAsset: store.TON.Symbol, Destination: ton.FormatAddress(to, true)})
+		if err != nil {
 			t.Fatalf("withdrawal %d: %v", i, err)
 		}
 		dests = append(dests, to)
+		ids[u.ID] = append(ids[u.ID], w.ID)
 	}
 	waitFor(t, 30*time.Second, func() bool {
 		bs, err := db.Batches(ctx)
@@ -174,6 +232,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 	t.Logf("%s frozen; %s leads; %s let go", second, third, second)
 
 	// Everything settles under the third leader.
+	settling := time.Now()
 	waitFor(t, 90*time.Second, func() bool {
 		if !credited(users)() {
 			return false
@@ -185,6 +244,7 @@ func TestFailoverThreeNodes(t *testing.T) {
 		}
 		return true
 	})
+	t.Logf("settled %v after %s was let go", time.Since(settling).Round(time.Millisecond), second)
 	if l := leader(); l != third {
 		t.Fatalf("leader %s at the end, want %s (the woken node took the lease back?)", l, third)
 	}
@@ -211,6 +271,80 @@ func TestFailoverThreeNodes(t *testing.T) {
 			t.Fatalf("user %d balance %d", u.ID, b)
 		}
 	}
+	// The pages on the node that ran throughout show every user's balance
+	// and every withdrawal's last status.
+	survivors := pages[third]
+	if survivors == nil {
+		t.Fatalf("no pages on %s, the node that was neither killed nor frozen", third)
+	}
+	waitPages(t, 20*time.Second, survivors, dbState(ids))
+	resyncs := 0
+	for _, p := range survivors {
+		p.mu.Lock()
+		resyncs += p.resyncs
+		p.mu.Unlock()
+	}
+	t.Logf("the %d pages on %s show every balance and withdrawal (%d resyncs)", len(survivors), third, resyncs)
+	// So do those on the node that was frozen, now that it runs again
+	// (what it heard while frozen arrives late; a stream that falls too
+	// far behind ends with resync and its page re-reads).
+	woke := time.Now()
+	waitPages(t, 20*time.Second, pages[second], dbState(ids))
+	t.Logf("the pages on %s, which was frozen, show them too (%v more)", second, time.Since(woke).Round(time.Millisecond))
+
+	// Cut the connection the survivor hears the other nodes on, and commit
+	// a change on another connection at once: whether or not the survivor
+	// was listening again by then, its pages must be told to re-read, and
+	// show the change.
+	before := map[*page]int{}
+	for _, p := range survivors {
+		p.mu.Lock()
+		before[p] = p.opens
+		p.mu.Unlock()
+	}
+	admin, err := pgx.Connect(ctx, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var cut int
+	cutAt := time.Now()
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1`, third+" listener").Scan(&cut); err != nil {
+		t.Fatal(err)
+	}
+	if cut != 1 {
+		t.Fatalf("terminated %d listening connections of %s, want 1", cut, third)
+	}
+	from, to := us[users-1], us[users-2]
+	if _, err := db.Post(ctx, store.Transfer{Key: "failover/moved", Kind: store.TransferAdjustment, Postings: []store.Posting{
+		{Account: store.UserAccount(from.ID), Asset: store.TON.Symbol, Amount: -1_000_000_000},
+		{Account: store.UserAccount(to.ID), Asset: store.TON.Symbol, Amount: 1_000_000_000},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	reopened := func() (late []int64) {
+		for _, p := range survivors {
+			p.mu.Lock()
+			if p.opens <= before[p] {
+				late = append(late, p.user)
+			}
+			p.mu.Unlock()
+		}
+		return late
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(reopened()) > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pages of users %v on %s were not told to re-read after its listener came back", reopened(), third)
+		}
+	}
+	waitPages(t, 20*time.Second, survivors, dbState(ids))
+	t.Logf("%s's listener cut: its pages re-read and show the change made meanwhile after %v", third, time.Since(cutAt).Round(time.Millisecond))
+	out := nodes[third].log.String()
+	if lost, back := strings.Count(out, "lost the connection the other nodes"), strings.Count(out, "listening to the other nodes again"); lost != 1 || back != 1 {
+		t.Fatalf("%s logged the outage %d times and its end %d times, want once each:\n%s", third, lost, back, out)
+	}
+
 	// The books equal the chain.
 	waitFor(t, 20*time.Second, func() bool {
 		rs, err := db.Reconciliations(ctx)

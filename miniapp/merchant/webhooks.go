@@ -132,7 +132,7 @@ func (w *Webhooks) Run(ctx context.Context) error {
 		}
 	}
 	unsubscribe := w.db.Subscribe(func(c store.Change) {
-		if c.MerchantID != 0 {
+		if c.MerchantID != 0 || c.Kind == store.ChangeResync {
 			wake()
 		}
 	})
