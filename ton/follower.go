@@ -819,7 +819,15 @@ func (f *Follower) report(cs []store.ChainTx, res []store.Applied) {
 		f.events.WithLabelValues(r.Kind).Inc()
 		switch r.Kind {
 		case store.KindCredited:
-			f.log.Info("deposit credited", "asset", c.Asset, "amount", c.Change, "user", r.UserID,
+			// What was credited is the deposit's value; Change is the
+			// wallet's balance change, less the fees its transaction paid.
+			asset, amount := c.Asset, c.Change
+			for _, m := range c.Moves {
+				if m.Incoming != nil {
+					asset, amount = m.Incoming.Asset, m.Incoming.Amount
+				}
+			}
+			f.log.Info("deposit credited", "asset", asset, "amount", amount, "user", r.UserID,
 				"merchant", r.MerchantID, "invoice", r.InvoiceID, "tx", c.Event.Hash)
 		case store.KindForeign:
 			f.log.Error("an external message we did not sign ran on the hot wallet", "tx", c.Event.Hash, "note", c.Event.Note)
