@@ -288,9 +288,12 @@ func engineError(err error) error {
 	return err
 }
 
-// Retries of a serializable write that lost to a concurrent one.
+// Retries of a serializable write that lost to a concurrent one: up to
+// about ten seconds of jittered waits (most of them 100-200 ms), so a write
+// outlasts a burst of writers on the same rows before it says ErrBusy (30
+// attempts were once used up by eight writers on a loaded machine).
 const (
-	writeAttempts = 30
+	writeAttempts = 60
 	retryBase     = 2 * time.Millisecond
 	retryMax      = 200 * time.Millisecond
 )
