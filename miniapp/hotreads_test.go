@@ -170,6 +170,20 @@ func TestHotReadsOneRoundTrip(t *testing.T) {
 		t.Fatalf("invoice: %s", r.body)
 	}
 
+	// A service that hands out no deposit addresses: a user without one
+	// is shown none, still in one statement.
+	other := e.auth(id + 1)
+	e.do("GET", "/api/me", other, nil)
+	e.db.SetDepositDeriver(nil)
+	none := e.auth(id + 2)
+	e.do("GET", "/api/me", none, nil) // the user's first call records them
+	if r := oneRoundTrip(t, e, log, "/api/me", none, 200); r.json(t)["deposit_address"] != nil {
+		t.Fatalf("/api/me without deposit addresses: %s", r.body)
+	}
+	if r := oneRoundTrip(t, e, log, "/api/me", other, 200); r.json(t)["deposit_address"] == nil {
+		t.Fatalf("/api/me of a user who has a deposit address: %s", r.body)
+	}
+
 	// Blocked: the first call after the block authenticates afresh (the
 	// cache forgot the user: a write), then each hot read is again one
 	// statement, which refuses.

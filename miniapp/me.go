@@ -90,7 +90,7 @@ func (s *Server) me(c echo.Context) error {
 	if v.Wallet != nil {
 		out.Wallet = s.walletJSON(v.Wallet.Address)
 	}
-	if v.Deposit == "" {
+	if v.Deposit == "" && s.db.DerivesDepositAddresses() {
 		w, err := s.db.DepositWallet(ctx, store.UserOwner(u.ID))
 		switch {
 		case err == nil:

@@ -88,6 +88,14 @@ func (db *DB) Me(ctx context.Context, userID int64) (MeView, error) {
 	return out, nil
 }
 
+// DerivesDepositAddresses reports whether deposit addresses can be handed
+// out (SetDepositDeriver was given one): without, a user who has none gets
+// none, and asking DepositWallet would only read again what Me read.
+func (db *DB) DerivesDepositAddresses() bool {
+	d := db.deriver.Load()
+	return d != nil && *d != nil
+}
+
 // HistoryEntry is an entry of a user's history with the hash of the
 // withdrawal's transaction when the entry is a withdrawal or its refund
 // ("" until it is sent).
