@@ -65,6 +65,11 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 	if err != nil {
 		return nil, err
 	}
+	return s.balancesOf(m), nil
+}
+
+// balancesOf is balances of the amounts held by asset (m is emptied).
+func (s *Server) balancesOf(m map[string]store.Amount) []balanceJSON {
 	out := make([]balanceJSON, 0, len(s.cfg.Assets)+len(m))
 	for _, a := range s.cfg.Assets {
 		v := m[a.Symbol]
@@ -79,7 +84,7 @@ func (s *Server) balances(ctx context.Context, userID int64) ([]balanceJSON, err
 	for _, k := range rest {
 		out = append(out, s.money(k, m[k]))
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) depositAddress() string { return ton.FormatAddress(s.cfg.Hot, s.cfg.Testnet) }

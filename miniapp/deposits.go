@@ -111,9 +111,18 @@ func (s *Server) depositBOC(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"invoice": s.invoiceJSON(inv)})
 }
 
-// getDeposit is GET /api/deposits/{id}.
+// getDeposit is GET /api/deposits/{id}: the user's top-up, which the page
+// polls while it waits; one statement (the invoice and the user's standing).
 func (s *Server) getDeposit(c echo.Context) error {
-	inv, err := s.db.UserInvoice(c.Request().Context(), user(c).ID, c.Param("id"))
+	ctx := c.Request().Context()
+	u := user(c)
+	inv, blocked, err := s.db.UserInvoiceView(ctx, u.ID, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		blocked, err = s.standingOr(ctx, u.ID, err)
+	}
+	if err := refuseBlocked(blocked); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}

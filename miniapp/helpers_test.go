@@ -145,8 +145,17 @@ var depositKeys = func() func(testing.TB) *ton.DepositKeys {
 // newEnvRules is newEnv with the rule book's rules changed by rules.
 func newEnvRules(t testing.TB, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "tonpay.db")
-	db := storetest.OpenWith(t, storetest.Config{Path: path, Assets: []store.Asset{store.TON, usdt, store.Credits}})
+	return newEnvStore(t, "", nil, rules, mods...)
+}
+
+// newEnvStore is newEnvRules on the database at path (a fresh one when "")
+// opened with opts.
+func newEnvStore(t testing.TB, path string, opts []store.Option, rules func(*store.Rules), mods ...func(*miniapp.Config)) *env {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "tonpay.db")
+	}
+	db := storetest.OpenWith(t, storetest.Config{Path: path, Options: opts, Assets: []store.Asset{store.TON, usdt, store.Credits}})
 	db.SetDepositDeriver(depositKeys(t).Deriver())
 	e := &env{t: t, db: db, hot: appAddr(t, hotRaw), chain: &fakeChain{}, health: &fakeHealth{}, path: path}
 	e.health.set(ton.ScanStatus{Block: 1234, Lag: 300 * time.Millisecond, Synced: true})

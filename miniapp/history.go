@@ -21,7 +21,8 @@ type historyItemJSON struct {
 }
 
 // history is GET /api/history?cursor=&limit=: the user's ledger entries,
-// newest first.
+// newest first, each withdrawal's with its transaction: one statement
+// (store.DB.UserHistory), which reads the user's standing too.
 func (s *Server) history(c echo.Context) error {
 	ctx := c.Request().Context()
 	var before int64
@@ -41,10 +42,14 @@ func (s *Server) history(c echo.Context) error {
 		limit = n
 	}
 	u := user(c)
-	entries, err := s.db.History(ctx, store.UserAccount(u.ID), before, limit)
+	page, err := s.db.UserHistory(ctx, u.ID, before, limit)
 	if err != nil {
 		return err
 	}
+	if err := refuseBlocked(page.Blocked); err != nil {
+		return err
+	}
+	entries := page.Entries
 	items := make([]historyItemJSON, 0, len(entries))
 	for _, e := range entries {
 		it := historyItemJSON{
@@ -60,10 +65,8 @@ func (s *Server) history(c echo.Context) error {
 				it.Link = ton.TxLink(s.cfg.Testnet, e.Ref)
 			}
 		case store.TransferWithdrawal, store.TransferRefund:
-			if id, err := strconv.ParseInt(e.Ref, 10, 64); err == nil {
-				if w, err := s.db.UserWithdrawal(ctx, u.ID, id); err == nil && isHex64(w.TxHash) {
-					it.Link = ton.TxLink(s.cfg.Testnet, w.TxHash)
-				}
+			if isHex64(e.WithdrawalTx) {
+				it.Link = ton.TxLink(s.cfg.Testnet, e.WithdrawalTx)
 			}
 		}
 		items = append(items, it)

@@ -68,16 +68,29 @@ func (s *Server) payerOf(ctx context.Context, userID int64, a store.Asset, purpo
 	if a.Master == "" {
 		return payer{}, nil
 	}
-	var p payer
 	w, err := s.db.WalletOf(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return payer{}, httpapi.Err(http.StatusConflict, httpapi.CodeWalletRequired, "connect your wallet to "+purpose)
+		return s.payerWith(ctx, "", a, purpose)
 	}
 	if err != nil {
 		return payer{}, err
 	}
-	if p.owner, err = ton.ParseAddress(w.Address, true); err != nil {
-		return payer{}, fmt.Errorf("linked wallet %q: %w", w.Address, err)
+	return s.payerWith(ctx, w.Address, a, purpose)
+}
+
+// payerWith is payerOf of a user whose linked wallet (raw; "" for none)
+// was read already.
+func (s *Server) payerWith(ctx context.Context, wallet string, a store.Asset, purpose string) (payer, error) {
+	if a.Master == "" {
+		return payer{}, nil
+	}
+	if wallet == "" {
+		return payer{}, httpapi.Err(http.StatusConflict, httpapi.CodeWalletRequired, "connect your wallet to "+purpose)
+	}
+	var p payer
+	var err error
+	if p.owner, err = ton.ParseAddress(wallet, true); err != nil {
+		return payer{}, fmt.Errorf("linked wallet %q: %w", wallet, err)
 	}
 	if p.master, err = ton.ParseAddress(a.Master, true); err != nil {
 		return payer{}, fmt.Errorf("jetton master of %s: %w", a.Symbol, err)
@@ -119,17 +132,30 @@ func (s *Server) payRequest(inv store.Invoice, a store.Asset, p payer, validUnti
 func (s *Server) getInvoice(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	if !validInvoiceID(id) {
-		return store.ErrNotFound
-	}
 	u := user(c)
-	inv, err := s.db.InvoiceForUser(ctx, u.ID, id)
+	if !validInvoiceID(id) {
+		blocked, err := s.standingOr(ctx, u.ID, store.ErrNotFound)
+		if err := refuseBlocked(blocked); err != nil {
+			return err
+		}
+		return err
+	}
+	// One statement: the invoice, its merchant's name, the user's linked
+	// wallet (a jetton's payer) and their standing.
+	v, err := s.db.PayInvoiceView(ctx, u.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		v.Blocked, err = s.standingOr(ctx, u.ID, err)
+	}
+	if err := refuseBlocked(v.Blocked); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}
-	out, err := s.payInvoiceJSON(ctx, inv)
-	if err != nil {
-		return err
+	inv := v.Invoice
+	out := payInvoiceJSON{invoiceJSON: s.invoiceJSON(inv)}
+	if inv.MerchantID != 0 {
+		out.Merchant, out.Description = v.Merchant, inv.Description
 	}
 	now := time.Now()
 	if inv.Open() && !now.Before(inv.ExpiresAt) {
@@ -142,7 +168,7 @@ func (s *Server) getInvoice(c echo.Context) error {
 	if !ok || s.cfg.Hot == nil {
 		return httpapi.Err(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "payments in "+inv.Asset+" are not available right now")
 	}
-	p, err := s.payerOf(ctx, u.ID, a, "pay in "+a.Symbol)
+	p, err := s.payerWith(ctx, v.Wallet, a, "pay in "+a.Symbol)
 	if err != nil {
 		return err
 	}

@@ -57,58 +57,54 @@ type ownedMerchant struct {
 }
 
 // me is GET /api/me: the user, their wallet, balances and deposit details.
-// Three indexed reads (merchants owned, the linked wallet with the deposit
-// address, balances); everything else is in memory. The first call of a
-// user also derives and records their deposit address.
+// One statement (store.DB.Me) reads the user's standing and comment, the
+// linked wallet, the deposit address, the merchants they own and their
+// balances; with the authentication's cache (auth.go) that is the call's
+// only round trip to the database. Everything else is in memory. The first
+// call of a user also derives and records their deposit address (a write).
 func (s *Server) me(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := user(c)
+	v, err := s.db.Me(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	out := meJSON{
 		User:         userJSON{ID: u.ID, FirstName: u.FirstName, Username: u.Username},
 		Network:      s.network(),
 		Assets:       s.assetList,
 		TWAReturnURL: s.cfg.TWAReturnURL,
-		Roles:        rolesJSON{Admin: s.IsAdmin(u.ID), Merchants: []ownedMerchant{}},
-		Blocked:      u.Blocked,
+		Roles:        rolesJSON{Admin: s.IsAdmin(u.ID), Merchants: make([]ownedMerchant, 0, len(v.Merchants))},
+		Blocked:      v.Blocked,
 		Deposit: depositInfoJSON{
 			Address: s.depositAddress(),
-			Comment: u.Comment,
+			Comment: v.Comment,
 		},
 	}
 	if s.cfg.Hot != nil {
-		out.Deposit.Link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, 0, u.Comment)
+		out.Deposit.Link = ton.TransferLink(s.cfg.Hot, s.cfg.Testnet, 0, v.Comment)
 	}
-	owned, err := s.db.OwnedMerchants(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	for _, m := range owned {
+	for _, m := range v.Merchants {
 		out.Roles.Merchants = append(out.Roles.Merchants, ownedMerchant{ID: m.ID, Name: m.Name})
 	}
-	addrs, err := s.db.UserAddresses(ctx, u.ID)
-	if err != nil {
-		return err
+	if v.Wallet != nil {
+		out.Wallet = s.walletJSON(v.Wallet.Address)
 	}
-	if addrs.Wallet != nil {
-		out.Wallet = s.walletJSON(addrs.Wallet.Address)
-	}
-	if addrs.Deposit == "" {
+	if v.Deposit == "" && s.db.DerivesDepositAddresses() {
 		w, err := s.db.DepositWallet(ctx, store.UserOwner(u.ID))
 		switch {
 		case err == nil:
-			addrs.Deposit = w.Address
+			v.Deposit = w.Address
 		case !errors.Is(err, store.ErrNoDepositWallets):
 			return err
 		}
 	}
-	if addrs.Deposit != "" {
-		if err := s.depositAddressJSON(&out, addrs.Deposit); err != nil {
+	if v.Deposit != "" {
+		if err := s.depositAddressJSON(&out, v.Deposit); err != nil {
 			return err
 		}
 	}
-	if out.Balances, err = s.balances(ctx, u.ID); err != nil {
-		return err
-	}
+	out.Balances = s.balancesOf(v.Balances)
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -338,9 +339,14 @@ func TestEventStreamNeedsAuth(t *testing.T) {
 }
 
 // BenchmarkAPIMe measures authenticated GET /api/me (initData validated once
-// per distinct string, then cached; balances read from SQLite on every call)
-// at 64 concurrent keep-alive connections over loopback, beside an
-// unauthenticated route of the same server in the same run.
+// per distinct string, then cached; the user's standing, wallet, deposit
+// address, merchants and balances read from the database on every call, in
+// one statement) at 64 concurrent keep-alive connections over loopback,
+// beside an unauthenticated route of the same server in the same run. It
+// runs on SQLite, and again on PostgreSQL with TONPAY_TEST_POSTGRES set
+// (TestMain; deploy/pgtest.sh starts one). Beside the rates it reports the
+// process's CPU time per request of each (client and server: the machine's
+// other load does not move it as it moves the rates).
 func BenchmarkAPIMe(b *testing.B) {
 	e := newEnv(b)
 	const conns = 64
@@ -359,8 +365,9 @@ func BenchmarkAPIMe(b *testing.B) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 
-	run := func(path string, withAuth bool, n int) (rps float64, p99 time.Duration) {
+	run := func(path string, withAuth bool, n int) (rps float64, p99 time.Duration, cpu time.Duration) {
 		var next atomic.Int64
+		cpu0 := processCPU(b)
 		lat := make([][]time.Duration, conns)
 		var wg sync.WaitGroup
 		start := time.Now()
@@ -395,22 +402,34 @@ func BenchmarkAPIMe(b *testing.B) {
 		}
 		wg.Wait()
 		el := time.Since(start)
+		cpu = processCPU(b) - cpu0
 		all := slices.Concat(lat...)
 		slices.Sort(all)
 		if len(all) == 0 {
 			b.Fatal("no requests completed")
 		}
-		return float64(len(all)) / el.Seconds(), all[len(all)*99/100]
+		return float64(len(all)) / el.Seconds(), all[len(all)*99/100], cpu / time.Duration(len(all))
 	}
 	n := max(b.N, 20_000)
 	b.ResetTimer()
-	rps, p99 := run("/api/me", true, n)
-	hello, _ := run("/tonconnect-manifest.json", false, n)
+	rps, p99, cpu := run("/api/me", true, n)
+	hello, _, helloCPU := run("/tonconnect-manifest.json", false, n)
 	b.StopTimer()
 	b.ReportMetric(rps, "req/s")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(hello, "hello-req/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000, "cpu-us/req")
+	b.ReportMetric(float64(helloCPU.Nanoseconds())/1000, "hello-cpu-us/req")
 	b.ReportMetric(0, "ns/op")
+}
+
+// processCPU is the CPU time the process has used (user and system).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // externalBOC is an external message that only looks like a wallet's: its

@@ -43,6 +43,7 @@ type DB struct {
 	beforeMigrate *migrationBackup
 
 	failpoint func(step string) error
+	onQuery   func(query string) // WithQueryHook (queryhook.go)
 
 	log *slog.Logger // slog.Default() unless WithLogger
 
@@ -87,7 +88,7 @@ func (db *DB) fail(step string) error {
 // path, created if needed.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if IsPostgresURL(path) {
-		w, r, err := openPostgres(ctx, path)
+		w, r, err := openPostgres(ctx, path, queryHookOf(opts))
 		if err != nil {
 			return nil, err
 		}
@@ -120,14 +121,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	dsn := "file:" + path + "?" + q.Encode()
 
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	hook := queryHookOf(opts)
+	w, err := openSQLite(dsn+"&_txlock=immediate", hook)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	r, err := openSQLite(dsn+"&_pragma=query_only(1)", hook)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database: %w", err)

@@ -360,34 +360,6 @@ func (db *DB) sweepRefused(ctx context.Context, raw string) (bool, error) {
 	return refused > arrived && db.now().Before(fromMS(at).Add(SweepRetryAfter)), err
 }
 
-// UserAddresses are a user's two addresses as the Mini App shows them.
-type UserAddresses struct {
-	Wallet  *Wallet // the linked wallet; nil when none is linked
-	Deposit string  // the deposit address (raw); "" until it is first handed out
-}
-
-// UserAddresses reads a user's linked wallet and deposit address in one
-// indexed read (the Mini App's /api/me asks on every open). A deposit
-// address not handed out yet is derived and recorded by DepositWallet.
-func (db *DB) UserAddresses(ctx context.Context, userID int64) (UserAddresses, error) {
-	st, err := db.read(ctx, `SELECT w.address, w.public_key, w.linked_at, d.address FROM (SELECT ? AS id) u
-		LEFT JOIN wallets w ON w.user_id = u.id
-		LEFT JOIN deposit_wallets d ON d.owner_kind = 'user' AND d.owner_id = u.id`)
-	if err != nil {
-		return UserAddresses{}, err
-	}
-	var addr, key, deposit sql.NullString
-	var at sql.NullInt64
-	if err := st.QueryRowContext(ctx, userID).Scan(&addr, &key, &at, &deposit); err != nil {
-		return UserAddresses{}, err
-	}
-	out := UserAddresses{Deposit: deposit.String}
-	if addr.Valid {
-		out.Wallet = &Wallet{UserID: userID, Address: addr.String, PublicKey: key.String, LinkedAt: fromMS(at.Int64)}
-	}
-	return out, nil
-}
-
 // AnyoneTold reports whether anybody could have been told where to pay:
 // a user (each has a comment), an invoice, a merchant or a user's deposit
 // address exists. The operator's own address does not count: serve records

@@ -57,9 +57,10 @@ const (
 )
 
 // openPostgres opens the writer and reader pools of the PostgreSQL database
-// at dsn. Readers run read-only transactions (default_transaction_read_only),
+// at dsn (their statements reported to hook when it is set: WithQueryHook).
+// Readers run read-only transactions (default_transaction_read_only),
 // as SQLite's readers run with query_only.
-func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+func openPostgres(ctx context.Context, dsn string, hook func(string)) (w, r *sql.DB, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: DATABASE_URL: %w", err)
@@ -70,8 +71,8 @@ func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 	cfg.RuntimeParams["application_name"] = "tonpay"
 	rcfg := cfg.Copy()
 	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
-	w = sql.OpenDB(&pgConnector{c: stdlib.GetConnector(*cfg)})
-	r = sql.OpenDB(&pgConnector{c: stdlib.GetConnector(*rcfg)})
+	w = sql.OpenDB(hooked(&pgConnector{c: stdlib.GetConnector(*cfg)}, hook))
+	r = sql.OpenDB(hooked(&pgConnector{c: stdlib.GetConnector(*rcfg)}, hook))
 	w.SetMaxOpenConns(pgWriters)
 	w.SetMaxIdleConns(pgWriters)
 	r.SetMaxOpenConns(pgReaders)
