@@ -125,6 +125,7 @@ func (db *DB) listen(ctx context.Context, dsn string, ready chan struct{}) {
 				// readable now; what was notified before it is lost.
 				db.log.Info("listening to the other nodes again; event streams re-read",
 					"down", time.Since(downSince).Round(time.Millisecond), "attempts", attempts+1)
+				db.gen.Add(1)
 				db.publish([]Change{{Kind: ChangeResync}})
 			}
 			downSince, attempts = time.Time{}, 0
@@ -223,6 +224,7 @@ func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 		if json.Unmarshal([]byte(n.Payload), &nc) != nil || nc.Node == db.node {
 			continue
 		}
+		db.gen.Add(1)
 		db.publish(nc.Changes)
 	}
 }

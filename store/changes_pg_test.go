@@ -156,8 +156,12 @@ func TestChangesReplayAfterListenerOutage(t *testing.T) {
 			}
 		}
 	}
+	gen := a.Generation()
 	before := newInvoice()
 	waitHeard("the first invoice", func(c store.Change) bool { return c.Kind == store.ChangeInvoice && c.ID == before.ID })
+	if a.Generation() == gen {
+		t.Fatal("a change heard from node b did not move node a's generation")
+	}
 
 	// Cut the listener: its backend is found by its application_name.
 	down.Store(true)
@@ -207,8 +211,12 @@ func TestChangesReplayAfterListenerOutage(t *testing.T) {
 
 	// The database takes connections again: node a is told to re-read, and
 	// what it reads is what committed while it was deaf.
+	gen = a.Generation()
 	down.Store(false)
 	waitHeard("a resync after its listener came back", func(c store.Change) bool { return c.Kind == store.ChangeResync })
+	if a.Generation() == gen {
+		t.Fatal("the resync did not move node a's generation")
+	}
 	got, err := a.Invoice(ctx, during.ID)
 	if err != nil {
 		t.Fatalf("the invoice made during the outage, read after the resync: %v", err)

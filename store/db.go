@@ -55,6 +55,8 @@ type DB struct {
 
 	deriver atomic.Pointer[DepositDeriver] // how deposit addresses are derived (deposit_wallets.go)
 
+	gen atomic.Uint64 // Generation
+
 	mu        sync.Mutex
 	listeners map[int]func(Change)
 	nextL     int
@@ -418,12 +420,28 @@ func (db *DB) attempt(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) err
 	if err := tx.notifyChanges(ctx); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
+	err = stx.Commit()
+	// Before publish and before write returns, so that whoever wrote, or
+	// heard of the write, reads the new generation. A commit that failed
+	// counts too: on PostgreSQL one whose connection was lost may have
+	// committed.
+	db.gen.Add(1)
+	if err != nil {
 		return err
 	}
 	db.publish(tx.changes)
 	return nil
 }
+
+// Generation counts the changes to the database this process knows of:
+// every commit of its own (moved before the write returns and before its
+// changes are published), every change another node notified and every
+// re-read after the notices were lost (PostgreSQL, changes_pg.go), and a
+// new deposit deriver. A value read before a read began and unchanged
+// after it proves nothing this process knows of changed since. Writes
+// this process cannot hear (another process on the same SQLite file, such
+// as the command-line tool) do not move it.
+func (db *DB) Generation() uint64 { return db.gen.Load() }
 
 // prepare caches the statements tx could not find, now that the writer
 // connection is free again.

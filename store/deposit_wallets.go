@@ -78,7 +78,10 @@ type DepositDeriver func(DepositOwner) (string, error)
 var ErrNoDepositWallets = errors.New("deposit addresses are not available")
 
 // SetDepositDeriver sets how addresses are derived (once, at start).
-func (db *DB) SetDepositDeriver(d DepositDeriver) { db.deriver.Store(&d) }
+func (db *DB) SetDepositDeriver(d DepositDeriver) {
+	db.deriver.Store(&d)
+	db.gen.Add(1) // what a user without a deposit address is shown changes
+}
 
 // DepositWallet returns the owner's deposit wallet, deriving and recording
 // it the first time it is asked for (from then on the follower watches it).

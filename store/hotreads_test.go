@@ -222,3 +222,51 @@ func setTx(t *testing.T, path string, id int64, hash string) {
 		t.Fatal(err)
 	}
 }
+
+// The generation moves with every commit before the write returns (a
+// subscriber hears the change with the generation already moved) and not
+// with reads or writes that fail; a new deposit deriver moves it too.
+func TestHotReadsGeneration(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	ctx := context.Background()
+	var heard []uint64
+	var mu sync.Mutex
+	defer db.Subscribe(func(store.Change) {
+		mu.Lock()
+		heard = append(heard, db.Generation())
+		mu.Unlock()
+	})()
+	g := db.Generation()
+	if _, err := db.UpsertUser(ctx, store.User{ID: 61}); err != nil {
+		t.Fatal(err)
+	}
+	if g1 := db.Generation(); g1 == g {
+		t.Fatal("a commit did not move the generation before it returned")
+	} else {
+		g = g1
+	}
+	if _, err := db.Me(ctx, 61); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.BlockUser(ctx, store.Actor{Role: "operator"}, 999, "no such user"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("blocking an unknown user: %v", err)
+	}
+	if db.Generation() != g {
+		t.Fatal("a read or a write that committed nothing moved the generation")
+	}
+	if _, err := db.BlockUser(ctx, store.Actor{Role: "operator"}, 61, "test"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	last := heard[len(heard)-1]
+	mu.Unlock()
+	if last == g || last != db.Generation() {
+		t.Fatalf("the block was heard at generation %d (before it %d, now %d)", last, g, db.Generation())
+	}
+	g = db.Generation()
+	db.SetDepositDeriver(nil)
+	if db.Generation() == g {
+		t.Fatal("a new deposit deriver did not move the generation")
+	}
+}
