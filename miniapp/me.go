@@ -1,9 +1,13 @@
 package miniapp
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xssnick/tonutils-go/address"
@@ -62,9 +66,32 @@ type ownedMerchant struct {
 // balances; with the authentication's cache (auth.go) that is the call's
 // only round trip to the database. Everything else is in memory. The first
 // call of a user also derives and records their deposit address (a write).
+//
+// On SQLite a repeat call reads nothing: the answer is kept (meCache) and
+// served again while the store's generation has not moved since the read
+// that made it began (this process hears every commit of its own, and a
+// block, a payment, a wallet linked or a merchant created is one) and for
+// at most meCacheTTL, which bounds how long a write by another process on
+// the same file (the command-line tool) can go unseen. On PostgreSQL other
+// nodes' commits are heard late or not at all, so every call reads.
 func (s *Server) me(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := user(c)
+	cache := s.meCache
+	if _, pretty := c.QueryParams()["pretty"]; pretty || s.echo.Debug {
+		cache = nil // an indented answer: not the kept one
+	}
+	var gen uint64
+	var made time.Time
+	if cache != nil {
+		// Both before the read: a write that commits during it moves the
+		// generation past gen, and the answer is never older than made.
+		gen = s.db.Generation()
+		var body []byte
+		if body, made = cache.get(u, gen); body != nil {
+			return c.JSONBlob(http.StatusOK, body)
+		}
+	}
 	v, err := s.db.Me(ctx, u.ID)
 	if err != nil {
 		return err
@@ -105,7 +132,100 @@ func (s *Server) me(c echo.Context) error {
 		}
 	}
 	out.Balances = s.balancesOf(v.Balances)
-	return c.JSON(http.StatusOK, out)
+	if cache == nil {
+		return c.JSON(http.StatusOK, out)
+	}
+	// Encoded as c.JSON encodes it (a trailing newline included).
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(out); err != nil {
+		return err
+	}
+	cache.put(u, meEntry{gen: gen, made: made, firstName: u.FirstName, username: u.Username, body: b.Bytes()})
+	return c.JSONBlob(http.StatusOK, b.Bytes())
+}
+
+// meCacheTTL is how long a kept answer of GET /api/me may be served: the
+// bound on how late a write by another process on the same SQLite file
+// shows (this process hears only its own commits).
+const meCacheTTL = time.Second
+
+// meCacheMax bounds the answers kept. An answer is worth keeping for
+// meCacheTTL only, so the ones that matter are those of the users who
+// called in the last second: 4096 is more users a second than one SQLite
+// node serves /api/me to, and at about 1 KB an answer (more with many
+// assets) it is a few megabytes at most.
+const meCacheMax = 4096
+
+// meCache keeps GET /api/me's encoded answer per user (SQLite only, see
+// me). What else an answer holds is the same for every call: the service's
+// configuration (network, assets, hot wallet, return URL, administrators)
+// and what the statement read. The per-request parts are the user's names,
+// from the initData the request authenticated with (a user may hold two
+// initData strings that differ in them): an answer is served only to a
+// request with the same.
+type meCache struct {
+	mu      sync.Mutex
+	entries map[int64]meEntry
+	max     int
+	ttl     time.Duration
+	now     func() time.Time // time.Now; tests move it (under mu, as max)
+}
+
+type meEntry struct {
+	gen                 uint64    // the store's generation before the read
+	made                time.Time // when the read began
+	firstName, username string    // the names it shows
+	body                []byte
+}
+
+func newMeCache(max int, ttl time.Duration) *meCache {
+	return &meCache{entries: make(map[int64]meEntry), max: max, ttl: ttl, now: time.Now}
+}
+
+// fresh reports whether e may still be served at generation gen and time now.
+func (m *meCache) fresh(e meEntry, gen uint64, now time.Time) bool {
+	age := now.Sub(e.made)
+	return e.gen == gen && age >= 0 && age < m.ttl
+}
+
+// get is u's kept answer if it may be served at generation gen, else nil
+// and the time now, when the read that replaces it begins.
+func (m *meCache) get(u store.User, gen uint64) (body []byte, now time.Time) {
+	m.mu.Lock()
+	now = m.now()
+	e, ok := m.entries[u.ID]
+	m.mu.Unlock()
+	if !ok || !m.fresh(e, gen, now) || e.firstName != u.FirstName || e.username != u.Username {
+		return nil, now
+	}
+	return e.body, now
+}
+
+// put keeps u's answer. When full it first drops the answers that can no
+// longer be served; if more than half remain, all of them (they are at
+// most meCacheTTL old: each user's next call reads again).
+func (m *meCache) put(u store.User, e meEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.entries[u.ID]; !ok && len(m.entries) >= m.max {
+		now := m.now()
+		for id, old := range m.entries {
+			if !m.fresh(old, e.gen, now) {
+				delete(m.entries, id)
+			}
+		}
+		if len(m.entries) > m.max/2 {
+			clear(m.entries)
+		}
+	}
+	m.entries[u.ID] = e
+}
+
+// size is how many answers are kept.
+func (m *meCache) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
 }
 
 func (s *Server) network() string {

@@ -153,6 +153,7 @@ type Server struct {
 
 	proofDomains []string
 	assetList    []assetJSON
+	meCache      *meCache // GET /api/me's answers, on SQLite only (me.go); nil on PostgreSQL
 	assets       *store.Assets
 	jwallets     sync.Map // jwKey -> *address.Address
 	mounted      sync.Map // route path -> true
@@ -202,6 +203,9 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		hub:       newHub(maxStreams(cfg.Policy)),
 		proof:     ton.NewProofIssuer(secret, cfg.ProofTTL),
 		closing:   make(chan struct{}),
+	}
+	if db.Engine() == store.SQLite {
+		s.meCache = newMeCache(meCacheMax, meCacheTTL)
 	}
 	if cfg.PublicURL != nil && cfg.PublicURL.Host != "" {
 		s.proofDomains = []string{cfg.PublicURL.Host}
