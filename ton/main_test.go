@@ -11,7 +11,8 @@ import (
 
 // TestMain runs more tests at once than there are CPUs (unless -parallel
 // says otherwise): each chain test has its own chain and store, and spends
-// most of its time waiting for blocks, resends and expiries. With
+// much of its time waiting for blocks, resends and expiries; and with
+// room for 8 the longest (the money test) does not wait for a slot. With
 // TONPAY_TEST_POSTGRES set, the tests that book money run again on
 // PostgreSQL (storetest.MainOn).
 func TestMain(m *testing.M) {
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		flag.Set("test.parallel", strconv.Itoa(max(4, 2*runtime.GOMAXPROCS(0))))
+		flag.Set("test.parallel", strconv.Itoa(max(8, 2*runtime.GOMAXPROCS(0))))
 	}
 	// On PostgreSQL too (with TONPAY_TEST_POSTGRES): the follower's, the
 	// payer's, the deposit addresses' and the randomized money tests.
