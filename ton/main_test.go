@@ -9,6 +9,12 @@ import (
 	"github.com/tonpay/tonpay/store/storetest"
 )
 
+// waitScale stretches the limits of the tests' waits (waitFor): a limit
+// bounds a hang, not a latency, and under the race detector on a busy
+// 2-core machine, with the PostgreSQL run beside the first, a step that
+// takes a second alone can take twenty.
+const waitScale = 3
+
 // TestMain runs more tests at once than there are CPUs (unless -parallel
 // says otherwise): each chain test has its own chain and store, and spends
 // much of its time waiting for blocks, resends and expiries; and with
