@@ -370,7 +370,7 @@ type UserAddresses struct {
 // indexed read (the Mini App's /api/me asks on every open). A deposit
 // address not handed out yet is derived and recorded by DepositWallet.
 func (db *DB) UserAddresses(ctx context.Context, userID int64) (UserAddresses, error) {
-	st, err := db.read(ctx, `SELECT w.address, w.public_key, w.linked_at, d.address FROM (SELECT ? AS id) u
+	st, err := db.read(ctx, `SELECT w.address, w.public_key, w.linked_at, d.address FROM (SELECT CAST(? AS BIGINT) AS id) u
 		LEFT JOIN wallets w ON w.user_id = u.id
 		LEFT JOIN deposit_wallets d ON d.owner_kind = 'user' AND d.owner_id = u.id`)
 	if err != nil {
