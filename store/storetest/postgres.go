@@ -120,6 +120,7 @@ func MainOn(m *testing.M, run string) {
 		os.Exit(1)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithParent(cmd)
 	started := cmd.Start()
 	code := m.Run()
 	if started == nil {
