@@ -18,9 +18,10 @@ const waitScale = 3
 // TestMain runs more tests at once than there are CPUs (unless -parallel
 // says otherwise): each chain test has its own chain and store, and spends
 // much of its time waiting for blocks, resends and expiries; and with
-// room for 8 the longest (the money test) does not wait for a slot. With
-// TONPAY_TEST_POSTGRES set, the tests that book money run again on
-// PostgreSQL (storetest.MainOn).
+// room for 8 the longest (the money test) waits less for a slot (which
+// tests start first is up to the scheduler). With TONPAY_TEST_POSTGRES
+// set, the tests that book money run again on PostgreSQL, at the same
+// time (storetest.MainOn).
 func TestMain(m *testing.M) {
 	flag.Parse()
 	set := false
