@@ -59,8 +59,11 @@ func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// waitFor waits until ok, failing the test after limit (stretched by
+// waitScale).
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
+	limit *= waitScale
 	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {

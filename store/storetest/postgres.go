@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -44,9 +45,13 @@ func SQLiteOnly(t testing.TB, why string) {
 	}
 }
 
-// Main runs a package's tests (m.Run) and then, when TONPAY_TEST_POSTGRES
-// is set, runs them again on PostgreSQL: it starts the test binary anew
-// with the same flags, in which Open gives stores on PostgreSQL. Without
+// Main runs a package's tests (m.Run) and, when TONPAY_TEST_POSTGRES is
+// set, the same tests on PostgreSQL: it starts the test binary anew with
+// the same flags, in which Open gives stores on PostgreSQL. The two runs go
+// at the same time (each package's tests mostly wait, and the longest ones
+// would otherwise run one after the other); the PostgreSQL run's output
+// follows the first run's, whole. Benchmarks run one engine after the
+// other, so that neither slows the other's figures. Without
 // TONPAY_TEST_POSTGRES the second run is skipped, saying so, or fails when
 // TONPAY_REQUIRE_POSTGRES=1. A package calls it from its TestMain:
 //
@@ -58,11 +63,11 @@ func Main(m *testing.M) { MainOn(m, "") }
 // package whose tests mostly do not touch the store runs on PostgreSQL
 // only those that book money.
 func MainOn(m *testing.M, run string) {
-	code := m.Run()
 	if OnPostgres() || os.Getenv(childEnv) != "" {
-		os.Exit(code)
+		os.Exit(m.Run())
 	}
 	if os.Getenv(PostgresEnv) == "" {
+		code := m.Run()
 		if os.Getenv(RequireEnv) == "1" {
 			fmt.Printf("FAIL: %s=1 but %s is not set: the PostgreSQL run of these tests cannot run\n", RequireEnv, PostgresEnv)
 			os.Exit(1)
@@ -71,13 +76,16 @@ func MainOn(m *testing.M, run string) {
 		os.Exit(code)
 	}
 	var args []string
-	parallel := false
+	parallel, bench := false, false
 	for _, a := range os.Args[1:] {
-		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
+		name, value, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch name {
 		case "test.parallel":
 			parallel = true
 		case "test.run":
 			run = ""
+		case "test.bench":
+			bench = value != ""
 		case "test.testlogfile", "test.coverprofile", "test.gocoverdir", "test.cpuprofile", "test.memprofile",
 			"test.blockprofile", "test.mutexprofile", "test.trace", "test.outputdir":
 			continue // files of the first run
@@ -92,14 +100,42 @@ func MainOn(m *testing.M, run string) {
 		// of them at once than there are CPUs.
 		args = append(args, fmt.Sprintf("-test.parallel=%d", max(runtime.GOMAXPROCS(0), 8)))
 	}
-	fmt.Println("=== the same tests on PostgreSQL")
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), engineEnv+"=postgres")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if bench {
+		code := m.Run()
+		fmt.Println("=== the same tests on PostgreSQL")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Printf("FAIL: the PostgreSQL run: %v\n", err)
+			code = 1
+		}
+		os.Exit(code)
+	}
+	// Its output goes to a file, shown once the first run ended: two
+	// streams interleaved would mix the lines go test -json reads.
+	out, err := os.CreateTemp("", "pgrun-*.out")
+	if err != nil {
 		fmt.Printf("FAIL: the PostgreSQL run: %v\n", err)
+		os.Exit(1)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	dieWithParent(cmd)
+	started := cmd.Start()
+	code := m.Run()
+	if started == nil {
+		started = cmd.Wait()
+	}
+	fmt.Println("=== the same tests on PostgreSQL")
+	if _, err := out.Seek(0, io.SeekStart); err == nil {
+		io.Copy(os.Stdout, out)
+	}
+	out.Close()
+	if started != nil {
+		fmt.Printf("FAIL: the PostgreSQL run: %v\n", started)
 		code = 1
 	}
+	os.Remove(out.Name())
 	os.Exit(code)
 }
 
