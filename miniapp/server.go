@@ -160,6 +160,7 @@ type Server struct {
 	api          *echo.Group
 
 	closing   chan struct{}
+	listening chan struct{} // closed once Run's listener is bound
 	closeOnce sync.Once
 
 	hostOK atomic.Pointer[func(host string) bool] // RestrictHosts; nil: any Host
@@ -203,6 +204,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Server {
 		hub:       newHub(maxStreams(cfg.Policy)),
 		proof:     ton.NewProofIssuer(secret, cfg.ProofTTL),
 		closing:   make(chan struct{}),
+		listening: make(chan struct{}),
 	}
 	if db.Engine() == store.SQLite {
 		s.meCache = newMeCache(meCacheMax, meCacheTTL)
@@ -354,8 +356,17 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	addr := srv.Addr
+	if addr == "" {
+		addr = ":http"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	close(s.listening)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
 		return err
@@ -372,6 +383,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Listening is closed once Run has bound its address: from then on a
+// connection to it is answered.
+func (s *Server) Listening() <-chan struct{} { return s.listening }
 
 // Close ends the open event streams (Run calls it on shutdown; tests that
 // serve Handler themselves may call it).

@@ -216,7 +216,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		// to 127.0.0.1 reaches nothing here.
 		web.RestrictHosts(loopbackHost)
 		web.Mount("/sandbox/", run.handler())
-		fmt.Fprint(stdout, run.banner(time.Since(started)))
+		// The banner names the page's address: printed once it answers.
+		go func() {
+			select {
+			case <-web.Listening():
+				fmt.Fprint(stdout, run.banner(time.Since(started)))
+			case <-ctx.Done():
+			}
+		}()
 		return []Part{{"telegram stand-in", tg.Run}}
 	}
 	o := Options{PublicURL: public, PayURL: base + "/sandbox/?startapp=", Extend: extend}
