@@ -775,15 +775,30 @@ func (c *Config) Database() string {
 }
 
 // DatabaseName is Database as logs and messages show it: a PostgreSQL
-// URL without its password.
+// URL without its password, whether in the user information or a query
+// parameter (password=, sslpassword=: libpq and pgx take both there).
 func (c *Config) DatabaseName() string {
 	if c.DatabaseURL == "" {
 		return c.DBPath
 	}
-	if u, err := url.Parse(c.DatabaseURL); err == nil {
-		return u.Redacted()
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "DATABASE_URL"
 	}
-	return "DATABASE_URL"
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, _ := strings.Cut(p, "=")
+			switch name, err := url.QueryUnescape(k); {
+			case err != nil:
+				parts[i] = "xxxxx" // unreadable: shown as nothing
+			case strings.Contains(strings.ToLower(name), "password"):
+				parts[i] = k + "=xxxxx"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	return u.Redacted()
 }
 
 // errNotSQLite is the answer of the commands that work on the SQLite file.
