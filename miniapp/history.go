@@ -25,11 +25,21 @@ type historyItemJSON struct {
 // (store.DB.UserHistory), which reads the user's standing too.
 func (s *Server) history(c echo.Context) error {
 	ctx := c.Request().Context()
+	u := user(c)
+	// Bad paging reads no page, so no standing: it is read on its own, and
+	// a blocked user is refused as blocked rather than told of the query.
+	badInput := func(msg string) error {
+		blocked, err := s.standingOr(ctx, u.ID, httpapi.BadRequest(httpapi.CodeBadRequest, msg))
+		if err := refuseBlocked(blocked); err != nil {
+			return err
+		}
+		return err
+	}
 	var before int64
 	if v := c.QueryParam("cursor"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return httpapi.BadRequest(httpapi.CodeBadRequest, "bad cursor")
+			return badInput("bad cursor")
 		}
 		before = n
 	}
@@ -37,11 +47,10 @@ func (s *Server) history(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return httpapi.BadRequest(httpapi.CodeBadRequest, "limit must be 1 to 100")
+			return badInput("limit must be 1 to 100")
 		}
 		limit = n
 	}
-	u := user(c)
 	page, err := s.db.UserHistory(ctx, u.ID, before, limit)
 	if err != nil {
 		return err
