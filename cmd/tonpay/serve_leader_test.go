@@ -169,3 +169,49 @@ func TestServeTwoNodesServeTheBotWebhookOnEach(t *testing.T) {
 		t.Fatalf("%d getUpdates with a webhook", n)
 	}
 }
+
+// On SQLite (one process) the bot polls from the start, lease or not: a
+// service restarted after a crash, the dead process's lease still running,
+// answers at once instead of after the lease.
+func TestServeOnSQLiteAnswersTheBotBeforeItLeads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := tonrig.Chain(t, tontest.Options{})
+	chain.AutoMine(200 * time.Millisecond)
+	tgAPI := botapi.New(t)
+	path := t.TempDir() + "/tonpay.db"
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The process that crashed holds the lease for a long while yet.
+	if _, ok, err := db.AcquireLease(ctx, "crashed-1", 10*time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	db.Close()
+	addr := freeAddr(t)
+	startService(t, map[string]string{
+		"BOT_TOKEN":           "123456:TEST",
+		"TELEGRAM_API_URL":    tgAPI.URL,
+		"DB_PATH":             path,
+		"HTTP_ADDR":           addr,
+		"TON_LITESERVERS":     chain.LiteServers(),
+		"TON_PROOF_CHECK":     "unsafe",
+		"HOT_WALLET_MNEMONIC": strings.Join(tonrig.Seed(), " "),
+	})
+	tgAPI.Command(7101, "/start")
+	waitFor(t, 15*time.Second, func() bool { return len(tgAPI.Texts(7101)) > 0 })
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Leading *bool  `json:"leading"`
+		Leader  string `json:"leader"`
+	}
+	json.NewDecoder(resp.Body).Decode(&h)
+	if h.Leading == nil || *h.Leading {
+		t.Fatalf("healthz leading=%v leader=%q: the test needs the crashed process's lease still held", h.Leading, h.Leader)
+	}
+}

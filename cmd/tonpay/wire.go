@@ -164,13 +164,17 @@ func components(cfg *Config, log *slog.Logger, db *store.DB, chain *ton.Client, 
 	// The chain's work, and the bot's notices, run on the node that holds
 	// the leader's lease (one node on SQLite; any of several on PostgreSQL).
 	// The bot's updates: by webhook every node takes them (Telegram posts
-	// to whichever the address reaches); by long polling only the leader
-	// polls, since Telegram lets one getUpdates wait at a time (a second
-	// ends the first with 409 Conflict).
+	// to whichever the address reaches); by long polling on PostgreSQL only
+	// the leader polls, since Telegram lets one getUpdates wait at a time (a
+	// second ends the first with 409 Conflict). On SQLite, one process, the
+	// bot polls from the start, lease or not: after a crash it answers at
+	// once instead of after the dead process's lease, and it never hands
+	// polling over (updates fetched and not yet handled when a poller stops
+	// are not fetched again: Telegram counts them as confirmed).
 	led := []named{{"follower", follower}, {"payer", payer}, {"sweeper", sweeper}, {"webhooks", hooks},
 		{"notices", runFunc(tgBot.RunNotices)}}
 	bots := []named{{"bot", runFunc(tgBot.RunUpdates)}}
-	if cfg.WebhookURL == nil {
+	if cfg.WebhookURL == nil && cfg.DatabaseURL != "" {
 		led, bots = append(led, bots...), nil
 	}
 	lead := newLeadership(db, cfg.NodeName, led, log.With("component", "leader"))
