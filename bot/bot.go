@@ -63,7 +63,11 @@ type Config struct {
 	ChatInterval time.Duration // between notices to one chat; 1s
 	PollInterval time.Duration // outbox check when nothing wakes the notifier; 2s
 	RetryBase    time.Duration // first retry after a failed send, doubling up to 10 min; 2s
-	Workers      int           // updates handled at once; 8
+	// GiveUpAfter: a notice still failing this long after it was emitted is
+	// given up (marked failed): it is stale by then, and it holds back the
+	// chat's later notices, which keep their order. 24h.
+	GiveUpAfter time.Duration
+	Workers     int // updates handled at once; 8
 
 	// StarsReconcileEvery is how often getStarTransactions is compared
 	// with the booked Stars payments (and at start); 10 minutes, negative
@@ -131,6 +135,9 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = 24 * time.Hour
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 2 * time.Second

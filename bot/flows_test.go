@@ -289,3 +289,44 @@ func TestNotifierLongQueueOfOneChatDoesNotBlockOthers(t *testing.T) {
 		t.Fatalf("busy chat got %d notices in about 3 s (interval %v)", n, r.cfg.ChatInterval)
 	}
 }
+
+// A notice that keeps failing is given up GiveUpAfter after it was emitted,
+// and the chat's later notice, held behind it to keep their order, follows
+// then and not before.
+func TestNotifierGivesUpAStaleNoticeAndTheNextFollows(t *testing.T) {
+	const giveUp = 600 * time.Millisecond
+	r := newRig(t, func(c *Config) { c.GiveUpAfter = giveUp })
+	r.user(1311, "en")
+	r.api.Reply = func(c call) map[string]any {
+		if c.Method == "sendMessage" && strings.Contains(c.Form.Get("text"), "7.5") {
+			return map[string]any{"ok": false, "error_code": 500, "description": "Internal Server Error"}
+		}
+		return nil
+	}
+	r.deposit(1311, 7_500_000_000) // its notice always fails
+	evs, err := r.db.DueEvents(context.Background(), store.TopicBot, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	emitted := time.Now()
+	r.deposit(1311, 2_000_000_000)
+	r.start()
+	waitUntil(t, 10*time.Second, "the second notice delivered", func() bool {
+		for _, text := range r.api.Texts(1311) {
+			if strings.Contains(text, "2 GRAM") || strings.Contains(text, "+2") {
+				return true
+			}
+		}
+		return false
+	})
+	if since := time.Since(emitted); since < giveUp {
+		t.Fatalf("the second notice came %v after the first was emitted, before the first was given up (%v)", since, giveUp)
+	}
+	ev, done, err := r.db.Event(context.Background(), evs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done || ev.Attempts < 2 {
+		t.Fatalf("the failing notice: done %v after %d attempts, want failed after retries", done, ev.Attempts)
+	}
+}

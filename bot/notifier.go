@@ -242,8 +242,11 @@ func (n *notifier) deliver(ctx context.Context, ev store.Event, chats []int64) e
 }
 
 // retry schedules the event again, doubling the wait from RetryBase up to
-// ten minutes.
+// ten minutes, or gives it up once it is GiveUpAfter old.
 func (n *notifier) retry(ctx context.Context, ev store.Event, cause error) error {
+	if time.Since(ev.CreatedAt) >= n.b.cfg.GiveUpAfter {
+		return n.b.db.FailEvent(ctx, ev.ID, fmt.Sprintf("given up %v after it was emitted: %v", n.b.cfg.GiveUpAfter, cause))
+	}
 	d := n.b.cfg.RetryBase << min(ev.Attempts, 12)
 	d = min(d, 10*time.Minute)
 	return n.b.db.RetryEvent(ctx, ev.ID, time.Now().Add(d), cause.Error())
