@@ -277,8 +277,7 @@ func (b *Bot) RunUpdates(ctx context.Context) error {
 		if _, err := b.tg.DeleteWebhook(gctx, &tg.DeleteWebhookParams{}); err != nil && gctx.Err() == nil {
 			b.log.Warn("delete webhook", "err", err)
 		}
-		b.tg.Start(gctx)
-		return nil
+		return b.poll(gctx)
 	})
 	err := g.Wait()
 	if ctx.Err() != nil {
