@@ -113,7 +113,7 @@ func TestAbuse(t *testing.T) {
 }
 
 // buildBinary builds tonpay into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +45,7 @@ func BenchmarkAPIMeNodes(b *testing.B) {
 		token = "123456:BENCH"
 	)
 	pg := storetest.Schema(b)
-	bin := benchBinary(b)
+	bin := buildBinary(b)
 	ctx := context.Background()
 
 	chain := tonrig.Chain(b, tontest.Options{})
@@ -66,7 +65,7 @@ func BenchmarkAPIMeNodes(b *testing.B) {
 	}
 	var bases []string
 	for _, name := range []string{"n1", "n2"} {
-		addr := benchAddr(b)
+		addr := freeAddr(b)
 		cmd := exec.Command(bin, "serve")
 		cmd.Dir = work
 		cmd.Env = append(append([]string(nil), env...), "NODE_NAME="+name, "HTTP_ADDR="+addr)
@@ -191,37 +190,4 @@ func BenchmarkAPIMeNodes(b *testing.B) {
 	b.ReportMetric(two, "2nodes-req/s")
 	b.ReportMetric(float64(p99Two.Microseconds())/1000, "2nodes-p99-ms")
 	b.ReportMetric(0, "ns/op")
-}
-
-// benchBinary builds tonpay (without the race detector) for a benchmark.
-func benchBinary(b *testing.B) string {
-	b.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bin := filepath.Join(b.TempDir(), "tonpay")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/tonpay")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// benchAddr is a free loopback address for a node, from the same sequence
-// as freeAddr's.
-func benchAddr(b *testing.B) string {
-	b.Helper()
-	for range 1000 {
-		port := 20000 + int(nextPort.Add(1))%12000
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return l.Addr().String()
-	}
-	b.Fatal("no free port")
-	return ""
 }

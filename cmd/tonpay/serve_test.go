@@ -23,7 +23,7 @@ import (
 	"github.com/tonpay/tonpay/ton/tontest"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	// Below Linux's ephemeral range (32768-60999): a port picked here and
 	// closed until the service binds it again cannot meanwhile become the
