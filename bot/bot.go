@@ -111,8 +111,6 @@ type Bot struct {
 	mu   sync.RWMutex
 	name string // the bot's username, from getMe
 
-	quotesMu sync.Mutex
-	quotes   map[string]pendingQuote // quoted /withdraw commands waiting for Confirm
 }
 
 // New builds the bot. It does not talk to Telegram; Run does.
@@ -160,7 +158,7 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 		}
 		cfg.Assets = as
 	}
-	b := &Bot{cfg: cfg, db: db, status: status, log: cfg.Log, assets: map[string]store.Asset{}, admins: map[int64]bool{}, quotes: map[string]pendingQuote{}}
+	b := &Bot{cfg: cfg, db: db, status: status, log: cfg.Log, assets: map[string]store.Asset{}, admins: map[int64]bool{}}
 	if b.reg = cfg.AssetRegistry; b.reg == nil {
 		b.reg = store.NewAssets(db, cfg.Assets)
 	}

@@ -387,3 +387,40 @@ func TestPayBeyondTheOpenInvoiceBound(t *testing.T) {
 		t.Fatalf("/pay 3: %q", txt)
 	}
 }
+
+// With several nodes a user's Confirm may reach another node than the one
+// that quoted the /withdraw (Telegram posts to whichever the webhook
+// address reaches): the quote is in the database, so that node requests
+// the withdrawal, once.
+func TestWithdrawConfirmedOnAnotherNode(t *testing.T) {
+	c := newChatter(t)
+	ctx := context.Background()
+	db := c.r.db
+	const id = 911
+	c.say(id, "en", "/start", "sendMessage")
+	_, err := db.Post(ctx, store.Transfer{Key: "fund", Kind: store.TransferDeposit, Ref: strings.Repeat("cd", 32), Postings: []store.Posting{
+		{Account: store.AccountHot, Asset: store.TON.Symbol, Amount: -2_000_000_000}, {Account: store.UserAccount(id), Asset: store.TON.Symbol, Amount: 2_000_000_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quote := c.say(id, "en", "/withdraw 1.5 GRAM 0QACcZCIgVK1TLifxOdlkqJPwcVs5V1k-7CPD1ATNGQQJXcn", "sendMessage")
+	confirm := regexp.MustCompile(`"callback_data":"(wq:\d+)"`).FindStringSubmatch(quote.Form.Get("reply_markup"))
+	if confirm == nil {
+		t.Fatalf("no Confirm button: %s", quote.Form.Get("reply_markup"))
+	}
+	// The tap reaches a second node: its own Bot on the same database.
+	other, _ := c.r.start()
+	srv := httptest.NewServer(other.WebhookHandler())
+	defer srv.Close()
+	c.srv = srv
+	edits := len(c.r.api.Sent("editMessageText", id))
+	c.press(id, "en", confirm[1], 78)
+	if txt := c.next("editMessageText", id, edits).Form.Get("text"); !strings.Contains(txt, "requested") {
+		t.Fatalf("confirmed on the other node: %q", txt)
+	}
+	c.press(id, "en", confirm[1], 78) // again: the same withdrawal
+	ws, err := db.UserWithdrawals(ctx, id, 10)
+	if err != nil || len(ws) != 1 || ws[0].Amount != 1_500_000_000 {
+		t.Fatalf("withdrawals %+v %v", ws, err)
+	}
+}

@@ -15,17 +15,11 @@ import (
 
 // A /withdraw is quoted first (the rule book's figures: amount, fee, what
 // leaves the balance, whether an admin approves), and requested only when
-// the user taps Confirm. The quote waits in memory for quoteTTL; the
+// the user taps Confirm. The request waits in the database (any node may
+// take the tap) for quoteTTL; the
 // idempotency key is the command's chat and message id, so a double tap, a
 // redelivered update or a replayed callback finds the first withdrawal.
 const quoteTTL = 10 * time.Minute
-
-// pendingQuote is a quoted /withdraw waiting for Confirm.
-type pendingQuote struct {
-	req   store.WithdrawRequest
-	quote store.Quote
-	at    time.Time
-}
 
 func quoteKey(chatID int64, msgID int) string { return fmt.Sprintf("%d:%d", chatID, msgID) }
 
@@ -55,15 +49,12 @@ func (b *Bot) cmdWithdraw(ctx context.Context, r request) {
 		b.refused(ctx, r, req, err)
 		return
 	}
-	key := quoteKey(r.p.chatID, r.msgID)
-	b.quotesMu.Lock()
-	for k, pq := range b.quotes {
-		if time.Since(pq.at) > quoteTTL {
-			delete(b.quotes, k)
-		}
+	// Kept in the database: the Confirm may reach another node.
+	if err := b.db.SaveBotQuote(ctx, quoteKey(r.p.chatID, r.msgID), req); err != nil {
+		b.log.Error("keep a quote", "user", r.user.ID, "err", err)
+		b.reply(ctx, r.p, l.t("error"), nil)
+		return
 	}
-	b.quotes[key] = pendingQuote{req: req, quote: q, at: time.Now()}
-	b.quotesMu.Unlock()
 	b.reply(ctx, r.p, b.quoteText(l, q), rows([]button{
 		cbButton(l.t("btn_confirm"), fmt.Sprintf("wq:%d", r.msgID)),
 		cbButton(l.t("btn_cancel"), fmt.Sprintf("wx:%d", r.msgID)),
@@ -88,17 +79,18 @@ func (b *Bot) quoteText(l lang, q store.Quote) string {
 // requested with the command's idempotency key.
 func (b *Bot) confirmWithdraw(ctx context.Context, q *models.CallbackQuery, cm callbackMessage, cmdMsgID int) string {
 	l := langOf(q.From.LanguageCode)
-	key := quoteKey(cm.chatID, cmdMsgID)
-	b.quotesMu.Lock()
-	pq, ok := b.quotes[key]
-	b.quotesMu.Unlock()
-	if !ok || pq.req.UserID != q.From.ID {
+	req, ok, err := b.db.BotQuote(ctx, quoteKey(cm.chatID, cmdMsgID), quoteTTL)
+	if err != nil {
+		b.log.Error("read a quote", "user", q.From.ID, "err", err)
+		return l.t("error")
+	}
+	if !ok || req.UserID != q.From.ID {
 		return l.t("quote_expired")
 	}
-	w, created, err := b.cfg.Policy.Withdraw(ctx, pq.req, fmt.Sprintf("tg:%d:%d", cm.chatID, cmdMsgID))
+	w, created, err := b.cfg.Policy.Withdraw(ctx, req, fmt.Sprintf("tg:%d:%d", cm.chatID, cmdMsgID))
 	if err != nil {
 		if r, ok := store.AsRefusal(err); ok {
-			b.editText(ctx, cm, b.refusalText(ctx, l, pq.req, r), nil)
+			b.editText(ctx, cm, b.refusalText(ctx, l, req, r), nil)
 			return ""
 		}
 		b.log.Error("withdraw", "user", q.From.ID, "err", err)
@@ -122,9 +114,9 @@ func (b *Bot) confirmWithdraw(ctx context.Context, q *models.CallbackQuery, cm c
 
 // cancelWithdraw is the Cancel button of a quote.
 func (b *Bot) cancelWithdraw(ctx context.Context, q *models.CallbackQuery, cm callbackMessage, cmdMsgID int) {
-	b.quotesMu.Lock()
-	delete(b.quotes, quoteKey(cm.chatID, cmdMsgID))
-	b.quotesMu.Unlock()
+	if err := b.db.DeleteBotQuote(ctx, quoteKey(cm.chatID, cmdMsgID)); err != nil {
+		b.log.Warn("forget a quote", "err", err)
+	}
 	b.editText(ctx, cm, langOf(q.From.LanguageCode).t("withdraw_cancelled"), nil)
 }
 

@@ -17,7 +17,7 @@ var copyTables = []string{
 	"invoices", "chain_events", "chain_cursors", "batches", "withdrawals", "batch_items", "proof_nonces",
 	"outbox", "reconciliations", "payout_pause", "drift_state", "drift_acks", "star_payments",
 	"star_subscriptions", "merchant_owners", "audit_log", "unmatched_resolutions", "star_subscription_updates",
-	"deposit_wallets", "deposit_jetton_wallets", "deposit_holdings", "follower_state", "leader_lease",
+	"deposit_wallets", "deposit_jetton_wallets", "deposit_holdings", "follower_state", "leader_lease", "bot_quotes",
 }
 
 // identityTables have an id the database assigns: after the copy their
