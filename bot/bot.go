@@ -110,7 +110,6 @@ type Bot struct {
 
 	mu   sync.RWMutex
 	name string // the bot's username, from getMe
-
 }
 
 // New builds the bot. It does not talk to Telegram; Run does.
