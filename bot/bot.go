@@ -194,8 +194,9 @@ func New(cfg Config, db *store.DB, status Status) (*Bot, error) {
 		tg.WithServerURL(cfg.APIURL),
 		tg.WithSkipGetMe(),
 		tg.WithDefaultHandler(b.handle),
-		// Handlers run on the workers, so Run returns only after the
-		// updates in hand are handled.
+		// Handlers run on the workers (webhook updates; polled ones run
+		// on poll's), so Run returns only after the updates in hand are
+		// handled.
 		tg.WithNotAsyncHandlers(),
 		tg.WithWorkers(cfg.Workers),
 		tg.WithAllowedUpdates(allowedUpdates),

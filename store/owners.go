@@ -78,17 +78,11 @@ func queryIDs(rows *sql.Rows, err error) ([]int64, error) {
 
 // OwnedMerchants lists the merchants a user owns, by id.
 func (db *DB) OwnedMerchants(ctx context.Context, userID int64) ([]Merchant, error) {
-	// Prepared once: the Mini App's /api/me asks on every open.
-	st, err := db.read(ctx, ownedMerchantsQuery)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, userID)
+	// (The Mini App's /api/me reads them within its own statement, Me.)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+prefixed("m.", merchantCols)+` FROM merchants m
+		JOIN merchant_owners o ON o.merchant_id = m.id WHERE o.user_id = ? ORDER BY m.id`, userID)
 	return scanRows(rows, err, scanMerchant)
 }
-
-var ownedMerchantsQuery = `SELECT ` + prefixed("m.", merchantCols) + ` FROM merchants m
-		JOIN merchant_owners o ON o.merchant_id = m.id WHERE o.user_id = ? ORDER BY m.id`
 
 // OwnedMerchant returns a merchant if userID owns it; ErrNotFound when the
 // merchant does not exist or is not theirs (the two are not told apart).
